@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { isBastionError } from '../errors/codes.js';
+import { packageVersion } from '../util/package-root.js';
+import { serve, type ServeOptions } from './serve.js';
+
+const program = new Command();
+program.name('bastion').description('A hardened MCP server for governed SQL access').version(packageVersion());
+
+program
+  .command('serve')
+  .description('Serve MCP over stdio (default) or Streamable HTTP at /mcp')
+  .option('--http', 'serve Streamable HTTP instead of stdio')
+  .option('--host <host>', 'HTTP bind address (default 127.0.0.1)')
+  .option('--port <port>', 'HTTP port (default 7300)')
+  .option('--config <file>', 'configuration file (default ./bastion.yaml if present)')
+  .option('--db <url>', 'one source: postgres://… or pglite:DIR (default: the embedded demo database)')
+  .option('--no-auth', 'HTTP without authentication (loopback addresses only)')
+  .action(async (options: ServeOptions) => {
+    await serve(options);
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (isBastionError(error)) {
+    process.stderr.write(`bastion: ${error.message}\n`);
+    process.exit(error.code === 'CONFIG_INVALID' ? 2 : 1);
+  }
+  process.stderr.write(`bastion: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/**
+ * The bastion.yaml schema. Every object is strict: an unknown key or a typo stops
+ * the start, so a misspelt safety setting can never silently fall back to
+ * something more permissive.
+ */
+const identifier = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'use lower-case letters, digits and _ (max 63)');
+const positiveInt = z.number().int().positive();
+
+const postgresSource = z.strictObject({
+  engine: z.literal('postgres'),
+  url: z.string().min(1),
+  /** Optional low-privilege role applied with SET LOCAL ROLE on every call. */
+  role: z.string().min(1).max(63).optional(),
+  /** Reads are the only mode of this version; the key exists so a config can say so. */
+  read_only: z.literal(true).default(true),
+  statement_timeout_ms: positiveInt.max(3_600_000).default(30_000),
+  lock_timeout_ms: positiveInt.max(3_600_000).default(5_000),
+  pool: z
+    .strictObject({
+      max: positiveInt.max(200).default(10),
+      idle_timeout_ms: positiveInt.default(30_000),
+      connect_timeout_ms: positiveInt.default(10_000),
+    })
+    .default({ max: 10, idle_timeout_ms: 30_000, connect_timeout_ms: 10_000 }),
+});
+
+const pgliteSource = z.strictObject({
+  engine: z.literal('pglite'),
+  /** A PGlite data directory; omitted means the bundled demo database (in memory). */
+  path: z.string().min(1).optional(),
+  read_only: z.literal(true).default(true),
+  statement_timeout_ms: positiveInt.max(3_600_000).default(30_000),
+});
+
+export const sourceSchema = z.discriminatedUnion('engine', [postgresSource, pgliteSource]);
+
+const httpSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65_535).default(7300),
+  /** Host header values accepted besides the loopback names. */
+  allowed_hosts: z.array(z.string().min(1)).default([]),
+  /** Origins accepted besides loopback origins; any other present Origin gets 403. */
+  allowed_origins: z.array(z.string().url()).default([]),
+  max_body_bytes: positiveInt.max(64 * 1024 * 1024).default(1024 * 1024),
+  max_json_depth: positiveInt.max(1000).default(64),
+  headers_timeout_ms: positiveInt.default(10_000),
+  request_timeout_ms: positiveInt.default(60_000),
+  max_sessions: positiveInt.default(1000),
+  session_idle_timeout_ms: positiveInt.default(30 * 60_000),
+});
+
+const defaultHttp = httpSchema.parse({});
+
+export const configSchema = z.strictObject({
+  sources: z.record(identifier, sourceSchema).refine((s) => Object.keys(s).length > 0, 'configure at least one source'),
+  limits: z
+    .strictObject({
+      max_rows: positiveInt.max(1_000_000).default(1000),
+      max_bytes: positiveInt.max(256 * 1024 * 1024).default(1024 * 1024),
+    })
+    .default({ max_rows: 1000, max_bytes: 1024 * 1024 }),
+  sql: z
+    .strictObject({
+      /** Extra functions a query may call, by lower-case name (`name` or `schema.name`). */
+      allow_functions: z.array(z.string().regex(/^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)?$/)).default([]),
+    })
+    .default({ allow_functions: [] }),
+  server: z.strictObject({ http: httpSchema.default(defaultHttp) }).default({ http: defaultHttp }),
+  log: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .default({ level: 'info' }),
+});
+
+export type BastionConfig = z.infer<typeof configSchema>;
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type PostgresSourceConfig = z.infer<typeof postgresSource>;
+export type PgliteSourceConfig = z.infer<typeof pgliteSource>;
+export type HttpConfig = z.infer<typeof httpSchema>;

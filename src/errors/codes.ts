@@ -1,0 +1,58 @@
+/**
+ * The closed set of error codes Bastion ever reports. A client sees the code, a
+ * plain message and a correlation id; driver and system detail stays in the log.
+ */
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'CONFIG_INVALID'
+  | 'SOURCE_NOT_FOUND'
+  | 'SOURCE_UNAVAILABLE'
+  | 'TABLE_NOT_FOUND'
+  | 'SQL_PARSE_ERROR'
+  | 'SQL_MULTIPLE_STATEMENTS'
+  | 'SQL_NOT_READ_ONLY'
+  | 'SQL_FUNCTION_DENIED'
+  | 'SQL_FEATURE_DENIED'
+  | 'DENIED_BY_POLICY'
+  | 'QUERY_TIMEOUT'
+  | 'QUERY_FAILED'
+  | 'RATE_LIMITED'
+  | 'INTERNAL';
+
+const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
+  INVALID_ARGUMENT: 'The arguments are not valid for this tool.',
+  CONFIG_INVALID: 'The configuration is not valid.',
+  SOURCE_NOT_FOUND: 'No such source is available to you.',
+  SOURCE_UNAVAILABLE: 'The source is not reachable right now.',
+  TABLE_NOT_FOUND: 'No such table or view is visible to you.',
+  SQL_PARSE_ERROR: 'The SQL does not parse.',
+  SQL_MULTIPLE_STATEMENTS: 'Exactly one SQL statement is allowed per call.',
+  SQL_NOT_READ_ONLY: 'Only read-only statements are allowed here.',
+  SQL_FUNCTION_DENIED: 'The statement calls a function that is not allowed.',
+  SQL_FEATURE_DENIED: 'The statement uses a SQL feature that is not allowed.',
+  DENIED_BY_POLICY: 'Denied by policy.',
+  QUERY_TIMEOUT: 'The statement ran past its time limit and was cancelled.',
+  QUERY_FAILED: 'The database rejected the statement.',
+  RATE_LIMITED: 'Too many calls; try again later.',
+  INTERNAL: 'Internal error.',
+};
+
+/**
+ * An error meant for the client. `message` must already be safe to show: it never
+ * carries driver text, hosts, paths or secrets. `detail` is for the server log only.
+ */
+export class BastionError extends Error {
+  override readonly name = 'BastionError';
+  readonly code: ErrorCode;
+  readonly detail: unknown;
+
+  constructor(code: ErrorCode, message?: string, detail?: unknown) {
+    super(message ?? DEFAULT_MESSAGES[code]);
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+export function isBastionError(value: unknown): value is BastionError {
+  return value instanceof BastionError;
+}

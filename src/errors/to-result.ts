@@ -1,0 +1,25 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../log/logger.js';
+import { BastionError } from './codes.js';
+import { newCorrelationId } from './correlation.js';
+
+/**
+ * The one place an error becomes something a client sees: a tool result with
+ * the code, a safe message and a correlation id. The full error, with driver
+ * detail, goes to the server log under the same id.
+ */
+export function toToolErrorResult(error: unknown, log: Logger, context: Record<string, unknown>): CallToolResult {
+  const correlationId = newCorrelationId();
+  const known = error instanceof BastionError ? error : new BastionError('INTERNAL', undefined, error);
+  const level = known.code === 'INTERNAL' || known.code === 'SOURCE_UNAVAILABLE' ? 'error' : 'info';
+  log[level](
+    { ...context, code: known.code, correlationId, err: known.detail ?? (known.code === 'INTERNAL' ? error : undefined) },
+    'tool call failed',
+  );
+  return {
+    isError: true,
+    // No structuredContent: clients validate it against the tool's output schema, errors included.
+    content: [{ type: 'text', text: `${known.code}: ${known.message} (correlation id: ${correlationId})` }],
+    _meta: { 'bastion/error': { code: known.code, correlation_id: correlationId } },
+  };
+}

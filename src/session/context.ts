@@ -1,0 +1,19 @@
+import type { BastionConfig } from '../config/schema.js';
+import type { SqlPolicy } from '../guard/sql/policy.js';
+import type { Logger } from '../log/logger.js';
+import type { SourceRegistry } from '../sources/registry.js';
+
+/** What every session's tools share: built once at start-up, read-only afterwards. */
+export interface ServerContext {
+  readonly config: BastionConfig;
+  readonly sources: SourceRegistry;
+  readonly policy: SqlPolicy;
+  readonly log: Logger;
+  readonly version: string;
+}
+
+/** Who is calling. Authentication (next stage of the pipeline) fills in more than `local`. */
+export interface Principal {
+  readonly id: string;
+  readonly kind: 'local' | 'anonymous';
+}

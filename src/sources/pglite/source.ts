@@ -1,0 +1,139 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { PgliteSourceConfig } from '../../config/schema.js';
+import { BastionError } from '../../errors/codes.js';
+import type { Logger } from '../../log/logger.js';
+import { packageRoot } from '../../util/package-root.js';
+import type { ReadRequest, ReadResult, Source } from '../source.js';
+import { encodeParam } from '../wire/decode.js';
+import { toBastionError } from '../wire/errors.js';
+import { demoInit } from './demo.js';
+import type { WorkerInit, WorkerResponse } from './worker.js';
+
+interface Pending {
+  resolve: (result: ReadResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Embedded PostgreSQL (PGlite) in a worker thread. Calls run one at a time; a call
+ * that outlives statement_timeout_ms terminates the worker, which is then started
+ * again from the same data: a runaway query can never hold the server.
+ */
+export class PgliteSource implements Source {
+  readonly engine = 'pglite' as const;
+  readonly mode = 'read-only' as const;
+  private worker: Worker | undefined;
+  private ready: Promise<Worker> | undefined;
+  private pending = new Map<number, Pending>();
+  private nextId = 1;
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly init: WorkerInit;
+
+  constructor(
+    readonly name: string,
+    private readonly config: PgliteSourceConfig,
+    private readonly log: Logger,
+  ) {
+    this.init = config.path !== undefined ? { dataDir: config.path } : demoInit();
+  }
+
+  /** Starts the engine in the background so the first call does not wait for it. */
+  warm(): void {
+    this.start().catch((error: unknown) => this.log.error({ source: this.name, err: error }, 'embedded database failed to start'));
+  }
+
+  read(request: ReadRequest): Promise<ReadResult> {
+    const run = this.tail.then(() => this.runOne(request));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runOne(request: ReadRequest): Promise<ReadResult> {
+    const worker = await this.start();
+    const id = this.nextId++;
+    return new Promise<ReadResult>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new BastionError('QUERY_TIMEOUT'));
+        void this.restart('statement timeout');
+      }, this.config.statement_timeout_ms);
+      this.pending.set(id, {
+        resolve: (result) => {
+          clearTimeout(timer);
+          resolve(result);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      worker.postMessage({
+        type: 'read',
+        id,
+        sql: request.sql,
+        values: request.params.map(encodeParam),
+        maxRows: request.maxRows,
+        maxBytes: request.maxBytes,
+      });
+    });
+  }
+
+  private start(): Promise<Worker> {
+    this.ready ??= new Promise<Worker>((resolve, reject) => {
+      const worker = new Worker(join(packageRoot(), 'dist', 'sources', 'pglite', 'worker.js'), { workerData: this.init });
+      this.worker = worker;
+      worker.on('message', (message: WorkerResponse) => {
+        switch (message.type) {
+          case 'ready':
+            resolve(worker);
+            break;
+          case 'fatal':
+            reject(new BastionError('SOURCE_UNAVAILABLE', undefined, message.message));
+            this.ready = undefined;
+            void worker.terminate();
+            break;
+          case 'result':
+            this.pending.get(message.id)?.resolve(message.result as ReadResult);
+            this.pending.delete(message.id);
+            break;
+          case 'error':
+            this.pending.get(message.id)?.reject(toBastionError(message.error));
+            this.pending.delete(message.id);
+            if (message.fatal) void this.restart('engine left a transaction open');
+            break;
+        }
+      });
+      worker.on('error', (error) => {
+        this.log.error({ source: this.name, err: error }, 'embedded database worker failed');
+        reject(new BastionError('SOURCE_UNAVAILABLE', undefined, error));
+      });
+      worker.on('exit', () => {
+        if (this.worker === worker) {
+          this.worker = undefined;
+          this.ready = undefined;
+          for (const p of this.pending.values()) p.reject(new BastionError('SOURCE_UNAVAILABLE'));
+          this.pending.clear();
+        }
+      });
+    });
+    return this.ready;
+  }
+
+  private async restart(reason: string): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.ready = undefined;
+    this.log.warn({ source: this.name, reason }, 'restarting the embedded database');
+    for (const p of this.pending.values()) p.reject(new BastionError('SOURCE_UNAVAILABLE'));
+    this.pending.clear();
+    if (worker !== undefined) await worker.terminate();
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.ready = undefined;
+    if (worker !== undefined) await worker.terminate();
+  }
+}

@@ -1,0 +1,156 @@
+import { RowCollector, type FieldDescription } from '../wire/collector.js';
+import { BEGIN_READ_ONLY, ROLLBACK } from '../wire/statements.js';
+import type { ReadResult } from '../source.js';
+
+/**
+ * The part of pg's Connection this submittable drives: a local structural type, so
+ * the rest of Bastion never depends on the driver's internals.
+ */
+export interface WireConnection {
+  parse(config: { text: string; name?: string }): void;
+  bind(config: { portal?: string; statement?: string; values?: (string | null)[] }): void;
+  describe(config: { type: 'P' | 'S'; name?: string }): void;
+  execute(config: { portal?: string; rows?: number }): void;
+  flush(): void;
+  sync(): void;
+  sendCopyFail(message: string): void;
+  stream: { cork?: () => void; uncork?: () => void };
+}
+
+export interface GuardedReadSpec {
+  sql: string;
+  values: (string | null)[];
+  maxRows: number;
+  maxBytes: number;
+  /** Transaction-local settings statement and its values (timeouts, role). */
+  limits: { text: string; values: (string | null)[] };
+}
+
+type Stage = 'begin' | 'limits' | 'statement' | 'rollback' | 'failed';
+
+/**
+ * One call as a single pg "submittable": BEGIN READ ONLY, the SET LOCAL limits and
+ * the statement go out in one write over the extended protocol (never the simple
+ * protocol, which would run `;`-separated statements). Rows are fetched in batches
+ * from the open portal, so the caps stop the read early. ROLLBACK always follows.
+ */
+export class GuardedRead {
+  private stage: Stage = 'begin';
+  private readonly collector: RowCollector;
+  private error: unknown;
+  private settled = false;
+  private resolve!: (result: ReadResult) => void;
+  private reject!: (error: unknown) => void;
+  readonly done: Promise<ReadResult>;
+
+  constructor(private readonly spec: GuardedReadSpec) {
+    this.collector = new RowCollector(spec.maxRows, spec.maxBytes);
+    this.done = new Promise<ReadResult>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  submit(connection: WireConnection): null {
+    corked(connection, () => {
+      connection.parse({ text: BEGIN_READ_ONLY });
+      connection.bind({});
+      connection.execute({});
+      connection.parse({ text: this.spec.limits.text });
+      connection.bind({ values: this.spec.limits.values });
+      connection.execute({});
+      connection.parse({ text: this.spec.sql });
+      connection.bind({ values: this.spec.values });
+      connection.describe({ type: 'P', name: '' });
+      connection.execute({ rows: this.collector.nextBatchSize() });
+      connection.flush();
+    });
+    return null;
+  }
+
+  handleRowDescription(message: { fields: FieldDescription[] }): void {
+    if (this.stage === 'statement') this.collector.describe(message.fields);
+  }
+
+  handleDataRow(message: { fields: (string | null)[] }): void {
+    if (this.stage === 'statement') this.collector.add(message.fields);
+  }
+
+  handleCommandComplete(_message: unknown, connection: WireConnection): void {
+    if (this.stage === 'begin') this.stage = 'limits';
+    else if (this.stage === 'limits') this.stage = 'statement';
+    else if (this.stage === 'statement') this.rollback(connection);
+  }
+
+  handlePortalSuspended(connection: WireConnection): void {
+    if (this.stage !== 'statement') return;
+    if (this.collector.full) {
+      this.rollback(connection);
+      return;
+    }
+    corked(connection, () => {
+      connection.execute({ rows: this.collector.nextBatchSize() });
+      connection.flush();
+    });
+  }
+
+  handleEmptyQuery(connection: WireConnection): void {
+    if (this.stage === 'statement') this.rollback(connection);
+  }
+
+  handleError(error: unknown, connection: WireConnection): void {
+    this.error ??= error;
+    if (this.stage !== 'failed' && this.stage !== 'rollback') {
+      // The server now skips everything until Sync; the caller discards this connection.
+      this.stage = 'failed';
+      try {
+        connection.sync();
+      } catch {
+        // the socket is already gone
+      }
+    }
+    this.settle();
+  }
+
+  handleReadyForQuery(): void {
+    this.settle();
+  }
+
+  handleCopyInResponse(connection: WireConnection): void {
+    connection.sendCopyFail('COPY is not allowed');
+  }
+
+  handleCopyData(): void {
+    // COPY never passes the policy; nothing to collect.
+  }
+
+  private rollback(connection: WireConnection): void {
+    this.stage = 'rollback';
+    corked(connection, () => {
+      connection.parse({ text: ROLLBACK });
+      connection.bind({});
+      connection.execute({});
+      connection.sync();
+    });
+  }
+
+  private settle(): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.error !== undefined) this.reject(this.error);
+    else this.resolve(this.collector.result());
+  }
+
+  get failed(): boolean {
+    return this.error !== undefined;
+  }
+}
+
+function corked(connection: WireConnection, write: () => void): void {
+  connection.stream.cork?.();
+  try {
+    write();
+  } finally {
+    connection.stream.uncork?.();
+  }
+}

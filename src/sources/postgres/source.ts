@@ -1,0 +1,95 @@
+import pg from 'pg';
+import type { PostgresSourceConfig } from '../../config/schema.js';
+import { BastionError } from '../../errors/codes.js';
+import type { Logger } from '../../log/logger.js';
+import type { ReadRequest, ReadResult, Source } from '../source.js';
+import { encodeParam } from '../wire/decode.js';
+import { toBastionError } from '../wire/errors.js';
+import { SET_LOCAL_LIMITS, SET_LOCAL_LIMITS_AND_ROLE } from '../wire/statements.js';
+import { GuardedRead, type WireConnection } from './guarded-read.js';
+
+/** Seconds added to the server-side timeout before the client gives up on a silent server. */
+const CLIENT_GRACE_MS = 5_000;
+
+/**
+ * PostgreSQL through a pg pool. Connections start with read-only defaults and
+ * server-side timeouts; every call also opens its own READ ONLY transaction with
+ * SET LOCAL limits and rolls it back. A connection that saw an error or did not
+ * come back idle is destroyed, never returned to the pool.
+ */
+export class PostgresSource implements Source {
+  readonly engine = 'postgres' as const;
+  readonly mode = 'read-only' as const;
+  private readonly pool: pg.Pool;
+  private readonly limits: { text: string; values: (string | null)[] };
+
+  constructor(
+    readonly name: string,
+    private readonly config: PostgresSourceConfig,
+    private readonly log: Logger,
+  ) {
+    this.pool = new pg.Pool({
+      connectionString: config.url,
+      max: config.pool.max,
+      idleTimeoutMillis: config.pool.idle_timeout_ms,
+      connectionTimeoutMillis: config.pool.connect_timeout_ms,
+      application_name: 'bastion',
+      // Session defaults as a further layer under the per-call transaction settings.
+      options: '-c default_transaction_read_only=on',
+      statement_timeout: config.statement_timeout_ms,
+      lock_timeout: config.lock_timeout_ms,
+      idle_in_transaction_session_timeout: config.statement_timeout_ms + CLIENT_GRACE_MS,
+    });
+    this.pool.on('error', (error) => {
+      this.log.warn({ source: name, err: error }, 'idle database connection failed; it was discarded');
+    });
+    const timeouts = [String(config.statement_timeout_ms), String(config.lock_timeout_ms)];
+    this.limits =
+      config.role === undefined
+        ? { text: SET_LOCAL_LIMITS, values: timeouts }
+        : { text: SET_LOCAL_LIMITS_AND_ROLE, values: [...timeouts, config.role] };
+  }
+
+  async read(request: ReadRequest): Promise<ReadResult> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw new BastionError('SOURCE_UNAVAILABLE', undefined, error);
+    }
+    const guarded = new GuardedRead({
+      sql: request.sql,
+      values: request.params.map(encodeParam),
+      maxRows: request.maxRows,
+      maxBytes: request.maxBytes,
+      limits: this.limits,
+    });
+    let discard = true;
+    const timer = setTimeout(() => {
+      // The server should have cancelled the statement already; the socket is suspect.
+      (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    }, this.config.statement_timeout_ms + CLIENT_GRACE_MS);
+    try {
+      void client.query(guarded as unknown as pg.Submittable);
+      const result = await guarded.done;
+      discard = transactionStatus(client) !== 'I';
+      return result;
+    } catch (error) {
+      throw toBastionError(error);
+    } finally {
+      clearTimeout(timer);
+      client.release(discard ? true : undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+function transactionStatus(client: pg.PoolClient): string | undefined {
+  const withStatus = client as unknown as { getTransactionStatus?: () => string | undefined };
+  return withStatus.getTransactionStatus?.();
+}
+
+export type { WireConnection };

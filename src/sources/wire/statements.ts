@@ -1,0 +1,12 @@
+/**
+ * The fixed statements that wrap every call. They are constants: nothing from a
+ * caller is ever concatenated into them; limits and the role travel as parameters.
+ */
+export const BEGIN_READ_ONLY = 'BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY';
+export const ROLLBACK = 'ROLLBACK';
+/** Transaction-local limits: the same effect as SET LOCAL, with values as parameters. */
+export const SET_LOCAL_LIMITS =
+  "SELECT pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('lock_timeout', $2, true)";
+/** SET LOCAL ROLE, with the role name as a parameter. */
+export const SET_LOCAL_LIMITS_AND_ROLE =
+  "SELECT pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('lock_timeout', $2, true), pg_catalog.set_config('role', $3, true)";

@@ -1,0 +1,24 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ParamValue } from '../sources/source.js';
+import { rowsResult } from '../shape/result.js';
+import { runRead } from './query.js';
+import { guardedTool, type ToolCall } from './run.js';
+import { paramsArg, rowsOutput, sourceArg, sqlArg } from './schemas.js';
+
+export function registerExplain(server: McpServer, call: ToolCall): void {
+  server.registerTool(
+    'explain',
+    {
+      title: 'Explain a query plan',
+      description:
+        'Shows the plan of one read-only statement without running it. Write "EXPLAIN SELECT ..." ' +
+        '(options such as FORMAT JSON or VERBOSE are allowed; ANALYZE is not).',
+      inputSchema: { source: sourceArg, sql: sqlArg, params: paramsArg },
+      outputSchema: rowsOutput,
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    guardedTool('explain', call, async (args: { source?: string | undefined; sql: string; params?: ParamValue[] | undefined }) =>
+      rowsResult(await runRead(call, 'explain', args)),
+    ),
+  );
+}

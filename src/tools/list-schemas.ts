@@ -1,0 +1,22 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { jsonResult } from '../shape/result.js';
+import { guardedTool, type ToolCall } from './run.js';
+import { sourceArg } from './schemas.js';
+
+export function registerListSchemas(server: McpServer, call: ToolCall): void {
+  server.registerTool(
+    'list_schemas',
+    {
+      title: 'List schemas',
+      description: 'Lists the schemas of a source that you may read.',
+      inputSchema: { source: sourceArg },
+      outputSchema: { schemas: z.array(z.object({ schema: z.string(), comment: z.string().nullable() })) },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    guardedTool('list_schemas', call, async ({ source }: { source?: string | undefined }) => {
+      const entry = call.ctx.sources.resolve(source);
+      return jsonResult({ schemas: await entry.introspector.listSchemas() });
+    }),
+  );
+}

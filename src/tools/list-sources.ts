@@ -1,0 +1,22 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { jsonResult } from '../shape/result.js';
+import { guardedTool, type ToolCall } from './run.js';
+
+export function registerListSources(server: McpServer, call: ToolCall): void {
+  server.registerTool(
+    'list_sources',
+    {
+      title: 'List sources',
+      description: 'Lists the databases you may use, with their engine and mode.',
+      inputSchema: {},
+      outputSchema: {
+        sources: z.array(z.object({ name: z.string(), engine: z.string(), mode: z.string() })),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    guardedTool('list_sources', call, async () =>
+      jsonResult({ sources: call.ctx.sources.list().map((s) => ({ name: s.name, engine: s.engine, mode: s.mode })) }),
+    ),
+  );
+}

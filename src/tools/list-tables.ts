@@ -1,0 +1,36 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { jsonResult } from '../shape/result.js';
+import { guardedTool, type ToolCall } from './run.js';
+import { sourceArg } from './schemas.js';
+
+export function registerListTables(server: McpServer, call: ToolCall): void {
+  server.registerTool(
+    'list_tables',
+    {
+      title: 'List tables',
+      description: 'Lists tables and views with row estimates. Filter by schema and by a name pattern (* and ? wildcards).',
+      inputSchema: {
+        source: sourceArg,
+        schema: z.string().min(1).max(63).optional(),
+        pattern: z.string().min(1).max(200).optional(),
+      },
+      outputSchema: {
+        tables: z.array(
+          z.object({
+            schema: z.string(),
+            name: z.string(),
+            kind: z.string(),
+            row_estimate: z.number().nullable(),
+            comment: z.string().nullable(),
+          }),
+        ),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    guardedTool('list_tables', call, async (args: { source?: string | undefined; schema?: string | undefined; pattern?: string | undefined }) => {
+      const entry = call.ctx.sources.resolve(args.source);
+      return jsonResult({ tables: await entry.introspector.listTables({ schema: args.schema, pattern: args.pattern }) });
+    }),
+  );
+}

@@ -1,0 +1,89 @@
+import type { IncomingMessage } from 'node:http';
+import type { HttpConfig } from '../../config/schema.js';
+
+/**
+ * The HTTP guard stage: Host and Origin allow-lists (DNS rebinding, CSRF from a
+ * browser), body size and JSON depth limits. Options are compiled once; each
+ * check is a plain function of the request.
+ */
+const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+export interface GuardRejection {
+  status: number;
+  message: string;
+}
+
+export interface HttpGuard {
+  checkHostAndOrigin(req: IncomingMessage): GuardRejection | undefined;
+  readonly maxBodyBytes: number;
+  readonly maxJsonDepth: number;
+}
+
+export function createHttpGuard(config: HttpConfig): HttpGuard {
+  const allowedHosts = new Set(config.allowed_hosts.map((h) => h.toLowerCase()));
+  const allowedOrigins = new Set(config.allowed_origins.map((o) => new URL(o).origin));
+  return {
+    maxBodyBytes: config.max_body_bytes,
+    maxJsonDepth: config.max_json_depth,
+    checkHostAndOrigin(req) {
+      const host = (req.headers.host ?? '').toLowerCase();
+      if (!hostAllowed(host, allowedHosts)) return { status: 403, message: 'Forbidden: Host not allowed' };
+      const origin = req.headers.origin;
+      if (origin !== undefined && !originAllowed(origin, allowedOrigins)) {
+        return { status: 403, message: 'Forbidden: Origin not allowed' };
+      }
+      return undefined;
+    },
+  };
+}
+
+function hostnameOf(host: string): string {
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    return end === -1 ? host : host.slice(0, end + 1);
+  }
+  const colon = host.indexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
+}
+
+function hostAllowed(host: string, allowed: ReadonlySet<string>): boolean {
+  if (host.length === 0) return false;
+  return LOOPBACK_HOSTNAMES.has(hostnameOf(host)) || allowed.has(host) || allowed.has(hostnameOf(host));
+}
+
+function originAllowed(origin: string, allowed: ReadonlySet<string>): boolean {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+  return LOOPBACK_HOSTNAMES.has(url.hostname) || allowed.has(url.origin);
+}
+
+/** True when `host` is a loopback address or name, for the bind-address rule. */
+export function isLoopbackAddress(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || h === '[::1]' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/**
+ * Nesting depth of a JSON text, measured before parsing so a deeply nested body
+ * is refused without building it. Brackets inside strings do not count.
+ */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > limit) return true;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return false;
+}

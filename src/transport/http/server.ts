@@ -1,0 +1,284 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { HttpConfig } from '../../config/schema.js';
+import type { Logger } from '../../log/logger.js';
+import type { Principal } from '../../session/context.js';
+import { createHttpGuard, jsonDepthExceeds, type HttpGuard } from './guard.js';
+import { SessionTransport } from './session-transport.js';
+
+export interface HttpServerOptions {
+  config: HttpConfig;
+  log: Logger;
+  /** Who sent this request; undefined refuses it with 401 (the authenticate stage). */
+  authenticate: (req: IncomingMessage) => Principal | undefined;
+  /** Builds the MCP server of a new session. */
+  createSession: (principal: Principal) => McpServer;
+}
+
+interface Session {
+  readonly transport: SessionTransport;
+  readonly server: McpServer;
+  readonly principal: Principal;
+  lastSeen: number;
+}
+
+const SECURITY_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const;
+
+/**
+ * Streamable HTTP at /mcp on node:http: guard → authenticate → session → MCP.
+ * Each session owns one MCP server object, bound to the principal that opened it.
+ */
+export class BastionHttpServer {
+  private readonly http: Server;
+  private readonly guard: HttpGuard;
+  private readonly sessions = new Map<string, Session>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly options: HttpServerOptions) {
+    this.guard = createHttpGuard(options.config);
+    this.http = createServer({ headersTimeout: options.config.headers_timeout_ms, requestTimeout: options.config.request_timeout_ms }, (req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        options.log.error({ err: error }, 'http request failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        else res.destroy();
+      });
+    });
+    this.http.keepAliveTimeout = 5_000;
+    this.sweeper = setInterval(() => this.sweep(), 60_000);
+    this.sweeper.unref();
+  }
+
+  listen(): Promise<AddressInfo> {
+    const { host, port } = this.options.config;
+    return new Promise((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(port, host, () => {
+        this.http.off('error', reject);
+        resolve(this.http.address() as AddressInfo);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await Promise.allSettled([...this.sessions.values()].map((s) => s.server.close()));
+    this.sessions.clear();
+    await new Promise<void>((resolve) => {
+      this.http.close(() => resolve());
+      this.http.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const rejection = this.guard.checkHostAndOrigin(req);
+    if (rejection !== undefined) {
+      req.resume();
+      sendJson(res, rejection.status, { error: rejection.message });
+      return;
+    }
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') {
+      sendJson(res, req.method === 'GET' ? 200 : 405, req.method === 'GET' ? { status: 'ok' } : { error: 'method not allowed' });
+      return;
+    }
+    if (path !== '/mcp') {
+      req.resume();
+      sendJson(res, 404, { error: 'not found' });
+      return;
+    }
+    const principal = this.options.authenticate(req);
+    if (principal === undefined) {
+      req.resume();
+      sendJson(res, 401, { error: 'unauthorized' });
+      return;
+    }
+    switch (req.method) {
+      case 'POST':
+        await this.post(req, res, principal);
+        return;
+      case 'DELETE':
+        await this.remove(req, res, principal);
+        return;
+      default:
+        req.resume();
+        res.writeHead(405, { ...SECURITY_HEADERS, allow: 'POST, DELETE', 'content-type': 'application/json' });
+        res.end('{"error":"method not allowed"}');
+    }
+  }
+
+  private async post(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
+    const contentType = req.headers['content-type'] ?? '';
+    if (!contentType.toLowerCase().startsWith('application/json')) {
+      req.resume();
+      sendJson(res, 415, rpcError(null, -32600, 'Content-Type must be application/json'));
+      return;
+    }
+    const version = req.headers['mcp-protocol-version'];
+    if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      req.resume();
+      sendJson(res, 400, rpcError(null, -32600, 'Unsupported MCP-Protocol-Version'));
+      return;
+    }
+    const body = await readBody(req, this.guard.maxBodyBytes);
+    if (body === undefined) {
+      sendJson(res, 413, rpcError(null, -32600, `Request body exceeds ${this.guard.maxBodyBytes} bytes`), true);
+      return;
+    }
+    if (jsonDepthExceeds(body, this.guard.maxJsonDepth)) {
+      sendJson(res, 400, rpcError(null, -32600, `JSON nesting exceeds depth ${this.guard.maxJsonDepth}`));
+      return;
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(body);
+    } catch {
+      sendJson(res, 400, rpcError(null, -32700, 'Parse error'));
+      return;
+    }
+    if (!isJsonRpcMessage(message)) {
+      sendJson(res, 400, rpcError(null, -32600, 'Invalid Request: one JSON-RPC 2.0 message per POST'));
+      return;
+    }
+
+    const sessionId = req.headers['mcp-session-id'];
+    let session: Session | undefined;
+    if (typeof sessionId === 'string') {
+      session = this.sessions.get(sessionId);
+      // A session id is not a credential: another principal's id is as unknown as a made-up one.
+      if (session === undefined || session.principal.id !== principal.id) {
+        sendJson(res, 404, rpcError(idOf(message), -32001, 'Session not found'));
+        return;
+      }
+    } else if ('method' in message && message.method === 'initialize' && 'id' in message) {
+      if (this.sessions.size >= this.options.config.max_sessions) {
+        sendJson(res, 503, rpcError(idOf(message), -32000, 'Too many sessions'));
+        return;
+      }
+      session = await this.open(principal);
+    } else {
+      sendJson(res, 400, rpcError(idOf(message), -32600, 'Bad Request: Mcp-Session-Id header is required'));
+      return;
+    }
+    session.lastSeen = Date.now();
+
+    const isRequest = 'method' in message && 'id' in message;
+    if (!isRequest) {
+      session.transport.deliver(message, undefined);
+      res.writeHead(202, SECURITY_HEADERS).end();
+      return;
+    }
+    const requestId = (message as { id: string | number }).id;
+    const headers: Record<string, string> = { ...SECURITY_HEADERS, 'content-type': 'application/json', 'mcp-session-id': session.transport.sessionId };
+    let answered = false;
+    res.once('close', () => {
+      if (!answered) session.transport.abandon(requestId);
+    });
+    const accepted = session.transport.deliver(message, (reply) => {
+      answered = true;
+      const text = JSON.stringify(reply);
+      headers['content-length'] = String(Buffer.byteLength(text));
+      res.writeHead(200, headers).end(text);
+    });
+    if (!accepted) sendJson(res, 409, rpcError(requestId, -32600, 'A request with this id is already in progress'));
+  }
+
+  private async open(principal: Principal): Promise<Session> {
+    const id = randomBytes(16).toString('base64url');
+    const transport = new SessionTransport(id);
+    const server = this.options.createSession(principal);
+    const session: Session = { transport, server, principal, lastSeen: Date.now() };
+    transport.onclose = () => {
+      this.sessions.delete(id);
+    };
+    await server.connect(transport);
+    this.sessions.set(id, session);
+    return session;
+  }
+
+  private async remove(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
+    req.resume();
+    const sessionId = req.headers['mcp-session-id'];
+    const session = typeof sessionId === 'string' ? this.sessions.get(sessionId) : undefined;
+    if (session === undefined || session.principal.id !== principal.id) {
+      sendJson(res, 404, { error: 'session not found' });
+      return;
+    }
+    await session.server.close();
+    this.sessions.delete(session.transport.sessionId);
+    res.writeHead(204, SECURITY_HEADERS).end();
+  }
+
+  private sweep(): void {
+    const cutoff = Date.now() - this.options.config.session_idle_timeout_ms;
+    for (const session of this.sessions.values()) {
+      if (session.lastSeen < cutoff) void session.server.close();
+    }
+  }
+}
+
+function isJsonRpcMessage(value: unknown): value is JSONRPCMessage {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const m = value as Record<string, unknown>;
+  if (m['jsonrpc'] !== '2.0') return false;
+  if ('method' in m) return typeof m['method'] === 'string' && (!('id' in m) || validId(m['id']));
+  return 'id' in m && validId(m['id']) && ('result' in m || 'error' in m);
+}
+
+function validId(id: unknown): boolean {
+  return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
+}
+
+function idOf(message: unknown): string | number | null {
+  const id = (message as { id?: unknown }).id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
+
+function rpcError(id: string | number | null, code: number, message: string): unknown {
+  return { jsonrpc: '2.0', id, error: { code, message } };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, closeConnection = false): void {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string> = { ...SECURITY_HEADERS, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) };
+  if (closeConnection) headers['connection'] = 'close';
+  res.writeHead(status, headers).end(text);
+}
+
+/** Reads the body up to `limit` bytes; undefined when it is larger (the rest is not read). */
+function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > limit) {
+        done = true;
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!done) {
+        done = true;
+        resolve(Buffer.concat(chunks).toString('utf8'));
+      }
+    });
+    req.on('error', (error) => {
+      if (!done) {
+        done = true;
+        reject(error);
+      }
+    });
+  });
+}
