@@ -3,7 +3,9 @@
  *
  * Plain data, no imports. Targets are the demo schema tables (shop.orders,
  * shop.customers, hr.employees, ...) so a test can check afterwards that they
- * still exist with the same row counts.
+ * still exist with the same row counts. Where it matters the statements are
+ * written so that they would really succeed if they got through (DROP ...
+ * CASCADE, deletes that do not trip a foreign key).
  *
  * Conventions:
  * - `tool: 'explain'` cases are given exactly as an assistant would send them to
@@ -12,11 +14,28 @@
  *   itself). The explain tool must refuse every one of them whichever way it
  *   handles a leading EXPLAIN.
  * - Names are unique; they are used in test titles.
- * - The cases that deliberately do not parse with libpg-query are those whose
- *   names start with "does not parse" or "empty".
- * - Cases that PostgreSQL itself does NOT refuse inside BEGIN READ ONLY (as a
- *   superuser) are marked `[not stopped by READ ONLY]` in their intent. For
- *   those the SQL policy is the only defence.
+ * - libpg-query rejects exactly these: "empty statement" (it throws "Query
+ *   cannot be empty") and the five cases named "does not parse: ...". The
+ *   whitespace-only, semicolons-only and comment-only cases parse to zero
+ *   statements.
+ * - Some objects named here do not exist in the demo schema (the sequence
+ *   shop.orders_id_seq, the procedure shop.cleanup_orders, the materialized
+ *   view shop.sales_summary, prepared statements wipe/q, cursor c, large
+ *   objects 12345/16384, the dblink and adminpack extensions). The gateway
+ *   must refuse them on policy grounds, before PostgreSQL could complain.
+ *
+ * Intent markers, measured on PostgreSQL 15 as superuser inside
+ * BEGIN READ ONLY ... ROLLBACK with the missing objects created:
+ * - "[not stopped by READ ONLY]": PostgreSQL executes the statement anyway
+ *   (some effects are undone by the ROLLBACK, many are not: files, WAL,
+ *   signals, session-level locks, prepared statements, side connections).
+ * - "[not stopped by READ ONLY over the simple query protocol]": stacked
+ *   statements that escape or flip the transaction when sent as one simple
+ *   query string (the extended protocol refuses more than one statement).
+ * - "[READ ONLY allows it: plans only]": plain EXPLAIN of something that is not
+ *   a read; nothing executes but the explain tool must still refuse it.
+ * - No marker: PostgreSQL itself refuses it inside BEGIN READ ONLY (or the
+ *   statement cannot run in a transaction block, or does not parse there).
  */
 export interface AttackCase {
   /** short unique name, used in test titles, e.g. "commit then drop hidden behind block comment" */
@@ -37,37 +56,37 @@ export const attacks: readonly AttackCase[] = [
     name: 'commit then drop',
     tool: 'query',
     sql: 'SELECT 1; COMMIT; DROP TABLE shop.orders',
-    intent: 'end the read-only transaction with COMMIT, then drop a table outside it',
+    intent: '[not stopped by READ ONLY over the simple query protocol] end the read-only transaction with COMMIT, then drop a table outside it (without CASCADE the drop then fails only on the order_items foreign key)',
   },
   {
     name: 'commit then drop without whitespace',
     tool: 'query',
     sql: 'SELECT 1;COMMIT;DROP TABLE shop.orders CASCADE',
-    intent: 'same escape, tokens packed together to defeat whitespace-based splitting',
+    intent: '[not stopped by READ ONLY over the simple query protocol] same escape, tokens packed together to defeat whitespace-based splitting',
   },
   {
     name: 'commit then drop on separate lines',
     tool: 'query',
     sql: 'SELECT 1\n;\nCOMMIT\n;\nDROP TABLE shop.orders CASCADE\n',
-    intent: 'same escape with every token on its own line',
+    intent: '[not stopped by READ ONLY over the simple query protocol] same escape with every token on its own line',
   },
   {
     name: 'commit then drop with carriage returns and form feeds',
     tool: 'query',
     sql: 'SELECT 1\r;COMMIT\f;\r\nDROP TABLE shop.orders CASCADE',
-    intent: 'same escape separated by unusual whitespace characters',
+    intent: '[not stopped by READ ONLY over the simple query protocol] same escape separated by unusual whitespace characters',
   },
   {
     name: 'commit then drop in mixed case',
     tool: 'query',
     sql: 'SeLeCt 1; CoMmIt; DrOp TaBlE shop.orders cAsCaDe',
-    intent: 'same escape in mixed case to defeat case-sensitive keyword matching',
+    intent: '[not stopped by READ ONLY over the simple query protocol] same escape in mixed case to defeat case-sensitive keyword matching',
   },
   {
     name: 'commit then drop hidden behind line comment',
     tool: 'query',
     sql: 'SELECT 1 -- read-only report, nothing to see here\n; COMMIT; DROP TABLE shop.orders CASCADE',
-    intent: 'a tool that strips everything after -- on the first line sees only SELECT 1',
+    intent: '[not stopped by READ ONLY over the simple query protocol] a tool that strips everything after -- on the first line sees only SELECT 1',
   },
   {
     name: 'line comments swallowing semicolons',
@@ -79,37 +98,37 @@ export const attacks: readonly AttackCase[] = [
     name: 'commit then drop hidden behind block comment',
     tool: 'query',
     sql: 'SELECT 1 /* ; */; COMMIT /* ; */; DROP TABLE shop.orders CASCADE /* done */',
-    intent: 'statement separators interleaved with block comments that also contain semicolons',
+    intent: '[not stopped by READ ONLY over the simple query protocol] statement separators interleaved with block comments that also contain semicolons',
   },
   {
     name: 'commit then drop hidden behind nested block comments',
     tool: 'query',
     sql: 'SELECT 1 /* outer /* inner */ still a comment; */; COMMIT; /* /* */ */ DROP TABLE shop.orders CASCADE',
-    intent: 'PostgreSQL nests block comments; a non-nesting comment stripper mis-tokenises the rest',
+    intent: '[not stopped by READ ONLY over the simple query protocol] PostgreSQL nests block comments; a non-nesting comment stripper mis-tokenises the rest',
   },
   {
     name: 'commit then drop with block comments as the only separators',
     tool: 'query',
     sql: 'SELECT 1/*\n*/;/**/COMMIT/**/;/**/DROP/**/TABLE/**/shop.orders/**/CASCADE',
-    intent: 'block comments replace all whitespace so keyword regexes with \\s never match',
+    intent: '[not stopped by READ ONLY over the simple query protocol] block comments replace all whitespace so keyword regexes with \\s never match',
   },
   {
     name: 'end instead of commit then drop',
     tool: 'query',
     sql: 'SELECT 1; END; DROP TABLE shop.orders CASCADE',
-    intent: 'END is a synonym of COMMIT that a keyword denylist may miss',
+    intent: '[not stopped by READ ONLY over the simple query protocol] END is a synonym of COMMIT that a keyword denylist may miss',
   },
   {
     name: 'rollback then drop',
     tool: 'query',
     sql: 'SELECT 1; ROLLBACK; DROP TABLE shop.orders CASCADE',
-    intent: 'ROLLBACK also leaves the read-only transaction; the drop then autocommits',
+    intent: '[not stopped by READ ONLY over the simple query protocol] ROLLBACK also leaves the read-only transaction; the drop then autocommits',
   },
   {
     name: 'abort then delete',
     tool: 'query',
     sql: 'SELECT 1; ABORT; DELETE FROM hr.employees',
-    intent: 'ABORT is a synonym of ROLLBACK; the delete then autocommits',
+    intent: '[not stopped by READ ONLY over the simple query protocol] ABORT is a synonym of ROLLBACK; the delete then autocommits',
   },
   {
     name: 'commit and chain then drop',
@@ -121,55 +140,55 @@ export const attacks: readonly AttackCase[] = [
     name: 'rollback and no chain then truncate',
     tool: 'query',
     sql: 'SELECT 1; ROLLBACK AND NO CHAIN; TRUNCATE hr.employees',
-    intent: 'explicit NO CHAIN rollback, then truncate in autocommit mode',
+    intent: '[not stopped by READ ONLY over the simple query protocol] explicit NO CHAIN rollback, then truncate in autocommit mode',
   },
   {
     name: 'empty statements around commit',
     tool: 'query',
     sql: 'SELECT 1;;; COMMIT;; ; DROP TABLE shop.orders CASCADE;',
-    intent: 'runs of empty statements around the escape, to confuse statement counting',
+    intent: '[not stopped by READ ONLY over the simple query protocol] runs of empty statements around the escape, to confuse statement counting',
   },
   {
     name: 'semicolon in a string literal before commit',
     tool: 'query',
     sql: "SELECT ';' AS semi; COMMIT; DROP TABLE shop.orders CASCADE",
-    intent: 'a splitter that was taught about quotes still must see the real separators',
+    intent: '[not stopped by READ ONLY over the simple query protocol] a splitter that was taught about quotes still must see the real separators',
   },
   {
     name: 'semicolon in a dollar quote before commit',
     tool: 'query',
     sql: 'SELECT $$;$$; COMMIT; DROP TABLE shop.orders CASCADE',
-    intent: 'dollar-quoted semicolon followed by a real escape',
+    intent: '[not stopped by READ ONLY over the simple query protocol] dollar-quoted semicolon followed by a real escape',
   },
   {
     name: 'semicolon in a quoted identifier before commit',
     tool: 'query',
     sql: 'SELECT 1 AS "x;y"; COMMIT; DELETE FROM hr.employees WHERE manager_id IS NOT NULL',
-    intent: 'quoted identifier containing a semicolon, then escape and delete',
+    intent: '[not stopped by READ ONLY over the simple query protocol] quoted identifier containing a semicolon, then escape and delete',
   },
   {
     name: 'backslash-escaped quote in E string before commit',
     tool: 'query',
     sql: "SELECT E'it\\'s'; COMMIT; DROP TABLE shop.orders CASCADE",
-    intent: "E'it\\'s' is one string; a splitter that ignores E-string escapes thinks the rest is quoted",
+    intent: "[not stopped by READ ONLY over the simple query protocol] E'it\\'s' is one string; a splitter that ignores E-string escapes thinks the rest is quoted",
   },
   {
     name: 'trailing backslash in standard string before commit',
     tool: 'query',
     sql: "SELECT 'C:\\'; COMMIT; DROP TABLE shop.orders CASCADE",
-    intent: "'C:\\' is a complete string in standard_conforming_strings; a splitter treating \\ as escape thinks the rest is quoted",
+    intent: "[not stopped by READ ONLY over the simple query protocol] 'C:\\' is a complete string in standard_conforming_strings; a splitter treating \\ as escape thinks the rest is quoted",
   },
   {
     name: 'commit followed only by a comment',
     tool: 'query',
     sql: 'SELECT 1; COMMIT -- end of report',
-    intent: 'end the read-only transaction so the gateway later runs things outside it',
+    intent: '[not stopped by READ ONLY over the simple query protocol] end the read-only transaction so the gateway later runs things outside it',
   },
   {
     name: 'bare commit',
     tool: 'query',
     sql: 'COMMIT',
-    intent: 'end the gateway transaction early',
+    intent: '[not stopped by READ ONLY] end the gateway transaction early',
   },
   {
     name: 'select then delete without transaction control',
@@ -178,16 +197,28 @@ export const attacks: readonly AttackCase[] = [
     intent: 'a second statement that writes; more than one statement must be refused',
   },
   {
+    name: 'set transaction read write then delete',
+    tool: 'query',
+    sql: 'SET TRANSACTION READ WRITE; DELETE FROM hr.employees WHERE id > 20',
+    intent: '[not stopped by READ ONLY over the simple query protocol] as the first statement after BEGIN READ ONLY, SET TRANSACTION READ WRITE is accepted and the delete runs',
+  },
+  {
+    name: 'set local transaction_read_only off then update then commit',
+    tool: 'query',
+    sql: 'SET LOCAL transaction_read_only = off; UPDATE hr.employees SET salary = 0; COMMIT',
+    intent: '[not stopped by READ ONLY over the simple query protocol] flip the still-unused read-only transaction to read-write, write, and commit it',
+  },
+  {
     name: 'commit then begin read write then drop',
     tool: 'query',
     sql: 'SELECT 1; COMMIT; BEGIN READ WRITE; DROP TABLE shop.customers CASCADE; COMMIT',
-    intent: 'open an explicit read-write transaction after the escape and drop with cascade',
+    intent: '[not stopped by READ ONLY over the simple query protocol] open an explicit read-write transaction after the escape and drop with cascade',
   },
   {
     name: 'commit then make the session read-write',
     tool: 'query',
     sql: 'SELECT 1; COMMIT; SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE',
-    intent: 'poison the pooled session so that later transactions default to read-write',
+    intent: '[not stopped by READ ONLY over the simple query protocol] poison the pooled session so that later transactions default to read-write',
   },
   {
     name: 'prepare transaction',
@@ -356,79 +387,79 @@ export const attacks: readonly AttackCase[] = [
     name: 'explain parenthesised analyze select via query tool',
     tool: 'query',
     sql: 'EXPLAIN (ANALYZE) SELECT count(*) FROM shop.orders',
-    intent: 'EXPLAIN (ANALYZE) executes the statement; not allowed through the query tool',
+    intent: '[not stopped by READ ONLY] EXPLAIN (ANALYZE) executes the statement; not allowed through the query tool',
   },
   {
     name: 'explain analyze true with buffers',
     tool: 'explain',
     sql: 'EXPLAIN (ANALYZE true, BUFFERS) SELECT * FROM shop.orders',
-    intent: 'ANALYZE spelled as an option with a boolean value',
+    intent: '[not stopped by READ ONLY] ANALYZE spelled as an option with a boolean value',
   },
   {
     name: 'explain analyze as numeric option after format',
     tool: 'explain',
     sql: 'EXPLAIN (FORMAT JSON, ANALYZE 1) SELECT * FROM hr.employees',
-    intent: 'ANALYZE enabled with the value 1, placed after another option',
+    intent: '[not stopped by READ ONLY] ANALYZE enabled with the value 1, placed after another option',
   },
   {
     name: 'explain analyse british spelling',
     tool: 'explain',
     sql: 'EXPLAIN ANALYSE VERBOSE SELECT * FROM hr.employees',
-    intent: 'ANALYSE is accepted as a synonym of ANALYZE',
+    intent: '[not stopped by READ ONLY] ANALYSE is accepted as a synonym of ANALYZE',
   },
   {
     name: 'explain tool given a bare insert',
     tool: 'explain',
     sql: "INSERT INTO shop.customers (id, name, email, country, created_at) VALUES (9999, 'Mallory', 'mallory@example.com', 'XX', now())",
-    intent: 'the explain tool explains reads only',
+    intent: '[READ ONLY allows it: plans only] the explain tool explains reads only',
   },
   {
     name: 'explain tool given a bare update',
     tool: 'explain',
     sql: 'UPDATE hr.employees SET salary = salary * 2',
-    intent: 'the explain tool explains reads only',
+    intent: '[READ ONLY allows it: plans only] the explain tool explains reads only',
   },
   {
     name: 'explain tool given a bare merge',
     tool: 'explain',
     sql: 'MERGE INTO shop.orders o USING shop.customers c ON o.customer_id = c.id WHEN MATCHED THEN UPDATE SET total = 0',
-    intent: 'the explain tool explains reads only',
+    intent: '[READ ONLY allows it: plans only] the explain tool explains reads only',
   },
   {
     name: 'explain of an update without analyze',
     tool: 'explain',
     sql: 'EXPLAIN UPDATE hr.employees SET salary = 0',
-    intent: 'EXPLAIN of a write, even without ANALYZE, is not an explain of a read',
+    intent: '[READ ONLY allows it: plans only] EXPLAIN of a write, even without ANALYZE, is not an explain of a read',
   },
   {
     name: 'explain of a delete with analyze off',
     tool: 'explain',
     sql: 'EXPLAIN (ANALYZE off, COSTS off) DELETE FROM shop.orders',
-    intent: 'EXPLAIN of a write with ANALYZE explicitly off',
+    intent: '[READ ONLY allows it: plans only] EXPLAIN of a write with ANALYZE explicitly off',
   },
   {
     name: 'explain tool given a writable cte',
     tool: 'explain',
     sql: 'WITH d AS (DELETE FROM shop.orders RETURNING id) SELECT count(*) FROM d',
-    intent: 'a read-looking statement that contains a DELETE',
+    intent: '[READ ONLY allows it: plans only] a read-looking statement that contains a DELETE',
   },
   {
     name: 'explain tool given create table as',
     tool: 'explain',
     sql: 'CREATE TABLE leak AS SELECT * FROM hr.employees',
-    intent: 'CREATE TABLE AS is explainable but creates a table',
+    intent: '[READ ONLY allows it: plans only] CREATE TABLE AS is explainable but creates a table',
   },
   {
     name: 'explain tool given select into',
     tool: 'explain',
     sql: 'SELECT * INTO leak FROM hr.employees',
-    intent: 'SELECT INTO is explainable but creates a table',
+    intent: '[READ ONLY allows it: plans only] SELECT INTO is explainable but creates a table',
   },
   {
     name: 'explain tool given select for update',
     tool: 'explain',
     sql: 'SELECT * FROM shop.orders FOR UPDATE',
-    intent: 'a locking read is not a plain read',
+    intent: '[READ ONLY allows it: plans only] a locking read is not a plain read',
   },
   {
     name: 'explain tool given execute',
@@ -440,7 +471,7 @@ export const attacks: readonly AttackCase[] = [
     name: 'explain tool given stacked statements',
     tool: 'explain',
     sql: 'SELECT 1; COMMIT; DROP TABLE shop.orders CASCADE',
-    intent: 'the stacked escape through the explain tool',
+    intent: '[not stopped by READ ONLY over the simple query protocol] the stacked escape through the explain tool',
   },
   {
     name: 'explain tool given a do block',
@@ -452,7 +483,7 @@ export const attacks: readonly AttackCase[] = [
     name: 'explain tool given a dangerous function',
     tool: 'explain',
     sql: "SELECT lo_import('/etc/passwd')",
-    intent: 'the function policy applies to the explain tool too',
+    intent: '[READ ONLY allows it: plans only] the function policy applies to the explain tool too',
   },
 
   // ---------------------------------------------------------------------------
@@ -474,19 +505,19 @@ export const attacks: readonly AttackCase[] = [
     name: 'do block poisoning the session',
     tool: 'query',
     sql: "DO $$ BEGIN PERFORM set_config('default_transaction_read_only', 'off', false); END $$",
-    intent: 'change a session setting from inside procedural code',
+    intent: '[not stopped by READ ONLY] change a session setting from inside procedural code',
   },
   {
     name: 'prepare a delete',
     tool: 'query',
     sql: 'PREPARE wipe AS DELETE FROM shop.orders',
-    intent: 'leave a prepared DELETE in the pooled session for a later EXECUTE',
+    intent: '[not stopped by READ ONLY] leave a prepared DELETE in the pooled session for a later EXECUTE',
   },
   {
     name: 'prepare a read',
     tool: 'query',
     sql: 'PREPARE q(int) AS SELECT * FROM hr.employees WHERE id = $1',
-    intent: 'prepared statements are session state the gateway does not manage',
+    intent: '[not stopped by READ ONLY] prepared statements are session state the gateway does not manage',
   },
   {
     name: 'execute a prepared statement',
@@ -498,49 +529,49 @@ export const attacks: readonly AttackCase[] = [
     name: 'execute a prepared statement with arguments',
     tool: 'query',
     sql: 'EXECUTE q(1)',
-    intent: 'run a prepared statement with arguments',
+    intent: '[not stopped by READ ONLY] run a prepared statement with arguments',
   },
   {
     name: 'deallocate all',
     tool: 'query',
     sql: 'DEALLOCATE ALL',
-    intent: 'drop the prepared statements of the pooled session (driver state)',
+    intent: '[not stopped by READ ONLY] drop the prepared statements of the pooled session (driver state)',
   },
   {
     name: 'prepare and execute stacked',
     tool: 'query',
     sql: 'PREPARE p AS SELECT 1; EXECUTE p',
-    intent: 'prepare and run in one request',
+    intent: '[not stopped by READ ONLY over the simple query protocol] prepare and run in one request',
   },
   {
     name: 'declare cursor with hold',
     tool: 'query',
     sql: 'DECLARE c CURSOR WITH HOLD FOR SELECT * FROM hr.employees',
-    intent: 'a holdable cursor outlives the transaction in the pooled session',
+    intent: '[not stopped by READ ONLY] a holdable cursor outlives the transaction in the pooled session',
   },
   {
     name: 'fetch from cursor',
     tool: 'query',
     sql: 'FETCH ALL FROM c',
-    intent: 'read from a cursor opened by an earlier request, bypassing the policy',
+    intent: '[not stopped by READ ONLY] read from a cursor opened by an earlier request, bypassing the policy',
   },
   {
     name: 'move cursor',
     tool: 'query',
     sql: 'MOVE FORWARD 10 IN c',
-    intent: 'cursor manipulation',
+    intent: '[not stopped by READ ONLY] cursor manipulation',
   },
   {
     name: 'close all cursors',
     tool: 'query',
     sql: 'CLOSE ALL',
-    intent: 'cursor manipulation of the pooled session',
+    intent: '[not stopped by READ ONLY] cursor manipulation of the pooled session',
   },
   {
     name: 'close named cursor',
     tool: 'query',
     sql: 'CLOSE c',
-    intent: 'cursor manipulation of the pooled session',
+    intent: '[not stopped by READ ONLY] cursor manipulation of the pooled session',
   },
 
   // ---------------------------------------------------------------------------
@@ -550,146 +581,146 @@ export const attacks: readonly AttackCase[] = [
     name: 'pg_read_file in select list',
     tool: 'query',
     sql: "SELECT pg_read_file('/etc/passwd')",
-    intent: 'read a file on the database server',
+    intent: '[not stopped by READ ONLY] read a file on the database server',
   },
   {
     name: 'pg_read_file schema-qualified',
     tool: 'query',
     sql: "SELECT pg_catalog.pg_read_file('/etc/passwd', 0, 100)",
-    intent: 'read a server file through the pg_catalog-qualified name',
+    intent: '[not stopped by READ ONLY] read a server file through the pg_catalog-qualified name',
   },
   {
     name: 'pg_read_file quoted identifier',
     tool: 'query',
     sql: `SELECT "pg_read_file"('/etc/passwd')`,
-    intent: 'read a server file through a quoted function name',
+    intent: '[not stopped by READ ONLY] read a server file through a quoted function name',
   },
   {
     name: 'pg_read_file quoted schema and name',
     tool: 'query',
     sql: `SELECT "pg_catalog"."pg_read_file"('postmaster.opts')`,
-    intent: 'read a file in the data directory through quoted schema and function names',
+    intent: '[not stopped by READ ONLY] read a file in the data directory through quoted schema and function names',
   },
   {
     name: 'pg_read_file unicode-escaped identifier',
     tool: 'query',
     sql: `SELECT U&"pg\\005fread\\005ffile"('/etc/passwd')`,
-    intent: 'read a server file with the function name spelled as a U& identifier',
+    intent: '[not stopped by READ ONLY] read a server file with the function name spelled as a U& identifier',
   },
   {
     name: 'pg_read_file unicode identifier with uescape',
     tool: 'query',
     sql: `SELECT U&"pg!005fread!005ffile" UESCAPE '!' ('/etc/passwd')`,
-    intent: 'read a server file with a U& identifier using a custom escape character',
+    intent: '[not stopped by READ ONLY] read a server file with a U& identifier using a custom escape character',
   },
   {
     name: 'pg_read_file upper case',
     tool: 'query',
     sql: "SELECT PG_READ_FILE('/etc/passwd')",
-    intent: 'read a server file with the function name in upper case',
+    intent: '[not stopped by READ ONLY] read a server file with the function name in upper case',
   },
   {
     name: 'pg_read_file in where clause',
     tool: 'query',
     sql: "SELECT id FROM shop.orders WHERE length(pg_read_file('/etc/passwd')) > 0 LIMIT 1",
-    intent: 'dangerous call nested as an argument inside WHERE',
+    intent: '[not stopped by READ ONLY] dangerous call nested as an argument inside WHERE',
   },
   {
     name: 'pg_read_file inside coalesce',
     tool: 'query',
     sql: "SELECT coalesce(NULL, pg_read_file('/etc/passwd'))",
-    intent: 'dangerous call inside COALESCE, which is not a FuncCall node',
+    intent: '[not stopped by READ ONLY] dangerous call inside COALESCE, which is not a FuncCall node',
   },
   {
     name: 'pg_read_file inside format',
     tool: 'query',
     sql: "SELECT format('%s', pg_read_file('/etc/hostname'))",
-    intent: 'dangerous call as the argument of an innocent function',
+    intent: '[not stopped by READ ONLY] dangerous call as the argument of an innocent function',
   },
   {
     name: 'pg_read_file inside xmltable passing',
     tool: 'query',
-    sql: "SELECT * FROM XMLTABLE('/a' PASSING xmlparse(document pg_read_file('/tmp/x.xml')) COLUMNS a text)",
-    intent: 'dangerous call inside a table function expression',
+    sql: "SELECT * FROM XMLTABLE('/a' PASSING xmlparse(document '<a>' || pg_read_file('/etc/hostname') || '</a>') COLUMNS a text)",
+    intent: '[not stopped by READ ONLY] dangerous call inside a table function expression',
   },
   {
     name: 'pg_read_file in string_agg aggregate argument',
     tool: 'query',
     sql: "SELECT string_agg(pg_read_file('/etc/hostname'), ',') FROM hr.employees",
-    intent: 'dangerous call as the argument of an aggregate',
+    intent: '[not stopped by READ ONLY] dangerous call as the argument of an aggregate',
   },
   {
     name: 'pg_read_file with a parameter',
     tool: 'query',
     sql: 'SELECT pg_read_file($1)',
     params: ['/etc/passwd'],
-    intent: 'read a server file whose path arrives as a bind parameter',
+    intent: '[not stopped by READ ONLY] read a server file whose path arrives as a bind parameter',
   },
   {
     name: 'pg_read_binary_file inside case',
     tool: 'query',
     sql: "SELECT CASE WHEN id = 1 THEN pg_read_binary_file('/etc/passwd') END FROM shop.orders LIMIT 1",
-    intent: 'binary file read hidden in a CASE branch',
+    intent: '[not stopped by READ ONLY] binary file read hidden in a CASE branch',
   },
   {
     name: 'pg_ls_dir function scan',
     tool: 'query',
     sql: "SELECT * FROM pg_ls_dir('.')",
-    intent: 'list the data directory as a function in FROM',
+    intent: '[not stopped by READ ONLY] list the data directory as a function in FROM',
   },
   {
     name: 'pg_ls_dir with ordinality and column aliases',
     tool: 'query',
     sql: "SELECT * FROM pg_catalog.pg_ls_dir('/') WITH ORDINALITY AS f(name, n)",
-    intent: 'list the root directory as a function scan with ordinality',
+    intent: '[not stopped by READ ONLY] list the root directory as a function scan with ordinality',
   },
   {
     name: 'pg_ls_dir in rows from',
     tool: 'query',
     sql: "SELECT * FROM ROWS FROM (generate_series(1, 2), pg_ls_dir('/tmp')) AS r(a, b)",
-    intent: 'dangerous function next to a harmless one in ROWS FROM',
+    intent: '[not stopped by READ ONLY] dangerous function next to a harmless one in ROWS FROM',
   },
   {
     name: 'pg_ls_dir in an array constructor',
     tool: 'query',
     sql: "SELECT ARRAY(SELECT pg_ls_dir('/'))",
-    intent: 'dangerous call inside an ARRAY(subquery)',
+    intent: '[not stopped by READ ONLY] dangerous call inside an ARRAY(subquery)',
   },
   {
     name: 'pg_stat_file in lateral join',
     tool: 'query',
     sql: "SELECT c.id, s.* FROM shop.customers c CROSS JOIN LATERAL pg_stat_file('/etc/passwd') AS s LIMIT 1",
-    intent: 'probe server files as a LATERAL function',
+    intent: '[not stopped by READ ONLY] probe server files as a LATERAL function',
   },
   {
     name: 'lo_import in a scalar subquery',
     tool: 'query',
     sql: "SELECT (SELECT lo_import('/etc/passwd')) AS oid",
-    intent: 'import a server file into a large object, hidden in a subquery',
+    intent: '[not stopped by READ ONLY] import a server file into a large object, hidden in a subquery',
   },
   {
     name: 'lo_export in a cte',
     tool: 'query',
     sql: "WITH f AS (SELECT lo_export(12345, '/tmp/pwned')) SELECT * FROM f",
-    intent: 'write a server file from a large object, hidden in a CTE',
+    intent: '[not stopped by READ ONLY] write a server file from a large object, hidden in a CTE',
   },
   {
     name: 'lo_get in a window function argument',
     tool: 'query',
     sql: 'SELECT sum(length(lo_get(16384))) OVER () FROM shop.orders LIMIT 1',
-    intent: 'read a large object inside a window aggregate argument',
+    intent: '[not stopped by READ ONLY] read a large object inside a window aggregate argument',
   },
   {
     name: 'lo_from_bytea in values',
     tool: 'query',
     sql: "VALUES (lo_from_bytea(0, '\\x41'::bytea))",
-    intent: 'create a large object from a VALUES list',
+    intent: '[not stopped by READ ONLY] create a large object from a VALUES list',
   },
   {
     name: 'lo_unlink in join condition',
     tool: 'query',
     sql: 'SELECT o.id FROM shop.orders o JOIN shop.customers c ON c.id = o.customer_id AND lo_unlink(o.id) = 1',
-    intent: 'delete large objects from inside a JOIN ... ON condition',
+    intent: '[not stopped by READ ONLY] delete large objects from inside a JOIN ... ON condition',
   },
   {
     name: 'dblink running a delete on the same database',
@@ -714,13 +745,13 @@ export const attacks: readonly AttackCase[] = [
     tool: 'query',
     sql: 'SELECT dblink_exec($1, $2)',
     params: ['dbname=bastion_demo', 'DROP TABLE shop.orders CASCADE'],
-    intent: 'side-connection write with both arguments as bind parameters',
+    intent: '[not stopped by READ ONLY] side-connection write with both arguments as bind parameters',
   },
   {
     name: 'set_config disabling read-only default',
     tool: 'query',
     sql: "SELECT set_config('default_transaction_read_only','off',false)",
-    intent: 'session poisoning: later transactions of this pooled session default to read-write',
+    intent: '[not stopped by READ ONLY] session poisoning: later transactions of this pooled session default to read-write',
   },
   {
     name: 'write after poisoning default_transaction_read_only',
@@ -732,14 +763,14 @@ export const attacks: readonly AttackCase[] = [
     name: 'set_config disabling statement timeout',
     tool: 'query',
     sql: "SELECT set_config('statement_timeout','0',false)",
-    intent: 'session poisoning: remove the timeout so later queries can run forever',
+    intent: '[not stopped by READ ONLY] session poisoning: remove the timeout so later queries can run forever',
   },
   {
     name: 'set_config with parameters',
     tool: 'query',
     sql: 'SELECT set_config($1,$2,false)',
     params: ['default_transaction_read_only', 'off'],
-    intent: 'session poisoning with name and value as bind parameters',
+    intent: '[not stopped by READ ONLY] session poisoning with name and value as bind parameters',
   },
   {
     name: 'set_config schema-qualified local transaction_read_only',
@@ -793,7 +824,7 @@ export const attacks: readonly AttackCase[] = [
     name: 'pg_terminate_backend with named arguments',
     tool: 'query',
     sql: 'SELECT pg_terminate_backend(pid => pid, timeout => 1000) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
-    intent: 'kill other sessions, called with named-argument notation',
+    intent: '[not stopped by READ ONLY] kill other sessions, called with named-argument notation',
   },
   {
     name: 'pg_cancel_backend',
@@ -847,7 +878,7 @@ export const attacks: readonly AttackCase[] = [
     name: 'cursor_to_xml',
     tool: 'query',
     sql: "SELECT cursor_to_xml('c', 10, true, false, '')",
-    intent: 'read from a cursor opened outside the policy',
+    intent: '[not stopped by READ ONLY] read from a cursor opened outside the policy',
   },
   {
     name: 'database_to_xml',
@@ -878,7 +909,7 @@ export const attacks: readonly AttackCase[] = [
     name: 'pg_sleep in tablesample repeatable',
     tool: 'query',
     sql: 'SELECT count(*) FROM shop.orders TABLESAMPLE SYSTEM (10) REPEATABLE (length(pg_sleep(5)::text))',
-    intent: 'dangerous call hidden in the TABLESAMPLE seed expression',
+    intent: '[not stopped by READ ONLY] dangerous call hidden in the TABLESAMPLE seed expression',
   },
   {
     name: 'pg_sleep in a lateral subquery',
@@ -978,7 +1009,7 @@ export const attacks: readonly AttackCase[] = [
     name: 'copy table to stdout',
     tool: 'query',
     sql: 'COPY hr.api_credentials TO STDOUT',
-    intent: 'COPY is not a query; it uses a sub-protocol the gateway does not handle',
+    intent: '[not stopped by READ ONLY] COPY is not a query; it uses a sub-protocol the gateway does not handle',
   },
 
   // ---------------------------------------------------------------------------
@@ -988,79 +1019,79 @@ export const attacks: readonly AttackCase[] = [
     name: 'set statement_timeout',
     tool: 'query',
     sql: 'SET statement_timeout = 0',
-    intent: 'session poisoning: remove the statement timeout',
+    intent: '[not stopped by READ ONLY] session poisoning: remove the statement timeout',
   },
   {
     name: 'set local statement_timeout',
     tool: 'query',
     sql: 'SET LOCAL statement_timeout = 0',
-    intent: 'remove the statement timeout for the rest of the gateway transaction',
+    intent: '[not stopped by READ ONLY] remove the statement timeout for the rest of the gateway transaction',
   },
   {
     name: 'set default_transaction_read_only off',
     tool: 'query',
     sql: 'SET default_transaction_read_only = off',
-    intent: 'session poisoning: later transactions default to read-write',
+    intent: '[not stopped by READ ONLY] session poisoning: later transactions default to read-write',
   },
   {
     name: 'set search_path',
     tool: 'query',
     sql: 'SET search_path = hr, public',
-    intent: 'session poisoning: change name resolution for later requests',
+    intent: '[not stopped by READ ONLY] session poisoning: change name resolution for later requests',
   },
   {
     name: 'set session authorization',
     tool: 'query',
     sql: 'SET SESSION AUTHORIZATION postgres',
-    intent: 'become another user',
+    intent: '[not stopped by READ ONLY] become another user',
   },
   {
     name: 'set role',
     tool: 'query',
     sql: 'SET ROLE postgres',
-    intent: 'assume another role',
+    intent: '[not stopped by READ ONLY] assume another role',
   },
   {
     name: 'reset all',
     tool: 'query',
     sql: 'RESET ALL',
-    intent: 'undo the gateway session settings (timeouts, role, search_path)',
+    intent: '[not stopped by READ ONLY] undo the gateway session settings (timeouts, role, search_path)',
   },
   {
     name: 'reset role',
     tool: 'query',
     sql: 'RESET ROLE',
-    intent: 'drop a restricted role the gateway set with SET ROLE',
+    intent: '[not stopped by READ ONLY] drop a restricted role the gateway set with SET ROLE',
   },
   {
     name: 'begin',
     tool: 'query',
     sql: 'BEGIN',
-    intent: 'transaction control inside the gateway transaction',
+    intent: '[not stopped by READ ONLY] transaction control inside the gateway transaction',
   },
   {
     name: 'start transaction read write',
     tool: 'query',
     sql: 'START TRANSACTION READ WRITE',
-    intent: 'open a read-write transaction',
+    intent: '[not stopped by READ ONLY] open a read-write transaction',
   },
   {
     name: 'set transaction read write',
     tool: 'query',
     sql: 'SET TRANSACTION READ WRITE',
-    intent: 'switch the current transaction to read-write',
+    intent: '[not stopped by READ ONLY] switch the current transaction to read-write',
   },
   {
     name: 'savepoint',
     tool: 'query',
     sql: 'SAVEPOINT bastion',
-    intent: 'transaction control inside the gateway transaction',
+    intent: '[not stopped by READ ONLY] transaction control inside the gateway transaction',
   },
   {
     name: 'lock table access exclusive',
     tool: 'query',
     sql: 'LOCK TABLE shop.orders IN ACCESS EXCLUSIVE MODE',
-    intent: 'block every reader and writer of the table',
+    intent: '[not stopped by READ ONLY] block every reader and writer of the table',
   },
   {
     name: 'lock table row exclusive',
@@ -1102,7 +1133,7 @@ export const attacks: readonly AttackCase[] = [
     name: 'analyze',
     tool: 'query',
     sql: 'ANALYZE shop.orders',
-    intent: 'maintenance that writes planner statistics',
+    intent: '[not stopped by READ ONLY] maintenance that writes planner statistics',
   },
   {
     name: 'checkpoint',
@@ -1196,7 +1227,7 @@ export const attacks: readonly AttackCase[] = [
     name: 'reindex',
     tool: 'query',
     sql: 'REINDEX TABLE shop.orders',
-    intent: 'maintenance that rewrites indexes under locks',
+    intent: '[not stopped by READ ONLY] maintenance that rewrites indexes under locks',
   },
   {
     name: 'insert',
@@ -1247,6 +1278,12 @@ export const attacks: readonly AttackCase[] = [
     sql: "load 'x'",
     intent: 'load a shared library into the backend',
   },
+  {
+    name: 'load auto_explain',
+    tool: 'query',
+    sql: "LOAD 'auto_explain'",
+    intent: '[not stopped by READ ONLY] load a real module that changes the behaviour of the pooled session',
+  },
 
   // ---------------------------------------------------------------------------
   // Degenerate input
@@ -1255,31 +1292,31 @@ export const attacks: readonly AttackCase[] = [
     name: 'empty statement',
     tool: 'query',
     sql: '',
-    intent: 'nothing to run; must be refused rather than sent (libpg-query throws "Query cannot be empty")',
+    intent: '[not stopped by READ ONLY] nothing to run; must be refused rather than sent (libpg-query throws "Query cannot be empty")',
   },
   {
     name: 'whitespace only',
     tool: 'query',
     sql: '  \n\t  ',
-    intent: 'parses to zero statements; must be refused rather than sent',
+    intent: '[not stopped by READ ONLY] parses to zero statements; must be refused rather than sent',
   },
   {
     name: 'semicolons only',
     tool: 'query',
     sql: ';;',
-    intent: 'parses to zero statements; must be refused rather than sent',
+    intent: '[not stopped by READ ONLY] parses to zero statements; must be refused rather than sent',
   },
   {
     name: 'only a line comment',
     tool: 'query',
     sql: '-- SELECT * FROM shop.orders',
-    intent: 'parses to zero statements; must be refused rather than sent',
+    intent: '[not stopped by READ ONLY] parses to zero statements; must be refused rather than sent',
   },
   {
     name: 'only a block comment',
     tool: 'query',
     sql: '/* SELECT * FROM shop.orders; */',
-    intent: 'parses to zero statements; must be refused rather than sent',
+    intent: '[not stopped by READ ONLY] parses to zero statements; must be refused rather than sent',
   },
   {
     name: 'does not parse: misspelled keyword',

@@ -61,8 +61,21 @@ export async function protocolRead(engine: ProtocolEngine, request: ProtocolRead
   const end = await exec([...closing, serialize.parse({ text: ROLLBACK }), serialize.bind({}), serialize.execute({}), serialize.sync()]);
   const ready = [...end].reverse().find((m) => m.name === 'readyForQuery');
   if (ready?.status !== 'I') throw new EngineStateError('the embedded engine did not return to an idle state');
-  if (outcome.state === 'error') throw outcome.error;
+  if (outcome.state === 'error') throw new EngineQueryError(outcome.error);
   return collector.result();
+}
+
+/** An error the database reported for the statement, carrying its SQLSTATE. */
+export class EngineQueryError extends Error {
+  override readonly name = 'EngineQueryError';
+  readonly code: string | undefined;
+  readonly severity: string | undefined;
+
+  constructor(message: BackendMessage) {
+    super(message.message ?? 'database error');
+    this.code = message.code;
+    this.severity = message.severity;
+  }
 }
 
 type Outcome =

@@ -12,7 +12,7 @@ import type { WorkerInit, WorkerResponse } from './worker.js';
 
 interface Pending {
   resolve: (result: ReadResult) => void;
-  reject: (error: unknown) => void;
+  reject: (error: Error) => void;
 }
 
 /**

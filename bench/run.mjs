@@ -1,0 +1,534 @@
+#!/usr/bin/env node
+/**
+ * Bastion benchmark: `npm run bench` (builds, then runs this file).
+ *
+ * One run measures, interleaved over several rounds on the same machine:
+ *   raw-pg         pg Pool (max 8) in this process: the physical limit
+ *   bare-stdio     bench/bare-server.mjs over stdio: the MCP SDK protocol ceiling
+ *   bare-http      bench/bare-server.mjs over the SDK's StreamableHTTPServerTransport
+ *   bastion-stdio  node dist/cli/main.js serve --db ...
+ *   bastion-http   node dist/cli/main.js serve --db ... --http --no-auth --port 0
+ * then the row/byte-cap test through Bastion HTTP. See bench/README.md.
+ *
+ * Environment knobs (defaults in brackets): BENCH_ROUNDS [3], BENCH_WARMUP_S [2],
+ * BENCH_MEASURE_S [5], BENCH_CONCURRENCY [8], BENCH_PG_URL
+ * [postgres://postgres@127.0.0.1:5432], BENCH_CPU_PROF=1 (write .cpuprofile files of
+ * the server children to bench/results/prof; the numbers of such a run are skewed).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import {
+  HttpSession,
+  StdioRpc,
+  cpuMsOf,
+  createAgent,
+  killAllChildren,
+  machineCpu,
+  median,
+  memoryOf,
+  pgBackendsCpu,
+  pgCpuBetween,
+  percentile,
+  resetPeak,
+  spawnServer,
+  stopServer,
+} from './lib.mjs';
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(BENCH_DIR, '..');
+const RESULTS_DIR = join(BENCH_DIR, 'results');
+
+const num = (name, fallback) => {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${v}`);
+  return n;
+};
+const CFG = {
+  rounds: num('BENCH_ROUNDS', 3),
+  warmupS: num('BENCH_WARMUP_S', 2),
+  measureS: num('BENCH_MEASURE_S', 5),
+  concurrency: num('BENCH_CONCURRENCY', 8),
+  pgBase: (process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, ''),
+  db: 'bastion_bench',
+  scale: 10,
+  accounts: 1_000_000,
+  capRepeats: 3,
+  cpuProf: process.env.BENCH_CPU_PROF === '1',
+};
+const DB_URL = `${CFG.pgBase}/${CFG.db}`;
+const POINT_SQL = 'SELECT abalance FROM pgbench_accounts WHERE aid = $1';
+const CAP_SQL = 'SELECT * FROM pgbench_accounts';
+const randomAid = () => 1 + Math.floor(Math.random() * CFG.accounts);
+
+const servers = [];
+process.on('exit', killAllChildren);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    process.stderr.write(`\nbench: ${signal}, stopping the servers\n`);
+    killAllChildren();
+    process.exit(130);
+  });
+}
+
+const say = (text) => process.stderr.write(`${text}\n`);
+
+// ---------------------------------------------------------------- setup
+
+async function checkPostgres() {
+  const client = new pg.Client({ connectionString: `${CFG.pgBase}/postgres`, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query('SHOW server_version');
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [CFG.db]);
+    if (exists.rowCount === 0) {
+      say(`creating database ${CFG.db}`);
+      await client.query(`CREATE DATABASE ${CFG.db}`);
+    }
+    return rows[0].server_version;
+  } catch (error) {
+    say(
+      `bench: PostgreSQL is not reachable at ${CFG.pgBase}/postgres (${error.message}).\n` +
+        'The benchmark needs PostgreSQL 15 on 127.0.0.1:5432 with trust auth for user postgres ' +
+        '(or set BENCH_PG_URL=postgres://user@host:port).',
+    );
+    process.exit(2);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function ensurePgbenchData() {
+  const client = new pg.Client({ connectionString: DB_URL });
+  await client.connect();
+  let count = -1;
+  try {
+    count = Number((await client.query('SELECT count(*) AS n FROM pgbench_accounts')).rows[0].n);
+  } catch {
+    // table missing
+  } finally {
+    await client.end();
+  }
+  if (count === CFG.accounts) {
+    say(`pgbench_accounts already has ${count} rows; skipping the load`);
+    return { loaded: false, loadMs: 0 };
+  }
+  const url = new URL(CFG.pgBase);
+  const args = ['-i', '-s', String(CFG.scale), '-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username || 'postgres'), CFG.db];
+  say(`loading pgbench scale ${CFG.scale}: pgbench ${args.join(' ')}`);
+  const t0 = performance.now();
+  await new Promise((resolve, reject) => {
+    const child = spawn('pgbench', args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('pgbench -i took longer than 240 s'));
+    }, 240_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run pgbench (${error.message}); install postgresql-client-15 or load the data by hand`));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`pgbench -i exited with code ${code}`));
+    });
+  });
+  return { loaded: true, loadMs: performance.now() - t0 };
+}
+
+// ---------------------------------------------------------------- servers
+
+function childEnv() {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith('BASTION_')) delete env[key];
+  return env;
+}
+
+function profArgs(name) {
+  if (!CFG.cpuProf) return [];
+  const dir = join(RESULTS_DIR, 'prof');
+  mkdirSync(dir, { recursive: true });
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
+}
+
+async function startServer(kind, transport) {
+  const stdio = transport === 'stdio';
+  const name = `${kind}-${transport}`;
+  const script = kind === 'bare' ? join(BENCH_DIR, 'bare-server.mjs') : join(ROOT, 'dist/cli/main.js');
+  const args = [...profArgs(name), script];
+  if (kind === 'bastion') args.push('serve');
+  args.push('--db', DB_URL);
+  if (!stdio) args.push('--http', '--port', '0', ...(kind === 'bastion' ? ['--no-auth'] : []));
+  const readyMsg = `${kind} serving over ${stdio ? 'stdio' : 'HTTP'}`;
+  // cwd is bench/: no ./bastion.yaml there, so Bastion runs on --db and defaults only.
+  const server = spawnServer({ name, args, readyMsg, cwd: BENCH_DIR, env: childEnv() });
+  servers.push({ server, stdio });
+  const ready = await server.ready;
+  return { name, server, pid: server.child.pid, stdio, url: ready.url };
+}
+
+/** The per-worker call functions of one target, plus the process doing the server work. */
+async function prepareMcpTarget(kind, transport) {
+  const s = await startServer(kind, transport);
+  const args = () => ({ sql: POINT_SQL, params: [randomAid()] });
+  let workers;
+  let capSession;
+  if (s.stdio) {
+    // ONE server process, CONCURRENCY requests in flight over its single pipe.
+    const rpc = new StdioRpc(s.server.child);
+    await rpc.initialize();
+    workers = Array.from({ length: CFG.concurrency }, () => () => rpc.callTool('query', args()));
+  } else {
+    // CONCURRENCY sessions over a keep-alive agent with as many sockets.
+    const agent = createAgent(CFG.concurrency);
+    const sessions = [];
+    for (let i = 0; i < CFG.concurrency; i++) {
+      const session = new HttpSession(s.url, agent);
+      await session.initialize();
+      sessions.push(session);
+    }
+    workers = sessions.map((session) => () => session.callTool('query', args()));
+    capSession = sessions[0];
+    s.agent = agent;
+  }
+  return { key: s.name, pid: s.pid, workers, check: checkMcp, capSession, server: s };
+}
+
+function checkMcp(result) {
+  const rows = result.structuredContent?.rows;
+  return Array.isArray(rows) && rows.length === 1 && typeof rows[0][0] === 'number';
+}
+
+function prepareRawTarget() {
+  const pool = new pg.Pool({ connectionString: DB_URL, max: CFG.concurrency, application_name: 'bench-raw' });
+  pool.on('error', () => {});
+  const workers = Array.from({ length: CFG.concurrency }, () => () => pool.query(POINT_SQL, [randomAid()]));
+  return { key: 'raw-pg', pid: undefined, workers, check: (r) => r.rows.length === 1, pool };
+}
+
+// ---------------------------------------------------------------- measuring
+
+async function measure(target, warmupMs, measureMs) {
+  const latencies = [];
+  let errors = 0;
+  let firstError;
+  const state = { measuring: false, stop: false, start: 0, end: Infinity };
+  const snap = () => ({
+    at: performance.now(),
+    serverCpu: target.pid ? cpuMsOf(target.pid) : 0,
+    driverCpu: process.cpuUsage(),
+    machine: machineCpu(),
+    pg: pgBackendsCpu(CFG.db),
+  });
+  let first;
+  let last;
+  setTimeout(() => {
+    first = snap();
+    state.start = first.at;
+    state.measuring = true;
+  }, warmupMs);
+  setTimeout(() => {
+    last = snap();
+    state.end = last.at;
+    state.stop = true;
+  }, warmupMs + measureMs);
+
+  await Promise.all(
+    target.workers.map(async (call) => {
+      while (!state.stop) {
+        const a = performance.now();
+        try {
+          const result = await call();
+          if (!target.check(result)) throw new Error(`unexpected result: ${JSON.stringify(result).slice(0, 200)}`);
+        } catch (error) {
+          errors++;
+          firstError ??= error;
+          if (errors > 100) state.stop = true;
+          continue;
+        }
+        const b = performance.now();
+        if (state.measuring && b <= state.end) latencies.push(b - a);
+      }
+    }),
+  );
+  if (errors > 100) throw new Error(`${target.key}: too many errors; first: ${firstError?.message}`);
+  const seconds = (last.at - first.at) / 1000;
+  latencies.sort((x, y) => x - y);
+  const calls = latencies.length;
+  const driverCpuMs = (last.driverCpu.user - first.driverCpu.user + last.driverCpu.system - first.driverCpu.system) / 1000;
+  const machineBusy = (last.machine.busy - first.machine.busy) / (last.machine.total - first.machine.total);
+  return {
+    calls,
+    seconds,
+    callsPerSec: calls / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    errors,
+    firstError: firstError?.message,
+    serverCpuUsPerCall: target.pid ? ((last.serverCpu - first.serverCpu) * 1000) / calls : null,
+    driverCpuUsPerCall: (driverCpuMs * 1000) / calls,
+    pgCpuUsPerCall: (pgCpuBetween(first.pg, last.pg) * 1000) / calls,
+    machineBusyPct: machineBusy * 100,
+  };
+}
+
+// ---------------------------------------------------------------- cap test
+
+async function capTest(target) {
+  const { capSession, pid } = target;
+  const runs = [];
+  for (let i = 0; i < CFG.capRepeats; i++) {
+    await new Promise((r) => setTimeout(r, 300));
+    const before = memoryOf(pid);
+    const canReset = resetPeak(pid);
+    let peakKb = before.rssKb;
+    const sampler = setInterval(() => {
+      peakKb = Math.max(peakKb, memoryOf(pid).rssKb);
+    }, 2);
+    const t0 = performance.now();
+    const { res, msg } = await capSession.request('tools/call', { name: 'query', arguments: { sql: CAP_SQL } });
+    const ms = performance.now() - t0;
+    clearInterval(sampler);
+    const after = memoryOf(pid);
+    peakKb = Math.max(peakKb, after.rssKb, canReset ? after.hwmKb : 0);
+    if (msg.error || msg.result?.isError) throw new Error(`cap query failed: ${JSON.stringify(msg).slice(0, 300)}`);
+    const sc = msg.result.structuredContent;
+    runs.push({
+      ms,
+      rowCount: sc.row_count,
+      truncated: sc.truncated,
+      truncatedBy: sc.truncated_by,
+      responseBytes: Buffer.byteLength(res.body),
+      rssBeforeMb: before.rssKb / 1024,
+      rssPeakMb: peakKb / 1024,
+      extraMb: (peakKb - before.rssKb) / 1024,
+      peakFromHwm: canReset,
+    });
+  }
+  return {
+    runs,
+    firstMs: runs[0].ms,
+    medianMs: median(runs.map((r) => r.ms)),
+    maxMs: Math.max(...runs.map((r) => r.ms)),
+    maxExtraMb: Math.max(...runs.map((r) => r.extraMb)),
+    rowCount: runs[0].rowCount,
+    truncated: runs[0].truncated,
+    truncatedBy: runs[0].truncatedBy,
+    responseBytes: runs[0].responseBytes,
+  };
+}
+
+async function rawFullLoad() {
+  const client = new pg.Client({ connectionString: DB_URL });
+  await client.connect();
+  try {
+    const limited = [];
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      await client.query(`${CAP_SQL} LIMIT 1001`);
+      limited.push(performance.now() - t);
+    }
+    const rssBefore = process.memoryUsage.rss();
+    let peak = rssBefore;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage.rss());
+    }, 5);
+    const t0 = performance.now();
+    let result = await client.query(CAP_SQL);
+    const ms = performance.now() - t0;
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage.rss());
+    const rows = result.rows.length;
+    result = undefined;
+    return { fullMs: ms, fullRows: rows, driverExtraMb: (peak - rssBefore) / 1024 / 1024, limit1001MedianMs: median(limited) };
+  } finally {
+    await client.end();
+  }
+}
+
+// ---------------------------------------------------------------- output
+
+const f = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+
+function printReport(report) {
+  const { machine, throughput, ratios, cap, raw, config } = report;
+  const out = [];
+  out.push('');
+  out.push(`Bastion benchmark  ${report.timestamp}`);
+  out.push(
+    `machine: ${machine.nproc} CPUs (${machine.cpuModel}), node ${machine.node}, PostgreSQL ${machine.postgres}, load avg at start ${machine.loadAvgStart.map((x) => x.toFixed(2)).join(' ')}`,
+  );
+  out.push(
+    `workload: ${POINT_SQL}, random aid, ${config.concurrency} concurrent, ${config.rounds} rounds x (${config.warmupS} s warm-up + ${config.measureS} s measured), medians over rounds`,
+  );
+  out.push('');
+  const head = ['target', 'calls/s', 'p50 ms', 'p99 ms', 'calls/s per round', 'server CPU us/call', 'client CPU us/call', 'PG CPU us/call', 'machine busy'];
+  const rows = [head];
+  for (const [key, t] of Object.entries(throughput)) {
+    rows.push([
+      key,
+      f(t.callsPerSec),
+      f(t.p50Ms, 2),
+      f(t.p99Ms, 2),
+      t.rounds.map((r) => f(r.callsPerSec)).join(' / '),
+      t.serverCpuUsPerCall === null ? '-' : f(t.serverCpuUsPerCall),
+      f(t.driverCpuUsPerCall),
+      f(t.pgCpuUsPerCall),
+      `${f(t.machineBusyPct)}%`,
+    ]);
+  }
+  out.push(...table(rows));
+  out.push('');
+  out.push('ratios (calls/s, medians):');
+  for (const r of ratios) {
+    out.push(`  ${r.name.padEnd(28)} ${f(r.value, 3)}${r.target !== undefined ? `   target >= ${r.target}: ${r.value >= r.target ? 'MET' : 'MISSED'}` : ''}`);
+  }
+  out.push('');
+  out.push(`cap test via bastion-http: ${CAP_SQL} (${CFG.accounts} rows), ${cap.runs.length} calls`);
+  out.push(
+    `  returned ${cap.rowCount} rows, truncated=${cap.truncated} (${cap.truncatedBy}), response ${f(cap.responseBytes / 1024)} KiB`,
+  );
+  out.push(
+    `  wall time: first ${f(cap.firstMs)} ms, median ${f(cap.medianMs)} ms, max ${f(cap.maxMs)} ms   target < 1000 ms: ${cap.maxMs < 1000 ? 'MET' : 'MISSED'}`,
+  );
+  out.push(
+    `  server RSS: before ${cap.runs.map((r) => f(r.rssBeforeMb, 1)).join('/')} MB, peak ${cap.runs.map((r) => f(r.rssPeakMb, 1)).join('/')} MB, ` +
+      `max extra ${f(cap.maxExtraMb, 1)} MB   target < 100 MB: ${cap.maxExtraMb < 100 ? 'MET' : 'MISSED'}`,
+  );
+  out.push(`raw pg contrast: full ${CAP_SQL} loads ${raw.fullRows} rows in ${f(raw.fullMs)} ms (+${f(raw.driverExtraMb)} MB RSS in the client); LIMIT 1001 median ${f(raw.limit1001MedianMs, 1)} ms`);
+  out.push('');
+  out.push(`results: ${join('bench', 'results', 'latest.json')}   total run ${f(report.totalSeconds, 1)} s`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function table(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  return rows.map((r, ri) =>
+    r.map((c, i) => (i === 0 || ri === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  '),
+  );
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const started = performance.now();
+  const loadAvgStart = os.loadavg();
+  const pgVersion = await checkPostgres();
+  const setup = await ensurePgbenchData();
+  mkdirSync(RESULTS_DIR, { recursive: true });
+
+  say('starting servers');
+  const raw = prepareRawTarget();
+  const targets = [raw];
+  for (const [kind, transport] of [
+    ['bare', 'stdio'],
+    ['bare', 'http'],
+    ['bastion', 'stdio'],
+    ['bastion', 'http'],
+  ]) {
+    targets.push(await prepareMcpTarget(kind, transport));
+  }
+  // Sanity: one call each, with the expected result, before anything is timed.
+  for (const t of targets) {
+    const r = await t.workers[0]();
+    if (!t.check(r)) throw new Error(`${t.key}: unexpected result ${JSON.stringify(r).slice(0, 300)}`);
+  }
+
+  const perRound = Object.fromEntries(targets.map((t) => [t.key, []]));
+  for (let round = 0; round < CFG.rounds; round++) {
+    // Rotate the order each round so drift on the shared machine spreads over all targets.
+    const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+    for (const t of order) {
+      const r = await measure(t, CFG.warmupS * 1000, CFG.measureS * 1000);
+      perRound[t.key].push(r);
+      say(`round ${round + 1}/${CFG.rounds}  ${t.key.padEnd(14)} ${f(r.callsPerSec).padStart(6)} calls/s  p50 ${f(r.p50Ms, 2)} ms  p99 ${f(r.p99Ms, 2)} ms${r.errors ? `  errors ${r.errors}: ${r.firstError}` : ''}`);
+    }
+  }
+
+  const throughput = {};
+  for (const t of targets) {
+    const rounds = perRound[t.key];
+    throughput[t.key] = {
+      callsPerSec: median(rounds.map((r) => r.callsPerSec)),
+      p50Ms: median(rounds.map((r) => r.p50Ms)),
+      p99Ms: median(rounds.map((r) => r.p99Ms)),
+      serverCpuUsPerCall: t.pid ? median(rounds.map((r) => r.serverCpuUsPerCall)) : null,
+      driverCpuUsPerCall: median(rounds.map((r) => r.driverCpuUsPerCall)),
+      pgCpuUsPerCall: median(rounds.map((r) => r.pgCpuUsPerCall)),
+      machineBusyPct: median(rounds.map((r) => r.machineBusyPct)),
+      errors: rounds.reduce((a, r) => a + r.errors, 0),
+      rounds,
+    };
+  }
+  const cps = (k) => throughput[k].callsPerSec;
+  const ratios = [
+    { name: 'bastion-http / bare-http', value: cps('bastion-http') / cps('bare-http'), target: 1.0 },
+    { name: 'bastion-stdio / bare-stdio', value: cps('bastion-stdio') / cps('bare-stdio'), target: 0.9 },
+    { name: 'bastion-http / raw-pg', value: cps('bastion-http') / cps('raw-pg') },
+    { name: 'bastion-stdio / raw-pg', value: cps('bastion-stdio') / cps('raw-pg') },
+    { name: 'bare-http / raw-pg', value: cps('bare-http') / cps('raw-pg') },
+    { name: 'bare-stdio / raw-pg', value: cps('bare-stdio') / cps('raw-pg') },
+  ];
+
+  say('cap test');
+  const bastionHttp = targets.find((t) => t.key === 'bastion-http');
+  const cap = await capTest(bastionHttp);
+  say('raw pg full load');
+  await raw.pool.end();
+  const rawFull = await rawFullLoad();
+
+  await shutdown();
+  const report = {
+    timestamp: new Date().toISOString(),
+    machine: {
+      nproc: os.availableParallelism(),
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      postgres: pgVersion,
+      loadAvgStart,
+    },
+    config: { ...CFG, pointSql: POINT_SQL, capSql: CAP_SQL, setup },
+    throughput,
+    ratios,
+    cap,
+    raw: rawFull,
+    targets: {
+      httpBastionOverBare: { value: ratios[0].value, target: 1.0, met: ratios[0].value >= 1.0 },
+      stdioBastionOverBare: { value: ratios[1].value, target: 0.9, met: ratios[1].value >= 0.9 },
+      capWallMs: { value: cap.maxMs, target: 1000, met: cap.maxMs < 1000 },
+      capExtraMb: { value: cap.maxExtraMb, target: 100, met: cap.maxExtraMb < 100 },
+    },
+    totalSeconds: (performance.now() - started) / 1000,
+  };
+  writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  printReport(report);
+}
+
+async function shutdown() {
+  await Promise.allSettled(servers.map(({ server, stdio }) => stopServer(server, { stdio })));
+  killAllChildren();
+}
+
+const watchdog = setTimeout(() => {
+  say('bench: still running after 10 minutes; giving up');
+  killAllChildren();
+  process.exit(1);
+}, 600_000);
+watchdog.unref();
+
+try {
+  await main();
+  // Keep-alive agents and the like must not hold the process open.
+  process.exit(0);
+} catch (error) {
+  say(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  await shutdown().catch(() => {});
+  process.exit(1);
+}

@@ -1,0 +1,58 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { configSchema, type BastionConfig } from '../../src/config/schema.js';
+import { SqlPolicy } from '../../src/guard/sql/policy.js';
+import { createLogger } from '../../src/log/logger.js';
+import type { ServerContext } from '../../src/session/context.js';
+import { createSessionServer } from '../../src/session/server.js';
+import { SourceRegistry } from '../../src/sources/registry.js';
+
+export interface TestBastion {
+  ctx: ServerContext;
+  client: Client;
+  /** Calls a tool through the whole MCP pipeline. */
+  call(name: string, args: Record<string, unknown>): Promise<CallToolResult>;
+  close(): Promise<void>;
+}
+
+/** A Bastion server in this process, reached by the official SDK client over an in-memory transport. */
+export async function startBastion(raw: Record<string, unknown>): Promise<TestBastion> {
+  const config: BastionConfig = configSchema.parse(raw);
+  const log = createLogger('silent');
+  const policy = await SqlPolicy.create({ extraFunctions: config.sql.allow_functions });
+  const sources = await SourceRegistry.create(config.sources, log);
+  const ctx: ServerContext = { config, sources, policy, log, version: 'test' };
+  const server = createSessionServer(ctx, { id: 'test', kind: 'local' });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: 'bastion-test', version: '1' });
+  await client.connect(clientSide);
+  return {
+    ctx,
+    client,
+    call: async (name, args) => (await client.callTool({ name, arguments: args })) as CallToolResult,
+    async close() {
+      await client.close();
+      await server.close();
+      await sources.close();
+    },
+  };
+}
+
+export function errorCode(result: CallToolResult): string | undefined {
+  if (!result.isError) return undefined;
+  const first = result.content[0];
+  const text = first && first.type === 'text' ? first.text : '';
+  // The SDK answers a schema violation itself, before any Bastion code runs.
+  if (text.includes('Input validation error')) return 'INVALID_ARGUMENT';
+  return /^([A-Z_]+):/.exec(text)?.[1];
+}
+
+export function rowsOf(result: CallToolResult): unknown[][] {
+  if (result.isError) {
+    const first = result.content[0];
+    throw new Error(`tool failed: ${first && first.type === 'text' ? first.text : '?'}`);
+  }
+  return (result.structuredContent as { rows: unknown[][] }).rows;
+}
