@@ -59,7 +59,9 @@ async function openSource(name: string, config: SourceConfig, log: Logger): Prom
   switch (config.engine) {
     case 'postgres': {
       const { PostgresSource } = await import('./postgres/source.js');
-      return new PostgresSource(name, config, log);
+      const source = new PostgresSource(name, config, log);
+      void source.checkPrivileges();
+      return source;
     }
     case 'pglite': {
       const { PgliteSource } = await import('./pglite/source.js');

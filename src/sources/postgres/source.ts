@@ -82,10 +82,32 @@ export class PostgresSource implements Source {
     }
   }
 
+  /**
+   * Warns when the connection (or the configured role) is a superuser: a superuser
+   * may read server files and signal other sessions even inside a READ ONLY
+   * transaction, which leaves the SQL policy as the only layer for those.
+   */
+  async checkPrivileges(): Promise<void> {
+    try {
+      const result = await this.read({ sql: PRIVILEGE_CHECK, params: [], maxRows: 1, maxBytes: 1024 });
+      const [superuser] = result.rows[0] ?? [];
+      if (superuser === true) {
+        this.log.warn(
+          { source: this.name },
+          'this source runs statements as a PostgreSQL superuser; connect as (or set role: to) a role with only SELECT privileges so the database enforces a second layer',
+        );
+      }
+    } catch (error) {
+      this.log.warn({ source: this.name, err: error }, 'could not check the database role (the database may be down)');
+    }
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }
 }
+
+const PRIVILEGE_CHECK = 'SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user';
 
 function transactionStatus(client: pg.PoolClient): string | undefined {
   const withStatus = client as unknown as { getTransactionStatus?: () => string | undefined };
