@@ -5,7 +5,7 @@
  * Plain data, no imports. Every case is a single read-only statement that runs
  * without error inside BEGIN READ ONLY on PostgreSQL 15 and on PGlite, using
  * only ordinary side-effect-free built-ins, and is fast on the demo data.
- * The cases avoid hr.employees.ssn, hr.employees.salary and hr.api_credentials
+ * The cases avoid hr.employees.ssn, .salary and .email and hr.api_credentials
  * so that they stay valid under roles that deny or mask those.
  * Several cases carry attack-looking text in comments, string literals,
  * dollar quotes and quoted identifiers: a policy must look at the parse tree,
@@ -180,7 +180,7 @@ SELECT id, name, depth, path FROM chain ORDER BY path` },
   // ---------------------------------------------------------------------------
   // Set operations
   // ---------------------------------------------------------------------------
-  { name: 'union of customer and employee domains', sql: "SELECT split_part(email, '@', 2) AS domain FROM shop.customers UNION SELECT split_part(email, '@', 2) FROM hr.employees ORDER BY 1" },
+  { name: 'union of customer countries and employee titles', sql: 'SELECT country AS label FROM shop.customers UNION SELECT title FROM hr.employees ORDER BY 1' },
   { name: 'union all with labels', sql: "SELECT 'customers' AS what, count(*) FROM shop.customers UNION ALL SELECT 'products', count(*) FROM shop.products UNION ALL SELECT 'orders', count(*) FROM shop.orders" },
   { name: 'intersect buyers of two categories', sql: "SELECT o.customer_id FROM shop.orders o JOIN shop.order_items oi ON oi.order_id = o.id JOIN shop.products p ON p.id = oi.product_id WHERE p.category = 'kitchen' INTERSECT SELECT o.customer_id FROM shop.orders o JOIN shop.order_items oi ON oi.order_id = o.id JOIN shop.products p ON p.id = oi.product_id WHERE p.category = 'office' ORDER BY 1 LIMIT 20" },
   { name: 'except customers who never refunded', sql: "SELECT customer_id FROM shop.orders EXCEPT SELECT customer_id FROM shop.orders WHERE status = 'refunded' ORDER BY 1 LIMIT 20" },

@@ -111,6 +111,18 @@ function engineSuite(
       expect(await read(engineOnly, SETTINGS_SQL)).toEqual(baselineSettings);
     });
 
+    it.runIf(options.engineLayerAlone)('a DO block cannot switch the transaction to read-write and write', async () => {
+      await expect(
+        engineOnly.read({
+          sql: 'DO $$ BEGIN SET TRANSACTION READ WRITE; DELETE FROM shop.order_items; END $$',
+          params: [],
+          maxRows: 1,
+          maxBytes: 1024,
+        }),
+      ).rejects.toBeInstanceOf(BastionError);
+      expect(await read(engineOnly, SNAPSHOT_SQL)).toEqual(baseline);
+    });
+
     it('no attack wrote a file on the host', () => {
       for (const [path, before] of files) {
         const now = existsSync(path) ? statSync(path).mtimeMs : undefined;

@@ -1,6 +1,6 @@
 import { serialize } from 'pg-protocol';
 import { RowCollector, type FieldDescription } from '../wire/collector.js';
-import { BEGIN_READ_ONLY, ROLLBACK } from '../wire/statements.js';
+import { BEGIN_READ_ONLY, ROLLBACK, SET_LOCAL_LIMITS } from '../wire/statements.js';
 import type { ReadResult } from '../source.js';
 
 /** The slice of PGlite this module uses, typed locally so the core never imports PGlite. */
@@ -21,6 +21,8 @@ interface BackendMessage {
 }
 
 export interface ProtocolReadRequest {
+  /** statement_timeout and lock_timeout in ms, as text (also takes the transaction's snapshot). */
+  limits: [string, string];
   sql: string;
   values: (string | null)[];
   maxRows: number;
@@ -45,6 +47,10 @@ export async function protocolRead(engine: ProtocolEngine, request: ProtocolRead
   let messages = await exec([
     serialize.parse({ text: BEGIN_READ_ONLY }),
     serialize.bind({}),
+    serialize.execute({}),
+    // Runs a query before the caller's statement, so the transaction can no longer be switched to read-write.
+    serialize.parse({ text: SET_LOCAL_LIMITS }),
+    serialize.bind({ values: request.limits }),
     serialize.execute({}),
     serialize.parse({ text: request.sql }),
     serialize.bind({ values: request.values }),
@@ -83,23 +89,26 @@ type Outcome =
   | { state: 'suspended' }
   | { state: 'error'; error: BackendMessage };
 
+/** Commands that complete before the caller's statement in the first batch: BEGIN and the limits. */
+const PRELUDE_COMMANDS = 2;
+
 function consume(messages: readonly BackendMessage[], collector: RowCollector, first: boolean): Outcome {
-  let beginDone = !first;
+  let preludeLeft = first ? PRELUDE_COMMANDS : 0;
   for (const message of messages) {
     switch (message.name) {
       case 'error':
         return { state: 'error', error: message };
       case 'commandComplete':
-        if (!beginDone) beginDone = true;
+        if (preludeLeft > 0) preludeLeft--;
         else return { state: 'complete' };
         break;
       case 'emptyQuery':
         return { state: 'complete' };
       case 'rowDescription':
-        collector.describe(message.fields as FieldDescription[]);
+        if (preludeLeft === 0) collector.describe(message.fields as FieldDescription[]);
         break;
       case 'dataRow':
-        collector.add(message.fields as (string | null)[]);
+        if (preludeLeft === 0) collector.add(message.fields as (string | null)[]);
         break;
       case 'portalSuspended':
         return { state: 'suspended' };

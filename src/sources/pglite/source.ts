@@ -71,6 +71,7 @@ export class PgliteSource implements Source {
       worker.postMessage({
         type: 'read',
         id,
+        limits: [String(this.config.statement_timeout_ms), '5000'],
         sql: request.sql,
         values: request.params.map(encodeParam),
         maxRows: request.maxRows,
