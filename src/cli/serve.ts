@@ -51,6 +51,12 @@ export async function serve(options: ServeOptions): Promise<void> {
       `--no-auth is refused on the non-loopback address ${http.host}: anyone who can reach it could query your database. Bind to 127.0.0.1.`,
     );
   }
+  // Handlers first, so a signal that arrives right after start-up still shuts down cleanly.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
   const server = new BastionHttpServer({
     config: http,
     log,
@@ -63,11 +69,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   log.info({ transport: 'http', url, config: origin, auth: 'none (loopback only)' }, 'bastion serving over HTTP');
   if (process.stderr.isTTY) process.stderr.write(connectHelp(url, options));
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
   await server.close();
   await shutdown();
 }

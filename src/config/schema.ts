@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { authSchema, identifier, rateLimitSchema, redisSchema, roleSchema, stateSchema, tlsSchema } from './schema-access.js';
 
 /**
  * The bastion.yaml schema. Every object is strict: an unknown key or a typo stops
  * the start, so a misspelt safety setting can never silently fall back to
  * something more permissive.
  */
-const identifier = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'use lower-case letters, digits and _ (max 63)');
 const positiveInt = z.number().int().positive();
 
 const postgresSource = z.strictObject({
@@ -49,6 +49,8 @@ const httpSchema = z.strictObject({
   request_timeout_ms: positiveInt.default(60_000),
   max_sessions: positiveInt.default(1000),
   session_idle_timeout_ms: positiveInt.default(30 * 60_000),
+  /** Native HTTPS (and mTLS with client_ca_file). */
+  tls: tlsSchema.optional(),
 });
 
 const defaultHttp = httpSchema.parse({});
@@ -71,6 +73,12 @@ export const configSchema = z.strictObject({
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),
+  auth: authSchema.default(authSchema.parse({})),
+  /** Custom roles; the built-in reader, writer and admin cannot be redefined. */
+  roles: z.record(identifier, roleSchema).default({}),
+  rate_limits: rateLimitSchema.default(rateLimitSchema.parse({})),
+  state: stateSchema.default(stateSchema.parse({})),
+  redis: redisSchema.optional(),
 });
 
 export type BastionConfig = z.infer<typeof configSchema>;
@@ -78,3 +86,8 @@ export type SourceConfig = z.infer<typeof sourceSchema>;
 export type PostgresSourceConfig = z.infer<typeof postgresSource>;
 export type PgliteSourceConfig = z.infer<typeof pgliteSource>;
 export type HttpConfig = z.infer<typeof httpSchema>;
+export type RoleConfig = z.infer<typeof roleSchema>;
+export type AuthConfig = z.infer<typeof authSchema>;
+export type RateLimitConfig = z.infer<typeof rateLimitSchema>;
+export type JwtIssuerConfig = BastionConfig['auth']['jwt']['issuers'][number];
+export type TlsConfig = z.infer<typeof tlsSchema>;

@@ -33,7 +33,9 @@ function serializeError(err: unknown): unknown {
   const out: Record<string, unknown> = { type: err.name, message: err.message };
   const code = (err as { code?: unknown }).code;
   if (code !== undefined) out['code'] = code;
-  if (err.stack) out['stack'] = err.stack;
+  // A database or network error's stack only shows driver internals; keep stacks for our own bugs.
+  const expected = typeof code === 'string' || (err as { severity?: unknown }).severity !== undefined;
+  if (err.stack && !expected) out['stack'] = err.stack;
   return out;
 }
 

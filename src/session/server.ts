@@ -14,5 +14,7 @@ export function createSessionServer(ctx: ServerContext, principal: Principal): M
     },
   );
   registerReadTools(server, { ctx, principal });
+  // The tool set of a session never changes; registerTool advertises listChanged by default.
+  server.server.registerCapabilities({ tools: { listChanged: false } });
   return server;
 }

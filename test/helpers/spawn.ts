@@ -5,7 +5,7 @@
  * nothing outlives a failed test. Waits are bounded by a deadline that only stops
  * a hung process; no test asserts on how long anything took.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,10 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url)).replac
 export const BIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
 /** Upper bound for a process to start or exit; only a hung process ever reaches it. */
-export const PROCESS_DEADLINE_MS = 45_000;
+export const PROCESS_DEADLINE_MS = 20_000;
+
+/** Bound for expect.poll on output that arrives asynchronously (stderr lines); not a timing assertion. */
+export const POLL = { timeout: 15_000, interval: 50 } as const;
 
 const children = new Set<ChildProcess>();
 const stdioPids = new Set<number>();
@@ -60,13 +63,16 @@ export function dirWithConfig(yaml: string): string {
   return dir;
 }
 
-/** The parent's environment without BASTION_* settings, so the test alone decides the config. */
-export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+/**
+ * The parent's environment without BASTION_* settings, so the test alone decides
+ * the config; `extra` adds variables, and an undefined value removes one.
+ */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('BASTION_')) env[key] = value;
+  for (const [key, value] of Object.entries({ ...process.env, ...extra })) {
+    if (value !== undefined && (!key.startsWith('BASTION_') || key in extra)) env[key] = value;
   }
-  return { ...env, ...extra };
+  return env;
 }
 
 /** Parses stderr into JSON log lines; a line that is not JSON becomes `{ unparsed: line }`. */
@@ -92,6 +98,14 @@ function waitForExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+/** Spawns `node dist/cli/main.js <args>` with piped stdio; tracked, so cleanup() kills it. */
+export function spawnBastion(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): ChildProcessWithoutNullStreams {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
 export interface CliRun {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -102,7 +116,7 @@ export interface CliRun {
 }
 
 /** Runs `bastion <args>` to completion; a process that hangs is killed at the deadline. */
-export function runCli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliRun> {
+export function runCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): Promise<CliRun> {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let stdout = '';
@@ -139,7 +153,7 @@ export interface StdioBastion {
 }
 
 /** Spawns `node dist/cli/main.js serve <args>` and connects the official SDK client over stdio. */
-export async function startStdio(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<StdioBastion> {
+export async function startStdio(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): Promise<StdioBastion> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [BIN, 'serve', ...args],
@@ -185,7 +199,7 @@ export interface HttpBastion {
 }
 
 /** Spawns `bastion serve --http --no-auth --port 0 <args>` and waits for its "serving" log line. */
-export async function startHttp(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<HttpBastion> {
+export async function startHttp(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): Promise<HttpBastion> {
   const child = spawn(process.execPath, [BIN, 'serve', '--http', '--no-auth', '--port', '0', ...args], {
     cwd: options.cwd,
     env: cleanEnv(options.env),

@@ -37,18 +37,17 @@ export function createHttpGuard(config: HttpConfig): HttpGuard {
   };
 }
 
-function hostnameOf(host: string): string {
-  if (host.startsWith('[')) {
-    const end = host.indexOf(']');
-    return end === -1 ? host : host.slice(0, end + 1);
-  }
-  const colon = host.indexOf(':');
-  return colon === -1 ? host : host.slice(0, colon);
+/** The host part of a Host header; undefined when the header is malformed. */
+function hostnameOf(host: string): string | undefined {
+  const match = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::\d{1,5})?$/.exec(host);
+  return match?.[1];
 }
 
 function hostAllowed(host: string, allowed: ReadonlySet<string>): boolean {
-  if (host.length === 0) return false;
-  return LOOPBACK_HOSTNAMES.has(hostnameOf(host)) || allowed.has(host) || allowed.has(hostnameOf(host));
+  const hostname = hostnameOf(host);
+  if (hostname === undefined) return false;
+  // Any loopback IP literal is safe: DNS rebinding needs a name, and a name must be listed.
+  return LOOPBACK_HOSTNAMES.has(hostname) || isLoopbackAddress(hostname) || allowed.has(host) || allowed.has(hostname);
 }
 
 function originAllowed(origin: string, allowed: ReadonlySet<string>): boolean {
@@ -59,7 +58,7 @@ function originAllowed(origin: string, allowed: ReadonlySet<string>): boolean {
     return false;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
-  return LOOPBACK_HOSTNAMES.has(url.hostname) || allowed.has(url.origin);
+  return LOOPBACK_HOSTNAMES.has(url.hostname) || isLoopbackAddress(url.hostname) || allowed.has(url.origin);
 }
 
 /** True when `host` is a loopback address or name, for the bind-address rule. */

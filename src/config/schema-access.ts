@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+/**
+ * Configuration of the identity and access stages: authentication (API keys,
+ * JWT issuers, mTLS), roles, rate limits and shared state. Strict like the rest.
+ */
+const positiveInt = z.number().int().positive();
+export const identifier = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'use lower-case letters, digits and _ (max 63)');
+
+const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+export const jwtIssuerSchema = z
+  .strictObject({
+    /** Expected `iss`. */
+    issuer: z.string().min(1),
+    /** Expected `aud` (one of). */
+    audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    /** Pinned algorithms: a token with any other `alg` is refused. */
+    algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1),
+    /** Shared secret for the HS family (at least 32 characters); use ${ENV}. */
+    secret: z.string().min(32, 'an HS256 secret needs at least 32 characters').optional(),
+    /** Public key in PEM (SPKI) for the RS, PS, ES and EdDSA families. */
+    public_key: z.string().min(1).optional(),
+    /** Or a JWKS URL, fetched and cached. */
+    jwks_url: z.string().url().optional(),
+    /** Claim holding the role name. */
+    role_claim: z.string().min(1).default('role'),
+    /** Claim holding space-separated scopes (or an array). */
+    scope_claim: z.string().min(1).default('scope'),
+    /** Role for a token without the role claim; absent means such a token is refused. */
+    default_role: identifier.optional(),
+    /** Longest accepted lifetime (exp - iat), seconds. */
+    max_lifetime_s: positiveInt.max(30 * 24 * 3600).default(24 * 3600),
+  })
+  .superRefine((issuer, ctx) => {
+    const keys = [issuer.secret, issuer.public_key, issuer.jwks_url].filter((k) => k !== undefined).length;
+    if (keys !== 1) ctx.addIssue({ code: 'custom', message: 'set exactly one of secret, public_key or jwks_url' });
+    const hmac = issuer.algorithms.filter((a) => a.startsWith('HS'));
+    if (hmac.length > 0 && hmac.length !== issuer.algorithms.length) {
+      ctx.addIssue({ code: 'custom', path: ['algorithms'], message: 'do not mix HS* with public-key algorithms for one issuer' });
+    }
+    if (hmac.length > 0 && issuer.secret === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['secret'], message: 'HS* algorithms need secret' });
+    }
+    if (hmac.length === 0 && issuer.secret !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['algorithms'], message: 'a secret can only be used with HS* algorithms' });
+    }
+  });
+
+export const authSchema = z.strictObject({
+  api_keys: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
+  jwt: z.strictObject({ issuers: z.array(jwtIssuerSchema).default([]) }).default({ issuers: [] }),
+  /** Canonical URI of this server's /mcp endpoint: the RFC 9728 `resource`. */
+  resource: z.string().url().optional(),
+  /** Authorization servers advertised in the protected-resource metadata. */
+  authorization_servers: z.array(z.string().url()).default([]),
+});
+
+export const tlsSchema = z.strictObject({
+  cert_file: z.string().min(1),
+  key_file: z.string().min(1),
+  /** With a client CA, a client certificate is required (mTLS). */
+  client_ca_file: z.string().min(1).optional(),
+  /** Client certificate subject CN → principal role. Unlisted CNs are refused. */
+  client_principals: z.record(z.string().min(1), z.strictObject({ role: identifier })).default({}),
+});
+
+const pattern = z.string().min(1).max(200);
+
+export const roleSchema = z.strictObject({
+  /** Tool name globs, e.g. ["list_*", "describe_table", "query"]. */
+  tools: z.array(pattern).default([]),
+  /** Source name globs. */
+  sources: z.array(pattern).default(['*']),
+  /** schema.table globs; deny wins over allow. */
+  tables: z
+    .strictObject({ allow: z.array(pattern).default(['*.*']), deny: z.array(pattern).default([]) })
+    .default({ allow: ['*.*'], deny: [] }),
+  /** schema.table.column globs. */
+  columns: z.strictObject({ deny: z.array(pattern).default([]) }).default({ deny: [] }),
+  /** Overrides rate_limits.per_principal_per_minute for principals of this role. */
+  rate_limit_per_minute: positiveInt.optional(),
+});
+
+export const rateLimitSchema = z.strictObject({
+  per_principal_per_minute: positiveInt.default(60),
+  /** tool name → calls per minute per principal. */
+  per_tool: z.record(z.string().min(1), positiveInt).default({}),
+  /** source name → calls per minute across all principals. */
+  per_source: z.record(identifier, positiveInt).default({}),
+  /** When the shared store (Redis) is unreachable: refuse calls (default) or let them through. */
+  on_store_error: z.enum(['deny', 'allow']).default('deny'),
+  /** Failed authentications per minute from one address before it is throttled. */
+  auth_failures_per_minute: positiveInt.default(10),
+});
+
+export const stateSchema = z.strictObject({
+  /** Folder for local state (API keys, later audit): created with mode 0700. */
+  dir: z.string().min(1).default('.bastion'),
+  /** PostgreSQL URL for state shared by replicas (API keys). */
+  url: z.string().min(1).optional(),
+});
+
+export const redisSchema = z.strictObject({ url: z.string().min(1) });
