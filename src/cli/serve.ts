@@ -1,6 +1,6 @@
 import { createContext } from '../app.js';
 import { BastionError } from '../errors/codes.js';
-import type { Principal } from '../session/context.js';
+import { ANONYMOUS_PRINCIPAL, LOCAL_PRINCIPAL } from '../auth/principal.js';
 import { createSessionServer } from '../session/server.js';
 import { isLoopbackAddress } from '../transport/http/guard.js';
 import { BastionHttpServer } from '../transport/http/server.js';
@@ -17,8 +17,6 @@ export interface ServeOptions {
   auth?: boolean;
 }
 
-const LOCAL: Principal = { id: 'local', kind: 'local' };
-const ANONYMOUS: Principal = { id: 'anonymous', kind: 'anonymous' };
 
 export async function serve(options: ServeOptions): Promise<void> {
   const { ctx, origin } = await createContext({ configPath: options.config, db: options.db });
@@ -28,7 +26,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   };
 
   if (!options.http) {
-    const server = createSessionServer(ctx, LOCAL);
+    const server = createSessionServer(ctx, LOCAL_PRINCIPAL);
     const { closed } = await serveStdio(server);
     log.info({ transport: 'stdio', config: origin, sources: ctx.sources.list().map((s) => s.name) }, 'bastion serving over stdio');
     await closed;
@@ -60,7 +58,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const server = new BastionHttpServer({
     config: http,
     log,
-    authenticate: () => ANONYMOUS,
+    authenticate: () => ANONYMOUS_PRINCIPAL,
     createSession: (principal) => createSessionServer(ctx, principal),
   });
   const address = await server.listen();

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'QUERY_TIMEOUT'
   | 'QUERY_FAILED'
   | 'RATE_LIMITED'
+  | 'LIMITER_UNAVAILABLE'
+  | 'TOOL_NOT_ALLOWED'
   | 'INTERNAL';
 
 const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
@@ -34,6 +36,8 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   QUERY_TIMEOUT: 'The statement ran past its time limit and was cancelled.',
   QUERY_FAILED: 'The database rejected the statement.',
   RATE_LIMITED: 'Too many calls; try again later.',
+  LIMITER_UNAVAILABLE: 'The rate-limit store is unreachable, so calls are refused until it is back.',
+  TOOL_NOT_ALLOWED: 'Your role may not use this tool.',
   INTERNAL: 'Internal error.',
 };
 

@@ -12,8 +12,4 @@ export interface ServerContext {
   readonly version: string;
 }
 
-/** Who is calling. Authentication (next stage of the pipeline) fills in more than `local`. */
-export interface Principal {
-  readonly id: string;
-  readonly kind: 'local' | 'anonymous';
-}
+export type { Principal } from '../auth/principal.js';

@@ -4,7 +4,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { configSchema, type BastionConfig } from '../../src/config/schema.js';
 import { SqlPolicy } from '../../src/guard/sql/policy.js';
 import { createLogger } from '../../src/log/logger.js';
-import type { ServerContext } from '../../src/session/context.js';
+import type { Principal, ServerContext } from '../../src/session/context.js';
 import { createSessionServer } from '../../src/session/server.js';
 import { SourceRegistry } from '../../src/sources/registry.js';
 
@@ -17,13 +17,13 @@ export interface TestBastion {
 }
 
 /** A Bastion server in this process, reached by the official SDK client over an in-memory transport. */
-export async function startBastion(raw: Record<string, unknown>): Promise<TestBastion> {
+export async function startBastion(raw: Record<string, unknown>, principal: Principal = { id: 'test', kind: 'local', role: 'admin', scopes: [] }): Promise<TestBastion> {
   const config: BastionConfig = configSchema.parse(raw);
   const log = createLogger('silent');
   const policy = await SqlPolicy.create({ extraFunctions: config.sql.allow_functions });
   const sources = await SourceRegistry.create(config.sources, log);
   const ctx: ServerContext = { config, sources, policy, log, version: 'test' };
-  const server = createSessionServer(ctx, { id: 'test', kind: 'local' });
+  const server = createSessionServer(ctx, principal);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: 'bastion-test', version: '1' });
