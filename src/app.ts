@@ -1,3 +1,4 @@
+import { buildRoles } from './authorize/roles.js';
 import { loadConfig, type ConfigSources } from './config/load.js';
 import { SqlPolicy } from './guard/sql/policy.js';
 import { createLogger, type Logger } from './log/logger.js';
@@ -9,7 +10,8 @@ import { packageVersion } from './util/package-root.js';
 export async function createContext(options: ConfigSources): Promise<{ ctx: ServerContext; origin: string }> {
   const { config, origin } = loadConfig(options);
   const log: Logger = createLogger(config.log.level);
+  const roles = buildRoles(config);
   const policy = await SqlPolicy.create({ extraFunctions: config.sql.allow_functions });
   const sources = await SourceRegistry.create(config.sources, log);
-  return { ctx: { config, sources, policy, log, version: packageVersion() }, origin };
+  return { ctx: { config, sources, policy, log, version: packageVersion(), roles }, origin };
 }

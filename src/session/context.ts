@@ -1,3 +1,4 @@
+import type { Role } from '../authorize/roles.js';
 import type { BastionConfig } from '../config/schema.js';
 import type { SqlPolicy } from '../guard/sql/policy.js';
 import type { Logger } from '../log/logger.js';
@@ -10,6 +11,8 @@ export interface ServerContext {
   readonly policy: SqlPolicy;
   readonly log: Logger;
   readonly version: string;
+  /** Built-in and configured roles, compiled once. */
+  readonly roles: ReadonlyMap<string, Role>;
 }
 
 export type { Principal } from '../auth/principal.js';

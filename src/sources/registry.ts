@@ -1,6 +1,8 @@
 import type { SourceConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
+import { RelationCatalog } from '../authorize/catalog.js';
+import type { Role } from '../authorize/roles.js';
 import { PostgresIntrospector } from './postgres/introspect.js';
 import type { Engine, Source } from './source.js';
 
@@ -10,6 +12,8 @@ export interface SourceEntry {
   readonly mode: 'read-only';
   readonly source: Source;
   readonly introspector: PostgresIntrospector;
+  /** Name resolution as the database sees it, for the authorize stage. */
+  readonly catalog: RelationCatalog;
 }
 
 /**
@@ -30,22 +34,30 @@ export class SourceRegistry {
         mode: source.mode,
         source,
         introspector: new PostgresIntrospector((request) => source.read(request)),
+        catalog: new RelationCatalog((request) => source.read(request)),
       });
     }
     return new SourceRegistry(entries);
   }
 
-  list(): SourceEntry[] {
-    return [...this.entries.values()];
+  /** The sources, or only those a role may use. */
+  list(role?: Role): SourceEntry[] {
+    const all = [...this.entries.values()];
+    return role === undefined ? all : all.filter((e) => role.source(e.name));
   }
 
-  /** The named source, or the only one when `name` is omitted. */
-  resolve(name: string | undefined): SourceEntry {
+  /**
+   * The named source, or the only one the role may use when `name` is omitted.
+   * A source the role may not use is reported exactly like one that does not exist.
+   */
+  resolve(name: string | undefined, role?: Role): SourceEntry {
+    const visible = this.list(role);
     if (name === undefined) {
-      if (this.entries.size === 1) return this.entries.values().next().value as SourceEntry;
-      throw new BastionError('INVALID_ARGUMENT', `Several sources are configured; name one with "source" (${[...this.entries.keys()].join(', ')}).`);
+      if (visible.length === 1) return visible[0] as SourceEntry;
+      if (visible.length === 0) throw new BastionError('SOURCE_NOT_FOUND');
+      throw new BastionError('INVALID_ARGUMENT', `Several sources are available; name one with "source" (${visible.map((e) => e.name).join(', ')}).`);
     }
-    const entry = this.entries.get(name);
+    const entry = visible.find((e) => e.name === name);
     if (entry === undefined) throw new BastionError('SOURCE_NOT_FOUND');
     return entry;
   }

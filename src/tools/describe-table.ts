@@ -1,5 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { visibleDescription } from '../authorize/visibility.js';
+import { BastionError } from '../errors/codes.js';
 import { jsonResult } from '../shape/result.js';
 import { guardedTool, type ToolCall } from './run.js';
 import { sourceArg } from './schemas.js';
@@ -14,9 +16,10 @@ export function registerDescribeTable(server: McpServer, call: ToolCall): void {
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     guardedTool('describe_table', call, async (args: { source?: string | undefined; table: string }) => {
-      const entry = call.ctx.sources.resolve(args.source);
-      const description = await entry.introspector.describeTable(args.table);
-      return jsonResult({ ...description });
+      const entry = call.ctx.sources.resolve(args.source, call.role);
+      const visible = visibleDescription(call.role, await entry.introspector.describeTable(args.table));
+      if (visible === undefined) throw new BastionError('TABLE_NOT_FOUND', `No table or view named ${JSON.stringify(args.table)} is visible.`);
+      return jsonResult({ ...visible });
     }),
   );
 }

@@ -7,12 +7,22 @@ import { registerListTables } from './list-tables.js';
 import { registerQuery } from './query.js';
 import type { ToolCall } from './run.js';
 
-/** Registers the read tools. Their names and arguments are part of the public contract. */
+const READ_TOOLS: Record<string, (server: McpServer, call: ToolCall) => void> = {
+  list_sources: registerListSources,
+  list_schemas: registerListSchemas,
+  list_tables: registerListTables,
+  describe_table: registerDescribeTable,
+  query: registerQuery,
+  explain: registerExplain,
+};
+
+/**
+ * Registers the read tools the caller's role allows, and only those: a tool the
+ * role may not use is not listed and cannot be called. Names and arguments are
+ * part of the public contract.
+ */
 export function registerReadTools(server: McpServer, call: ToolCall): void {
-  registerListSources(server, call);
-  registerListSchemas(server, call);
-  registerListTables(server, call);
-  registerDescribeTable(server, call);
-  registerQuery(server, call);
-  registerExplain(server, call);
+  for (const [name, register] of Object.entries(READ_TOOLS)) {
+    if (call.role.tool(name)) register(server, call);
+  }
 }

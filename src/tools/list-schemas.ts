@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { visibleSchemas } from '../authorize/visibility.js';
 import { jsonResult } from '../shape/result.js';
 import { guardedTool, type ToolCall } from './run.js';
 import { sourceArg } from './schemas.js';
@@ -15,8 +16,11 @@ export function registerListSchemas(server: McpServer, call: ToolCall): void {
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     guardedTool('list_schemas', call, async ({ source }: { source?: string | undefined }) => {
-      const entry = call.ctx.sources.resolve(source);
-      return jsonResult({ schemas: await entry.introspector.listSchemas() });
+      const entry = call.ctx.sources.resolve(source, call.role);
+      const schemas = await entry.introspector.listSchemas();
+      if (call.role.unrestricted) return jsonResult({ schemas });
+      const tables = await entry.introspector.listTables({});
+      return jsonResult({ schemas: visibleSchemas(call.role, schemas, tables) });
     }),
   );
 }

@@ -16,7 +16,7 @@ export function registerListSources(server: McpServer, call: ToolCall): void {
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     guardedTool('list_sources', call, async () =>
-      jsonResult({ sources: call.ctx.sources.list().map((s) => ({ name: s.name, engine: s.engine, mode: s.mode })) }),
+      jsonResult({ sources: call.ctx.sources.list(call.role).map((s) => ({ name: s.name, engine: s.engine, mode: s.mode })) }),
     ),
   );
 }

@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { visibleTables } from '../authorize/visibility.js';
 import { jsonResult } from '../shape/result.js';
 import { guardedTool, type ToolCall } from './run.js';
 import { sourceArg } from './schemas.js';
@@ -29,8 +30,9 @@ export function registerListTables(server: McpServer, call: ToolCall): void {
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     guardedTool('list_tables', call, async (args: { source?: string | undefined; schema?: string | undefined; pattern?: string | undefined }) => {
-      const entry = call.ctx.sources.resolve(args.source);
-      return jsonResult({ tables: await entry.introspector.listTables({ schema: args.schema, pattern: args.pattern }) });
+      const entry = call.ctx.sources.resolve(args.source, call.role);
+      const tables = await entry.introspector.listTables({ schema: args.schema, pattern: args.pattern });
+      return jsonResult({ tables: visibleTables(call.role, tables) });
     }),
   );
 }

@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { authorizeRead } from '../authorize/statement.js';
 import { BastionError } from '../errors/codes.js';
 import type { ReadTool } from '../guard/sql/policy.js';
 import { rowsResult } from '../shape/result.js';
@@ -17,8 +18,9 @@ interface ReadArgs {
 /** policy → source → caps: the read path shared by query and explain. */
 export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs): Promise<ReadResult> {
   const { ctx } = call;
-  const entry = ctx.sources.resolve(args.source);
+  const entry = ctx.sources.resolve(args.source, call.role);
   const checked = ctx.policy.checkReadOnlyStatement(args.sql, tool);
+  await authorizeRead(call.role, checked, entry.catalog);
   const params = args.params ?? [];
   if (params.length !== checked.paramCount) {
     throw new BastionError(

@@ -1,10 +1,13 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Role } from '../authorize/roles.js';
 import { toToolErrorResult } from '../errors/to-result.js';
 import type { Principal, ServerContext } from '../session/context.js';
 
 export interface ToolCall {
   readonly ctx: ServerContext;
   readonly principal: Principal;
+  /** The principal's role, resolved when the session opened. */
+  readonly role: Role;
 }
 
 /**

@@ -121,13 +121,9 @@ describe('SQL policy: specific rules', () => {
       'WITH x AS (SELECT * FROM shop.orders) SELECT * FROM x JOIN "shop"."customers" c ON true WHERE EXISTS (SELECT 1 FROM hr.employees)',
       'query',
     );
-    expect(checked.relations).toEqual(
-      expect.arrayContaining([
-        { schema: 'shop', name: 'orders' },
-        { schema: 'shop', name: 'customers' },
-        { schema: 'hr', name: 'employees' },
-      ]),
-    );
+    expect(checked.relations.map((r) => `${r.schema}.${r.name}`).sort()).toEqual(['hr.employees', 'shop.customers', 'shop.orders']);
+    // `x` is the CTE, not a table: it is not reported as a relation
+    expect(checked.relations.some((r) => r.name === 'x')).toBe(false);
   });
 
   it('counts $n parameters', () => {

@@ -1,6 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { buildRoles } from '../../src/authorize/roles.js';
 import { configSchema, type BastionConfig } from '../../src/config/schema.js';
 import { SqlPolicy } from '../../src/guard/sql/policy.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -22,7 +23,7 @@ export async function startBastion(raw: Record<string, unknown>, principal: Prin
   const log = createLogger('silent');
   const policy = await SqlPolicy.create({ extraFunctions: config.sql.allow_functions });
   const sources = await SourceRegistry.create(config.sources, log);
-  const ctx: ServerContext = { config, sources, policy, log, version: 'test' };
+  const ctx: ServerContext = { config, sources, policy, log, version: 'test', roles: buildRoles(config) };
   const server = createSessionServer(ctx, principal);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);

@@ -1,21 +1,25 @@
 import { BastionError } from '../../errors/codes.js';
-import { ALLOWED_FUNCTIONS, NEVER_ALLOWED_FUNCTIONS } from './function-allowlist.js';
-import { DENIED_SYSTEM_RELATIONS, EXPLAIN_OPTIONS, READ_NODE_TYPES, TABLESAMPLE_METHODS, describeStatement } from './nodes.js';
+import { NEVER_ALLOWED_FUNCTIONS } from './function-allowlist.js';
+import { EXPLAIN_OPTIONS, describeStatement } from './nodes.js';
 import { loadParser, parseSql } from './parse.js';
+import { ReadWalker, type ColumnRefParts, type RelationRef } from './read-walker.js';
+
+export type { ColumnRefParts, RelationRef };
 
 export type ReadTool = 'query' | 'explain';
-
-export interface RelationRef {
-  schema: string | undefined;
-  name: string;
-}
 
 /** A statement that passed the policy, with what it touches (used by later stages). */
 export interface CheckedStatement {
   readonly sql: string;
   readonly tool: ReadTool;
+  /** Real relations read (CTE references excluded), as written. */
   readonly relations: readonly RelationRef[];
   readonly functions: readonly string[];
+  /** Every column reference, as written (`*` for a star). */
+  readonly columnRefs: readonly ColumnRefParts[];
+  /** Columns named in JOIN ... USING. */
+  readonly usingColumns: readonly string[];
+  readonly hasNaturalJoin: boolean;
   /** Highest $n placeholder used; the call must supply exactly this many params. */
   readonly paramCount: number;
 }
@@ -125,7 +129,16 @@ export class SqlPolicy {
 
     const walker = new ReadWalker(this.extraFunctions);
     walker.visitNode('SelectStmt', selectBody);
-    return { sql, tool, relations: walker.relations, functions: [...walker.functions], paramCount: walker.paramCount };
+    return {
+      sql,
+      tool,
+      relations: walker.relations,
+      functions: [...walker.functions],
+      columnRefs: walker.columnRefs,
+      usingColumns: walker.usingColumns,
+      hasNaturalJoin: walker.hasNaturalJoin,
+      paramCount: walker.paramCount,
+    };
   }
 }
 
@@ -142,128 +155,3 @@ function checkExplainOptions(options: unknown[]): void {
   }
 }
 
-/** Visits every node of a read statement; throws on the first thing that is not allowed. */
-class ReadWalker {
-  readonly relations: RelationRef[] = [];
-  readonly functions = new Set<string>();
-  paramCount = 0;
-
-  constructor(private readonly extraFunctions: ReadonlySet<string>) {}
-
-  visitNode(nodeType: string, body: unknown): void {
-    if (!READ_NODE_TYPES.has(nodeType)) throw deniedNode(nodeType);
-    const node = body as Record<string, unknown>;
-    switch (nodeType) {
-      case 'SelectStmt':
-        if (node['intoClause'] !== undefined) {
-          throw new BastionError('SQL_NOT_READ_ONLY', 'SELECT ... INTO creates a table; it is not allowed.');
-        }
-        if (node['lockingClause'] !== undefined) {
-          throw new BastionError('SQL_NOT_READ_ONLY', 'FOR UPDATE/SHARE takes row locks; it is not allowed.');
-        }
-        break;
-      case 'CommonTableExpr': {
-        const query = node['ctequery'] as Record<string, unknown> | undefined;
-        const inner = query ? Object.keys(query)[0] : undefined;
-        if (inner !== 'SelectStmt') {
-          throw new BastionError('SQL_NOT_READ_ONLY', `A WITH query may only read; ${describeStatement(inner ?? 'unknown')} inside WITH is not allowed.`);
-        }
-        break;
-      }
-      case 'FuncCall':
-        this.checkFunction(node['funcname']);
-        break;
-      case 'RangeVar':
-        this.recordRelation(node);
-        break;
-      case 'ParamRef': {
-        const n = typeof node['number'] === 'number' ? node['number'] : 0;
-        if (n > this.paramCount) this.paramCount = n;
-        break;
-      }
-      case 'A_Expr':
-        checkOperator(node['name']);
-        break;
-      case 'RangeTableSample': {
-        const method = namesOf(node['method']).join('.');
-        if (!TABLESAMPLE_METHODS.has(method)) {
-          throw new BastionError('SQL_FEATURE_DENIED', `TABLESAMPLE ${method} is not allowed; use SYSTEM or BERNOULLI.`);
-        }
-        break;
-      }
-      default:
-        break;
-    }
-    this.visitFields(node);
-  }
-
-  private visitFields(value: unknown): void {
-    if (Array.isArray(value)) {
-      for (const item of value) this.visitFields(item);
-      return;
-    }
-    if (value === null || typeof value !== 'object') return;
-    for (const [key, child] of Object.entries(value)) {
-      const first = key.charCodeAt(0);
-      if (first >= 65 && first <= 90) this.visitNode(key, child);
-      else this.visitFields(child);
-    }
-  }
-
-  private checkFunction(funcname: unknown): void {
-    const parts = namesOf(funcname);
-    const qualified = parts.join('.');
-    let allowed = false;
-    if (parts.length === 1) {
-      const name = parts[0] ?? '';
-      allowed = ALLOWED_FUNCTIONS.has(name) || this.extraFunctions.has(name);
-    } else if (parts.length === 2 && parts[0] === 'pg_catalog') {
-      const name = parts[1] ?? '';
-      allowed = ALLOWED_FUNCTIONS.has(name) || this.extraFunctions.has(name);
-    } else if (parts.length === 2) {
-      allowed = this.extraFunctions.has(qualified);
-    }
-    if (!allowed) {
-      throw new BastionError('SQL_FUNCTION_DENIED', `The function ${qualified} is not on the allow-list.`);
-    }
-    this.functions.add(qualified);
-  }
-
-  private recordRelation(node: Record<string, unknown>): void {
-    const name = typeof node['relname'] === 'string' ? node['relname'] : '';
-    const schema = typeof node['schemaname'] === 'string' ? node['schemaname'] : undefined;
-    if (typeof node['catalogname'] === 'string') {
-      throw new BastionError('SQL_FEATURE_DENIED', 'References to another database are not allowed.');
-    }
-    const systemSchema = schema === undefined || schema === 'pg_catalog' || schema === 'information_schema';
-    if (systemSchema && DENIED_SYSTEM_RELATIONS.has(name)) {
-      throw new BastionError('DENIED_BY_POLICY', `Reading ${schema ? `${schema}.` : ''}${name} is not allowed: it exposes credentials, settings or other sessions.`);
-    }
-    this.relations.push({ schema, name });
-  }
-}
-
-function namesOf(list: unknown): string[] {
-  if (!Array.isArray(list)) return [];
-  return list.map((item) => {
-    const s = (item as { String?: { sval?: string } }).String?.sval;
-    return typeof s === 'string' ? s : '?';
-  });
-}
-
-/** Operators qualified with a schema other than pg_catalog could be user-defined functions. */
-function checkOperator(name: unknown): void {
-  const parts = namesOf(name);
-  if (parts.length > 1 && parts[0] !== 'pg_catalog') {
-    throw new BastionError('SQL_FUNCTION_DENIED', `The operator OPERATOR(${parts.join('.')}) is not allowed.`);
-  }
-}
-
-function deniedNode(nodeType: string): BastionError {
-  if (nodeType.endsWith('Stmt')) {
-    return new BastionError('SQL_NOT_READ_ONLY', `${describeStatement(nodeType)} is not allowed inside a read-only query.`);
-  }
-  if (nodeType === 'IntoClause') return new BastionError('SQL_NOT_READ_ONLY', 'SELECT ... INTO creates a table; it is not allowed.');
-  if (nodeType === 'LockingClause') return new BastionError('SQL_NOT_READ_ONLY', 'FOR UPDATE/SHARE takes row locks; it is not allowed.');
-  return new BastionError('SQL_FEATURE_DENIED', `The SQL feature ${nodeType} is not allowed in a read-only query.`);
-}

@@ -1,0 +1,64 @@
+import type { BastionConfig, RoleConfig } from '../config/schema.js';
+import { BastionError } from '../errors/codes.js';
+import { compileGlobs, type Matcher } from './glob.js';
+
+/** A role compiled once at start-up into matchers. */
+export interface Role {
+  readonly name: string;
+  readonly tool: Matcher;
+  readonly source: Matcher;
+  /** True when the role may read every table and column: authorization skips the catalog. */
+  readonly unrestricted: boolean;
+  readonly tableAllowed: (schema: string, table: string) => boolean;
+  readonly columnDenied: (schema: string, table: string, column: string) => boolean;
+  readonly hasColumnRules: boolean;
+  readonly rateLimitPerMinute: number | undefined;
+}
+
+const READ_TOOLS = ['list_sources', 'list_schemas', 'list_tables', 'describe_table', 'query', 'explain'];
+
+export const BUILT_IN_ROLES: Readonly<Record<string, RoleConfig>> = {
+  reader: { tools: READ_TOOLS, sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [] } },
+  writer: { tools: [...READ_TOOLS, 'execute', 'change_schema'], sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [] } },
+  admin: { tools: ['*'], sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [] } },
+};
+
+export function compileRole(name: string, config: RoleConfig): Role {
+  const allow = compileGlobs(config.tables.allow);
+  const deny = compileGlobs(config.tables.deny);
+  const columnDeny = compileGlobs(config.columns.deny);
+  const unrestricted = config.tables.allow.includes('*.*') && config.tables.deny.length === 0 && config.columns.deny.length === 0;
+  return {
+    name,
+    tool: compileGlobs(config.tools),
+    source: compileGlobs(config.sources),
+    unrestricted,
+    tableAllowed: (schema, table) => {
+      const qualified = `${schema}.${table}`;
+      return allow(qualified) && !deny(qualified);
+    },
+    columnDenied: (schema, table, column) => columnDeny(`${schema}.${table}.${column}`),
+    hasColumnRules: config.columns.deny.length > 0,
+    rateLimitPerMinute: config.rate_limit_per_minute,
+  };
+}
+
+/** Built-in roles plus the configured ones; a configured role may not redefine a built-in. */
+export function buildRoles(config: BastionConfig): ReadonlyMap<string, Role> {
+  const roles = new Map<string, Role>();
+  for (const [name, role] of Object.entries(BUILT_IN_ROLES)) roles.set(name, compileRole(name, role));
+  for (const [name, role] of Object.entries(config.roles)) {
+    if (roles.has(name)) {
+      throw new BastionError('CONFIG_INVALID', `roles.${name}: ${name} is a built-in role and cannot be redefined; choose another name.`);
+    }
+    roles.set(name, compileRole(name, role));
+  }
+  return roles;
+}
+
+export function roleOf(roles: ReadonlyMap<string, Role>, name: string): Role {
+  const role = roles.get(name);
+  // A principal whose role vanished from the config gets nothing, not a default.
+  if (role === undefined) throw new BastionError('DENIED_BY_POLICY', 'Your role is not configured on this server.');
+  return role;
+}
