@@ -2,6 +2,7 @@ import { buildRoles } from './authorize/roles.js';
 import { loadConfig, type ConfigSources } from './config/load.js';
 import { SqlPolicy } from './guard/sql/policy.js';
 import { createLogger, type Logger } from './log/logger.js';
+import { createRateLimiter } from './ratelimit/index.js';
 import type { ServerContext } from './session/context.js';
 import { SourceRegistry } from './sources/registry.js';
 import { packageVersion } from './util/package-root.js';
@@ -13,5 +14,6 @@ export async function createContext(options: ConfigSources): Promise<{ ctx: Serv
   const roles = buildRoles(config);
   const policy = await SqlPolicy.create({ extraFunctions: config.sql.allow_functions });
   const sources = await SourceRegistry.create(config.sources, log);
-  return { ctx: { config, sources, policy, log, version: packageVersion(), roles }, origin };
+  const limiter = await createRateLimiter(config, log);
+  return { ctx: { config, sources, policy, log, version: packageVersion(), roles, limiter }, origin };
 }

@@ -55,6 +55,8 @@ export const authSchema = z.strictObject({
   resource: z.string().url().optional(),
   /** Authorization servers advertised in the protected-resource metadata. */
   authorization_servers: z.array(z.string().url()).default([]),
+  /** Tool-name glob → OAuth scope a JWT principal needs to call it (403 insufficient_scope otherwise). */
+  tool_scopes: z.record(z.string().min(1), z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'one OAuth scope token')).default({}),
 });
 
 export const tlsSchema = z.strictObject({

@@ -2,6 +2,7 @@ import type { Role } from '../authorize/roles.js';
 import type { BastionConfig } from '../config/schema.js';
 import type { SqlPolicy } from '../guard/sql/policy.js';
 import type { Logger } from '../log/logger.js';
+import type { RateLimiter } from '../ratelimit/index.js';
 import type { SourceRegistry } from '../sources/registry.js';
 
 /** What every session's tools share: built once at start-up, read-only afterwards. */
@@ -13,6 +14,8 @@ export interface ServerContext {
   readonly version: string;
   /** Built-in and configured roles, compiled once. */
   readonly roles: ReadonlyMap<string, Role>;
+  /** Per principal, tool and source; memory or Redis. */
+  readonly limiter: RateLimiter;
 }
 
 export type { Principal } from '../auth/principal.js';

@@ -10,9 +10,18 @@ export interface ToolCall {
   readonly role: Role;
 }
 
+/** The source a call will use, for the per-source limit: named, or the only visible one. */
+function sourceOf(call: ToolCall, args: unknown): string | undefined {
+  const named = (args as { source?: unknown } | undefined)?.source;
+  if (typeof named === 'string') return named;
+  const visible = call.ctx.sources.list(call.role);
+  return visible.length === 1 ? visible[0]?.name : undefined;
+}
+
 /**
- * Wraps a tool body so nothing it throws reaches the SDK's generic handler (which
- * would send the raw message to the client): every failure is mapped once, here.
+ * Wraps a tool body: the rate-limit stage first, then the body; nothing it throws
+ * reaches the SDK's generic handler (which would send the raw message to the
+ * client): every failure is mapped once, here.
  */
 export function guardedTool<A>(
   name: string,
@@ -21,6 +30,7 @@ export function guardedTool<A>(
 ): (args: A) => Promise<CallToolResult> {
   return async (args: A) => {
     try {
+      await call.ctx.limiter.consumeCall({ principal: call.principal, tool: name, source: sourceOf(call, args) });
       return await body(args);
     } catch (error) {
       return toToolErrorResult(error, call.ctx.log, { tool: name, principal: call.principal.id });

@@ -19,13 +19,6 @@ function expectRefusedStart(run: CliRun, code: number): void {
 }
 
 describe('bastion serve: refusals that stop the start', () => {
-  it('serve --http without --no-auth exits 2 and tells the user about --no-auth', async () => {
-    const run = await runCli(['serve', '--http', '--port', '0'], { cwd: makeTempDir() });
-    expectRefusedStart(run, 2);
-    expect(run.stderr).toContain('--no-auth');
-    expect(run.stderr).not.toContain('bastion serving over HTTP');
-  });
-
   it.each(['0.0.0.0', '::', '192.168.1.10'])('serve --http --no-auth --host %s exits 2 refusing the non-loopback bind', async (host) => {
     const run = await runCli(['serve', '--http', '--no-auth', '--host', host, '--port', '0'], { cwd: makeTempDir() });
     expectRefusedStart(run, 2);

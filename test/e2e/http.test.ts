@@ -221,10 +221,10 @@ describe('http e2e: built binary, --http --no-auth --port 0', () => {
     expect(res.headers['mcp-session-id']).toBeUndefined();
   });
 
-  it('GET /mcp gets 405 with Allow: POST, DELETE (no SSE stream is offered)', async () => {
+  it('GET /mcp gets 405 with Allow: POST, DELETE, OPTIONS (no SSE stream is offered)', async () => {
     const res = await rawRequest(server.url, { method: 'GET', headers: { accept: 'text/event-stream' } });
     expect(res.status).toBe(405);
-    expect(res.headers['allow']).toBe('POST, DELETE');
+    expect(res.headers['allow']).toBe('POST, DELETE, OPTIONS');
   });
 
   it('/healthz returns exactly {"status":"ok"} and reveals no version, path or database', async () => {

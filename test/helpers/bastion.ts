@@ -5,6 +5,7 @@ import { buildRoles } from '../../src/authorize/roles.js';
 import { configSchema, type BastionConfig } from '../../src/config/schema.js';
 import { SqlPolicy } from '../../src/guard/sql/policy.js';
 import { createLogger } from '../../src/log/logger.js';
+import { createRateLimiter } from '../../src/ratelimit/index.js';
 import type { Principal, ServerContext } from '../../src/session/context.js';
 import { createSessionServer } from '../../src/session/server.js';
 import { SourceRegistry } from '../../src/sources/registry.js';
@@ -19,11 +20,13 @@ export interface TestBastion {
 
 /** A Bastion server in this process, reached by the official SDK client over an in-memory transport. */
 export async function startBastion(raw: Record<string, unknown>, principal: Principal = { id: 'test', kind: 'local', role: 'admin', scopes: [] }): Promise<TestBastion> {
-  const config: BastionConfig = configSchema.parse(raw);
+  // Suites make hundreds of calls; the rate-limit stage has its own tests.
+  const config: BastionConfig = configSchema.parse({ rate_limits: { per_principal_per_minute: 1_000_000 }, ...raw });
   const log = createLogger('silent');
   const policy = await SqlPolicy.create({ extraFunctions: config.sql.allow_functions });
   const sources = await SourceRegistry.create(config.sources, log);
-  const ctx: ServerContext = { config, sources, policy, log, version: 'test', roles: buildRoles(config) };
+  const limiter = await createRateLimiter(config, log);
+  const ctx: ServerContext = { config, sources, policy, log, version: 'test', roles: buildRoles(config), limiter };
   const server = createSessionServer(ctx, principal);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
@@ -37,6 +40,7 @@ export async function startBastion(raw: Record<string, unknown>, principal: Prin
       await client.close();
       await server.close();
       await sources.close();
+      await limiter.close();
     },
   };
 }

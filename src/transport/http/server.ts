@@ -1,21 +1,37 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Authenticate } from '../../auth/authenticate.js';
+import { AuthError } from '../../auth/errors.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { HttpConfig } from '../../config/schema.js';
 import type { Logger } from '../../log/logger.js';
 import type { Principal } from '../../session/context.js';
+import { authFailureResponse, type AuthChallenge } from './auth-response.js';
+import { corsHeaders, preflight } from './cors.js';
 import { createHttpGuard, jsonDepthExceeds, type HttpGuard } from './guard.js';
 import { SessionTransport } from './session-transport.js';
 
 export interface HttpServerOptions {
   config: HttpConfig;
   log: Logger;
-  /** Who sent this request; undefined refuses it with 401 (the authenticate stage). */
-  authenticate: (req: IncomingMessage) => Principal | undefined;
+  /** The authenticate stage: a principal, or an AuthError answered with 401/403. */
+  authenticate: Authenticate;
   /** Builds the MCP server of a new session. */
   createSession: (principal: Principal) => McpServer;
+  /** Failed-authentication throttling per client address (429 with Retry-After). */
+  authThrottle?: {
+    isAuthBlocked(address: string): Promise<{ blocked: boolean; retryAfterMs: number }>;
+    consumeAuthFailure(address: string): Promise<{ blocked: boolean; retryAfterMs: number }>;
+  };
+
+  /** The OAuth scope a JWT principal needs for this JSON-RPC message, if one is missing. */
+  missingScope?: (principal: Principal, message: JSONRPCMessage) => string | undefined;
+  /** Called with every authentication failure, for the log (and later the audit). */
+  onAuthFailure?: (req: IncomingMessage, error: AuthError) => void;
 }
 
 interface Session {
@@ -25,7 +41,14 @@ interface Session {
   lastSeen: number;
 }
 
-const SECURITY_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const;
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+};
 
 /**
  * Streamable HTTP at /mcp on node:http: guard → authenticate → session → MCP.
@@ -36,19 +59,43 @@ export class BastionHttpServer {
   private readonly guard: HttpGuard;
   private readonly sessions = new Map<string, Session>();
   private readonly sweeper: NodeJS.Timeout;
+  private challenge: AuthChallenge | undefined;
 
   constructor(private readonly options: HttpServerOptions) {
     this.guard = createHttpGuard(options.config);
-    this.http = createServer({ headersTimeout: options.config.headers_timeout_ms, requestTimeout: options.config.request_timeout_ms }, (req, res) => {
+    const listener = (req: IncomingMessage, res: ServerResponse): void => {
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+      if (options.config.tls !== undefined) res.setHeader('strict-transport-security', 'max-age=31536000');
       this.handle(req, res).catch((error: unknown) => {
         options.log.error({ err: error }, 'http request failed');
         if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
         else res.destroy();
       });
-    });
+    };
+    const timeouts = { headersTimeout: options.config.headers_timeout_ms, requestTimeout: options.config.request_timeout_ms };
+    const tls = options.config.tls;
+    this.http =
+      tls === undefined
+        ? createServer(timeouts, listener)
+        : createHttpsServer(
+            {
+              ...timeouts,
+              cert: readFileSync(tls.cert_file),
+              key: readFileSync(tls.key_file),
+              minVersion: 'TLSv1.2',
+              // With a client CA, a client certificate is required and must chain to it.
+              ...(tls.client_ca_file !== undefined ? { ca: readFileSync(tls.client_ca_file), requestCert: true, rejectUnauthorized: true } : {}),
+            },
+            listener,
+          );
     this.http.keepAliveTimeout = 5_000;
     this.sweeper = setInterval(() => this.sweep(), 60_000);
     this.sweeper.unref();
+  }
+
+  /** RFC 9728 metadata and the challenges that point to it; set once the URL is known. */
+  setChallenge(challenge: AuthChallenge): void {
+    this.challenge = challenge;
   }
 
   listen(): Promise<AddressInfo> {
@@ -79,9 +126,15 @@ export class BastionHttpServer {
       sendJson(res, rejection.status, { error: rejection.message });
       return;
     }
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') {
       sendJson(res, req.method === 'GET' ? 200 : 405, req.method === 'GET' ? { status: 'ok' } : { error: 'method not allowed' });
+      return;
+    }
+    const challenge = this.challenge;
+    if (challenge !== undefined && challenge.metadataPaths.includes(path)) {
+      req.resume();
+      sendJson(res, req.method === 'GET' ? 200 : 405, req.method === 'GET' ? challenge.metadata : { error: 'method not allowed' });
       return;
     }
     if (path !== '/mcp') {
@@ -89,12 +142,15 @@ export class BastionHttpServer {
       sendJson(res, 404, { error: 'not found' });
       return;
     }
-    const principal = this.options.authenticate(req);
-    if (principal === undefined) {
+    const cors = corsHeaders(req, this.options.config);
+    for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
+    if (req.method === 'OPTIONS') {
       req.resume();
-      sendJson(res, 401, { error: 'unauthorized' });
+      preflight(res, cors);
       return;
     }
+    const principal = await this.authenticate(req, res);
+    if (principal === undefined) return;
     switch (req.method) {
       case 'POST':
         await this.post(req, res, principal);
@@ -104,8 +160,35 @@ export class BastionHttpServer {
         return;
       default:
         req.resume();
-        res.writeHead(405, { ...SECURITY_HEADERS, allow: 'POST, DELETE', 'content-type': 'application/json' });
+        res.writeHead(405, { allow: 'POST, DELETE, OPTIONS', 'content-type': 'application/json' });
         res.end('{"error":"method not allowed"}');
+    }
+  }
+
+  /** The authenticate stage with throttling of repeated failures; undefined when it already answered. */
+  private async authenticate(req: IncomingMessage, res: ServerResponse): Promise<Principal | undefined> {
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const throttle = this.options.authThrottle;
+    if (throttle !== undefined) {
+      const state = await throttle.isAuthBlocked(address);
+      if (state.blocked) {
+        req.resume();
+        res.setHeader('retry-after', String(Math.max(1, Math.ceil(state.retryAfterMs / 1000))));
+        sendJson(res, 429, { error: 'too many failed authentication attempts' });
+        return undefined;
+      }
+    }
+    try {
+      return await this.options.authenticate(req);
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      req.resume();
+      this.options.onAuthFailure?.(req, error);
+      if (throttle !== undefined && error.code !== 'AUTH_MISSING') await throttle.consumeAuthFailure(address);
+      const answer = authFailureResponse(error, this.challenge);
+      for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+      sendJson(res, answer.status, answer.body);
+      return undefined;
     }
   }
 
@@ -164,14 +247,22 @@ export class BastionHttpServer {
     }
     session.lastSeen = Date.now();
 
+    const scope = this.options.missingScope?.(principal, message);
+    if (scope !== undefined) {
+      const answer = authFailureResponse(new AuthError('AUTH_INSUFFICIENT_SCOPE', `missing scope ${scope}`, scope), this.challenge);
+      for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+      sendJson(res, answer.status, answer.body);
+      return;
+    }
+
     const isRequest = 'method' in message && 'id' in message;
     if (!isRequest) {
       session.transport.deliver(message, undefined);
-      res.writeHead(202, SECURITY_HEADERS).end();
+      res.writeHead(202).end();
       return;
     }
     const requestId = (message as { id: string | number }).id;
-    const headers: Record<string, string> = { ...SECURITY_HEADERS, 'content-type': 'application/json', 'mcp-session-id': session.transport.sessionId };
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'mcp-session-id': session.transport.sessionId };
     let answered = false;
     res.once('close', () => {
       if (!answered) session.transport.abandon(requestId);
@@ -208,7 +299,7 @@ export class BastionHttpServer {
     }
     await session.server.close();
     this.sessions.delete(session.transport.sessionId);
-    res.writeHead(204, SECURITY_HEADERS).end();
+    res.writeHead(204).end();
   }
 
   private sweep(): void {
@@ -242,7 +333,7 @@ function rpcError(id: string | number | null, code: number, message: string): un
 
 function sendJson(res: ServerResponse, status: number, body: unknown, closeConnection = false): void {
   const text = JSON.stringify(body);
-  const headers: Record<string, string> = { ...SECURITY_HEADERS, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) };
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) };
   if (closeConnection) headers['connection'] = 'close';
   res.writeHead(status, headers).end(text);
 }

@@ -1,0 +1,102 @@
+import type { AddressInfo } from 'node:net';
+import { createAuthenticator, type Authenticate } from '../auth/authenticate.js';
+import { ANONYMOUS_PRINCIPAL, type Principal } from '../auth/principal.js';
+import { canonicalResource, PROTECTED_RESOURCE_PATH, protectedResourceMetadata, resourceMetadataUrl } from '../auth/resource-metadata.js';
+import { compileGlobs } from '../authorize/glob.js';
+import type { HttpConfig } from '../config/schema.js';
+import { BastionError } from '../errors/codes.js';
+import type { ServerContext } from '../session/context.js';
+import { createSessionServer } from '../session/server.js';
+import { isLoopbackAddress } from '../transport/http/guard.js';
+import { BastionHttpServer } from '../transport/http/server.js';
+
+export interface HttpStart {
+  server: BastionHttpServer;
+  address: AddressInfo;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Assembles the HTTP pipeline — guard, authenticate (API keys, JWT, mTLS),
+ * sessions, scopes — from the configuration, and refuses unsafe combinations.
+ */
+export async function startHttp(ctx: ServerContext, http: HttpConfig, options: { noAuth: boolean }): Promise<HttpStart> {
+  const { config, log } = ctx;
+  const loopback = isLoopbackAddress(http.host);
+  const closers: (() => Promise<void>)[] = [];
+  let authenticate: Authenticate;
+
+  if (options.noAuth) {
+    if (!loopback) {
+      throw new BastionError(
+        'CONFIG_INVALID',
+        `--no-auth is refused on the non-loopback address ${http.host}: anyone who can reach it could query your database. Bind to 127.0.0.1, or drop --no-auth and use API keys (bastion keys create) or JWT.`,
+      );
+    }
+    authenticate = async () => ANONYMOUS_PRINCIPAL;
+  } else {
+    const roles = new Set(ctx.roles.keys());
+    let apiKeys;
+    if (config.auth.api_keys.enabled) {
+      const { openApiKeys } = await import('../auth/api-keys/index.js');
+      apiKeys = await openApiKeys(config, log);
+      const opened = apiKeys;
+      closers.push(() => opened.close());
+    }
+    let jwt;
+    if (config.auth.jwt.issuers.length > 0) {
+      const { JwtVerifier } = await import('../auth/jwt/verifier.js');
+      jwt = JwtVerifier.create(config.auth.jwt.issuers, log, { knownRoles: roles });
+      await jwt.ready();
+    }
+    const clientPrincipals = http.tls?.client_ca_file !== undefined ? http.tls.client_principals : undefined;
+    if (apiKeys === undefined && jwt === undefined && clientPrincipals === undefined) {
+      throw new BastionError(
+        'CONFIG_INVALID',
+        'HTTP needs an authentication method: keep auth.api_keys enabled, configure auth.jwt.issuers, or set server.http.tls.client_ca_file for mTLS (or use --no-auth on 127.0.0.1 only).',
+      );
+    }
+    authenticate = createAuthenticator({ apiKeys: apiKeys?.verifier, jwt, clientPrincipals, roles });
+    if (!loopback && http.tls === undefined) {
+      log.warn({ host: http.host }, 'serving HTTP without TLS on a non-loopback address: credentials cross the network in clear text unless a TLS-terminating proxy sits in front');
+    }
+  }
+
+  const toolScopes = Object.entries(config.auth.tool_scopes).map(([glob, scope]) => ({ match: compileGlobs([glob]), scope }));
+  const server = new BastionHttpServer({
+    config: http,
+    log,
+    authenticate,
+    createSession: (principal) => createSessionServer(ctx, principal),
+    authThrottle: ctx.limiter,
+    missingScope: (principal: Principal, message) => {
+      if (principal.kind !== 'jwt' || !('method' in message) || message.method !== 'tools/call') return undefined;
+      const tool = (message.params as { name?: unknown } | undefined)?.name;
+      if (typeof tool !== 'string') return undefined;
+      return toolScopes.find((s) => s.match(tool) && !principal.scopes.includes(s.scope))?.scope;
+    },
+    onAuthFailure: (req, error) => {
+      log.info({ code: error.code, reason: error.detail, address: req.socket.remoteAddress }, 'authentication failed');
+    },
+  });
+  const address = await server.listen();
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${http.tls === undefined ? 'http' : 'https'}://${host}:${address.port}/mcp`;
+  const resource = canonicalResource(config.auth, url);
+  const resourcePath = new URL(resource).pathname.replace(/\/$/, '');
+  server.setChallenge({
+    metadataPaths: [PROTECTED_RESOURCE_PATH, `${PROTECTED_RESOURCE_PATH}${resourcePath}`],
+    metadata: protectedResourceMetadata(config.auth, resource, [...new Set(Object.values(config.auth.tool_scopes))]),
+    metadataUrl: resourceMetadataUrl(resource),
+  });
+  return {
+    server,
+    address,
+    url,
+    async close() {
+      await server.close();
+      for (const close of closers) await close();
+    },
+  };
+}
