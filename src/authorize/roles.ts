@@ -56,6 +56,11 @@ export function buildRoles(config: BastionConfig): ReadonlyMap<string, Role> {
   return roles;
 }
 
+/** Every role name a credential may carry under `config`: built-in plus configured. */
+export function knownRoles(config: BastionConfig): ReadonlySet<string> {
+  return new Set([...Object.keys(BUILT_IN_ROLES), ...Object.keys(config.roles)]);
+}
+
 export function roleOf(roles: ReadonlyMap<string, Role>, name: string): Role {
   const role = roles.get(name);
   // A principal whose role vanished from the config gets nothing, not a default.

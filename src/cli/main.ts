@@ -2,7 +2,9 @@
 import { Command } from 'commander';
 import { isBastionError } from '../errors/codes.js';
 import { packageVersion } from '../util/package-root.js';
+import { registerKeysCommand } from './keys.js';
 import { serve, type ServeOptions } from './serve.js';
+import { registerTokenCommand } from './token.js';
 
 const program = new Command();
 program.name('bastion').description('A hardened MCP server for governed SQL access').version(packageVersion());
@@ -19,6 +21,9 @@ program
   .action(async (options: ServeOptions) => {
     await serve(options);
   });
+
+registerTokenCommand(program);
+registerKeysCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (isBastionError(error)) {

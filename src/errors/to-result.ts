@@ -20,6 +20,11 @@ export function toToolErrorResult(error: unknown, log: Logger, context: Record<s
     isError: true,
     // No structuredContent: clients validate it against the tool's output schema, errors included.
     content: [{ type: 'text', text: `${known.code}: ${known.message} (correlation id: ${correlationId})` }],
-    _meta: { 'bastion/error': { code: known.code, correlation_id: correlationId } },
+    _meta: { 'bastion/error': { code: known.code, correlation_id: correlationId, ...retryAfter(known) } },
   };
+}
+
+function retryAfter(error: BastionError): { retry_after_ms?: number } {
+  const ms = (error.detail as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  return typeof ms === 'number' ? { retry_after_ms: ms } : {};
 }

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { probePostgres, PG_ADMIN_URL } from './postgres.js';
+import { ping, REDIS_URL } from './redis.js';
 
 /** Says once, up front, which suites run and which are skipped and why. */
 export default async function setup(): Promise<void> {
@@ -10,10 +11,17 @@ export default async function setup(): Promise<void> {
   const pg = await probePostgres();
   if (pg.ok) {
     process.stderr.write(`\n[bastion tests] PostgreSQL suites: running against ${PG_ADMIN_URL.replace(/:[^:@/]*@/, ':***@')}\n`);
-    return;
-  }
-  if (process.env['BASTION_REQUIRE_PG'] === '1') {
+  } else if (process.env['BASTION_REQUIRE_PG'] === '1') {
     throw new Error(`BASTION_REQUIRE_PG=1 but ${pg.reason}`);
+  } else {
+    process.stderr.write(`\n[bastion tests] PostgreSQL suites: SKIPPED — ${pg.reason}. Every other suite runs on PGlite.\n`);
   }
-  process.stderr.write(`\n[bastion tests] PostgreSQL suites: SKIPPED — ${pg.reason}. Every other suite runs on PGlite.\n`);
+  const redis = new URL(REDIS_URL);
+  if (await ping(redis.hostname, Number(redis.port || 6379))) {
+    process.stderr.write(`[bastion tests] Redis suites: running against ${redis.host}\n`);
+  } else if (process.env['BASTION_REQUIRE_REDIS'] === '1') {
+    throw new Error(`BASTION_REQUIRE_REDIS=1 but Redis did not answer at ${redis.host}`);
+  } else {
+    process.stderr.write(`[bastion tests] Redis suites: SKIPPED — Redis did not answer PING at ${redis.host}.\n`);
+  }
 }

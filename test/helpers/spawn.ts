@@ -198,9 +198,12 @@ export interface HttpBastion {
   stop(): Promise<void>;
 }
 
-/** Spawns `bastion serve --http --no-auth --port 0 <args>` and waits for its "serving" log line. */
-export async function startHttp(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): Promise<HttpBastion> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--http', '--no-auth', '--port', '0', ...args], {
+/**
+ * Spawns `bastion serve --http [--no-auth] --port 0 <args>` and waits for its "serving"
+ * log line. `auth: true` leaves out --no-auth, so the server requires credentials.
+ */
+export async function startHttp(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; auth?: boolean }): Promise<HttpBastion> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--http', ...(options.auth === true ? [] : ['--no-auth']), '--port', '0', ...args], {
     cwd: options.cwd,
     env: cleanEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,6 +8,7 @@ import { AuthError } from '../../auth/errors.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { HttpConfig } from '../../config/schema.js';
+import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
 import type { Principal } from '../../session/context.js';
 import { authFailureResponse, type AuthChallenge } from './auth-response.js';
@@ -170,7 +171,12 @@ export class BastionHttpServer {
     const address = req.socket.remoteAddress ?? 'unknown';
     const throttle = this.options.authThrottle;
     if (throttle !== undefined) {
-      const state = await throttle.isAuthBlocked(address);
+      const state = await limiterAnswer(() => throttle.isAuthBlocked(address));
+      if (state === undefined) {
+        req.resume();
+        sendJson(res, 503, { error: 'rate-limit store unavailable' });
+        return undefined;
+      }
       if (state.blocked) {
         req.resume();
         res.setHeader('retry-after', String(Math.max(1, Math.ceil(state.retryAfterMs / 1000))));
@@ -184,7 +190,7 @@ export class BastionHttpServer {
       if (!(error instanceof AuthError)) throw error;
       req.resume();
       this.options.onAuthFailure?.(req, error);
-      if (throttle !== undefined && error.code !== 'AUTH_MISSING') await throttle.consumeAuthFailure(address);
+      if (throttle !== undefined && error.code !== 'AUTH_MISSING') await limiterAnswer(() => throttle.consumeAuthFailure(address));
       const answer = authFailureResponse(error, this.challenge);
       for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
       sendJson(res, answer.status, answer.body);
@@ -307,6 +313,16 @@ export class BastionHttpServer {
     for (const session of this.sessions.values()) {
       if (session.lastSeen < cutoff) void session.server.close();
     }
+  }
+}
+
+/** A throttle answer, or undefined when its store is down and the limiter fails closed. */
+async function limiterAnswer<T>(ask: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await ask();
+  } catch (error) {
+    if (error instanceof BastionError && error.code === 'LIMITER_UNAVAILABLE') return undefined;
+    throw error;
   }
 }
 
