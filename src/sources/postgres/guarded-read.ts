@@ -1,6 +1,7 @@
 import { RowCollector, type FieldDescription } from '../wire/collector.js';
 import { BEGIN_READ_ONLY, ROLLBACK } from '../wire/statements.js';
 import type { ReadResult } from '../source.js';
+import { cacheFor } from './statement-cache.js';
 
 /**
  * The part of pg's Connection this submittable drives: a local structural type, so
@@ -11,6 +12,7 @@ export interface WireConnection {
   bind(config: { portal?: string; statement?: string; values?: (string | null)[] }): void;
   describe(config: { type: 'P' | 'S'; name?: string }): void;
   execute(config: { portal?: string; rows?: number }): void;
+  close(config: { type: 'S' | 'P'; name?: string }): void;
   flush(): void;
   sync(): void;
   sendCopyFail(message: string): void;
@@ -52,15 +54,13 @@ export class GuardedRead {
   }
 
   submit(connection: WireConnection): null {
+    const cache = cacheFor(connection);
     corked(connection, () => {
-      connection.parse({ text: BEGIN_READ_ONLY });
-      connection.bind({});
+      bindPrepared(connection, cache.prepare(BEGIN_READ_ONLY), BEGIN_READ_ONLY, []);
       connection.execute({});
-      connection.parse({ text: this.spec.limits.text });
-      connection.bind({ values: this.spec.limits.values });
+      bindPrepared(connection, cache.prepare(this.spec.limits.text), this.spec.limits.text, this.spec.limits.values);
       connection.execute({});
-      connection.parse({ text: this.spec.sql });
-      connection.bind({ values: this.spec.values });
+      bindPrepared(connection, cache.prepare(this.spec.sql), this.spec.sql, this.spec.values);
       connection.describe({ type: 'P', name: '' });
       connection.execute({ rows: this.collector.nextBatchSize() });
       connection.flush();
@@ -126,9 +126,9 @@ export class GuardedRead {
 
   private rollback(connection: WireConnection): void {
     this.stage = 'rollback';
+    const cache = cacheFor(connection);
     corked(connection, () => {
-      connection.parse({ text: ROLLBACK });
-      connection.bind({});
+      bindPrepared(connection, cache.prepare(ROLLBACK), ROLLBACK, []);
       connection.execute({});
       connection.sync();
     });
@@ -144,6 +144,13 @@ export class GuardedRead {
   get failed(): boolean {
     return this.error !== undefined;
   }
+}
+
+/** Parse (first use on this connection only) and Bind a named statement to the unnamed portal. */
+function bindPrepared(connection: WireConnection, prepared: { name: string; ready: boolean; evicted?: string | undefined }, text: string, values: (string | null)[]): void {
+  if (prepared.evicted !== undefined) connection.close({ type: 'S', name: prepared.evicted });
+  if (!prepared.ready) connection.parse({ text, name: prepared.name });
+  connection.bind({ statement: prepared.name, values });
 }
 
 function corked(connection: WireConnection, write: () => void): void {
