@@ -1,5 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ReadResult } from '../sources/source.js';
+import { fence } from './fence.js';
 
 /** Caps the compact text rendering; structuredContent always carries every returned row. */
 const MAX_TEXT_ROWS = 200;
@@ -14,7 +15,7 @@ export function rowsResult(result: ReadResult): CallToolResult {
     truncated: result.truncated,
   };
   if (result.truncatedBy !== undefined) structured['truncated_by'] = result.truncatedBy;
-  return { content: [{ type: 'text', text: textTable(result) }], structuredContent: structured };
+  return { content: [{ type: 'text', text: fence(textTable(result)) }], structuredContent: structured };
 }
 
 export function textTable(result: ReadResult): string {
@@ -43,5 +44,5 @@ function cell(value: unknown): string {
 
 /** Plain JSON data as structured content with a JSON text rendering. */
 export function jsonResult(data: Record<string, unknown>): CallToolResult {
-  return { content: [{ type: 'text', text: JSON.stringify(data) }], structuredContent: data };
+  return { content: [{ type: 'text', text: fence(JSON.stringify(data)) }], structuredContent: data };
 }

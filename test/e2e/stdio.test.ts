@@ -136,7 +136,9 @@ describe('stdio e2e: built binary, embedded PGlite demo database, SDK client', (
     expect(data.row_count).toBe(3);
     expect(data.truncated).toBe(false);
     const text = textOf(result);
-    expect(text.split('\n')[0]).toBe('id | status');
+    // the table sits inside the untrusted-data fence: notice, opening marker, then the header
+    expect(text.split('\n')[1]).toMatch(/^<untrusted-data-[A-Za-z0-9_-]+>$/);
+    expect(text.split('\n')[2]).toBe('id | status');
     expect(text).toMatch(/^10 \| \w+$/m);
     expect(text).toContain('(3 rows)');
   });
