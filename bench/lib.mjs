@@ -122,11 +122,17 @@ export class StdioRpc {
       for (const p of this.pending.values()) p.reject(new Error('server exited'));
       this.pending.clear();
     });
+    // A dead child's pipe fails writes with EPIPE: the request is refused below instead.
+    child.stdin.on('error', () => {});
   }
 
   request(method, params) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        reject(new Error('server exited'));
+        return;
+      }
       this.pending.set(id, { resolve, reject });
       this.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
     });
@@ -184,16 +190,18 @@ function post(url, agent, headers, payload) {
 
 /** One Streamable HTTP session spoken as raw JSON-RPC (JSON response mode). */
 export class HttpSession {
-  constructor(url, agent) {
+  /** `token`, when given, is sent as `Authorization: Bearer` on every request. */
+  constructor(url, agent, token) {
     this.url = new URL(url);
     this.agent = agent;
     this.nextId = 1;
     this.sessionId = undefined;
     this.protocolVersion = PROTOCOL_VERSION;
+    this.auth = token === undefined ? {} : { authorization: `Bearer ${token}` };
   }
 
   headers() {
-    const h = { 'mcp-protocol-version': this.protocolVersion };
+    const h = { 'mcp-protocol-version': this.protocolVersion, ...this.auth };
     if (this.sessionId) h['mcp-session-id'] = this.sessionId;
     return h;
   }
@@ -210,7 +218,7 @@ export class HttpSession {
     const res = await post(
       this.url,
       this.agent,
-      {},
+      this.auth,
       JSON.stringify({ jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: CLIENT_INFO } }),
     );
     if (res.status !== 200) throw new Error(`initialize: HTTP ${res.status}: ${res.body.slice(0, 300)}`);

@@ -3,14 +3,18 @@
  * Top self-time functions of a V8 .cpuprofile (as written by node --cpu-prof).
  *
  *   BENCH_CPU_PROF=1 npm run bench        # writes bench/results/prof/*.cpuprofile
- *   node bench/profile-summary.mjs bench/results/prof/bastion-stdio.cpuprofile [top=25]
+ *   node bench/profile-summary.mjs bench/results/prof/bastion-stdio.cpuprofile [top=25] [calls]
+ *
+ * With `calls` (throughput.<target>.totalCalls in bench/results/latest.json) each
+ * line also shows microseconds per call.
  *
  * Self time is attributed per function+location; a second table groups it by
  * package / area (node internals, pg, MCP SDK, zod, Bastion's own dist/ ...).
  */
 import { readFileSync } from 'node:fs';
 
-const [file, topArg] = process.argv.slice(2);
+const [file, topArg, callsArg] = process.argv.slice(2);
+const calls = callsArg ? Number(callsArg) : undefined;
 if (!file) {
   process.stderr.write('usage: profile-summary.mjs FILE.cpuprofile [top]\n');
   process.exit(2);
@@ -62,8 +66,11 @@ const pct = (us) => `${((us / busy) * 100).toFixed(1)}%`.padStart(6);
 const print = (title, map) => {
   process.stdout.write(`\n${title}\n`);
   const rows = [...map.entries()].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, top);
-  for (const [k, us] of rows) process.stdout.write(`${pct(us)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}\n`);
+  for (const [k, us] of rows) {
+    const perCall = calls ? `${(us / calls).toFixed(1).padStart(7)} us/call  ` : '';
+    process.stdout.write(`${pct(us)}  ${(us / 1000).toFixed(0).padStart(6)} ms  ${perCall}${k}\n`);
+  }
 };
-process.stdout.write(`${file}: ${(total / 1e6).toFixed(1)} s profiled, ${(busy / 1e6).toFixed(1)} s busy (percentages are of busy time)\n`);
+process.stdout.write(`${file}: ${(total / 1e6).toFixed(1)} s profiled, ${(busy / 1e6).toFixed(1)} s busy (percentages are of busy time)${calls ? `, ${calls} calls, ${(busy / calls).toFixed(1)} us busy per call` : ''}\n`);
 print('top self time by function', byFn);
 print('self time by package / area', byArea);

@@ -15,8 +15,8 @@
  * [postgres://postgres@127.0.0.1:5432], BENCH_CPU_PROF=1 (write .cpuprofile files of
  * the server children to bench/results/prof; the numbers of such a run are skewed).
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -68,11 +68,21 @@ const CAP_SQL = 'SELECT * FROM pgbench_accounts';
 const randomAid = () => 1 + Math.floor(Math.random() * CFG.accounts);
 
 const servers = [];
-process.on('exit', killAllChildren);
+/** Bastion's temp config folder (see bastionWorkDir). */
+let bastionDir;
+let bastionAuthDir;
+function cleanupSync() {
+  killAllChildren();
+  if (bastionDir !== undefined) rmSync(bastionDir, { recursive: true, force: true });
+  bastionDir = undefined;
+  if (bastionAuthDir !== undefined) rmSync(bastionAuthDir, { recursive: true, force: true });
+  bastionAuthDir = undefined;
+}
+process.on('exit', cleanupSync);
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     process.stderr.write(`\nbench: ${signal}, stopping the servers\n`);
-    killAllChildren();
+    cleanupSync();
     process.exit(130);
   });
 }
@@ -150,6 +160,60 @@ function childEnv() {
   return env;
 }
 
+/**
+ * Bastion's configuration for the run, in a fresh temp folder that is also its cwd
+ * (so no stray ./bastion.yaml or .bastion/ state is picked up or left behind).
+ * Everything is the default except the per-principal rate limit (60 calls/min),
+ * which would otherwise refuse almost every call: it is raised out of reach, so the
+ * limiter still runs on every call (its cost is measured) but never says no.
+ */
+const BASTION_CONFIG_YAML = `# written by bench/run.mjs; the source comes from --db
+rate_limits:
+  per_principal_per_minute: 1000000000
+`;
+
+/**
+ * The same server with the identity and access stages doing real work: an API key
+ * (the default auth), a custom role whose table allow-list makes every statement go
+ * through relation resolution, per-tool and per-source limits, all set out of reach.
+ */
+const BASTION_AUTH_CONFIG_YAML = `# written by bench/run.mjs; the source comes from --db
+state:
+  dir: ./state
+roles:
+  bench:
+    tools: [query]
+    tables: { allow: ["public.pgbench_*"], deny: ["public.pgbench_history"] }
+rate_limits:
+  per_principal_per_minute: 1000000000
+  per_tool: { query: 1000000000 }
+  per_source: { main: 1000000000 }
+`;
+function bastionAuthWorkDir() {
+  if (bastionAuthDir === undefined) {
+    bastionAuthDir = mkdtempSync(join(os.tmpdir(), 'bastion-bench-auth-'));
+    writeFileSync(join(bastionAuthDir, 'bastion.yaml'), BASTION_AUTH_CONFIG_YAML);
+  }
+  return bastionAuthDir;
+}
+
+/** An API key for the `bench` role, made with the CLI as a user would. */
+function benchApiKey() {
+  const out = execFileSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'keys', 'create', '--name', 'bench', '--role', 'bench'], {
+    cwd: bastionAuthWorkDir(),
+    env: childEnv(),
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  return out.toString('utf8').trim();
+}
+function bastionWorkDir() {
+  if (bastionDir === undefined) {
+    bastionDir = mkdtempSync(join(os.tmpdir(), 'bastion-bench-'));
+    writeFileSync(join(bastionDir, 'bastion.yaml'), BASTION_CONFIG_YAML);
+  }
+  return bastionDir;
+}
+
 function profArgs(name) {
   if (!CFG.cpuProf) return [];
   const dir = join(RESULTS_DIR, 'prof');
@@ -162,12 +226,12 @@ async function startServer(kind, transport) {
   const name = `${kind}-${transport}`;
   const script = kind === 'bare' ? join(BENCH_DIR, 'bare-server.mjs') : join(ROOT, 'dist/cli/main.js');
   const args = [...profArgs(name), script];
-  if (kind === 'bastion') args.push('serve');
+  const workDir = kind === 'bastion-auth' ? bastionAuthWorkDir() : bastionWorkDir();
+  if (kind !== 'bare') args.push('serve', '--config', join(workDir, 'bastion.yaml'));
   args.push('--db', DB_URL);
   if (!stdio) args.push('--http', '--port', '0', ...(kind === 'bastion' ? ['--no-auth'] : []));
-  const readyMsg = `${kind} serving over ${stdio ? 'stdio' : 'HTTP'}`;
-  // cwd is bench/: no ./bastion.yaml there, so Bastion runs on --db and defaults only.
-  const server = spawnServer({ name, args, readyMsg, cwd: BENCH_DIR, env: childEnv() });
+  const readyMsg = `${kind === 'bare' ? 'bare' : 'bastion'} serving over ${stdio ? 'stdio' : 'HTTP'}`;
+  const server = spawnServer({ name, args, readyMsg, cwd: kind === 'bare' ? BENCH_DIR : workDir, env: childEnv() });
   servers.push({ server, stdio });
   const ready = await server.ready;
   return { name, server, pid: server.child.pid, stdio, url: ready.url };
@@ -188,8 +252,14 @@ async function prepareMcpTarget(kind, transport) {
     // CONCURRENCY sessions over a keep-alive agent with as many sockets.
     const agent = createAgent(CFG.concurrency);
     const sessions = [];
+    let token;
+    if (kind === 'bastion-auth') {
+      token = benchApiKey();
+      // the running server loads new keys from its store within a second
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    }
     for (let i = 0; i < CFG.concurrency; i++) {
-      const session = new HttpSession(s.url, agent);
+      const session = new HttpSession(s.url, agent, token);
       await session.initialize();
       sessions.push(session);
     }
@@ -252,6 +322,7 @@ async function measure(target, warmupMs, measureMs) {
           if (errors > 100) state.stop = true;
           continue;
         }
+        target.totalCalls = (target.totalCalls ?? 0) + 1;
         const b = performance.now();
         if (state.measuring && b <= state.end) latencies.push(b - a);
       }
@@ -360,7 +431,7 @@ function printReport(report) {
   const { machine, throughput, ratios, cap, raw, config } = report;
   const out = [];
   out.push('');
-  out.push(`Bastion benchmark  ${report.timestamp}`);
+  out.push(`Bastion benchmark  ${report.timestamp}  (Bastion ${report.bastionRevision})`);
   out.push(
     `machine: ${machine.nproc} CPUs (${machine.cpuModel}), node ${machine.node}, PostgreSQL ${machine.postgres}, load avg at start ${machine.loadAvgStart.map((x) => x.toFixed(2)).join(' ')}`,
   );
@@ -368,7 +439,7 @@ function printReport(report) {
     `workload: ${POINT_SQL}, random aid, ${config.concurrency} concurrent, ${config.rounds} rounds x (${config.warmupS} s warm-up + ${config.measureS} s measured), medians over rounds`,
   );
   out.push('');
-  const head = ['target', 'calls/s', 'p50 ms', 'p99 ms', 'calls/s per round', 'server CPU us/call', 'client CPU us/call', 'PG CPU us/call', 'machine busy'];
+  const head = ['target', 'calls/s', 'p50 ms', 'p99 ms', 'calls/s per round', 'server', 'client', 'PG', 'total', 'cores used', 'machine busy'];
   const rows = [head];
   for (const [key, t] of Object.entries(throughput)) {
     rows.push([
@@ -380,15 +451,21 @@ function printReport(report) {
       t.serverCpuUsPerCall === null ? '-' : f(t.serverCpuUsPerCall),
       f(t.driverCpuUsPerCall),
       f(t.pgCpuUsPerCall),
+      f(t.totalCpuUsPerCall),
+      f(t.coresUsed, 2),
       `${f(t.machineBusyPct)}%`,
     ]);
   }
   out.push(...table(rows));
+  out.push('(server / client / PG / total: CPU microseconds per call, from /proc; client = this process; cores used = calls/s x total)');
   out.push('');
   out.push('ratios (calls/s, medians):');
   for (const r of ratios) {
     out.push(`  ${r.name.padEnd(28)} ${f(r.value, 3)}${r.target !== undefined ? `   target >= ${r.target}: ${r.value >= r.target ? 'MET' : 'MISSED'}` : ''}`);
   }
+  out.push('CPU per call, bare / bastion (a noise-robust proxy for the throughput ratio while the CPUs are saturated):');
+  const cpu = (k) => throughput[k].totalCpuUsPerCall;
+  out.push(`  http  ${f(cpu('bare-http') / cpu('bastion-http'), 3)}    stdio  ${f(cpu('bare-stdio') / cpu('bastion-stdio'), 3)}`);
   out.push('');
   out.push(`cap test via bastion-http: ${CAP_SQL} (${CFG.accounts} rows), ${cap.runs.length} calls`);
   out.push(
@@ -403,7 +480,7 @@ function printReport(report) {
   );
   out.push(`raw pg contrast: full ${CAP_SQL} loads ${raw.fullRows} rows in ${f(raw.fullMs)} ms (+${f(raw.driverExtraMb)} MB RSS in the client); LIMIT 1001 median ${f(raw.limit1001MedianMs, 1)} ms`);
   out.push('');
-  out.push(`results: ${join('bench', 'results', 'latest.json')}   total run ${f(report.totalSeconds, 1)} s`);
+  out.push(`results: ${report.resultsFile}${CFG.cpuProf ? ' (CPU-profiled run: figures skewed by the profiler)' : ''}   total run ${f(report.totalSeconds, 1)} s`);
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
@@ -431,6 +508,7 @@ async function main() {
     ['bare', 'http'],
     ['bastion', 'stdio'],
     ['bastion', 'http'],
+    ['bastion-auth', 'http'],
   ]) {
     targets.push(await prepareMcpTarget(kind, transport));
   }
@@ -461,8 +539,14 @@ async function main() {
       serverCpuUsPerCall: t.pid ? median(rounds.map((r) => r.serverCpuUsPerCall)) : null,
       driverCpuUsPerCall: median(rounds.map((r) => r.driverCpuUsPerCall)),
       pgCpuUsPerCall: median(rounds.map((r) => r.pgCpuUsPerCall)),
+      /** server + client + PostgreSQL CPU per call: what one call costs this machine. */
+      totalCpuUsPerCall: median(rounds.map((r) => (r.serverCpuUsPerCall ?? 0) + r.driverCpuUsPerCall + r.pgCpuUsPerCall)),
+      /** CPU cores the benchmark's processes kept busy (the rest of "machine busy" is other load). */
+      coresUsed: median(rounds.map((r) => (r.callsPerSec * ((r.serverCpuUsPerCall ?? 0) + r.driverCpuUsPerCall + r.pgCpuUsPerCall)) / 1e6)),
       machineBusyPct: median(rounds.map((r) => r.machineBusyPct)),
       errors: rounds.reduce((a, r) => a + r.errors, 0),
+      // every successful point lookup this target served, warm-ups included (for per-call profile figures)
+      totalCalls: t.totalCalls ?? 0,
       rounds,
     };
   }
@@ -470,11 +554,17 @@ async function main() {
   const ratios = [
     { name: 'bastion-http / bare-http', value: cps('bastion-http') / cps('bare-http'), target: 1.0 },
     { name: 'bastion-stdio / bare-stdio', value: cps('bastion-stdio') / cps('bare-stdio'), target: 0.9 },
+    { name: 'bastion-auth-http / bastion-http (auth, roles, limits on vs off)', value: cps('bastion-auth-http') / cps('bastion-http'), target: 0.9 },
     { name: 'bastion-http / raw-pg', value: cps('bastion-http') / cps('raw-pg') },
     { name: 'bastion-stdio / raw-pg', value: cps('bastion-stdio') / cps('raw-pg') },
     { name: 'bare-http / raw-pg', value: cps('bare-http') / cps('raw-pg') },
     { name: 'bare-stdio / raw-pg', value: cps('bare-stdio') / cps('raw-pg') },
   ];
+  const cpuCost = (k) => throughput[k].totalCpuUsPerCall;
+  const cpuRatios = {
+    httpBareOverBastion: cpuCost('bare-http') / cpuCost('bastion-http'),
+    stdioBareOverBastion: cpuCost('bare-stdio') / cpuCost('bastion-stdio'),
+  };
 
   say('cap test');
   const bastionHttp = targets.find((t) => t.key === 'bastion-http');
@@ -486,6 +576,7 @@ async function main() {
   await shutdown();
   const report = {
     timestamp: new Date().toISOString(),
+    bastionRevision: gitRevision(),
     machine: {
       nproc: os.availableParallelism(),
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
@@ -494,9 +585,10 @@ async function main() {
       postgres: pgVersion,
       loadAvgStart,
     },
-    config: { ...CFG, pointSql: POINT_SQL, capSql: CAP_SQL, setup },
+    config: { ...CFG, pointSql: POINT_SQL, capSql: CAP_SQL, bastionConfig: BASTION_CONFIG_YAML, setup },
     throughput,
     ratios,
+    cpuRatios,
     cap,
     raw: rawFull,
     targets: {
@@ -507,13 +599,33 @@ async function main() {
     },
     totalSeconds: (performance.now() - started) / 1000,
   };
-  writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  // A profiled run's figures are skewed by the profiler: keep them apart from latest.json.
+  report.resultsFile = join('bench', 'results', CFG.cpuProf ? 'profiled.json' : 'latest.json');
+  writeFileSync(join(ROOT, report.resultsFile), `${JSON.stringify(report, null, 2)}\n`);
   printReport(report);
+  if (CFG.cpuProf) {
+    for (const key of ['bare-stdio', 'bastion-stdio', 'bare-http', 'bastion-http']) {
+      const file = join(RESULTS_DIR, 'prof', `${key}.cpuprofile`);
+      process.stdout.write(`\n== ${key}\n`);
+      process.stdout.write(execFileSync(process.execPath, [join(BENCH_DIR, 'profile-summary.mjs'), file, '15', String(throughput[key].totalCalls)], { encoding: 'utf8' }));
+    }
+  }
+}
+
+/** The commit Bastion was built from, plus "+dirty" when src/ has uncommitted changes (read-only git). */
+function gitRevision() {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return 'unknown';
+  }
 }
 
 async function shutdown() {
   await Promise.allSettled(servers.map(({ server, stdio }) => stopServer(server, { stdio })));
-  killAllChildren();
+  cleanupSync();
 }
 
 const watchdog = setTimeout(() => {

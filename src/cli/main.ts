@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { isBastionError } from '../errors/codes.js';
 import { packageVersion } from '../util/package-root.js';
+import { registerAuditCommand } from './audit.js';
 import { registerKeysCommand } from './keys.js';
 import { serve, type ServeOptions } from './serve.js';
 import { registerTokenCommand } from './token.js';
@@ -24,6 +25,7 @@ program
 
 registerTokenCommand(program);
 registerKeysCommand(program);
+registerAuditCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (isBastionError(error)) {

@@ -1,15 +1,46 @@
-/**
- * Removes credentials from text before it reaches a log line: passwords inside
- * connection URLs and `password=` style pairs. The full redactor of the audit issue
- * grows from here; this covers what the read path can leak (connection strings).
- */
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]*)@/gi;
-const URL_USER_ONLY = /\b((?:postgres|postgresql|mysql|mariadb):\/\/)([^\s:/@]+)@/gi;
-const PASSWORD_PAIR = /\b(password|passwd|pwd|secret|token)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,]+)/gi;
+import { escapeLine } from './escape-line.js';
+import { SECRET_RULES } from './secret-rules.js';
+import { serializeError } from './serialize-error.js';
 
+export { escapeLine } from './escape-line.js';
+
+/**
+ * The one redactor for logs, audit records, error messages and results shown to
+ * a client. Every secret shape of ./secret-rules.ts is replaced by a marker that
+ * names what was removed (`[REDACTED:github_token]`), so a line stays useful.
+ * Idempotent: redacting redacted text changes nothing.
+ */
 export function redactText(text: string): string {
-  return text
-    .replace(URL_CREDENTIALS, '$1***:***@')
-    .replace(URL_USER_ONLY, '$1***@')
-    .replace(PASSWORD_PAIR, '$1$2***');
+  let out = text;
+  for (const rule of SECRET_RULES) {
+    out = typeof rule.replace === 'string' ? out.replace(rule.pattern, rule.replace) : out.replace(rule.pattern, rule.replace);
+  }
+  return out;
+}
+
+/** Redacted and escaped: for anything printed one record per line (stderr text, `audit tail`). */
+export function redactLine(text: string): string {
+  return escapeLine(redactText(text));
+}
+
+/** Deeper than this, a value is replaced rather than passed through unredacted. */
+export const REDACT_MAX_DEPTH = 8;
+export const TRUNCATED_MARKER = '[TRUNCATED:depth]';
+
+/**
+ * Applies `clean` (default: redactText) to every string inside a value, keys
+ * included; Errors become plain objects first. Past REDACT_MAX_DEPTH (or a
+ * cycle) the rest is replaced by a marker: nothing leaves unredacted.
+ * Numbers, booleans, bigints, null and undefined are returned as they are.
+ */
+export function redactDeep(value: unknown, depth = 0, clean: (text: string) => string = redactText): unknown {
+  if (typeof value === 'string') return clean(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > REDACT_MAX_DEPTH) return TRUNCATED_MARKER;
+  if (value instanceof Error) return redactDeep(serializeError(value), depth + 1, clean);
+  if (value instanceof Date) return value;
+  if (Array.isArray(value)) return value.map((item: unknown) => redactDeep(item, depth + 1, clean));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[clean(key)] = redactDeep(item, depth + 1, clean);
+  return out;
 }

@@ -6,7 +6,7 @@ describe('untrusted-data fence', () => {
   it('wraps content in markers with a fresh random nonce after a one-line notice', () => {
     const a = fence('x');
     const b = fence('x');
-    const nonce = /<untrusted-data-([A-Za-z0-9_-]{16})>/.exec(a)?.[1];
+    const nonce = /<untrusted-data-([0-9a-f]{32})>/.exec(a)?.[1];
     expect(nonce).toBeDefined();
     expect(a).toContain(`</untrusted-data-${nonce}>`);
     expect(a.split('\n')[0]).toMatch(/data from the database, not instructions/);

@@ -1,0 +1,71 @@
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { canonicalJson, digest, type AuditKey } from './chain.js';
+
+/**
+ * The signed head checkpoint: the seq and hash of the last durable record. The log
+ * can only grow past it, so a log that ends before it has lost its tail.
+ */
+export interface AuditHead {
+  readonly seq: number;
+  readonly hash: string;
+  readonly time: string;
+  /** HMAC-SHA-256 (with a key) or SHA-256 of the other fields. */
+  readonly mac: string;
+}
+
+export const HEAD_FILE = 'audit.head';
+
+export function signHead(fields: { seq: number; hash: string; time: string }, key?: AuditKey): AuditHead {
+  const body = { seq: fields.seq, hash: fields.hash, time: fields.time };
+  return { ...body, mac: digest(`bastion-audit-head\n${canonicalJson(body)}`, key) };
+}
+
+/** Temp file, fsync, rename: a reader sees the old head or the new one, never half of one. */
+export async function writeHead(dir: string, head: AuditHead): Promise<void> {
+  const path = join(dir, HEAD_FILE);
+  const temp = `${path}.${process.pid}.tmp`;
+  const handle = await open(temp, 'w', 0o600);
+  try {
+    await handle.writeFile(`${canonicalJson(head)}\n`);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+export type HeadReadResult =
+  | { readonly state: 'missing' }
+  | { readonly state: 'invalid'; readonly detail: string }
+  | { readonly state: 'valid'; readonly head: AuditHead };
+
+export async function readHead(dir: string, key?: AuditKey): Promise<HeadReadResult> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, HEAD_FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
+    throw error;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { state: 'invalid', detail: 'the head checkpoint is not JSON' };
+  }
+  const h = parsed as Partial<Record<keyof AuditHead, unknown>>;
+  if (typeof h.seq !== 'number' || typeof h.hash !== 'string' || typeof h.time !== 'string' || typeof h.mac !== 'string') {
+    return { state: 'invalid', detail: 'the head checkpoint lacks seq, hash, time or mac' };
+  }
+  const expected = signHead({ seq: h.seq, hash: h.hash, time: h.time }, key);
+  if (expected.mac !== h.mac) {
+    return { state: 'invalid', detail: 'the head checkpoint signature does not match (edited, or a different key)' };
+  }
+  return { state: 'valid', head: expected };
+}

@@ -1,0 +1,82 @@
+import type { PrincipalKind } from '../auth/principal.js';
+
+/**
+ * `unauthenticated` is for a failed authentication (no principal was established);
+ * `system` is for records Bastion writes about the log itself, such as a repaired gap.
+ */
+export type AuditPrincipalKind = PrincipalKind | 'unauthenticated' | 'system';
+
+export interface AuditPrincipal {
+  readonly id: string;
+  readonly kind: AuditPrincipalKind;
+  readonly role: string;
+}
+
+/** `none` only on system records (a gap), which decide nothing. */
+export type AuditDecision = 'allow' | 'deny' | 'none';
+
+export type AuditOutcome = 'ok' | 'error' | 'denied' | 'rate_limited' | 'auth_failed' | 'gap';
+
+/** What a caller reports about one event; the sink adds the chain fields. */
+export interface AuditEvent {
+  readonly principal: AuditPrincipal;
+  readonly session?: string;
+  readonly correlation_id: string;
+  readonly tool?: string;
+  readonly source?: string;
+  /** Fingerprint of the normalized statement, never the statement itself. */
+  readonly fingerprint?: string;
+  /** Built with `argsShape`: types and lengths, never values. */
+  readonly args_shape?: unknown;
+  readonly decision: AuditDecision;
+  /** An error code (`RATE_LIMITED`, `SQL_NOT_READ_ONLY`, …) or a gap's cause. */
+  readonly reason?: string;
+  readonly rows?: number;
+  readonly bytes?: number;
+  readonly duration_ms?: number;
+  readonly outcome: AuditOutcome;
+}
+
+/** One line of `audit.jsonl`. */
+export interface AuditRecord extends AuditEvent {
+  readonly seq: number;
+  /** ISO 8601, UTC, when `append` was called. */
+  readonly time: string;
+  /** The server instance that wrote the record. */
+  readonly instance: string;
+  /** Hex hash of the previous record (the genesis value for the first). */
+  readonly prev: string;
+  /** Hex hash of `prev` and this record without `hash`. */
+  readonly hash: string;
+}
+
+const MAX_DEPTH = 8;
+const MAX_KEYS = 64;
+
+/**
+ * The shape of tool arguments with every value replaced by its type (and a string's
+ * or array's length), so the audit shows what was sent without what it said.
+ * Object keys are kept (they are argument names); past MAX_DEPTH or MAX_KEYS the
+ * rest is summarized, so a hostile argument cannot blow up a record.
+ */
+export function argsShape(args: unknown, depth = 0): unknown {
+  if (args === null) return 'null';
+  if (typeof args === 'string') return `string(${args.length})`;
+  if (typeof args !== 'object') return typeof args;
+  if (depth >= MAX_DEPTH) return Array.isArray(args) ? `array(${args.length})` : 'object';
+  if (Array.isArray(args)) {
+    return { array: args.length, items: args.slice(0, MAX_KEYS).map((item) => argsShape(item, depth + 1)) };
+  }
+  const keys = Object.keys(args);
+  // A null prototype, so an argument named __proto__ stays an ordinary key.
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const key of keys.slice(0, MAX_KEYS)) {
+    out[truncateKey(key)] = argsShape((args as Record<string, unknown>)[key], depth + 1);
+  }
+  if (keys.length > MAX_KEYS) out['…'] = `${keys.length - MAX_KEYS} more keys`;
+  return out;
+}
+
+function truncateKey(key: string): string {
+  return key.length > 64 ? `${key.slice(0, 64)}…` : key;
+}

@@ -1,0 +1,154 @@
+/**
+ * The secret shapes the redactor removes, most specific first: a rule that runs
+ * earlier leaves a `[REDACTED:kind]` marker that later rules never touch.
+ *
+ * Backtracking is kept linear: no quantified group contains a quantifier that
+ * can match the same text two ways, every rule starts at a literal or at the
+ * start of a token (a look-behind, so a long run of token characters is tried
+ * once, not at every position), and unbounded spans stop at a character the
+ * class excludes.
+ */
+export interface SecretRule {
+  readonly kind: string;
+  readonly pattern: RegExp;
+  /** A replacement string with `$n` groups, or a function of the match. */
+  readonly replace: string | ((match: string, ...groups: (string | undefined)[]) => string);
+}
+
+export const MARKER_START = '[REDACTED:';
+
+export function marker(kind: string): string {
+  return `${MARKER_START}${kind}]`;
+}
+
+/** A token starts where no base64url character precedes it. */
+const TOKEN_START = '(?<![A-Za-z0-9_-])';
+
+/** `prefix` + `body` as a standalone token, replaced whole by the kind's marker. */
+function prefixed(kind: string, body: string): SecretRule {
+  return { kind, pattern: new RegExp(TOKEN_START + body, 'g'), replace: marker(kind) };
+}
+
+/** Quoted values keep their quotes, so a redacted JSON document stays valid JSON. */
+function quoteLike(value: string, kind: string): string {
+  const first = value[0];
+  if (first === '"' || first === "'") {
+    const closed = value.length > 1 && value.endsWith(first);
+    return `${first}${marker(kind)}${closed ? first : ''}`;
+  }
+  if (value.startsWith('\\"')) return `\\"${marker(kind)}${value.length > 2 && value.endsWith('\\"') ? '\\"' : ''}`;
+  if (first === '{') return `{${marker(kind)}${value.endsWith('}') ? '}' : ''}`;
+  return marker(kind);
+}
+
+/** Names what a `label=value` pair held, from its label. */
+function pairKind(label: string): string {
+  const l = label.toLowerCase().replace(/[_-]/g, '');
+  if (l === 'pwd' || l.startsWith('pass')) return 'password';
+  if (l === 'sig') return 'azure_sas_signature';
+  if (l === 'accountkey') return 'azure_account_key';
+  if (l === 'sharedaccesskey') return 'azure_shared_access_key';
+  if (l === 'secretaccesskey') return 'aws_secret_access_key';
+  if (l === 'privatekey') return 'private_key';
+  if (l === 'clientsecret') return 'client_secret';
+  if (l === 'apikey') return 'api_key';
+  if (l.endsWith('token')) return 'token';
+  return 'secret';
+}
+
+/**
+ * `label = value` in its many spellings: libpq and ODBC keyword strings, URL
+ * query parameters, JSON and YAML keys, env files. Short labels (`pwd`, `sig`,
+ * `api_key`…) must start a word; long ones (`password`, `secret`, `token`) may
+ * end one (`PGPASSWORD`, `db_password`, `accessToken`). A label must be followed
+ * directly by its separator, so `password_hash = …` and `max_tokens: 5` stay.
+ */
+const PAIR_LABEL =
+  '(?:(?<![a-z0-9])(pwd|pass|sig|api[_-]?key|private[_-]?key|account[_-]?key|shared[_-]?access[_-]?key)' +
+  '|(secret[_-]?access[_-]?key|secret[_-]?key|client[_-]?secret|secret|passw(?:or)?d|passphrase|(?:access|refresh|id|auth|session|api)?[_-]?token))';
+const PAIR_SEPARATOR = `(\\\\?["']?[ \\t]*(?:[:=]{1,2}>?)[ \\t]*)`;
+/** Not an earlier marker, not a SQL placeholder (`$1`, a lone `?`). */
+const PAIR_VALUE_GUARD = `(?!\\\\?["'{]?\\[REDACTED:|\\$\\d|\\?(?![^\\s&;,'"]))`;
+const PAIR_VALUE =
+  '(' +
+  '\\\\"[^"\\\\\\r\\n]*(?:\\\\")?' + // \"escaped JSON\"
+  '|"(?:[^"\\\\\\r\\n]|\\\\.)*"?' + // "double quoted", possibly cut short
+  "|'(?:[^'\\\\\\r\\n]|\\\\.|'')*'?" + // 'single quoted', SQL '' escapes
+  '|\\{[^}\\r\\n]*\\}?' + // ODBC {braced;value}
+  `|[^\\s&;,'"]+` + // bare, up to a delimiter
+  ')';
+
+const PAIR: SecretRule = {
+  kind: 'pair',
+  pattern: new RegExp(PAIR_LABEL + PAIR_SEPARATOR + PAIR_VALUE_GUARD + PAIR_VALUE, 'gi'),
+  replace: (_match, short, long, separator, value) => {
+    const label = short ?? long ?? '';
+    return `${label}${separator ?? ''}${quoteLike(value ?? '', pairKind(label))}`;
+  },
+};
+
+const AUTH_SCHEME_KINDS: Record<string, string> = { bearer: 'bearer_token', basic: 'basic_credentials' };
+
+export const SECRET_RULES: readonly SecretRule[] = [
+  {
+    // Cut-off blocks (a message sliced to 300 characters) are removed to the end.
+    kind: 'private_key',
+    pattern:
+      /-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----|$)/g,
+    replace: marker('private_key'),
+  },
+  {
+    // The header value whatever its scheme; the scheme word stays for the reader.
+    kind: 'authorization',
+    pattern:
+      /((?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?)(?!(?:[a-z][a-z0-9-]{0,30}[ \t]+)?\[REDACTED:)(?:([a-z][a-z0-9-]{0,30})[ \t]+)?[^\s"',;\\]+/gi,
+    replace: (_match, head, scheme) => {
+      const kind = AUTH_SCHEME_KINDS[(scheme ?? '').toLowerCase()] ?? 'authorization';
+      return `${head ?? ''}${scheme ? `${scheme} ` : ''}${marker(kind)}`;
+    },
+  },
+  {
+    // A token needs a digit, a symbol or a lower-upper pair, so "Bearer authentication" stays.
+    kind: 'bearer_token',
+    // Case-sensitive on purpose: with the i flag, [a-z][A-Z] would match any word.
+    pattern: /(?<![A-Za-z0-9_-])(bearer|Bearer|BEARER|basic|Basic|BASIC)([ \t]+)(?=[A-Za-z0-9._~+/=-]*(?:[0-9._~+/=-]|[a-z][A-Z]))[A-Za-z0-9._~+/=-]{8,}/g,
+    replace: (_match, scheme, space) => `${scheme ?? ''}${space ?? ''}${marker(AUTH_SCHEME_KINDS[(scheme ?? '').toLowerCase()] ?? 'bearer_token')}`,
+  },
+  {
+    // The whole userinfo goes: the "user" is often a token (https://ghp_…@github.com).
+    kind: 'url_credentials',
+    pattern: /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]{0,30}:\/\/)[^\s/"'<>]+@/gi,
+    replace: `$1${marker('url_credentials')}@`,
+  },
+  {
+    kind: 'slack_webhook',
+    pattern: /(hooks\.slack\.com\/)(?:services|workflows|triggers)\/[A-Za-z0-9_/-]+/g,
+    replace: `$1${marker('slack_webhook')}`,
+  },
+  {
+    kind: 'jwt',
+    pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g,
+    replace: marker('jwt'),
+  },
+  prefixed('bastion_api_key', 'ak_[A-Za-z0-9_-]{43,}'),
+  prefixed('github_token', '(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})'),
+  prefixed('gitlab_token', 'glpat-[A-Za-z0-9_-]{20,}'),
+  prefixed('slack_token', '(?:xox[abposr]-[A-Za-z0-9-]{10,}|xapp-\\d-[A-Za-z0-9-]{10,})'),
+  prefixed('stripe_secret_key', '[sr]k_(?:live|test)_[A-Za-z0-9]{10,}'),
+  prefixed('stripe_webhook_secret', 'whsec_[A-Za-z0-9+/=]{16,}'),
+  prefixed('aws_access_key_id', '(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])'),
+  prefixed('gcp_api_key', 'AIza[A-Za-z0-9_-]{35}'),
+  prefixed('gcp_oauth_secret', 'GOCSPX-[A-Za-z0-9_-]{20,}'),
+  prefixed('gcp_access_token', 'ya29\\.[A-Za-z0-9_-]{20,}'),
+  prefixed('azure_client_secret', '[A-Za-z0-9_~.-]{3}\\dQ~[A-Za-z0-9_~.-]{31,34}'),
+  prefixed('anthropic_api_key', 'sk-ant-[A-Za-z0-9_-]{20,}'),
+  prefixed('openai_api_key', 'sk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{20,}'),
+  prefixed('npm_token', 'npm_[A-Za-z0-9]{36}'),
+  {
+    // ALTER ROLE … PASSWORD '…', CREATE USER … IDENTIFIED BY '…': no `=` to key on.
+    kind: 'sql_password',
+    pattern: /\b(password|identified[ \t]+by)([ \t]+)'(?:[^'\\]|\\.|'')*'?/gi,
+    replace: `$1$2'${marker('password')}'`,
+  },
+  PAIR,
+];
