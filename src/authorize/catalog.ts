@@ -2,13 +2,19 @@ import type { ReadRequest, ReadResult } from '../sources/source.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
 
+export interface ColumnOrigin {
+  name: string;
+  tableOid: number;
+  attnum: number;
+}
+
 const SEARCH_PATH = 'SELECT pg_catalog.current_schemas(true)::text[] AS path';
 const RELATIONS = `
 SELECT n.nspname, c.relname
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname = ANY (pg_catalog.current_schemas(true))`;
 const COLUMNS = `
-SELECT a.attname
+SELECT a.attname, c.oid::int8 AS table_oid, a.attnum
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -32,7 +38,7 @@ interface Snapshot {
  */
 export class RelationCatalog {
   private snapshot: Promise<Snapshot> | undefined;
-  private readonly columns = new Map<string, { at: number; names: Promise<string[]> }>();
+  private readonly columns = new Map<string, { at: number; names: Promise<ColumnOrigin[]> }>();
 
   constructor(private readonly read: Read) {}
 
@@ -42,10 +48,17 @@ export class RelationCatalog {
   }
 
   async columnsOf(schema: string, table: string): Promise<string[]> {
+    return (await this.columnOrigins(schema, table)).map((c) => c.name);
+  }
+
+  /** Each column with the table OID and attribute number PostgreSQL reports for it in results. */
+  async columnOrigins(schema: string, table: string): Promise<ColumnOrigin[]> {
     const key = `${schema}\u0000${table}`;
     const cached = this.columns.get(key);
     if (cached !== undefined && Date.now() - cached.at < TTL_MS) return cached.names;
-    const names = this.read({ sql: COLUMNS, params: [schema, table], ...BIG }).then((r) => r.rows.map((row) => String(row[0])));
+    const names = this.read({ sql: COLUMNS, params: [schema, table], ...BIG }).then((r) =>
+      r.rows.map((row) => ({ name: String(row[0]), tableOid: Number(row[1]), attnum: Number(row[2]) })),
+    );
     this.columns.set(key, { at: Date.now(), names });
     names.catch(() => this.columns.delete(key));
     return names;

@@ -2,6 +2,8 @@ import type { BastionConfig, RoleConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
 import { compileGlobs, type Matcher } from './glob.js';
 
+export type MaskKind = 'partial' | 'hash' | 'null';
+
 /** A role compiled once at start-up into matchers. */
 export interface Role {
   readonly name: string;
@@ -11,6 +13,8 @@ export interface Role {
   readonly unrestricted: boolean;
   readonly tableAllowed: (schema: string, table: string) => boolean;
   readonly columnDenied: (schema: string, table: string, column: string) => boolean;
+  /** How a column is masked for this role, if it is. */
+  readonly columnMask: (schema: string, table: string, column: string) => MaskKind | undefined;
   readonly hasColumnRules: boolean;
   readonly rateLimitPerMinute: number | undefined;
 }
@@ -18,16 +22,19 @@ export interface Role {
 const READ_TOOLS = ['list_sources', 'list_schemas', 'list_tables', 'describe_table', 'query', 'explain'];
 
 export const BUILT_IN_ROLES: Readonly<Record<string, RoleConfig>> = {
-  reader: { tools: READ_TOOLS, sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [] } },
-  writer: { tools: [...READ_TOOLS, 'execute', 'change_schema'], sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [] } },
-  admin: { tools: ['*'], sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [] } },
+  reader: { tools: READ_TOOLS, sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [], mask: {} } },
+  writer: { tools: [...READ_TOOLS, 'execute', 'change_schema'], sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [], mask: {} } },
+  admin: { tools: ['*'], sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [], mask: {} } },
 };
 
 export function compileRole(name: string, config: RoleConfig): Role {
   const allow = compileGlobs(config.tables.allow);
   const deny = compileGlobs(config.tables.deny);
   const columnDeny = compileGlobs(config.columns.deny);
-  const unrestricted = config.tables.allow.includes('*.*') && config.tables.deny.length === 0 && config.columns.deny.length === 0;
+  const masks = Object.entries(config.columns.mask).map(([glob, kind]) => ({ match: compileGlobs([glob]), kind }));
+  const hasMasks = masks.length > 0;
+  const unrestricted =
+    config.tables.allow.includes('*.*') && config.tables.deny.length === 0 && config.columns.deny.length === 0 && !hasMasks;
   return {
     name,
     tool: compileGlobs(config.tools),
@@ -38,7 +45,12 @@ export function compileRole(name: string, config: RoleConfig): Role {
       return allow(qualified) && !deny(qualified);
     },
     columnDenied: (schema, table, column) => columnDeny(`${schema}.${table}.${column}`),
-    hasColumnRules: config.columns.deny.length > 0,
+    columnMask: (schema, table, column) => {
+      if (!hasMasks) return undefined;
+      const name = `${schema}.${table}.${column}`;
+      return masks.find((m) => m.match(name))?.kind;
+    },
+    hasColumnRules: config.columns.deny.length > 0 || hasMasks,
     rateLimitPerMinute: config.rate_limit_per_minute,
   };
 }

@@ -79,8 +79,13 @@ export const roleSchema = z.strictObject({
   tables: z
     .strictObject({ allow: z.array(pattern).default(['*.*']), deny: z.array(pattern).default([]) })
     .default({ allow: ['*.*'], deny: [] }),
-  /** schema.table.column globs. */
-  columns: z.strictObject({ deny: z.array(pattern).default([]) }).default({ deny: [] }),
+  /** schema.table.column globs: denied columns, and masked columns with how to mask them. */
+  columns: z
+    .strictObject({
+      deny: z.array(pattern).default([]),
+      mask: z.record(pattern, z.enum(['partial', 'hash', 'null'])).default({}),
+    })
+    .default({ deny: [], mask: {} }),
   /** Overrides rate_limits.per_principal_per_minute for principals of this role. */
   rate_limit_per_minute: positiveInt.optional(),
 });

@@ -9,7 +9,7 @@ const MAX_CELL_CHARS = 80;
 /** A query result as MCP structured content plus a compact text table for clients that read text. */
 export function rowsResult(result: ReadResult): CallToolResult {
   const structured: Record<string, unknown> = {
-    columns: result.columns,
+    columns: result.columns.map((c) => ({ name: c.name, type: c.type })),
     rows: result.rows,
     row_count: result.rows.length,
     truncated: result.truncated,

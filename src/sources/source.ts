@@ -19,6 +19,8 @@ export interface ReadRequest {
 export interface ResultColumn {
   readonly name: string;
   readonly type: string;
+  /** Where PostgreSQL says the values come from (a plain table column); used for masking, never shown. */
+  readonly origin?: { readonly tableOid: number; readonly attnum: number };
 }
 
 export interface ReadResult {

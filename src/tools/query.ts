@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { authorizeRead } from '../authorize/statement.js';
 import { BastionError } from '../errors/codes.js';
 import type { ReadTool } from '../guard/sql/policy.js';
+import { applyMasks } from '../shape/mask.js';
 import { rowsResult } from '../shape/result.js';
 import type { ParamValue, ReadResult } from '../sources/source.js';
 import { guardedTool, type ToolCall } from './run.js';
@@ -20,7 +21,7 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs): P
   const { ctx } = call;
   const entry = ctx.sources.resolve(args.source, call.role);
   const checked = ctx.policy.checkReadOnlyStatement(args.sql, tool);
-  await authorizeRead(call.role, checked, entry.catalog);
+  const masks = await authorizeRead(call.role, checked, entry.catalog);
   const params = args.params ?? [];
   if (params.length !== checked.paramCount) {
     throw new BastionError(
@@ -29,12 +30,13 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs): P
     );
   }
   const limits = ctx.config.limits;
-  return entry.source.read({
+  const result = await entry.source.read({
     sql: checked.sql,
     params,
     maxRows: Math.min(args.max_rows ?? limits.max_rows, limits.max_rows),
     maxBytes: limits.max_bytes,
   });
+  return applyMasks(result, masks);
 }
 
 export function registerQuery(server: McpServer, call: ToolCall): void {

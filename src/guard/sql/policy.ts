@@ -17,6 +17,9 @@ export interface CheckedStatement {
   readonly functions: readonly string[];
   /** Every column reference, as written (`*` for a star). */
   readonly columnRefs: readonly ColumnRefParts[];
+  /** Column references that are a select-list entry on their own (may carry a masked column). */
+  readonly directColumnRefs: ReadonlySet<ColumnRefParts>;
+  readonly hasSetOperation: boolean;
   /** Columns named in JOIN ... USING. */
   readonly usingColumns: readonly string[];
   readonly hasNaturalJoin: boolean;
@@ -135,6 +138,8 @@ export class SqlPolicy {
       relations: walker.relations,
       functions: [...walker.functions],
       columnRefs: walker.columnRefs,
+      directColumnRefs: walker.directColumnRefs,
+      hasSetOperation: walker.hasSetOperation,
       usingColumns: walker.usingColumns,
       hasNaturalJoin: walker.hasNaturalJoin,
       paramCount: walker.paramCount,

@@ -22,6 +22,12 @@ export class ReadWalker {
   readonly relations: RelationRef[] = [];
   readonly functions = new Set<string>();
   readonly columnRefs: ColumnRefParts[] = [];
+  /** The subset of columnRefs that are a select-list entry on their own (`SELECT col`, `SELECT t.*`). */
+  readonly directColumnRefs = new Set<ColumnRefParts>();
+  /** UNION, INTERSECT or EXCEPT anywhere: their output columns lose their table of origin. */
+  hasSetOperation = false;
+  /** ColumnRef nodes that stand alone as a select-list entry. */
+  private readonly directNodes = new WeakSet<object>();
   readonly usingColumns: string[] = [];
   hasNaturalJoin = false;
   paramCount = 0;
@@ -51,9 +57,12 @@ export class ReadWalker {
       case 'RangeVar':
         this.recordRelation(node);
         break;
-      case 'ColumnRef':
-        this.columnRefs.push(columnParts(node['fields']));
+      case 'ColumnRef': {
+        const parts = columnParts(node['fields']);
+        this.columnRefs.push(parts);
+        if (this.directNodes.has(node)) this.directColumnRefs.add(parts);
         break;
+      }
       case 'JoinExpr':
         if (node['isNatural'] === true) this.hasNaturalJoin = true;
         this.usingColumns.push(...namesOf(node['usingClause']));
@@ -90,6 +99,11 @@ export class ReadWalker {
     }
     if (node['lockingClause'] !== undefined) {
       throw new BastionError('SQL_NOT_READ_ONLY', 'FOR UPDATE/SHARE takes row locks; it is not allowed.');
+    }
+    if (typeof node['op'] === 'string' && node['op'] !== 'SETOP_NONE') this.hasSetOperation = true;
+    for (const target of Array.isArray(node['targetList']) ? node['targetList'] : []) {
+      const ref = (target as { ResTarget?: { val?: { ColumnRef?: object } } }).ResTarget?.val?.ColumnRef;
+      if (ref !== undefined) this.directNodes.add(ref);
     }
     const withClause = node['withClause'] as { ctes?: unknown[]; recursive?: boolean } | undefined;
     if (withClause === undefined) {

@@ -4,6 +4,9 @@ import { decoderFor, typeName, type Decoder } from './decode.js';
 export interface FieldDescription {
   readonly name: string;
   readonly dataTypeID: number;
+  /** Table OID and attribute number when the column is a plain table column, else 0. */
+  readonly tableID?: number;
+  readonly columnID?: number;
 }
 
 /** Per-value overhead counted on top of the text, so many tiny values still hit the byte cap. */
@@ -26,7 +29,9 @@ export class RowCollector {
   ) {}
 
   describe(fields: readonly FieldDescription[]): void {
-    this.columns = fields.map((f) => ({ name: f.name, type: typeName(f.dataTypeID) }));
+    this.columns = fields.map((f) =>
+      f.tableID ? { name: f.name, type: typeName(f.dataTypeID), origin: { tableOid: f.tableID, attnum: f.columnID ?? 0 } } : { name: f.name, type: typeName(f.dataTypeID) },
+    );
     this.decoders = fields.map((f) => decoderFor(f.dataTypeID));
   }
 
