@@ -1,5 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log/logger.js';
+import { redactText } from '../log/redact.js';
 import { BastionError } from './codes.js';
 import { newCorrelationId } from './correlation.js';
 
@@ -19,7 +20,7 @@ export function toToolErrorResult(error: unknown, log: Logger, context: Record<s
   return {
     isError: true,
     // No structuredContent: clients validate it against the tool's output schema, errors included.
-    content: [{ type: 'text', text: `${known.code}: ${known.message} (correlation id: ${correlationId})` }],
+    content: [{ type: 'text', text: redactText(`${known.code}: ${known.message} (correlation id: ${correlationId})`) }],
     _meta: { 'bastion/error': { code: known.code, correlation_id: correlationId, ...retryAfter(known) } },
   };
 }

@@ -4,6 +4,7 @@
  * line and paragraph separators, and the bidirectional overrides that make a
  * line display differently from what it holds.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is this module's job
 const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const LINE_BREAKING_ALL = new RegExp(LINE_BREAKING.source, 'g');
 

@@ -1,5 +1,5 @@
 import { escapeLine } from './escape-line.js';
-import { SECRET_RULES } from './secret-rules.js';
+import { marker, SECRET_RULES, secretKeyKind } from './secret-rules.js';
 import { serializeError } from './serialize-error.js';
 
 export { escapeLine } from './escape-line.js';
@@ -29,9 +29,11 @@ export const TRUNCATED_MARKER = '[TRUNCATED:depth]';
 
 /**
  * Applies `clean` (default: redactText) to every string inside a value, keys
- * included; Errors become plain objects first. Past REDACT_MAX_DEPTH (or a
- * cycle) the rest is replaced by a marker: nothing leaves unredacted.
- * Numbers, booleans, bigints, null and undefined are returned as they are.
+ * included; a non-empty string under a secret-named key (`password`,
+ * `client_secret`, `authorization`…) is replaced whole, since the text alone
+ * does not show it is a secret. Errors become plain objects first. Past
+ * REDACT_MAX_DEPTH (or a cycle) the rest is replaced by a marker: nothing
+ * leaves unredacted. Other primitives are returned as they are.
  */
 export function redactDeep(value: unknown, depth = 0, clean: (text: string) => string = redactText): unknown {
   if (typeof value === 'string') return clean(value);
@@ -41,6 +43,9 @@ export function redactDeep(value: unknown, depth = 0, clean: (text: string) => s
   if (value instanceof Date) return value;
   if (Array.isArray(value)) return value.map((item: unknown) => redactDeep(item, depth + 1, clean));
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[clean(key)] = redactDeep(item, depth + 1, clean);
+  for (const [key, item] of Object.entries(value)) {
+    const kind = typeof item === 'string' && item !== '' ? secretKeyKind(key) : undefined;
+    out[clean(key)] = kind === undefined ? redactDeep(item, depth + 1, clean) : marker(kind);
+  }
   return out;
 }

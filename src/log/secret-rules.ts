@@ -63,11 +63,13 @@ function pairKind(label: string): string {
  * end one (`PGPASSWORD`, `db_password`, `accessToken`). A label must be followed
  * directly by its separator, so `password_hash = …` and `max_tokens: 5` stay.
  */
-const PAIR_LABEL =
-  '(?:(?<![a-z0-9])(pwd|pass|sig|api[_-]?key|private[_-]?key|account[_-]?key|shared[_-]?access[_-]?key)' +
-  '|(secret[_-]?access[_-]?key|secret[_-]?key|client[_-]?secret|secret|passw(?:or)?d|passphrase|(?:access|refresh|id|auth|session|api)?[_-]?token))';
+const SHORT_LABELS = 'pwd|pass|sig|api[_-]?key|private[_-]?key|account[_-]?key|shared[_-]?access[_-]?key';
+const LONG_LABELS =
+  'secret[_-]?access[_-]?key|secret[_-]?key|client[_-]?secret|secret|passw(?:or)?d|passphrase|(?:access|refresh|id|auth|session|api)?[_-]?token';
+const PAIR_LABEL = `(?:(?<![a-z0-9])(${SHORT_LABELS})|(${LONG_LABELS}))`;
+
 const PAIR_SEPARATOR = `(\\\\?["']?[ \\t]*(?:[:=]{1,2}>?)[ \\t]*)`;
-/** Not an earlier marker, not a SQL placeholder (`$1`, a lone `?`). */
+/** Not an earlier marker (quoted or not), not a SQL placeholder (`$1`, a lone `?`). */
 const PAIR_VALUE_GUARD = `(?!\\\\?["'{]?\\[REDACTED:|\\$\\d|\\?(?![^\\s&;,'"]))`;
 const PAIR_VALUE =
   '(' +
@@ -75,7 +77,7 @@ const PAIR_VALUE =
   '|"(?:[^"\\\\\\r\\n]|\\\\.)*"?' + // "double quoted", possibly cut short
   "|'(?:[^'\\\\\\r\\n]|\\\\.|'')*'?" + // 'single quoted', SQL '' escapes
   '|\\{[^}\\r\\n]*\\}?' + // ODBC {braced;value}
-  `|[^\\s&;,'"]+` + // bare, up to a delimiter
+  `|[^\\s&;,'"]*[^\\s&;,'")\\]}>.]` + // bare, up to a delimiter, without closing punctuation
   ')';
 
 const PAIR: SecretRule = {
@@ -87,6 +89,19 @@ const PAIR: SecretRule = {
   },
 };
 
+/** The same labels as whole object keys (`{ password: … }`), plus header names. */
+const SECRET_KEY = new RegExp(
+  `^(?:(?:[a-z0-9_.-]*[_.-])?(${SHORT_LABELS})|[a-z0-9_.-]*?(${LONG_LABELS})|(authorization|proxy-authorization|cookie|set-cookie))$`,
+  'i',
+);
+
+/** What an object key says its value holds (`password`, `token`…), or undefined for an ordinary key. */
+export function secretKeyKind(key: string): string | undefined {
+  const found = SECRET_KEY.exec(key);
+  if (!found) return undefined;
+  if (found[3] !== undefined) return found[3].toLowerCase().endsWith('cookie') ? 'cookie' : 'authorization';
+  return pairKind(found[1] ?? found[2] ?? '');
+}
 const AUTH_SCHEME_KINDS: Record<string, string> = { bearer: 'bearer_token', basic: 'basic_credentials' };
 
 export const SECRET_RULES: readonly SecretRule[] = [
@@ -117,8 +132,9 @@ export const SECRET_RULES: readonly SecretRule[] = [
   {
     // The whole userinfo goes: the "user" is often a token (https://ghp_…@github.com).
     kind: 'url_credentials',
-    pattern: /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]{0,30}:\/\/)[^\s/"'<>]+@/gi,
-    replace: `$1${marker('url_credentials')}@`,
+    // Starts at the literal "://" (any scheme), so the scan only stops at colons.
+    pattern: /:\/\/[^\s/"'<>]+@/g,
+    replace: `://${marker('url_credentials')}@`,
   },
   {
     kind: 'slack_webhook',

@@ -1,13 +1,16 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ReadResult } from '../sources/source.js';
+import { redactDeep } from '../log/redact.js';
 import { fence } from './fence.js';
+import { redactResult } from './redact-result.js';
 
 /** Caps the compact text rendering; structuredContent always carries every returned row. */
 const MAX_TEXT_ROWS = 200;
 const MAX_CELL_CHARS = 80;
 
 /** A query result as MCP structured content plus a compact text table for clients that read text. */
-export function rowsResult(result: ReadResult): CallToolResult {
+export function rowsResult(raw: ReadResult): CallToolResult {
+  const result = redactResult(raw);
   const structured: Record<string, unknown> = {
     columns: result.columns.map((c) => ({ name: c.name, type: c.type })),
     rows: result.rows,
@@ -43,6 +46,7 @@ function cell(value: unknown): string {
 }
 
 /** Plain JSON data as structured content with a JSON text rendering. */
-export function jsonResult(data: Record<string, unknown>): CallToolResult {
+export function jsonResult(raw: Record<string, unknown>): CallToolResult {
+  const data = redactDeep(raw) as Record<string, unknown>;
   return { content: [{ type: 'text', text: fence(JSON.stringify(data)) }], structuredContent: data };
 }

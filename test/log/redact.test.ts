@@ -95,6 +95,9 @@ describe('redactText: catastrophic backtracking', () => {
     'labels and separators only': repeat('token=:'),
     'unterminated quoted values': repeat('password="\\'),
     'SQL quotes after PASSWORD': repeat("PASSWORD '''"),
+    'a label before a run of closing punctuation': 'password=' + repeat(')'),
+    'labels glued to closing punctuation': repeat('pwd=).'),
+    'userinfo-like runs without @': '://' + repeat('a:'),
     'bearer words without a token': repeat('Bearer aaaaaaa '),
     'bearer run without a digit': 'Bearer ' + repeat('a'),
     'authorization headers': repeat('Authorization: '),
@@ -125,6 +128,7 @@ describe('escapeLine: log injection', () => {
   it('never outputs a raw control or line-breaking character, for every code point that is one', () => {
     const all = Array.from({ length: 0x3000 }, (_, i) => String.fromCharCode(i)).join('');
     const out = escapeLine(all);
+    // eslint-disable-next-line no-control-regex -- the test looks for raw control characters
     expect(out).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
     expect(out.split('\n')).toHaveLength(1);
   });
@@ -151,6 +155,33 @@ describe('redactDeep', () => {
     expect(out).not.toContain(secretKey);
     expect(out).toContain('"fine"');
     expect(out).toContain('42');
+  });
+
+  it('replaces a string under a secret-named key, which its text alone would not betray', () => {
+    const out = redactDeep({
+      password: 'hunter2',
+      PGPASSWORD: 'x',
+      db_password: 'y',
+      clientSecret: 'z',
+      headers: { Authorization: 'opaque', cookie: 'sid=1', 'x-api-key': 'k' },
+      password_hash: 'abc',
+      max_tokens: '5',
+      token_count: '7',
+      bypass: 'true',
+      empty_password: '',
+    });
+    expect(out).toEqual({
+      password: '[REDACTED:password]',
+      PGPASSWORD: '[REDACTED:password]',
+      db_password: '[REDACTED:password]',
+      clientSecret: '[REDACTED:client_secret]',
+      headers: { Authorization: '[REDACTED:authorization]', cookie: '[REDACTED:cookie]', 'x-api-key': '[REDACTED:api_key]' },
+      password_hash: 'abc',
+      max_tokens: '5',
+      token_count: '7',
+      bypass: 'true',
+      empty_password: '',
+    });
   });
 
   it('turns an Error into a plain, redacted object', () => {

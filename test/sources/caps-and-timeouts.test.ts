@@ -39,6 +39,15 @@ function capSuite(label: string, setup: () => Promise<{ bastion: TestBastion; cl
       expect((result.structuredContent as { truncated: boolean }).truncated).toBe(false);
     });
 
+    it('a result larger than the first batch but under the caps comes back whole, every time', async () => {
+      for (let i = 0; i < 3; i++) {
+        const result = await source.read({ sql: 'SELECT id FROM shop.orders WHERE id <= 250 ORDER BY id', params: [], maxRows: 1000, maxBytes: 1 << 20 });
+        expect(result.truncated).toBe(false);
+        expect(result.rows).toHaveLength(250);
+        expect(result.rows.at(-1)).toEqual([250]);
+      }
+    });
+
     it('stops at the byte cap before building the rest', async () => {
       const result = await source.read({ sql: "SELECT repeat('x', 1000) FROM generate_series(1, 100)", params: [], maxRows: 1000, maxBytes: 10_000 });
       expect(result.truncated).toBe(true);

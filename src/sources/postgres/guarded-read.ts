@@ -26,6 +26,13 @@ export interface GuardedReadSpec {
   maxBytes: number;
   /** Transaction-local settings statement and its values (timeouts, role). */
   limits: { text: string; values: (string | null)[] };
+  /**
+   * 'single': one write and one round trip — ROLLBACK and Sync follow the first
+   * batch at once. If the statement had more rows than that batch and no cap was
+   * reached, `incomplete` is set and the caller runs it again 'batched', which keeps
+   * the portal open and fetches batch after batch until a cap.
+   */
+  mode: 'single' | 'batched';
 }
 
 type Stage = 'begin' | 'limits' | 'statement' | 'rollback' | 'failed';
@@ -41,6 +48,7 @@ export class GuardedRead {
   private readonly collector: RowCollector;
   private error: unknown;
   private settled = false;
+  private moreRows = false;
   private resolve!: (result: ReadResult) => void;
   private reject!: (error: unknown) => void;
   readonly done: Promise<ReadResult>;
@@ -63,9 +71,20 @@ export class GuardedRead {
       bindPrepared(connection, cache.prepare(this.spec.sql), this.spec.sql, this.spec.values);
       connection.describe({ type: 'P', name: '' });
       connection.execute({ rows: this.collector.nextBatchSize() });
-      connection.flush();
+      if (this.spec.mode === 'single') {
+        bindPrepared(connection, cache.prepare(ROLLBACK), ROLLBACK, []);
+        connection.execute({});
+        connection.sync();
+      } else {
+        connection.flush();
+      }
     });
     return null;
+  }
+
+  /** True when a 'single' read stopped at its first batch although more rows existed and no cap was hit. */
+  get incomplete(): boolean {
+    return this.moreRows;
   }
 
   handleRowDescription(message: { fields: FieldDescription[] }): void {
@@ -84,6 +103,12 @@ export class GuardedRead {
 
   handlePortalSuspended(connection: WireConnection): void {
     if (this.stage !== 'statement') return;
+    if (this.spec.mode === 'single') {
+      // ROLLBACK is already on its way; the portal ends with it.
+      this.moreRows = !this.collector.full;
+      this.stage = 'rollback';
+      return;
+    }
     if (this.collector.full) {
       this.rollback(connection);
       return;
@@ -100,7 +125,8 @@ export class GuardedRead {
 
   handleError(error: unknown, connection: WireConnection): void {
     this.error ??= error;
-    if (this.stage !== 'failed' && this.stage !== 'rollback') {
+    // In 'single' mode the Sync is already sent; another would answer the next query's turn.
+    if (this.spec.mode === 'batched' && this.stage !== 'failed' && this.stage !== 'rollback') {
       // The server now skips everything until Sync; the caller discards this connection.
       this.stage = 'failed';
       try {
@@ -126,6 +152,7 @@ export class GuardedRead {
 
   private rollback(connection: WireConnection): void {
     this.stage = 'rollback';
+    if (this.spec.mode === 'single') return; // already sent with the statement
     const cache = cacheFor(connection);
     corked(connection, () => {
       bindPrepared(connection, cache.prepare(ROLLBACK), ROLLBACK, []);

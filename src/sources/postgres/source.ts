@@ -8,6 +8,9 @@ import { toBastionError } from '../wire/errors.js';
 import { SET_LOCAL_LIMITS, SET_LOCAL_LIMITS_AND_ROLE } from '../wire/statements.js';
 import { GuardedRead, type WireConnection } from './guarded-read.js';
 
+/** How many multi-batch statement texts to remember before starting over. */
+const MULTI_BATCH_MEMORY = 1000;
+
 /** Seconds added to the server-side timeout before the client gives up on a silent server. */
 const CLIENT_GRACE_MS = 5_000;
 
@@ -50,7 +53,21 @@ export class PostgresSource implements Source {
         : { text: SET_LOCAL_LIMITS_AND_ROLE, values: [...timeouts, config.role] };
   }
 
+  /** Statements that returned more than one batch: they go straight to the batched read. */
+  private readonly multiBatch = new Set<string>();
+
   async read(request: ReadRequest): Promise<ReadResult> {
+    if (this.multiBatch.has(request.sql)) return this.readOnce(request, 'batched');
+    const first = await this.readOnce(request, 'single');
+    if (first !== 'incomplete') return first;
+    if (this.multiBatch.size >= MULTI_BATCH_MEMORY) this.multiBatch.clear();
+    this.multiBatch.add(request.sql);
+    return this.readOnce(request, 'batched');
+  }
+
+  private async readOnce(request: ReadRequest, mode: 'batched'): Promise<ReadResult>;
+  private async readOnce(request: ReadRequest, mode: 'single'): Promise<ReadResult | 'incomplete'>;
+  private async readOnce(request: ReadRequest, mode: 'single' | 'batched'): Promise<ReadResult | 'incomplete'> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -63,6 +80,7 @@ export class PostgresSource implements Source {
       maxRows: request.maxRows,
       maxBytes: request.maxBytes,
       limits: this.limits,
+      mode,
     });
     let discard = true;
     const timer = setTimeout(() => {
@@ -73,7 +91,7 @@ export class PostgresSource implements Source {
       void client.query(guarded as unknown as pg.Submittable);
       const result = await guarded.done;
       discard = transactionStatus(client) !== 'I';
-      return result;
+      return guarded.incomplete ? 'incomplete' : result;
     } catch (error) {
       throw toBastionError(error);
     } finally {

@@ -1,4 +1,5 @@
 import { BastionError } from '../../errors/codes.js';
+import { redactText } from '../../log/redact.js';
 
 /** The fields of a PostgreSQL error that adapters see (pg's DatabaseError and PGlite's). */
 interface DatabaseErrorLike {
@@ -29,7 +30,7 @@ export function toBastionError(error: unknown): BastionError {
   if (sqlstate === '42501') return new BastionError('DENIED_BY_POLICY', 'The database denied access to an object used by the statement.', error);
   const cls = sqlstate.slice(0, 2);
   if (STATEMENT_CLASSES.has(cls) && typeof db.message === 'string') {
-    return new BastionError('QUERY_FAILED', `The database rejected the statement (SQLSTATE ${sqlstate}): ${db.message.slice(0, 300)}`, error);
+    return new BastionError('QUERY_FAILED', `The database rejected the statement (SQLSTATE ${sqlstate}): ${redactText(db.message).slice(0, 300)}`, error);
   }
   if (cls === '08' || cls === '28' || cls === '3D' || cls === '53' || cls === '57' || cls === '58' || cls === 'XX') {
     return new BastionError('SOURCE_UNAVAILABLE', undefined, error);
