@@ -11,7 +11,9 @@ export type AuditErrorCode =
   | 'AUDIT_HEAD_INVALID'
   /** A write or fsync failed; the sink refuses further appends until reopened. */
   | 'AUDIT_WRITE_FAILED'
-  | 'AUDIT_CLOSED';
+  | 'AUDIT_CLOSED'
+  /** Another live process holds the folder's writer lock. */
+  | 'AUDIT_LOCKED';
 
 export class AuditLogError extends Error {
   override readonly name = 'AuditLogError';

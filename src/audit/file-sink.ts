@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { canonicalJson, GENESIS_HASH, recordHash, type AuditKey } from './chain.js';
+import { GENESIS_HASH, recordHash, sealRecord, type AuditKey } from './chain.js';
 import { AuditLogError } from './errors.js';
 import { readHead, signHead, writeHead } from './head.js';
+import { acquireWriterLock } from './lock.js';
 import type { AuditEvent, AuditRecord } from './record.js';
 import { readTailBytes } from './tail-bytes.js';
 
@@ -55,7 +56,8 @@ interface Tail {
 /**
  * The hash-chained JSON-lines audit log. `append` resolves only once the record is
  * on disk (written and fdatasync'd); appends that arrive while a batch is being
- * written share the next write and sync (group commit). One writer per folder.
+ * written share the next write and sync (group commit). One writer per folder,
+ * held by a pid lock file.
  */
 export class AuditFileSink {
   private readonly queue: Pending[] = [];
@@ -69,6 +71,7 @@ export class AuditFileSink {
     private readonly options: AuditSinkOptions,
     private lastSeq: number,
     private lastHash: string,
+    private readonly releaseLock: () => Promise<void>,
   ) {}
 
   /** Opens the log, continues its chain, and repairs a torn last line into a gap record. */
@@ -76,11 +79,18 @@ export class AuditFileSink {
     if (options.instance.length === 0) throw new TypeError('AuditFileSink.open: instance must not be empty');
     await mkdir(options.dir, { recursive: true, mode: 0o700 });
     const path = join(options.dir, LOG_FILE);
-    const handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND, 0o600);
+    const releaseLock = await acquireWriterLock(options.dir);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND, 0o600);
+    } catch (error) {
+      await releaseLock();
+      throw error;
+    }
     try {
       const tail = await readTail(handle, options.key);
       await checkHead(options, tail);
-      const sink = new AuditFileSink(handle, options, tail.seq, tail.hash);
+      const sink = new AuditFileSink(handle, options, tail.seq, tail.hash, releaseLock);
       if (tail.tornBytes > 0) {
         await handle.truncate(tail.goodLength);
         options.log?.warn({ path, tornBytes: tail.tornBytes, afterSeq: tail.seq }, 'audit: repaired a torn last line into a gap record');
@@ -96,6 +106,7 @@ export class AuditFileSink {
       return sink;
     } catch (error) {
       await handle.close();
+      await releaseLock();
       throw error;
     }
   }
@@ -120,6 +131,7 @@ export class AuditFileSink {
     this.closed = true;
     await this.flushing;
     await this.handle.close();
+    await this.releaseLock();
   }
 
   private async flushLoop(): Promise<void> {
@@ -143,11 +155,10 @@ export class AuditFileSink {
     for (const { event, time } of batch) {
       seq += 1;
       // Chain fields last, so an event can never set them.
-      const body = { ...event, seq, time, instance: this.options.instance, prev };
-      const record: AuditRecord = { ...body, hash: recordHash(body, this.options.key) };
-      records.push(record);
-      lines.push(canonicalJson(record));
-      prev = record.hash;
+      const sealed = sealRecord({ ...event, seq, time, instance: this.options.instance, prev }, this.options.key);
+      records.push(sealed.record);
+      lines.push(sealed.line);
+      prev = sealed.record.hash;
     }
     try {
       await writeAll(this.handle, Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
@@ -188,17 +199,20 @@ async function readTail(handle: FileHandle, key: AuditKey | undefined): Promise<
   const start = goodEnd >= 2 ? bytes.lastIndexOf(0x0a, goodEnd - 2) + 1 : 0;
   const line = bytes.subarray(start, goodEnd - 1).toString('utf8');
   const last = parseRecord(line);
-  if (last === null || recordHash(last, key) !== last['hash']) {
+  if (last === null || recordHash(last, key) !== last.hash) {
     throw new AuditLogError(
       'AUDIT_TAIL_CORRUPT',
       'The last record of the audit log is damaged or was written with a different key; run `bastion audit verify` and move the log aside to start a new one.',
     );
   }
-  return { seq: last['seq'] as number, hash: last['hash'], tornBytes: size - goodLength, goodLength };
+  return { seq: last.seq, hash: last.hash, tornBytes: size - goodLength, goodLength };
 }
 
+/** A stored line parsed, with its chain fields checked for type. */
+export type ParsedRecord = Record<string, unknown> & { readonly seq: number; readonly hash: string; readonly prev: string };
+
 /** A parsed line with the chain fields present, or null. */
-export function parseRecord(line: string): Record<string, unknown> | null {
+export function parseRecord(line: string): ParsedRecord | null {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -210,7 +224,7 @@ export function parseRecord(line: string): Record<string, unknown> | null {
   const seq = record['seq'];
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return null;
   if (typeof record['hash'] !== 'string' || typeof record['prev'] !== 'string') return null;
-  return record;
+  return record as ParsedRecord;
 }
 
 /** Refuses to write past a head checkpoint that the log does not reach: that is a cut tail, not a crash. */

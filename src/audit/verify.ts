@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { GENESIS_HASH, recordHash, type AuditKey } from './chain.js';
+import { GENESIS_HASH, lineHash, type AuditKey } from './chain.js';
 import { LOG_FILE, parseRecord } from './file-sink.js';
 import { readHead, type HeadReadResult } from './head.js';
 
@@ -92,22 +92,22 @@ class ChainScan {
     const line = this.lineNo;
     const record = parseRecord(text);
     if (record === null) return { line, reason: 'UNPARSABLE', detail: 'The line is not a JSON audit record with seq, prev and hash.' };
-    const seq = record['seq'] as number;
-    if (recordHash(record, this.key) !== record['hash']) {
+    const { seq, hash, prev } = record;
+    if (lineHash(text, prev, hash, this.key) !== hash) {
       return { line, seq, reason: 'HASH_MISMATCH', detail: 'The record does not match its hash: it was edited, or the log uses a different key.' };
     }
-    if (record['prev'] !== this.hash) {
+    if (prev !== this.hash) {
       return { line, seq, reason: 'PREV_MISMATCH', detail: `The record does not follow the one before it${line > 1 ? ` (line ${line - 1})` : ''}: a record was deleted, reordered or inserted.` };
     }
     if (seq !== this.seq + 1) {
       return { line, seq, reason: 'SEQ_MISMATCH', detail: `Expected seq ${this.seq + 1}.` };
     }
-    if (this.head.state === 'valid' && seq === this.head.head.seq && record['hash'] !== this.head.head.hash) {
+    if (this.head.state === 'valid' && seq === this.head.head.seq && hash !== this.head.head.hash) {
       return { line, seq, reason: 'HEAD_MISMATCH', detail: 'The head checkpoint names a different record at this seq.' };
     }
     if (record['outcome'] === 'gap') this.gaps += 1;
     this.seq = seq;
-    this.hash = record['hash'];
+    this.hash = hash;
     this.records += 1;
     return null;
   }

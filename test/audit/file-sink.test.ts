@@ -2,7 +2,7 @@ import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditFileSink, AuditLogError, argsShape, verifyAuditLog } from '../../src/audit/index.js';
-import { callEvent, readLines, removeDir, tempDir, writeLines, writeLog } from './helpers.js';
+import { callEvent, hasUnsafeCharacter, readLines, removeDir, tempDir, writeLines, writeLog } from './helpers.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -56,7 +56,7 @@ describe('AuditFileSink group commit', () => {
 
 describe('one record per line, whatever the arguments say', () => {
   it('CR, LF, ANSI escapes, NEL, U+2028/2029 and lone surrogates in fields stay inside one line', async () => {
-    const hostile = 'x\r\n{"seq":2}\u001b[31mred\u0085\u2028\u2029\ud800\u007f';
+    const hostile = 'x\r\n{"seq":2}\u001b[31mred\u0085\u2028\u2029\ud800\u007f\u202e\u200b';
     const sink = await AuditFileSink.open({ dir, instance: 'i-1' });
     await sink.append(
       callEvent(1, { tool: hostile, principal: { id: hostile, kind: 'api_key', role: 'reader' }, args_shape: argsShape({ [hostile]: hostile }) }),
@@ -66,7 +66,7 @@ describe('one record per line, whatever the arguments say', () => {
     const text = await readFile(join(dir, 'audit.jsonl'), 'utf8');
     expect(text.split('\n')).toHaveLength(3);
     // Nothing outside printable ASCII that any reader could take for a line end or a terminal control.
-    expect(text).not.toMatch(/[\r\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/);
+    expect(hasUnsafeCharacter(text)).toBe(false);
     expect((JSON.parse(text.split('\n')[0]!) as { tool: string }).tool).toBe(hostile);
     expect(await verifyAuditLog({ dir })).toMatchObject({ ok: true, records: 2 });
   });
@@ -136,5 +136,26 @@ describe('reopening after a crash', () => {
     const sink = await AuditFileSink.open({ dir, instance: 'i-1' });
     await sink.close();
     await expect(sink.append(callEvent(1))).rejects.toMatchObject({ code: 'AUDIT_CLOSED' });
+  });
+});
+
+describe('one writer per folder', () => {
+  it('a second sink on the same folder is refused while the first is open, and allowed after close', async () => {
+    const first = await AuditFileSink.open({ dir, instance: 'i-1' });
+    await expect(AuditFileSink.open({ dir, instance: 'i-2' })).rejects.toMatchObject({ code: 'AUDIT_LOCKED' });
+    await first.append(callEvent(1));
+    await first.close();
+    const second = await AuditFileSink.open({ dir, instance: 'i-2' });
+    await second.append(callEvent(2));
+    await second.close();
+    expect(await verifyAuditLog({ dir })).toMatchObject({ ok: true, records: 2 });
+  });
+
+  it('a lock left by a live other process is respected; one left by a dead process is taken over', async () => {
+    await writeFile(join(dir, 'audit.lock'), `${process.ppid}\n`);
+    await expect(AuditFileSink.open({ dir, instance: 'i-1' })).rejects.toMatchObject({ code: 'AUDIT_LOCKED' });
+    await writeFile(join(dir, 'audit.lock'), '2147483646\n');
+    const sink = await AuditFileSink.open({ dir, instance: 'i-1' });
+    await sink.close();
   });
 });

@@ -44,3 +44,11 @@ export async function readLines(dir: string): Promise<string[]> {
 export async function writeLines(dir: string, lines: readonly string[]): Promise<void> {
   await writeFile(join(dir, 'audit.jsonl'), lines.map((l) => `${l}\n`).join(''));
 }
+
+/** True when the text holds a control character other than LF, a C1 control, U+2028/2029 or a bidi override. */
+export function hasUnsafeCharacter(text: string): boolean {
+  return [...text].some((ch) => {
+    const c = ch.codePointAt(0)!;
+    return (c < 0x20 && c !== 0x0a) || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029 || (c >= 0x202a && c <= 0x202e);
+  });
+}

@@ -27,6 +27,16 @@ describe('verifyAuditLog on an untouched log', () => {
   });
 });
 
+describe('chain', () => {
+  it('a stored line is the canonical JSON of its record, and its hash is the record hash', async () => {
+    for (const line of await readLines(dir)) {
+      const record = JSON.parse(line) as Record<string, unknown>;
+      expect(canonicalJson(record)).toBe(line);
+      expect(recordHash(record)).toBe(record['hash']);
+    }
+  });
+});
+
 describe('verifyAuditLog names the first bad record after tampering', () => {
   it('an edited field (rows) breaks that record’s hash', async () => {
     const lines = await readLines(dir);
@@ -51,7 +61,7 @@ describe('verifyAuditLog names the first bad record after tampering', () => {
 
   it('an inserted record with a self-consistent hash still breaks the chain', async () => {
     const lines = await readLines(dir);
-    const forged = { ...(JSON.parse(lines[4]!) as Record<string, unknown>), correlation_id: 'forged', prev: 'ab'.repeat(32) };
+    const forged: Record<string, unknown> = { ...(JSON.parse(lines[4]!) as Record<string, unknown>), correlation_id: 'forged', prev: 'ab'.repeat(32) };
     forged['hash'] = recordHash(forged);
     lines.splice(5, 0, canonicalJson(forged));
     await writeLines(dir, lines);
@@ -61,7 +71,7 @@ describe('verifyAuditLog names the first bad record after tampering', () => {
   it('a record inserted with the right prev still fails: the next record no longer links', async () => {
     const lines = await readLines(dir);
     const before = JSON.parse(lines[4]!) as Record<string, unknown>;
-    const forged = { ...before, seq: 6, correlation_id: 'forged', prev: before['hash'] };
+    const forged: Record<string, unknown> = { ...before, seq: 6, correlation_id: 'forged', prev: before['hash'] };
     forged['hash'] = recordHash(forged);
     lines.splice(5, 0, canonicalJson(forged));
     await writeLines(dir, lines);
@@ -83,6 +93,13 @@ describe('verifyAuditLog names the first bad record after tampering', () => {
   it('a torn last line is reported as such, and only as such', async () => {
     await appendFile(join(dir, 'audit.jsonl'), '{"seq":51,"time":"20');
     expect(await verifyAuditLog({ dir })).toMatchObject({ ok: false, records: N, firstBad: { line: N + 1, reason: 'TORN_LAST_LINE' } });
+  });
+
+  it('a record reformatted without changing its content (spacing) is caught: lines are checked byte for byte', async () => {
+    const lines = await readLines(dir);
+    lines[7] = lines[7]!.replace('"decision":"allow"', '"decision": "allow"');
+    await writeLines(dir, lines);
+    expect(await verifyAuditLog({ dir })).toMatchObject({ ok: false, firstBad: { line: 8, reason: 'HASH_MISMATCH' } });
   });
 
   it('a raw line break smuggled into a record is caught', async () => {
