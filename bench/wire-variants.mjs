@@ -76,7 +76,7 @@ const statement = (c, rows) => {
 const variants = {
   plain: (client) => client.query(SQL, [aid()]),
   bastion: (client) => {
-    const g = new GuardedRead({ sql: SQL, values: [aid()], maxRows: 1000, maxBytes: 1 << 20, limits: LIMITS });
+    const g = new GuardedRead({ sql: SQL, values: [aid()], maxRows: 1000, maxBytes: 1 << 20, limits: LIMITS, mode: 'single' });
     client.query(g);
     return g.done;
   },
