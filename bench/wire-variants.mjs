@@ -8,8 +8,8 @@
  *
  * Variants:
  *   plain                   pg's own query (Parse/Bind/Describe/Execute/Sync): 1 statement, 1 round trip
- *   bastion                 Bastion's GuardedRead from dist/ as is: BEGIN; limits; statement
- *                           Execute(100) + Flush, then ROLLBACK + Sync: 4 statements, 2 round trips
+ *   bastion                 Bastion's GuardedRead from dist/ in 'single' mode: BEGIN; limits;
+ *                           statement Execute(100); ROLLBACK; Sync in one write (named statements)
  *   2rt-named               the same 2 round trips, with BEGIN / limits / ROLLBACK as named
  *                           prepared statements (parsed once per connection)
  *   1rt-unnamed             BEGIN; limits; statement Execute(1001); ROLLBACK; Sync in one write
