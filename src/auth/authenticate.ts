@@ -23,7 +23,7 @@ export type Authenticate = (req: IncomingMessage) => Promise<Principal>;
  */
 export function createAuthenticator(methods: AuthMethods): Authenticate {
   return async (req) => {
-    const presented = tokenFromRequest(req.headersDistinct, req.url ?? '/');
+    const presented = tokenFromRequest(authorizationHeaders(req), req.url ?? '/');
     let principal: Principal;
     if (presented.kind === 'bearer' && presented.token !== undefined) {
       principal = await verifyToken(methods, presented.token);
@@ -35,6 +35,21 @@ export function createAuthenticator(methods: AuthMethods): Authenticate {
     if (!methods.roles.has(principal.role)) throw new AuthError('AUTH_UNKNOWN_ROLE', `role ${principal.role} is not configured`);
     return principal;
   };
+}
+
+/**
+ * Every Authorization header of the request, repeated ones included (node keeps
+ * only the first in `req.headers`), read from the raw header list without building
+ * the whole `headersDistinct` object on each request.
+ */
+function authorizationHeaders(req: IncomingMessage): { authorization?: string[] } {
+  const raw = req.rawHeaders;
+  let values: string[] | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i];
+    if (name !== undefined && name.length === 13 && name.toLowerCase() === 'authorization') (values ??= []).push(raw[i + 1] ?? '');
+  }
+  return values === undefined ? {} : { authorization: values };
 }
 
 async function verifyToken(methods: AuthMethods, token: string): Promise<Principal> {

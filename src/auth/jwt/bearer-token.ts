@@ -40,6 +40,8 @@ export function tokenFromRequest(headers: RequestHeaders, url: string | URL): Pr
 }
 
 function refuseCredentialsInUrl(url: string | URL): void {
+  // No query string, nothing to refuse (and no URL to parse on the hot path).
+  if (typeof url === 'string' && !url.includes('?')) return;
   let params: URLSearchParams;
   try {
     params = (typeof url === 'string' ? new URL(url, 'http://localhost') : url).searchParams;
