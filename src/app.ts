@@ -1,5 +1,6 @@
 import { buildRoles } from './authorize/roles.js';
 import { loadConfig, type ConfigSources } from './config/load.js';
+import type { BastionConfig } from './config/schema.js';
 import { SqlPolicy } from './guard/sql/policy.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { createRateLimiter } from './ratelimit/index.js';
@@ -10,10 +11,20 @@ import { packageVersion } from './util/package-root.js';
 /** Builds everything a server needs, once: config, logger, SQL policy, sources. */
 export async function createContext(options: ConfigSources): Promise<{ ctx: ServerContext; origin: string }> {
   const { config, origin } = loadConfig(options);
-  const log: Logger = createLogger(config.log.level);
+  return { ctx: await contextFor(config, createLogger(config.log.level)), origin };
+}
+
+/** Roles, SQL policy, sources and rate limiter for a validated configuration. */
+export async function contextFor(config: BastionConfig, log: Logger): Promise<ServerContext> {
   const roles = buildRoles(config);
   const policy = await SqlPolicy.create({ extraFunctions: config.sql.allow_functions });
   const sources = await SourceRegistry.create(config.sources, log);
   const limiter = await createRateLimiter(config, log);
-  return { ctx: { config, sources, policy, log, version: packageVersion(), roles, limiter }, origin };
+  return { config, sources, policy, log, version: packageVersion(), roles, limiter };
+}
+
+/** Releases what contextFor opened: database pools and workers, the rate-limit store. */
+export async function closeContext(ctx: ServerContext): Promise<void> {
+  await ctx.sources.close();
+  await ctx.limiter.close();
 }

@@ -1,4 +1,4 @@
-import { createContext } from '../app.js';
+import { closeContext, createContext } from '../app.js';
 import { BastionError } from '../errors/codes.js';
 import { LOCAL_PRINCIPAL } from '../auth/principal.js';
 import { createSessionServer } from '../session/server.js';
@@ -20,17 +20,13 @@ export interface ServeOptions {
 export async function serve(options: ServeOptions): Promise<void> {
   const { ctx, origin } = await createContext({ configPath: options.config, db: options.db });
   const { log } = ctx;
-  const shutdown = async (): Promise<void> => {
-    await ctx.sources.close();
-    await ctx.limiter.close();
-  };
 
   if (!options.http) {
     const server = createSessionServer(ctx, LOCAL_PRINCIPAL);
     const { closed } = await serveStdio(server);
     log.info({ transport: 'stdio', config: origin, sources: ctx.sources.list().map((s) => s.name) }, 'bastion serving over stdio');
     await closed;
-    await shutdown();
+    await closeContext(ctx);
     return;
   }
 
@@ -50,7 +46,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 
   await stopped;
   await started.close();
-  await shutdown();
+  await closeContext(ctx);
 }
 
 function parsePort(value: string): number {

@@ -1,14 +1,11 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { buildRoles } from '../../src/authorize/roles.js';
+import { closeContext, contextFor } from '../../src/app.js';
 import { configSchema, type BastionConfig } from '../../src/config/schema.js';
-import { SqlPolicy } from '../../src/guard/sql/policy.js';
 import { createLogger } from '../../src/log/logger.js';
-import { createRateLimiter } from '../../src/ratelimit/index.js';
 import type { Principal, ServerContext } from '../../src/session/context.js';
 import { createSessionServer } from '../../src/session/server.js';
-import { SourceRegistry } from '../../src/sources/registry.js';
 
 export interface TestBastion {
   ctx: ServerContext;
@@ -22,11 +19,7 @@ export interface TestBastion {
 export async function startBastion(raw: Record<string, unknown>, principal: Principal = { id: 'test', kind: 'local', role: 'admin', scopes: [] }): Promise<TestBastion> {
   // Suites make hundreds of calls; the rate-limit stage has its own tests.
   const config: BastionConfig = configSchema.parse({ rate_limits: { per_principal_per_minute: 1_000_000 }, ...raw });
-  const log = createLogger('silent');
-  const policy = await SqlPolicy.create({ extraFunctions: config.sql.allow_functions });
-  const sources = await SourceRegistry.create(config.sources, log);
-  const limiter = await createRateLimiter(config, log);
-  const ctx: ServerContext = { config, sources, policy, log, version: 'test', roles: buildRoles(config), limiter };
+  const ctx = await contextFor(config, createLogger('silent'));
   const server = createSessionServer(ctx, principal);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
@@ -39,8 +32,7 @@ export async function startBastion(raw: Record<string, unknown>, principal: Prin
     async close() {
       await client.close();
       await server.close();
-      await sources.close();
-      await limiter.close();
+      await closeContext(ctx);
     },
   };
 }
