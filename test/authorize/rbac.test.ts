@@ -62,6 +62,8 @@ function rbacSuite(label: string, setup: () => Promise<{ source: Record<string, 
     it('explain of a statement over a denied table is refused too', async () => {
       const result = await bastion.call('explain', { sql: 'EXPLAIN SELECT * FROM hr.api_credentials' });
       expect(errorCode(result)).toBe('TABLE_NOT_FOUND');
+      expect(result.structuredContent).toBeUndefined();
+      expect(text(result)).not.toMatch(/Scan on api_credentials/);
     });
 
     const deniedColumn = [
@@ -122,6 +124,7 @@ function rbacSuite(label: string, setup: () => Promise<{ source: Record<string, 
         expect(names).toEqual(['list_tables', 'query']);
         const call = await limited.client.callTool({ name: 'describe_table', arguments: { table: 'shop.orders' } });
         expect(call.isError).toBe(true);
+        expect(JSON.stringify(call)).not.toContain('customer_id');
         const denied = await limited.call('query', { sql: 'SELECT name FROM hr.employees' });
         expect(errorCode(denied)).toBe('TABLE_NOT_FOUND');
       } finally {
@@ -134,7 +137,9 @@ function rbacSuite(label: string, setup: () => Promise<{ source: Record<string, 
       try {
         const sources = await other.call('list_sources', {});
         expect((sources.structuredContent as { sources: unknown[] }).sources).toEqual([]);
-        expect(errorCode(await other.call('query', { sql: 'SELECT 1', source: 'main' }))).toBe('SOURCE_NOT_FOUND');
+        const refused = await other.call('query', { sql: 'SELECT count(*) AS n FROM shop.orders', source: 'main' });
+        expect(errorCode(refused)).toBe('SOURCE_NOT_FOUND');
+        expect(refused.structuredContent).toBeUndefined();
       } finally {
         await other.close();
       }

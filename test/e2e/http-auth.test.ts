@@ -11,34 +11,16 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, dirWithConfig, POLL, rawRequest, runCli, startHttp, type HttpBastion } from '../helpers/spawn.js';
+import { cleanup, demoConfigWithJwt, dirWithConfig, POLL, rawRequest, runCli, startHttp, type HttpBastion } from '../helpers/spawn.js';
 
 const JWT_SECRET = 'test-only-secret-0123456789abcdef0123456789';
 const ENV = { BASTION_TEST_JWT_SECRET: JWT_SECRET };
 
 function config(extra: string[] = []): string {
-  return [
-    'sources:',
-    '  demo:',
-    '    engine: pglite',
-    'state:',
-    '  dir: ./state',
-    'roles:',
-    '  analyst:',
-    '    tools: [list_*, query]',
-    '    tables: { allow: ["shop.*"] }',
-    'auth:',
-    '  jwt:',
-    '    issuers:',
-    '      - issuer: bastion-test',
-    '        audience: bastion',
-    '        algorithms: [HS256]',
-    '        secret: ${BASTION_TEST_JWT_SECRET}',
-    '  tool_scopes:',
-    '    query: bastion:query',
-    ...extra,
-    '',
-  ].join('\n');
+  return demoConfigWithJwt('bastion-test', {
+    auth: ['  tool_scopes:', '    query: bastion:query'],
+    extra: ['roles:', '  analyst:', '    tools: [list_*, query]', '    tables: { allow: ["shop.*"] }', ...extra],
+  });
 }
 
 const INIT = {
@@ -143,6 +125,8 @@ describe('HTTP with authentication required', () => {
     const res = await initialize(server.url, { authorization: `Bearer ${forged}` });
     expect(res.status).toBe(401);
     expect(String(res.headers['www-authenticate'])).toContain('error="invalid_token"');
+    expect(res.session).toBeUndefined();
+    expect(res.body).not.toContain('"result"');
   });
 
   it('a credential in the query string is refused even next to a valid header', async () => {
@@ -158,9 +142,19 @@ describe('HTTP with authentication required', () => {
 
   it('a key revoked with the CLI stops working on the running server within seconds', async () => {
     const key = await createKey(cwd, 'reader', 'to-revoke');
+    const opened = await initialize(server.url, { authorization: `Bearer ${key}` });
+    expect(opened.session).toBeDefined();
     const revoke = await runCli(['keys', 'revoke', await keyId(cwd, 'to-revoke')], { cwd, env: ENV });
     expect(revoke.code, revoke.stderr).toBe(0);
     await expect.poll(async () => (await initialize(server.url, { authorization: `Bearer ${key}` })).status, { timeout: 5_000, interval: 200 }).toBe(401);
+    // the session opened before the revoke is dead too: nothing is listed through it
+    const through = await rawRequest(server.url, {
+      method: 'POST',
+      headers: { ...JSON_HEADERS, authorization: `Bearer ${key}`, 'mcp-session-id': opened.session ?? '', 'mcp-protocol-version': '2025-06-18' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }),
+    });
+    expect(through.status).toBe(401);
+    expect(through.body).not.toContain('"tools"');
   });
 
   it("another principal's session id gets 404, and a session id alone authenticates nothing", async () => {
@@ -176,12 +170,14 @@ describe('HTTP with authentication required', () => {
       body: JSON.stringify(list),
     });
     expect(asBob.status).toBe(404);
+    expect(asBob.body).not.toContain('"tools"');
     const bare = await rawRequest(server.url, {
       method: 'POST',
       headers: { ...JSON_HEADERS, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' },
       body: JSON.stringify(list),
     });
     expect(bare.status).toBe(401);
+    expect(bare.body).not.toContain('"tools"');
     const asAlice = await rawRequest(server.url, {
       method: 'POST',
       headers: { ...JSON_HEADERS, authorization: `Bearer ${alice}`, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' },
@@ -209,6 +205,7 @@ describe('HTTP with authentication required', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'query', arguments: { sql: 'SELECT 1' } } }),
     });
     expect(call.status).toBe(403);
+    expect(call.body).not.toContain('"result"');
     expect(String(call.headers['www-authenticate'])).toContain('error="insufficient_scope"');
     expect(String(call.headers['www-authenticate'])).toContain('scope="bastion:query"');
   });
@@ -219,6 +216,7 @@ describe('HTTP with authentication required', () => {
     const token = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ iss: 'bastion-test', aud: 'bastion', sub: 'mallory', role: 'admin', iat: now, exp: now + 600 })}.`;
     const res = await initialize(server.url, { authorization: `Bearer ${token}` });
     expect(res.status).toBe(401);
+    expect(res.session).toBeUndefined();
   });
 
   it('the server sends security headers and no banner', async () => {
@@ -245,6 +243,7 @@ describe('HTTP: failed logins are throttled per address', () => {
     expect(statuses.at(-1)).toBe(429);
     const blocked = await initialize(server.url, { authorization: `Bearer ${good}` });
     expect(blocked.status).toBe(429);
+    expect(blocked.session).toBeUndefined();
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
   });
 });
@@ -340,6 +339,8 @@ describe('HTTPS and mTLS', () => {
   });
 
   it('a valid certificate whose subject is not mapped to a role gets 403', async () => {
-    expect((await post('stranger')).status).toBe(403);
+    const stranger = await post('stranger');
+    expect(stranger.status).toBe(403);
+    expect(stranger.session).toBeUndefined();
   });
 });

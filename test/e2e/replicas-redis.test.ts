@@ -10,31 +10,13 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { privateRedis, redisServerBinary, REDIS_URL, sharedRedis, stopPrivateRedis } from '../helpers/redis.js';
-import { cleanup, dirWithConfig, runCli, startHttp, type HttpBastion } from '../helpers/spawn.js';
+import { cleanup, demoConfigWithJwt, dirWithConfig, runCli, startHttp, type HttpBastion } from '../helpers/spawn.js';
 
 const SECRET = 'replica-test-secret-0123456789abcdef012345';
 const ENV = { BASTION_TEST_JWT_SECRET: SECRET };
 
 function config(redisUrl: string, perMinute: number): string {
-  return [
-    'sources:',
-    '  demo:',
-    '    engine: pglite',
-    'state:',
-    '  dir: ./state',
-    'auth:',
-    '  jwt:',
-    '    issuers:',
-    '      - issuer: replica-test',
-    '        audience: bastion',
-    '        algorithms: [HS256]',
-    '        secret: ${BASTION_TEST_JWT_SECRET}',
-    'rate_limits:',
-    `  per_principal_per_minute: ${perMinute}`,
-    'redis:',
-    `  url: ${redisUrl}`,
-    '',
-  ].join('\n');
+  return demoConfigWithJwt('replica-test', { extra: ['rate_limits:', `  per_principal_per_minute: ${perMinute}`, 'redis:', `  url: ${redisUrl}`] });
 }
 
 async function session(url: string, token: string): Promise<Client> {

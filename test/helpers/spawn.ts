@@ -56,6 +56,31 @@ export function makeTempDir(): string {
   return dir;
 }
 
+/**
+ * bastion.yaml lines for the demo database, API-key state in ./state and one HS256
+ * JWT issuer whose secret comes from ${BASTION_TEST_JWT_SECRET} (pass it in `env`).
+ * `auth` adds keys under `auth:` after the issuer; `extra` adds top-level sections.
+ */
+export function demoConfigWithJwt(issuer: string, options: { auth?: string[]; extra?: string[] } = {}): string {
+  return [
+    'sources:',
+    '  demo:',
+    '    engine: pglite',
+    'state:',
+    '  dir: ./state',
+    'auth:',
+    '  jwt:',
+    '    issuers:',
+    `      - issuer: ${issuer}`,
+    '        audience: bastion',
+    '        algorithms: [HS256]',
+    '        secret: ${BASTION_TEST_JWT_SECRET}',
+    ...(options.auth ?? []),
+    ...(options.extra ?? []),
+    '',
+  ].join('\n');
+}
+
 /** A fresh folder holding bastion.yaml with `yaml` as its content; returns the folder. */
 export function dirWithConfig(yaml: string): string {
   const dir = makeTempDir();
