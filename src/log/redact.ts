@@ -1,5 +1,5 @@
 import { escapeLine } from './escape-line.js';
-import { marker, SECRET_RULES, secretKeyKind } from './secret-rules.js';
+import { marker, mayContainSecret, SECRET_RULES, secretKeyKind } from './secret-rules.js';
 import { serializeError } from './serialize-error.js';
 
 export { escapeLine } from './escape-line.js';
@@ -10,14 +10,9 @@ export { escapeLine } from './escape-line.js';
  * names what was removed (`[REDACTED:github_token]`), so a line stays useful.
  * Idempotent: redacting redacted text changes nothing.
  */
-/** Characters every key/value, URL, quoted or spaced secret shape needs. */
-const SEPARATOR = /[=:@'"\s]/;
-/** The shortest prefixed token shape (a Slack token) is 15 characters. */
-const SHORTEST_TOKEN = 15;
-
 export function redactText(text: string): string {
-  // Hot path for column names, ids and short values: nothing that short and plain can match a rule.
-  if (text.length < SHORTEST_TOKEN && !SEPARATOR.test(text)) return text;
+  // Hot path for column names, ids and short values.
+  if (!mayContainSecret(text)) return text;
   let out = text;
   for (const rule of SECRET_RULES) {
     out = typeof rule.replace === 'string' ? out.replace(rule.pattern, rule.replace) : out.replace(rule.pattern, rule.replace);

@@ -168,3 +168,13 @@ export const SECRET_RULES: readonly SecretRule[] = [
   },
   PAIR,
 ];
+
+/** Characters every key/value, URL, quoted or spaced rule above needs. */
+const SEPARATOR = /[=:@'"\s]/;
+/** The shortest token any prefixed rule above can match (a Slack token): update with the rules. */
+const SHORTEST_TOKEN = 15;
+
+/** False only for text no rule above can match: shorter than every token shape and without separators. */
+export function mayContainSecret(text: string): boolean {
+  return text.length >= SHORTEST_TOKEN || SEPARATOR.test(text);
+}

@@ -40,10 +40,18 @@ export class SourceRegistry {
     return new SourceRegistry(entries);
   }
 
+  /** Per role, the sources it may use: roles are compiled once, so this is computed once. */
+  private readonly visible = new WeakMap<Role, SourceEntry[]>();
+
   /** The sources, or only those a role may use. */
   list(role?: Role): SourceEntry[] {
-    const all = [...this.entries.values()];
-    return role === undefined ? all : all.filter((e) => role.source(e.name));
+    if (role === undefined) return [...this.entries.values()];
+    let visible = this.visible.get(role);
+    if (visible === undefined) {
+      visible = [...this.entries.values()].filter((e) => role.source(e.name));
+      this.visible.set(role, visible);
+    }
+    return visible;
   }
 
   /**

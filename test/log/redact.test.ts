@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { escapeLine, redactDeep, redactLine, redactText, TRUNCATED_MARKER } from '../../src/log/redact.js';
+import { mayContainSecret, SECRET_RULES } from '../../src/log/secret-rules.js';
 import { BENIGN_CORPUS, SECRET_CORPUS } from './secret-corpus.js';
 
 /** Every 8-character piece of a secret: a partial leak is still a leak. */
@@ -231,5 +232,23 @@ describe('redactText: speed', () => {
     const ms = (performance.now() - start) / runs;
     console.info(`redactText: ${(text.length / 1e6).toFixed(2)} MB in ${ms.toFixed(1)} ms`);
     expect(redactText(text)).toContain('[REDACTED:');
+  });
+});
+
+describe('the short-text fast path', () => {
+  it('never skips a string that a rule would change', () => {
+    // every prefix (up to 40 characters) of the corpus that some rule rewrites must be let through
+    for (const sample of SECRET_CORPUS) {
+      for (const piece of [sample.secret, sample.text]) {
+        for (let end = 1; end <= piece.length && end <= 40; end++) {
+          const text = piece.slice(0, end);
+          const changed = SECRET_RULES.some((rule) => {
+            rule.pattern.lastIndex = 0;
+            return rule.pattern.test(text);
+          });
+          if (changed) expect(mayContainSecret(text), JSON.stringify(text)).toBe(true);
+        }
+      }
+    }
   });
 });

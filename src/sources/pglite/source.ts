@@ -10,6 +10,9 @@ import { toBastionError } from '../wire/errors.js';
 import { demoInit } from './demo.js';
 import type { WorkerInit, WorkerResponse } from './worker.js';
 
+/** One session, one caller at a time: a lock wait cannot happen, the limit is only a backstop. */
+const PGLITE_LOCK_TIMEOUT_MS = 5_000;
+
 interface Pending {
   resolve: (result: ReadResult) => void;
   reject: (error: Error) => void;
@@ -71,7 +74,7 @@ export class PgliteSource implements Source {
       worker.postMessage({
         type: 'read',
         id,
-        limits: [String(this.config.statement_timeout_ms), '5000'],
+        limits: [String(this.config.statement_timeout_ms), String(PGLITE_LOCK_TIMEOUT_MS)],
         sql: request.sql,
         values: request.params.map(encodeParam),
         maxRows: request.maxRows,
