@@ -25,6 +25,3 @@ export class RateLimitedError extends BastionError {
   }
 }
 
-export function isRateLimitedError(value: unknown): value is RateLimitedError {
-  return value instanceof RateLimitedError;
-}

@@ -1,2 +1,2 @@
 export { createRateLimiter, type AuthThrottle, type CallInput, type RateLimiter } from './limiter.js';
-export { isRateLimitedError, RateLimitedError, retryAfterSeconds } from './errors.js';
+export { RateLimitedError, retryAfterSeconds } from './errors.js';

@@ -21,7 +21,7 @@ export function rowsResult(raw: ReadResult): CallToolResult {
   return { content: [{ type: 'text', text: fence(textTable(result)) }], structuredContent: structured };
 }
 
-export function textTable(result: ReadResult): string {
+function textTable(result: ReadResult): string {
   const header = result.columns.map((c) => c.name).join(' | ');
   const lines = [header];
   const shown = Math.min(result.rows.length, MAX_TEXT_ROWS);

@@ -6,7 +6,7 @@ import type { ReadRequest, ReadResult, Source } from '../source.js';
 import { encodeParam } from '../wire/decode.js';
 import { toBastionError } from '../wire/errors.js';
 import { SET_LOCAL_LIMITS, SET_LOCAL_LIMITS_AND_ROLE } from '../wire/statements.js';
-import { GuardedRead, type WireConnection } from './guarded-read.js';
+import { GuardedRead } from './guarded-read.js';
 
 /** How many multi-batch statement texts to remember before starting over. */
 const MULTI_BATCH_MEMORY = 1000;
@@ -132,4 +132,3 @@ function transactionStatus(client: pg.PoolClient): string | undefined {
   return withStatus.getTransactionStatus?.();
 }
 
-export type { WireConnection };
