@@ -7,13 +7,17 @@
  *   bare-stdio     bench/bare-server.mjs over stdio: the MCP SDK protocol ceiling
  *   bare-http      bench/bare-server.mjs over the SDK's StreamableHTTPServerTransport
  *   bastion-stdio  node dist/cli/main.js serve --db ...
- *   bastion-http   node dist/cli/main.js serve --db ... --http --no-auth --port 0
- * then the row/byte-cap test through Bastion HTTP. See bench/README.md.
+ *   bastion-http   node dist/cli/main.js serve --db ... --http --no-auth --port 0 (audit on, the default)
+ *   bastion-noaudit-http  the same with audit.enabled: false (prices the audit stage)
+ *   bastion-auth-http     API key, a table-scoped role and per-tool/source limits
+ * then the row/byte-cap test through Bastion HTTP and `bastion audit verify` over
+ * 1,000,000 records (bench/audit-verify.mjs). See bench/README.md.
  *
  * Environment knobs (defaults in brackets): BENCH_ROUNDS [3], BENCH_WARMUP_S [2],
  * BENCH_MEASURE_S [5], BENCH_CONCURRENCY [8], BENCH_PG_URL
  * [postgres://postgres@127.0.0.1:5432], BENCH_CPU_PROF=1 (write .cpuprofile files of
- * the server children to bench/results/prof; the numbers of such a run are skewed).
+ * the server children to bench/results/prof; the numbers of such a run are skewed),
+ * BENCH_AUDIT_RECORDS [1000000].
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +42,7 @@ import {
   spawnServer,
   stopServer,
 } from './lib.mjs';
+import { measureAuditVerify } from './audit-verify.mjs';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH_DIR, '..');
@@ -61,6 +66,7 @@ const CFG = {
   accounts: 1_000_000,
   capRepeats: 3,
   cpuProf: process.env.BENCH_CPU_PROF === '1',
+  auditRecords: num('BENCH_AUDIT_RECORDS', 1_000_000),
 };
 const DB_URL = `${CFG.pgBase}/${CFG.db}`;
 const POINT_SQL = 'SELECT abalance FROM pgbench_accounts WHERE aid = $1';
@@ -68,15 +74,12 @@ const CAP_SQL = 'SELECT * FROM pgbench_accounts';
 const randomAid = () => 1 + Math.floor(Math.random() * CFG.accounts);
 
 const servers = [];
-/** Bastion's temp config folder (see bastionWorkDir). */
-let bastionDir;
-let bastionAuthDir;
+/** Bastion's temp config folders, one per server (see workDirFor). */
+const workDirs = new Map();
 function cleanupSync() {
   killAllChildren();
-  if (bastionDir !== undefined) rmSync(bastionDir, { recursive: true, force: true });
-  bastionDir = undefined;
-  if (bastionAuthDir !== undefined) rmSync(bastionAuthDir, { recursive: true, force: true });
-  bastionAuthDir = undefined;
+  for (const dir of workDirs.values()) rmSync(dir, { recursive: true, force: true });
+  workDirs.clear();
 }
 process.on('exit', cleanupSync);
 for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -172,6 +175,11 @@ rate_limits:
   per_principal_per_minute: 1000000000
 `;
 
+/** The same with the audit trail off: the contrast that prices the audit stage. */
+const BASTION_NOAUDIT_CONFIG_YAML = `${BASTION_CONFIG_YAML}audit:
+  enabled: false
+`;
+
 /**
  * The same server with the identity and access stages doing real work: an API key
  * (the default auth), a custom role whose table allow-list makes every statement go
@@ -189,29 +197,31 @@ rate_limits:
   per_tool: { query: 1000000000 }
   per_source: { main: 1000000000 }
 `;
-function bastionAuthWorkDir() {
-  if (bastionAuthDir === undefined) {
-    bastionAuthDir = mkdtempSync(join(os.tmpdir(), 'bastion-bench-auth-'));
-    writeFileSync(join(bastionAuthDir, 'bastion.yaml'), BASTION_AUTH_CONFIG_YAML);
+const CONFIG_OF = { bastion: BASTION_CONFIG_YAML, 'bastion-noaudit': BASTION_NOAUDIT_CONFIG_YAML, 'bastion-auth': BASTION_AUTH_CONFIG_YAML };
+
+/**
+ * A fresh temp folder per server (kind and transport) that is also its cwd, so no
+ * stray ./bastion.yaml is picked up and each server writes its own audit log (one
+ * writer per folder).
+ */
+function workDirFor(kind, transport) {
+  const name = `${kind}-${transport}`;
+  if (!workDirs.has(name)) {
+    const dir = mkdtempSync(join(os.tmpdir(), `bastion-bench-${name}-`));
+    writeFileSync(join(dir, 'bastion.yaml'), CONFIG_OF[kind]);
+    workDirs.set(name, dir);
   }
-  return bastionAuthDir;
+  return workDirs.get(name);
 }
 
 /** An API key for the `bench` role, made with the CLI as a user would. */
 function benchApiKey() {
   const out = execFileSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'keys', 'create', '--name', 'bench', '--role', 'bench'], {
-    cwd: bastionAuthWorkDir(),
+    cwd: workDirFor('bastion-auth', 'http'),
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   return out.toString('utf8').trim();
-}
-function bastionWorkDir() {
-  if (bastionDir === undefined) {
-    bastionDir = mkdtempSync(join(os.tmpdir(), 'bastion-bench-'));
-    writeFileSync(join(bastionDir, 'bastion.yaml'), BASTION_CONFIG_YAML);
-  }
-  return bastionDir;
 }
 
 function profArgs(name) {
@@ -226,10 +236,10 @@ async function startServer(kind, transport) {
   const name = `${kind}-${transport}`;
   const script = kind === 'bare' ? join(BENCH_DIR, 'bare-server.mjs') : join(ROOT, 'dist/cli/main.js');
   const args = [...profArgs(name), script];
-  const workDir = kind === 'bastion-auth' ? bastionAuthWorkDir() : bastionWorkDir();
+  const workDir = kind === 'bare' ? undefined : workDirFor(kind, transport);
   if (kind !== 'bare') args.push('serve', '--config', join(workDir, 'bastion.yaml'));
   args.push('--db', DB_URL);
-  if (!stdio) args.push('--http', '--port', '0', ...(kind === 'bastion' ? ['--no-auth'] : []));
+  if (!stdio) args.push('--http', '--port', '0', ...(kind === 'bastion-auth' ? [] : ['--no-auth']));
   const readyMsg = `${kind === 'bare' ? 'bare' : 'bastion'} serving over ${stdio ? 'stdio' : 'HTTP'}`;
   const server = spawnServer({ name, args, readyMsg, cwd: kind === 'bare' ? BENCH_DIR : workDir, env: childEnv() });
   servers.push({ server, stdio });
@@ -479,6 +489,10 @@ function printReport(report) {
       `max extra ${f(cap.maxExtraMb, 1)} MB   target < 100 MB: ${cap.maxExtraMb < 100 ? 'MET' : 'MISSED'}`,
   );
   out.push(`raw pg contrast: full ${CAP_SQL} loads ${raw.fullRows} rows in ${f(raw.fullMs)} ms (+${f(raw.driverExtraMb)} MB RSS in the client); LIMIT 1001 median ${f(raw.limit1001MedianMs, 1)} ms`);
+  const av = report.auditVerify;
+  out.push(
+    `audit verify: ${av.records} records (${f(av.bytes / 2 ** 20)} MiB) in ${f(av.verifyMs / 1000, 2)} s (${f(av.recordsPerSec)} records/s)   target < 10 s: ${av.verifyMs < 10_000 ? 'MET' : 'MISSED'}`,
+  );
   out.push('');
   out.push(`results: ${report.resultsFile}${CFG.cpuProf ? ' (CPU-profiled run: figures skewed by the profiler)' : ''}   total run ${f(report.totalSeconds, 1)} s`);
   process.stdout.write(`${out.join('\n')}\n`);
@@ -508,6 +522,7 @@ async function main() {
     ['bare', 'http'],
     ['bastion', 'stdio'],
     ['bastion', 'http'],
+    ['bastion-noaudit', 'http'],
     ['bastion-auth', 'http'],
   ]) {
     targets.push(await prepareMcpTarget(kind, transport));
@@ -555,6 +570,7 @@ async function main() {
     { name: 'bastion-http / bare-http', value: cps('bastion-http') / cps('bare-http'), target: 1.0 },
     { name: 'bastion-stdio / bare-stdio', value: cps('bastion-stdio') / cps('bare-stdio'), target: 0.9 },
     { name: 'bastion-auth-http / bastion-http (auth, roles, limits on vs off)', value: cps('bastion-auth-http') / cps('bastion-http'), target: 0.9 },
+    { name: 'bastion-http / bastion-noaudit-http (audit on vs off)', value: cps('bastion-http') / cps('bastion-noaudit-http'), target: 0.9 },
     { name: 'bastion-http / raw-pg', value: cps('bastion-http') / cps('raw-pg') },
     { name: 'bastion-stdio / raw-pg', value: cps('bastion-stdio') / cps('raw-pg') },
     { name: 'bare-http / raw-pg', value: cps('bare-http') / cps('raw-pg') },
@@ -574,6 +590,8 @@ async function main() {
   const rawFull = await rawFullLoad();
 
   await shutdown();
+  say('audit verify');
+  const auditVerify = await measureAuditVerify(CFG.auditRecords, say);
   const report = {
     timestamp: new Date().toISOString(),
     bastionRevision: gitRevision(),
@@ -591,11 +609,14 @@ async function main() {
     cpuRatios,
     cap,
     raw: rawFull,
+    auditVerify,
     targets: {
       httpBastionOverBare: { value: ratios[0].value, target: 1.0, met: ratios[0].value >= 1.0 },
       stdioBastionOverBare: { value: ratios[1].value, target: 0.9, met: ratios[1].value >= 0.9 },
       capWallMs: { value: cap.maxMs, target: 1000, met: cap.maxMs < 1000 },
       capExtraMb: { value: cap.maxExtraMb, target: 100, met: cap.maxExtraMb < 100 },
+      auditVerifyMs: { value: auditVerify.verifyMs, target: 10_000, met: auditVerify.verifyMs < 10_000 },
+      auditOnOverOff: { value: ratios[3].value, target: 0.9, met: ratios[3].value >= 0.9 },
     },
     totalSeconds: (performance.now() - started) / 1000,
   };

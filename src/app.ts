@@ -1,3 +1,4 @@
+import { openAuditTrail } from './audit/trail.js';
 import { buildRoles } from './authorize/roles.js';
 import { loadConfig, type ConfigSources } from './config/load.js';
 import type { BastionConfig } from './config/schema.js';
@@ -14,17 +15,26 @@ export async function createContext(options: ConfigSources): Promise<{ ctx: Serv
   return { ctx: await contextFor(config, createLogger(config.log.level)), origin };
 }
 
-/** Roles, SQL policy, sources and rate limiter for a validated configuration. */
+/** Roles, SQL policy, sources, rate limiter and audit trail for a validated configuration. */
 export async function contextFor(config: BastionConfig, log: Logger): Promise<ServerContext> {
   const roles = buildRoles(config);
   const policy = await SqlPolicy.create({ extraFunctions: config.sql.allow_functions });
   const sources = await SourceRegistry.create(config.sources, log);
   const limiter = await createRateLimiter(config, log);
-  return { config, sources, policy, log, version: packageVersion(), roles, limiter };
+  let audit;
+  try {
+    audit = await openAuditTrail(config, log);
+  } catch (error) {
+    await sources.close();
+    await limiter.close();
+    throw error;
+  }
+  return { config, sources, policy, log, version: packageVersion(), roles, limiter, audit };
 }
 
-/** Releases what contextFor opened: database pools and workers, the rate-limit store. */
+/** Releases what contextFor opened: database pools and workers, the rate-limit store, the audit sinks. */
 export async function closeContext(ctx: ServerContext): Promise<void> {
   await ctx.sources.close();
   await ctx.limiter.close();
+  await ctx.audit.close();
 }

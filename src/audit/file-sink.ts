@@ -1,20 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GENESIS_HASH, recordHash, sealRecord, type AuditKey } from './chain.js';
+import { sealRecord, type AuditKey } from './chain.js';
 import { AuditLogError } from './errors.js';
 import { readHead, signHead, writeHead } from './head.js';
 import { acquireWriterLock } from './lock.js';
+import { listRotatedFiles, LOG_FILE, readChainEnd, readFirstRecord, rotatedFileName, syncDir, type LogTail } from './log-files.js';
 import type { AuditEvent, AuditRecord } from './record.js';
-import { readTailBytes } from './tail-bytes.js';
+import type { AuditSink } from './sink.js';
 
-export const LOG_FILE = 'audit.jsonl';
+export { LOG_FILE, parseRecord, type ParsedRecord } from './log-files.js';
 
 /** The two methods the sink uses; pino's Logger fits. */
 export interface AuditSinkLogger {
   warn(object: object, message: string): void;
   error(object: object, message: string): void;
+}
+
+/** When `audit.jsonl` is renamed to `audit-<first seq>.jsonl` and a new one started; the chain runs on. */
+export interface AuditRotateOptions {
+  /** Rotate before a batch that would take the file past this size (default 256 MiB). */
+  readonly maxBytes?: number;
+  /** Also rotate at the first batch of each UTC day. */
+  readonly daily?: boolean;
 }
 
 export interface AuditSinkOptions {
@@ -27,6 +36,10 @@ export interface AuditSinkOptions {
   readonly log?: AuditSinkLogger;
   /** Most records per group commit (default 4096). */
   readonly maxBatch?: number;
+  /** Without it `audit.jsonl` grows for ever. */
+  readonly rotate?: AuditRotateOptions;
+  /** The clock of record times and of daily rotation; tests inject one. */
+  readonly now?: () => Date;
 }
 
 export interface AuditSinkStats {
@@ -36,6 +49,7 @@ export interface AuditSinkStats {
   readonly logSyncs: number;
   /** fsync calls on the head checkpoint: one per batch. */
   readonly headSyncs: number;
+  readonly rotations: number;
 }
 
 interface Pending {
@@ -45,38 +59,59 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
-interface Tail {
-  readonly seq: number;
-  readonly hash: string;
-  /** Bytes after the last complete line: a write cut short by a crash. */
-  readonly tornBytes: number;
-  readonly goodLength: number;
+interface Rotation {
+  readonly maxBytes: number;
+  readonly daily: boolean;
 }
+
+/** What the sink knows of the `audit.jsonl` it appends to; meaningless while `size` is 0. */
+interface CurrentFile {
+  /** Kept in memory: the sink is the folder's only writer. */
+  size: number;
+  /** Names the file when it is rotated. */
+  firstSeq: number;
+  /** UTC day (YYYY-MM-DD) of its first record. */
+  day: string;
+}
+
+const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+const EMPTY_FILE: Readonly<CurrentFile> = { size: 0, firstSeq: 0, day: '' };
 
 /**
  * The hash-chained JSON-lines audit log. `append` resolves only once the record is
  * on disk (written and fdatasync'd); appends that arrive while a batch is being
  * written share the next write and sync (group commit). One writer per folder,
- * held by a pid lock file.
+ * held by a pid lock file. With `rotate`, full files are renamed aside and the
+ * chain continues in a new `audit.jsonl`.
  */
-export class AuditFileSink {
+export class AuditFileSink implements AuditSink {
+  readonly kind = 'file';
   private readonly queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private failure: AuditLogError | null = null;
   private closed = false;
-  private counters = { records: 0, batches: 0, logSyncs: 0, headSyncs: 0 };
+  private counters = { records: 0, batches: 0, logSyncs: 0, headSyncs: 0, rotations: 0 };
+  private readonly now: () => Date;
 
   private constructor(
-    private readonly handle: FileHandle,
+    private handle: FileHandle,
     private readonly options: AuditSinkOptions,
+    private readonly rotation: Rotation | null,
+    private file: CurrentFile,
     private lastSeq: number,
     private lastHash: string,
     private readonly releaseLock: () => Promise<void>,
-  ) {}
+  ) {
+    this.now = options.now ?? (() => new Date());
+  }
 
-  /** Opens the log, continues its chain, and repairs a torn last line into a gap record. */
+  /**
+   * Opens the log, continues its chain (from the newest rotated file when `audit.jsonl`
+   * is empty or missing), and repairs a torn last line into a gap record.
+   */
   static async open(options: AuditSinkOptions): Promise<AuditFileSink> {
     if (options.instance.length === 0) throw new TypeError('AuditFileSink.open: instance must not be empty');
+    const rotation = rotationPolicy(options.rotate);
     await mkdir(options.dir, { recursive: true, mode: 0o700 });
     const path = join(options.dir, LOG_FILE);
     const releaseLock = await acquireWriterLock(options.dir);
@@ -88,9 +123,10 @@ export class AuditFileSink {
       throw error;
     }
     try {
-      const tail = await readTail(handle, options.key);
+      const tail = await readChainEnd(options.dir, handle, options.key);
       await checkHead(options, tail);
-      const sink = new AuditFileSink(handle, options, tail.seq, tail.hash, releaseLock);
+      const file = rotation && tail.goodLength > 0 ? await describeFile(options, handle, tail.goodLength) : { ...EMPTY_FILE };
+      const sink = new AuditFileSink(handle, options, rotation, file, tail.seq, tail.hash, releaseLock);
       if (tail.tornBytes > 0) {
         await handle.truncate(tail.goodLength);
         options.log?.warn({ path, tornBytes: tail.tornBytes, afterSeq: tail.seq }, 'audit: repaired a torn last line into a gap record');
@@ -116,7 +152,7 @@ export class AuditFileSink {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new AuditLogError('AUDIT_CLOSED', 'The audit log is closed.'));
     return new Promise<AuditRecord>((resolve, reject) => {
-      this.queue.push({ event, time: new Date().toISOString(), resolve, reject });
+      this.queue.push({ event, time: this.now().toISOString(), resolve, reject });
       this.flushing ??= this.flushLoop();
     });
   }
@@ -160,13 +196,18 @@ export class AuditFileSink {
       lines.push(sealed.line);
       prev = sealed.record.hash;
     }
+    const bytes = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+    const day = batch[0]?.time.slice(0, 10) ?? '';
     try {
-      await writeAll(this.handle, Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
+      if (this.needsRotation(bytes.length, day)) await this.rotate();
+      await writeAll(this.handle, bytes);
       await this.handle.datasync();
       this.counters.logSyncs += 1;
+      if (this.file.size === 0) this.file = { size: 0, firstSeq: this.lastSeq + 1, day };
+      this.file.size += bytes.length;
       this.lastSeq = seq;
       this.lastHash = prev;
-      await writeHead(this.options.dir, signHead({ seq, hash: prev, time: new Date().toISOString() }, this.options.key));
+      await writeHead(this.options.dir, signHead({ seq, hash: prev, time: this.now().toISOString() }, this.options.key));
       this.counters.headSyncs += 1;
     } catch (error) {
       // The file's end is now unknown: refuse everything until a reopen repairs it.
@@ -179,6 +220,52 @@ export class AuditFileSink {
     this.counters.batches += 1;
     records.forEach((record, i) => batch[i]?.resolve(record));
   }
+
+  /** An empty file is never rotated, so a batch larger than maxBytes still gets written. */
+  private needsRotation(batchBytes: number, day: string): boolean {
+    const { rotation, file } = this;
+    if (rotation === null || file.size === 0) return false;
+    return file.size + batchBytes > rotation.maxBytes || (rotation.daily && file.day !== day);
+  }
+
+  /**
+   * Renames `audit.jsonl` to `audit-<its first seq>.jsonl` and starts an empty one. Every
+   * batch in the old file is already fdatasync'd and the chain's end is in memory and in
+   * audit.head, so a crash at any step leaves the old file in place, or the rotated file
+   * with no or an empty `audit.jsonl`: `open` continues the chain from either.
+   */
+  private async rotate(): Promise<void> {
+    const dir = this.options.dir;
+    const target = join(dir, rotatedFileName(this.file.firstSeq));
+    // rename() replaces silently; a rotated file must never be overwritten.
+    if (await exists(target)) throw new Error(`cannot rotate the audit log: ${target} already exists`);
+    await rename(join(dir, LOG_FILE), target);
+    const fresh = await open(join(dir, LOG_FILE), constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND, 0o600);
+    const old = this.handle;
+    this.handle = fresh;
+    this.file = { ...EMPTY_FILE };
+    await old.close();
+    // Both the rename and the new file, before a record is acknowledged from it.
+    await syncDir(dir);
+    this.counters.rotations += 1;
+  }
+}
+
+function rotationPolicy(rotate: AuditRotateOptions | undefined): Rotation | null {
+  if (rotate === undefined) return null;
+  const maxBytes = rotate.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new TypeError('AuditFileSink.open: rotate.maxBytes must be a positive whole number of bytes');
+  return { maxBytes, daily: rotate.daily === true };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
 }
 
 async function writeAll(handle: FileHandle, buffer: Buffer): Promise<void> {
@@ -189,46 +276,20 @@ async function writeAll(handle: FileHandle, buffer: Buffer): Promise<void> {
   }
 }
 
-async function readTail(handle: FileHandle, key: AuditKey | undefined): Promise<Tail> {
-  const { size } = await handle.stat();
-  const { bytes, offset } = await readTailBytes(handle, size, 2);
-  const torn = bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a;
-  const goodEnd = torn ? bytes.lastIndexOf(0x0a) + 1 : bytes.length;
-  const goodLength = offset + goodEnd;
-  if (goodEnd === 0) return { seq: 0, hash: GENESIS_HASH, tornBytes: size - goodLength, goodLength };
-  const start = goodEnd >= 2 ? bytes.lastIndexOf(0x0a, goodEnd - 2) + 1 : 0;
-  const line = bytes.subarray(start, goodEnd - 1).toString('utf8');
-  const last = parseRecord(line);
-  if (last === null || recordHash(last, key) !== last.hash) {
-    throw new AuditLogError(
-      'AUDIT_TAIL_CORRUPT',
-      'The last record of the audit log is damaged or was written with a different key; run `bastion audit verify` and move the log aside to start a new one.',
-    );
-  }
-  return { seq: last.seq, hash: last.hash, tornBytes: size - goodLength, goodLength };
-}
-
-/** A stored line parsed, with its chain fields checked for type. */
-export type ParsedRecord = Record<string, unknown> & { readonly seq: number; readonly hash: string; readonly prev: string };
-
-/** A parsed line with the chain fields present, or null. */
-export function parseRecord(line: string): ParsedRecord | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
-  const record = value as Record<string, unknown>;
-  const seq = record['seq'];
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return null;
-  if (typeof record['hash'] !== 'string' || typeof record['prev'] !== 'string') return null;
-  return record as ParsedRecord;
+/** The first seq and UTC day of a non-empty `audit.jsonl`, for its rotation. */
+async function describeFile(options: AuditSinkOptions, handle: FileHandle, size: number): Promise<CurrentFile> {
+  const first = await readFirstRecord(handle);
+  const time = first?.['time'];
+  const day = typeof time === 'string' && /^\d{4}-\d\d-\d\dT/.test(time) ? time.slice(0, 10) : (options.now?.() ?? new Date()).toISOString().slice(0, 10);
+  if (first) return { size, firstSeq: first.seq, day };
+  // A damaged first line (verify reports it): a name after the newest rotated file keeps the order.
+  options.log?.warn({ path: join(options.dir, LOG_FILE) }, 'audit: the first line of the log is not a record; run `bastion audit verify`');
+  const newest = (await listRotatedFiles(options.dir)).at(-1);
+  return { size, firstSeq: (newest?.firstSeq ?? 0) + 1, day };
 }
 
 /** Refuses to write past a head checkpoint that the log does not reach: that is a cut tail, not a crash. */
-async function checkHead(options: AuditSinkOptions, tail: Tail): Promise<void> {
+async function checkHead(options: AuditSinkOptions, tail: LogTail): Promise<void> {
   const result = await readHead(options.dir, options.key);
   if (result.state === 'missing') return;
   if (result.state === 'invalid') {

@@ -6,3 +6,8 @@ export { HEAD_FILE, type AuditHead } from './head.js';
 export { LOCK_FILE } from './lock.js';
 export { AuditLogError, type AuditErrorCode } from './errors.js';
 export { verifyAuditLog, type AuditVerifyFailure, type AuditVerifyOptions, type AuditVerifyReason, type AuditVerifyResult } from './verify.js';
+export type { AuditSink } from './sink.js';
+export { AuditPgSink, type AuditPgSinkOptions, type AuditPgSinkStats } from './pg-sink.js';
+export { listPgAuditInstances, verifyPgAuditLog, type PgAuditVerifyOptions } from './pg-verify.js';
+export type { AuditRotateOptions } from './file-sink.js';
+export { listRotatedFiles, rotatedFileName, type RotatedAuditFile } from './log-files.js';

@@ -28,6 +28,10 @@ export interface AuditEvent {
   readonly fingerprint?: string;
   /** Built with `argsShape`: types and lengths, never values. */
   readonly args_shape?: unknown;
+  /** The argument values, redacted; only with `audit.include_values: true`. */
+  readonly args?: unknown;
+  /** The network address of a client that failed authentication. */
+  readonly client?: string;
   readonly decision: AuditDecision;
   /** An error code (`RATE_LIMITED`, `SQL_NOT_READ_ONLY`, …) or a gap's cause. */
   readonly reason?: string;

@@ -1,8 +1,8 @@
-import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GENESIS_HASH, lineHash, type AuditKey } from './chain.js';
-import { LOG_FILE, parseRecord } from './file-sink.js';
-import { readHead, type HeadReadResult } from './head.js';
+import { HEAD_FILE, readHead, type HeadReadResult } from './head.js';
+import { LOG_FILE, openLogFiles, parseRecord } from './log-files.js';
 
 export type AuditVerifyReason =
   | 'UNPARSABLE'
@@ -17,7 +17,9 @@ export type AuditVerifyReason =
   | 'LOG_MISSING';
 
 export interface AuditVerifyFailure {
-  /** 1-based line of `audit.jsonl`; 0 when the problem is the head checkpoint itself. */
+  /** The file of the bad record (`audit.jsonl`, `audit-<seq>.jsonl`, or `audit.head`); set by the file log's verifier. */
+  readonly file?: string;
+  /** 1-based line within `file`; 0 when the problem is the head checkpoint itself. */
   readonly line: number;
   readonly seq?: number;
   readonly reason: AuditVerifyReason;
@@ -35,14 +37,40 @@ export interface AuditVerifyOptions {
 }
 
 /**
- * Streams `audit.jsonl` once and checks every record's hash, its link to the one
- * before and its seq, then compares the end of the log with the signed head
+ * Streams the rotated files (in the order of the seq in their names) and then
+ * `audit.jsonl` once, as one chain: checks every record's hash, its link to the one
+ * before and its seq, then compares the end of the chain with the signed head
  * checkpoint. Stops at the first bad record; `records` counts the good ones before it.
  */
 export async function verifyAuditLog(options: AuditVerifyOptions): Promise<AuditVerifyResult> {
+  // The head first: it never runs ahead of the records already on disk.
   const head = await readHead(options.dir, options.key);
+  const { current, rotated } = await openLogFiles(options.dir);
+  if (current === null && rotated.length === 0 && head.state === 'missing') {
+    return { ok: false, records: 0, firstBad: { file: LOG_FILE, line: 0, reason: 'LOG_MISSING', detail: `There is no ${LOG_FILE} in this folder.` } };
+  }
   const scan = new ChainScan(options.key, head);
-  const stream = createReadStream(join(options.dir, LOG_FILE), { highWaterMark: 1024 * 1024 });
+  try {
+    for (const { name, firstSeq } of rotated) {
+      scan.startFile(name, firstSeq);
+      const failure = await scanFile(await open(join(options.dir, name), 'r'), scan, false);
+      if (failure) return { ok: false, records: scan.records, firstBad: failure };
+    }
+    scan.startFile(LOG_FILE, null);
+    if (current !== null) {
+      const failure = await scanFile(current, scan, true);
+      if (failure) return { ok: false, records: scan.records, firstBad: failure };
+    }
+  } finally {
+    await current?.close();
+  }
+  const failure = scan.end();
+  return failure ? { ok: false, records: scan.records, firstBad: failure } : { ok: true, records: scan.records, gaps: scan.gaps };
+}
+
+/** Streams one file through the scan and closes it. A torn last line is a crash's trace only in the newest file. */
+async function scanFile(handle: FileHandle, scan: ChainScan, newest: boolean): Promise<AuditVerifyFailure | null> {
+  const stream = handle.createReadStream({ start: 0, highWaterMark: 1024 * 1024, autoClose: false });
   let rest = Buffer.alloc(0);
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -51,34 +79,32 @@ export async function verifyAuditLog(options: AuditVerifyOptions): Promise<Audit
       let newline = data.indexOf(0x0a, start);
       while (newline !== -1) {
         const failure = scan.line(data.toString('utf8', start, newline));
-        if (failure) return { ok: false, records: scan.records, firstBad: failure };
+        if (failure) return failure;
         start = newline + 1;
         newline = data.indexOf(0x0a, start);
       }
       data = data.subarray(start);
       rest = data.length > 0 ? Buffer.from(data) : Buffer.alloc(0);
     }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    if (head.state === 'missing') return { ok: false, records: 0, firstBad: { line: 0, reason: 'LOG_MISSING', detail: `There is no ${LOG_FILE} in this folder.` } };
   } finally {
     stream.destroy();
+    if (!newest) await handle.close();
   }
-  if (rest.length > 0) {
-    return {
-      ok: false,
-      records: scan.records,
-      firstBad: { line: scan.lineNo + 1, reason: 'TORN_LAST_LINE', detail: `The last line (${rest.length} bytes) has no line end: a write cut short by a crash. The next start repairs it into a gap record.` },
-    };
+  if (rest.length === 0) return null;
+  if (newest) {
+    return scan.fail('TORN_LAST_LINE', `The last line (${rest.length} bytes) has no line end: a write cut short by a crash. The next start repairs it into a gap record.`);
   }
-  const failure = scan.end();
-  return failure ? { ok: false, records: scan.records, firstBad: failure } : { ok: true, records: scan.records, gaps: scan.gaps };
+  return scan.fail('UNPARSABLE', `The last line (${rest.length} bytes) has no line end; only the newest file may end that way after a crash.`);
 }
 
 class ChainScan {
-  lineNo = 0;
   records = 0;
   gaps = 0;
+  private file = LOG_FILE;
+  private previousFile: string | null = null;
+  /** The seq the file's name promises for its first record (rotated files only). */
+  private firstSeq: number | null = null;
+  private lineNo = 0;
   private seq = 0;
   private hash = GENESIS_HASH;
 
@@ -87,23 +113,38 @@ class ChainScan {
     private readonly head: HeadReadResult,
   ) {}
 
+  startFile(name: string, firstSeq: number | null): void {
+    if (this.lineNo > 0) this.previousFile = this.file;
+    this.file = name;
+    this.firstSeq = firstSeq;
+    this.lineNo = 0;
+  }
+
+  /** A failure at the line after the last one read. */
+  fail(reason: AuditVerifyReason, detail: string): AuditVerifyFailure {
+    return { file: this.file, line: this.lineNo + 1, reason, detail };
+  }
+
   line(text: string): AuditVerifyFailure | null {
     this.lineNo += 1;
-    const line = this.lineNo;
+    const { file, lineNo: line } = this;
     const record = parseRecord(text);
-    if (record === null) return { line, reason: 'UNPARSABLE', detail: 'The line is not a JSON audit record with seq, prev and hash.' };
+    if (record === null) return { file, line, reason: 'UNPARSABLE', detail: 'The line is not a JSON audit record with seq, prev and hash.' };
     const { seq, hash, prev } = record;
     if (lineHash(text, prev, hash, this.key) !== hash) {
-      return { line, seq, reason: 'HASH_MISMATCH', detail: 'The record does not match its hash: it was edited, or the log uses a different key.' };
+      return { file, line, seq, reason: 'HASH_MISMATCH', detail: 'The record does not match its hash: it was edited, or the log uses a different key.' };
     }
     if (prev !== this.hash) {
-      return { line, seq, reason: 'PREV_MISMATCH', detail: `The record does not follow the one before it${line > 1 ? ` (line ${line - 1})` : ''}: a record was deleted, reordered or inserted.` };
+      return { file, line, seq, reason: 'PREV_MISMATCH', detail: `The record does not follow the one before it${this.before()}: a record or a rotated file was deleted, reordered or inserted.` };
     }
     if (seq !== this.seq + 1) {
-      return { line, seq, reason: 'SEQ_MISMATCH', detail: `Expected seq ${this.seq + 1}.` };
+      return { file, line, seq, reason: 'SEQ_MISMATCH', detail: `Expected seq ${this.seq + 1}.` };
+    }
+    if (line === 1 && this.firstSeq !== null && seq !== this.firstSeq) {
+      return { file, line, seq, reason: 'SEQ_MISMATCH', detail: `The file name says its first record is seq ${this.firstSeq}: the file was renamed.` };
     }
     if (this.head.state === 'valid' && seq === this.head.head.seq && hash !== this.head.head.hash) {
-      return { line, seq, reason: 'HEAD_MISMATCH', detail: 'The head checkpoint names a different record at this seq.' };
+      return { file, line, seq, reason: 'HEAD_MISMATCH', detail: 'The head checkpoint names a different record at this seq.' };
     }
     if (record['outcome'] === 'gap') this.gaps += 1;
     this.seq = seq;
@@ -112,18 +153,21 @@ class ChainScan {
     return null;
   }
 
+  private before(): string {
+    if (this.lineNo > 1) return ` (line ${this.lineNo - 1})`;
+    return this.previousFile === null ? '' : ` (the last line of ${this.previousFile})`;
+  }
+
   end(): AuditVerifyFailure | null {
     const head = this.head;
-    if (head.state === 'invalid') return { line: 0, reason: 'HEAD_INVALID', detail: `The head checkpoint is not valid: ${head.detail}.` };
+    if (head.state === 'invalid') return { file: HEAD_FILE, line: 0, reason: 'HEAD_INVALID', detail: `The head checkpoint is not valid: ${head.detail}.` };
     if (head.state === 'missing') {
-      return this.records === 0 ? null : { line: 0, reason: 'HEAD_MISSING', detail: 'The head checkpoint (audit.head) is missing, so a cut tail could not be detected.' };
+      return this.records === 0 ? null : { file: HEAD_FILE, line: 0, reason: 'HEAD_MISSING', detail: 'The head checkpoint (audit.head) is missing, so a cut tail could not be detected.' };
     }
     if (head.head.seq > this.seq) {
       return {
-        line: this.lineNo + 1,
+        ...this.fail('TRUNCATED', `The log ends at seq ${this.seq} but the head checkpoint says ${head.head.seq}: ${head.head.seq - this.seq} record(s) were removed from the end.`),
         seq: this.seq + 1,
-        reason: 'TRUNCATED',
-        detail: `The log ends at seq ${this.seq} but the head checkpoint says ${head.head.seq}: ${head.head.seq - this.seq} record(s) were removed from the end.`,
       };
     }
     return null;

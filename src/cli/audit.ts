@@ -1,9 +1,12 @@
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { LOG_FILE, verifyAuditLog, type AuditKey } from '../audit/index.js';
+import { listPgAuditInstances, listRotatedFiles, LOG_FILE, verifyAuditLog, verifyPgAuditLog, type AuditKey, type RotatedAuditFile } from '../audit/index.js';
+import { openLogFiles, readFirstRecord } from '../audit/log-files.js';
 import { readTailBytes } from '../audit/tail-bytes.js';
 import { loadConfig } from '../config/load.js';
+import type { BastionConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
 
 interface AuditOptions {
@@ -12,34 +15,48 @@ interface AuditOptions {
   keyEnv?: string;
 }
 
+interface VerifyOptions extends AuditOptions {
+  postgres?: boolean;
+  instance?: string;
+}
+
 interface TailOptions extends AuditOptions {
   follow?: boolean;
   lines: string;
 }
 
-/** `bastion audit verify|tail`: check the hash chain, or read the log as a person. */
-export function registerAuditCommand(program: Command): void {
+/** `bastion audit verify|tail`: check the hash chain, or read the log as a person. `signal` ends `tail -f`. */
+export function registerAuditCommand(program: Command, { signal }: { signal?: AbortSignal } = {}): void {
   const audit = program
     .command('audit')
     .description('Verify or read the tamper-evident audit log')
-    .option('--dir <dir>', 'state folder holding audit.jsonl (default: state.dir of the configuration, else .bastion)')
+    .option('--dir <dir>', 'folder holding audit.jsonl (default: audit.dir, else state.dir of the configuration, else .bastion)')
     .option('--config <file>', 'configuration file (default ./bastion.yaml if present)')
-    .option('--key-env <name>', 'environment variable holding the audit HMAC key');
+    .option('--key-env <name>', 'environment variable holding the audit HMAC key (default: audit.key of the configuration)');
 
   audit
     .command('verify')
     .description('Check every record and the head checkpoint; exits 1 at the first bad record')
-    .action(async (_options: AuditOptions, command: Command) => {
-      const options = command.optsWithGlobals<AuditOptions>();
+    .option('--postgres', 'verify the PostgreSQL audit table (audit.postgres of the configuration) instead of the files')
+    .option('--instance <name>', 'with --postgres: only this instance\'s chain (default: every instance in the table)')
+    .action(async (_options: VerifyOptions, command: Command) => {
+      const options = command.optsWithGlobals<VerifyOptions>();
+      if (options.postgres === true) {
+        process.exitCode = await verifyPostgres(options);
+        return;
+      }
       const dir = auditDir(options);
       const result = await verifyAuditLog({ dir, key: auditKey(options) });
       if (result.ok) {
         const gaps = result.gaps > 0 ? ` (${result.gaps} marked gap(s) from crash repair)` : '';
-        process.stdout.write(`OK: ${result.records} record(s) verified in ${printable(join(dir, LOG_FILE))}${gaps}.\n`);
+        const rotated = (await listRotatedFiles(dir)).length;
+        const files = rotated > 0 ? ` and ${rotated} rotated file(s)` : '';
+        process.stdout.write(`OK: ${result.records} record(s) verified in ${printable(join(dir, LOG_FILE))}${files}${gaps}.\n`);
         return;
       }
       const bad = result.firstBad;
-      const where = bad.line === 0 ? 'head checkpoint' : `line ${bad.line}${bad.seq === undefined ? '' : `, seq ${bad.seq}`}`;
+      const file = printable(bad.file ?? LOG_FILE);
+      const where = bad.line === 0 ? file : `${file} line ${bad.line}${bad.seq === undefined ? '' : `, seq ${bad.seq}`}`;
       process.stdout.write(`FAILED at ${where}: ${bad.reason}. ${bad.detail}\n${result.records} record(s) before it verified.\n`);
       process.exitCode = 1;
     });
@@ -53,18 +70,53 @@ export function registerAuditCommand(program: Command): void {
       const options = command.optsWithGlobals<TailOptions>();
       const count = Number(options.lines);
       if (!Number.isSafeInteger(count) || count < 0) throw new BastionError('INVALID_ARGUMENT', '-n: give a whole number of lines.');
-      await tail(join(auditDir(options), LOG_FILE), count, options.follow === true);
+      await tail(auditDir(options), count, options.follow === true, signal);
     });
+}
+
+/** Verifies each instance's chain in the PostgreSQL table; returns the exit code. */
+async function verifyPostgres(options: VerifyOptions): Promise<number> {
+  const config = loadConfig({ configPath: options.config }).config;
+  const url = config.audit.postgres.url ?? config.state.url;
+  if (url === undefined) throw new BastionError('INVALID_ARGUMENT', '--postgres: the configuration sets neither audit.postgres.url nor state.url.');
+  const table = config.audit.postgres.table;
+  const instances = options.instance !== undefined ? [options.instance] : await listPgAuditInstances(url, table);
+  if (instances.length === 0) {
+    process.stdout.write(`FAILED: the table ${table} holds no audit chain.\n`);
+    return 1;
+  }
+  let code = 0;
+  for (const instance of instances) {
+    const result = await verifyPgAuditLog({ url, table, instance, key: auditKey(options) });
+    const name = printable(instance);
+    if (result.ok) {
+      const gaps = result.gaps > 0 ? ` (${result.gaps} marked gap(s))` : '';
+      process.stdout.write(`OK: ${result.records} record(s) verified for instance ${name}${gaps}.\n`);
+    } else {
+      const bad = result.firstBad;
+      process.stdout.write(`FAILED for instance ${name} at record ${bad.line}${bad.seq === undefined ? '' : `, seq ${bad.seq}`}: ${bad.reason}. ${bad.detail}\n`);
+      code = 1;
+    }
+  }
+  return code;
+}
+
+/** The configuration, loaded only when the command needs something from it. */
+function configOf(options: AuditOptions): BastionConfig {
+  return loadConfig({ configPath: options.config }).config;
 }
 
 function auditDir(options: AuditOptions): string {
   if (options.dir !== undefined) return options.dir;
-  return loadConfig({ configPath: options.config }).config.state.dir;
+  const config = configOf(options);
+  return config.audit.dir ?? config.state.dir;
 }
 
+/** --key-env, else audit.key of the configuration (read unless only --dir was given). */
 function auditKey(options: AuditOptions): AuditKey | undefined {
-  if (options.keyEnv === undefined) return undefined;
-  // Temporary until the key comes from the configuration (audit.key: ${VAR}).
+  if (options.keyEnv === undefined) {
+    return options.dir === undefined || options.config !== undefined ? configOf(options).audit.key : undefined;
+  }
   // eslint-disable-next-line no-restricted-properties
   const value = process.env[options.keyEnv];
   if (value === undefined || value.length === 0) {
@@ -73,57 +125,176 @@ function auditKey(options: AuditOptions): AuditKey | undefined {
   return value;
 }
 
-async function tail(path: string, count: number, follow: boolean): Promise<void> {
-  let handle;
+/** Prints the last `count` records, reading back across rotated files; then, with `follow`, what is written next. */
+async function tail(dir: string, count: number, follow: boolean, signal: AbortSignal | undefined): Promise<void> {
+  const { current, rotated } = await openLogFiles(dir);
+  if (current === null && rotated.length === 0) throw new BastionError('INVALID_ARGUMENT', `No audit log at ${printable(join(dir, LOG_FILE))}.`);
+  let reading: Reading | null = null;
   try {
-    handle = await open(path, 'r');
+    const newest = current ? await lastLines(current, count) : { lines: [], end: 0 };
+    if (current) reading = { handle: current, ino: (await current.stat()).ino, position: newest.end };
+    const older = await lastRotatedLines(dir, rotated, count - newest.lines.length);
+    for (const line of [...older, ...newest.lines]) printRecord(line);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new BastionError('INVALID_ARGUMENT', `No audit log at ${printable(path)}.`);
+    await current?.close();
     throw error;
   }
-  let position: number;
+  const follower = new LogFollower(dir, reading, rotated.at(-1)?.firstSeq ?? 0);
   try {
-    const { size } = await handle.stat();
-    const { bytes, offset } = await readTailBytes(handle, size, count + 1);
-    const end = bytes.lastIndexOf(0x0a) + 1;
-    const lines = end === 0 ? [] : bytes.toString('utf8', 0, end - 1).split('\n');
-    // The first line may be cut by the chunk boundary unless the read reached the start.
-    const whole = offset === 0 ? lines : lines.slice(1);
-    for (const line of whole.slice(Math.max(0, whole.length - count))) process.stdout.write(`${formatAuditLine(line)}\n`);
-    position = offset + end;
+    if (follow) await follower.run(signal);
   } finally {
-    await handle.close();
+    await follower.close();
   }
-  if (follow) await followFrom(path, position);
 }
 
-/** Polls for growth; a log that shrank (repaired or replaced) is followed from its new end. */
-async function followFrom(path: string, start: number): Promise<never> {
-  let position = start;
-  let pending = '';
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    const size = (await stat(path).catch(() => ({ size: position }))).size;
-    if (size < position) {
-      process.stdout.write('-- the audit log became shorter (repaired or replaced); following its new end --\n');
-      position = size;
-      pending = '';
-      continue;
-    }
-    if (size === position) continue;
-    const handle = await open(path, 'r');
+/** The last `count` complete lines of a file, and where the last complete line ends. */
+async function lastLines(handle: FileHandle, count: number): Promise<{ lines: string[]; end: number }> {
+  const { size } = await handle.stat();
+  const { bytes, offset } = await readTailBytes(handle, size, count + 1);
+  const end = bytes.lastIndexOf(0x0a) + 1;
+  const lines = end === 0 ? [] : bytes.toString('utf8', 0, end - 1).split('\n');
+  // The first line may be cut by the chunk boundary unless the read reached the start.
+  const whole = offset === 0 ? lines : lines.slice(1);
+  return { lines: whole.slice(Math.max(0, whole.length - count)), end: offset + end };
+}
+
+/** The last `count` lines of the rotated files (read newest file first), in log order. */
+async function lastRotatedLines(dir: string, rotated: readonly RotatedAuditFile[], count: number): Promise<string[]> {
+  let lines: string[] = [];
+  for (const { name } of [...rotated].reverse()) {
+    if (lines.length >= count) break;
+    const handle = await open(join(dir, name), 'r');
     try {
-      const buffer = Buffer.alloc(size - position);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-      position += bytesRead;
-      const text = pending + buffer.toString('utf8', 0, bytesRead);
-      const lines = text.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) process.stdout.write(`${formatAuditLine(line)}\n`);
+      lines = [...(await lastLines(handle, count - lines.length)).lines, ...lines];
     } finally {
       await handle.close();
     }
   }
+  return lines;
+}
+
+/** An open log file; the handle stays on its inode when the file is renamed, so a rotated file can be read to its end. */
+interface Reading {
+  readonly handle: FileHandle;
+  readonly ino: number;
+  /** The end of the last complete line printed: a line still being written is read again whole. */
+  position: number;
+}
+
+const POLL_MS = 250;
+
+/**
+ * `tail -f` that survives rotation: when `audit.jsonl` is replaced (another inode, or
+ * gone), the old file is read to its end, then every file rotated since it, then the
+ * new `audit.jsonl` from its start, so no record is skipped even when several
+ * rotations happen between two polls.
+ */
+class LogFollower {
+  constructor(
+    private readonly dir: string,
+    private reading: Reading | null,
+    /** The first seq of the newest rotated file already read: later ones are new. */
+    private readSeq: number,
+  ) {}
+
+  async run(signal: AbortSignal | undefined): Promise<void> {
+    while (await pause(signal)) await this.poll();
+  }
+
+  async close(): Promise<void> {
+    await this.reading?.handle.close();
+    this.reading = null;
+  }
+
+  private async poll(): Promise<void> {
+    const reading = this.reading;
+    if (reading === null) {
+      this.reading = await this.catchUp();
+      return;
+    }
+    await printNew(reading);
+    const replaced = await stat(join(this.dir, LOG_FILE)).then(
+      (now) => now.ino !== reading.ino,
+      () => true,
+    );
+    if (!replaced) return;
+    // Records written between the read above and the rename.
+    await printNew(reading);
+    const first = await readFirstRecord(reading.handle);
+    if (first !== null) this.readSeq = Math.max(this.readSeq, first.seq);
+    await this.close();
+    notice(`${LOG_FILE} was rotated or replaced; following the new file from its start`);
+    this.reading = await this.catchUp();
+  }
+
+  /** Prints the rotated files newer than the last one read; returns the new `audit.jsonl`, if there is one yet. */
+  private async catchUp(): Promise<Reading | null> {
+    const { current, rotated } = await openLogFiles(this.dir);
+    try {
+      for (const { name, firstSeq } of rotated) {
+        if (firstSeq <= this.readSeq) continue;
+        const handle = await open(join(this.dir, name), 'r');
+        try {
+          await printLines(handle, 0, (await handle.stat()).size);
+        } finally {
+          await handle.close();
+        }
+        this.readSeq = firstSeq;
+      }
+      return current ? { handle: current, ino: (await current.stat()).ino, position: 0 } : null;
+    } catch (error) {
+      await current?.close();
+      throw error;
+    }
+  }
+}
+
+/** Waits one poll interval; false once the signal has fired. */
+async function pause(signal: AbortSignal | undefined): Promise<boolean> {
+  try {
+    await delay(POLL_MS, undefined, { signal });
+    return true;
+  } catch (error) {
+    if (signal?.aborted) return false;
+    throw error;
+  }
+}
+
+async function printNew(reading: Reading): Promise<void> {
+  const { size } = await reading.handle.stat();
+  if (size < reading.position) {
+    notice('the audit log became shorter (repaired or replaced); following it from its start');
+    reading.position = 0;
+  }
+  reading.position = await printLines(reading.handle, reading.position, size);
+}
+
+const CHUNK = 1024 * 1024;
+
+/** Prints the complete lines between `from` and `to`; returns where the last of them ends. */
+async function printLines(handle: FileHandle, from: number, to: number): Promise<number> {
+  let position = from;
+  let carry = Buffer.alloc(0);
+  while (position < to) {
+    const chunk = Buffer.alloc(Math.min(CHUNK, to - position));
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
+    if (bytesRead === 0) break;
+    position += bytesRead;
+    const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+    const end = data.lastIndexOf(0x0a) + 1;
+    if (end > 0) for (const line of data.toString('utf8', 0, end - 1).split('\n')) printRecord(line);
+    carry = Buffer.from(data.subarray(end));
+  }
+  return position - carry.length;
+}
+
+function printRecord(line: string): void {
+  process.stdout.write(`${formatAuditLine(line)}\n`);
+}
+
+/** Like tail -F: notes about the file go to stderr, so stdout holds records only. */
+function notice(text: string): void {
+  process.stderr.write(`-- ${text} --\n`);
 }
 
 /**

@@ -5,6 +5,7 @@ import { canonicalResource, PROTECTED_RESOURCE_PATH, protectedResourceMetadata, 
 import { compileGlobs } from '../authorize/glob.js';
 import type { HttpConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
+import { newCorrelationId } from '../errors/correlation.js';
 import type { ServerContext } from '../session/context.js';
 import { createSessionServer } from '../session/server.js';
 import { isLoopbackAddress } from '../transport/http/guard.js';
@@ -76,8 +77,21 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
       if (typeof tool !== 'string') return undefined;
       return toolScopes.find((s) => s.match(tool) && !principal.scopes.includes(s.scope))?.scope;
     },
-    onAuthFailure: (req, error) => {
-      log.info({ code: error.code, reason: error.detail, address: req.socket.remoteAddress }, 'authentication failed');
+    onAuthFailure: async (req, error) => {
+      const address = req.socket.remoteAddress;
+      const correlationId = newCorrelationId();
+      log.info({ code: error.code, reason: error.detail, address, correlationId }, 'authentication failed');
+      // The refusal goes out whatever happens here; a record that could not be kept is logged.
+      await ctx.audit
+        .record({
+          principal: { id: 'unknown', kind: 'unauthenticated', role: 'none' },
+          correlation_id: correlationId,
+          client: address,
+          decision: 'deny',
+          reason: error.code,
+          outcome: 'auth_failed',
+        })
+        .catch((err: unknown) => log.error({ err, correlationId }, 'audit: the failed authentication could not be recorded'));
     },
   });
   const address = await server.listen();

@@ -109,4 +109,44 @@ export const stateSchema = z.strictObject({
   url: z.string().min(1).optional(),
 });
 
+/**
+ * The audit trail: on by default. Each sink keeps its own hash chain; a call is
+ * answered only after every sink has kept its record.
+ */
+export const auditSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** `file`: JSON lines in `dir`; `postgres`: a table, one chain per instance (for replicas); `stderr`: for containers. */
+  sinks: z
+    .array(z.enum(['file', 'postgres', 'stderr']))
+    .min(1)
+    .refine((s) => new Set(s).size === s.length, 'list each sink once')
+    .default(['file']),
+  /** Folder of audit.jsonl; default: state.dir. One server process per folder. */
+  dir: z.string().min(1).optional(),
+  /** HMAC-SHA-256 key for the chain and head (give it as ${ENV_VAR}); without it, plain SHA-256. */
+  key: z.string().min(32, 'an audit key needs at least 32 characters').optional(),
+  /** Also record argument values (SQL text, parameters), passed through the redactor; off by default. */
+  include_values: z.boolean().default(false),
+  /** Names this server in every record and its PostgreSQL chain; default: the host name. */
+  instance: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'use letters, digits and _ . : - (max 128)')
+    .optional(),
+  /** The file sink starts a new file (same chain) past max_bytes, and at each UTC day when daily. */
+  rotate: z
+    .strictObject({
+      max_bytes: z.number().int().min(1024 * 1024).default(256 * 1024 * 1024),
+      daily: z.boolean().default(false),
+    })
+    .default({ max_bytes: 256 * 1024 * 1024, daily: false }),
+  /** The PostgreSQL sink; url defaults to state.url. */
+  postgres: z
+    .strictObject({
+      url: z.string().min(1).optional(),
+      /** Also `<table>_head`, hence at most 58 characters. */
+      table: identifier.refine((t) => t.length <= 58, 'at most 58 characters (the head table adds _head)').default('bastion_audit'),
+    })
+    .default({ table: 'bastion_audit' }),
+});
+
 export const redisSchema = z.strictObject({ url: z.string().min(1) });

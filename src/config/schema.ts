@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { authSchema, identifier, rateLimitSchema, redisSchema, roleSchema, stateSchema, tlsSchema } from './schema-access.js';
+import { auditSchema, authSchema, identifier, rateLimitSchema, redisSchema, roleSchema, stateSchema, tlsSchema } from './schema-access.js';
 
 /**
  * The bastion.yaml schema. Every object is strict: an unknown key or a typo stops
@@ -79,7 +79,14 @@ export const configSchema = z.strictObject({
   rate_limits: rateLimitSchema.default(rateLimitSchema.parse({})),
   state: stateSchema.default(stateSchema.parse({})),
   redis: redisSchema.optional(),
-});
+  audit: auditSchema.default(auditSchema.parse({})),
+})
+  .superRefine((config, ctx) => {
+    const audit = config.audit;
+    if (audit.enabled && audit.sinks.includes('postgres') && audit.postgres.url === undefined && config.state.url === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['audit', 'postgres', 'url'], message: 'the postgres audit sink needs audit.postgres.url or state.url' });
+    }
+  });
 
 export type BastionConfig = z.infer<typeof configSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
@@ -90,4 +97,5 @@ export type RoleConfig = z.infer<typeof roleSchema>;
 export type AuthConfig = z.infer<typeof authSchema>;
 export type RateLimitConfig = z.infer<typeof rateLimitSchema>;
 export type JwtIssuerConfig = BastionConfig['auth']['jwt']['issuers'][number];
+export type AuditConfig = z.infer<typeof auditSchema>;
 export type TlsConfig = z.infer<typeof tlsSchema>;

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'LIMITER_UNAVAILABLE'
   | 'TOOL_NOT_ALLOWED'
+  | 'AUDIT_UNAVAILABLE'
   | 'INTERNAL';
 
 const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
@@ -38,6 +39,7 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   RATE_LIMITED: 'Too many calls; try again later.',
   LIMITER_UNAVAILABLE: 'The rate-limit store is unreachable, so calls are refused until it is back.',
   TOOL_NOT_ALLOWED: 'Your role may not use this tool.',
+  AUDIT_UNAVAILABLE: 'The audit record of this call could not be written, so its answer is withheld; calls are refused until an operator fixes the audit log.',
   INTERNAL: 'Internal error.',
 };
 

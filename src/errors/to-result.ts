@@ -9,8 +9,7 @@ import { newCorrelationId } from './correlation.js';
  * the code, a safe message and a correlation id. The full error, with driver
  * detail, goes to the server log under the same id.
  */
-export function toToolErrorResult(error: unknown, log: Logger, context: Record<string, unknown>): CallToolResult {
-  const correlationId = newCorrelationId();
+export function toToolErrorResult(error: unknown, log: Logger, context: Record<string, unknown>, correlationId = newCorrelationId()): CallToolResult {
   const known = error instanceof BastionError ? error : new BastionError('INTERNAL', undefined, error);
   const level = known.code === 'INTERNAL' || known.code === 'SOURCE_UNAVAILABLE' ? 'error' : 'info';
   log[level](

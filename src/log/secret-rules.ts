@@ -32,6 +32,8 @@ function prefixed(kind: string, body: string): SecretRule {
 /** Quoted values keep their quotes, so a redacted JSON document stays valid JSON. */
 function quoteLike(value: string, kind: string): string {
   const first = value[0];
+  // ''doubled'': a quoted value inside a SQL string literal.
+  if (value.startsWith("''")) return `''${marker(kind)}${value.length > 2 && value.endsWith("''") ? "''" : ''}`;
   if (first === '"' || first === "'") {
     const closed = value.length > 1 && value.endsWith(first);
     return `${first}${marker(kind)}${closed ? first : ''}`;
@@ -75,6 +77,7 @@ const PAIR_VALUE =
   '(' +
   '\\\\"[^"\\\\\\r\\n]*(?:\\\\")?' + // \"escaped JSON\"
   '|"(?:[^"\\\\\\r\\n]|\\\\.)*"?' + // "double quoted", possibly cut short
+  "|''[^'\\r\\n]*(?:'')?" + // ''doubled'', inside a SQL string literal
   "|'(?:[^'\\\\\\r\\n]|\\\\.|'')*'?" + // 'single quoted', SQL '' escapes
   '|\\{[^}\\r\\n]*\\}?' + // ODBC {braced;value}
   `|[^\\s&;,'"]*[^\\s&;,'")\\]}>.]` + // bare, up to a delimiter, without closing punctuation
@@ -163,8 +166,8 @@ export const SECRET_RULES: readonly SecretRule[] = [
   {
     // ALTER ROLE … PASSWORD '…', CREATE USER … IDENTIFIED BY '…': no `=` to key on.
     kind: 'sql_password',
-    pattern: /\b(password|identified[ \t]+by)([ \t]+)'(?:[^'\\]|\\.|'')*'?/gi,
-    replace: `$1$2'${marker('password')}'`,
+    pattern: /\b(password|identified[ \t]+by)([ \t]+)(''[^'\r\n]*(?:'')?|'(?:[^'\\]|\\.|'')*'?)/gi,
+    replace: (_match, word, space, value) => `${word ?? ''}${space ?? ''}${quoteLike(value ?? '', 'password')}`,
   },
   PAIR,
 ];

@@ -1,3 +1,4 @@
+import type { AuditTrail } from '../audit/trail.js';
 import type { Role } from '../authorize/roles.js';
 import type { BastionConfig } from '../config/schema.js';
 import type { SqlPolicy } from '../guard/sql/policy.js';
@@ -16,6 +17,8 @@ export interface ServerContext {
   readonly roles: ReadonlyMap<string, Role>;
   /** Per principal, tool and source; memory or Redis. */
   readonly limiter: RateLimiter;
+  /** One tamper-evident record per call and failed authentication. */
+  readonly audit: AuditTrail;
 }
 
 export type { Principal } from '../auth/principal.js';

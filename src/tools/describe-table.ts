@@ -1,4 +1,4 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { visibleDescription } from '../authorize/visibility.js';
 import { BastionError } from '../errors/codes.js';
@@ -6,8 +6,8 @@ import { jsonResult } from '../shape/result.js';
 import { guardedTool, type ToolCall } from './run.js';
 import { sourceArg } from './schemas.js';
 
-export function registerDescribeTable(server: McpServer, call: ToolCall): void {
-  server.registerTool(
+export function registerDescribeTable(server: McpServer, call: ToolCall): RegisteredTool {
+  return server.registerTool(
     'describe_table',
     {
       title: 'Describe a table',

@@ -1,12 +1,12 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ParamValue } from '../sources/source.js';
 import { rowsResult } from '../shape/result.js';
 import { runRead } from './query.js';
 import { guardedTool, type ToolCall } from './run.js';
 import { paramsArg, rowsOutput, sourceArg, sqlArg } from './schemas.js';
 
-export function registerExplain(server: McpServer, call: ToolCall): void {
-  server.registerTool(
+export function registerExplain(server: McpServer, call: ToolCall): RegisteredTool {
+  return server.registerTool(
     'explain',
     {
       title: 'Explain a query plan',

@@ -1,5 +1,6 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { registerDescribeTable } from './describe-table.js';
+import { dispatchCalls } from './dispatch.js';
 import { registerExplain } from './explain.js';
 import { registerListSchemas } from './list-schemas.js';
 import { registerListSources } from './list-sources.js';
@@ -7,7 +8,7 @@ import { registerListTables } from './list-tables.js';
 import { registerQuery } from './query.js';
 import type { ToolCall } from './run.js';
 
-const READ_TOOLS: Record<string, (server: McpServer, call: ToolCall) => void> = {
+const READ_TOOLS: Record<string, (server: McpServer, call: ToolCall) => RegisteredTool> = {
   list_sources: registerListSources,
   list_schemas: registerListSchemas,
   list_tables: registerListTables,
@@ -18,11 +19,13 @@ const READ_TOOLS: Record<string, (server: McpServer, call: ToolCall) => void> = 
 
 /**
  * Registers the read tools the caller's role allows, and only those: a tool the
- * role may not use is not listed and cannot be called. Names and arguments are
- * part of the public contract.
+ * role may not use is not listed, and a call to it is refused and audited. Names
+ * and arguments are part of the public contract.
  */
 export function registerReadTools(server: McpServer, call: ToolCall): void {
+  const tools = new Map<string, RegisteredTool>();
   for (const [name, register] of Object.entries(READ_TOOLS)) {
-    if (call.role.tool(name)) register(server, call);
+    if (call.role.tool(name)) tools.set(name, register(server, call));
   }
+  dispatchCalls(server, call, tools);
 }

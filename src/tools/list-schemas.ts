@@ -1,12 +1,12 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { visibleSchemas } from '../authorize/visibility.js';
 import { jsonResult } from '../shape/result.js';
 import { guardedTool, type ToolCall } from './run.js';
 import { sourceArg } from './schemas.js';
 
-export function registerListSchemas(server: McpServer, call: ToolCall): void {
-  server.registerTool(
+export function registerListSchemas(server: McpServer, call: ToolCall): RegisteredTool {
+  return server.registerTool(
     'list_schemas',
     {
       title: 'List schemas',

@@ -1,10 +1,10 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { jsonResult } from '../shape/result.js';
 import { guardedTool, type ToolCall } from './run.js';
 
-export function registerListSources(server: McpServer, call: ToolCall): void {
-  server.registerTool(
+export function registerListSources(server: McpServer, call: ToolCall): RegisteredTool {
+  return server.registerTool(
     'list_sources',
     {
       title: 'List sources',

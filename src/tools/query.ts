@@ -1,4 +1,4 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { authorizeRead } from '../authorize/statement.js';
 import { BastionError } from '../errors/codes.js';
@@ -39,9 +39,9 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs): P
   return applyMasks(result, masks);
 }
 
-export function registerQuery(server: McpServer, call: ToolCall): void {
+export function registerQuery(server: McpServer, call: ToolCall): RegisteredTool {
   const cap = call.ctx.config.limits.max_rows;
-  server.registerTool(
+  return server.registerTool(
     'query',
     {
       title: 'Run a read-only query',

@@ -1,6 +1,11 @@
+import { performance } from 'node:perf_hooks';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { argsShape, type AuditDecision, type AuditOutcome } from '../audit/record.js';
 import type { Role } from '../authorize/roles.js';
+import { BastionError, type ErrorCode } from '../errors/codes.js';
+import { newCorrelationId } from '../errors/correlation.js';
 import { toToolErrorResult } from '../errors/to-result.js';
+import { redactDeep } from '../log/redact.js';
 import type { Principal, ServerContext } from '../session/context.js';
 
 export interface ToolCall {
@@ -8,6 +13,13 @@ export interface ToolCall {
   readonly principal: Principal;
   /** The principal's role, resolved when the session opened. */
   readonly role: Role;
+  /** Names the session in audit records when the transport has no session id (stdio, in-memory). */
+  readonly session: string;
+}
+
+/** What the SDK passes a tool handler that this stage uses. */
+export interface CallExtra {
+  readonly sessionId?: string | undefined;
 }
 
 /** The source a call will use, for the per-source limit: named, or the only visible one. */
@@ -19,21 +31,115 @@ function sourceOf(call: ToolCall, args: unknown): string | undefined {
 }
 
 /**
- * Wraps a tool body: the rate-limit stage first, then the body; nothing it throws
- * reaches the SDK's generic handler (which would send the raw message to the
- * client): every failure is mapped once, here.
+ * Wraps a tool body: the rate-limit stage, the body, then the audit stage; nothing
+ * the body throws reaches the SDK's generic handler (which would send the raw
+ * message to the client): every failure is mapped once, here. The answer leaves
+ * only after its audit record is kept.
  */
 export function guardedTool<A>(
   name: string,
   call: ToolCall,
   body: (args: A) => Promise<CallToolResult>,
-): (args: A) => Promise<CallToolResult> {
-  return async (args: A) => {
+): (args: A, extra?: CallExtra) => Promise<CallToolResult> {
+  return async (args: A, extra?: CallExtra) => {
+    const started = performance.now();
+    const correlationId = newCorrelationId();
+    const source = sourceOf(call, args);
+    let result: CallToolResult;
+    let code: ErrorCode | undefined;
     try {
-      await call.ctx.limiter.consumeCall({ principal: call.principal, tool: name, source: sourceOf(call, args) });
-      return await body(args);
+      await call.ctx.limiter.consumeCall({ principal: call.principal, tool: name, source });
+      result = await body(args);
+      result._meta = { ...result._meta, 'bastion/correlation_id': correlationId };
     } catch (error) {
-      return toToolErrorResult(error, call.ctx.log, { tool: name, principal: call.principal.id });
+      code = error instanceof BastionError ? error.code : 'INTERNAL';
+      result = toToolErrorResult(error, call.ctx.log, { tool: name, principal: call.principal.id }, correlationId);
     }
+    return audited(call, { tool: name, args, source, correlationId, started, code, extra }, result);
   };
+}
+
+/**
+ * A call refused before its tool ran (an unknown or forbidden tool name, arguments
+ * that fail the schema): answered with the error, and audited like any other call.
+ */
+export async function refusedCall(call: ToolCall, tool: string, args: unknown, error: BastionError, extra?: CallExtra): Promise<CallToolResult> {
+  const started = performance.now();
+  const correlationId = newCorrelationId();
+  const result = toToolErrorResult(error, call.ctx.log, { tool: printableTool(tool), principal: call.principal.id }, correlationId);
+  return audited(call, { tool: printableTool(tool), args, source: undefined, correlationId, started, code: error.code, extra }, result);
+}
+
+interface CallFacts {
+  readonly tool: string;
+  readonly args: unknown;
+  readonly source: string | undefined;
+  readonly correlationId: string;
+  readonly started: number;
+  /** The error code, when the call failed. */
+  readonly code: ErrorCode | undefined;
+  readonly extra: CallExtra | undefined;
+}
+
+/** Records the call; if the record cannot be kept, the answer is withheld (fail closed). */
+async function audited(call: ToolCall, facts: CallFacts, result: CallToolResult): Promise<CallToolResult> {
+  const { ctx } = call;
+  if (!ctx.audit.enabled) return result;
+  const { decision, outcome } = classify(facts.code);
+  const structured = result.structuredContent as { row_count?: unknown } | undefined;
+  const sql = (facts.args as { sql?: unknown } | undefined)?.sql;
+  try {
+    await ctx.audit.record({
+      principal: { id: call.principal.id, kind: call.principal.kind, role: call.principal.role },
+      session: facts.extra?.sessionId ?? call.session,
+      correlation_id: facts.correlationId,
+      tool: facts.tool,
+      source: facts.source,
+      fingerprint: typeof sql === 'string' ? ctx.policy.fingerprint(sql) : undefined,
+      args_shape: argsShape(facts.args ?? {}),
+      args: ctx.config.audit.include_values ? redactDeep(facts.args ?? {}) : undefined,
+      decision,
+      reason: facts.code,
+      rows: typeof structured?.row_count === 'number' ? structured.row_count : undefined,
+      bytes: answerBytes(result),
+      duration_ms: Math.round((performance.now() - facts.started) * 100) / 100,
+      outcome,
+    });
+  } catch (error) {
+    return toToolErrorResult(new BastionError('AUDIT_UNAVAILABLE', undefined, error), ctx.log, { tool: facts.tool, principal: call.principal.id }, facts.correlationId);
+  }
+  return result;
+}
+
+/** Codes that mean a control said no; the rest are failures of a call that was allowed. */
+const DENIALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'INVALID_ARGUMENT',
+  'SOURCE_NOT_FOUND',
+  'SQL_PARSE_ERROR',
+  'SQL_MULTIPLE_STATEMENTS',
+  'SQL_NOT_READ_ONLY',
+  'SQL_FUNCTION_DENIED',
+  'SQL_FEATURE_DENIED',
+  'DENIED_BY_POLICY',
+  'TOOL_NOT_ALLOWED',
+  'LIMITER_UNAVAILABLE',
+]);
+
+function classify(code: ErrorCode | undefined): { decision: AuditDecision; outcome: AuditOutcome } {
+  if (code === undefined) return { decision: 'allow', outcome: 'ok' };
+  if (code === 'RATE_LIMITED') return { decision: 'deny', outcome: 'rate_limited' };
+  if (DENIALS.has(code)) return { decision: 'deny', outcome: 'denied' };
+  return { decision: 'allow', outcome: 'error' };
+}
+
+/** UTF-8 bytes of the text the client receives. */
+function answerBytes(result: CallToolResult): number {
+  let bytes = 0;
+  for (const part of result.content) if (part.type === 'text') bytes += Buffer.byteLength(part.text, 'utf8');
+  return bytes;
+}
+
+/** A tool name from the client goes into records and logs only in a bounded, plain form. */
+function printableTool(name: string): string {
+  return /^[a-z_]{1,64}$/.test(name) ? name : `(invalid name, ${name.length} chars)`;
 }

@@ -41,7 +41,7 @@ describe('bastion audit verify', () => {
     lines[6] = lines[6]!.replace('"decision":"allow"', '"decision":"deny"');
     await writeLines(dir, lines);
     await run('--dir', dir, 'verify');
-    expect(out).toContain('FAILED at line 7, seq 7: HASH_MISMATCH');
+    expect(out).toContain('FAILED at audit.jsonl line 7, seq 7: HASH_MISMATCH');
     expect(process.exitCode).toBe(1);
   });
 
@@ -52,7 +52,7 @@ describe('bastion audit verify', () => {
     expect(out).toMatch(/^OK: 5 record/);
     out = '';
     await run('--dir', dir, 'verify');
-    expect(out).toContain('FAILED at line 1, seq 1: HASH_MISMATCH');
+    expect(out).toContain('FAILED at audit.jsonl line 1, seq 1: HASH_MISMATCH');
     vi.unstubAllEnvs();
   });
 });

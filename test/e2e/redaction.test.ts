@@ -1,12 +1,16 @@
 /**
  * The redaction corpus pushed through a running server: as tool arguments (bound
  * parameters), inside SQL text, inside database error messages and as result rows.
- * None of the secrets may appear in what the client receives or in the server log.
+ * None of the secrets may appear in what the client receives, in the server log or
+ * in the audit log — which here records argument values too (audit.include_values),
+ * the setting that gives the redactor the most to do.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECRET_CORPUS } from '../log/secret-corpus.js';
-import { cleanup, makeTempDir, startStdio, type StdioBastion } from '../helpers/spawn.js';
+import { cleanup, dirWithConfig, startStdio, type StdioBastion } from '../helpers/spawn.js';
 
 /** Any 12-character piece of a secret showing up counts as a leak. */
 function leaked(haystack: string, secret: string): boolean {
@@ -18,9 +22,12 @@ function leaked(haystack: string, secret: string): boolean {
 describe('redaction end to end (stdio, embedded database)', () => {
   let server: StdioBastion;
   const answers: string[] = [];
+  let cwd: string;
+  const auditText = (): string => readFileSync(join(cwd, '.bastion', 'audit.jsonl'), 'utf8');
 
   beforeAll(async () => {
-    server = await startStdio([], { cwd: makeTempDir(), env: { BASTION_LOG_LEVEL: 'debug' } });
+    cwd = dirWithConfig(['sources:', '  demo:', '    engine: pglite', 'rate_limits:', '  per_principal_per_minute: 100000', 'audit:', '  include_values: true', ''].join('\n'));
+    server = await startStdio([], { cwd, env: { BASTION_LOG_LEVEL: 'debug' } });
     const call = async (args: Record<string, unknown>): Promise<void> => {
       const result = (await server.client.callTool({ name: 'query', arguments: args })) as CallToolResult;
       answers.push(JSON.stringify(result));
@@ -45,6 +52,16 @@ describe('redaction end to end (stdio, embedded database)', () => {
 
   it.each(SECRET_CORPUS.map((s) => [s.name, s] as const))('%s never reaches the server log', (_name, sample) => {
     expect(leaked(server.stderr(), sample.secret)).toBe(false);
+  });
+
+  it.each(SECRET_CORPUS.map((s) => [s.name, s] as const))('%s never reaches the audit log', (_name, sample) => {
+    expect(leaked(auditText(), sample.secret)).toBe(false);
+  });
+
+  it('the audit log holds one record per call, with the redacted values', () => {
+    const records = auditText().trim().split('\n').map((line) => JSON.parse(line) as { tool?: string; args?: unknown });
+    expect(records.filter((r) => r.tool === 'query')).toHaveLength(SECRET_CORPUS.length * 4);
+    expect(auditText()).toContain('[REDACTED:');
   });
 
   it('the answers still carry the redaction markers, so the redactor ran', () => {

@@ -16,7 +16,11 @@ const SECRET = 'replica-test-secret-0123456789abcdef012345';
 const ENV = { BASTION_TEST_JWT_SECRET: SECRET };
 
 function config(redisUrl: string, perMinute: number): string {
-  return demoConfigWithJwt('replica-test', { extra: ['rate_limits:', `  per_principal_per_minute: ${perMinute}`, 'redis:', `  url: ${redisUrl}`] });
+  // Both replicas run in one folder; each audit file folder has one writer, so here
+  // the audit goes to stderr, as it would in containers.
+  return demoConfigWithJwt('replica-test', {
+    extra: ['rate_limits:', `  per_principal_per_minute: ${perMinute}`, 'redis:', `  url: ${redisUrl}`, 'audit:', '  sinks: [stderr]'],
+  });
 }
 
 async function session(url: string, token: string): Promise<Client> {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -9,6 +12,8 @@ import { createSessionServer } from '../../src/session/server.js';
 
 export interface TestBastion {
   ctx: ServerContext;
+  /** The folder of this server's audit log (a fresh temp folder unless the config names one). */
+  auditDir: string;
   client: Client;
   /** Calls a tool through the whole MCP pipeline. */
   call(name: string, args: Record<string, unknown>): Promise<CallToolResult>;
@@ -18,7 +23,15 @@ export interface TestBastion {
 /** A Bastion server in this process, reached by the official SDK client over an in-memory transport. */
 export async function startBastion(raw: Record<string, unknown>, principal: Principal = { id: 'test', kind: 'local', role: 'admin', scopes: [] }): Promise<TestBastion> {
   // Suites make hundreds of calls; the rate-limit stage has its own tests.
-  const config: BastionConfig = configSchema.parse({ rate_limits: { per_principal_per_minute: 1_000_000 }, ...raw });
+  // Each server writes its own audit log in a temp folder (one writer per folder).
+  const ownDir = mkdtempSync(join(tmpdir(), 'bastion-test-audit-'));
+  const rawAudit = (raw['audit'] ?? {}) as Record<string, unknown>;
+  const config: BastionConfig = configSchema.parse({
+    rate_limits: { per_principal_per_minute: 1_000_000 },
+    ...raw,
+    audit: { dir: ownDir, ...rawAudit },
+  });
+  const auditDir = config.audit.dir ?? ownDir;
   const ctx = await contextFor(config, createLogger('silent'));
   const server = createSessionServer(ctx, principal);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
@@ -27,12 +40,14 @@ export async function startBastion(raw: Record<string, unknown>, principal: Prin
   await client.connect(clientSide);
   return {
     ctx,
+    auditDir,
     client,
     call: async (name, args) => (await client.callTool({ name, arguments: args })) as CallToolResult,
     async close() {
       await client.close();
       await server.close();
       await closeContext(ctx);
+      rmSync(ownDir, { recursive: true, force: true });
     },
   };
 }

@@ -25,6 +25,12 @@ describe('redactText: the secret corpus', () => {
     expect(out).toContain('[REDACTED:');
   });
 
+  // SQL text in an audit record or a log line: the sample inside a string literal, quotes doubled.
+  it.each(SECRET_CORPUS.map((s) => [s.name, s] as const))('removes it inside a SQL string literal too: %s', (_name, sample) => {
+    const out = redactText(`SELECT '${sample.text.replace(/'/g, "''")}' AS value`);
+    expect(leakedPiece(out, sample.secret)).toBeUndefined();
+  });
+
   it('is idempotent: redacting redacted text changes nothing', () => {
     for (const sample of SECRET_CORPUS) {
       const once = redactText(sample.text);

@@ -1,7 +1,7 @@
 import { BastionError } from '../../errors/codes.js';
 import { NEVER_ALLOWED_FUNCTIONS } from './function-allowlist.js';
 import { EXPLAIN_OPTIONS, describeStatement } from './nodes.js';
-import { loadParser, parseSql } from './parse.js';
+import { fingerprintSql, loadParser, parseSql } from './parse.js';
 import { ReadWalker, type ColumnRefParts, type RelationRef } from './read-walker.js';
 
 export type { ColumnRefParts, RelationRef };
@@ -44,6 +44,7 @@ type Verdict = { ok: true; value: CheckedStatement } | { ok: false; error: Basti
 export class SqlPolicy {
   private readonly extraFunctions: ReadonlySet<string>;
   private readonly cache = new Map<string, Verdict>();
+  private readonly fingerprints = new Map<string, string | undefined>();
   private readonly cacheSize: number;
 
   constructor(options: SqlPolicyOptions = {}) {
@@ -72,14 +73,19 @@ export class SqlPolicy {
     let verdict = this.cache.get(key);
     if (verdict === undefined) {
       verdict = this.evaluate(sql, tool);
-      if (this.cache.size >= this.cacheSize) {
-        const oldest = this.cache.keys().next().value;
-        if (oldest !== undefined) this.cache.delete(oldest);
-      }
-      this.cache.set(key, verdict);
+      remember(this.cache, key, verdict, this.cacheSize);
     }
     if (!verdict.ok) throw verdict.error;
     return verdict.value;
+  }
+
+  /** The statement's fingerprint for the audit (cached by text); undefined when it does not parse. */
+  fingerprint(sql: string): string | undefined {
+    if (this.fingerprints.has(sql)) return this.fingerprints.get(sql);
+    const value = fingerprintSql(sql);
+    // Long texts are rare and would make the cache heavy: fingerprint them each time.
+    if (sql.length <= 8192) remember(this.fingerprints, sql, value, this.cacheSize);
+    return value;
   }
 
   private evaluate(sql: string, tool: ReadTool): Verdict {
@@ -160,3 +166,12 @@ function checkExplainOptions(options: unknown[]): void {
   }
 }
 
+
+/** Bounded insertion-order cache: the oldest entry goes first. */
+function remember<V>(cache: Map<string, V>, key: string, value: V, size: number): void {
+  if (cache.size >= size) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+  cache.set(key, value);
+}

@@ -31,8 +31,8 @@ export interface HttpServerOptions {
 
   /** The OAuth scope a JWT principal needs for this JSON-RPC message, if one is missing. */
   missingScope?: (principal: Principal, message: JSONRPCMessage) => string | undefined;
-  /** Called with every authentication failure, for the log (and later the audit). */
-  onAuthFailure?: (req: IncomingMessage, error: AuthError) => void;
+  /** Called with every authentication failure, for the log and the audit; awaited before the refusal is sent. */
+  onAuthFailure?: (req: IncomingMessage, error: AuthError) => void | Promise<void>;
 }
 
 interface Session {
@@ -189,7 +189,7 @@ export class BastionHttpServer {
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       req.resume();
-      this.options.onAuthFailure?.(req, error);
+      await this.options.onAuthFailure?.(req, error);
       if (throttle !== undefined && error.code !== 'AUTH_MISSING') await limiterAnswer(() => throttle.consumeAuthFailure(address));
       const answer = authFailureResponse(error, this.challenge);
       for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);

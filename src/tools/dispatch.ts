@@ -1,0 +1,38 @@
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { CallToolRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
+import { BastionError } from '../errors/codes.js';
+import { refusedCall, type CallExtra, type ToolCall } from './run.js';
+
+type Handler = (args: unknown, extra: CallExtra) => Promise<CallToolResult>;
+
+/**
+ * Takes over `tools/call` from the SDK so that every call reaches the audit: the
+ * SDK answers an unknown tool or arguments that fail the schema by itself, before
+ * any tool code runs. Here those are refused with a closed error code and recorded;
+ * valid calls go to the tool's guarded handler.
+ */
+export function dispatchCalls(server: McpServer, call: ToolCall, tools: ReadonlyMap<string, RegisteredTool>): void {
+  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const { name, arguments: args } = request.params;
+    const tool = tools.get(name);
+    if (tool === undefined) {
+      return refusedCall(call, name, args, new BastionError('TOOL_NOT_ALLOWED', 'No such tool is available to you.'), extra);
+    }
+    const schema = tool.inputSchema as z.ZodType | undefined;
+    let parsed: unknown = args ?? {};
+    if (schema !== undefined) {
+      const checked = await schema.safeParseAsync(args ?? {});
+      if (!checked.success) return refusedCall(call, name, args, new BastionError('INVALID_ARGUMENT', describeIssues(checked.error)), extra);
+      parsed = checked.data;
+    }
+    return (tool.handler as Handler)(parsed, extra);
+  });
+}
+
+/** zod's issues as one line: where and what, never the value that was sent. */
+function describeIssues(error: z.ZodError): string {
+  const issues = error.issues.slice(0, 5).map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'arguments'}: ${issue.message}`);
+  const more = error.issues.length > 5 ? `; and ${error.issues.length - 5} more` : '';
+  return `Invalid arguments: ${issues.join('; ')}${more}.`;
+}
