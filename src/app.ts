@@ -22,19 +22,28 @@ export async function contextFor(config: BastionConfig, log: Logger): Promise<Se
   const sources = await SourceRegistry.create(config.sources, log);
   const limiter = await createRateLimiter(config, log);
   let audit;
+  let approvals;
   try {
     audit = await openAuditTrail(config, log);
+    if (Object.values(config.sources).some((source) => source.writes.enabled)) {
+      const { openApprovalStore } = await import('./approvals/index.js');
+      approvals = await openApprovalStore(config, log);
+    }
   } catch (error) {
     await sources.close();
     await limiter.close();
+    await audit?.close();
     throw error;
   }
-  return { config, sources, policy, log, version: packageVersion(), roles, limiter, audit };
+  const approvalWatch = approvals !== undefined && audit.enabled ? (await import('./approvals/watch.js')).watchApprovals(approvals, audit, log) : undefined;
+  return { config, sources, policy, log, version: packageVersion(), roles, limiter, audit, approvals, approvalWatch };
 }
 
 /** Releases what contextFor opened: database pools and workers, the rate-limit store, the audit sinks. */
 export async function closeContext(ctx: ServerContext): Promise<void> {
   await ctx.sources.close();
   await ctx.limiter.close();
+  await ctx.approvalWatch?.stop();
+  await ctx.approvals?.close();
   await ctx.audit.close();
 }

@@ -2,9 +2,10 @@ import type { PrincipalKind } from '../auth/principal.js';
 
 /**
  * `unauthenticated` is for a failed authentication (no principal was established);
- * `system` is for records Bastion writes about the log itself, such as a repaired gap.
+ * `system` is for records Bastion writes about the log itself, such as a repaired gap;
+ * `human` is a person deciding an approval with `bastion approvals`.
  */
-export type AuditPrincipalKind = PrincipalKind | 'unauthenticated' | 'system';
+export type AuditPrincipalKind = PrincipalKind | 'unauthenticated' | 'system' | 'human';
 
 export interface AuditPrincipal {
   readonly id: string;
@@ -15,7 +16,21 @@ export interface AuditPrincipal {
 /** `none` only on system records (a gap), which decide nothing. */
 export type AuditDecision = 'allow' | 'deny' | 'none';
 
-export type AuditOutcome = 'ok' | 'error' | 'denied' | 'rate_limited' | 'auth_failed' | 'gap';
+/** `pending`: a write waits for a person's approval; `decided`: a person approved or denied one, or it expired. */
+export type AuditOutcome = 'ok' | 'error' | 'denied' | 'rate_limited' | 'auth_failed' | 'gap' | 'pending' | 'decided';
+
+/**
+ * How a real write was approved, or what happened to an approval. `none`: the role
+ * runs this source's writes without approval (trusted automation), said on every call.
+ */
+export interface AuditApproval {
+  readonly state: 'none' | 'requested' | 'elicited' | 'declined' | 'approved' | 'denied' | 'expired' | 'used' | 'refused';
+  readonly id?: string;
+  /** Who decided (a person's user@host), for decisions. */
+  readonly by?: string;
+  /** Why an approval was not accepted (PENDING, EXPIRED, USED, MISMATCH…). */
+  readonly reason?: string;
+}
 
 /** What a caller reports about one event; the sink adds the chain fields. */
 export interface AuditEvent {
@@ -37,6 +52,11 @@ export interface AuditEvent {
   readonly reason?: string;
   readonly rows?: number;
   readonly bytes?: number;
+  /** Writes: a dry run (nothing changed) or a real run. */
+  readonly dry_run?: boolean;
+  /** Writes: rows the statement affected (or would affect, in a dry run). */
+  readonly affected?: number;
+  readonly approval?: AuditApproval;
   readonly duration_ms?: number;
   readonly outcome: AuditOutcome;
 }

@@ -70,7 +70,14 @@ async function openSink(kind: BastionConfig['audit']['sinks'][number], config: B
   const audit = config.audit;
   switch (kind) {
     case 'file':
-      return AuditFileSink.open({ dir: audit.dir ?? config.state.dir, key: audit.key, instance, log, rotate: { maxBytes: audit.rotate.max_bytes, daily: audit.rotate.daily } });
+      return AuditFileSink.open({
+        dir: audit.dir ?? config.state.dir,
+        key: audit.key,
+        instance,
+        log,
+        rotate: { maxBytes: audit.rotate.max_bytes, daily: audit.rotate.daily },
+        waitForSync: audit.durability === 'fsync',
+      });
     case 'stderr':
       return new AuditStderrSink({ instance, key: audit.key });
     case 'postgres': {

@@ -24,6 +24,18 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum`;
 
+/** The schema PostgreSQL finds a relation of any kind (index included) in, searching the path as it would. */
+const LOCATE = `
+SELECT n.nspname
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN unnest(pg_catalog.current_schemas(true)) WITH ORDINALITY AS p(nspname, pos) ON p.nspname = n.nspname
+WHERE c.relname = $1
+ORDER BY p.pos
+LIMIT 1`;
+/** Where an unqualified CREATE puts its object; NULL when no schema on the path exists. */
+const CREATION_SCHEMA = 'SELECT pg_catalog.current_schema()';
+
 const BIG = { maxRows: 100_000, maxBytes: 32 * 1024 * 1024 };
 const TTL_MS = 30_000;
 
@@ -43,6 +55,7 @@ export class RelationCatalog {
   private loaded: Snapshot | undefined;
   private loading: Promise<Snapshot> | undefined;
   private readonly columns = new Map<string, { at: number; names: Promise<ColumnOrigin[]> }>();
+  private creation: { at: number; schema: Promise<string | undefined> } | undefined;
 
   constructor(private readonly read: Read) {}
 
@@ -63,6 +76,38 @@ export class RelationCatalog {
     this.columns.set(key, { at: Date.now(), names });
     names.catch(() => this.columns.delete(key));
     return names;
+  }
+
+  /**
+   * Where the database would find an existing relation of any kind, index included,
+   * by its unqualified name. Asked fresh each time: schema changes act on objects
+   * that may have been created a moment ago.
+   */
+  async locate(name: string): Promise<string | undefined> {
+    const result = await this.read({ sql: LOCATE, params: [name], maxRows: 1, maxBytes: 4096 });
+    const schema = result.rows[0]?.[0];
+    return typeof schema === 'string' ? schema : undefined;
+  }
+
+  /** The schema an unqualified CREATE puts its object in (`current_schema()`), or undefined when there is none. */
+  async creationSchema(): Promise<string | undefined> {
+    if (this.creation !== undefined && Date.now() - this.creation.at < TTL_MS) return this.creation.schema;
+    const schema = this.read({ sql: CREATION_SCHEMA, params: [], maxRows: 1, maxBytes: 4096 }).then((r) => {
+      const value = r.rows[0]?.[0];
+      return typeof value === 'string' ? value : undefined;
+    });
+    this.creation = { at: Date.now(), schema };
+    schema.catch(() => {
+      this.creation = undefined;
+    });
+    return schema;
+  }
+
+  /** Forgets what is cached, so a change of schema is seen by the next statement rather than within 30 s. */
+  invalidate(): void {
+    this.loaded = undefined;
+    this.columns.clear();
+    this.creation = undefined;
   }
 
   /** One load at a time, shared by every caller that finds the snapshot stale. */

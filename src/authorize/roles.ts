@@ -17,14 +17,16 @@ export interface Role {
   readonly columnMask: (schema: string, table: string, column: string) => MaskKind | undefined;
   readonly hasColumnRules: boolean;
   readonly rateLimitPerMinute: number | undefined;
+  /** Who approves this role's real writes on a source: a human unless the role says `none`. */
+  readonly approvalFor: (source: string) => 'human' | 'none';
 }
 
 const READ_TOOLS = ['list_sources', 'list_schemas', 'list_tables', 'describe_table', 'query', 'explain'];
 
 export const BUILT_IN_ROLES: Readonly<Record<string, RoleConfig>> = {
-  reader: { tools: READ_TOOLS, sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [], mask: {} } },
-  writer: { tools: [...READ_TOOLS, 'execute', 'change_schema'], sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [], mask: {} } },
-  admin: { tools: ['*'], sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [], mask: {} } },
+  reader: { tools: READ_TOOLS, sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [], mask: {} }, approval: {} },
+  writer: { tools: [...READ_TOOLS, 'execute', 'change_schema'], sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [], mask: {} }, approval: {} },
+  admin: { tools: ['*'], sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [], mask: {} }, approval: {} },
 };
 
 export function compileRole(name: string, config: RoleConfig): Role {
@@ -33,6 +35,7 @@ export function compileRole(name: string, config: RoleConfig): Role {
   const columnDeny = compileGlobs(config.columns.deny);
   const masks = Object.entries(config.columns.mask).map(([glob, kind]) => ({ match: compileGlobs([glob]), kind }));
   const hasMasks = masks.length > 0;
+  const approvals = Object.entries(config.approval).map(([glob, mode]) => ({ match: compileGlobs([glob]), mode }));
   const unrestricted =
     config.tables.allow.includes('*.*') && config.tables.deny.length === 0 && config.columns.deny.length === 0 && !hasMasks;
   return {
@@ -52,6 +55,7 @@ export function compileRole(name: string, config: RoleConfig): Role {
     },
     hasColumnRules: config.columns.deny.length > 0 || hasMasks,
     rateLimitPerMinute: config.rate_limit_per_minute,
+    approvalFor: (source) => approvals.find((a) => a.match(source))?.mode ?? 'human',
   };
 }
 

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { isBastionError } from '../errors/codes.js';
 import { packageVersion } from '../util/package-root.js';
+import { registerApprovalsCommand } from './approvals.js';
 import { registerAuditCommand } from './audit.js';
 import { registerKeysCommand } from './keys.js';
 import { serve, type ServeOptions } from './serve.js';
@@ -26,6 +27,7 @@ program
 registerTokenCommand(program);
 registerKeysCommand(program);
 registerAuditCommand(program);
+registerApprovalsCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (isBastionError(error)) {

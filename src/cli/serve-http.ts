@@ -69,7 +69,8 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
     config: http,
     log,
     authenticate,
-    createSession: (principal) => createSessionServer(ctx, principal),
+    // JSON-response mode carries no server-to-client requests: write approvals go through the CLI.
+    createSession: (principal) => createSessionServer(ctx, principal, { elicitation: false }),
     authThrottle: ctx.limiter,
     missingScope: (principal: Principal, message) => {
       if (principal.kind !== 'jwt' || !('method' in message) || message.method !== 'tools/call') return undefined;

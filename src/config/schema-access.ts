@@ -88,6 +88,11 @@ export const roleSchema = z.strictObject({
     .default({ deny: [], mask: {} }),
   /** Overrides rate_limits.per_principal_per_minute for principals of this role. */
   rate_limit_per_minute: positiveInt.optional(),
+  /**
+   * Source glob → who approves this role's real writes: `human` (the default) or
+   * `none`, for trusted automation; every such call is audited as unapproved.
+   */
+  approval: z.record(pattern, z.enum(['human', 'none'])).default({}),
 });
 
 export const rateLimitSchema = z.strictObject({
@@ -125,6 +130,13 @@ export const auditSchema = z.strictObject({
   dir: z.string().min(1).optional(),
   /** HMAC-SHA-256 key for the chain and head (give it as ${ENV_VAR}); without it, plain SHA-256. */
   key: z.string().min(32, 'an audit key needs at least 32 characters').optional(),
+  /**
+   * `write`: a call is answered once its record is written to the log file, which
+   * survives a crash or kill -9 of Bastion; the fdatasync follows at once, shared by
+   * every record written meanwhile. `fsync`: the answer also waits for the fdatasync,
+   * so the record survives power loss too, at a cost measured in bench/README.md.
+   */
+  durability: z.enum(['write', 'fsync']).default('write'),
   /** Also record argument values (SQL text, parameters), passed through the redactor; off by default. */
   include_values: z.boolean().default(false),
   /** Names this server in every record and its PostgreSQL chain; default: the host name. */

@@ -8,13 +8,36 @@ import { auditSchema, authSchema, identifier, rateLimitSchema, redisSchema, role
  */
 const positiveInt = z.number().int().positive();
 
+/**
+ * Governed writes of one source: off by default. `execute` runs one INSERT, UPDATE,
+ * DELETE or MERGE; `change_schema` one DDL statement on objects whose name carries
+ * the prefix, in the listed schemas. Dry run is the default, and a real run needs a
+ * human's approval unless the caller's role says `approval: none` for the source.
+ */
+export const writesSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** A change affecting more rows is rolled back entirely. */
+  max_affected_rows: positiveInt.max(10_000_000).default(1000),
+  /** UPDATE and DELETE without WHERE are refused unless this is true. */
+  allow_unbounded: z.boolean().default(false),
+  /** Objects the AI owns: created, altered and dropped only under this prefix. */
+  prefix: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, 'lower-case letters, digits and _, starting with a letter').default('ai_'),
+  /** Schemas change_schema may touch. */
+  schemas: z.array(z.string().min(1).max(63)).min(1).default(['public']),
+  /** How long an approval stays valid, in seconds. */
+  approval_ttl_s: positiveInt.max(7 * 24 * 3600).default(900),
+});
+
+const defaultWrites = writesSchema.parse({});
+
 const postgresSource = z.strictObject({
   engine: z.literal('postgres'),
   url: z.string().min(1),
   /** Optional low-privilege role applied with SET LOCAL ROLE on every call. */
   role: z.string().min(1).max(63).optional(),
-  /** Reads are the only mode of this version; the key exists so a config can say so. */
-  read_only: z.literal(true).default(true),
+  /** Kept so older configs load; `writes.enabled` is what allows changes (false here is refused: it would suggest writes). */
+  read_only: z.literal(true, { error: 'read_only only accepts true; enable governed writes with writes.enabled: true' }).optional(),
+  writes: writesSchema.default(defaultWrites),
   statement_timeout_ms: positiveInt.max(3_600_000).default(30_000),
   lock_timeout_ms: positiveInt.max(3_600_000).default(5_000),
   pool: z
@@ -30,7 +53,8 @@ const pgliteSource = z.strictObject({
   engine: z.literal('pglite'),
   /** A PGlite data directory; omitted means the bundled demo database (in memory). */
   path: z.string().min(1).optional(),
-  read_only: z.literal(true).default(true),
+  read_only: z.literal(true, { error: 'read_only only accepts true; enable governed writes with writes.enabled: true' }).optional(),
+  writes: writesSchema.default(defaultWrites),
   statement_timeout_ms: positiveInt.max(3_600_000).default(30_000),
 });
 
@@ -82,6 +106,11 @@ export const configSchema = z.strictObject({
   audit: auditSchema.default(auditSchema.parse({})),
 })
   .superRefine((config, ctx) => {
+    for (const [name, source] of Object.entries(config.sources)) {
+      if (source.read_only === true && source.writes.enabled) {
+        ctx.addIssue({ code: 'custom', path: ['sources', name, 'read_only'], message: 'read_only: true contradicts writes.enabled: true; remove one' });
+      }
+    }
     const audit = config.audit;
     if (audit.enabled && audit.sinks.includes('postgres') && audit.postgres.url === undefined && config.state.url === undefined) {
       ctx.addIssue({ code: 'custom', path: ['audit', 'postgres', 'url'], message: 'the postgres audit sink needs audit.postgres.url or state.url' });
@@ -98,4 +127,5 @@ export type AuthConfig = z.infer<typeof authSchema>;
 export type RateLimitConfig = z.infer<typeof rateLimitSchema>;
 export type JwtIssuerConfig = BastionConfig['auth']['jwt']['issuers'][number];
 export type AuditConfig = z.infer<typeof auditSchema>;
+export type WritesConfig = z.infer<typeof writesSchema>;
 export type TlsConfig = z.infer<typeof tlsSchema>;

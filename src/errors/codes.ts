@@ -13,13 +13,16 @@ export type ErrorCode =
   | 'SQL_NOT_READ_ONLY'
   | 'SQL_FUNCTION_DENIED'
   | 'SQL_FEATURE_DENIED'
+  | 'WRITE_NOT_ALLOWED'
   | 'DENIED_BY_POLICY'
   | 'QUERY_TIMEOUT'
   | 'QUERY_FAILED'
+  | 'WRITE_LIMIT_EXCEEDED'
   | 'RATE_LIMITED'
   | 'LIMITER_UNAVAILABLE'
   | 'TOOL_NOT_ALLOWED'
   | 'AUDIT_UNAVAILABLE'
+  | 'APPROVAL_INVALID'
   | 'INTERNAL';
 
 const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
@@ -33,12 +36,15 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   SQL_NOT_READ_ONLY: 'Only read-only statements are allowed here.',
   SQL_FUNCTION_DENIED: 'The statement calls a function that is not allowed.',
   SQL_FEATURE_DENIED: 'The statement uses a SQL feature that is not allowed.',
+  WRITE_NOT_ALLOWED: 'This change is not allowed: writes are limited to one INSERT, UPDATE, DELETE or MERGE, and schema changes to objects the AI owns.',
   DENIED_BY_POLICY: 'Denied by policy.',
   QUERY_TIMEOUT: 'The statement ran past its time limit and was cancelled.',
   QUERY_FAILED: 'The database rejected the statement.',
+  WRITE_LIMIT_EXCEEDED: 'The change affects more rows than allowed, so it was rolled back entirely.',
   RATE_LIMITED: 'Too many calls; try again later.',
   LIMITER_UNAVAILABLE: 'The rate-limit store is unreachable, so calls are refused until it is back.',
   TOOL_NOT_ALLOWED: 'Your role may not use this tool.',
+  APPROVAL_INVALID: 'The change was not approved for this call; nothing was changed.',
   AUDIT_UNAVAILABLE: 'The audit record of this call could not be written, so its answer is withheld; calls are refused until an operator fixes the audit log.',
   INTERNAL: 'Internal error.',
 };

@@ -1,3 +1,4 @@
+import type { ApprovalStore } from '../approvals/index.js';
 import type { AuditTrail } from '../audit/trail.js';
 import type { Role } from '../authorize/roles.js';
 import type { BastionConfig } from '../config/schema.js';
@@ -19,6 +20,10 @@ export interface ServerContext {
   readonly limiter: RateLimiter;
   /** One tamper-evident record per call and failed authentication. */
   readonly audit: AuditTrail;
+  /** Open only when some source has writes enabled. */
+  readonly approvals?: ApprovalStore | undefined;
+  /** Audits decisions people make with `bastion approvals` (see approvals/watch.ts). */
+  readonly approvalWatch?: { stop(): Promise<void> } | undefined;
 }
 
 export type { Principal } from '../auth/principal.js';

@@ -1,4 +1,4 @@
-import type { SourceConfig } from '../config/schema.js';
+import type { SourceConfig, WritesConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
 import { RelationCatalog } from '../authorize/catalog.js';
@@ -9,7 +9,9 @@ import type { Engine, Source } from './source.js';
 export interface SourceEntry {
   readonly name: string;
   readonly engine: Engine;
-  readonly mode: 'read-only';
+  /** `read-write` when governed writes are enabled: still dry run first and a human's approval. */
+  readonly mode: 'read-only' | 'read-write';
+  readonly writes: WritesConfig;
   readonly source: Source;
   readonly introspector: PostgresIntrospector;
   /** Name resolution as the database sees it, for the authorize stage. */
@@ -31,7 +33,8 @@ export class SourceRegistry {
       entries.set(name, {
         name,
         engine: source.engine,
-        mode: source.mode,
+        mode: config.writes.enabled ? 'read-write' : 'read-only',
+        writes: config.writes,
         source,
         introspector: new PostgresIntrospector((request) => source.read(request)),
         catalog: new RelationCatalog((request) => source.read(request)),

@@ -33,11 +33,68 @@ export interface ReadResult {
   readonly bytes: number;
 }
 
+/** An object a DDL dry run describes after its statement ran, inside the same transaction. */
+export interface DescribeTarget {
+  readonly schema: string;
+  readonly name: string;
+  readonly type: 'table' | 'view' | 'materialized_view' | 'index';
+}
+
+export interface WriteRequest {
+  readonly kind: 'dml' | 'ddl';
+  /** The statement that runs for real (already checked by the policy). */
+  readonly sql: string;
+  readonly params: readonly ParamValue[];
+  /** true: run inside a transaction that is always rolled back. */
+  readonly dryRun: boolean;
+  /** DML: more affected rows than this rolls the whole change back (error WRITE_LIMIT_EXCEEDED). */
+  readonly maxAffectedRows: number;
+  /**
+   * DML dry run: the same statement with RETURNING * appended (from the policy); run
+   * instead of `sql` when dryRun, to show rows as they would be after the change.
+   */
+  readonly sampleSql?: string | undefined;
+  /** true when sampleSql uses RETURNING on MERGE, which needs PostgreSQL 17+: older servers run `sql` and return no sample. */
+  readonly sampleNeedsPg17?: boolean | undefined;
+  /** How many sample rows to return (default 20). */
+  readonly sampleRows?: number | undefined;
+  /** DDL: the object to describe after the statement ran (in the same transaction). */
+  readonly describe?: DescribeTarget | undefined;
+  /** Cap on the sample's size, in bytes of text. */
+  readonly maxBytes: number;
+}
+
+export interface WriteSample {
+  readonly columns: readonly ResultColumn[];
+  readonly rows: readonly (readonly unknown[])[];
+  readonly truncated: boolean;
+}
+
+export interface WriteResult {
+  /** Rows the statement affected (DML); 0 for DDL. */
+  readonly affected: number;
+  /**
+   * Dry run: up to sampleRows rows as they would be after the change (RETURNING);
+   * real run: the RETURNING rows, when the statement has RETURNING.
+   */
+  readonly sample?: WriteSample | undefined;
+  /** DDL with `describe`: the resulting definition (columns, types, constraints; view or index SQL). */
+  readonly definition?: string | undefined;
+  /** True only when COMMIT succeeded; a dry run is never committed. */
+  readonly committed: boolean;
+}
+
 export interface Source {
   readonly name: string;
   readonly engine: Engine;
   readonly mode: 'read-only';
   /** Runs one statement inside a READ ONLY transaction that is always rolled back. */
   read(request: ReadRequest): Promise<ReadResult>;
+  /**
+   * Runs one statement the write policy accepted, in one READ WRITE transaction on
+   * one connection: rolled back on a dry run, an error or a broken cap; committed
+   * otherwise. Refused unless writes are enabled for the source.
+   */
+  write?(request: WriteRequest): Promise<WriteResult>;
   close(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { registerListSources } from './list-sources.js';
 import { registerListTables } from './list-tables.js';
 import { registerQuery } from './query.js';
 import type { ToolCall } from './run.js';
+import { registerWriteTools } from './write-tools.js';
 
 const READ_TOOLS: Record<string, (server: McpServer, call: ToolCall) => RegisteredTool> = {
   list_sources: registerListSources,
@@ -18,14 +19,16 @@ const READ_TOOLS: Record<string, (server: McpServer, call: ToolCall) => Register
 };
 
 /**
- * Registers the read tools the caller's role allows, and only those: a tool the
- * role may not use is not listed, and a call to it is refused and audited. Names
- * and arguments are part of the public contract.
+ * Registers the tools the caller's role allows, and only those: a tool the role may
+ * not use is not listed, and a call to it is refused and audited. The write tools
+ * exist only where a source the role sees has writes enabled. Names and arguments
+ * are part of the public contract.
  */
-export function registerReadTools(server: McpServer, call: ToolCall): void {
+export function registerTools(server: McpServer, call: ToolCall): void {
   const tools = new Map<string, RegisteredTool>();
   for (const [name, register] of Object.entries(READ_TOOLS)) {
     if (call.role.tool(name)) tools.set(name, register(server, call));
   }
+  for (const [name, tool] of registerWriteTools(server, call)) tools.set(name, tool);
   dispatchCalls(server, call, tools);
 }

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { argsShape, type AuditDecision, type AuditOutcome } from '../audit/record.js';
+import { argsShape, type AuditApproval, type AuditDecision, type AuditOutcome } from '../audit/record.js';
 import type { Role } from '../authorize/roles.js';
 import { BastionError, type ErrorCode } from '../errors/codes.js';
 import { newCorrelationId } from '../errors/correlation.js';
@@ -15,6 +15,15 @@ export interface ToolCall {
   readonly role: Role;
   /** Names the session in audit records when the transport has no session id (stdio, in-memory). */
   readonly session: string;
+  /** The transport carries server-to-client requests, so a write can ask the person (MCP elicitation). */
+  readonly elicitation: boolean;
+}
+
+/** What a tool body adds to its call's audit record (writes: dry run, rows affected, approval). */
+export interface CallNote {
+  dry_run?: boolean;
+  affected?: number;
+  approval?: AuditApproval;
 }
 
 /** What the SDK passes a tool handler that this stage uses. */
@@ -39,23 +48,24 @@ function sourceOf(call: ToolCall, args: unknown): string | undefined {
 export function guardedTool<A>(
   name: string,
   call: ToolCall,
-  body: (args: A) => Promise<CallToolResult>,
+  body: (args: A, note: CallNote, extra: CallExtra | undefined) => Promise<CallToolResult>,
 ): (args: A, extra?: CallExtra) => Promise<CallToolResult> {
   return async (args: A, extra?: CallExtra) => {
     const started = performance.now();
+    const note: CallNote = {};
     const correlationId = newCorrelationId();
     const source = sourceOf(call, args);
     let result: CallToolResult;
     let code: ErrorCode | undefined;
     try {
       await call.ctx.limiter.consumeCall({ principal: call.principal, tool: name, source });
-      result = await body(args);
+      result = await body(args, note, extra);
       result._meta = { ...result._meta, 'bastion/correlation_id': correlationId };
     } catch (error) {
       code = error instanceof BastionError ? error.code : 'INTERNAL';
       result = toToolErrorResult(error, call.ctx.log, { tool: name, principal: call.principal.id }, correlationId);
     }
-    return audited(call, { tool: name, args, source, correlationId, started, code, extra }, result);
+    return audited(call, { tool: name, args, source, correlationId, started, code, extra, note }, result);
   };
 }
 
@@ -79,6 +89,7 @@ interface CallFacts {
   /** The error code, when the call failed. */
   readonly code: ErrorCode | undefined;
   readonly extra: CallExtra | undefined;
+  readonly note?: CallNote;
 }
 
 /** Records the call; if the record cannot be kept, the answer is withheld (fail closed). */
@@ -103,7 +114,8 @@ async function audited(call: ToolCall, facts: CallFacts, result: CallToolResult)
       rows: typeof structured?.row_count === 'number' ? structured.row_count : undefined,
       bytes: answerBytes(result),
       duration_ms: Math.round((performance.now() - facts.started) * 100) / 100,
-      outcome,
+      ...facts.note,
+      outcome: facts.note?.approval?.state === 'requested' && outcome === 'ok' ? 'pending' : outcome,
     });
   } catch (error) {
     return toToolErrorResult(new BastionError('AUDIT_UNAVAILABLE', undefined, error), ctx.log, { tool: facts.tool, principal: call.principal.id }, facts.correlationId);
@@ -123,6 +135,8 @@ const DENIALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'DENIED_BY_POLICY',
   'TOOL_NOT_ALLOWED',
   'LIMITER_UNAVAILABLE',
+  'WRITE_NOT_ALLOWED',
+  'APPROVAL_INVALID',
 ]);
 
 function classify(code: ErrorCode | undefined): { decision: AuditDecision; outcome: AuditOutcome } {

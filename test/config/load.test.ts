@@ -28,7 +28,7 @@ describe('configuration: secure defaults', () => {
   it('no config and no --db serves the embedded demo database, read-only, with the documented caps', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bastion-empty-'));
     const { config } = loadConfig({ cwd: dir, env: EMPTY_ENV });
-    expect(config.sources).toEqual({ demo: expect.objectContaining({ engine: 'pglite', read_only: true, statement_timeout_ms: 30_000 }) });
+    expect(config.sources).toEqual({ demo: expect.objectContaining({ engine: 'pglite', writes: expect.objectContaining({ enabled: false }), statement_timeout_ms: 30_000 }) });
     expect(config.limits).toEqual({ max_rows: 1000, max_bytes: 1024 * 1024 });
     expect(config.server.http).toMatchObject({ host: '127.0.0.1', port: 7300, max_body_bytes: 1024 * 1024, max_json_depth: 64 });
   });
@@ -40,7 +40,7 @@ describe('configuration: secure defaults', () => {
 
   it('--db makes one source named main', () => {
     const { config } = loadConfig({ db: 'postgres://u:p@127.0.0.1/db', env: EMPTY_ENV, cwd: tmpdir() });
-    expect(config.sources['main']).toMatchObject({ engine: 'postgres', read_only: true, statement_timeout_ms: 30_000, lock_timeout_ms: 5_000 });
+    expect(config.sources['main']).toMatchObject({ engine: 'postgres', writes: { enabled: false, max_affected_rows: 1000, prefix: 'ai_' }, statement_timeout_ms: 30_000, lock_timeout_ms: 5_000 });
     expect(loadConfig({ db: 'pglite:./data', env: EMPTY_ENV, cwd: tmpdir() }).config.sources['main']).toMatchObject({ engine: 'pglite', path: './data' });
   });
 });
@@ -53,7 +53,7 @@ describe('configuration: mistakes stop the start and name the key', () => {
     expect(error.message).toContain('sources.main.read_only');
   });
 
-  it('read_only: false is refused: this version only reads', () => {
+  it('read_only: false is refused: writes are turned on only with writes.enabled', () => {
     const { path } = writeConfig('sources:\n  main:\n    engine: pglite\n    read_only: false\n');
     expect(failure(() => loadConfig({ configPath: path, env: EMPTY_ENV })).message).toContain('sources.main.read_only');
   });

@@ -23,12 +23,15 @@ export interface TestBastion {
 /** A Bastion server in this process, reached by the official SDK client over an in-memory transport. */
 export async function startBastion(raw: Record<string, unknown>, principal: Principal = { id: 'test', kind: 'local', role: 'admin', scopes: [] }): Promise<TestBastion> {
   // Suites make hundreds of calls; the rate-limit stage has its own tests.
-  // Each server writes its own audit log in a temp folder (one writer per folder).
+  // Each server has its own temp folder: one audit writer per folder, no shared state.
   const ownDir = mkdtempSync(join(tmpdir(), 'bastion-test-audit-'));
   const rawAudit = (raw['audit'] ?? {}) as Record<string, unknown>;
+  const rawState = (raw['state'] ?? {}) as Record<string, unknown>;
   const config: BastionConfig = configSchema.parse({
     rate_limits: { per_principal_per_minute: 1_000_000 },
     ...raw,
+    // State (approvals, keys) and the audit log in the temp folder, never in the repository.
+    state: { dir: ownDir, ...rawState },
     audit: { dir: ownDir, ...rawAudit },
   });
   const auditDir = config.audit.dir ?? ownDir;

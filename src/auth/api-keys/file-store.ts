@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { constants, type BigIntStats } from 'node:fs';
-import { chmod, lstat, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
-import { withFileLock } from './file-lock.js';
+import { withFileLock } from '../../util/file-lock.js';
+import { ensurePrivateDir, readPrivateFile, writePrivateFileAtomic } from '../../util/private-file.js';
 import { parseKeyFile, serializeKeyFile } from './file-format.js';
 import { hashesEqual } from './key.js';
 import { LastUsedBuffer } from './last-used.js';
@@ -12,7 +12,7 @@ import { buildNewKey } from './new-key.js';
 import { withoutHash, type ApiKeyRecord, type ApiKeySnapshot, type ApiKeyStore, type CreatedApiKey, type NewApiKey, type StoredApiKey } from './store.js';
 
 export const API_KEYS_FILE = 'api-keys.json';
-const CHECK_MODES = process.platform !== 'win32';
+const WHAT = 'the API key file';
 
 /**
  * API keys in `<state.dir>/api-keys.json`: the folder mode 0700, the file 0600 and
@@ -41,7 +41,7 @@ export class FileApiKeyStore implements ApiKeyStore {
   /** Opens the store; refuses (CONFIG_INVALID, naming the path) a file others can read or one that does not parse. */
   static async open(dir: string, log: Logger): Promise<FileApiKeyStore> {
     const absolute = resolve(dir);
-    await ensurePrivateDir(absolute);
+    await ensurePrivateDir(absolute, WHAT);
     const store = new FileApiKeyStore(absolute, join(absolute, API_KEYS_FILE), log);
     await store.read();
     return store;
@@ -91,28 +91,12 @@ export class FileApiKeyStore implements ApiKeyStore {
   }
 
   private async read(): Promise<{ keys: StoredApiKey[]; token: string }> {
-    let handle;
+    const file = await readPrivateFile(this.path, WHAT);
+    if (file === undefined) return { keys: [], token: ABSENT };
     try {
-      // O_NOFOLLOW: a symlink planted in place of the file is refused, not followed.
-      handle = await open(this.path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { keys: [], token: ABSENT };
-      if (code === 'ELOOP') throw invalid(`${this.path} is a symbolic link; the API key file must be a regular file.`);
-      throw error;
-    }
-    try {
-      const info = await handle.stat({ bigint: true });
-      if (!info.isFile()) throw invalid(`${this.path} is not a regular file.`);
-      checkPrivateFile(this.path, info);
-      const text = await handle.readFile('utf8');
-      try {
-        return { keys: parseKeyFile(text), token: tokenOf(info) };
-      } catch {
-        throw invalid(`${this.path} is not a valid API key file (it does not parse); restore it from a backup or move it away.`);
-      }
-    } finally {
-      await handle.close();
+      return { keys: parseKeyFile(file.text), token: tokenOf(file.info) };
+    } catch {
+      throw invalid(`${this.path} is not a valid API key file (it does not parse); restore it from a backup or move it away.`);
     }
   }
 
@@ -130,22 +114,7 @@ export class FileApiKeyStore implements ApiKeyStore {
   }
 
   private async write(keys: readonly StoredApiKey[]): Promise<void> {
-    const temp = join(this.dir, `.${API_KEYS_FILE}.${randomBytes(6).toString('hex')}.tmp`);
-    try {
-      const handle = await open(temp, 'wx', 0o600);
-      try {
-        await handle.chmod(0o600);
-        await handle.writeFile(serializeKeyFile(keys));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, this.path);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-    await syncDir(this.dir);
+    await writePrivateFileAtomic(this.path, serializeKeyFile(keys));
   }
 
   private async writeLastUsed(batch: ReadonlyMap<string, Date>): Promise<void> {
@@ -176,40 +145,6 @@ async function statToken(path: string): Promise<string> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ABSENT;
     throw error;
   }
-}
-
-async function ensurePrivateDir(dir: string): Promise<void> {
-  const created = await mkdir(dir, { recursive: true, mode: 0o700 });
-  if (!CHECK_MODES) return;
-  if (created !== undefined) {
-    await chmod(dir, 0o700);
-    return;
-  }
-  const info = await stat(dir);
-  if (!info.isDirectory()) throw invalid(`state.dir ${dir} is not a directory.`);
-  if ((info.mode & 0o022) !== 0) {
-    throw invalid(`${dir} can be written by other users (mode ${octal(info.mode)}), who could replace the API key file. Run: chmod 700 ${dir}`);
-  }
-}
-
-function checkPrivateFile(path: string, info: BigIntStats): void {
-  const mode = Number(info.mode);
-  if (CHECK_MODES && (mode & 0o077) !== 0) {
-    throw invalid(`${path} is accessible to other users (mode ${octal(mode)}); the API key file must be private. Run: chmod 600 ${path}`);
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    await handle.sync().finally(() => handle.close());
-  } catch {
-    // Not every platform can fsync a directory; the rename itself is still atomic.
-  }
-}
-
-function octal(mode: number): string {
-  return `0${(mode & 0o777).toString(8)}`;
 }
 
 function invalid(message: string): BastionError {

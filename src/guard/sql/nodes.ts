@@ -18,6 +18,21 @@ export const READ_NODE_TYPES: ReadonlySet<string> = new Set([
   'JsonTablePath',
 ]);
 
+/**
+ * Node types the expression parts of a write may contain on top of READ_NODE_TYPES:
+ * `SET a = DEFAULT` / `VALUES (DEFAULT)` and `SET (a, b) = (...)`. The grammar
+ * produces them nowhere else.
+ */
+export const WRITE_EXPRESSION_NODE_TYPES: ReadonlySet<string> = new Set(['SetToDefault', 'MultiAssignRef']);
+
+/** Index access methods built into PostgreSQL; an extension's method is refused. */
+export const INDEX_METHODS: ReadonlySet<string> = new Set(['btree', 'hash', 'gist', 'spgist', 'gin', 'brin']);
+
+/** Schemas that belong to the system: nothing is ever written or created there. */
+export function isSystemSchema(schema: string): boolean {
+  return schema.startsWith('pg_') || schema === 'information_schema';
+}
+
 /** EXPLAIN options that only describe the plan. ANALYZE (which executes) is absent on purpose. */
 export const EXPLAIN_OPTIONS: ReadonlySet<string> = new Set([
   'verbose', 'costs', 'settings', 'format', 'summary', 'generic_plan', 'memory', 'serialize_none',
@@ -63,6 +78,21 @@ export function describeStatement(nodeType: string): string {
     Delete: 'DELETE',
     Merge: 'MERGE',
     Explain: 'EXPLAIN',
+    Create: 'CREATE TABLE',
+    CreateTableAs: 'CREATE TABLE AS / CREATE MATERIALIZED VIEW',
+    View: 'CREATE VIEW',
+    Index: 'CREATE INDEX',
+    Rename: 'RENAME',
+    Comment: 'COMMENT',
+    Drop: 'DROP',
+    Truncate: 'TRUNCATE',
+    Grant: 'GRANT/REVOKE',
+    GrantRole: 'GRANT/REVOKE of a role',
+    AlterObjectSchema: 'ALTER ... SET SCHEMA',
+    RefreshMatView: 'REFRESH MATERIALIZED VIEW',
+    CreateSeq: 'CREATE SEQUENCE',
+    AlterSeq: 'ALTER SEQUENCE',
+    CreateTrig: 'CREATE TRIGGER',
   };
   return known[name] ?? name.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
 }

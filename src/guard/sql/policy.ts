@@ -2,29 +2,17 @@ import { BastionError } from '../../errors/codes.js';
 import { NEVER_ALLOWED_FUNCTIONS } from './function-allowlist.js';
 import { EXPLAIN_OPTIONS, describeStatement } from './nodes.js';
 import { fingerprintSql, loadParser, parseSql } from './parse.js';
-import { ReadWalker, type ColumnRefParts, type RelationRef } from './read-walker.js';
+import { ReadWalker, type ColumnRefParts, type RelationRef, type StatementReads } from './read-walker.js';
+import { inspectWrite, type CheckedWrite, type RawStatement, type WritePolicyOptions, type WriteTool } from './write-policy.js';
 
-export type { ColumnRefParts, RelationRef };
+export type { ColumnRefParts, RelationRef, StatementReads };
 
 export type ReadTool = 'query' | 'explain';
 
 /** A statement that passed the policy, with what it touches (used by later stages). */
-export interface CheckedStatement {
+export interface CheckedStatement extends StatementReads {
   readonly sql: string;
   readonly tool: ReadTool;
-  /** Real relations read (CTE references excluded), as written. */
-  readonly relations: readonly RelationRef[];
-  readonly functions: readonly string[];
-  /** Every column reference, as written (`*` for a star). */
-  readonly columnRefs: readonly ColumnRefParts[];
-  /** Column references that are a select-list entry on their own (may carry a masked column). */
-  readonly directColumnRefs: ReadonlySet<ColumnRefParts>;
-  readonly hasSetOperation: boolean;
-  /** Columns named in JOIN ... USING. */
-  readonly usingColumns: readonly string[];
-  readonly hasNaturalJoin: boolean;
-  /** Highest $n placeholder used; the call must supply exactly this many params. */
-  readonly paramCount: number;
 }
 
 export interface SqlPolicyOptions {
@@ -34,7 +22,7 @@ export interface SqlPolicyOptions {
   cacheSize?: number;
 }
 
-type Verdict = { ok: true; value: CheckedStatement } | { ok: false; error: BastionError };
+type Verdict<T = CheckedStatement> = { ok: true; value: T } | { ok: false; error: BastionError };
 
 /**
  * The SQL policy shared by every Postgres-family source. It runs on PostgreSQL's
@@ -44,6 +32,7 @@ type Verdict = { ok: true; value: CheckedStatement } | { ok: false; error: Basti
 export class SqlPolicy {
   private readonly extraFunctions: ReadonlySet<string>;
   private readonly cache = new Map<string, Verdict>();
+  private readonly writeCache = new Map<string, Verdict<CheckedWrite>>();
   private readonly fingerprints = new Map<string, string | undefined>();
   private readonly cacheSize: number;
 
@@ -72,8 +61,24 @@ export class SqlPolicy {
     const key = `${tool}\u0000${sql}`;
     let verdict = this.cache.get(key);
     if (verdict === undefined) {
-      verdict = this.evaluate(sql, tool);
+      verdict = settle(() => this.inspect(sql, tool));
       remember(this.cache, key, verdict, this.cacheSize);
+    }
+    if (!verdict.ok) throw verdict.error;
+    return verdict.value;
+  }
+
+  /**
+   * Throws a BastionError unless `sql` is exactly one statement `tool` allows:
+   * for execute one INSERT, UPDATE, DELETE or MERGE, for change_schema one schema
+   * change on an object named with `options.prefix` (see write-policy.ts).
+   */
+  checkWriteStatement(sql: string, tool: WriteTool, options: WritePolicyOptions): CheckedWrite {
+    const key = `${tool}\u0000${options.prefix}\u0000${options.allowUnbounded}\u0000${sql}`;
+    let verdict = this.writeCache.get(key);
+    if (verdict === undefined) {
+      verdict = settle(() => inspectWrite(sql, onlyStatement(sql), tool, options, this.extraFunctions));
+      remember(this.writeCache, key, verdict, this.cacheSize);
     }
     if (!verdict.ok) throw verdict.error;
     return verdict.value;
@@ -88,32 +93,8 @@ export class SqlPolicy {
     return value;
   }
 
-  private evaluate(sql: string, tool: ReadTool): Verdict {
-    try {
-      return { ok: true, value: this.inspect(sql, tool) };
-    } catch (error) {
-      if (error instanceof BastionError) return { ok: false, error };
-      if (error instanceof RangeError) {
-        return { ok: false, error: new BastionError('SQL_FEATURE_DENIED', 'The statement is nested too deeply.') };
-      }
-      throw error;
-    }
-  }
-
   private inspect(sql: string, tool: ReadTool): CheckedStatement {
-    let tree;
-    try {
-      tree = parseSql(sql);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : 'syntax error';
-      throw new BastionError('SQL_PARSE_ERROR', `The SQL does not parse: ${message.slice(0, 200)}`);
-    }
-    const statements = tree.stmts ?? [];
-    if (statements.length === 0) throw new BastionError('SQL_PARSE_ERROR', 'The SQL contains no statement.');
-    if (statements.length > 1) {
-      throw new BastionError('SQL_MULTIPLE_STATEMENTS', `Exactly one statement is allowed per call; found ${statements.length}.`);
-    }
-    const root = statements[0]?.stmt as Record<string, unknown> | undefined;
+    const root = onlyStatement(sql).stmt as Record<string, unknown> | undefined;
     const [nodeType, body] = root ? (Object.entries(root)[0] ?? []) : [];
     if (nodeType === undefined) throw new BastionError('SQL_PARSE_ERROR', 'The SQL contains no statement.');
 
@@ -138,18 +119,7 @@ export class SqlPolicy {
 
     const walker = new ReadWalker(this.extraFunctions);
     walker.visitNode('SelectStmt', selectBody);
-    return {
-      sql,
-      tool,
-      relations: walker.relations,
-      functions: [...walker.functions],
-      columnRefs: walker.columnRefs,
-      directColumnRefs: walker.directColumnRefs,
-      hasSetOperation: walker.hasSetOperation,
-      usingColumns: walker.usingColumns,
-      hasNaturalJoin: walker.hasNaturalJoin,
-      paramCount: walker.paramCount,
-    };
+    return { sql, tool, ...walker.reads() };
   }
 }
 
@@ -166,6 +136,36 @@ function checkExplainOptions(options: unknown[]): void {
   }
 }
 
+
+/** A check's outcome as a cacheable verdict: policy refusals are kept, anything else is a bug and propagates. */
+function settle<T>(check: () => T): Verdict<T> {
+  try {
+    return { ok: true, value: check() };
+  } catch (error) {
+    if (error instanceof BastionError) return { ok: false, error };
+    if (error instanceof RangeError) {
+      return { ok: false, error: new BastionError('SQL_FEATURE_DENIED', 'The statement is nested too deeply.') };
+    }
+    throw error;
+  }
+}
+
+/** Parses `sql` and returns its one statement; refuses none, several, or a syntax error. */
+function onlyStatement(sql: string): RawStatement {
+  let tree;
+  try {
+    tree = parseSql(sql);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : 'syntax error';
+    throw new BastionError('SQL_PARSE_ERROR', `The SQL does not parse: ${message.slice(0, 200)}`);
+  }
+  const statements = tree.stmts ?? [];
+  if (statements.length === 0) throw new BastionError('SQL_PARSE_ERROR', 'The SQL contains no statement.');
+  if (statements.length > 1) {
+    throw new BastionError('SQL_MULTIPLE_STATEMENTS', `Exactly one statement is allowed per call; found ${statements.length}.`);
+  }
+  return statements[0] ?? {};
+}
 
 /** Bounded insertion-order cache: the oldest entry goes first. */
 function remember<V>(cache: Map<string, V>, key: string, value: V, size: number): void {

@@ -12,6 +12,23 @@ export interface RelationRef {
 /** A column reference as written: its name parts, `*` for a star. */
 export type ColumnRefParts = readonly string[];
 
+/** What a statement reads, as the authorize stage needs it (see authorizeRead). */
+export interface StatementReads {
+  /** Real relations read (CTE references excluded), as written. */
+  readonly relations: readonly RelationRef[];
+  readonly functions: readonly string[];
+  /** Every column reference, as written (`*` for a star). */
+  readonly columnRefs: readonly ColumnRefParts[];
+  /** Column references that are a select-list entry on their own (may carry a masked column). */
+  readonly directColumnRefs: ReadonlySet<ColumnRefParts>;
+  readonly hasSetOperation: boolean;
+  /** Columns named in JOIN ... USING. */
+  readonly usingColumns: readonly string[];
+  readonly hasNaturalJoin: boolean;
+  /** Highest $n placeholder used; the call must supply exactly this many params. */
+  readonly paramCount: number;
+}
+
 /**
  * Visits every node of a read statement and throws on the first thing that is
  * not allowed. On the way it records what the statement touches, for the
@@ -34,10 +51,17 @@ export class ReadWalker {
   /** CTE names visible at the current point, innermost last. */
   private readonly cteScopes: ReadonlySet<string>[] = [];
 
-  constructor(private readonly extraFunctions: ReadonlySet<string>) {}
+  /**
+   * `extraNodeTypes` widens the read allow-list for the expression parts of a write
+   * (`SET a = DEFAULT`, `SET (a, b) = (...)`); a read statement never has them.
+   */
+  constructor(
+    private readonly extraFunctions: ReadonlySet<string>,
+    private readonly extraNodeTypes: ReadonlySet<string> = new Set(),
+  ) {}
 
   visitNode(nodeType: string, body: unknown): void {
-    if (!READ_NODE_TYPES.has(nodeType)) throw deniedNode(nodeType);
+    if (!READ_NODE_TYPES.has(nodeType) && !this.extraNodeTypes.has(nodeType)) throw deniedNode(nodeType);
     const node = body as Record<string, unknown>;
     switch (nodeType) {
       case 'SelectStmt':
@@ -88,11 +112,7 @@ export class ReadWalker {
     this.visitFields(node);
   }
 
-  /**
-   * A SELECT with a WITH clause: each CTE body sees the CTEs before it (all of
-   * them under RECURSIVE), the rest of the statement sees all of them. A name
-   * outside those scopes is a real table, even when a later CTE shares it.
-   */
+  /** A SELECT: its WITH clause scopes the rest of it (see withCommonTables). */
   private visitSelect(node: Record<string, unknown>): void {
     if (node['intoClause'] !== undefined) {
       throw new BastionError('SQL_NOT_READ_ONLY', 'SELECT ... INTO creates a table; it is not allowed.');
@@ -105,11 +125,25 @@ export class ReadWalker {
       const ref = (target as { ResTarget?: { val?: { ColumnRef?: object } } }).ResTarget?.val?.ColumnRef;
       if (ref !== undefined) this.directNodes.add(ref);
     }
-    const withClause = node['withClause'] as { ctes?: unknown[]; recursive?: boolean } | undefined;
-    if (withClause === undefined) {
+    if (node['withClause'] === undefined) {
       this.visitFields(node);
       return;
     }
+    this.withCommonTables(node['withClause'], () => {
+      for (const [key, child] of Object.entries(node)) {
+        if (key !== 'withClause') this.visitFields(child);
+      }
+    });
+  }
+
+  /**
+   * A WITH clause: each CTE body sees the CTEs before it (all of them under
+   * RECURSIVE), and `rest` — the statement the clause belongs to — sees all of
+   * them. A name outside those scopes is a real table, even when a later CTE
+   * shares it. Public so a write statement's own WITH clause scopes the same way.
+   */
+  withCommonTables(clause: unknown, rest: () => void): void {
+    const withClause = clause as { ctes?: unknown[]; recursive?: boolean };
     const ctes = (withClause.ctes ?? []).map((c) => (c as { CommonTableExpr?: Record<string, unknown> }).CommonTableExpr);
     const names = ctes.map((c) => (typeof c?.['ctename'] === 'string' ? c['ctename'] : ''));
     ctes.forEach((cte, i) => {
@@ -123,12 +157,29 @@ export class ReadWalker {
     });
     this.cteScopes.push(new Set(names));
     try {
-      for (const [key, child] of Object.entries(node)) {
-        if (key !== 'withClause') this.visitFields(child);
-      }
+      rest();
     } finally {
       this.cteScopes.pop();
     }
+  }
+
+  /** What the walk recorded so far. */
+  reads(): StatementReads {
+    return {
+      relations: this.relations,
+      functions: [...this.functions],
+      columnRefs: this.columnRefs,
+      directColumnRefs: this.directColumnRefs,
+      hasSetOperation: this.hasSetOperation,
+      usingColumns: this.usingColumns,
+      hasNaturalJoin: this.hasNaturalJoin,
+      paramCount: this.paramCount,
+    };
+  }
+
+  /** Visits any part of a parse tree: a node (`{ Type: body }`), a list, or a node's fields. */
+  visitValue(value: unknown): void {
+    this.visitFields(value);
   }
 
   private visitFields(value: unknown): void {

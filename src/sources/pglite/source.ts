@@ -4,17 +4,21 @@ import type { PgliteSourceConfig } from '../../config/schema.js';
 import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
 import { packageRoot } from '../../util/package-root.js';
-import type { ReadRequest, ReadResult, Source } from '../source.js';
+import type { ReadRequest, ReadResult, Source, WriteRequest, WriteResult } from '../source.js';
 import { encodeParam } from '../wire/decode.js';
 import { toBastionError } from '../wire/errors.js';
 import { demoInit } from './demo.js';
-import type { WorkerInit, WorkerResponse } from './worker.js';
+import type { WorkerInit, WorkerRequest, WorkerResponse } from './worker.js';
 
 /** One session, one caller at a time: a lock wait cannot happen, the limit is only a backstop. */
 const PGLITE_LOCK_TIMEOUT_MS = 5_000;
 
+/** A worker request before it gets its id (Omit, distributed over the union). */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+type Call = WithoutId<WorkerRequest>;
+
 interface Pending {
-  resolve: (result: ReadResult) => void;
+  resolve: (result: unknown) => void;
   reject: (error: Error) => void;
 }
 
@@ -47,15 +51,40 @@ export class PgliteSource implements Source {
   }
 
   read(request: ReadRequest): Promise<ReadResult> {
-    const run = this.tail.then(() => this.runOne(request));
+    return this.enqueue<ReadResult>({
+      type: 'read',
+      limits: this.limits(),
+      sql: request.sql,
+      values: request.params.map(encodeParam),
+      maxRows: request.maxRows,
+      maxBytes: request.maxBytes,
+    });
+  }
+
+  /**
+   * One governed write inside the worker, in one transaction (see runGovernedWrite).
+   * The time limit is the same as for reads: past it the worker is terminated and
+   * restarted, and the uncommitted transaction dies with it.
+   */
+  write(request: WriteRequest): Promise<WriteResult> {
+    if (!this.config.writes.enabled) return Promise.reject(new BastionError('DENIED_BY_POLICY', 'Writes are not enabled for this source.'));
+    return this.enqueue<WriteResult>({ type: 'write', limits: this.limits(), request });
+  }
+
+  private limits(): [string, string] {
+    return [String(this.config.statement_timeout_ms), String(PGLITE_LOCK_TIMEOUT_MS)];
+  }
+
+  private enqueue<T>(call: Call): Promise<T> {
+    const run = this.tail.then(() => this.runOne<T>(call));
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  private async runOne(request: ReadRequest): Promise<ReadResult> {
+  private async runOne<T>(call: Call): Promise<T> {
     const worker = await this.start();
     const id = this.nextId++;
-    return new Promise<ReadResult>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new BastionError('QUERY_TIMEOUT'));
@@ -64,22 +93,14 @@ export class PgliteSource implements Source {
       this.pending.set(id, {
         resolve: (result) => {
           clearTimeout(timer);
-          resolve(result);
+          resolve(result as T);
         },
         reject: (error) => {
           clearTimeout(timer);
           reject(error);
         },
       });
-      worker.postMessage({
-        type: 'read',
-        id,
-        limits: [String(this.config.statement_timeout_ms), String(PGLITE_LOCK_TIMEOUT_MS)],
-        sql: request.sql,
-        values: request.params.map(encodeParam),
-        maxRows: request.maxRows,
-        maxBytes: request.maxBytes,
-      });
+      worker.postMessage({ ...call, id });
     });
   }
 
@@ -98,11 +119,13 @@ export class PgliteSource implements Source {
             void worker.terminate();
             break;
           case 'result':
-            this.pending.get(message.id)?.resolve(message.result as ReadResult);
+            this.pending.get(message.id)?.resolve(message.result);
             this.pending.delete(message.id);
             break;
           case 'error':
-            this.pending.get(message.id)?.reject(toBastionError(message.error));
+            this.pending
+              .get(message.id)
+              ?.reject(message.refusal !== undefined ? new BastionError(message.refusal.code, message.refusal.message) : toBastionError(message.error));
             this.pending.delete(message.id);
             if (message.fatal) void this.restart('engine left a transaction open');
             break;

@@ -6,6 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
+import { BastionError, type ErrorCode } from '../../errors/codes.js';
+import type { WriteRequest } from '../source.js';
+import { SET_LOCAL_LIMITS } from '../wire/statements.js';
+import { runGovernedWrite } from '../wire/write-flow.js';
+import { ProtocolPipeline } from '../wire/write-protocol.js';
 import { EngineStateError, protocolRead, type ProtocolReadRequest } from './protocol-read.js';
 
 export interface WorkerInit {
@@ -17,12 +22,22 @@ export interface WorkerInit {
   seedSql?: string;
 }
 
-export type WorkerRequest = { type: 'read'; id: number } & ProtocolReadRequest;
+export type WorkerRequest =
+  | ({ type: 'read'; id: number } & ProtocolReadRequest)
+  | { type: 'write'; id: number; limits: [string, string]; request: WriteRequest };
 
 export type WorkerResponse =
   | { type: 'ready' }
   | { type: 'result'; id: number; result: unknown }
-  | { type: 'error'; id: number; error: { code?: string; message?: string; severity?: string }; fatal: boolean }
+  | {
+      type: 'error';
+      id: number;
+      error: { code?: string; message?: string; severity?: string };
+      /** A refusal of Bastion's own (e.g. WRITE_LIMIT_EXCEEDED), already safe to show. */
+      refusal?: { code: ErrorCode; message: string };
+      /** The engine may be left inside a transaction: restart it. */
+      fatal: boolean;
+    }
   | { type: 'fatal'; message: string };
 
 async function open(init: WorkerInit): Promise<PGlite> {
@@ -36,28 +51,56 @@ async function open(init: WorkerInit): Promise<PGlite> {
   return db;
 }
 
+let serverVersion: Promise<number> | undefined;
+
+async function versionOf(db: PGlite): Promise<number> {
+  serverVersion ??= db
+    .query<{ v: number }>("SELECT pg_catalog.current_setting('server_version_num')::int AS v")
+    // Unreadable: assume an old server, which only ever drops an optional sample.
+    .then((r) => r.rows[0]?.v ?? 0, () => 0);
+  return serverVersion;
+}
+
+/** A governed write (see runGovernedWrite); the engine must end idle, else it is restarted. */
+async function write(db: PGlite, message: Extract<WorkerRequest, { type: 'write' }>): Promise<unknown> {
+  const pipeline = new ProtocolPipeline(db);
+  const context = { limits: { text: SET_LOCAL_LIMITS, values: message.limits }, serverVersion: await versionOf(db) };
+  let result: unknown;
+  try {
+    result = await runGovernedWrite(pipeline.run, message.request, context);
+  } catch (error) {
+    if (pipeline.transactionStatus !== 'I') throw new EngineStateError('the embedded engine did not return to an idle state', { cause: error });
+    throw error;
+  }
+  if (pipeline.transactionStatus !== 'I') throw new EngineStateError('the embedded engine did not return to an idle state');
+  return result;
+}
+
+function errorResponse(id: number, error: unknown): WorkerResponse {
+  const e = (error ?? {}) as { code?: unknown; message?: unknown; severity?: unknown };
+  return {
+    type: 'error',
+    id,
+    fatal: error instanceof EngineStateError,
+    ...(error instanceof BastionError ? { refusal: { code: error.code, message: error.message } } : {}),
+    error: {
+      ...(typeof e.code === 'string' ? { code: e.code } : {}),
+      ...(typeof e.message === 'string' ? { message: e.message } : {}),
+      ...(typeof e.severity === 'string' ? { severity: e.severity } : {}),
+    },
+  };
+}
+
 const port = parentPort;
 if (port !== null) {
   const init = workerData as WorkerInit;
   open(init).then(
     (db) => {
       port.on('message', (request: WorkerRequest) => {
-        protocolRead(db, request).then(
+        const run = request.type === 'write' ? write(db, request) : protocolRead(db, request);
+        run.then(
           (result) => port.postMessage({ type: 'result', id: request.id, result } satisfies WorkerResponse),
-          (error: unknown) => {
-            const e = (error ?? {}) as { code?: unknown; message?: unknown; severity?: unknown };
-            const response: WorkerResponse = {
-              type: 'error',
-              id: request.id,
-              fatal: error instanceof EngineStateError,
-              error: {
-                ...(typeof e.code === 'string' ? { code: e.code } : {}),
-                ...(typeof e.message === 'string' ? { message: e.message } : {}),
-                ...(typeof e.severity === 'string' ? { severity: e.severity } : {}),
-              },
-            };
-            port.postMessage(response);
-          },
+          (error: unknown) => port.postMessage(errorResponse(request.id, error)),
         );
       });
       port.postMessage({ type: 'ready' } satisfies WorkerResponse);

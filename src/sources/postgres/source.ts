@@ -2,11 +2,13 @@ import pg from 'pg';
 import type { PostgresSourceConfig } from '../../config/schema.js';
 import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
-import type { ReadRequest, ReadResult, Source } from '../source.js';
+import type { ReadRequest, ReadResult, Source, WriteRequest, WriteResult } from '../source.js';
 import { encodeParam } from '../wire/decode.js';
 import { toBastionError } from '../wire/errors.js';
 import { SET_LOCAL_LIMITS, SET_LOCAL_LIMITS_AND_ROLE } from '../wire/statements.js';
+import { runGovernedWrite } from '../wire/write-flow.js';
 import { GuardedRead } from './guarded-read.js';
+import { runWriteBatch, type BatchClient } from './write.js';
 
 /** How many multi-batch statement texts to remember before starting over. */
 const MULTI_BATCH_MEMORY = 1000;
@@ -16,9 +18,10 @@ const CLIENT_GRACE_MS = 5_000;
 
 /**
  * PostgreSQL through a pg pool. Connections start with read-only defaults and
- * server-side timeouts; every call also opens its own READ ONLY transaction with
- * SET LOCAL limits and rolls it back. A connection that saw an error or did not
- * come back idle is destroyed, never returned to the pool.
+ * server-side timeouts; every read also opens its own READ ONLY transaction with
+ * SET LOCAL limits and rolls it back, and a write (when enabled) names READ WRITE
+ * explicitly. A connection that saw an error or did not come back idle is
+ * destroyed, never returned to the pool.
  */
 export class PostgresSource implements Source {
   readonly engine = 'postgres' as const;
@@ -56,6 +59,16 @@ export class PostgresSource implements Source {
   /** Statements that returned more than one batch: they go straight to the batched read. */
   private readonly multiBatch = new Set<string>();
 
+  /**
+   * Bumped by every real DDL run. The read path keeps named prepared statements per
+   * connection, and PostgreSQL refuses to run one whose result columns changed
+   * ("cached plan must not change result type"), so a connection first handed out
+   * before the bump is discarded instead of reused.
+   */
+  private schemaEpoch = 0;
+  private readonly clientEpochs = new WeakMap<pg.PoolClient, number>();
+  private serverVersion: number | undefined;
+
   async read(request: ReadRequest): Promise<ReadResult> {
     if (this.multiBatch.has(request.sql)) return this.readOnce(request, 'batched');
     const first = await this.readOnce(request, 'single');
@@ -68,12 +81,7 @@ export class PostgresSource implements Source {
   private async readOnce(request: ReadRequest, mode: 'batched'): Promise<ReadResult>;
   private async readOnce(request: ReadRequest, mode: 'single'): Promise<ReadResult | 'incomplete'>;
   private async readOnce(request: ReadRequest, mode: 'single' | 'batched'): Promise<ReadResult | 'incomplete'> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw new BastionError('SOURCE_UNAVAILABLE', undefined, error);
-    }
+    const client = await this.connect();
     const guarded = new GuardedRead({
       sql: request.sql,
       values: request.params.map(encodeParam),
@@ -83,10 +91,8 @@ export class PostgresSource implements Source {
       mode,
     });
     let discard = true;
-    const timer = setTimeout(() => {
-      // The server should have cancelled the statement already; the socket is suspect.
-      (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
-    }, this.config.statement_timeout_ms + CLIENT_GRACE_MS);
+    // The server should have cancelled the statement already; the socket is suspect.
+    const timer = setTimeout(() => cutSocket(client), this.config.statement_timeout_ms + CLIENT_GRACE_MS);
     try {
       void client.query(guarded as unknown as pg.Submittable);
       const result = await guarded.done;
@@ -98,6 +104,62 @@ export class PostgresSource implements Source {
       clearTimeout(timer);
       client.release(discard ? true : undefined);
     }
+  }
+
+  /**
+   * One governed write in a READ WRITE transaction of its own, on one connection
+   * (see runGovernedWrite). The connection is discarded after any error, so a
+   * failed or cancelled write can never leave state behind for the next call.
+   */
+  async write(request: WriteRequest): Promise<WriteResult> {
+    if (!this.config.writes.enabled) throw new BastionError('DENIED_BY_POLICY', 'Writes are not enabled for this source.');
+    const serverVersion = await this.serverVersionNum();
+    const client = await this.connect();
+    const backstopMs = this.config.statement_timeout_ms + CLIENT_GRACE_MS;
+    const batches = client as unknown as BatchClient;
+    let failed = true;
+    try {
+      const result = await runGovernedWrite(
+        (steps) => runWriteBatch(batches, steps, backstopMs, () => cutSocket(client)),
+        request,
+        { limits: this.limits, serverVersion },
+      );
+      failed = false;
+      return result;
+    } catch (error) {
+      throw toBastionError(error);
+    } finally {
+      // Even a DDL whose COMMIT outcome is unknown retires the cached statements.
+      if (request.kind === 'ddl' && !request.dryRun) this.schemaEpoch++;
+      client.release(failed || transactionStatus(client) !== 'I' ? true : undefined);
+    }
+  }
+
+  /** A pooled connection whose prepared statements predate no schema change of ours. */
+  private async connect(): Promise<pg.PoolClient> {
+    for (;;) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (error) {
+        throw new BastionError('SOURCE_UNAVAILABLE', undefined, error);
+      }
+      const epoch = this.clientEpochs.get(client);
+      if (epoch === undefined) this.clientEpochs.set(client, this.schemaEpoch);
+      if (epoch === undefined || epoch === this.schemaEpoch) return client;
+      client.release(true);
+    }
+  }
+
+  /** server_version_num, read once per source (MERGE ... RETURNING needs 17+). */
+  private async serverVersionNum(): Promise<number> {
+    if (this.serverVersion === undefined) {
+      const result = await this.read({ sql: SERVER_VERSION, params: [], maxRows: 1, maxBytes: 1024 });
+      const value = result.rows[0]?.[0];
+      // Unreadable: assume the oldest server, which only ever drops an optional sample.
+      this.serverVersion = typeof value === 'number' ? value : 0;
+    }
+    return this.serverVersion;
   }
 
   /**
@@ -126,6 +188,11 @@ export class PostgresSource implements Source {
 }
 
 const PRIVILEGE_CHECK = 'SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user';
+const SERVER_VERSION = "SELECT pg_catalog.current_setting('server_version_num')::int";
+
+function cutSocket(client: pg.PoolClient): void {
+  (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+}
 
 function transactionStatus(client: pg.PoolClient): string | undefined {
   const withStatus = client as unknown as { getTransactionStatus?: () => string | undefined };

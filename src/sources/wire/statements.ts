@@ -10,3 +10,6 @@ export const SET_LOCAL_LIMITS =
 /** SET LOCAL ROLE, with the role name as a parameter. */
 export const SET_LOCAL_LIMITS_AND_ROLE =
   "SELECT pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('lock_timeout', $2, true), pg_catalog.set_config('role', $3, true)";
+/** Writes open their transaction read-write explicitly: every session defaults to read-only. */
+export const BEGIN_READ_WRITE = 'BEGIN TRANSACTION READ WRITE';
+export const COMMIT = 'COMMIT';

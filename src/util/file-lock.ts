@@ -1,5 +1,5 @@
 import { open, rm, stat } from 'node:fs/promises';
-import { BastionError } from '../../errors/codes.js';
+import { BastionError } from '../errors/codes.js';
 
 /** A lock older than this was left by a process that died while holding it. */
 const STALE_MS = 10_000;

@@ -1,0 +1,156 @@
+import type { WritesConfig } from '../config/schema.js';
+import { BastionError } from '../errors/codes.js';
+import type { RelationRef } from '../guard/sql/read-walker.js';
+import type { CheckedDdl, CheckedDml, CheckedWrite } from '../guard/sql/write-policy.js';
+import type { DescribeTarget } from '../sources/source.js';
+import type { RelationCatalog } from './catalog.js';
+import type { Role } from './roles.js';
+import { authorizeRead } from './statement.js';
+
+export interface ResolvedRelation {
+  readonly schema: string;
+  readonly name: string;
+}
+
+/** A write the caller's role may make, with its target as the database resolves it (for the executor and the audit). */
+export interface AuthorizedWrite {
+  /** The relation written, or the object the schema change acts on (an index: the index). */
+  readonly target: ResolvedRelation;
+  /** CREATE INDEX: the table the index is on. */
+  readonly table?: ResolvedRelation;
+  /** A schema change: the object as it stands after the change, for a dry run to describe; none after DROP. */
+  readonly describe?: DescribeTarget;
+}
+
+/**
+ * The authorize stage for `execute` and `change_schema`, after the write policy.
+ *
+ * Everything the statement reads is authorized like a read, with one difference:
+ * a masked column is refused wherever it appears, because a write would carry its
+ * real value into a table. A write into a table with any column the role may not
+ * see in full (denied or masked) is refused outright — simpler than tracking
+ * which columns an INSERT's defaults, a trigger or the RETURNING preview reach.
+ *
+ * A schema change must land in one of `writes.schemas`, resolved as the database
+ * would: a qualified name by its schema, an unqualified CREATE in the connection's
+ * creation schema, an existing object through the search path.
+ */
+export async function authorizeWrite(role: Role, checked: CheckedWrite, catalog: RelationCatalog, writes: WritesConfig): Promise<AuthorizedWrite> {
+  return checked.tool === 'execute' ? authorizeDml(role, checked, catalog) : authorizeDdl(role, checked, catalog, writes);
+}
+
+async function authorizeDml(role: Role, checked: CheckedDml, catalog: RelationCatalog): Promise<AuthorizedWrite> {
+  const { target } = checked;
+  const schema = target.schema ?? (await catalog.resolve(target.name));
+  if (schema === undefined) throw invisible(written(target));
+  if (isSystemSchema(schema)) throw systemSchema(schema, target.name);
+  if (!role.tableAllowed(schema, target.name)) throw invisible(written(target));
+  if (role.hasColumnRules) {
+    for (const column of await catalog.columnOrigins(schema, target.name)) {
+      const why = role.columnDenied(schema, target.name, column.name) ? 'denied' : role.columnMask(schema, target.name, column.name) !== undefined ? 'masked' : undefined;
+      if (why !== undefined) {
+        throw new BastionError(
+          'DENIED_BY_POLICY',
+          `Writes to ${schema}.${target.name} are not allowed for your role: its column ${column.name} is ${why} for you, and a write or its preview could reach it.`,
+        );
+      }
+    }
+  }
+  await authorizeReads(role, checked, catalog);
+  return { target: { schema, name: target.name } };
+}
+
+async function authorizeDdl(role: Role, checked: CheckedDdl, catalog: RelationCatalog, writes: WritesConfig): Promise<AuthorizedWrite> {
+  const { object } = checked;
+  let table: ResolvedRelation | undefined;
+  let schema: string;
+  if (checked.kind === 'create_index') {
+    table = await existingRelation(checked.table ?? object, catalog);
+    requireWritableSchema(table.schema, writes);
+    if (!role.tableAllowed(table.schema, table.name)) throw invisible(written(checked.table ?? object));
+    // An index is created in the schema of its table.
+    schema = table.schema;
+  } else if (checked.kind.startsWith('create_')) {
+    const creation = object.schema ?? (await catalog.creationSchema());
+    if (creation === undefined) throw new BastionError('WRITE_NOT_ALLOWED', `There is no schema to create ${object.name} in; qualify the name with one of: ${writes.schemas.join(', ')}.`);
+    schema = creation;
+  } else {
+    schema = (await existingRelation(object, catalog)).schema;
+  }
+  requireWritableSchema(schema, writes);
+  const isRelation = object.type !== 'index';
+  if (isRelation && !role.tableAllowed(schema, object.name)) {
+    if (checked.kind.startsWith('create_')) throw new BastionError('WRITE_NOT_ALLOWED', `Your role may not use ${schema}.${object.name}.`);
+    throw invisible(written(object));
+  }
+  const renamed = checked.kind === 'rename' && checked.column === undefined && checked.constraint === undefined ? checked.newName : undefined;
+  if (renamed !== undefined && isRelation && !role.tableAllowed(schema, renamed)) {
+    throw new BastionError('WRITE_NOT_ALLOWED', `Your role may not use ${schema}.${renamed}.`);
+  }
+  if (checked.newSchema !== undefined) {
+    requireWritableSchema(checked.newSchema, writes);
+    if (!role.tableAllowed(checked.newSchema, object.name)) throw new BastionError('WRITE_NOT_ALLOWED', `Your role may not use ${checked.newSchema}.${object.name}.`);
+  }
+  for (const reference of checked.references) {
+    // CREATE TABLE t (parent int REFERENCES t): the table itself, which does not exist yet.
+    const itself = checked.kind === 'create_table' && reference.name === object.name && (reference.schema ?? schema) === schema;
+    if (itself) continue;
+    const referenced = await existingRelation(reference, catalog);
+    requireWritableSchema(referenced.schema, writes);
+    if (!role.tableAllowed(referenced.schema, referenced.name)) throw invisible(written(reference));
+  }
+  await authorizeReads(role, checked, catalog);
+  const describe: DescribeTarget | undefined =
+    checked.kind === 'drop' ? undefined : { schema: checked.newSchema ?? schema, name: renamed ?? object.name, type: object.type };
+  return { target: { schema, name: object.name }, table, describe };
+}
+
+/** What the statement reads, authorized like a read with every masked column treated as denied. */
+async function authorizeReads(role: Role, checked: CheckedWrite, catalog: RelationCatalog): Promise<void> {
+  const strict: Role = {
+    ...role,
+    columnDenied: (schema, table, column) => role.columnDenied(schema, table, column) || role.columnMask(schema, table, column) !== undefined,
+    columnMask: () => undefined,
+  };
+  try {
+    // authorizeRead looks only at what the statement reads; `tool` does not enter into it.
+    await authorizeRead(strict, { sql: checked.sql, tool: 'query', ...checked.reads }, catalog);
+  } catch (error) {
+    if (error instanceof BastionError && error.code === 'DENIED_BY_POLICY' && role.hasColumnRules) {
+      throw new BastionError('DENIED_BY_POLICY', `${error.message} In a write, a masked column counts as denied: its real value would be stored.`);
+    }
+    throw error;
+  }
+}
+
+/** An existing relation (or index) by the name written: a qualified name as is, else the search path's first match, fresh. */
+async function existingRelation(relation: Pick<RelationRef, 'schema' | 'name'>, catalog: RelationCatalog): Promise<ResolvedRelation> {
+  const schema = relation.schema ?? (await catalog.locate(relation.name));
+  if (schema === undefined) throw invisible(written(relation));
+  return { schema, name: relation.name };
+}
+
+function requireWritableSchema(schema: string, writes: WritesConfig): void {
+  if (isSystemSchema(schema)) throw systemSchema(schema);
+  if (!writes.schemas.includes(schema)) {
+    throw new BastionError('WRITE_NOT_ALLOWED', `Schema changes are allowed in ${writes.schemas.join(', ')} only, not in ${schema}.`);
+  }
+}
+
+/** pg_catalog, pg_toast, pg_temp_N ... and information_schema (the guard refuses them as written; this is the resolved name). */
+function isSystemSchema(schema: string): boolean {
+  return schema.startsWith('pg_') || schema === 'information_schema';
+}
+
+function written(relation: Pick<RelationRef, 'schema' | 'name'>): string {
+  return relation.schema === undefined ? relation.name : `${relation.schema}.${relation.name}`;
+}
+
+/** Same answer for a denied table and a missing one, as for reads: a denied table is invisible. */
+function invisible(name: string): BastionError {
+  return new BastionError('TABLE_NOT_FOUND', `No table or view named ${name} is available to you.`);
+}
+
+function systemSchema(schema: string, name?: string): BastionError {
+  return new BastionError('WRITE_NOT_ALLOWED', `${name === undefined ? schema : `${schema}.${name}`} is in a system schema; system catalogs are never changed.`);
+}

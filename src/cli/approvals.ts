@@ -1,0 +1,231 @@
+import { hostname, userInfo } from 'node:os';
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { openApprovalStore } from '../approvals/index.js';
+import { approvalNotFound, notDecidable, type Approval, type ApprovalStore } from '../approvals/store.js';
+import { loadConfig } from '../config/load.js';
+import { BastionError } from '../errors/codes.js';
+import { createLogger } from '../log/logger.js';
+
+interface ApprovalsOptions {
+  config?: string;
+}
+
+interface ListOptions extends ApprovalsOptions {
+  all?: boolean;
+  json?: boolean;
+}
+
+interface ApproveOptions extends ApprovalsOptions {
+  yes?: boolean;
+}
+
+/**
+ * `bastion approvals list|show|approve|deny`: a person decides on the changes an
+ * assistant asked to make. Everything the assistant wrote (the statement, the dry-run
+ * summary, names) is printed with control, format and bidi characters made visible,
+ * so a statement cannot hide part of itself from the person approving it.
+ */
+export function registerApprovalsCommand(program: Command): void {
+  const approvals = program
+    .command('approvals')
+    .description('List, inspect, approve and deny changes that assistants asked to make')
+    .option('--config <file>', 'configuration file (default ./bastion.yaml if present)');
+
+  approvals
+    .command('list')
+    .description('List pending approvals, newest first')
+    .option('--all', 'also approved, denied, used and expired ones')
+    .option('--json', 'print JSON for scripts')
+    .action(async (_options: ListOptions, command: Command) => {
+      const options = command.optsWithGlobals<ListOptions>();
+      await withStore(options, async (store) => {
+        const list = await store.list({ all: options.all === true });
+        process.stdout.write(options.json === true ? formatJson(list) : formatApprovalTable(list, options.all === true));
+      });
+    });
+
+  approvals
+    .command('show')
+    .description('Show one approval in full: the statement and the dry-run result')
+    .argument('<id>', 'the approval id, as shown by approvals list')
+    .action(async (id: string, _options: ApprovalsOptions, command: Command) => {
+      await withStore(command.optsWithGlobals<ApprovalsOptions>(), async (store) => {
+        process.stdout.write(describeApproval(await mustGet(store, id)));
+      });
+    });
+
+  approvals
+    .command('approve')
+    .description('Approve one change after reading it; the assistant may then run it once')
+    .argument('<id>', 'the approval id, as shown by approvals list')
+    .option('--yes', 'approve without asking (required when not run in a terminal)')
+    .action(async (id: string, _options: ApproveOptions, command: Command) => {
+      const options = command.optsWithGlobals<ApproveOptions>();
+      await withStore(options, (store) => approve(store, id, options));
+    });
+
+  approvals
+    .command('deny')
+    .description('Deny one change; the assistant cannot run it')
+    .argument('<id>', 'the approval id, as shown by approvals list')
+    .action(async (id: string, _options: ApprovalsOptions, command: Command) => {
+      await withStore(command.optsWithGlobals<ApprovalsOptions>(), async (store) => {
+        const denied = await store.decide(id, 'denied', approver());
+        process.stdout.write(`Denied ${denied.id}. The assistant's retry with this approval_id will be refused.\n`);
+      });
+    });
+}
+
+async function approve(store: ApprovalStore, id: string, options: ApproveOptions): Promise<void> {
+  const approval = await mustGet(store, id);
+  if (approval.status !== 'pending') throw notDecidable(id, 'approved', approval, store.location);
+  const ask = options.yes !== true;
+  // The person must see what they approve: both ends of the conversation are a terminal.
+  if (ask && (process.stdin.isTTY !== true || process.stdout.isTTY !== true)) {
+    throw new BastionError('INVALID_ARGUMENT', `Not approved: there is no terminal to confirm on. Run it in a terminal, or add --yes if a script really means to approve ${id}.`);
+  }
+  process.stdout.write(describeApproval(approval));
+  if (ask && !(await confirm('Approve? [y/N] '))) {
+    process.stderr.write(`Not approved; ${id} is still pending.\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const approved = await store.decide(id, 'approved', approver());
+  process.stdout.write(`Approved ${approved.id} as ${visibleLine(approved.decidedBy ?? '')}. The assistant may run exactly this statement once, until ${approved.expiresAt}.\n`);
+}
+
+async function mustGet(store: ApprovalStore, id: string): Promise<Approval> {
+  const approval = await store.get(id);
+  if (approval === undefined) throw approvalNotFound(id, store.location);
+  return approval;
+}
+
+async function withStore(options: ApprovalsOptions, run: (store: ApprovalStore) => Promise<void>): Promise<void> {
+  const config = loadConfig({ configPath: options.config }).config;
+  const store = await openApprovalStore(config, createLogger(config.log.level));
+  try {
+    await run(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Only an explicit y or yes approves; Ctrl+D or anything else is a no. */
+async function confirm(question: string): Promise<boolean> {
+  const prompt = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^\s*y(es)?\s*$/i.test(await prompt.question(question));
+  } catch {
+    return false;
+  } finally {
+    prompt.close();
+  }
+}
+
+/** Who decided: the OS user at this host. Not proof of identity, but what the audit can name. */
+function approver(): string {
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry (some containers): the uid is still a name an operator can trace.
+    user = `uid-${process.getuid?.() ?? 'unknown'}`;
+  }
+  return `${user}@${hostname()}`;
+}
+
+const COLUMNS = ['ID', 'STATUS', 'PRINCIPAL', 'SOURCE', 'TOOL', 'CREATED', 'EXPIRES', 'STATEMENT'] as const;
+const STATEMENT_WIDTH = 60;
+
+function formatApprovalTable(approvals: readonly Approval[], all: boolean): string {
+  if (approvals.length === 0) return all ? 'No approvals.\n' : 'No pending approvals.\n';
+  const rows = approvals.map((a) => [
+    a.id,
+    a.status,
+    visibleLine(a.principal),
+    visibleLine(a.source),
+    a.tool,
+    shortTime(a.createdAt),
+    shortTime(a.expiresAt),
+    firstLine(a.statement),
+  ]);
+  const widths = COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  const line = (cells: readonly string[]): string => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(COLUMNS), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** Every field a person needs to decide; never the stored digests, which could confirm a guess at a redacted value. */
+function describeApproval(a: Approval): string {
+  const decided = a.decidedAt === undefined ? '-' : `${a.decidedAt} by ${visibleLine(a.decidedBy ?? '?')}`;
+  const fields: [string, string][] = [
+    ['status', a.status],
+    ['principal', visibleLine(a.principal)],
+    ['source', visibleLine(a.source)],
+    ['tool', a.tool],
+    ['requested by', `server instance ${visibleLine(a.instance)}`],
+    ['created', a.createdAt],
+    ['expires', a.expiresAt],
+    ['decided', decided],
+    ['used', a.usedAt ?? '-'],
+  ];
+  return [
+    `Approval ${a.id}`,
+    ...fields.map(([name, value]) => `  ${name.padEnd(13)}${value}`),
+    '',
+    'Statement:',
+    indent(visibleBlock(a.statement)),
+    '',
+    'Dry run:',
+    indent(visibleBlock(a.summary)),
+    '',
+  ].join('\n');
+}
+
+function formatJson(approvals: readonly Approval[]): string {
+  const shown = approvals.map(({ sqlHash: _sql, paramsHash: _params, ...rest }) => rest);
+  // Still JSON, and the same values, but a terminal shows every character that is there.
+  return `${JSON.stringify(shown, null, 2).replace(INVISIBLE_BUT_LAYOUT, escapeChar)}\n`;
+}
+
+/**
+ * Characters that move the cursor, hide or reorder text: C0 and C1 controls, format
+ * characters (bidi overrides, zero-width, tag characters), line and paragraph
+ * separators, surrogates, private use, unassigned, and variation selectors.
+ */
+const INVISIBLE = /[\p{C}\p{Zl}\p{Zp}\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}]/gu;
+const INVISIBLE_BUT_LAYOUT = /(?![\n\t])[\p{C}\p{Zl}\p{Zp}\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}]/gu;
+
+/** As \uXXXX escapes of its UTF-16 units: valid inside JSON strings, and readable. */
+function escapeChar(ch: string): string {
+  let out = '';
+  for (let i = 0; i < ch.length; i++) out += `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return out;
+}
+
+/** Multi-line text with its line breaks and tabs, everything else invisible escaped. */
+function visibleBlock(text: string): string {
+  return text.replace(INVISIBLE_BUT_LAYOUT, escapeChar);
+}
+
+function visibleLine(text: string): string {
+  return text.replace(INVISIBLE, escapeChar);
+}
+
+function firstLine(statement: string): string {
+  const lines = statement.trim().split('\n');
+  const first = visibleLine(lines[0] ?? '');
+  const more = lines.length > 1 || first.length > STATEMENT_WIDTH;
+  return more ? `${first.slice(0, STATEMENT_WIDTH - 1)}…` : first;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+function shortTime(iso: string): string {
+  return iso.replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,141 @@
+import { BastionError } from '../../errors/codes.js';
+import type { WriteRequest, WriteResult } from '../source.js';
+import { RowCollector, type FieldDescription } from './collector.js';
+import { encodeParam } from './decode.js';
+import { BEGIN_READ_WRITE, COMMIT, ROLLBACK } from './statements.js';
+import { DefinitionReader } from './write-definition.js';
+
+/** Where a step's rows go; RowCollector is one. */
+export interface RowSink {
+  describe(fields: readonly FieldDescription[]): void;
+  add(fields: readonly (string | null)[]): unknown;
+}
+
+export interface PipelineStep {
+  readonly text: string;
+  readonly values: readonly (string | null)[];
+  readonly sink?: RowSink | undefined;
+}
+
+export interface StepOutcome {
+  /** The command tag without its counts: 'UPDATE', 'CREATE TABLE', 'COMMIT', ... */
+  readonly command: string;
+  /** Rows the command processed, 0 when its tag carries no count. */
+  readonly rowCount: number;
+}
+
+export interface PipelineResult {
+  /** One outcome per step that completed, in order. */
+  readonly completed: readonly StepOutcome[];
+  /** The first error (the engine's own, carrying its SQLSTATE as `code`); the steps after it did not run. */
+  readonly error?: Error;
+}
+
+/**
+ * Runs steps in order over the extended protocol, each a separate statement with
+ * bound values, and ends with Sync: the first error skips the rest. An engine
+ * adapter implements this for its connection; the write flow below is shared.
+ */
+export type Pipeline = (steps: readonly PipelineStep[]) => Promise<PipelineResult>;
+
+export interface WriteContext {
+  /** The transaction-local limits statement and its values (timeouts, role), exactly as reads use it. */
+  readonly limits: { readonly text: string; readonly values: readonly (string | null)[] };
+  /** The engine's server_version_num, e.g. 150004. */
+  readonly serverVersion: number;
+}
+
+const DEFAULT_SAMPLE_ROWS = 20;
+const PG17 = 170_000;
+/** BEGIN, limits, then the caller's statement. */
+const STATEMENT_STEP = 2;
+
+/**
+ * One governed write: BEGIN READ WRITE, the limits, the statement (and, for DDL,
+ * the catalog reads that describe its result) in one round trip; then ROLLBACK
+ * for a dry run or a broken cap, COMMIT otherwise. Throws the engine's error as it
+ * is (the adapter maps it); the transaction is rolled back before any throw.
+ */
+export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest, context: WriteContext): Promise<WriteResult> {
+  // Every RETURNING row still streams past; only the first few are kept, so the
+  // statement runs to completion and its row count is the real one.
+  const sample = new RowCollector(request.sampleRows ?? DEFAULT_SAMPLE_ROWS, request.maxBytes);
+  const definition = request.kind === 'ddl' && request.describe !== undefined ? new DefinitionReader(request.describe) : undefined;
+  const steps: PipelineStep[] = [
+    { text: BEGIN_READ_WRITE, values: [] },
+    { text: context.limits.text, values: context.limits.values },
+    { text: statementFor(request, context.serverVersion), values: request.params.map(encodeParam), sink: sample },
+    ...(definition?.steps ?? []),
+  ];
+  const run = await attempt(pipeline, steps);
+  const outcome = run.completed[STATEMENT_STEP];
+  if (run.error !== undefined || outcome === undefined || run.completed.length !== steps.length) {
+    await attempt(pipeline, [{ text: ROLLBACK, values: [] }]);
+    throw run.error ?? new Error('the engine answered fewer commands than it was sent');
+  }
+  const affected = request.kind === 'dml' ? outcome.rowCount : 0;
+  if (request.kind === 'dml' && affected > request.maxAffectedRows) {
+    await finish(pipeline, ROLLBACK);
+    throw new BastionError(
+      'WRITE_LIMIT_EXCEEDED',
+      `The statement affects ${affected} rows, more than the limit of ${request.maxAffectedRows}; it was rolled back and nothing changed.`,
+    );
+  }
+  await finish(pipeline, request.dryRun ? ROLLBACK : COMMIT);
+  const rows = sample.result();
+  return {
+    affected,
+    ...(rows.columns.length > 0 ? { sample: { columns: rows.columns, rows: rows.rows, truncated: rows.truncated } } : {}),
+    ...(definition !== undefined ? { definition: definition.text() } : {}),
+    committed: !request.dryRun,
+  };
+}
+
+function statementFor(request: WriteRequest, serverVersion: number): string {
+  if (request.kind !== 'dml' || !request.dryRun || request.sampleSql === undefined) return request.sql;
+  // MERGE ... RETURNING is a syntax error before PostgreSQL 17: run the plain statement, without a sample.
+  if (request.sampleNeedsPg17 === true && serverVersion < PG17) return request.sql;
+  return request.sampleSql;
+}
+
+/** Ends the transaction; anything but the expected command tag is an error. */
+async function finish(pipeline: Pipeline, end: typeof COMMIT | typeof ROLLBACK): Promise<void> {
+  const result = await attempt(pipeline, [{ text: end, values: [] }]);
+  if (result.error === undefined && result.completed[0]?.command === end) return;
+  if (end === ROLLBACK) throw result.error ?? new Error('ROLLBACK did not complete');
+  if (result.error === undefined) {
+    // PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK.
+    throw new BastionError('QUERY_FAILED', 'The database rolled the change back at COMMIT; nothing was committed.');
+  }
+  if (hasSqlState(result.error)) throw result.error; // refused at COMMIT (deferred constraint, serialization): rolled back
+  throw new BastionError(
+    'SOURCE_UNAVAILABLE',
+    'The connection failed during COMMIT, so whether the change was committed is unknown; check the data before trying again.',
+    result.error,
+  );
+}
+
+async function attempt(pipeline: Pipeline, steps: readonly PipelineStep[]): Promise<PipelineResult> {
+  try {
+    return await pipeline(steps);
+  } catch (error) {
+    return { completed: [], error: asError(error) };
+  }
+}
+
+/** Engines throw Error objects; anything else is wrapped so it can be thrown on. */
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error('the engine failed', { cause: value });
+}
+
+function hasSqlState(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+}
+
+/** 'INSERT 0 5' → INSERT, 5; 'CREATE TABLE' → CREATE TABLE, 0. */
+export function parseCommandTag(tag: string): StepOutcome {
+  const words = tag.split(' ');
+  const counts = words.filter((w) => /^\d+$/.test(w));
+  return { command: words.filter((w) => !/^\d+$/.test(w)).join(' '), rowCount: Number(counts.at(-1) ?? 0) };
+}

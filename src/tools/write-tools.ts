@@ -1,0 +1,228 @@
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { hashParams, hashStatement, type ApprovalBinding, type ApprovalTool } from '../approvals/index.js';
+import { authorizeWrite } from '../authorize/write.js';
+import { BastionError } from '../errors/codes.js';
+import { redactText } from '../log/redact.js';
+import { jsonResult } from '../shape/result.js';
+import type { SourceEntry } from '../sources/registry.js';
+import type { ParamValue, WriteRequest, WriteResult } from '../sources/source.js';
+import { guardedTool, type CallNote, type ToolCall } from './run.js';
+import { paramsArg, sourceArg, sqlArg } from './schemas.js';
+
+interface WriteArgs {
+  source?: string | undefined;
+  sql: string;
+  params?: ParamValue[] | undefined;
+  dry_run?: boolean | undefined;
+  approval_id?: string | undefined;
+}
+
+const dryRunArg = z.boolean().optional().describe('true (the default): run inside a transaction that is always rolled back and report what would change.');
+const approvalArg = z
+  .string()
+  .regex(/^ap_[A-Za-z0-9_-]{22}$/)
+  .optional()
+  .describe('The approval_id a pending answer gave, once a person has approved it.');
+
+/** What a person sees when asked to approve, and what the pending answer echoes. */
+const SAMPLE_ROWS = 20;
+
+/**
+ * `execute` and `change_schema`: one DML or one DDL statement, dry run by default.
+ * A real run needs a person's approval bound to this principal, source, statement
+ * and parameters — asked through MCP elicitation when the client supports it, else
+ * as a pending approval decided with `bastion approvals` — unless the caller's role
+ * says `approval: none` for the source.
+ */
+export function registerWriteTools(server: McpServer, call: ToolCall): Map<string, RegisteredTool> {
+  const tools = new Map<string, RegisteredTool>();
+  const writable = call.ctx.sources.list(call.role).filter((entry) => entry.writes.enabled);
+  if (writable.length === 0 || call.ctx.approvals === undefined) return tools;
+  const names = writable.map((entry) => entry.name).join(', ');
+  if (call.role.tool('execute')) {
+    tools.set(
+      'execute',
+      server.registerTool(
+        'execute',
+        {
+          title: 'Change data (one INSERT, UPDATE, DELETE or MERGE)',
+          description:
+            `Runs exactly one INSERT, UPDATE, DELETE or MERGE with optional $1..$n parameters on a source with writes enabled (${names}). ` +
+            'dry_run defaults to true: nothing changes and the answer shows the rows it would affect. A real run (dry_run: false) needs a ' +
+            "person's approval: you get an approval_id to retry with once they approve. UPDATE and DELETE need a WHERE clause.",
+          inputSchema: { source: sourceArg, sql: sqlArg, params: paramsArg, dry_run: dryRunArg, approval_id: approvalArg },
+          annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+        },
+        guardedTool('execute', call, (args: WriteArgs, note) => runWrite(server, call, 'execute', args, note)),
+      ),
+    );
+  }
+  if (call.role.tool('change_schema')) {
+    tools.set(
+      'change_schema',
+      server.registerTool(
+        'change_schema',
+        {
+          title: 'Change the schema of AI-owned objects (one DDL statement)',
+          description:
+            `Runs exactly one CREATE TABLE/VIEW/MATERIALIZED VIEW/INDEX, or ALTER, COMMENT ON or DROP of an object whose name starts with the source's prefix, on a source with writes enabled (${names}). ` +
+            "dry_run defaults to true: the statement runs in a rolled-back transaction and the answer shows the resulting definition. A real run needs a person's approval.",
+          inputSchema: { source: sourceArg, sql: sqlArg, dry_run: dryRunArg, approval_id: approvalArg },
+          annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+        },
+        guardedTool('change_schema', call, (args: WriteArgs, note) => runWrite(server, call, 'change_schema', args, note)),
+      ),
+    );
+  }
+  return tools;
+}
+
+async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, args: WriteArgs, note: CallNote): Promise<CallToolResult> {
+  const { ctx } = call;
+  const entry = ctx.sources.resolve(args.source, call.role);
+  if (!entry.writes.enabled || entry.source.write === undefined) {
+    throw new BastionError('DENIED_BY_POLICY', `Writes are not enabled for the source ${entry.name}.`);
+  }
+  const checked = ctx.policy.checkWriteStatement(args.sql, tool, { prefix: entry.writes.prefix, allowUnbounded: entry.writes.allow_unbounded });
+  const authorized = await authorizeWrite(call.role, checked, entry.catalog, entry.writes);
+  const params = tool === 'execute' ? (args.params ?? []) : [];
+  if (params.length !== checked.paramCount) {
+    throw new BastionError('INVALID_ARGUMENT', `The statement uses ${checked.paramCount} parameter(s) but ${params.length} were given.`);
+  }
+  const request = (dryRun: boolean): WriteRequest => ({
+    kind: tool === 'execute' ? 'dml' : 'ddl',
+    sql: checked.sql,
+    params,
+    dryRun,
+    maxAffectedRows: entry.writes.max_affected_rows,
+    sampleSql: checked.sampleSql,
+    sampleNeedsPg17: checked.sampleNeedsPg17,
+    sampleRows: SAMPLE_ROWS,
+    describe: authorized.describe,
+    maxBytes: ctx.config.limits.max_bytes,
+  });
+  const write = entry.source.write.bind(entry.source);
+  const dryRun = args.dry_run !== false;
+  note.dry_run = dryRun;
+
+  if (dryRun) {
+    if (args.approval_id !== undefined) throw new BastionError('INVALID_ARGUMENT', 'approval_id is only used with dry_run: false.');
+    const result = await write(request(true));
+    note.affected = result.affected;
+    return writeAnswer(entry, tool, result, { dry_run: true, note: 'Nothing was changed. To apply it, call again with dry_run: false; a person must approve it.' });
+  }
+
+  const binding: ApprovalBinding = { principal: call.principal.id, source: entry.name, tool, sqlHash: hashStatement(checked.sql), paramsHash: hashParams(params) };
+  const approvals = ctx.approvals;
+  if (approvals === undefined) throw new BastionError('INTERNAL', 'The approval store is not open.');
+
+  if (args.approval_id !== undefined) {
+    const consumed = await approvals.consume(args.approval_id, binding);
+    if (!consumed.ok) {
+      note.approval = { state: 'refused', id: args.approval_id, reason: consumed.reason };
+      throw new BastionError('APPROVAL_INVALID', approvalRefusal(consumed.reason));
+    }
+    note.approval = { state: 'used', id: args.approval_id, by: consumed.approval.decidedBy };
+    return commit(entry, tool, write, request(false), note);
+  }
+
+  if (call.role.approvalFor(entry.name) === 'none') {
+    note.approval = { state: 'none' };
+    return commit(entry, tool, write, request(false), note);
+  }
+
+  // Show the person exactly what will run and what it does, first.
+  const preview = await write(request(true));
+  const statement = redactText(checked.sql);
+  const summary = redactText(previewText(preview, params.length));
+
+  // Elicitation needs a transport that carries server-to-client requests (stdio does;
+  // the HTTP JSON-response mode does not): otherwise the approval goes through the CLI.
+  if (call.elicitation && server.server.getClientCapabilities()?.elicitation !== undefined) {
+    const answer = await server.server.elicitInput(
+      {
+        mode: 'form',
+        message:
+          `An assistant asks to run this on ${entry.name} (${tool}):\n\n${statement}\n\n${summary}\n\n` +
+          'Approve only if you want this change made. The assistant cannot approve it for you.',
+        requestedSchema: {
+          type: 'object',
+          properties: { approve: { type: 'boolean', title: 'Run this change', description: 'Tick to run it now.' } },
+          required: ['approve'],
+        },
+      },
+    );
+    if (answer.action !== 'accept' || answer.content?.['approve'] !== true) {
+      note.approval = { state: 'declined' };
+      throw new BastionError('APPROVAL_INVALID', 'The person declined the change; nothing was changed.');
+    }
+    note.approval = { state: 'elicited' };
+    return commit(entry, tool, write, request(false), note);
+  }
+
+  const approval = await approvals.create({
+    ...binding,
+    statement,
+    summary,
+    ttlMs: entry.writes.approval_ttl_s * 1000,
+    instance: ctx.audit.instance || 'bastion',
+  });
+  note.affected = preview.affected;
+  note.approval = { state: 'requested', id: approval.id };
+  return jsonResult({
+    status: 'pending',
+    approval_id: approval.id,
+    expires_at: approval.expiresAt,
+    dry_run_result: summary,
+    next_step:
+      `Nothing was changed. A person must approve this with \`bastion approvals approve ${approval.id}\` on the server; ` +
+      'then call again with the same sql, params and source, dry_run: false and this approval_id. You cannot approve it yourself.',
+  });
+}
+
+async function commit(entry: SourceEntry, tool: ApprovalTool, write: (r: WriteRequest) => Promise<WriteResult>, request: WriteRequest, note: CallNote): Promise<CallToolResult> {
+  const result = await write(request);
+  note.affected = result.affected;
+  // New, renamed or dropped objects: name resolution must see the database as it is now.
+  if (tool === 'change_schema' && result.committed) entry.catalog.invalidate();
+  return writeAnswer(entry, tool, result, { dry_run: false });
+}
+
+function writeAnswer(entry: SourceEntry, tool: ApprovalTool, result: WriteResult, extra: Record<string, unknown>): CallToolResult {
+  return jsonResult({
+    source: entry.name,
+    tool,
+    ...extra,
+    affected_rows: result.affected,
+    committed: result.committed,
+    ...(result.sample ? { sample: { columns: result.sample.columns.map((c) => c.name), rows: result.sample.rows, truncated: result.sample.truncated } } : {}),
+    ...(result.definition !== undefined ? { definition: result.definition } : {}),
+  });
+}
+
+function previewText(result: WriteResult, paramCount: number): string {
+  const lines = [`Dry run: ${result.affected} row(s) would be affected${paramCount > 0 ? ` (with ${paramCount} bound parameter(s))` : ''}.`];
+  if (result.sample && result.sample.rows.length > 0) {
+    lines.push(`Rows after the change (first ${result.sample.rows.length}):`, result.sample.columns.map((c) => c.name).join(' | '));
+    for (const row of result.sample.rows.slice(0, SAMPLE_ROWS)) lines.push(row.map((v) => (v === null ? 'NULL' : typeof v === 'string' ? v : JSON.stringify(v))).join(' | '));
+  }
+  if (result.definition !== undefined) lines.push('Resulting definition:', result.definition);
+  return lines.join('\n');
+}
+
+function approvalRefusal(reason: string): string {
+  switch (reason) {
+    case 'PENDING':
+      return 'That approval is still pending: a person has not approved it yet. Nothing was changed.';
+    case 'DENIED':
+      return 'A person denied that change. Nothing was changed.';
+    case 'EXPIRED':
+      return 'That approval expired. Nothing was changed; ask again with dry_run: false to get a new one.';
+    case 'USED':
+      return 'That approval was already used; each approval runs one change once. Nothing was changed.';
+    default:
+      return 'That approval does not match this call (principal, source, statement and parameters must be exactly those approved). Nothing was changed.';
+  }
+}
