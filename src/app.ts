@@ -19,7 +19,7 @@ export async function createContext(options: ConfigSources): Promise<{ ctx: Serv
 export async function contextFor(config: BastionConfig, log: Logger): Promise<ServerContext> {
   const roles = buildRoles(config);
   const policy = await SqlPolicy.create({ extraFunctions: config.sql.allow_functions });
-  const sources = await SourceRegistry.create(config.sources, log);
+  const sources = await SourceRegistry.create(config.sources, log, policy);
   const limiter = await createRateLimiter(config, log);
   let audit;
   let approvals;

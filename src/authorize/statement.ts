@@ -1,6 +1,6 @@
 import { BastionError } from '../errors/codes.js';
 import type { CheckedStatement } from '../guard/sql/policy.js';
-import type { RelationCatalog } from './catalog.js';
+import type { Catalog } from '../sources/adapter.js';
 import type { MaskKind, Role } from './roles.js';
 
 interface Touched {
@@ -32,7 +32,7 @@ function invisible(name: string): BastionError {
  * real value would shape the answer. Where the AST alone cannot tell which table a
  * name belongs to, the answer is no (fail closed).
  */
-export async function authorizeRead(role: Role, statement: CheckedStatement, catalog: RelationCatalog): Promise<MaskPlan> {
+export async function authorizeRead(role: Role, statement: CheckedStatement, catalog: Catalog): Promise<MaskPlan> {
   if (role.unrestricted) return NO_MASKS;
   const touched: Touched[] = [];
   const plan: { tableOid: number; attnum: number; kind: MaskKind }[] = [];

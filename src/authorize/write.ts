@@ -3,7 +3,7 @@ import { BastionError } from '../errors/codes.js';
 import type { RelationRef } from '../guard/sql/read-walker.js';
 import type { CheckedDdl, CheckedDml, CheckedWrite } from '../guard/sql/write-policy.js';
 import type { DescribeTarget } from '../sources/source.js';
-import type { RelationCatalog } from './catalog.js';
+import type { Catalog } from '../sources/adapter.js';
 import type { Role } from './roles.js';
 import { authorizeRead } from './statement.js';
 
@@ -35,11 +35,11 @@ export interface AuthorizedWrite {
  * would: a qualified name by its schema, an unqualified CREATE in the connection's
  * creation schema, an existing object through the search path.
  */
-export async function authorizeWrite(role: Role, checked: CheckedWrite, catalog: RelationCatalog, writes: WritesConfig): Promise<AuthorizedWrite> {
+export async function authorizeWrite(role: Role, checked: CheckedWrite, catalog: Catalog, writes: WritesConfig): Promise<AuthorizedWrite> {
   return checked.tool === 'execute' ? authorizeDml(role, checked, catalog) : authorizeDdl(role, checked, catalog, writes);
 }
 
-async function authorizeDml(role: Role, checked: CheckedDml, catalog: RelationCatalog): Promise<AuthorizedWrite> {
+async function authorizeDml(role: Role, checked: CheckedDml, catalog: Catalog): Promise<AuthorizedWrite> {
   const { target } = checked;
   const schema = target.schema ?? (await catalog.resolve(target.name));
   if (schema === undefined) throw invisible(written(target));
@@ -60,7 +60,7 @@ async function authorizeDml(role: Role, checked: CheckedDml, catalog: RelationCa
   return { target: { schema, name: target.name } };
 }
 
-async function authorizeDdl(role: Role, checked: CheckedDdl, catalog: RelationCatalog, writes: WritesConfig): Promise<AuthorizedWrite> {
+async function authorizeDdl(role: Role, checked: CheckedDdl, catalog: Catalog, writes: WritesConfig): Promise<AuthorizedWrite> {
   const { object } = checked;
   let table: ResolvedRelation | undefined;
   let schema: string;
@@ -106,7 +106,7 @@ async function authorizeDdl(role: Role, checked: CheckedDdl, catalog: RelationCa
 }
 
 /** What the statement reads, authorized like a read with every masked column treated as denied. */
-async function authorizeReads(role: Role, checked: CheckedWrite, catalog: RelationCatalog): Promise<void> {
+async function authorizeReads(role: Role, checked: CheckedWrite, catalog: Catalog): Promise<void> {
   const strict: Role = {
     ...role,
     columnDenied: (schema, table, column) => role.columnDenied(schema, table, column) || role.columnMask(schema, table, column) !== undefined,
@@ -124,7 +124,7 @@ async function authorizeReads(role: Role, checked: CheckedWrite, catalog: Relati
 }
 
 /** An existing relation (or index) by the name written: a qualified name as is, else the search path's first match, fresh. */
-async function existingRelation(relation: Pick<RelationRef, 'schema' | 'name'>, catalog: RelationCatalog): Promise<ResolvedRelation> {
+async function existingRelation(relation: Pick<RelationRef, 'schema' | 'name'>, catalog: Catalog): Promise<ResolvedRelation> {
   const schema = relation.schema ?? (await catalog.locate(relation.name));
   if (schema === undefined) throw invisible(written(relation));
   return { schema, name: relation.name };

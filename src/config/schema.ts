@@ -58,7 +58,40 @@ const pgliteSource = z.strictObject({
   statement_timeout_ms: positiveInt.max(3_600_000).default(30_000),
 });
 
-export const sourceSchema = z.discriminatedUnion('engine', [postgresSource, pgliteSource]);
+/** MySQL and MariaDB (told apart by the server's version string at connect time). */
+const mysqlSource = z.strictObject({
+  engine: z.literal('mysql'),
+  url: z.string().min(1),
+  read_only: z.literal(true, { error: 'read_only only accepts true' }).optional(),
+  writes: writesSchema.default(defaultWrites),
+  statement_timeout_ms: positiveInt.max(3_600_000).default(30_000),
+  pool: z
+    .strictObject({ max: positiveInt.max(200).default(10), connect_timeout_ms: positiveInt.default(10_000) })
+    .default({ max: 10, connect_timeout_ms: 10_000 }),
+});
+
+const sqliteSource = z.strictObject({
+  engine: z.literal('sqlite'),
+  /** The database file; opened read-only. */
+  path: z.string().min(1),
+  read_only: z.literal(true, { error: 'read_only only accepts true' }).optional(),
+  writes: writesSchema.default(defaultWrites),
+  statement_timeout_ms: positiveInt.max(3_600_000).default(30_000),
+});
+
+export const sourceSchema = z.discriminatedUnion('engine', [postgresSource, pgliteSource, mysqlSource, sqliteSource]);
+
+/** Read access to files under these roots only; none by default. */
+const filesSchema = z.strictObject({
+  roots: z.array(z.string().min(1)).default([]),
+  /** read_file returns at most this many bytes per call. */
+  max_read_bytes: positiveInt.max(64 * 1024 * 1024).default(1024 * 1024),
+  /** search_files stops after this many matches or this long, whichever comes first. */
+  max_results: positiveInt.max(10_000).default(100),
+  search_timeout_ms: positiveInt.max(60_000).default(5_000),
+  /** Files larger than this are skipped by the content search. */
+  max_search_file_bytes: positiveInt.default(4 * 1024 * 1024),
+});
 
 const httpSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
@@ -103,10 +136,14 @@ export const configSchema = z.strictObject({
   rate_limits: rateLimitSchema.default(rateLimitSchema.parse({})),
   state: stateSchema.default(stateSchema.parse({})),
   redis: redisSchema.optional(),
+  files: filesSchema.default(filesSchema.parse({})),
   audit: auditSchema.default(auditSchema.parse({})),
 })
   .superRefine((config, ctx) => {
     for (const [name, source] of Object.entries(config.sources)) {
+      if ((source.engine === 'mysql' || source.engine === 'sqlite') && source.writes.enabled) {
+        ctx.addIssue({ code: 'custom', path: ['sources', name, 'writes', 'enabled'], message: `governed writes are available on postgres and pglite sources only in this version, not on ${source.engine}` });
+      }
       if (source.read_only === true && source.writes.enabled) {
         ctx.addIssue({ code: 'custom', path: ['sources', name, 'read_only'], message: 'read_only: true contradicts writes.enabled: true; remove one' });
       }
@@ -121,6 +158,9 @@ export type BastionConfig = z.infer<typeof configSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type PostgresSourceConfig = z.infer<typeof postgresSource>;
 export type PgliteSourceConfig = z.infer<typeof pgliteSource>;
+export type MysqlSourceConfig = z.infer<typeof mysqlSource>;
+export type SqliteSourceConfig = z.infer<typeof sqliteSource>;
+export type FilesConfig = z.infer<typeof filesSchema>;
 export type HttpConfig = z.infer<typeof httpSchema>;
 export type RoleConfig = z.infer<typeof roleSchema>;
 export type AuthConfig = z.infer<typeof authSchema>;

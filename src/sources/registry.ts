@@ -3,6 +3,8 @@ import { BastionError } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
 import { RelationCatalog } from '../authorize/catalog.js';
 import type { Role } from '../authorize/roles.js';
+import type { SqlPolicy } from '../guard/sql/policy.js';
+import type { Catalog, EngineParts, Introspector, ReadGuard } from './adapter.js';
 import { PostgresIntrospector } from './postgres/introspect.js';
 import type { Engine, Source } from './source.js';
 
@@ -13,9 +15,11 @@ export interface SourceEntry {
   readonly mode: 'read-only' | 'read-write';
   readonly writes: WritesConfig;
   readonly source: Source;
-  readonly introspector: PostgresIntrospector;
+  /** The engine's SQL policy: the first of the two layers. */
+  readonly guard: ReadGuard;
+  readonly introspector: Introspector;
   /** Name resolution as the database sees it, for the authorize stage. */
-  readonly catalog: RelationCatalog;
+  readonly catalog: Catalog;
 }
 
 /**
@@ -26,18 +30,16 @@ export interface SourceEntry {
 export class SourceRegistry {
   private constructor(private readonly entries: ReadonlyMap<string, SourceEntry>) {}
 
-  static async create(configs: Record<string, SourceConfig>, log: Logger): Promise<SourceRegistry> {
+  static async create(configs: Record<string, SourceConfig>, log: Logger, policy: SqlPolicy): Promise<SourceRegistry> {
     const entries = new Map<string, SourceEntry>();
     for (const [name, config] of Object.entries(configs)) {
-      const source = await openSource(name, config, log);
+      const parts = await openEngine(name, config, log, policy);
       entries.set(name, {
         name,
-        engine: source.engine,
+        engine: parts.source.engine,
         mode: config.writes.enabled ? 'read-write' : 'read-only',
         writes: config.writes,
-        source,
-        introspector: new PostgresIntrospector((request) => source.read(request)),
-        catalog: new RelationCatalog((request) => source.read(request)),
+        ...parts,
       });
     }
     return new SourceRegistry(entries);
@@ -78,19 +80,33 @@ export class SourceRegistry {
   }
 }
 
-async function openSource(name: string, config: SourceConfig, log: Logger): Promise<Source> {
+async function openEngine(name: string, config: SourceConfig, log: Logger, policy: SqlPolicy): Promise<EngineParts> {
   switch (config.engine) {
     case 'postgres': {
       const { PostgresSource } = await import('./postgres/source.js');
       const source = new PostgresSource(name, config, log);
       void source.checkPrivileges();
-      return source;
+      return postgresFamily(source, policy);
     }
     case 'pglite': {
       const { PgliteSource } = await import('./pglite/source.js');
       const source = new PgliteSource(name, config, log);
       source.warm();
-      return source;
+      return postgresFamily(source, policy);
     }
+    case 'mysql':
+    case 'sqlite':
+      throw new BastionError('CONFIG_INVALID', `sources.${name}: the ${config.engine} engine is not available in this build yet.`);
   }
+}
+
+/** PostgreSQL and PGlite: the libpg-query policy, pg_catalog name resolution and introspection. */
+function postgresFamily(source: Source, policy: SqlPolicy): EngineParts {
+  const read: Source['read'] = (request) => source.read(request);
+  return {
+    source,
+    guard: { checkRead: (sql, tool) => policy.checkReadOnlyStatement(sql, tool) },
+    catalog: new RelationCatalog(read),
+    introspector: new PostgresIntrospector(read),
+  };
 }

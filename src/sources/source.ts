@@ -3,7 +3,7 @@
  * this; a driver (pg, PGlite, ...) is imported by its own adapter and loaded only
  * when a source of that engine is configured.
  */
-export type Engine = 'postgres' | 'pglite';
+export type Engine = 'postgres' | 'pglite' | 'mysql' | 'sqlite';
 
 /** A parameter value as it arrives in a tool call (JSON). */
 export type ParamValue = string | number | boolean | null | ParamValue[] | { [key: string]: ParamValue };

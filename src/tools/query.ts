@@ -20,7 +20,7 @@ interface ReadArgs {
 export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs): Promise<ReadResult> {
   const { ctx } = call;
   const entry = ctx.sources.resolve(args.source, call.role);
-  const checked = ctx.policy.checkReadOnlyStatement(args.sql, tool);
+  const checked = entry.guard.checkRead(args.sql, tool);
   const masks = await authorizeRead(call.role, checked, entry.catalog);
   const params = args.params ?? [];
   if (params.length !== checked.paramCount) {
