@@ -158,6 +158,22 @@ describe.each(ENGINES)('governed writes on $name', (engine) => {
     expect(await count('shop.order_items')).toBe(before);
   });
 
+  it('an expired approval changes nothing', async () => {
+    const short = await startBastion(await config({ approval_ttl_s: 1 }), WRITER);
+    try {
+      const sql = 'DELETE FROM shop.order_items WHERE order_id = 3';
+      const before = await count('shop.order_items', short);
+      const id = data(await short.call('execute', { sql, dry_run: false }))['approval_id'] as string;
+      await short.ctx.approvals!.decide(id, 'approved', 'carol@test');
+      // Let it expire (a wait, not a timing assertion: the approval lives one second).
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(errorCode(await short.call('execute', { sql, dry_run: false, approval_id: id }))).toBe('APPROVAL_INVALID');
+      expect(await count('shop.order_items', short)).toBe(before);
+    } finally {
+      await short.close();
+    }
+  });
+
   it('an UPDATE over the affected-row cap rolls back entirely', async () => {
     const capped = await startBastion(await config({ max_affected_rows: 5 }, { roles: { robot: { tools: ['*'], approval: { '*': 'none' } } } }), { ...WRITER, id: 'key:robot', role: 'robot' });
     try {

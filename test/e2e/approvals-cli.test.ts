@@ -1,0 +1,90 @@
+/**
+ * The human approval path end to end with the built binary: an assistant's real
+ * write over stdio (a client without elicitation) only creates a pending approval;
+ * a person approves or denies it with `bastion approvals`; the assistant's retry
+ * runs the approved change once and the denied one never. The server's audit log
+ * records the request, the person's decision and the execution.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanup, dirWithConfig, POLL, runCli, startStdio, type StdioBastion } from '../helpers/spawn.js';
+
+const CONFIG = ['sources:', '  demo:', '    engine: pglite', '    writes:', '      enabled: true', 'rate_limits:', '  per_principal_per_minute: 100000', ''].join('\n');
+
+let cwd: string;
+let server: StdioBastion;
+
+async function call(name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  return (await server.client.callTool({ name, arguments: args })) as CallToolResult;
+}
+
+async function country(id: number): Promise<unknown> {
+  const result = await call('query', { sql: 'SELECT country FROM shop.customers WHERE id = $1', params: [id] });
+  return (result.structuredContent as { rows: unknown[][] }).rows[0]?.[0];
+}
+
+function auditLines(): Record<string, unknown>[] {
+  return readFileSync(join(cwd, '.bastion', 'audit.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+beforeAll(async () => {
+  cwd = dirWithConfig(CONFIG);
+  server = await startStdio([], { cwd });
+}, 60_000);
+afterAll(async () => {
+  await server.close();
+  await cleanup();
+});
+
+describe('bastion approvals (built binary)', () => {
+  it('a person approves with the CLI; the retry runs the change exactly once', async () => {
+    const sql = "UPDATE shop.customers SET country = 'IS' WHERE id = 7";
+    const before = await country(7);
+    const pending = (await call('execute', { sql, dry_run: false })).structuredContent as { status: string; approval_id: string };
+    expect(pending.status).toBe('pending');
+    expect(await country(7)).toBe(before);
+
+    const list = await runCli(['approvals', 'list'], { cwd });
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(pending.approval_id);
+    expect(list.stdout).toContain('UPDATE shop.customers');
+
+    // Without a terminal and without --yes the CLI refuses: nobody approves unseen.
+    const blind = await runCli(['approvals', 'approve', pending.approval_id], { cwd });
+    expect(blind.code).not.toBe(0);
+    expect((await call('execute', { sql, dry_run: false, approval_id: pending.approval_id })).isError).toBe(true);
+    expect(await country(7)).toBe(before);
+
+    const approve = await runCli(['approvals', 'approve', pending.approval_id, '--yes'], { cwd });
+    expect(approve.code).toBe(0);
+    const done = await call('execute', { sql, dry_run: false, approval_id: pending.approval_id });
+    expect(done.structuredContent).toMatchObject({ committed: true, affected_rows: 1 });
+    expect(await country(7)).toBe('IS');
+    expect((await call('execute', { sql, dry_run: false, approval_id: pending.approval_id })).isError).toBe(true);
+
+    // The server records the person's decision (it polls the store) and the execution.
+    await expect.poll(() => auditLines().some((r) => r['outcome'] === 'decided' && (r['approval'] as { id?: string } | undefined)?.id === pending.approval_id), POLL).toBe(true);
+    const decided = auditLines().find((r) => r['outcome'] === 'decided');
+    expect(decided).toMatchObject({ decision: 'allow', principal: { kind: 'human' }, approval: { state: 'approved' } });
+    expect(auditLines().find((r) => (r['approval'] as { state?: string } | undefined)?.state === 'used')).toMatchObject({ tool: 'execute', affected: 1 });
+  }, 60_000);
+
+  it('a person denies with the CLI; the retry changes nothing', async () => {
+    const sql = "UPDATE shop.customers SET country = 'XX' WHERE id = 8";
+    const before = await country(8);
+    const pending = (await call('execute', { sql, dry_run: false })).structuredContent as { approval_id: string };
+    const deny = await runCli(['approvals', 'deny', pending.approval_id], { cwd });
+    expect(deny.code).toBe(0);
+    const retry = await call('execute', { sql, dry_run: false, approval_id: pending.approval_id });
+    expect(retry.isError).toBe(true);
+    expect(JSON.stringify(retry.content)).toContain('APPROVAL_INVALID');
+    expect(await country(8)).toBe(before);
+    // Approving after a denial is refused too.
+    expect((await runCli(['approvals', 'approve', pending.approval_id, '--yes'], { cwd })).code).not.toBe(0);
+  }, 60_000);
+});
