@@ -69,11 +69,12 @@ function chainInput(prev: unknown, canonicalBody: string): string {
 export function sealRecord<T extends Record<string, unknown>>(body: T, key?: AuditKey): { record: T & { hash: string }; line: string } {
   // A `hash` the caller left in the body is replaced, never chained.
   const pairs = members(body).filter(([name]) => name !== 'hash');
-  const parts = pairs.map(([, text]) => text);
-  const hash = digest(chainInput(body['prev'], escapeLineBreakers(`{${parts.join(',')}}`)), key);
+  // Escaping works character by character, so escaping each member equals escaping the whole line.
+  const parts = pairs.map(([, text]) => escapeLineBreakers(text));
+  const hash = digest(chainInput(body['prev'], `{${parts.join(',')}}`), key);
   const at = pairs.findIndex(([name]) => name > 'hash');
   parts.splice(at === -1 ? parts.length : at, 0, `"hash":"${hash}"`);
-  return { record: { ...body, hash }, line: escapeLineBreakers(`{${parts.join(',')}}`) };
+  return { record: { ...body, hash }, line: `{${parts.join(',')}}` };
 }
 
 /**

@@ -36,8 +36,13 @@ export interface AuditSinkOptions {
   readonly log?: AuditSinkLogger;
   /** Most records per group commit (default 4096). */
   readonly maxBatch?: number;
-  /** true (default): `append` resolves after fdatasync; false: after the write, with the sync following at once. */
+  /** true (default): `append` resolves after fdatasync; false: after the write, with the sync following. */
   readonly waitForSync?: boolean;
+  /**
+   * With waitForSync false: the least time between two syncs (default 10 ms), so a
+   * busy server syncs a few times a second per group instead of back to back.
+   */
+  readonly syncIntervalMs?: number;
   /** Without it `audit.jsonl` grows for ever. */
   readonly rotate?: AuditRotateOptions;
   /** The clock of record times and of daily rotation; tests inject one. */
@@ -242,7 +247,9 @@ export class AuditFileSink implements AuditSink {
    */
   private async syncLoop(): Promise<void> {
     try {
+      const pause = this.options.waitForSync === false ? (this.options.syncIntervalMs ?? 10) : 0;
       while (this.syncedSeq < this.lastSeq && this.failure === null) {
+        if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
         const seq = this.lastSeq;
         const hash = this.lastHash;
         await this.handle.datasync();
