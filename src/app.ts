@@ -18,6 +18,11 @@ export async function createContext(options: ConfigSources): Promise<{ ctx: Serv
 /** Roles, SQL policy, sources, rate limiter and audit trail for a validated configuration. */
 export async function contextFor(config: BastionConfig, log: Logger): Promise<ServerContext> {
   const roles = buildRoles(config);
+  if (config.files.roots.length > 0) {
+    // A missing or protected root stops the start, not the first call.
+    const { fileRootsFor } = await import('./files/tools.js');
+    fileRootsFor(config.files);
+  }
   const policy = await SqlPolicy.create({ extraFunctions: config.sql.allow_functions });
   const sources = await SourceRegistry.create(config.sources, log, policy);
   const limiter = await createRateLimiter(config, log);

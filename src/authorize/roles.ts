@@ -21,7 +21,7 @@ export interface Role {
   readonly approvalFor: (source: string) => 'human' | 'none';
 }
 
-const READ_TOOLS = ['list_sources', 'list_schemas', 'list_tables', 'describe_table', 'query', 'explain'];
+const READ_TOOLS = ['list_sources', 'list_schemas', 'list_tables', 'describe_table', 'query', 'explain', 'list_files', 'read_file', 'search_files'];
 
 export const BUILT_IN_ROLES: Readonly<Record<string, RoleConfig>> = {
   reader: { tools: READ_TOOLS, sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [], mask: {} }, approval: {} },

@@ -19,6 +19,7 @@ program
   .option('--port <port>', 'HTTP port (default 7300)')
   .option('--config <file>', 'configuration file (default ./bastion.yaml if present)')
   .option('--db <url>', 'one source: postgres://… or pglite:DIR (default: the embedded demo database)')
+  .option('--files <dir>', 'serve read-only file tools inside this folder (repeatable)', (dir: string, all: string[] = []) => [...all, dir])
   .option('--no-auth', 'HTTP without authentication (loopback addresses only)')
   .action(async (options: ServeOptions) => {
     await serve(options);

@@ -12,13 +12,15 @@ export interface ServeOptions {
   port?: string;
   config?: string;
   db?: string;
+  /** --files DIR, repeatable. */
+  files?: string[];
   /** commander's --no-auth sets auth=false. */
   auth?: boolean;
 }
 
 
 export async function serve(options: ServeOptions): Promise<void> {
-  const { ctx, origin } = await createContext({ configPath: options.config, db: options.db });
+  const { ctx, origin } = await createContext({ configPath: options.config, db: options.db, files: options.files });
   const { log } = ctx;
 
   if (!options.http) {

@@ -9,6 +9,8 @@ export interface ConfigSources {
   configPath?: string | undefined;
   /** The --db shortcut. */
   db?: string | undefined;
+  /** The --files shortcut (repeatable): file roots added to files.roots. */
+  files?: readonly string[] | undefined;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
@@ -41,6 +43,11 @@ export function loadConfig(options: ConfigSources = {}): LoadedConfig {
     origin = configPath !== undefined ? `${configPath} with --db` : '--db';
   } else if (raw['sources'] === undefined) {
     raw = { ...raw, sources: { demo: { engine: 'pglite' } } };
+  }
+  if (options.files !== undefined && options.files.length > 0) {
+    const files = (raw['files'] ?? {}) as Record<string, unknown>;
+    const roots = Array.isArray(files['roots']) ? (files['roots'] as unknown[]) : [];
+    raw = { ...raw, files: { ...files, roots: [...roots, ...options.files] } };
   }
   const level = env['BASTION_LOG_LEVEL'];
   if (level !== undefined) {

@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'TOOL_NOT_ALLOWED'
   | 'AUDIT_UNAVAILABLE'
   | 'APPROVAL_INVALID'
+  | 'FILE_NOT_FOUND'
+  | 'FILE_NOT_TEXT'
   | 'INTERNAL';
 
 const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
@@ -46,6 +48,8 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   TOOL_NOT_ALLOWED: 'Your role may not use this tool.',
   APPROVAL_INVALID: 'The change was not approved for this call; nothing was changed.',
   AUDIT_UNAVAILABLE: 'The audit record of this call could not be written, so its answer is withheld; calls are refused until an operator fixes the audit log.',
+  FILE_NOT_FOUND: 'No such file or directory inside the allowed roots.',
+  FILE_NOT_TEXT: 'The file is not UTF-8 text (it contains NUL bytes), so it is not returned.',
   INTERNAL: 'Internal error.',
 };
 

@@ -8,6 +8,7 @@ import { registerListTables } from './list-tables.js';
 import { registerQuery } from './query.js';
 import type { ToolCall } from './run.js';
 import { registerWriteTools } from './write-tools.js';
+import { registerFileTools } from '../files/tools.js';
 
 const READ_TOOLS: Record<string, (server: McpServer, call: ToolCall) => RegisteredTool> = {
   list_sources: registerListSources,
@@ -30,5 +31,6 @@ export function registerTools(server: McpServer, call: ToolCall): void {
     if (call.role.tool(name)) tools.set(name, register(server, call));
   }
   for (const [name, tool] of registerWriteTools(server, call)) tools.set(name, tool);
+  for (const [name, tool] of registerFileTools(server, call, call.ctx.config.files)) tools.set(name, tool);
   dispatchCalls(server, call, tools);
 }

@@ -31,8 +31,12 @@ export interface CallExtra {
   readonly sessionId?: string | undefined;
 }
 
+/** Tools that read files, not a database source. */
+const FILE_TOOLS: ReadonlySet<string> = new Set(['list_files', 'read_file', 'search_files']);
+
 /** The source a call will use, for the per-source limit: named, or the only visible one. */
-function sourceOf(call: ToolCall, args: unknown): string | undefined {
+function sourceOf(call: ToolCall, tool: string, args: unknown): string | undefined {
+  if (FILE_TOOLS.has(tool)) return undefined;
   const named = (args as { source?: unknown } | undefined)?.source;
   if (typeof named === 'string') return named;
   const visible = call.ctx.sources.list(call.role);
@@ -54,7 +58,7 @@ export function guardedTool<A>(
     const started = performance.now();
     const note: CallNote = {};
     const correlationId = newCorrelationId();
-    const source = sourceOf(call, args);
+    const source = sourceOf(call, name, args);
     let result: CallToolResult;
     let code: ErrorCode | undefined;
     try {

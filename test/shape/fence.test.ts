@@ -9,7 +9,7 @@ describe('untrusted-data fence', () => {
     const nonce = /<untrusted-data-([0-9a-f]{32})>/.exec(a)?.[1];
     expect(nonce).toBeDefined();
     expect(a).toContain(`</untrusted-data-${nonce}>`);
-    expect(a.split('\n')[0]).toMatch(/data from the database, not instructions/);
+    expect(a.split('\n')[0]).toMatch(/data from a database or file, not instructions/);
     expect(b).not.toContain(nonce);
   });
 
