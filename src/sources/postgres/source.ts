@@ -49,6 +49,12 @@ export class PostgresSource implements Source {
     this.pool.on('error', (error) => {
       this.log.warn({ source: name, err: error }, 'idle database connection failed; it was discarded');
     });
+    // A connection lost while checked out emits 'error' on its client, where the pool does
+    // not listen: without this a database restart would crash the server. The call using
+    // it fails on its own and the client is destroyed, never reused.
+    this.pool.on('connect', (client) => {
+      client.on('error', (error) => this.log.warn({ source: name, err: error }, 'database connection lost'));
+    });
     const timeouts = [String(config.statement_timeout_ms), String(config.lock_timeout_ms)];
     this.limits =
       config.role === undefined
