@@ -113,13 +113,14 @@ export function sourceFromUrl(url: string): Record<string, unknown> {
     const path = url.slice('pglite:'.length);
     return path.length > 0 ? { engine: 'pglite', path } : { engine: 'pglite' };
   }
-  if (/^(mysql|mariadb):\/\//i.test(url) || /^sqlite:/i.test(url)) {
-    throw new BastionError(
-      'CONFIG_INVALID',
-      '--db: MySQL, MariaDB and SQLite sources are not available in this version; use postgres:// or pglite:DIR.',
-    );
+  // The driver speaks one protocol to both servers; it tells them apart once connected.
+  if (/^(mysql|mariadb):\/\//i.test(url)) return { engine: 'mysql', url: url.replace(/^mariadb:/i, 'mysql:') };
+  if (/^sqlite:/i.test(url)) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path.length === 0) throw new BastionError('CONFIG_INVALID', '--db: sqlite: needs a file path, e.g. sqlite:./data.db.');
+    return { engine: 'sqlite', path };
   }
-  throw new BastionError('CONFIG_INVALID', '--db: expected a URL starting with postgres://, postgresql:// or pglite:.');
+  throw new BastionError('CONFIG_INVALID', '--db: expected a URL starting with postgres://, postgresql://, mysql://, mariadb://, sqlite: or pglite:.');
 }
 
 function validate(raw: unknown): BastionConfig {
@@ -139,7 +140,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'invalid_type':
       return `${where}: expected ${issue.expected}`;
     case 'invalid_union':
-      return `${where}: ${issue.message} (for a source, set engine to "postgres" or "pglite")`;
+      return `${where}: ${issue.message} (for a source, set engine to "postgres", "pglite", "mysql" or "sqlite")`;
     default:
       return `${where}: ${issue.message}`;
   }

@@ -94,9 +94,14 @@ async function openEngine(name: string, config: SourceConfig, log: Logger, polic
       source.warm();
       return postgresFamily(source, policy);
     }
-    case 'mysql':
-    case 'sqlite':
-      throw new BastionError('CONFIG_INVALID', `sources.${name}: the ${config.engine} engine is not available in this build yet.`);
+    case 'sqlite': {
+      const { openSqliteEngine } = await import('./sqlite/index.js');
+      return openSqliteEngine(name, config, log);
+    }
+    case 'mysql': {
+      const { openMysqlEngine } = await import('./mysql/index.js');
+      return openMysqlEngine(name, config, log);
+    }
   }
 }
 

@@ -46,7 +46,7 @@ export function registerQuery(server: McpServer, call: ToolCall): RegisteredTool
     {
       title: 'Run a read-only query',
       description:
-        'Runs exactly one read-only statement (SELECT, VALUES or TABLE) with optional $1..$n parameters. ' +
+        'Runs exactly one read-only statement (SELECT, VALUES or TABLE) with optional parameters ($1..$n on PostgreSQL, ? on MySQL and SQLite). ' +
         'Results are capped in rows and bytes; truncated=true says a cap was hit.',
       inputSchema: {
         source: sourceArg,

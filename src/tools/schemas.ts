@@ -14,7 +14,7 @@ export const paramsArg = z
   .array(z.union([scalar, z.array(scalar).max(10_000)]))
   .max(100)
   .optional()
-  .describe('Values for $1, $2, ... placeholders, in order.');
+  .describe('Values for the placeholders, in order ($1, $2, ... on PostgreSQL; ? on MySQL and SQLite).');
 
 export const columnSchema = z.object({ name: z.string(), type: z.string() });
 

@@ -88,9 +88,19 @@ describe('configuration: mistakes stop the start and name the key', () => {
     expect(failure(() => loadConfig({ configPath: '/nonexistent/bastion.yaml', env: EMPTY_ENV })).code).toBe('CONFIG_INVALID');
   });
 
+  it('--db accepts mysql://, mariadb:// and sqlite: as one source named main', () => {
+    expect(loadConfig({ db: 'mysql://root@127.0.0.1/test', env: EMPTY_ENV, cwd: tmpdir() }).config.sources['main']).toMatchObject({ engine: 'mysql', url: 'mysql://root@127.0.0.1/test' });
+    expect(loadConfig({ db: 'mariadb://root@127.0.0.1/test', env: EMPTY_ENV, cwd: tmpdir() }).config.sources['main']).toMatchObject({ engine: 'mysql', url: 'mysql://root@127.0.0.1/test' });
+    expect(loadConfig({ db: 'sqlite:./data/app.db', env: EMPTY_ENV, cwd: tmpdir() }).config.sources['main']).toMatchObject({ engine: 'sqlite', path: './data/app.db' });
+  });
+
+  it('governed writes are refused on mysql and sqlite sources in this version', () => {
+    const { path } = writeConfig('sources:\n  main:\n    engine: sqlite\n    path: ./x.db\n    writes:\n      enabled: true\n');
+    expect(failure(() => loadConfig({ configPath: path, env: EMPTY_ENV })).message).toContain('sources.main.writes.enabled');
+  });
+
   it('unsupported --db schemes say what is available', () => {
-    expect(failure(() => loadConfig({ db: 'mysql://root@127.0.0.1/test', env: EMPTY_ENV, cwd: tmpdir() })).message).toMatch(/not available in this version/);
-    expect(failure(() => loadConfig({ db: 'ftp://x', env: EMPTY_ENV, cwd: tmpdir() })).message).toMatch(/postgres:\/\//);
+    expect(failure(() => loadConfig({ db: 'ftp://x', env: EMPTY_ENV, cwd: tmpdir() })).message).toMatch(/postgres:\/\/.*mysql:\/\/.*sqlite:/);
   });
 });
 

@@ -63,13 +63,6 @@ describe('bastion serve: refusals that stop the start', () => {
     expect(run.stderr).toContain('sources.demo.read_only');
   });
 
-  it('--db mysql://… exits 2 explaining MySQL is not available in this version, without echoing the URL', async () => {
-    const run = await runCli(['serve', '--db', 'mysql://app:mysqlsecret@127.0.0.1:3306/shop'], { cwd: makeTempDir() });
-    expectRefusedStart(run, 2);
-    expect(run.stderr).toMatch(/MySQL.*not available in this version/);
-    expect(run.stderr).not.toContain('mysqlsecret');
-  });
-
   it('a config whose url is ${MISSING_VAR} exits 2 naming the variable and the key', async () => {
     const cwd = dirWithConfig(['sources:', '  main:', '    engine: postgres', '    url: ${MISSING_VAR}', ''].join('\n'));
     const run = await runCli(['serve'], { cwd, env: { MISSING_VAR: undefined } });

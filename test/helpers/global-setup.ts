@@ -16,6 +16,7 @@ export default async function setup(): Promise<void> {
   } else {
     process.stderr.write(`\n[bastion tests] PostgreSQL suites: SKIPPED — ${pg.reason}. Every other suite runs on PGlite.\n`);
   }
+  process.stderr.write(`[bastion tests] MariaDB suites: ${await import('./mariadb.js').then(({ mariadb: m }) => (m.ok ? `running against ${m.version}` : `SKIPPED — ${m.reason}`))}\n`);
   const redis = new URL(REDIS_URL);
   if (await ping(redis.hostname, Number(redis.port || 6379))) {
     process.stderr.write(`[bastion tests] Redis suites: running against ${redis.host}\n`);

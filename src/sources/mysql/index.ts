@@ -1,0 +1,46 @@
+import type { MysqlSourceConfig } from '../../config/schema.js';
+import { BastionError } from '../../errors/codes.js';
+import type { Logger } from '../../log/logger.js';
+import type { EngineParts } from '../adapter.js';
+import type { Source } from '../source.js';
+import { MysqlCatalog } from './catalog.js';
+import { MysqlGuard, type MysqlParser } from './guard.js';
+import { MysqlIntrospector } from './introspect.js';
+import { OriginIds } from './origins.js';
+import { MysqlSource, type MysqlDriver } from './source.js';
+
+const SYSTEM_DATABASES = new Set(['mysql', 'performance_schema', 'sys', 'information_schema']);
+
+/**
+ * A MySQL or MariaDB source, read-only. mysql2 and node-sql-parser are loaded here
+ * only, so a deployment without a MySQL source never loads them. Nothing connects
+ * yet: a server that is down at start makes calls fail with SOURCE_UNAVAILABLE
+ * until it is back. Placeholders are `?` (MySQL's own), not `$1..$n`.
+ */
+export async function openMysqlEngine(name: string, config: MysqlSourceConfig, log: Logger): Promise<EngineParts> {
+  const database = databaseOf(config.url);
+  if (database !== undefined && SYSTEM_DATABASES.has(database.toLowerCase())) {
+    throw new BastionError('CONFIG_INVALID', `sources.${name}.url: connect to an application database, not ${database} (unqualified names would read system tables).`);
+  }
+  const [driverModule, parserModule] = await Promise.all([import('mysql2/promise'), import('node-sql-parser/build/mysql.js')]);
+  const driver = (driverModule as unknown as { default: MysqlDriver }).default;
+  const { Parser } = (parserModule as unknown as { default: { Parser: new () => MysqlParser } }).default;
+  const origins = new OriginIds();
+  const source = new MysqlSource(name, config, log, driver, origins);
+  const read: Source['read'] = (request) => source.read(request);
+  return {
+    source,
+    guard: new MysqlGuard(new Parser()),
+    catalog: new MysqlCatalog(read, origins),
+    introspector: new MysqlIntrospector(read),
+  };
+}
+
+function databaseOf(url: string): string | undefined {
+  try {
+    const path = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+    return path === '' ? undefined : path;
+  } catch {
+    throw new BastionError('CONFIG_INVALID', 'sources.*.url: not a valid mysql:// URL (mysql://user:password@host:3306/database).');
+  }
+}
