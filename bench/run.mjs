@@ -10,14 +10,22 @@
  *   bastion-http   node dist/cli/main.js serve --db ... --http --no-auth --port 0 (audit on, the default)
  *   bastion-noaudit-http  the same with audit.enabled: false (prices the audit stage)
  *   bastion-auth-http     API key, a table-scoped role and per-tool/source limits
- * then the row/byte-cap test through Bastion HTTP and `bastion audit verify` over
- * 1,000,000 records (bench/audit-verify.mjs). See bench/README.md.
+ * then the row/byte-cap test through Bastion HTTP, and, once those servers are stopped,
+ * the other engines (bench/engines.mjs), each interleaved over the same rounds:
+ *   mysql   raw mysql2/promise pool (max 8, `execute`) vs Bastion HTTP on MariaDB
+ *           127.0.0.1:3306 (root, empty password), bastion_bench.accounts, 100,000 rows
+ *   sqlite  raw better-sqlite3 `.get` (synchronous: the single-thread ceiling) vs
+ *           Bastion HTTP on a temp SQLite file with the same table and rows
+ *   (SELECT abalance FROM accounts WHERE aid = ?; an engine that cannot be reached is
+ *   skipped with a reason), and last `bastion audit verify` over 1,000,000 records
+ * (bench/audit-verify.mjs). See bench/README.md.
  *
  * Environment knobs (defaults in brackets): BENCH_ROUNDS [3], BENCH_WARMUP_S [2],
  * BENCH_MEASURE_S [5], BENCH_CONCURRENCY [8], BENCH_PG_URL
  * [postgres://postgres@127.0.0.1:5432], BENCH_CPU_PROF=1 (write .cpuprofile files of
  * the server children to bench/results/prof; the numbers of such a run are skewed),
- * BENCH_AUDIT_RECORDS [1000000].
+ * BENCH_AUDIT_RECORDS [1000000], BENCH_ENGINES=0 (skip the MySQL/MariaDB and SQLite
+ * section), BENCH_MYSQL_URL [mysql://root@127.0.0.1:3306].
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +51,7 @@ import {
   stopServer,
 } from './lib.mjs';
 import { measureAuditVerify } from './audit-verify.mjs';
+import { measureEngines } from './engines.mjs';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH_DIR, '..');
@@ -67,6 +76,7 @@ const CFG = {
   capRepeats: 3,
   cpuProf: process.env.BENCH_CPU_PROF === '1',
   auditRecords: num('BENCH_AUDIT_RECORDS', 1_000_000),
+  engines: process.env.BENCH_ENGINES !== '0',
 };
 const DB_URL = `${CFG.pgBase}/${CFG.db}`;
 const POINT_SQL = 'SELECT abalance FROM pgbench_accounts WHERE aid = $1';
@@ -493,9 +503,38 @@ function printReport(report) {
   out.push(
     `audit verify: ${av.records} records (${f(av.bytes / 2 ** 20)} MiB) in ${f(av.verifyMs / 1000, 2)} s (${f(av.recordsPerSec)} records/s)   target < 10 s: ${av.verifyMs < 10_000 ? 'MET' : 'MISSED'}`,
   );
+  out.push(...engineLines(report.engines));
   out.push('');
   out.push(`results: ${report.resultsFile}${CFG.cpuProf ? ' (CPU-profiled run: figures skewed by the profiler)' : ''}   total run ${f(report.totalSeconds, 1)} s`);
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** The MySQL/MariaDB and SQLite section of the report (bench/engines.mjs). */
+function engineLines(engines) {
+  if (!engines) return ['engines: skipped (BENCH_ENGINES=0)'];
+  const c = engines.config;
+  const out = [`engines: ${c.pointSql}, random aid of ${c.rows}, ${c.concurrency} concurrent, ${c.rounds} rounds, medians over rounds`];
+  const rows = [['engine', 'raw calls/s', 'bastion-http calls/s', 'ratio', 'raw p50/p99 ms', 'bastion p50/p99 ms', 'bastion server µs/call', 'server']];
+  for (const name of ['mysql', 'sqlite']) {
+    const e = engines[name];
+    if (!e || e.skipped) {
+      out.push(`  ${name}: skipped: ${e?.skipped ?? 'no result'}`);
+      continue;
+    }
+    rows.push([
+      name,
+      f(e.raw.callsPerSec),
+      f(e.bastion.callsPerSec),
+      f(e.ratio, 3),
+      `${f(e.raw.p50Ms, 2)} / ${f(e.raw.p99Ms, 2)}`,
+      `${f(e.bastion.p50Ms, 2)} / ${f(e.bastion.p99Ms, 2)}`,
+      e.bastion.serverCpuUsPerCall === null ? '-' : f(e.bastion.serverCpuUsPerCall),
+      e.server,
+    ]);
+  }
+  if (rows.length > 1) out.push(...table(rows).map((l) => `  ${l}`));
+  out.push('  (sqlite raw is better-sqlite3 in this process, synchronous: the single-thread ceiling, not a pool)');
+  return out;
 }
 
 function table(rows) {
@@ -590,6 +629,11 @@ async function main() {
   const rawFull = await rawFullLoad();
 
   await shutdown();
+  let engines = null;
+  if (CFG.engines) {
+    say('engines: MySQL/MariaDB and SQLite');
+    engines = await measureEngines({ concurrency: CFG.concurrency, rounds: CFG.rounds, warmupS: CFG.warmupS, measureS: CFG.measureS, say });
+  }
   say('audit verify');
   const auditVerify = await measureAuditVerify(CFG.auditRecords, say);
   const report = {
@@ -610,6 +654,7 @@ async function main() {
     cap,
     raw: rawFull,
     auditVerify,
+    engines,
     targets: {
       httpBastionOverBare: { value: ratios[0].value, target: 1.0, met: ratios[0].value >= 1.0 },
       stdioBastionOverBare: { value: ratios[1].value, target: 0.9, met: ratios[1].value >= 0.9 },
