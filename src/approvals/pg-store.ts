@@ -1,5 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from '../log/logger.js';
+import { isUniqueViolation, openStatePool, type StateTable } from '../util/state-pool.js';
 import {
   APPROVAL_ID_PATTERN,
   buildApproval,
@@ -44,9 +45,11 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS bastion_approvals (
   decided_at timestamptz,
   used_at timestamptz
 )`;
-/** Serialises the first start of several replicas, which would otherwise race in CREATE TABLE. */
-const DDL_LOCK = `SELECT pg_advisory_xact_lock(7300417002)`;
-const TABLE_EXISTS = `SELECT to_regclass('bastion_approvals') IS NOT NULL AS present`;
+const TABLE: StateTable = {
+  exists: `SELECT to_regclass('bastion_approvals') IS NOT NULL AS present`,
+  ddlLock: `SELECT pg_advisory_xact_lock(7300417002)`,
+  create: CREATE_TABLE,
+};
 const COLUMNS = `id, status, principal, source, tool, sql_sha256, params_sha256, instance, statement, summary,
   created_at, expires_at, decided_by, decided_at, used_at`;
 const INSERT = `INSERT INTO bastion_approvals (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`;
@@ -70,7 +73,6 @@ const CONSUME = `UPDATE bastion_approvals SET status = 'used', used_at = $2
 const CHANGES = `SELECT ${COLUMNS} FROM bastion_approvals WHERE instance = $1
   AND (decided_at > $2 OR (status IN ('pending', 'approved') AND expires_at > $2 AND expires_at <= $3))
   ORDER BY created_at DESC, id`;
-const UNIQUE_VIOLATION = '23505';
 
 interface ApprovalRow {
   id: string;
@@ -109,15 +111,7 @@ export class PostgresApprovalStore implements ApprovalStore {
   }
 
   static async open(url: string, options: ApprovalStoreOptions = {}): Promise<PostgresApprovalStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 3, application_name: 'bastion-state', connectionTimeoutMillis: 10_000 });
-    pool.on('error', (error) => options.log?.warn({ err: error }, 'idle state database connection failed; it was discarded'));
-    try {
-      await ensureTable(pool);
-    } catch (error) {
-      await pool.end();
-      throw error;
-    }
-    return new PostgresApprovalStore(pool, options);
+    return new PostgresApprovalStore(await openStatePool(url, options.log, TABLE), options);
   }
 
   async create(input: NewApproval): Promise<Approval> {
@@ -147,7 +141,7 @@ export class PostgresApprovalStore implements ApprovalStore {
         return toApproval(r, now);
       } catch (error) {
         // A 128-bit id collision cannot really happen; drawing again costs nothing.
-        if ((error as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= 2) throw error;
+        if (!isUniqueViolation(error) || attempt >= 2) throw error;
       }
     }
   }
@@ -200,24 +194,6 @@ export class PostgresApprovalStore implements ApprovalStore {
     const row = (await this.pool.query<ApprovalRow>(SELECT_ONE, [id])).rows[0];
     // Exact match: the column is text with the database's collation, the id is compared here byte for byte.
     return row !== undefined && row.id === id ? fromRow(row) : undefined;
-  }
-}
-
-async function ensureTable(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    // A deployment may create the table itself and grant only DML: then no DDL runs.
-    const exists = await client.query<{ present: boolean }>(TABLE_EXISTS);
-    if (exists.rows[0]?.present === true) return;
-    await client.query('BEGIN');
-    await client.query(DDL_LOCK);
-    await client.query(CREATE_TABLE);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
   }
 }
 

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { constants, writeSync } from 'node:fs';
 import { lstat, mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sealRecord, type AuditKey } from './chain.js';
+import type { AuditKey } from './chain.js';
 import { AuditLogError } from './errors.js';
 import { readHead, signHead, writeHead } from './head.js';
 import { acquireWriterLock } from './lock.js';
 import { listRotatedFiles, LOG_FILE, readChainEnd, readFirstRecord, rotatedFileName, syncDir, type LogTail } from './log-files.js';
 import type { AuditEvent, AuditRecord } from './record.js';
+import { sealBatch, type PendingAppend } from './seal-batch.js';
 import type { AuditSink } from './sink.js';
 
 export { LOG_FILE, parseRecord, type ParsedRecord } from './log-files.js';
@@ -59,13 +60,6 @@ export interface AuditSinkStats {
   readonly rotations: number;
 }
 
-interface Pending {
-  readonly event: AuditEvent;
-  readonly time: string;
-  readonly resolve: (record: AuditRecord) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 interface Rotation {
   readonly maxBytes: number;
   readonly daily: boolean;
@@ -96,7 +90,7 @@ const EMPTY_FILE: Readonly<CurrentFile> = { size: 0, firstSeq: 0, day: '' };
  */
 export class AuditFileSink implements AuditSink {
   readonly kind = 'file';
-  private readonly queue: Pending[] = [];
+  private readonly queue: PendingAppend[] = [];
   private flushing: Promise<void> | null = null;
   private syncing: Promise<void> | null = null;
   private syncedSeq: number;
@@ -195,23 +189,12 @@ export class AuditFileSink implements AuditSink {
     this.flushing = null;
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  private async commit(batch: PendingAppend[]): Promise<void> {
     if (this.failure) {
       for (const pending of batch) pending.reject(this.failure);
       return;
     }
-    let seq = this.lastSeq;
-    let prev = this.lastHash;
-    const records: AuditRecord[] = [];
-    const lines: string[] = [];
-    for (const { event, time } of batch) {
-      seq += 1;
-      // Chain fields last, so an event can never set them.
-      const sealed = sealRecord({ ...event, seq, time, instance: this.options.instance, prev }, this.options.key);
-      records.push(sealed.record);
-      lines.push(sealed.line);
-      prev = sealed.record.hash;
-    }
+    const { records, lines, seq, hash } = sealBatch(batch, { seq: this.lastSeq, hash: this.lastHash }, this.options.instance, this.options.key);
     const bytes = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
     const day = batch[0]?.time.slice(0, 10) ?? '';
     try {
@@ -222,7 +205,7 @@ export class AuditFileSink implements AuditSink {
       if (this.file.size === 0) this.file = { size: 0, firstSeq: this.lastSeq + 1, day };
       this.file.size += bytes.length;
       this.lastSeq = seq;
-      this.lastHash = prev;
+      this.lastHash = hash;
     } catch (error) {
       this.fail(error, batch);
       return;
@@ -269,7 +252,7 @@ export class AuditFileSink implements AuditSink {
   }
 
   /** The file's end is now unknown: refuse everything until a reopen repairs it. */
-  private fail(error: unknown, batch: readonly Pending[]): void {
+  private fail(error: unknown, batch: readonly PendingAppend[]): void {
     this.failure ??= new AuditLogError('AUDIT_WRITE_FAILED', 'The audit log could not be written; calls are refused until it is reopened.', { cause: error });
     this.options.log?.error({ err: error }, 'audit: write failed; refusing further appends');
     for (const pending of [...batch, ...this.queue.splice(0), ...this.unsynced.splice(0)]) pending.reject(this.failure);

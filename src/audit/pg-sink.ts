@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { GENESIS_HASH, sealRecord, type AuditKey } from './chain.js';
+import { GENESIS_HASH, type AuditKey } from './chain.js';
 import { AuditLogError } from './errors.js';
 import type { AuditSinkLogger } from './file-sink.js';
 import { signHead } from './head.js';
 import { checkRow, loadPgAuditTables, readPgHead, type PgAuditRow, type PgAuditTables } from './pg-verify.js';
 import type { AuditEvent, AuditRecord } from './record.js';
+import { sealBatch, type PendingAppend } from './seal-batch.js';
 import type { AuditSink } from './sink.js';
 
 export interface AuditPgSinkOptions {
@@ -27,13 +28,6 @@ export interface AuditPgSinkStats {
   readonly transactions: number;
 }
 
-interface Pending {
-  readonly event: AuditEvent;
-  readonly time: string;
-  readonly resolve: (record: AuditRecord) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /**
  * The hash-chained audit log in a PostgreSQL table shared by replicas, one chain per
  * instance. `append` resolves only after COMMIT; appends that arrive while a batch is
@@ -44,7 +38,7 @@ interface Pending {
  */
 export class AuditPgSink implements AuditSink {
   readonly kind = 'postgres';
-  private readonly queue: Pending[] = [];
+  private readonly queue: PendingAppend[] = [];
   private flushing: Promise<void> | null = null;
   private failure: AuditLogError | null = null;
   private closed = false;
@@ -129,32 +123,18 @@ export class AuditPgSink implements AuditSink {
     this.flushing = null;
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  private async commit(batch: PendingAppend[]): Promise<void> {
     if (this.failure) {
       for (const pending of batch) pending.reject(this.failure);
       return;
     }
     const { instance, key } = this.options;
-    let seq = this.lastSeq;
-    let prev = this.lastHash;
-    const records: AuditRecord[] = [];
-    const columns = { seq: [] as number[], time: [] as string[], line: [] as string[], hash: [] as string[], prev: [] as string[] };
-    for (const { event, time } of batch) {
-      seq += 1;
-      // Chain fields last, so an event can never set them; the same sealing as the file sink.
-      const sealed = sealRecord({ ...event, seq, time, instance, prev }, key);
-      records.push(sealed.record);
-      columns.seq.push(seq);
-      columns.time.push(time);
-      columns.line.push(sealed.line);
-      columns.hash.push(sealed.record.hash);
-      columns.prev.push(prev);
-      prev = sealed.record.hash;
-    }
-    const head = signHead({ seq, hash: prev, time: new Date().toISOString() }, key);
+    const { records, lines, seq, hash } = sealBatch(batch, { seq: this.lastSeq, hash: this.lastHash }, instance, key);
+    const head = signHead({ seq, hash, time: new Date().toISOString() }, key);
     try {
       // One statement is one transaction: the rows and the head commit or vanish together.
-      await this.client.query(this.insert, [instance, columns.seq, columns.time, columns.line, columns.hash, columns.prev, head.seq, head.hash, head.time, head.mac]);
+      const columns = [records.map((r) => r.seq), records.map((r) => r.time), lines, records.map((r) => r.hash), records.map((r) => r.prev)];
+      await this.client.query(this.insert, [instance, ...columns, head.seq, head.hash, head.time, head.mac]);
     } catch (error) {
       // Whether the COMMIT landed is unknown: refuse everything until a reopen reads the real tail.
       this.fail(error);
@@ -162,7 +142,7 @@ export class AuditPgSink implements AuditSink {
       return;
     }
     this.lastSeq = seq;
-    this.lastHash = prev;
+    this.lastHash = hash;
     this.counters.records += records.length;
     this.counters.transactions += 1;
     records.forEach((record, i) => batch[i]?.resolve(record));

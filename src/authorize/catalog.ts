@@ -1,4 +1,5 @@
 import type { ReadRequest, ReadResult } from '../sources/source.js';
+import { TtlPromiseCache } from '../util/ttl-promise-cache.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
 
@@ -54,7 +55,7 @@ interface Snapshot {
 export class RelationCatalog {
   private loaded: Snapshot | undefined;
   private loading: Promise<Snapshot> | undefined;
-  private readonly columns = new Map<string, { at: number; names: Promise<ColumnOrigin[]> }>();
+  private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
   private creation: { at: number; schema: Promise<string | undefined> } | undefined;
 
   constructor(private readonly read: Read) {}
@@ -67,15 +68,11 @@ export class RelationCatalog {
 
   /** Each column with the table OID and attribute number PostgreSQL reports for it in results. */
   async columnOrigins(schema: string, table: string): Promise<ColumnOrigin[]> {
-    const key = `${schema}\u0000${table}`;
-    const cached = this.columns.get(key);
-    if (cached !== undefined && Date.now() - cached.at < TTL_MS) return cached.names;
-    const names = this.read({ sql: COLUMNS, params: [schema, table], ...BIG }).then((r) =>
-      r.rows.map((row) => ({ name: String(row[0]), tableOid: Number(row[1]), attnum: Number(row[2]) })),
+    return this.columns.get(`${schema}\u0000${table}`, () =>
+      this.read({ sql: COLUMNS, params: [schema, table], ...BIG }).then((r) =>
+        r.rows.map((row) => ({ name: String(row[0]), tableOid: Number(row[1]), attnum: Number(row[2]) })),
+      ),
     );
-    this.columns.set(key, { at: Date.now(), names });
-    names.catch(() => this.columns.delete(key));
-    return names;
   }
 
   /**

@@ -1,5 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from '../../log/logger.js';
+import { isUniqueViolation, openStatePool, type StateTable } from '../../util/state-pool.js';
 import { hashesEqual } from './key.js';
 import { LastUsedBuffer } from './last-used.js';
 import { buildNewKey } from './new-key.js';
@@ -19,9 +20,11 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS bastion_api_keys (
   last_used_at timestamptz,
   revoked_at timestamptz
 )`;
-/** Serialises the first start of several replicas, which would otherwise race in CREATE TABLE. */
-const DDL_LOCK = `SELECT pg_advisory_xact_lock(7300417001)`;
-const TABLE_EXISTS = `SELECT to_regclass('bastion_api_keys') IS NOT NULL AS present`;
+const TABLE: StateTable = {
+  exists: `SELECT to_regclass('bastion_api_keys') IS NOT NULL AS present`,
+  ddlLock: `SELECT pg_advisory_xact_lock(7300417001)`,
+  create: CREATE_TABLE,
+};
 const COLUMNS = 'id, name, role, key_sha256, created_at, expires_at, last_used_at, revoked_at';
 const INSERT = `INSERT INTO bastion_api_keys (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
 const SELECT_ALL = `SELECT ${COLUMNS} FROM bastion_api_keys ORDER BY created_at, id`;
@@ -29,7 +32,6 @@ const SELECT_BY_HASH = `SELECT ${COLUMNS} FROM bastion_api_keys WHERE key_sha256
 const REVOKE = `UPDATE bastion_api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`;
 const TOUCH = `UPDATE bastion_api_keys AS k SET last_used_at = GREATEST(k.last_used_at, u.used)
   FROM unnest($1::text[], $2::timestamptz[]) AS u(id, used) WHERE k.id = u.id`;
-const UNIQUE_VIOLATION = '23505';
 
 interface KeyRow {
   id: string;
@@ -61,15 +63,7 @@ export class PostgresApiKeyStore implements ApiKeyStore {
   }
 
   static async open(url: string, log: Logger): Promise<PostgresApiKeyStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 3, application_name: 'bastion-state', connectionTimeoutMillis: 10_000 });
-    pool.on('error', (error) => log.warn({ err: error }, 'idle state database connection failed; it was discarded'));
-    try {
-      await ensureTable(pool);
-    } catch (error) {
-      await pool.end();
-      throw error;
-    }
-    return new PostgresApiKeyStore(pool, log);
+    return new PostgresApiKeyStore(await openStatePool(url, log, TABLE), log);
   }
 
   async create(input: NewApiKey): Promise<CreatedApiKey> {
@@ -89,7 +83,7 @@ export class PostgresApiKeyStore implements ApiKeyStore {
         return { record: withoutHash(stored), key };
       } catch (error) {
         // A 48-bit id collision: draw again.
-        if ((error as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= 4) throw error;
+        if (!isUniqueViolation(error) || attempt >= 4) throw error;
       }
     }
   }
@@ -125,24 +119,6 @@ export class PostgresApiKeyStore implements ApiKeyStore {
 
   private async writeLastUsed(batch: ReadonlyMap<string, Date>): Promise<void> {
     await this.pool.query(TOUCH, [[...batch.keys()], [...batch.values()]]);
-  }
-}
-
-async function ensureTable(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    // A deployment may create the table itself and grant only DML: then no DDL runs.
-    const exists = await client.query<{ present: boolean }>(TABLE_EXISTS);
-    if (exists.rows[0]?.present === true) return;
-    await client.query('BEGIN');
-    await client.query(DDL_LOCK);
-    await client.query(CREATE_TABLE);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
   }
 }
 

@@ -1,7 +1,8 @@
 import type { ColumnOrigin } from '../../authorize/catalog.js';
 import type { Catalog } from '../adapter.js';
 import type { ReadRequest, ReadResult } from '../source.js';
-import type { OriginIds } from './origins.js';
+import type { OriginIds } from '../origin-ids.js';
+import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
 
@@ -23,7 +24,7 @@ const TTL_MS = 30_000;
 export class MysqlCatalog implements Catalog {
   private loaded: { at: number; resolve: Map<string, string> } | undefined;
   private loading: Promise<Map<string, string>> | undefined;
-  private readonly columns = new Map<string, { at: number; names: Promise<ColumnOrigin[]> }>();
+  private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
 
   constructor(
     private readonly read: Read,
@@ -36,18 +37,14 @@ export class MysqlCatalog implements Catalog {
   }
 
   async columnOrigins(schema: string, table: string): Promise<ColumnOrigin[]> {
-    const key = `${schema}\u0000${table}`;
-    const cached = this.columns.get(key);
-    if (cached !== undefined && Date.now() - cached.at < TTL_MS) return cached.names;
-    const names = this.read({ sql: COLUMNS, params: [schema, table], ...BIG }).then((r) =>
-      r.rows.map((row) => {
-        const name = String(row[0]);
-        return { name, ...this.origins.of(schema, table, name) };
-      }),
+    return this.columns.get(`${schema}\u0000${table}`, () =>
+      this.read({ sql: COLUMNS, params: [schema, table], ...BIG }).then((r) =>
+        r.rows.map((row) => {
+          const name = String(row[0]);
+          return { name, ...this.origins.of(schema, table, name) };
+        }),
+      ),
     );
-    this.columns.set(key, { at: Date.now(), names });
-    names.catch(() => this.columns.delete(key));
-    return names;
   }
 
   async locate(name: string): Promise<string | undefined> {

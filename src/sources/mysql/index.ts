@@ -6,7 +6,7 @@ import type { Source } from '../source.js';
 import { MysqlCatalog } from './catalog.js';
 import { MysqlGuard, type MysqlParser } from './guard.js';
 import { MysqlIntrospector } from './introspect.js';
-import { OriginIds } from './origins.js';
+import { OriginIds } from '../origin-ids.js';
 import { MysqlSource, type MysqlDriver } from './source.js';
 
 const SYSTEM_DATABASES = new Set(['mysql', 'performance_schema', 'sys', 'information_schema']);

@@ -5,7 +5,7 @@ import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
 import type { ParamValue, ReadRequest, ReadResult, ResultColumn, Source } from '../source.js';
 import { toBastionError } from './errors.js';
-import type { OriginIds } from './origins.js';
+import type { OriginIds } from '../origin-ids.js';
 
 /** Milliseconds after the server-side limit before the client gives up on a silent server. */
 const CLIENT_GRACE_MS = 5_000;
@@ -84,7 +84,6 @@ export class MysqlSource implements Source {
       discard(connection);
     }, this.config.statement_timeout_ms + CLIENT_GRACE_MS);
     try {
-      await connection.query(await this.timeLimitSql(), [await this.timeLimitValue()]);
       await connection.query('START TRANSACTION READ ONLY');
       const streamed = await this.stream(coreOf(connection), request);
       if (streamed.complete) {
@@ -118,6 +117,10 @@ export class MysqlSource implements Source {
     try {
       await connection.query('SET SESSION TRANSACTION READ ONLY');
       await connection.query(SESSION_SQL_MODE);
+      // The time limit is the source's, the same for every call: set once per connection.
+      const mariadb = await this.isMariadb(connection);
+      const ms = this.config.statement_timeout_ms;
+      await connection.query(mariadb ? 'SET SESSION max_statement_time = ?' : 'SET SESSION max_execution_time = ?', [mariadb ? ms / 1000 : ms]);
       this.prepared.add(coreOf(connection));
       return connection;
     } catch (error) {
@@ -126,33 +129,17 @@ export class MysqlSource implements Source {
     }
   }
 
-  /** MariaDB and MySQL name the server-side time limit differently; asked once per pool. */
-  private serverFlavour(): Promise<'mariadb' | 'mysql'> {
+  /** MariaDB and MySQL name the server-side time limit differently; asked once per pool, on the connection being prepared. */
+  private async isMariadb(connection: PoolConnection): Promise<boolean> {
     this.flavour ??= (async () => {
-      const connection = await this.connect();
-      try {
-        const [rows] = await connection.query({ sql: 'SELECT VERSION()', rowsAsArray: true });
-        const version = (rows as unknown[][])[0]?.[0];
-        connection.release();
-        return typeof version === 'string' && /mariadb/i.test(version) ? 'mariadb' : 'mysql';
-      } catch (error) {
-        discard(connection);
-        throw toBastionError(error);
-      }
+      const [rows] = await connection.query({ sql: 'SELECT VERSION()', rowsAsArray: true });
+      const version = (rows as unknown[][])[0]?.[0];
+      return typeof version === 'string' && /mariadb/i.test(version) ? 'mariadb' : 'mysql';
     })();
     this.flavour.catch(() => {
       this.flavour = undefined;
     });
-    return this.flavour;
-  }
-
-  private async timeLimitSql(): Promise<string> {
-    return (await this.serverFlavour()) === 'mariadb' ? 'SET SESSION max_statement_time = ?' : 'SET SESSION max_execution_time = ?';
-  }
-
-  private async timeLimitValue(): Promise<number> {
-    const ms = this.config.statement_timeout_ms;
-    return (await this.serverFlavour()) === 'mariadb' ? ms / 1000 : ms;
+    return (await this.flavour) === 'mariadb';
   }
 
   /**

@@ -1,7 +1,8 @@
 import type { ColumnOrigin } from '../../authorize/catalog.js';
 import type { Catalog } from '../adapter.js';
 import type { ReadRequest, ReadResult } from '../source.js';
-import type { OriginIds } from './origins.js';
+import type { OriginIds } from '../origin-ids.js';
+import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
 
@@ -20,7 +21,7 @@ const TTL_MS = 30_000;
  */
 export class SqliteCatalog implements Catalog {
   private names: { at: number; set: Promise<Set<string>> } | undefined;
-  private readonly columns = new Map<string, { at: number; origins: Promise<ColumnOrigin[]> }>();
+  private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
 
   constructor(
     private readonly read: Read,
@@ -39,18 +40,14 @@ export class SqliteCatalog implements Catalog {
   }
 
   async columnOrigins(schema: string, table: string): Promise<ColumnOrigin[]> {
-    const key = `${schema}\u0000${table.toLowerCase()}`;
-    const cached = this.columns.get(key);
-    if (cached !== undefined && Date.now() - cached.at < TTL_MS) return cached.origins;
-    const origins = this.read({ sql: COLUMNS, params: [table, schema], ...BIG }).then((r) =>
-      r.rows.map((row) => {
-        const name = String(row[0]).toLowerCase();
-        return { name, ...this.origins.id(schema, table, name) };
-      }),
+    return this.columns.get(`${schema}\u0000${table.toLowerCase()}`, () =>
+      this.read({ sql: COLUMNS, params: [table, schema], ...BIG }).then((r) =>
+        r.rows.map((row) => {
+          const name = String(row[0]).toLowerCase();
+          return { name, ...this.origins.of(schema, table, name) };
+        }),
+      ),
     );
-    this.columns.set(key, { at: Date.now(), origins });
-    origins.catch(() => this.columns.delete(key));
-    return origins;
   }
 
   async locate(name: string): Promise<string | undefined> {

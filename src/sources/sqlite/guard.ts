@@ -32,7 +32,31 @@ export async function loadSqliteParser(): Promise<SqlParser> {
 export class SqliteGuard implements ReadGuard {
   constructor(private readonly parser: SqlParser) {}
 
+  /** Verdicts by tool and statement text, as the PostgreSQL policy keeps them: parsing costs far more than a call. */
+  private readonly verdicts = new Map<string, { ok: true; value: CheckedStatement } | { ok: false; error: unknown }>();
+
   checkRead(sql: string, tool: ReadTool): CheckedStatement {
+    const key = `${tool}\u0000${sql}`;
+    let verdict = this.verdicts.get(key);
+    if (verdict === undefined) {
+      try {
+        verdict = { ok: true, value: this.inspect(sql, tool) };
+      } catch (error) {
+        verdict = { ok: false, error };
+      }
+      if (sql.length <= 8192) {
+        if (this.verdicts.size >= 2000) {
+          const oldest = this.verdicts.keys().next().value;
+          if (oldest !== undefined) this.verdicts.delete(oldest);
+        }
+        this.verdicts.set(key, verdict);
+      }
+    }
+    if (!verdict.ok) throw verdict.error;
+    return verdict.value;
+  }
+
+  private inspect(sql: string, tool: ReadTool): CheckedStatement {
     const statements = splitStatements(tokenize(sql));
     if (statements.length === 0) throw new BastionError('SQL_PARSE_ERROR', 'The SQL contains no statement.');
     if (statements.length > 1) {

@@ -5,7 +5,7 @@ import type { Source } from '../source.js';
 import { SqliteCatalog } from './catalog.js';
 import { SqliteGuard, loadSqliteParser } from './guard.js';
 import { SqliteIntrospector } from './introspect.js';
-import { OriginIds } from './origins.js';
+import { OriginIds } from '../origin-ids.js';
 import { SqliteSource } from './source.js';
 
 /**

@@ -8,7 +8,7 @@ import type { Logger } from '../../log/logger.js';
 import { redactText } from '../../log/redact.js';
 import { packageRoot } from '../../util/package-root.js';
 import type { ReadRequest, ReadResult, ResultColumn, Source } from '../source.js';
-import type { OriginIds } from './origins.js';
+import type { OriginIds } from '../origin-ids.js';
 import type { WorkerColumn, WorkerRequest, WorkerResponse } from './worker.js';
 
 interface Pending {
@@ -75,7 +75,7 @@ export class SqliteSource implements Source {
 
   private column(c: WorkerColumn): ResultColumn {
     if (c.database === null || c.table === null || c.column === null) return { name: c.name, type: c.type };
-    return { name: c.name, type: c.type, origin: this.origins.id(c.database, c.table, c.column) };
+    return { name: c.name, type: c.type, origin: this.origins.of(c.database, c.table, c.column) };
   }
 
   /** Maps a worker failure to the closed codes; SQLite's text is shown only for statement errors, redacted. */

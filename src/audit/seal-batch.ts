@@ -1,0 +1,45 @@
+import { sealRecord, type AuditKey } from './chain.js';
+import type { AuditEvent, AuditRecord } from './record.js';
+
+/** An append waiting for its batch to be written. */
+export interface PendingAppend {
+  readonly event: AuditEvent;
+  readonly time: string;
+  readonly resolve: (record: AuditRecord) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export interface SealedBatch {
+  readonly records: AuditRecord[];
+  /** Each record's canonical line, as stored. */
+  readonly lines: string[];
+  /** The new end of the chain: the last record's seq and hash (the old end for an empty batch). */
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/**
+ * Chains a batch of appends onto the end `{ seq, hash }` of `instance`'s chain: each
+ * record takes the next seq and the previous record's hash as `prev`. The sinks
+ * store the result; sealing is the same for the file and the database.
+ */
+export function sealBatch(
+  batch: readonly Pick<PendingAppend, 'event' | 'time'>[],
+  end: { readonly seq: number; readonly hash: string },
+  instance: string,
+  key: AuditKey | undefined,
+): SealedBatch {
+  let seq = end.seq;
+  let prev = end.hash;
+  const records: AuditRecord[] = [];
+  const lines: string[] = [];
+  for (const { event, time } of batch) {
+    seq += 1;
+    // Chain fields last, so an event can never set them.
+    const sealed = sealRecord({ ...event, seq, time, instance, prev }, key);
+    records.push(sealed.record);
+    lines.push(sealed.line);
+    prev = sealed.record.hash;
+  }
+  return { records, lines, seq, hash: prev };
+}
