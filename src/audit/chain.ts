@@ -18,29 +18,56 @@ export function canonicalJson(value: unknown): string {
 
 // Also the invisible and bidi-control characters, so `cat audit.jsonl` shows what is there.
 const UNSAFE_IN_LINE = /[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const HAS_UNSAFE = /[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
 
 function escapeLineBreakers(text: string): string {
+  if (!HAS_UNSAFE.test(text)) return text;
   return text.replace(UNSAFE_IN_LINE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-function serialize(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) return 'null';
-    return JSON.stringify(value) ?? 'null';
-  }
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : serialize(item))).join(',')}]`;
-  return `{${members(value as Record<string, unknown>)
-    .map(([, text]) => text)
-    .join(',')}}`;
+/** Keys that JSON.stringify would quote as they are (the usual case): no call needed. */
+const PLAIN_KEY = /^[A-Za-z0-9_$.:-]*$/;
+
+function quoteKey(key: string): string {
+  return PLAIN_KEY.test(key) ? `"${key}"` : JSON.stringify(key);
 }
 
-/** Sorted `[key, "key":value]` pairs of the members that serialize. */
-function members(value: Readonly<Record<string, unknown>>): [string, string][] {
-  const out: [string, string][] = [];
-  for (const key of Object.keys(value).sort()) {
+/** The same bytes as JSON.stringify with sorted keys, built in one pass without intermediate arrays. */
+function serialize(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      // For a finite number String() and JSON.stringify() agree.
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      break;
+    default:
+      return JSON.stringify(value) ?? 'null';
+  }
+  if (value === null) return 'null';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      out += (i > 0 ? ',' : '') + (item === undefined ? 'null' : serialize(item));
+    }
+    return `${out}]`;
+  }
+  return `{${membersText(value as Readonly<Record<string, unknown>>, () => true)}}`;
+}
+
+/** `"key":value` of the members that serialize and pass `keep`, sorted by key, comma-separated. */
+function membersText(value: Readonly<Record<string, unknown>>, keep: (key: string) => boolean): string {
+  const keys = Object.keys(value);
+  if (keys.length > 1) keys.sort();
+  let out = '';
+  for (const key of keys) {
     const member = value[key];
-    if (member === undefined || typeof member === 'function') continue;
-    out.push([key, `${JSON.stringify(key)}:${serialize(member)}`]);
+    if (member === undefined || typeof member === 'function' || !keep(key)) continue;
+    out += (out.length > 0 ? ',' : '') + quoteKey(key) + ':' + serialize(member);
   }
   return out;
 }
@@ -64,17 +91,18 @@ function chainInput(prev: unknown, canonicalBody: string): string {
 
 /**
  * Hashes a record and gives its line (canonical JSON with `hash` in its sorted place)
- * in one serialization: the writer's hot path.
+ * in one serialization: the writer's hot path. `body` becomes the record (it gains `hash`).
  */
 export function sealRecord<T extends Record<string, unknown>>(body: T, key?: AuditKey): { record: T & { hash: string }; line: string } {
-  // A `hash` the caller left in the body is replaced, never chained.
-  const pairs = members(body).filter(([name]) => name !== 'hash');
-  // Escaping works character by character, so escaping each member equals escaping the whole line.
-  const parts = pairs.map(([, text]) => escapeLineBreakers(text));
-  const hash = digest(chainInput(body['prev'], `{${parts.join(',')}}`), key);
-  const at = pairs.findIndex(([name]) => name > 'hash');
-  parts.splice(at === -1 ? parts.length : at, 0, `"hash":"${hash}"`);
-  return { record: { ...body, hash }, line: `{${parts.join(',')}}` };
+  // Members sort around `hash`; a `hash` the caller left in the body is replaced, never chained.
+  const before = escapeLineBreakers(membersText(body, (name) => name < 'hash'));
+  const after = escapeLineBreakers(membersText(body, (name) => name > 'hash'));
+  const hash = digest(chainInput(body['prev'], `{${before}${before && after ? ',' : ''}${after}}`), key);
+  const line = `{${before ? `${before},` : ''}"hash":"${hash}"${after ? `,${after}` : ''}}`;
+  // The body becomes the record: callers hand over a fresh object (no copy on the hot path).
+  const record = body as T & { hash: string };
+  (record as Record<string, unknown>)['hash'] = hash;
+  return { record, line };
 }
 
 /**
