@@ -17,6 +17,7 @@ import {
 } from '../../src/auth/resource-metadata.js';
 import { authSchema } from '../../src/config/schema-access.js';
 
+// secret-scan: allow (a made-up token with a fake signature)
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJl';
 
 function refusal(headers: RequestHeaders, url: string): AuthFailureCode | 'accepted' {

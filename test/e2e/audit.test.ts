@@ -136,6 +136,7 @@ describe('failed authentication is audited', () => {
     const cwd = dirWithConfig(CONFIG);
     const server = await startHttp([], { cwd, auth: true });
     const forged = `ak_${'Q'.repeat(43)}`;
+    // secret-scan: allow (made up, never valid)
     const jwtLike = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.c2lnbmF0dXJlLW5vdC12YWxpZA';
     const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } });
     const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', host: server.hostPort };
