@@ -4,6 +4,7 @@ import { loadConfig, type ConfigSources } from './config/load.js';
 import type { BastionConfig } from './config/schema.js';
 import { SqlPolicy } from './guard/sql/policy.js';
 import { createLogger, type Logger } from './log/logger.js';
+import { openMetrics } from './metrics/index.js';
 import { createRateLimiter } from './ratelimit/index.js';
 import type { ServerContext } from './session/context.js';
 import { SourceRegistry } from './sources/registry.js';
@@ -41,7 +42,8 @@ export async function contextFor(config: BastionConfig, log: Logger): Promise<Se
     throw error;
   }
   const approvalWatch = approvals !== undefined && audit.enabled ? (await import('./approvals/watch.js')).watchApprovals(approvals, audit, log) : undefined;
-  return { config, sources, policy, log, version: packageVersion(), roles, limiter, audit, approvals, approvalWatch };
+  const metrics = await openMetrics(config);
+  return { config, sources, policy, log, version: packageVersion(), roles, limiter, audit, approvals, approvalWatch, metrics };
 }
 
 /** Releases what contextFor opened: database pools and workers, the rate-limit store, the audit sinks. */
@@ -51,4 +53,5 @@ export async function closeContext(ctx: ServerContext): Promise<void> {
   await ctx.approvalWatch?.stop();
   await ctx.approvals?.close();
   await ctx.audit.close();
+  ctx.metrics.close();
 }

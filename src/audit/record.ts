@@ -92,13 +92,21 @@ export function argsShape(args: unknown, depth = 0): unknown {
     return { array: args.length, items: args.slice(0, MAX_KEYS).map((item) => argsShape(item, depth + 1)) };
   }
   const keys = Object.keys(args);
-  // A null prototype, so an argument named __proto__ stays an ordinary key.
-  const out = Object.create(null) as Record<string, unknown>;
-  for (const key of keys.slice(0, MAX_KEYS)) {
-    out[truncateKey(key)] = argsShape((args as Record<string, unknown>)[key], depth + 1);
+  // An ordinary object (a null-prototype one is a slow dictionary): see setShapeKey for __proto__.
+  const out: Record<string, unknown> = {};
+  const count = Math.min(keys.length, MAX_KEYS);
+  for (let i = 0; i < count; i++) {
+    const key = keys[i] as string;
+    setShapeKey(out, truncateKey(key), argsShape((args as Record<string, unknown>)[key], depth + 1));
   }
   if (keys.length > MAX_KEYS) out['…'] = `${keys.length - MAX_KEYS} more keys`;
   return out;
+}
+
+/** Assignment to `__proto__` would set the prototype; an argument of that name stays an own key. */
+function setShapeKey(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
 }
 
 function truncateKey(key: string): string {

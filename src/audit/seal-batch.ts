@@ -36,10 +36,24 @@ export function sealBatch(
   for (const { event, time } of batch) {
     seq += 1;
     // Chain fields last, so an event can never set them.
-    const sealed = sealRecord({ ...event, seq, time, instance, prev }, key);
+    const body = copyEvent(event);
+    body['seq'] = seq;
+    body['time'] = time;
+    body['instance'] = instance;
+    body['prev'] = prev;
+    const sealed = sealRecord(body as unknown as Omit<AuditRecord, 'hash'>, key);
     records.push(sealed.record);
     lines.push(sealed.line);
     prev = sealed.record.hash;
   }
   return { records, lines, seq, hash: prev };
+}
+
+/**
+ * A fresh copy of the event's own members, to add the chain fields to. Object.assign,
+ * not a spread: V8 takes microseconds per record to add members to a spread copy.
+ * Assigning differs from spreading only for an own `__proto__`, which is spread.
+ */
+export function copyEvent(event: object): Record<string, unknown> {
+  return Object.hasOwn(event, '__proto__') ? { ...event } : Object.assign<Record<string, unknown>, object>({}, event);
 }

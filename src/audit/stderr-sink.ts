@@ -1,6 +1,7 @@
 import { GENESIS_HASH, sealRecord, type AuditKey } from './chain.js';
 import { AuditLogError } from './errors.js';
 import type { AuditEvent, AuditRecord } from './record.js';
+import { copyEvent } from './seal-batch.js';
 import type { AuditSink } from './sink.js';
 
 /** Where the stderr sink writes; process.stderr fits. */
@@ -29,7 +30,9 @@ export class AuditStderrSink implements AuditSink {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new AuditLogError('AUDIT_CLOSED', 'The audit log is closed.'));
     this.seq += 1;
-    const sealed = sealRecord({ ...event, audit: true, seq: this.seq, time: new Date().toISOString(), instance: this.options.instance, prev: this.prev }, this.options.key);
+    const body = copyEvent(event);
+    Object.assign(body, { audit: true, seq: this.seq, time: new Date().toISOString(), instance: this.options.instance, prev: this.prev });
+    const sealed = sealRecord(body as unknown as Omit<AuditRecord, 'hash'>, this.options.key);
     this.prev = sealed.record.hash;
     const out = this.options.out ?? process.stderr;
     return new Promise((resolve, reject) => {

@@ -4,6 +4,8 @@ import { isBastionError } from '../errors/codes.js';
 import { packageVersion } from '../util/package-root.js';
 import { registerApprovalsCommand } from './approvals.js';
 import { registerAuditCommand } from './audit.js';
+import { registerDoctorCommand } from './doctor.js';
+import { registerInitCommand } from './init.js';
 import { registerKeysCommand } from './keys.js';
 import { serve, type ServeOptions } from './serve.js';
 import { registerTokenCommand } from './token.js';
@@ -29,6 +31,8 @@ registerTokenCommand(program);
 registerKeysCommand(program);
 registerAuditCommand(program);
 registerApprovalsCommand(program);
+registerInitCommand(program);
+registerDoctorCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (isBastionError(error)) {

@@ -6,9 +6,10 @@ import { compileGlobs } from '../authorize/glob.js';
 import type { HttpConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
 import { newCorrelationId } from '../errors/correlation.js';
+import { allReady, createReadiness } from '../metrics/readiness.js';
 import type { ServerContext } from '../session/context.js';
 import { createSessionServer } from '../session/server.js';
-import { isLoopbackAddress } from '../transport/http/guard.js';
+import { createHttpGuard, isLoopbackAddress } from '../transport/http/guard.js';
 import { BastionHttpServer } from '../transport/http/server.js';
 
 export interface HttpStart {
@@ -64,6 +65,7 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
     }
   }
 
+  const readiness = createReadiness(() => ctx.sources.list(), log);
   const toolScopes = Object.entries(config.auth.tool_scopes).map(([glob, scope]) => ({ match: compileGlobs([glob]), scope }));
   const server = new BastionHttpServer({
     config: http,
@@ -79,6 +81,7 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
       return toolScopes.find((s) => s.match(tool) && !principal.scopes.includes(s.scope))?.scope;
     },
     onAuthFailure: async (req, error) => {
+      ctx.metrics.recordAuthFailure(error.code);
       const address = req.socket.remoteAddress;
       const correlationId = newCorrelationId();
       log.info({ code: error.code, reason: error.detail, address, correlationId }, 'authentication failed');
@@ -94,8 +97,23 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
         })
         .catch((err: unknown) => log.error({ err, correlationId }, 'audit: the failed authentication could not be recorded'));
     },
+    ready: async () => allReady(await readiness()),
+    // On the main listener, metrics are for admins; a separate `metrics.listen` serves them to the host only.
+    ...(ctx.metrics.enabled && config.metrics.listen === undefined
+      ? { metrics: { allowed: (principal: Principal) => principal.role === 'admin', render: () => ctx.metrics.render() } }
+      : {}),
   });
+  ctx.metrics.trackSessions(() => server.sessionCount);
   const address = await server.listen();
+  if (ctx.metrics.enabled && config.metrics.listen !== undefined) {
+    try {
+      closers.unshift(await startMetricsListener(ctx, http, config.metrics.listen));
+    } catch (error) {
+      await server.close();
+      for (const close of closers) await close();
+      throw error;
+    }
+  }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${http.tls === undefined ? 'http' : 'https'}://${host}:${address.port}/mcp`;
   const resource = canonicalResource(config.auth, url);
@@ -114,4 +132,20 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
       for (const close of closers) await close();
     },
   };
+}
+
+/** The loopback-only listener of metrics.listen; a non-loopback address stops the start. */
+async function startMetricsListener(ctx: ServerContext, http: HttpConfig, listen: string): Promise<() => Promise<void>> {
+  const { listenForMetrics, parseListen } = await import('../metrics/listener.js');
+  const where = parseListen(listen);
+  if (where === undefined || !isLoopbackAddress(where.host)) {
+    throw new BastionError(
+      'CONFIG_INVALID',
+      `metrics.listen: ${JSON.stringify(listen)} is refused: the metrics listener has no authentication, so it binds to loopback only (e.g. 127.0.0.1:9464). To scrape from elsewhere, remove metrics.listen and scrape /metrics on the main listener with an admin API key.`,
+    );
+  }
+  const listener = await listenForMetrics(ctx.metrics, where, createHttpGuard(http), ctx.log);
+  const host = listener.address.family === 'IPv6' ? `[${listener.address.address}]` : listener.address.address;
+  ctx.log.info({ url: `http://${host}:${listener.address.port}/metrics` }, 'bastion serving metrics');
+  return () => listener.close();
 }

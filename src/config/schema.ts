@@ -112,6 +112,19 @@ const httpSchema = z.strictObject({
 
 const defaultHttp = httpSchema.parse({});
 
+/**
+ * Prometheus metrics: off by default. With `listen` ("127.0.0.1:9464"), served at
+ * /metrics on a loopback listener of their own; without it, at /metrics on the main
+ * HTTP listener, to admins only.
+ */
+const metricsSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  listen: z
+    .string()
+    .regex(/^(?:\[[0-9A-Fa-f:.]+\]|[^:[\]\s]+):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:9464 or [::1]:9464')
+    .optional(),
+});
+
 export const configSchema = z.strictObject({
   sources: z.record(identifier, sourceSchema).refine((s) => Object.keys(s).length > 0, 'configure at least one source'),
   limits: z
@@ -138,6 +151,7 @@ export const configSchema = z.strictObject({
   redis: redisSchema.optional(),
   files: filesSchema.default(filesSchema.parse({})),
   audit: auditSchema.default(auditSchema.parse({})),
+  metrics: metricsSchema.default({ enabled: false }),
 })
   .superRefine((config, ctx) => {
     for (const [name, source] of Object.entries(config.sources)) {
@@ -151,6 +165,9 @@ export const configSchema = z.strictObject({
     const audit = config.audit;
     if (audit.enabled && audit.sinks.includes('postgres') && audit.postgres.url === undefined && config.state.url === undefined) {
       ctx.addIssue({ code: 'custom', path: ['audit', 'postgres', 'url'], message: 'the postgres audit sink needs audit.postgres.url or state.url' });
+    }
+    if (config.metrics.listen !== undefined && !config.metrics.enabled) {
+      ctx.addIssue({ code: 'custom', path: ['metrics', 'listen'], message: 'metrics.listen has no effect while metrics.enabled is false; set enabled: true or remove listen' });
     }
   });
 
@@ -169,3 +186,4 @@ export type JwtIssuerConfig = BastionConfig['auth']['jwt']['issuers'][number];
 export type AuditConfig = z.infer<typeof auditSchema>;
 export type WritesConfig = z.infer<typeof writesSchema>;
 export type TlsConfig = z.infer<typeof tlsSchema>;
+export type MetricsConfig = z.infer<typeof metricsSchema>;

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'WRITE_NOT_ALLOWED'
   | 'DENIED_BY_POLICY'
   | 'QUERY_TIMEOUT'
+  | 'QUERY_CANCELLED'
   | 'QUERY_FAILED'
   | 'WRITE_LIMIT_EXCEEDED'
   | 'RATE_LIMITED'
@@ -41,6 +42,7 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   WRITE_NOT_ALLOWED: 'This change is not allowed: writes are limited to one INSERT, UPDATE, DELETE or MERGE, and schema changes to objects the AI owns.',
   DENIED_BY_POLICY: 'Denied by policy.',
   QUERY_TIMEOUT: 'The statement ran past its time limit and was cancelled.',
+  QUERY_CANCELLED: 'The client cancelled the call, so the statement was stopped.',
   QUERY_FAILED: 'The database rejected the statement.',
   WRITE_LIMIT_EXCEEDED: 'The change affects more rows than allowed, so it was rolled back entirely.',
   RATE_LIMITED: 'Too many calls; try again later.',

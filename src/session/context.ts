@@ -4,6 +4,7 @@ import type { Role } from '../authorize/roles.js';
 import type { BastionConfig } from '../config/schema.js';
 import type { SqlPolicy } from '../guard/sql/policy.js';
 import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../metrics/index.js';
 import type { RateLimiter } from '../ratelimit/index.js';
 import type { SourceRegistry } from '../sources/registry.js';
 
@@ -24,6 +25,8 @@ export interface ServerContext {
   readonly approvals?: ApprovalStore | undefined;
   /** Audits decisions people make with `bastion approvals` (see approvals/watch.ts). */
   readonly approvalWatch?: { stop(): Promise<void> } | undefined;
+  /** Prometheus counters and histograms; no-ops unless metrics.enabled. */
+  readonly metrics: Metrics;
 }
 
 export type { Principal } from '../auth/principal.js';

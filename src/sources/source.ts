@@ -14,6 +14,8 @@ export interface ReadRequest {
   readonly params: readonly ParamValue[];
   readonly maxRows: number;
   readonly maxBytes: number;
+  /** Aborted when the client cancels the call: the adapter stops the statement on the engine. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface ResultColumn {

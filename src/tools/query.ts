@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { authorizeRead } from '../authorize/statement.js';
@@ -6,7 +7,7 @@ import type { ReadTool } from '../guard/sql/policy.js';
 import { applyMasks } from '../shape/mask.js';
 import { rowsResult } from '../shape/result.js';
 import type { ParamValue, ReadResult } from '../sources/source.js';
-import { guardedTool, type ToolCall } from './run.js';
+import { guardedTool, type CallExtra, type ToolCall } from './run.js';
 import { paramsArg, rowsOutput, sourceArg, sqlArg } from './schemas.js';
 
 interface ReadArgs {
@@ -16,8 +17,15 @@ interface ReadArgs {
   max_rows?: number | undefined;
 }
 
-/** policy → source → caps: the read path shared by query and explain. */
-export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs): Promise<ReadResult> {
+/** How often a running read tells a client that asked for progress that it is still running. */
+const PROGRESS_INTERVAL_MS = 1_000;
+
+/**
+ * policy → source → caps: the read path shared by query and explain. With the
+ * call's `extra`, a client's cancellation stops the statement on the engine, and a
+ * client that asked for progress hears every second that the read still runs.
+ */
+export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, extra?: CallExtra): Promise<ReadResult> {
   const { ctx } = call;
   const entry = ctx.sources.resolve(args.source, call.role);
   const checked = entry.guard.checkRead(args.sql, tool);
@@ -30,13 +38,41 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs): P
     );
   }
   const limits = ctx.config.limits;
-  const result = await entry.source.read({
-    sql: checked.sql,
-    params,
-    maxRows: Math.min(args.max_rows ?? limits.max_rows, limits.max_rows),
-    maxBytes: limits.max_bytes,
-  });
+  if (extra?.signal?.aborted === true) throw new BastionError('QUERY_CANCELLED');
+  const result = await withProgress(
+    extra,
+    entry.source.read({
+      sql: checked.sql,
+      params,
+      maxRows: Math.min(args.max_rows ?? limits.max_rows, limits.max_rows),
+      maxBytes: limits.max_bytes,
+      signal: extra?.signal,
+    }),
+  );
   return applyMasks(result, masks);
+}
+
+/**
+ * Sends notifications/progress (elapsed seconds) every second until `work` settles,
+ * when the request carries a progressToken. The timer stops before the answer
+ * leaves, so no progress ever follows it; a failed send never fails the call.
+ */
+async function withProgress<T>(extra: CallExtra | undefined, work: Promise<T>): Promise<T> {
+  const progressToken = extra?._meta?.progressToken;
+  const send = extra?.sendNotification;
+  if (progressToken === undefined || send === undefined) return work;
+  const started = performance.now();
+  let reported = 0;
+  const timer = setInterval(() => {
+    // Strictly increasing, as the spec asks, even when the event loop bunches ticks.
+    reported = Math.max(reported + 1, Math.round((performance.now() - started) / 1000));
+    send({ method: 'notifications/progress', params: { progressToken, progress: reported, message: 'query running' } }).catch(() => undefined);
+  }, PROGRESS_INTERVAL_MS);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 export function registerQuery(server: McpServer, call: ToolCall): RegisteredTool {
@@ -57,6 +93,6 @@ export function registerQuery(server: McpServer, call: ToolCall): RegisteredTool
       outputSchema: rowsOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    guardedTool('query', call, async (args: ReadArgs) => rowsResult(await runRead(call, 'query', args))),
+    guardedTool('query', call, async (args: ReadArgs, _note, extra) => rowsResult(await runRead(call, 'query', args, extra))),
   );
 }

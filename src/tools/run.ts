@@ -6,6 +6,7 @@ import { BastionError, type ErrorCode } from '../errors/codes.js';
 import { newCorrelationId } from '../errors/correlation.js';
 import { toToolErrorResult } from '../errors/to-result.js';
 import { redactDeep } from '../log/redact.js';
+import type { CallOutcome } from '../metrics/index.js';
 import type { Principal, ServerContext } from '../session/context.js';
 
 export interface ToolCall {
@@ -29,6 +30,18 @@ export interface CallNote {
 /** What the SDK passes a tool handler that this stage uses. */
 export interface CallExtra {
   readonly sessionId?: string | undefined;
+  /** Aborted when the client cancels the request (notifications/cancelled). */
+  readonly signal?: AbortSignal | undefined;
+  /** The request's metadata; a progressToken means the client asked for progress notifications. */
+  readonly _meta?: { readonly progressToken?: string | number | undefined } | undefined;
+  /** Sends a notification tied to this request (a transport without a stream drops it). */
+  readonly sendNotification?: ((notification: ProgressNotice) => Promise<void>) | undefined;
+}
+
+/** The one notification a tool body sends while it runs (MCP notifications/progress). */
+export interface ProgressNotice {
+  method: 'notifications/progress';
+  params: { progressToken: string | number; progress: number; message?: string };
 }
 
 /** Tools that read files, not a database source. */
@@ -99,10 +112,12 @@ interface CallFacts {
 /** Records the call; if the record cannot be kept, the answer is withheld (fail closed). */
 async function audited(call: ToolCall, facts: CallFacts, result: CallToolResult): Promise<CallToolResult> {
   const { ctx } = call;
-  if (!ctx.audit.enabled) return result;
   const { decision, outcome } = classify(facts.code);
+  ctx.metrics.recordCall(facts.tool, outcome, facts.code, (performance.now() - facts.started) / 1000);
+  if (!ctx.audit.enabled) return result;
   const structured = result.structuredContent as { row_count?: unknown } | undefined;
   const sql = (facts.args as { sql?: unknown } | undefined)?.sql;
+  const auditStarted = performance.now();
   try {
     await ctx.audit.record({
       principal: { id: call.principal.id, kind: call.principal.kind, role: call.principal.role },
@@ -121,6 +136,7 @@ async function audited(call: ToolCall, facts: CallFacts, result: CallToolResult)
       ...facts.note,
       outcome: facts.note?.approval?.state === 'requested' && outcome === 'ok' ? 'pending' : outcome,
     });
+    ctx.metrics.observeAuditWrite((performance.now() - auditStarted) / 1000);
   } catch (error) {
     return toToolErrorResult(new BastionError('AUDIT_UNAVAILABLE', undefined, error), ctx.log, { tool: facts.tool, principal: call.principal.id }, facts.correlationId);
   }
@@ -143,7 +159,7 @@ const DENIALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'APPROVAL_INVALID',
 ]);
 
-function classify(code: ErrorCode | undefined): { decision: AuditDecision; outcome: AuditOutcome } {
+function classify(code: ErrorCode | undefined): { decision: AuditDecision; outcome: AuditOutcome & CallOutcome } {
   if (code === undefined) return { decision: 'allow', outcome: 'ok' };
   if (code === 'RATE_LIMITED') return { decision: 'deny', outcome: 'rate_limited' };
   if (DENIALS.has(code)) return { decision: 'deny', outcome: 'denied' };

@@ -43,3 +43,16 @@ describe('canonicalJson', () => {
     }
   });
 });
+
+describe('sealBatch', () => {
+  it('an event cannot set the chain fields, even through an own __proto__ member', async () => {
+    const { sealBatch } = await import('../../src/audit/seal-batch.js');
+    const hostile = JSON.parse('{"__proto__": {"seq": 999}, "seq": 7, "prev": "x", "instance": "other", "principal": {"id": "p", "kind": "local", "role": "admin"}, "correlation_id": "c", "decision": "allow", "outcome": "ok"}') as Parameters<typeof sealBatch>[0][number]['event'];
+    const sealed = sealBatch([{ event: hostile, time: '2026-01-01T00:00:00.000Z' }], { seq: 0, hash: '0'.repeat(64) }, 'i-1', undefined);
+    const record = sealed.records[0] as unknown as Record<string, unknown>;
+    expect(record).toMatchObject({ seq: 1, prev: '0'.repeat(64), instance: 'i-1' });
+    expect(Object.getPrototypeOf(record)).toBe(Object.prototype);
+    expect(sealed.lines[0]).toBe(canonicalJson(record));
+    expect(recordHash(record)).toBe(record['hash']);
+  });
+});

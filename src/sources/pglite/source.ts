@@ -25,7 +25,8 @@ interface Pending {
 /**
  * Embedded PostgreSQL (PGlite) in a worker thread. Calls run one at a time; a call
  * that outlives statement_timeout_ms terminates the worker, which is then started
- * again from the same data: a runaway query can never hold the server.
+ * again from the same data: a runaway query can never hold the server. A read the
+ * client cancels ends the same way.
  */
 export class PgliteSource implements Source {
   readonly engine = 'pglite' as const;
@@ -51,14 +52,15 @@ export class PgliteSource implements Source {
   }
 
   read(request: ReadRequest): Promise<ReadResult> {
-    return this.enqueue<ReadResult>({
+    const call: Call = {
       type: 'read',
       limits: this.limits(),
       sql: request.sql,
       values: request.params.map(encodeParam),
       maxRows: request.maxRows,
       maxBytes: request.maxBytes,
-    });
+    };
+    return this.enqueue<ReadResult>(call, request.signal);
   }
 
   /**
@@ -75,28 +77,44 @@ export class PgliteSource implements Source {
     return [String(this.config.statement_timeout_ms), String(PGLITE_LOCK_TIMEOUT_MS)];
   }
 
-  private enqueue<T>(call: Call): Promise<T> {
-    const run = this.tail.then(() => this.runOne<T>(call));
+  private enqueue<T>(call: Call, signal?: AbortSignal): Promise<T> {
+    const run = this.tail.then(() => this.runOne<T>(call, signal));
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  private async runOne<T>(call: Call): Promise<T> {
+  private async runOne<T>(call: Call, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted === true) throw new BastionError('QUERY_CANCELLED');
     const worker = await this.start();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      // The engine has no way to interrupt a statement from outside its thread: stop the thread.
+      const stop = (error: BastionError, reason: string): void => {
+        finish();
         this.pending.delete(id);
-        reject(new BastionError('QUERY_TIMEOUT'));
-        void this.restart('statement timeout');
-      }, this.config.statement_timeout_ms);
+        reject(error);
+        void this.restart(reason);
+      };
+      const timer = setTimeout(() => stop(new BastionError('QUERY_TIMEOUT'), 'statement timeout'), this.config.statement_timeout_ms);
+      const onAbort = (): void => stop(new BastionError('QUERY_CANCELLED'), 'the client cancelled the call');
+      const finish = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      if (signal?.aborted === true) {
+        // Cancelled while the engine was starting: the statement never runs.
+        finish();
+        reject(new BastionError('QUERY_CANCELLED'));
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, {
         resolve: (result) => {
-          clearTimeout(timer);
+          finish();
           resolve(result as T);
         },
         reject: (error) => {
-          clearTimeout(timer);
+          finish();
           reject(error);
         },
       });

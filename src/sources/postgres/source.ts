@@ -16,12 +16,16 @@ const MULTI_BATCH_MEMORY = 1000;
 /** Seconds added to the server-side timeout before the client gives up on a silent server. */
 const CLIENT_GRACE_MS = 5_000;
 
+/** The time limit of the short statement that ends a cancelled call's backend. */
+const STOP_STATEMENT_TIMEOUT_MS = 5_000;
+
 /**
  * PostgreSQL through a pg pool. Connections start with read-only defaults and
  * server-side timeouts; every read also opens its own READ ONLY transaction with
  * SET LOCAL limits and rolls it back, and a write (when enabled) names READ WRITE
  * explicitly. A connection that saw an error or did not come back idle is
- * destroyed, never returned to the pool.
+ * destroyed, never returned to the pool. A read the client cancels (its signal
+ * aborts) is cancelled on the server and its connection destroyed.
  */
 export class PostgresSource implements Source {
   readonly engine = 'postgres' as const;
@@ -76,6 +80,7 @@ export class PostgresSource implements Source {
   private serverVersion: number | undefined;
 
   async read(request: ReadRequest): Promise<ReadResult> {
+    if (aborted(request.signal)) throw new BastionError('QUERY_CANCELLED');
     if (this.multiBatch.has(request.sql)) return this.readOnce(request, 'batched');
     const first = await this.readOnce(request, 'single');
     if (first !== 'incomplete') return first;
@@ -88,6 +93,11 @@ export class PostgresSource implements Source {
   private async readOnce(request: ReadRequest, mode: 'single'): Promise<ReadResult | 'incomplete'>;
   private async readOnce(request: ReadRequest, mode: 'single' | 'batched'): Promise<ReadResult | 'incomplete'> {
     const client = await this.connect();
+    const { signal } = request;
+    if (aborted(signal)) {
+      client.release();
+      throw new BastionError('QUERY_CANCELLED');
+    }
     const guarded = new GuardedRead({
       sql: request.sql,
       values: request.params.map(encodeParam),
@@ -99,16 +109,42 @@ export class PostgresSource implements Source {
     let discard = true;
     // The server should have cancelled the statement already; the socket is suspect.
     const timer = setTimeout(() => cutSocket(client), this.config.statement_timeout_ms + CLIENT_GRACE_MS);
+    let running = true;
+    const onAbort = (): void => void this.stopStatement(client, () => running);
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       void client.query(guarded as unknown as pg.Submittable);
       const result = await guarded.done;
       discard = transactionStatus(client) !== 'I';
       return guarded.incomplete ? 'incomplete' : result;
     } catch (error) {
+      if (aborted(signal)) throw new BastionError('QUERY_CANCELLED', undefined, error);
       throw toBastionError(error);
     } finally {
+      running = false;
+      signal?.removeEventListener('abort', onAbort);
       clearTimeout(timer);
-      client.release(discard ? true : undefined);
+      // A cancel still on its way must not hit the next call's statement on this connection.
+      client.release(discard || aborted(signal) ? true : undefined);
+    }
+  }
+
+  /**
+   * Stops a cancelled call's statement on the server, from a connection of its own:
+   * closing the socket alone would leave it running until its timeout. The backend
+   * is terminated, not only cancelled: its connection is discarded anyway, and a
+   * cancel that lands between two protocol messages is ignored by the server,
+   * while a termination is not. Then the socket is cut, so the read ends even if
+   * the stop failed.
+   */
+  private async stopStatement(client: pg.PoolClient, running: () => boolean): Promise<void> {
+    const pid = (client as unknown as { processID?: number | null }).processID;
+    try {
+      if (typeof pid === 'number') await terminateBackend(this.config, pid, running);
+    } catch (error) {
+      this.log.warn({ source: this.name, err: error }, 'could not stop a cancelled call\'s statement on the server; its connection is cut');
+    } finally {
+      cutSocket(client);
     }
   }
 
@@ -195,6 +231,34 @@ export class PostgresSource implements Source {
 
 const PRIVILEGE_CHECK = 'SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user';
 const SERVER_VERSION = "SELECT pg_catalog.current_setting('server_version_num')::int";
+
+/** A function, not a property read: TypeScript would keep an earlier check's narrowing across awaits. */
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/**
+ * One short-lived connection with the source's settings that ends backend `pid`,
+ * unless its read finished meanwhile (then the pid may soon belong to another session).
+ */
+async function terminateBackend(config: PostgresSourceConfig, pid: number, running: () => boolean): Promise<void> {
+  const stopper = new pg.Client({
+    connectionString: config.url,
+    connectionTimeoutMillis: config.pool.connect_timeout_ms,
+    application_name: 'bastion-cancel',
+    options: '-c default_transaction_read_only=on',
+    statement_timeout: STOP_STATEMENT_TIMEOUT_MS,
+  });
+  stopper.on('error', () => undefined);
+  try {
+    await stopper.connect();
+    if (running()) await stopper.query(TERMINATE_BACKEND, [pid]);
+  } finally {
+    await stopper.end().catch(() => undefined);
+  }
+}
+
+const TERMINATE_BACKEND = 'SELECT pg_catalog.pg_terminate_backend($1)';
 
 function cutSocket(client: pg.PoolClient): void {
   (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();

@@ -33,6 +33,13 @@ export interface HttpServerOptions {
   missingScope?: (principal: Principal, message: JSONRPCMessage) => string | undefined;
   /** Called with every authentication failure, for the log and the audit; awaited before the refusal is sent. */
   onAuthFailure?: (req: IncomingMessage, error: AuthError) => void | Promise<void>;
+  /** GET /metrics on this listener, behind authentication, for principals `allowed` accepts. */
+  metrics?: {
+    allowed(principal: Principal): boolean;
+    render(): Promise<{ contentType: string; text: string }>;
+  };
+  /** GET /readyz: true when every source answers its probe. The answer names nothing. */
+  ready?: () => Promise<boolean>;
 }
 
 interface Session {
@@ -94,6 +101,11 @@ export class BastionHttpServer {
     this.sweeper.unref();
   }
 
+  /** Open MCP sessions, for the sessions gauge. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
   /** RFC 9728 metadata and the challenges that point to it; set once the URL is known. */
   setChallenge(challenge: AuthChallenge): void {
     this.challenge = challenge;
@@ -132,6 +144,19 @@ export class BastionHttpServer {
       sendJson(res, req.method === 'GET' ? 200 : 405, req.method === 'GET' ? { status: 'ok' } : { error: 'method not allowed' });
       return;
     }
+    const ready = this.options.ready;
+    if (path === '/readyz' && ready !== undefined) {
+      req.resume();
+      if (req.method !== 'GET') sendJson(res, 405, { error: 'method not allowed' });
+      else if (await ready()) sendJson(res, 200, { status: 'ready' });
+      else sendJson(res, 503, { status: 'not ready' });
+      return;
+    }
+    const metrics = this.options.metrics;
+    if (path === '/metrics' && metrics !== undefined) {
+      await this.serveMetrics(req, res, metrics);
+      return;
+    }
     const challenge = this.challenge;
     if (challenge !== undefined && challenge.metadataPaths.includes(path)) {
       req.resume();
@@ -164,6 +189,23 @@ export class BastionHttpServer {
         res.writeHead(405, { allow: 'POST, DELETE, OPTIONS', 'content-type': 'application/json' });
         res.end('{"error":"method not allowed"}');
     }
+  }
+
+  /** /metrics on the main listener: authenticated like /mcp, then only for the principals metrics.allowed accepts. */
+  private async serveMetrics(req: IncomingMessage, res: ServerResponse, metrics: NonNullable<HttpServerOptions['metrics']>): Promise<void> {
+    const principal = await this.authenticate(req, res);
+    if (principal === undefined) return;
+    req.resume();
+    if (req.method !== 'GET') {
+      sendJson(res, 405, { error: 'method not allowed' });
+      return;
+    }
+    if (!metrics.allowed(principal)) {
+      sendJson(res, 403, { error: 'forbidden' });
+      return;
+    }
+    const { contentType, text } = await metrics.render();
+    res.writeHead(200, { 'content-type': contentType, 'content-length': String(Buffer.byteLength(text)) }).end(text);
   }
 
   /** The authenticate stage with throttling of repeated failures; undefined when it already answered. */

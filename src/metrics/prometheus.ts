@@ -1,0 +1,88 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuthFailureCode } from '../auth/errors.js';
+import type { ErrorCode } from '../errors/codes.js';
+import { KNOWN_TOOLS, type CallOutcome, type Metrics } from './index.js';
+
+/** Seconds; from a cached PGlite lookup to a slow report query. */
+const CALL_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Seconds; an fsync'd append is milliseconds, a remote sink more. */
+const AUDIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+/** Metrics in a registry of their own, so two contexts in one process never share counters. */
+export class PrometheusMetrics implements Metrics {
+  readonly enabled = true;
+  private readonly registry = new Registry();
+  private readonly calls = new Counter({
+    name: 'bastion_tool_calls_total',
+    help: 'Tool calls by tool and outcome (ok, denied, rate_limited, error).',
+    labelNames: ['tool', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly denials = new Counter({
+    name: 'bastion_denials_total',
+    help: 'Tool calls a control refused (denied or rate_limited), by tool and error code.',
+    labelNames: ['tool', 'reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly authFailures = new Counter({
+    name: 'bastion_auth_failures_total',
+    help: 'Failed HTTP authentications, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly callDuration = new Histogram({
+    name: 'bastion_tool_call_duration_seconds',
+    help: 'Tool call duration, from the rate limiter to the answer, before the audit record.',
+    labelNames: ['tool'] as const,
+    buckets: CALL_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly auditWrite = new Histogram({
+    name: 'bastion_audit_write_duration_seconds',
+    help: 'Time to keep one audit record in every configured sink.',
+    buckets: AUDIT_BUCKETS,
+    registers: [this.registry],
+  });
+  private sessionCount: (() => number) | undefined;
+
+  constructor() {
+    const sessions = (): number => this.sessionCount?.() ?? 0;
+    new Gauge({
+      name: 'bastion_sessions',
+      help: 'Open MCP sessions on the HTTP transport.',
+      registers: [this.registry],
+      collect() {
+        this.set(sessions());
+      },
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordCall(tool: string, outcome: CallOutcome, code: ErrorCode | undefined, seconds: number): void {
+    const label = KNOWN_TOOLS.has(tool) ? tool : 'other';
+    this.calls.inc({ tool: label, outcome });
+    this.callDuration.observe({ tool: label }, seconds);
+    if (code !== undefined && (outcome === 'denied' || outcome === 'rate_limited')) this.denials.inc({ tool: label, reason: code });
+  }
+
+  recordAuthFailure(reason: AuthFailureCode): void {
+    this.authFailures.inc({ reason });
+  }
+
+  observeAuditWrite(seconds: number): void {
+    this.auditWrite.observe(seconds);
+  }
+
+  trackSessions(count: () => number): void {
+    this.sessionCount = count;
+  }
+
+  async render(): Promise<{ contentType: string; text: string }> {
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+  }
+
+  close(): void {
+    this.sessionCount = undefined;
+    this.registry.clear();
+  }
+}

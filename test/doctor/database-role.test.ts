@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { configSchema, type BastionConfig } from '../../src/config/schema.js';
+import { checkDatabaseRoles, dangerousMysqlGrant } from '../../src/doctor/database-role.js';
+import { MYSQL_ADMIN_URL, mariadb } from '../helpers/mariadb.js';
+import { PG_ADMIN_URL, postgres } from '../helpers/postgres.js';
+
+function config(sources: Record<string, unknown>): BastionConfig {
+  return configSchema.parse({ sources });
+}
+
+function withUser(url: string, user: string, password: string): string {
+  const u = new URL(url);
+  u.username = user;
+  u.password = password;
+  return u.toString();
+}
+
+describe('database-role without a server', () => {
+  it('embedded engines are skipped and an unreachable server only warns', async () => {
+    expect((await checkDatabaseRoles(config({ demo: { engine: 'pglite' } })))[0]?.status).toBe('pass');
+    const checks = await checkDatabaseRoles(config({ gone: { engine: 'postgres', url: 'postgres://u:p@127.0.0.1:1/d' }, gone2: { engine: 'mysql', url: 'mysql://u:p@127.0.0.1:1/d' } }));
+    expect(checks.map((c) => c.status)).toEqual(['warn', 'warn']);
+    expect(JSON.stringify(checks)).not.toContain('u:p@');
+  });
+
+  it('SHOW GRANTS lines with FILE or ALL PRIVILEGES on *.* are dangerous, others are not', () => {
+    expect(dangerousMysqlGrant('GRANT ALL PRIVILEGES ON *.* TO `root`@`localhost` WITH GRANT OPTION')).toBe(true);
+    expect(dangerousMysqlGrant('GRANT SELECT, FILE ON *.* TO `app`@`%`')).toBe(true);
+    expect(dangerousMysqlGrant('GRANT USAGE ON *.* TO `app`@`%`')).toBe(false);
+    expect(dangerousMysqlGrant('GRANT SELECT ON `shop`.* TO `app`@`%`')).toBe(false);
+    expect(dangerousMysqlGrant('GRANT SELECT, PROFILE ON *.* TO `app`@`%`')).toBe(false);
+  });
+});
+
+describe.skipIf(!postgres.ok)('database-role on PostgreSQL', () => {
+  const role = `bastion_doc_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
+  const admin = async (sql: string): Promise<void> => {
+    const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  afterAll(async () => {
+    if (postgres.ok) await admin(`DROP ROLE IF EXISTS ${role}`);
+  });
+
+  it('connecting as the superuser fails; a plain role passes; a member of pg_read_server_files fails', async () => {
+    expect((await checkDatabaseRoles(config({ main: { engine: 'postgres', url: PG_ADMIN_URL } })))[0]?.status).toBe('fail');
+    await admin(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    const low = config({ main: { engine: 'postgres', url: withUser(PG_ADMIN_URL, role, password) } });
+    const plain = (await checkDatabaseRoles(low))[0];
+    expect(plain?.status).toBe('pass');
+    await admin(`GRANT pg_read_server_files TO ${role}`);
+    const member = (await checkDatabaseRoles(low))[0];
+    expect(member?.status).toBe('fail');
+    expect(member?.detail).toContain('pg_read_server_files');
+    expect(JSON.stringify(member)).not.toContain(password);
+  });
+});
+
+describe.skipIf(!mariadb.ok)('database-role on MariaDB/MySQL', () => {
+  it('connecting as root (ALL PRIVILEGES ON *.*) fails', async () => {
+    const checks = await checkDatabaseRoles(config({ shop: { engine: 'mysql', url: MYSQL_ADMIN_URL } }));
+    expect(checks[0]?.status).toBe('fail');
+  });
+});

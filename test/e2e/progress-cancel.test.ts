@@ -1,0 +1,164 @@
+/**
+ * Long reads are visible and cancellable: a client that asked for progress hears
+ * that its query still runs, and a client that cancels stops the statement on the
+ * database itself — not only its own wait for the answer.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Progress } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BastionError } from '../../src/errors/codes.js';
+import type { Principal } from '../../src/session/context.js';
+import { createSessionServer } from '../../src/session/server.js';
+import type { Source } from '../../src/sources/source.js';
+import { rowsOf, startBastion, type TestBastion } from '../helpers/bastion.js';
+import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
+
+/** Minutes of work for PostgreSQL; only a cancel ends it within the test. */
+const LONG_SQL = 'SELECT count(*) FROM generate_series(1, 2000000000)';
+const ADMIN: Principal = { id: 'test', kind: 'local', role: 'admin', scopes: [] };
+
+/** A second SDK client on the same server context, so a call can carry onprogress and an AbortSignal. */
+async function connectClient(bastion: TestBastion): Promise<{ client: Client; close: () => Promise<void> }> {
+  const server = createSessionServer(bastion.ctx, ADMIN);
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: 'bastion-progress-test', version: '1' });
+  await client.connect(clientSide);
+  return {
+    client,
+    async close() {
+      await client.close();
+      await server.close();
+    },
+  };
+}
+
+/** Polls until `check` holds or the attempts run out (a bound, not a timing assertion). */
+async function eventually(check: () => Promise<boolean>, attempts = 100, pauseMs = 100): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  return false;
+}
+
+/** Starts a long read on the source and aborts it; resolves to what the read threw. */
+async function cancelledRead(source: Source, abortAfterMs: number): Promise<unknown> {
+  const controller = new AbortController();
+  const read = source.read({ sql: LONG_SQL, params: [], maxRows: 10, maxBytes: 10_000, signal: controller.signal });
+  setTimeout(() => controller.abort(), abortAfterMs);
+  return read.then(
+    () => new Error('the read finished instead of being cancelled'),
+    (error: unknown) => error,
+  );
+}
+
+describe.skipIf(!postgres.ok)('PostgreSQL: progress and cancellation', () => {
+  let db: TestDatabase;
+  let bastion: TestBastion;
+  let second: { client: Client; close: () => Promise<void> };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    bastion = await startBastion({ sources: { main: { engine: 'postgres', url: db.url, statement_timeout_ms: 60_000 } } });
+    second = await connectClient(bastion);
+  });
+  afterAll(async () => {
+    await second.close();
+    await bastion.close();
+    await db.drop();
+  });
+
+  /** Backends of the test database still running the long statement (never the admin's own). */
+  async function runningLongStatements(): Promise<number> {
+    const result = await db.admin(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE '%generate_series(1, 2000000000)%'",
+      [db.name],
+    );
+    return (result.rows[0] as { n: number }).n;
+  }
+
+  it('a long query reports progress, and cancelling it stops the statement on the server', async () => {
+    const controller = new AbortController();
+    const progress: Progress[] = [];
+    const call = second.client.callTool({ name: 'query', arguments: { sql: LONG_SQL } }, undefined, {
+      signal: controller.signal,
+      timeout: 120_000,
+      onprogress: (p) => {
+        progress.push(p);
+        controller.abort(new Error('cancelled by the test'));
+      },
+    });
+    await expect(call).rejects.toThrow('cancelled by the test');
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    expect(progress[0]).toMatchObject({ progress: expect.any(Number) as number, message: 'query running' });
+
+    // The effect that matters: no backend keeps computing the abandoned aggregate.
+    expect(await eventually(async () => (await runningLongStatements()) === 0)).toBe(true);
+
+    // The server ended the call as cancelled, and says so in its audit record.
+    const cancelledRecord = async (): Promise<boolean> => {
+      const text = await readFile(join(bastion.auditDir, 'audit.jsonl'), 'utf8').catch(() => '');
+      return text.split('\n').some((line) => line.includes('"reason":"QUERY_CANCELLED"'));
+    };
+    expect(await eventually(cancelledRecord)).toBe(true);
+
+    // The same Bastion keeps serving.
+    const next = await second.client.callTool({ name: 'query', arguments: { sql: 'SELECT 41 + 1 AS answer' } });
+    expect(rowsOf(next as Parameters<typeof rowsOf>[0])).toEqual([[42]]);
+  });
+
+  it('a short query sends no progress', async () => {
+    const progress: Progress[] = [];
+    const result = await second.client.callTool({ name: 'query', arguments: { sql: 'SELECT 1 AS one' } }, undefined, { onprogress: (p) => progress.push(p) });
+    expect(rowsOf(result as Parameters<typeof rowsOf>[0])).toEqual([[1]]);
+    expect(progress).toEqual([]);
+  });
+
+  it('the source ends a cancelled read with QUERY_CANCELLED and never reuses its connection', async () => {
+    const own = await startBastion({ sources: { main: { engine: 'postgres', url: db.url, statement_timeout_ms: 60_000, pool: { max: 1 } } } });
+    try {
+      const source = own.ctx.sources.resolve('main').source;
+      const readPid = async (): Promise<unknown> => (await source.read({ sql: 'SELECT pg_backend_pid()', params: [], maxRows: 1, maxBytes: 100 })).rows[0]?.[0];
+      const before = await readPid();
+      // The abort waits until the statement is visibly running on that very connection.
+      const controller = new AbortController();
+      const read = source.read({ sql: LONG_SQL, params: [], maxRows: 10, maxBytes: 10_000, signal: controller.signal }).then(
+        () => new Error('the read finished instead of being cancelled'),
+        (error: unknown) => error,
+      );
+      expect(await eventually(async () => (await runningLongStatements()) === 1)).toBe(true);
+      controller.abort();
+      const error = await read;
+      expect(error).toBeInstanceOf(BastionError);
+      expect((error as BastionError).code).toBe('QUERY_CANCELLED');
+      expect(await eventually(async () => (await runningLongStatements()) === 0)).toBe(true);
+      const after = await readPid();
+      expect(after).not.toBe(before); // the cancelled connection was destroyed, not pooled
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe('PGlite: cancellation', () => {
+  let bastion: TestBastion;
+  beforeAll(async () => {
+    bastion = await startBastion({ sources: { demo: { engine: 'pglite', statement_timeout_ms: 60_000 } } });
+  });
+  afterAll(async () => bastion.close());
+
+  it('a cancelled read ends with QUERY_CANCELLED and the restarted engine answers the next call', async () => {
+    const source = bastion.ctx.sources.resolve('demo').source;
+    // A warm engine, so the abort stops a running statement rather than a start-up.
+    expect(rowsOf(await bastion.call('query', { sql: 'SELECT 1 AS one' }))).toEqual([[1]]);
+    const error = await cancelledRead(source, 300);
+    expect(error).toBeInstanceOf(BastionError);
+    expect((error as BastionError).code).toBe('QUERY_CANCELLED');
+    const next = await bastion.call('query', { sql: 'SELECT 41 + 1 AS answer' });
+    expect(rowsOf(next)).toEqual([[42]]);
+  });
+});
