@@ -12,6 +12,8 @@ import type { Source } from './source.js';
 export interface ReadGuard {
   /** Throws a BastionError unless `sql` is exactly one statement this tool may run. */
   checkRead(sql: string, tool: ReadTool): CheckedStatement;
+  /** The statement's fingerprint for the audit, where the engine's parser gives one (libpg-query's). */
+  fingerprint?(sql: string): string | undefined;
 }
 
 /** Name resolution as the database does it, for the authorize stage. */

@@ -45,6 +45,11 @@ export class SourceRegistry {
     return new SourceRegistry(entries);
   }
 
+  /** A configured source by name, whoever asks (for the audit of a call that named it). */
+  get(name: string): SourceEntry | undefined {
+    return this.entries.get(name);
+  }
+
   /** Per role, the sources it may use: roles are compiled once, so this is computed once. */
   private readonly visible = new WeakMap<Role, SourceEntry[]>();
 
@@ -110,7 +115,7 @@ function postgresFamily(source: Source, policy: SqlPolicy): EngineParts {
   const read: Source['read'] = (request) => source.read(request);
   return {
     source,
-    guard: { checkRead: (sql, tool) => policy.checkReadOnlyStatement(sql, tool) },
+    guard: { checkRead: (sql, tool) => policy.checkReadOnlyStatement(sql, tool), fingerprint: (sql) => policy.fingerprint(sql) },
     catalog: new RelationCatalog(read),
     introspector: new PostgresIntrospector(read),
   };

@@ -125,7 +125,8 @@ async function audited(call: ToolCall, facts: CallFacts, result: CallToolResult)
       correlation_id: facts.correlationId,
       tool: facts.tool,
       source: facts.source,
-      fingerprint: typeof sql === 'string' ? ctx.policy.fingerprint(sql) : undefined,
+      // Each engine fingerprints its own dialect; a PostgreSQL fingerprint of MySQL text would mislead.
+      fingerprint: typeof sql === 'string' && facts.source !== undefined ? ctx.sources.get(facts.source)?.guard.fingerprint?.(sql) : undefined,
       args_shape: argsShape(facts.args ?? {}),
       args: ctx.config.audit.include_values ? redactDeep(facts.args ?? {}) : undefined,
       decision,

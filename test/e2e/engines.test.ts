@@ -3,6 +3,7 @@
  * `--db mysql://…` and `--db sqlite:FILE` serve the read tools, a write is refused
  * and changes nothing, and a wrong password never reaches the client or the log.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -22,7 +23,8 @@ describe('SQLite source (built binary)', () => {
     const db = new Database(file);
     db.exec("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL); INSERT INTO items (name) VALUES ('a'), ('b'), ('c');");
     db.close();
-    const server = await startStdio(['--db', `sqlite:${file}`], { cwd: makeTempDir() });
+    const cwd = makeTempDir();
+    const server = await startStdio(['--db', `sqlite:${file}`], { cwd });
     try {
       const sources = (await call(server, 'list_sources', {})).structuredContent;
       expect(sources).toEqual({ sources: [{ name: 'main', engine: 'sqlite', mode: 'read-only' }] });
@@ -36,6 +38,10 @@ describe('SQLite source (built binary)', () => {
     const check = new Database(file, { readonly: true });
     expect(check.prepare('SELECT count(*) AS n FROM items').get()).toEqual({ n: 3 });
     check.close();
+    // Audited, without a PostgreSQL fingerprint of SQLite text.
+    const records = readFileSync(join(cwd, '.bastion', 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.filter((r) => r['tool'] === 'query').length).toBeGreaterThanOrEqual(2);
+    expect(records.every((r) => r['fingerprint'] === undefined)).toBe(true);
   }, 60_000);
 });
 
