@@ -8,7 +8,7 @@ import { readHead, signHead, writeHead } from './head.js';
 import { acquireWriterLock } from './lock.js';
 import { listRotatedFiles, LOG_FILE, readChainEnd, readFirstRecord, rotatedFileName, syncDir, type LogTail } from './log-files.js';
 import type { AuditEvent, AuditRecord } from './record.js';
-import { sealBatch, type PendingAppend } from './seal-batch.js';
+import { GroupCommit, sealBatch, type PendingAppend } from './seal-batch.js';
 import type { AuditSink } from './sink.js';
 
 export { LOG_FILE, parseRecord, type ParsedRecord } from './log-files.js';
@@ -90,8 +90,6 @@ const EMPTY_FILE: Readonly<CurrentFile> = { size: 0, firstSeq: 0, day: '' };
  */
 export class AuditFileSink implements AuditSink {
   readonly kind = 'file';
-  private readonly queue: PendingAppend[] = [];
-  private flushing: Promise<void> | null = null;
   private syncing: Promise<void> | null = null;
   private syncedSeq: number;
   /** Written records whose appends wait for the sync that covers them (waitForSync). */
@@ -100,6 +98,7 @@ export class AuditFileSink implements AuditSink {
   private closed = false;
   private counters = { records: 0, batches: 0, logSyncs: 0, headSyncs: 0, rotations: 0 };
   private readonly now: () => Date;
+  private readonly pending: GroupCommit;
 
   private constructor(
     private handle: FileHandle,
@@ -111,6 +110,7 @@ export class AuditFileSink implements AuditSink {
     private readonly releaseLock: () => Promise<void>,
   ) {
     this.now = options.now ?? (() => new Date());
+    this.pending = new GroupCommit((batch) => this.commit(batch), options.maxBatch, this.now);
     this.syncedSeq = lastSeq;
   }
 
@@ -160,10 +160,7 @@ export class AuditFileSink implements AuditSink {
   append(event: AuditEvent): Promise<AuditRecord> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new AuditLogError('AUDIT_CLOSED', 'The audit log is closed.'));
-    return new Promise<AuditRecord>((resolve, reject) => {
-      this.queue.push({ event, time: this.now().toISOString(), resolve, reject });
-      this.flushing ??= this.flushLoop();
-    });
+    return this.pending.push(event);
   }
 
   get stats(): AuditSinkStats {
@@ -174,19 +171,10 @@ export class AuditFileSink implements AuditSink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.flushing;
+    await this.pending.drain();
     await this.syncing;
     await this.handle.close();
     await this.releaseLock();
-  }
-
-  private async flushLoop(): Promise<void> {
-    // Let the appends of the current turn of the event loop join the first batch.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.queue.length > 0) {
-      await this.commit(this.queue.splice(0, this.options.maxBatch ?? 4096));
-    }
-    this.flushing = null;
   }
 
   private async commit(batch: PendingAppend[]): Promise<void> {
@@ -255,7 +243,7 @@ export class AuditFileSink implements AuditSink {
   private fail(error: unknown, batch: readonly PendingAppend[]): void {
     this.failure ??= new AuditLogError('AUDIT_WRITE_FAILED', 'The audit log could not be written; calls are refused until it is reopened.', { cause: error });
     this.options.log?.error({ err: error }, 'audit: write failed; refusing further appends');
-    for (const pending of [...batch, ...this.queue.splice(0), ...this.unsynced.splice(0)]) pending.reject(this.failure);
+    for (const pending of [...batch, ...this.pending.takeAll(), ...this.unsynced.splice(0)]) pending.reject(this.failure);
   }
 
   /** An empty file is never rotated, so a batch larger than maxBytes still gets written. */

@@ -6,7 +6,7 @@ import type { AuditSinkLogger } from './file-sink.js';
 import { signHead } from './head.js';
 import { checkRow, loadPgAuditTables, readPgHead, type PgAuditRow, type PgAuditTables } from './pg-verify.js';
 import type { AuditEvent, AuditRecord } from './record.js';
-import { sealBatch, type PendingAppend } from './seal-batch.js';
+import { GroupCommit, sealBatch, type PendingAppend } from './seal-batch.js';
 import type { AuditSink } from './sink.js';
 
 export interface AuditPgSinkOptions {
@@ -38,11 +38,10 @@ export interface AuditPgSinkStats {
  */
 export class AuditPgSink implements AuditSink {
   readonly kind = 'postgres';
-  private readonly queue: PendingAppend[] = [];
-  private flushing: Promise<void> | null = null;
   private failure: AuditLogError | null = null;
   private closed = false;
   private counters = { records: 0, transactions: 0 };
+  private readonly pending: GroupCommit;
 
   private constructor(
     private readonly client: pg.Client,
@@ -51,6 +50,7 @@ export class AuditPgSink implements AuditSink {
     private lastSeq: number,
     private lastHash: string,
   ) {
+    this.pending = new GroupCommit((batch) => this.commit(batch), options.maxBatch);
     // A connection lost while idle must not go unnoticed until the next append.
     client.on('error', (error) => this.fail(error));
     client.on('end', () => {
@@ -96,10 +96,7 @@ export class AuditPgSink implements AuditSink {
   append(event: AuditEvent): Promise<AuditRecord> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new AuditLogError('AUDIT_CLOSED', 'The audit log is closed.'));
-    return new Promise<AuditRecord>((resolve, reject) => {
-      this.queue.push({ event, time: new Date().toISOString(), resolve, reject });
-      this.flushing ??= this.flushLoop();
-    });
+    return this.pending.push(event);
   }
 
   get stats(): AuditPgSinkStats {
@@ -110,17 +107,8 @@ export class AuditPgSink implements AuditSink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.flushing;
+    await this.pending.drain();
     await this.client.end().catch(() => undefined);
-  }
-
-  private async flushLoop(): Promise<void> {
-    // Let the appends of the current turn of the event loop join the first batch.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.queue.length > 0) {
-      await this.commit(this.queue.splice(0, this.options.maxBatch ?? 4096));
-    }
-    this.flushing = null;
   }
 
   private async commit(batch: PendingAppend[]): Promise<void> {
@@ -138,7 +126,7 @@ export class AuditPgSink implements AuditSink {
     } catch (error) {
       // Whether the COMMIT landed is unknown: refuse everything until a reopen reads the real tail.
       this.fail(error);
-      for (const pending of [...batch, ...this.queue.splice(0)]) pending.reject(this.failure);
+      for (const pending of [...batch, ...this.pending.takeAll()]) pending.reject(this.failure);
       return;
     }
     this.lastSeq = seq;

@@ -57,3 +57,43 @@ export function sealBatch(
 export function copyEvent(event: object): Record<string, unknown> {
   return Object.hasOwn(event, '__proto__') ? { ...event } : Object.assign<Record<string, unknown>, object>({}, event);
 }
+
+/**
+ * The group commit both sinks share: appends queue up, and one loop hands them to
+ * `commit` in batches of at most `maxBatch`, so the appends of one turn of the event
+ * loop (and all that arrive while a batch is written) share one write.
+ */
+export class GroupCommit {
+  private readonly queue: PendingAppend[] = [];
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly commit: (batch: PendingAppend[]) => Promise<void>,
+    private readonly maxBatch = 4096,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  push(event: AuditEvent): Promise<AuditRecord> {
+    return new Promise<AuditRecord>((resolve, reject) => {
+      this.queue.push({ event, time: this.now().toISOString(), resolve, reject });
+      this.flushing ??= this.loop();
+    });
+  }
+
+  /** Resolves once every queued append has been handed to `commit`. */
+  async drain(): Promise<void> {
+    await this.flushing;
+  }
+
+  /** Takes every append still waiting, for a sink that failed to reject them. */
+  takeAll(): PendingAppend[] {
+    return this.queue.splice(0);
+  }
+
+  private async loop(): Promise<void> {
+    // Let the appends of the current turn of the event loop join the first batch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.queue.length > 0) await this.commit(this.queue.splice(0, this.maxBatch));
+    this.flushing = null;
+  }
+}

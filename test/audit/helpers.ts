@@ -1,6 +1,8 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AuditFileSink, argsShape, type AuditEvent, type AuditKey } from '../../src/audit/index.js';
 
 export async function tempDir(): Promise<string> {
@@ -50,5 +52,60 @@ export function hasUnsafeCharacter(text: string): boolean {
   return [...text].some((ch) => {
     const c = ch.codePointAt(0)!;
     return (c < 0x20 && c !== 0x0a) || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029 || (c >= 0x202a && c <= 0x202e);
+  });
+}
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Compiles src/audit alone into a temp folder, so a child process can run the real
+ * sink without the rest of the tree building; returns the folder.
+ */
+export async function compileAuditModule(): Promise<string> {
+  const build = await tempDir();
+  execFileSync(
+    process.execPath,
+    [
+      join(REPO, 'node_modules/typescript/bin/tsc'),
+      ...['--outDir', build, '--rootDir', join(REPO, 'src'), '--module', 'NodeNext', '--moduleResolution', 'NodeNext'],
+      ...['--target', 'ES2022', '--types', 'node', '--skipLibCheck', '--strict', join(REPO, 'src/audit/index.ts')],
+    ],
+    { cwd: REPO, stdio: 'pipe' },
+  );
+  await writeFile(join(build, 'package.json'), '{"type":"module"}');
+  return build;
+}
+
+const APPENDING_CHILD = `
+const { AuditFileSink } = await import(process.argv[1]);
+const options = JSON.parse(process.argv[3]);
+const sink = await AuditFileSink.open({ dir: process.argv[2], instance: 'child-' + process.pid, ...options.sink });
+for (let n = 0; ; ) {
+  const batch = [];
+  for (let i = 0; i < options.batch; i++) {
+    batch.push(sink.append({ principal: { id: 'key:k', kind: 'api_key', role: 'reader' }, correlation_id: 'c' + n++,
+      tool: 'query', args_shape: { sql: 'string(' + n + ')' }, decision: 'allow', outcome: 'ok', rows: n }));
+  }
+  const records = await Promise.all(batch);
+  process.stdout.write(records.at(-1).seq + '\\n');
+}`;
+
+/**
+ * Runs a child that appends through the compiled sink in `build` until it has
+ * acknowledged at least `atLeast` records, then SIGKILLs it; resolves with the last
+ * acknowledged seq.
+ */
+export function appendThenKill(build: string, dir: string, options: { atLeast: number; batch: number; sink?: Record<string, unknown> }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const args = ['--input-type=module', '-e', APPENDING_CHILD, pathToFileURL(join(build, 'audit/index.js')).href, dir, JSON.stringify({ batch: options.batch, sink: options.sink ?? {} })];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let acknowledged = 0;
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      acknowledged = Math.max(acknowledged, ...chunk.toString().trim().split('\n').map(Number));
+      if (acknowledged >= options.atLeast) child.kill('SIGKILL');
+    });
+    child.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve(acknowledged) : reject(new Error(`child exited without SIGKILL: ${errors}`))));
   });
 }

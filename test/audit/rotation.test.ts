@@ -3,15 +3,13 @@
  * the one hash chain runs on through a new audit.jsonl. Proves the chain, the crash
  * states of a rotation, tamper detection across files, and `audit tail` across files.
  */
-import { execFileSync, spawn } from 'node:child_process';
 import { appendFile, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuditFileSink, rotatedFileName, verifyAuditLog, type AuditSinkOptions } from '../../src/audit/index.js';
 import { registerAuditCommand } from '../../src/cli/audit.js';
-import { callEvent, removeDir, tempDir } from './helpers.js';
+import { appendThenKill, callEvent, compileAuditModule, removeDir, tempDir } from './helpers.js';
 
 interface Line {
   readonly seq: number;
@@ -331,58 +329,17 @@ describe('bastion audit across rotated files', () => {
 });
 
 describe('kill -9 while appending with rotation', () => {
-  const repo = fileURLToPath(new URL('../..', import.meta.url));
   let build: string;
 
-  // The child runs the sink compiled from src/audit/file-sink.ts alone, so the test does not depend on the rest of the tree.
   beforeAll(async () => {
-    build = await tempDir();
-    execFileSync(
-      process.execPath,
-      [
-        join(repo, 'node_modules/typescript/bin/tsc'),
-        ...['--outDir', build, '--rootDir', join(repo, 'src'), '--module', 'NodeNext', '--moduleResolution', 'NodeNext'],
-        ...['--target', 'ES2022', '--types', 'node', '--skipLibCheck', '--strict', join(repo, 'src/audit/file-sink.ts')],
-      ],
-      { cwd: repo, stdio: 'pipe' },
-    );
-    await writeFile(join(build, 'package.json'), '{"type":"module"}');
+    build = await compileAuditModule();
   });
   afterAll(async () => removeDir(build));
-
-  const CHILD = `
-const { AuditFileSink } = await import(process.argv[1]);
-const sink = await AuditFileSink.open({ dir: process.argv[2], instance: 'child-' + process.pid, rotate: { maxBytes: 6000 } });
-for (let n = 0; ; ) {
-  const batch = [];
-  for (let i = 0; i < 8; i++) {
-    batch.push(sink.append({ principal: { id: 'key:k', kind: 'api_key', role: 'reader' }, correlation_id: 'c' + n++,
-      tool: 'query', args_shape: { sql: 'string(' + n + ')' }, decision: 'allow', outcome: 'ok', rows: n }));
-  }
-  const records = await Promise.all(batch);
-  process.stdout.write(records.at(-1).seq + '\\n');
-}`;
-
-  function appendThenKill(atLeast: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, pathToFileURL(join(build, 'audit/file-sink.js')).href, dir], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let acknowledged = 0;
-      let errors = '';
-      child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-      child.stdout.on('data', (chunk: Buffer) => {
-        acknowledged = Math.max(acknowledged, ...chunk.toString().trim().split('\n').map(Number));
-        if (acknowledged >= atLeast) child.kill('SIGKILL');
-      });
-      child.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve(acknowledged) : reject(new Error(`child exited without SIGKILL: ${errors}`))));
-    });
-  }
 
   it('leaves at most a torn last line in audit.jsonl, loses no acknowledged record, and the next start continues one chain', async () => {
     let floor = 0;
     for (let round = 0; round < 4; round++) {
-      const acknowledged = await appendThenKill(floor + 500);
+      const acknowledged = await appendThenKill(build, dir, { atLeast: floor + 500, batch: 8, sink: { rotate: { maxBytes: 6000 } } });
       const result = await verifyAuditLog({ dir });
       if (!result.ok) expect(result.firstBad).toMatchObject({ file: 'audit.jsonl', reason: 'TORN_LAST_LINE' });
       expect(result.records).toBeGreaterThanOrEqual(acknowledged);

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
+import { redactText } from '../../src/log/redact.js';
+import { withDatabase } from './url.js';
 
 /**
  * Integration tests run against a real MariaDB/MySQL when one answers at
@@ -18,7 +20,7 @@ export async function probeMariadb(): Promise<{ ok: true; version: string } | { 
       await connection.end().catch(() => undefined);
     }
   } catch (error) {
-    return { ok: false, reason: `MariaDB/MySQL not reachable at ${redactUrl(MYSQL_ADMIN_URL)} (${(error as Error).message})` };
+    return { ok: false, reason: `MariaDB/MySQL not reachable at ${redactText(MYSQL_ADMIN_URL)} (${(error as Error).message})` };
   }
 }
 
@@ -53,14 +55,4 @@ export async function createMysqlDatabase(): Promise<TestMysqlDatabase> {
       await r.end();
     },
   };
-}
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { redactText } from '../../src/log/redact.js';
+import { withDatabase } from './url.js';
 
 /**
  * Integration tests run against a real PostgreSQL when one answers at
@@ -16,7 +18,7 @@ export async function probePostgres(): Promise<{ ok: true } | { ok: false; reaso
     await client.query('SELECT 1');
     return { ok: true };
   } catch (error) {
-    return { ok: false, reason: `PostgreSQL not reachable at ${redactUrl(PG_ADMIN_URL)} (${(error as Error).message})` };
+    return { ok: false, reason: `PostgreSQL not reachable at ${redactText(PG_ADMIN_URL)} (${(error as Error).message})` };
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -58,14 +60,4 @@ export async function createTestDatabase(options: { seed?: boolean } = {}): Prom
       await r.end();
     },
   };
-}
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
