@@ -43,7 +43,7 @@ async function authorizeDml(role: Role, checked: CheckedDml, catalog: Catalog): 
   const { target } = checked;
   const schema = target.schema ?? (await catalog.resolve(target.name));
   if (schema === undefined) throw invisible(written(target));
-  if (isSystemSchema(schema)) throw systemSchema(schema, target.name);
+  if (isSystemSchema(schema, catalog)) throw systemSchema(schema, target.name);
   if (!role.tableAllowed(schema, target.name)) throw invisible(written(target));
   if (role.hasColumnRules) {
     for (const column of await catalog.columnOrigins(schema, target.name)) {
@@ -66,7 +66,7 @@ async function authorizeDdl(role: Role, checked: CheckedDdl, catalog: Catalog, w
   let schema: string;
   if (checked.kind === 'create_index') {
     table = await existingRelation(checked.table ?? object, catalog);
-    requireWritableSchema(table.schema, writes);
+    requireWritableSchema(table.schema, writes, catalog);
     if (!role.tableAllowed(table.schema, table.name)) throw invisible(written(checked.table ?? object));
     // An index is created in the schema of its table.
     schema = table.schema;
@@ -77,7 +77,7 @@ async function authorizeDdl(role: Role, checked: CheckedDdl, catalog: Catalog, w
   } else {
     schema = (await existingRelation(object, catalog)).schema;
   }
-  requireWritableSchema(schema, writes);
+  requireWritableSchema(schema, writes, catalog);
   const isRelation = object.type !== 'index';
   if (isRelation && !role.tableAllowed(schema, object.name)) {
     if (checked.kind.startsWith('create_')) throw new BastionError('WRITE_NOT_ALLOWED', `Your role may not use ${schema}.${object.name}.`);
@@ -88,7 +88,7 @@ async function authorizeDdl(role: Role, checked: CheckedDdl, catalog: Catalog, w
     throw new BastionError('WRITE_NOT_ALLOWED', `Your role may not use ${schema}.${renamed}.`);
   }
   if (checked.newSchema !== undefined) {
-    requireWritableSchema(checked.newSchema, writes);
+    requireWritableSchema(checked.newSchema, writes, catalog);
     if (!role.tableAllowed(checked.newSchema, object.name)) throw new BastionError('WRITE_NOT_ALLOWED', `Your role may not use ${checked.newSchema}.${object.name}.`);
   }
   for (const reference of checked.references) {
@@ -96,7 +96,7 @@ async function authorizeDdl(role: Role, checked: CheckedDdl, catalog: Catalog, w
     const itself = checked.kind === 'create_table' && reference.name === object.name && (reference.schema ?? schema) === schema;
     if (itself) continue;
     const referenced = await existingRelation(reference, catalog);
-    requireWritableSchema(referenced.schema, writes);
+    requireWritableSchema(referenced.schema, writes, catalog);
     if (!role.tableAllowed(referenced.schema, referenced.name)) throw invisible(written(reference));
   }
   await authorizeReads(role, checked, catalog);
@@ -130,15 +130,20 @@ async function existingRelation(relation: Pick<RelationRef, 'schema' | 'name'>, 
   return { schema, name: relation.name };
 }
 
-function requireWritableSchema(schema: string, writes: WritesConfig): void {
-  if (isSystemSchema(schema)) throw systemSchema(schema);
+function requireWritableSchema(schema: string, writes: WritesConfig, catalog: Catalog): void {
+  if (isSystemSchema(schema, catalog)) throw systemSchema(schema);
   if (!writes.schemas.includes(schema)) {
     throw new BastionError('WRITE_NOT_ALLOWED', `Schema changes are allowed in ${writes.schemas.join(', ')} only, not in ${schema}.`);
   }
 }
 
-/** pg_catalog, pg_toast, pg_temp_N ... and information_schema (the guard refuses them as written; this is the resolved name). */
-function isSystemSchema(schema: string): boolean {
+/**
+ * The engine's system schemas, as the catalog knows them; PostgreSQL's by default:
+ * pg_catalog, pg_toast, pg_temp_N ... and information_schema (the guard refuses
+ * them as written; this is the resolved name).
+ */
+function isSystemSchema(schema: string, catalog: Catalog): boolean {
+  if (catalog.isSystemSchema !== undefined) return catalog.isSystemSchema(schema);
   return schema.startsWith('pg_') || schema === 'information_schema';
 }
 

@@ -22,8 +22,11 @@ export const writesSchema = z.strictObject({
   allow_unbounded: z.boolean().default(false),
   /** Objects the AI owns: created, altered and dropped only under this prefix. */
   prefix: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, 'lower-case letters, digits and _, starting with a letter').default('ai_'),
-  /** Schemas change_schema may touch. */
-  schemas: z.array(z.string().min(1).max(63)).min(1).default(['public']),
+  /**
+   * Schemas change_schema may touch. Default per engine: `public` on PostgreSQL and
+   * PGlite, `main` on SQLite, the URL's database on MySQL (see writeSchemasOf).
+   */
+  schemas: z.array(z.string().min(1).max(63)).min(1).optional(),
   /** How long an approval stays valid, in seconds. */
   approval_ttl_s: positiveInt.max(7 * 24 * 3600).default(900),
 });
@@ -155,8 +158,8 @@ export const configSchema = z.strictObject({
 })
   .superRefine((config, ctx) => {
     for (const [name, source] of Object.entries(config.sources)) {
-      if ((source.engine === 'mysql' || source.engine === 'sqlite') && source.writes.enabled) {
-        ctx.addIssue({ code: 'custom', path: ['sources', name, 'writes', 'enabled'], message: `governed writes are available on postgres and pglite sources only in this version, not on ${source.engine}` });
+      if (source.writes.enabled && writeSchemasOf(source).length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['sources', name, 'writes', 'schemas'], message: 'the URL names no database: list the databases change_schema may touch in writes.schemas' });
       }
       if (source.read_only === true && source.writes.enabled) {
         ctx.addIssue({ code: 'custom', path: ['sources', name, 'read_only'], message: 'read_only: true contradicts writes.enabled: true; remove one' });
@@ -184,6 +187,32 @@ export type AuthConfig = z.infer<typeof authSchema>;
 export type RateLimitConfig = z.infer<typeof rateLimitSchema>;
 export type JwtIssuerConfig = BastionConfig['auth']['jwt']['issuers'][number];
 export type AuditConfig = z.infer<typeof auditSchema>;
-export type WritesConfig = z.infer<typeof writesSchema>;
+/** A source's write settings with the schemas list resolved for its engine. */
+export type WritesConfig = Omit<z.infer<typeof writesSchema>, 'schemas'> & { readonly schemas: readonly string[] };
+
+/**
+ * The schemas change_schema may touch: `writes.schemas` when set, else the engine's
+ * one namespace (PostgreSQL's `public`, SQLite's `main`, the database a MySQL URL
+ * names; none when it names none).
+ */
+export function writeSchemasOf(source: SourceConfig): readonly string[] {
+  if (source.writes.schemas !== undefined) return source.writes.schemas;
+  switch (source.engine) {
+    case 'postgres':
+    case 'pglite':
+      return ['public'];
+    case 'sqlite':
+      return ['main'];
+    case 'mysql': {
+      let database = '';
+      try {
+        database = decodeURIComponent(new URL(source.url).pathname.replace(/^\//, ''));
+      } catch {
+        // An invalid URL is reported when the source opens.
+      }
+      return database === '' ? [] : [database];
+    }
+  }
+}
 export type TlsConfig = z.infer<typeof tlsSchema>;
 export type MetricsConfig = z.infer<typeof metricsSchema>;

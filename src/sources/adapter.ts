@@ -1,5 +1,6 @@
 import type { ColumnOrigin } from '../authorize/catalog.js';
 import type { CheckedStatement, ReadTool } from '../guard/sql/policy.js';
+import type { CheckedWrite, WritePolicyOptions, WriteTool } from '../guard/sql/write-policy.js';
 import type { SchemaInfo, TableDescription, TableInfo } from './postgres/introspect.js';
 import type { Source } from './source.js';
 
@@ -14,6 +15,12 @@ export interface ReadGuard {
   checkRead(sql: string, tool: ReadTool): CheckedStatement;
   /** The statement's fingerprint for the audit, where the engine's parser gives one (libpg-query's). */
   fingerprint?(sql: string): string | undefined;
+  /**
+   * The write policy of `execute` and `change_schema` on this engine's parser:
+   * throws a BastionError unless `sql` is exactly one statement `tool` allows.
+   * Absent on an engine without governed writes (the config refuses writes.enabled there).
+   */
+  checkWrite?(sql: string, tool: WriteTool, options: WritePolicyOptions): CheckedWrite;
 }
 
 /** Name resolution as the database does it, for the authorize stage. */
@@ -28,6 +35,8 @@ export interface Catalog {
   creationSchema(): Promise<string | undefined>;
   /** Forget cached names (after a schema change). */
   invalidate(): void;
+  /** Schemas no write or schema change may touch (catalogs, server state); PostgreSQL's when absent. */
+  isSystemSchema?(schema: string): boolean;
 }
 
 export interface Introspector {

@@ -1,4 +1,4 @@
-import type { SourceConfig, WritesConfig } from '../config/schema.js';
+import { writeSchemasOf, type SourceConfig, type WritesConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
 import { RelationCatalog } from '../authorize/catalog.js';
@@ -38,7 +38,7 @@ export class SourceRegistry {
         name,
         engine: parts.source.engine,
         mode: config.writes.enabled ? 'read-write' : 'read-only',
-        writes: config.writes,
+        writes: { ...config.writes, schemas: writeSchemasOf(config) },
         ...parts,
       });
     }
@@ -115,7 +115,11 @@ function postgresFamily(source: Source, policy: SqlPolicy): EngineParts {
   const read: Source['read'] = (request) => source.read(request);
   return {
     source,
-    guard: { checkRead: (sql, tool) => policy.checkReadOnlyStatement(sql, tool), fingerprint: (sql) => policy.fingerprint(sql) },
+    guard: {
+      checkRead: (sql, tool) => policy.checkReadOnlyStatement(sql, tool),
+      fingerprint: (sql) => policy.fingerprint(sql),
+      checkWrite: (sql, tool, options) => policy.checkWriteStatement(sql, tool, options),
+    },
     catalog: new RelationCatalog(read),
     introspector: new PostgresIntrospector(read),
   };

@@ -84,6 +84,14 @@ export interface WriteResult {
   readonly definition?: string | undefined;
   /** True only when COMMIT succeeded; a dry run is never committed. */
   readonly committed: boolean;
+  /**
+   * A dry run that could not run the statement and only validated it (MySQL DDL
+   * commits implicitly, so it is never executed on a dry run): `affected` and
+   * `definition` are then not observed, and `notice` says what was checked.
+   */
+  readonly validatedOnly?: boolean;
+  /** What the person and the assistant should know about this engine's answer (no row preview, validated only). */
+  readonly notice?: string;
 }
 
 export interface Source {

@@ -85,7 +85,8 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
   if (!entry.writes.enabled || entry.source.write === undefined) {
     throw new BastionError('DENIED_BY_POLICY', `Writes are not enabled for the source ${entry.name}.`);
   }
-  const checked = ctx.policy.checkWriteStatement(args.sql, tool, { prefix: entry.writes.prefix, allowUnbounded: entry.writes.allow_unbounded });
+  if (entry.guard.checkWrite === undefined) throw new BastionError('DENIED_BY_POLICY', `Writes are not available on the source ${entry.name}.`);
+  const checked = entry.guard.checkWrite(args.sql, tool, { prefix: entry.writes.prefix, allowUnbounded: entry.writes.allow_unbounded });
   const authorized = await authorizeWrite(call.role, checked, entry.catalog, entry.writes);
   const params = tool === 'execute' ? (args.params ?? []) : [];
   if (params.length !== checked.paramCount) {
@@ -111,7 +112,8 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
     if (args.approval_id !== undefined) throw new BastionError('INVALID_ARGUMENT', 'approval_id is only used with dry_run: false.');
     const result = await write(request(true));
     note.affected = result.affected;
-    return writeAnswer(entry, tool, result, { dry_run: true, note: 'Nothing was changed. To apply it, call again with dry_run: false; a person must approve it.' });
+    const nothing = result.validatedOnly === true ? 'Nothing was run or changed.' : 'Nothing was changed.';
+    return writeAnswer(entry, tool, result, { dry_run: true, note: `${nothing} To apply it, call again with dry_run: false; a person must approve it.` });
   }
 
   const binding: ApprovalBinding = { principal: call.principal.id, source: entry.name, tool, sqlHash: hashStatement(checked.sql), paramsHash: hashParams(params) };
@@ -195,15 +197,20 @@ function writeAnswer(entry: SourceEntry, tool: ApprovalTool, result: WriteResult
     source: entry.name,
     tool,
     ...extra,
-    affected_rows: result.affected,
+    ...(result.validatedOnly === true ? { validated_only: true } : { affected_rows: result.affected }),
     committed: result.committed,
+    ...(result.notice !== undefined ? { notice: result.notice } : {}),
     ...(result.sample ? { sample: { columns: result.sample.columns.map((c) => c.name), rows: result.sample.rows, truncated: result.sample.truncated } } : {}),
     ...(result.definition !== undefined ? { definition: result.definition } : {}),
   });
 }
 
 function previewText(result: WriteResult, paramCount: number): string {
-  const lines = [`Dry run: ${result.affected} row(s) would be affected${paramCount > 0 ? ` (with ${paramCount} bound parameter(s))` : ''}.`];
+  const lines =
+    result.validatedOnly === true
+      ? ['Dry run: the statement was validated, not run.']
+      : [`Dry run: ${result.affected} row(s) would be affected${paramCount > 0 ? ` (with ${paramCount} bound parameter(s))` : ''}.`];
+  if (result.notice !== undefined) lines.push(result.notice);
   if (result.sample && result.sample.rows.length > 0) {
     lines.push(`Rows after the change (first ${result.sample.rows.length}):`, result.sample.columns.map((c) => c.name).join(' | '));
     for (const row of result.sample.rows.slice(0, SAMPLE_ROWS)) lines.push(row.map((v) => (v === null ? 'NULL' : typeof v === 'string' ? v : JSON.stringify(v))).join(' | '));

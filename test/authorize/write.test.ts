@@ -42,8 +42,8 @@ const analyst = compileRole(
   }),
 );
 const writer = compileRole('writer', roleSchema.parse({ tools: ['*'] }));
-const PUBLIC_ONLY = writesSchema.parse({ enabled: true });
-const PUBLIC_AND_SCRATCH = writesSchema.parse({ enabled: true, schemas: ['public', 'scratch'] });
+const PUBLIC_ONLY: WritesConfig = { ...writesSchema.parse({ enabled: true }), schemas: ['public'] };
+const PUBLIC_AND_SCRATCH: WritesConfig = { ...writesSchema.parse({ enabled: true }), schemas: ['public', 'scratch'] };
 
 /** A catalog over its own search path, as a source's connection would see it. */
 function catalogOver(exec: Exec, searchPath: string): RelationCatalog {
@@ -206,7 +206,7 @@ function writeAuthorizationSuite(label: string, open: () => Promise<{ exec: Exec
           if (checked.tool !== 'execute') throw new Error('expected DML');
           await exec('BEGIN');
           try {
-            const rows = await exec(checked.sampleSql);
+            const rows = await exec(checked.sampleSql ?? checked.sql);
             // only the target's columns (id, name, note), with the new value
             expect(rows, sql).toEqual([[1, 'after', null]]);
           } finally {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
+import { writeSchemasOf } from '../../src/config/schema.js';
 import { BastionError } from '../../src/errors/codes.js';
 
 function writeConfig(text: string): { dir: string; path: string } {
@@ -94,9 +95,15 @@ describe('configuration: mistakes stop the start and name the key', () => {
     expect(loadConfig({ db: 'sqlite:./data/app.db', env: EMPTY_ENV, cwd: tmpdir() }).config.sources['main']).toMatchObject({ engine: 'sqlite', path: './data/app.db' });
   });
 
-  it('governed writes are refused on mysql and sqlite sources in this version', () => {
-    const { path } = writeConfig('sources:\n  main:\n    engine: sqlite\n    path: ./x.db\n    writes:\n      enabled: true\n');
-    expect(failure(() => loadConfig({ configPath: path, env: EMPTY_ENV })).message).toContain('sources.main.writes.enabled');
+  it('writes.schemas defaults to the engine\'s namespace; a MySQL URL without a database needs it listed', () => {
+    const sqlite = writeConfig('sources:\n  main:\n    engine: sqlite\n    path: ./x.db\n    writes:\n      enabled: true\n');
+    expect(writeSchemasOf(loadConfig({ configPath: sqlite.path, env: EMPTY_ENV }).config.sources['main']!)).toEqual(['main']);
+    const mysql = writeConfig('sources:\n  main:\n    engine: mysql\n    url: mysql://bastion@127.0.0.1/shop\n    writes:\n      enabled: true\n');
+    expect(writeSchemasOf(loadConfig({ configPath: mysql.path, env: EMPTY_ENV }).config.sources['main']!)).toEqual(['shop']);
+    const pg = writeConfig('sources:\n  main:\n    engine: pglite\n    writes:\n      enabled: true\n');
+    expect(writeSchemasOf(loadConfig({ configPath: pg.path, env: EMPTY_ENV }).config.sources['main']!)).toEqual(['public']);
+    const bare = writeConfig('sources:\n  main:\n    engine: mysql\n    url: mysql://bastion@127.0.0.1/\n    writes:\n      enabled: true\n');
+    expect(failure(() => loadConfig({ configPath: bare.path, env: EMPTY_ENV })).message).toContain('sources.main.writes.schemas');
   });
 
   it('unsupported --db schemes say what is available', () => {

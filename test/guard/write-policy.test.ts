@@ -157,7 +157,7 @@ describe('execute: the preview statement', () => {
     const checked = dml('DELETE FROM t WHERE id = 1 -- tidy up');
     expect(checked.hasReturning).toBe(false);
     expect(checked.sampleSql).toBe('DELETE FROM t WHERE id = 1 -- tidy up\nRETURNING *');
-    const reparsed = parseSql(checked.sampleSql).stmts ?? [];
+    const reparsed = parseSql(checked.sampleSql ?? '').stmts ?? [];
     expect(reparsed).toHaveLength(1);
     expect(JSON.stringify(reparsed[0])).toContain('returningClause');
   });

@@ -34,9 +34,10 @@ export interface CheckedDml {
    * trailing `--` comment cannot swallow it) — `RETURNING target.*` when the
    * statement also reads other tables (UPDATE ... FROM, DELETE ... USING, MERGE),
    * so the rows shown are the target's only. Re-parsed and checked to be the same
-   * statement plus that RETURNING.
+   * statement plus that RETURNING. Undefined on an engine with no RETURNING
+   * (MySQL): the dry run then reports the affected-row count only.
    */
-  readonly sampleSql: string;
+  readonly sampleSql: string | undefined;
   /** MERGE ... RETURNING needs PostgreSQL 17 or later: skip the sample on an older server. */
   readonly sampleNeedsPg17: boolean;
 }
