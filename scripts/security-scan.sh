@@ -13,20 +13,7 @@ echo "== secret scan"
 node scripts/secret-scan.mjs
 
 echo "== dependency audit (production dependencies, high and critical fail)"
-set +e
-audit_out=$(npm audit --omit=dev --audit-level=high 2>&1)
-audit_rc=$?
-set -e
-if [ "$audit_rc" -eq 0 ]; then
-  echo "no high or critical advisories"
-elif grep -q "audit endpoint returned an error\|EAI_AGAIN\|ENOTFOUND\|ECONNREFUSED\|ETIMEDOUT" <<<"$audit_out"; then
-  # The advisory service could not be asked: say so loudly, do not pretend it passed.
-  echo "WARNING: the npm advisory endpoint could not be reached; the dependency audit was NOT performed."
-  echo "$audit_out" | grep -v "Unknown user config" | head -5
-else
-  echo "$audit_out"
-  exit 1
-fi
+node scripts/dependency-audit.mjs
 
 echo "== SBOM (CycloneDX)"
 mkdir -p dist
