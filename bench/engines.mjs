@@ -1,6 +1,6 @@
 /**
- * The MySQL/MariaDB and SQLite engines in the benchmark: for each engine, a point
- * lookup `SELECT abalance FROM accounts WHERE aid = ?` with a random aid, through the
+ * The MySQL/MariaDB, SQLite and PGlite engines in the benchmark: for each engine, a point
+ * lookup `SELECT abalance FROM accounts WHERE aid = ?` ($1 on PGlite) with a random aid, through the
  * raw driver in this process and through Bastion over Streamable HTTP, interleaved
  * over rounds with the order rotated each round (as bench/run.mjs does for PostgreSQL).
  *
@@ -12,6 +12,11 @@
  *           `concurrency` async workers. The driver is synchronous, so this is the
  *           single-thread ceiling of SQLite plus the driver, not a concurrent pool;
  *           data: the same table in a temp file, made on every run.
+ *   pglite  raw: one PGlite instance in this process, `query` with $1 (PGlite runs one
+ *           statement at a time: `concurrency` async workers queue on it); data: the
+ *           same table in a PGlite data directory made on every run and copied, so
+ *           the raw instance and Bastion each open their own (PGlite locks a directory
+ *           to one process).
  *   bastion node dist/cli/main.js serve --db … --http --no-auth --port 0, in a temp cwd
  *           whose bastion.yaml only raises rate_limits.per_principal_per_minute out of
  *           reach (the run.mjs configuration); `concurrency` HTTP sessions call `query`.
@@ -25,12 +30,13 @@
  *     rounds: 1, warmupS: 1, measureS: 2, say: console.error}))
  *     .then(r => console.log(JSON.stringify(r, null, 2)))"
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { PGlite } from '@electric-sql/pglite';
 import mysql from 'mysql2/promise';
 import { HttpSession, cpuMsOf, createAgent, median, percentile, spawnServer, stopServer } from './lib.mjs';
 
@@ -40,6 +46,7 @@ const ROOT = join(BENCH_DIR, '..');
 const ROWS = 100_000;
 const DB = 'bastion_bench';
 const POINT_SQL = 'SELECT abalance FROM accounts WHERE aid = ?';
+const PG_POINT_SQL = 'SELECT abalance FROM accounts WHERE aid = $1';
 const MYSQL_BASE = (process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
 const randomAid = () => 1 + Math.floor(Math.random() * ROWS);
 /** A value per aid that the sanity check can compare across raw and Bastion. */
@@ -140,6 +147,39 @@ function makeSqliteFile(say) {
   return { file, version: sqliteVersion(), loadMs: performance.now() - t0 };
 }
 
+/** Two PGlite data directories with the same table and rows (made once, then copied); returns their paths. */
+async function makePgliteDirs(say) {
+  const raw = join(tempDir('bastion-bench-pglite-data-'), 'raw');
+  say(`pglite: writing ${ROWS} rows to ${raw}`);
+  const t0 = performance.now();
+  const db = new PGlite(raw);
+  let version;
+  try {
+    await db.exec('CREATE TABLE accounts (aid int PRIMARY KEY, abalance int NOT NULL, filler char(84))');
+    await db.exec(`INSERT INTO accounts SELECT g, (g * 7919) % 100003, '' FROM generate_series(1, ${ROWS}) AS g`);
+    await db.exec('ANALYZE accounts');
+    version = (await db.query('SHOW server_version')).rows[0].server_version;
+  } finally {
+    await db.close();
+  }
+  const served = join(dirname(raw), 'served');
+  cpSync(raw, served, { recursive: true });
+  return { raw, served, version, loadMs: performance.now() - t0 };
+}
+
+async function pgliteRawTarget(dir, concurrency) {
+  const db = new PGlite(dir);
+  await db.waitReady;
+  const lookup = (aid) => db.query(PG_POINT_SQL, [aid]);
+  return {
+    key: 'pglite-raw',
+    workers: Array.from({ length: concurrency }, () => () => lookup(randomAid())),
+    check: (r) => r.rows.length === 1 && typeof r.rows[0].abalance === 'number',
+    one: async (aid) => (await lookup(aid)).rows[0].abalance,
+    close: () => db.close(),
+  };
+}
+
 function sqliteVersion() {
   const db = new Database(':memory:');
   try {
@@ -162,7 +202,7 @@ async function startBastion(name, dbArg) {
 }
 
 /** `concurrency` HTTP sessions on one keep-alive agent, each a worker calling `query`. */
-async function bastionTarget(key, dbArg, concurrency) {
+async function bastionTarget(key, dbArg, concurrency, pointSql = POINT_SQL) {
   const { server, url } = await startBastion(key, dbArg);
   const agent = createAgent(concurrency);
   const sessions = [];
@@ -171,7 +211,7 @@ async function bastionTarget(key, dbArg, concurrency) {
     await session.initialize();
     sessions.push(session);
   }
-  const lookup = (session, aid) => session.callTool('query', { sql: POINT_SQL, params: [aid] });
+  const lookup = (session, aid) => session.callTool('query', { sql: pointSql, params: [aid] });
   return {
     key,
     pid: server.child.pid,
@@ -380,6 +420,22 @@ export async function measureEngines({ concurrency, rounds, warmupS, measureS, s
       pairs.push({ engine: 'sqlite', raw, bastion, info: { server: `SQLite ${sqliteFile.version}`, setup: { loaded: true, loadMs: sqliteFile.loadMs } } });
     }
 
+    // -- PGlite (the embedded engine of the demo)
+    let pgliteDirs;
+    try {
+      pgliteDirs = await makePgliteDirs(say);
+    } catch (error) {
+      result.pglite = { skipped: `cannot make the PGlite data directory (${error.message})` };
+      say(`bench engines: skipping pglite: ${result.pglite.skipped}`);
+    }
+    if (pgliteDirs) {
+      const raw = await pgliteRawTarget(pgliteDirs.raw, concurrency);
+      targets.push(raw);
+      const bastion = await bastionTarget('pglite-bastion-http', `pglite:${pgliteDirs.served}`, concurrency, PG_POINT_SQL);
+      targets.push(bastion);
+      pairs.push({ engine: 'pglite', raw, bastion, info: { server: `PGlite (PostgreSQL ${pgliteDirs.version})`, setup: { loaded: true, loadMs: pgliteDirs.loadMs } } });
+    }
+
     // Sanity: one call of each, same aid through the raw driver and Bastion, before anything is timed.
     for (const { engine, raw, bastion } of pairs) {
       const aid = randomAid();
@@ -409,7 +465,7 @@ export async function measureEngines({ concurrency, rounds, warmupS, measureS, s
       const b = summarize(perRound[bastion.key]);
       result[engine] = { raw: r, bastion: b, ratio: b.callsPerSec / r.callsPerSec, ...info };
     }
-    return { mysql: result.mysql, sqlite: result.sqlite, config: { rows: ROWS, pointSql: POINT_SQL, concurrency, rounds, warmupS, measureS, bastionConfig: BASTION_CONFIG_YAML } };
+    return { mysql: result.mysql, sqlite: result.sqlite, pglite: result.pglite, config: { rows: ROWS, pointSql: POINT_SQL, concurrency, rounds, warmupS, measureS, bastionConfig: BASTION_CONFIG_YAML } };
   } finally {
     await Promise.allSettled(targets.map((t) => t.close()));
     cleanupSync();

@@ -16,6 +16,8 @@
  *           127.0.0.1:3306 (root, empty password), bastion_bench.accounts, 100,000 rows
  *   sqlite  raw better-sqlite3 `.get` (synchronous: the single-thread ceiling) vs
  *           Bastion HTTP on a temp SQLite file with the same table and rows
+ *   pglite  raw PGlite `query` in this process vs Bastion HTTP on a copy of the same
+ *           PGlite data directory
  *   (SELECT abalance FROM accounts WHERE aid = ?; an engine that cannot be reached is
  *   skipped with a reason), and last `bastion audit verify` over 1,000,000 records
  * (bench/audit-verify.mjs). See bench/README.md.
@@ -509,13 +511,13 @@ function printReport(report) {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-/** The MySQL/MariaDB and SQLite section of the report (bench/engines.mjs). */
+/** The MySQL/MariaDB, SQLite and PGlite section of the report (bench/engines.mjs). */
 function engineLines(engines) {
   if (!engines) return ['engines: skipped (BENCH_ENGINES=0)'];
   const c = engines.config;
   const out = [`engines: ${c.pointSql}, random aid of ${c.rows}, ${c.concurrency} concurrent, ${c.rounds} rounds, medians over rounds`];
   const rows = [['engine', 'raw calls/s', 'bastion-http calls/s', 'ratio', 'raw p50/p99 ms', 'bastion p50/p99 ms', 'bastion server µs/call', 'server']];
-  for (const name of ['mysql', 'sqlite']) {
+  for (const name of ['mysql', 'sqlite', 'pglite']) {
     const e = engines[name];
     if (!e || e.skipped) {
       out.push(`  ${name}: skipped: ${e?.skipped ?? 'no result'}`);
@@ -533,7 +535,8 @@ function engineLines(engines) {
     ]);
   }
   if (rows.length > 1) out.push(...table(rows).map((l) => `  ${l}`));
-  out.push('  (sqlite raw is better-sqlite3 in this process, synchronous: the single-thread ceiling, not a pool)');
+  out.push('  (sqlite raw is better-sqlite3 in this process, synchronous: the single-thread ceiling, not a pool;');
+  out.push('   pglite raw is PGlite in this process: one statement at a time, no network, no process hop)');
   return out;
 }
 
