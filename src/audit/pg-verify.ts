@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { GENESIS_HASH, lineHash, type AuditKey } from './chain.js';
 import { parseRecord, type ParsedRecord } from './file-sink.js';
 import { signHead, type HeadReadResult } from './head.js';
-import type { AuditVerifyFailure, AuditVerifyReason, AuditVerifyResult } from './verify.js';
+import type { AuditVerifyFailure, AuditVerifyProgress, AuditVerifyReason, AuditVerifyResult } from './verify.js';
 
 /** Rows per round trip: bounds memory on a chain of any length. */
 const PAGE = 10_000;
@@ -12,6 +12,8 @@ export interface PgAuditVerifyOptions {
   readonly table: string;
   readonly instance: string;
   readonly key?: AuditKey;
+  /** Called after each page of rows; `total` is the head row's seq, when there is a valid one. */
+  readonly onProgress?: (progress: AuditVerifyProgress) => void;
 }
 
 /**
@@ -30,6 +32,7 @@ export async function verifyPgAuditLog(options: PgAuditVerifyOptions): Promise<A
     if (!exists.rows) return logMissing(`There is no table ${options.table}.`);
     const head: HeadReadResult = exists.head ? await readPgHead(client, tables.head, options.instance, options.key) : { state: 'missing' };
     const scan = new PgChainScan(options.instance, options.key, head);
+    const total = head.state === 'valid' ? head.head.seq : undefined;
     for (let after = '0'; ; ) {
       const { rows } = await client.query<PgAuditRow>(
         `SELECT seq, hash, prev, line FROM ${tables.rows} WHERE instance = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
@@ -40,6 +43,7 @@ export async function verifyPgAuditLog(options: PgAuditVerifyOptions): Promise<A
         if (failure) return { ok: false, records: scan.records, firstBad: failure };
         after = row.seq;
       }
+      options.onProgress?.({ records: scan.records, done: scan.records, total });
       if (rows.length < PAGE) break;
     }
     if (scan.records === 0 && head.state === 'missing') {

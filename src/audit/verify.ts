@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GENESIS_HASH, lineHash, type AuditKey } from './chain.js';
 import { HEAD_FILE, readHead, type HeadReadResult } from './head.js';
@@ -31,9 +31,21 @@ export type AuditVerifyResult =
   | { readonly ok: true; readonly records: number; readonly gaps: number }
   | { readonly ok: false; readonly records: number; readonly firstBad: AuditVerifyFailure };
 
+/** How far a verification is, for a progress line; carries no record content. */
+export interface AuditVerifyProgress {
+  /** Records verified so far. */
+  readonly records: number;
+  /** Progress in the verifier's own unit: bytes read of the files, or records read of the PostgreSQL chain. */
+  readonly done: number;
+  /** `done` at the end, when the verifier knows it (the files' size; the head row's seq). */
+  readonly total?: number | undefined;
+}
+
 export interface AuditVerifyOptions {
   readonly dir: string;
   readonly key?: AuditKey;
+  /** Called after each chunk read (about 1 MiB): a million records take a few seconds. */
+  readonly onProgress?: (progress: AuditVerifyProgress) => void;
 }
 
 /**
@@ -51,14 +63,15 @@ export async function verifyAuditLog(options: AuditVerifyOptions): Promise<Audit
   }
   const scan = new ChainScan(options.key, head);
   try {
+    const read = await progressReporter(options, rotated, current, scan);
     for (const { name, firstSeq } of rotated) {
       scan.startFile(name, firstSeq);
-      const failure = await scanFile(await open(join(options.dir, name), 'r'), scan, false);
+      const failure = await scanFile(await open(join(options.dir, name), 'r'), scan, false, read);
       if (failure) return { ok: false, records: scan.records, firstBad: failure };
     }
     scan.startFile(LOG_FILE, null);
     if (current !== null) {
-      const failure = await scanFile(current, scan, true);
+      const failure = await scanFile(current, scan, true, read);
       if (failure) return { ok: false, records: scan.records, firstBad: failure };
     }
   } finally {
@@ -68,8 +81,31 @@ export async function verifyAuditLog(options: AuditVerifyOptions): Promise<Audit
   return failure ? { ok: false, records: scan.records, firstBad: failure } : { ok: true, records: scan.records, gaps: scan.gaps };
 }
 
+type ChunkRead = (bytes: number) => void;
+
+/**
+ * With onProgress: a callback counting the bytes read against the size of every file
+ * at the start (the newest may grow meanwhile; the progress line caps at 100 %).
+ */
+async function progressReporter(
+  options: AuditVerifyOptions,
+  rotated: readonly { name: string }[],
+  current: FileHandle | null,
+  scan: ChainScan,
+): Promise<ChunkRead | undefined> {
+  const report = options.onProgress;
+  if (report === undefined) return undefined;
+  let total = current === null ? 0 : (await current.stat()).size;
+  for (const { name } of rotated) total += await stat(join(options.dir, name)).then((s) => s.size, () => 0);
+  let done = 0;
+  return (bytes) => {
+    done += bytes;
+    report({ records: scan.records, done, total });
+  };
+}
+
 /** Streams one file through the scan and closes it. A torn last line is a crash's trace only in the newest file. */
-async function scanFile(handle: FileHandle, scan: ChainScan, newest: boolean): Promise<AuditVerifyFailure | null> {
+async function scanFile(handle: FileHandle, scan: ChainScan, newest: boolean, read?: ChunkRead): Promise<AuditVerifyFailure | null> {
   const stream = handle.createReadStream({ start: 0, highWaterMark: 1024 * 1024, autoClose: false });
   let rest = Buffer.alloc(0);
   try {
@@ -85,6 +121,7 @@ async function scanFile(handle: FileHandle, scan: ChainScan, newest: boolean): P
       }
       data = data.subarray(start);
       rest = data.length > 0 ? Buffer.from(data) : Buffer.alloc(0);
+      read?.(chunk.length);
     }
   } finally {
     stream.destroy();

@@ -8,6 +8,7 @@ import { readTailBytes } from '../audit/tail-bytes.js';
 import { loadConfig } from '../config/load.js';
 import type { BastionConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
+import { createProgress, type Progress, type ProgressOptions } from './progress.js';
 
 interface AuditOptions {
   dir?: string;
@@ -25,8 +26,11 @@ interface TailOptions extends AuditOptions {
   lines: string;
 }
 
-/** `bastion audit verify|tail`: check the hash chain, or read the log as a person. `signal` ends `tail -f`. */
-export function registerAuditCommand(program: Command, { signal }: { signal?: AbortSignal } = {}): void {
+/**
+ * `bastion audit verify|tail`: check the hash chain, or read the log as a person.
+ * `signal` ends `tail -f`; `progress` redirects verify's progress (stderr by default).
+ */
+export function registerAuditCommand(program: Command, { signal, progress: progressOptions }: { signal?: AbortSignal; progress?: ProgressOptions } = {}): void {
   const audit = program
     .command('audit')
     .description('Verify or read the tamper-evident audit log')
@@ -41,12 +45,20 @@ export function registerAuditCommand(program: Command, { signal }: { signal?: Ab
     .option('--instance <name>', 'with --postgres: only this instance\'s chain (default: every instance in the table)')
     .action(async (_options: VerifyOptions, command: Command) => {
       const options = command.optsWithGlobals<VerifyOptions>();
+      const progress = createProgress('audit verify', progressOptions);
       if (options.postgres === true) {
-        process.exitCode = await verifyPostgres(options);
+        process.exitCode = await verifyPostgres(options, progress);
         return;
       }
       const dir = auditDir(options);
-      const result = await verifyAuditLog({ dir, key: auditKey(options) });
+      const key = auditKey(options);
+      progress.step(`verifying the hash chain in ${dir}`);
+      let result;
+      try {
+        result = await verifyAuditLog({ dir, key, onProgress: (p) => progress.update(p.done, p.total, `${p.records} record(s)`) });
+      } finally {
+        progress.done();
+      }
       if (result.ok) {
         const gaps = result.gaps > 0 ? ` (${result.gaps} marked gap(s) from crash repair)` : '';
         const rotated = (await listRotatedFiles(dir)).length;
@@ -74,20 +86,34 @@ export function registerAuditCommand(program: Command, { signal }: { signal?: Ab
     });
 }
 
-/** Verifies each instance's chain in the PostgreSQL table; returns the exit code. */
-async function verifyPostgres(options: VerifyOptions): Promise<number> {
+/**
+ * Verifies each instance's chain in the PostgreSQL table; returns the exit code. The
+ * progress line is ended before each result is printed, so the two never share a line.
+ */
+async function verifyPostgres(options: VerifyOptions, progress: Progress): Promise<number> {
   const config = loadConfig({ configPath: options.config }).config;
   const url = config.audit.postgres.url ?? config.state.url;
   if (url === undefined) throw new BastionError('INVALID_ARGUMENT', '--postgres: the configuration sets neither audit.postgres.url nor state.url.');
   const table = config.audit.postgres.table;
-  const instances = options.instance !== undefined ? [options.instance] : await listPgAuditInstances(url, table);
+  const key = auditKey(options);
+  let instances: string[];
+  if (options.instance !== undefined) {
+    instances = [options.instance];
+  } else {
+    // The stage names the table, never the URL: it may carry a password.
+    progress.step(`listing the chains in table ${table}`);
+    instances = await listPgAuditInstances(url, table).finally(() => progress.done());
+  }
   if (instances.length === 0) {
     process.stdout.write(`FAILED: the table ${table} holds no audit chain.\n`);
     return 1;
   }
   let code = 0;
   for (const instance of instances) {
-    const result = await verifyPgAuditLog({ url, table, instance, key: auditKey(options) });
+    progress.step(`verifying instance ${instance}`);
+    const result = await verifyPgAuditLog({ url, table, instance, key, onProgress: (p) => progress.update(p.done, p.total, `${p.records} record(s)`) }).finally(() =>
+      progress.done(),
+    );
     const name = printable(instance);
     if (result.ok) {
       const gaps = result.gaps > 0 ? ` (${result.gaps} marked gap(s))` : '';

@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load.js';
 import { isBastionError } from '../errors/codes.js';
 import { fail, type Check } from '../doctor/check.js';
 import { runDoctor } from '../doctor/run.js';
+import { createProgress, NO_PROGRESS, type ProgressOptions } from './progress.js';
 
 interface DoctorOptions {
   config?: string;
@@ -17,8 +18,10 @@ const NO_FILE = new Set(['built-in demo database', '--db']);
 /**
  * `bastion doctor`: the secure-deployment checklist of the effective configuration
  * (the same file and environment `serve` would use). Exit code 1 on any failing item.
+ * Without --json, each slow stage (a database probe can take seconds) shows on stderr;
+ * `progress` redirects that (tests).
  */
-export function registerDoctorCommand(program: Command): void {
+export function registerDoctorCommand(program: Command, { progress: progressOptions }: { progress?: ProgressOptions } = {}): void {
   program
     .command('doctor')
     .description('Check the configuration (and optionally a running server) against a secure-deployment checklist')
@@ -26,13 +29,20 @@ export function registerDoctorCommand(program: Command): void {
     .option('--json', 'print { checks: [...] } as JSON for scripts')
     .option('--url <url>', 'also probe a running server, e.g. https://host:7300/mcp')
     .action(async (options: DoctorOptions) => {
-      const checks = await doctor(options);
+      // --json is for scripts: stdout stays one JSON document and stderr stays quiet.
+      const progress = options.json === true ? NO_PROGRESS : createProgress('doctor', progressOptions);
+      let checks: Check[];
+      try {
+        checks = await doctor(options, (stage) => progress.step(stage));
+      } finally {
+        progress.done();
+      }
       process.stdout.write(options.json === true ? `${JSON.stringify({ checks }, null, 2)}\n` : formatCheckTable(checks));
       if (checks.some((c) => c.status === 'fail')) process.exitCode = 1;
     });
 }
 
-async function doctor(options: DoctorOptions): Promise<Check[]> {
+async function doctor(options: DoctorOptions, onStage: (stage: string) => void): Promise<Check[]> {
   let loaded;
   try {
     loaded = loadConfig({ configPath: options.config });
@@ -45,7 +55,7 @@ async function doctor(options: DoctorOptions): Promise<Check[]> {
   const configFile = NO_FILE.has(loaded.origin) ? undefined : loaded.origin.replace(/ with --db$/, '');
   // Read again, raw: the secret check looks at the text before ${ENV} interpolation.
   const configText = configFile === undefined ? undefined : readFileSync(configFile, 'utf8');
-  return runDoctor({ config: loaded.config, configFile, configText, url: options.url });
+  return runDoctor({ config: loaded.config, configFile, configText, url: options.url, onStage });
 }
 
 const LABEL = { pass: 'PASS', warn: 'WARN', fail: 'FAIL' } as const;

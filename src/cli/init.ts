@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BastionError } from '../errors/codes.js';
+import { createProgress, type ProgressOptions } from './progress.js';
 
 interface InitOptions {
   force?: boolean;
@@ -11,21 +12,30 @@ interface InitOptions {
 /** Lines a project's .gitignore needs so secrets and local state are never committed. */
 const IGNORED = ['.env', '.bastion/'] as const;
 
-/** `bastion init`: a commented bastion.yaml with every default and a .env.example. */
-export function registerInitCommand(program: Command): void {
+/** `bastion init`: a commented bastion.yaml with every default and a .env.example. Each write shows on stderr (`progress` redirects it). */
+export function registerInitCommand(program: Command, { progress: progressOptions }: { progress?: ProgressOptions } = {}): void {
   program
     .command('init')
     .description('Write a commented bastion.yaml and .env.example')
     .option('--force', 'overwrite existing files')
     .option('--dir <dir>', 'folder to write into (default: the current folder)')
     .action((options: InitOptions) => {
-      const written = initProject(resolve(options.dir ?? '.'), options.force === true);
+      const progress = createProgress('init', progressOptions);
+      let written: string[];
+      try {
+        written = initProject(resolve(options.dir ?? '.'), options.force === true, (path) => progress.step(`writing ${path}`));
+      } finally {
+        progress.done();
+      }
       process.stdout.write(written.map((line) => `${line}\n`).join('') + 'Next: bastion doctor, then bastion serve.\n');
     });
 }
 
-/** Writes the files and returns one line per change; refuses, writing nothing, when a file exists without force. */
-export function initProject(dir: string, force: boolean): string[] {
+/**
+ * Writes the files and returns one line per change; refuses, writing nothing, when a
+ * file exists without force. `writing` is told each path just before it is written.
+ */
+export function initProject(dir: string, force: boolean, writing?: (path: string) => void): string[] {
   const files = [
     { path: join(dir, 'bastion.yaml'), text: CONFIG_TEMPLATE, mode: 0o600 },
     { path: join(dir, '.env.example'), text: ENV_TEMPLATE, mode: 0o644 },
@@ -37,6 +47,7 @@ export function initProject(dir: string, force: boolean): string[] {
   mkdirSync(dir, { recursive: true });
   const done: string[] = [];
   for (const file of files) {
+    writing?.(file.path);
     writeFileSync(file.path, file.text, { mode: file.mode, flag: force ? 'w' : 'wx' });
     done.push(`Wrote ${file.path}`);
   }

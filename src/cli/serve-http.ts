@@ -104,6 +104,7 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
       : {}),
   });
   ctx.metrics.trackSessions(() => server.sessionCount);
+  ctx.metrics.trackSources(() => ctx.sources.list());
   const address = await server.listen();
   if (ctx.metrics.enabled && config.metrics.listen !== undefined) {
     try {

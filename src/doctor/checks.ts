@@ -2,6 +2,7 @@ import { compileGlobs } from '../authorize/glob.js';
 import type { BastionConfig } from '../config/schema.js';
 import { isLoopbackAddress } from '../transport/http/guard.js';
 import { fail, pass, warn, type Check } from './check.js';
+import { checkNetworkLinks } from './network.js';
 
 /**
  * The checklist items that depend on the validated configuration alone: pure
@@ -147,12 +148,13 @@ export function checkJwtLifetime(config: BastionConfig): Check {
   );
 }
 
-/** The checks above, in the order the report lists them. */
+/** The checks above and those of network.ts, in the order the report lists them. */
 export function checkConfig(config: BastionConfig): Check[] {
   return [
     checkHttpExposure(config),
     checkAuth(config),
     ...checkCors(config),
+    ...checkNetworkLinks(config),
     checkRateLimits(config),
     checkAuditSettings(config),
     ...checkWrites(config),

@@ -13,11 +13,13 @@ const PG_FILE_ROLES = ['pg_read_server_files', 'pg_write_server_files', 'pg_exec
 const FIX_PG = 'Connect as a dedicated role without SUPERUSER or the pg_*_server_* roles, granted SELECT on what the assistant needs.';
 const FIX_MYSQL = 'Connect as a dedicated user granted SELECT on the needed schemas only, without FILE or ALL PRIVILEGES ON *.*.';
 
-export async function checkDatabaseRoles(config: BastionConfig): Promise<Check[]> {
+/** `connecting` is told each source's name before its probe (a progress line; up to 3 s each when unreachable). */
+export async function checkDatabaseRoles(config: BastionConfig, connecting?: (name: string) => void): Promise<Check[]> {
   const checks: Check[] = [];
   for (const [name, source] of Object.entries(config.sources)) {
-    if (source.engine === 'postgres') checks.push(await checkPostgresRole(name, source));
-    else if (source.engine === 'mysql') checks.push(await checkMysqlRole(name, source));
+    if (source.engine !== 'postgres' && source.engine !== 'mysql') continue;
+    connecting?.(name);
+    checks.push(source.engine === 'postgres' ? await checkPostgresRole(name, source) : await checkMysqlRole(name, source));
   }
   if (checks.length > 0) return checks;
   return [pass('database-role', 'Database roles', 'No PostgreSQL or MySQL source (embedded engines have no server roles).')];

@@ -16,20 +16,26 @@ export interface DoctorInput {
   configText?: string | undefined;
   /** --url: a running server to probe from outside. */
   url?: string | undefined;
+  /** Told each slow stage as it starts (a progress line); the text names no URL. */
+  onStage?: ((stage: string) => void) | undefined;
 }
 
 /** Every checklist item, in report order. */
 export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   const { config } = input;
-  return [
-    ...checkConfig(config),
-    await checkAuditChain(config),
-    ...(await checkDatabaseRoles(config)),
-    checkSecretsInFile(input.configText, input.configFile),
-    ...checkFilesRoots(config),
-    ...checkFilePermissions(config, input.configFile),
-    ...(input.url === undefined ? [] : await probeUrl(input.url)),
-  ];
+  const stage = input.onStage ?? ((): void => undefined);
+  stage('checking the configuration');
+  const checks = checkConfig(config);
+  stage('verifying the audit chain');
+  checks.push(await checkAuditChain(config));
+  checks.push(...(await checkDatabaseRoles(config, (name) => stage(`connecting to source ${name}`))));
+  stage('checking files and permissions');
+  checks.push(checkSecretsInFile(input.configText, input.configFile), ...checkFilesRoots(config), ...checkFilePermissions(config, input.configFile));
+  if (input.url !== undefined) {
+    stage('probing the running server');
+    checks.push(...(await probeUrl(input.url)));
+  }
+  return checks;
 }
 
 export { type Check, type CheckStatus } from './check.js';

@@ -1,9 +1,17 @@
 import type { AuthFailureCode } from '../auth/errors.js';
 import type { BastionConfig } from '../config/schema.js';
 import type { ErrorCode } from '../errors/codes.js';
+import type { PoolStats } from '../sources/source.js';
 
 /** How a tool call ended, as the audit stage classifies it. */
 export type CallOutcome = 'ok' | 'denied' | 'rate_limited' | 'error';
+
+/** What the pool gauge reads from a configured source (a SourceEntry has this shape). */
+export interface PooledSource {
+  /** A configured source name: bounded by the configuration, never client text. */
+  readonly name: string;
+  readonly source: { poolStats?(): PoolStats };
+}
 
 /**
  * Prometheus metrics of one server context. Every recorder is cheap and takes only
@@ -18,6 +26,8 @@ export interface Metrics {
   observeAuditWrite(seconds: number): void;
   /** Reports the open HTTP sessions as a gauge, read at scrape time. */
   trackSessions(count: () => number): void;
+  /** Reports each source's pool (total, idle, waiting connections) as gauges, read at scrape time. */
+  trackSources(sources: () => readonly PooledSource[]): void;
   /** The Prometheus text exposition of every metric. */
   render(): Promise<{ contentType: string; text: string }>;
   close(): void;
@@ -29,6 +39,7 @@ export const NO_METRICS: Metrics = {
   recordAuthFailure: () => undefined,
   observeAuditWrite: () => undefined,
   trackSessions: () => undefined,
+  trackSources: () => undefined,
   render: () => Promise.resolve({ contentType: 'text/plain', text: '' }),
   close: () => undefined,
 };

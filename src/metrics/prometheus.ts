@@ -1,7 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuthFailureCode } from '../auth/errors.js';
 import type { ErrorCode } from '../errors/codes.js';
-import { KNOWN_TOOLS, type CallOutcome, type Metrics } from './index.js';
+import type { PoolStats } from '../sources/source.js';
+import { KNOWN_TOOLS, type CallOutcome, type Metrics, type PooledSource } from './index.js';
 
 /** Seconds; from a cached PGlite lookup to a slow report query. */
 const CALL_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -44,6 +45,7 @@ export class PrometheusMetrics implements Metrics {
     registers: [this.registry],
   });
   private sessionCount: (() => number) | undefined;
+  private sources: (() => readonly PooledSource[]) | undefined;
 
   constructor() {
     const sessions = (): number => this.sessionCount?.() ?? 0;
@@ -53,6 +55,30 @@ export class PrometheusMetrics implements Metrics {
       registers: [this.registry],
       collect() {
         this.set(sessions());
+      },
+    });
+    const pools = (): [string, PoolStats][] => (this.sources?.() ?? []).flatMap(({ name, source }) => {
+      // A pool that cannot be read leaves its series out; the rest of the scrape still answers.
+      try {
+        const stats = source.poolStats?.();
+        return stats === undefined ? [] : [[name, stats] as [string, PoolStats]];
+      } catch {
+        return [];
+      }
+    });
+    new Gauge({
+      name: 'bastion_pool_connections',
+      help: 'Database connections per source pool (PostgreSQL, MySQL): total open, idle in the pool, and calls waiting for one.',
+      labelNames: ['source', 'state'] as const,
+      registers: [this.registry],
+      collect() {
+        // Reset first, so a source that is gone leaves no stale series.
+        this.reset();
+        for (const [source, stats] of pools()) {
+          this.set({ source, state: 'total' }, stats.total);
+          this.set({ source, state: 'idle' }, stats.idle);
+          this.set({ source, state: 'waiting' }, stats.waiting);
+        }
       },
     });
     collectDefaultMetrics({ register: this.registry });
@@ -77,12 +103,17 @@ export class PrometheusMetrics implements Metrics {
     this.sessionCount = count;
   }
 
+  trackSources(sources: () => readonly PooledSource[]): void {
+    this.sources = sources;
+  }
+
   async render(): Promise<{ contentType: string; text: string }> {
     return { contentType: this.registry.contentType, text: await this.registry.metrics() };
   }
 
   close(): void {
     this.sessionCount = undefined;
+    this.sources = undefined;
     this.registry.clear();
   }
 }

@@ -94,6 +94,16 @@ export interface WriteResult {
   readonly notice?: string;
 }
 
+/** Live connection counts of a source's pool, read at metrics scrape time. */
+export interface PoolStats {
+  /** Connections open, idle or checked out. */
+  readonly total: number;
+  /** Open connections waiting in the pool for a call. */
+  readonly idle: number;
+  /** Calls queued for a connection because the pool is at its max. */
+  readonly waiting: number;
+}
+
 export interface Source {
   readonly name: string;
   readonly engine: Engine;
@@ -106,5 +116,10 @@ export interface Source {
    * otherwise. Refused unless writes are enabled for the source.
    */
   write?(request: WriteRequest): Promise<WriteResult>;
+  /**
+   * The pool's live counts, for the `bastion_pool_connections` gauge. Only engines with
+   * a connection pool (PostgreSQL, MySQL) have it; PGlite and SQLite run one worker.
+   */
+  poolStats?(): PoolStats;
   close(): Promise<void>;
 }

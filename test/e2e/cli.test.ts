@@ -5,6 +5,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeLog } from '../audit/helpers.js';
 import { errorCode } from '../helpers/bastion.js';
 import { cleanup, dirWithConfig, makeTempDir, parseLogLines, POLL, runCli, STACK_TRACE, startStdio, type CliRun } from '../helpers/spawn.js';
 
@@ -112,5 +113,22 @@ describe('bastion serve: an unreachable PostgreSQL source (127.0.0.1:1) with a p
     } finally {
       await bastion.close();
     }
+  });
+});
+
+describe('bastion audit verify: progress when stderr is piped', () => {
+  it('writes plain progress lines to stderr (no \\r, no escape) and only the result to stdout', async () => {
+    const cwd = makeTempDir();
+    await writeLog(cwd, 200);
+    const run = await runCli(['audit', '--dir', cwd, 'verify'], { cwd });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^OK: 200 record\(s\) verified/);
+    expect(run.stdout).not.toContain('audit verify:');
+    const lines = run.stderr.split('\n').filter((line) => line !== '');
+    expect(lines[0]).toMatch(/^audit verify: verifying the hash chain in /);
+    expect(lines.at(-1)).toMatch(/ 100% \(200 record\(s\)\)$/);
+    expect(run.stderr.endsWith('\n')).toBe(true);
+    expect(run.stderr).not.toContain('\r');
+    expect(run.stderr).not.toContain('\u001b');
   });
 });

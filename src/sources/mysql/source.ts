@@ -3,7 +3,7 @@ import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { MysqlSourceConfig } from '../../config/schema.js';
 import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
-import type { ParamValue, ReadRequest, ReadResult, ResultColumn, Source } from '../source.js';
+import type { ParamValue, PoolStats, ReadRequest, ReadResult, ResultColumn, Source } from '../source.js';
 import { toBastionError } from './errors.js';
 import type { OriginIds } from '../origin-ids.js';
 
@@ -101,6 +101,16 @@ export class MysqlSource implements Source {
     }
   }
 
+  /**
+   * mysql2 publishes no pool counts, so they are read from its core pool's queues
+   * (`_allConnections`, `_freeConnections`, `_connectionQueue`, mysql2 3.x). A field a
+   * later version renames counts as 0 rather than failing the scrape.
+   */
+  poolStats(): PoolStats {
+    const core = (this.pool as unknown as { pool?: CorePoolInternals }).pool;
+    return { total: lengthOf(core?._allConnections), idle: lengthOf(core?._freeConnections), waiting: lengthOf(core?._connectionQueue) };
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }
@@ -196,6 +206,18 @@ export class MysqlSource implements Source {
     }
     return { name: field.name, type };
   }
+}
+
+/** The parts of mysql2's core pool that poolStats reads; any of them may be missing. */
+interface CorePoolInternals {
+  readonly _allConnections?: unknown;
+  readonly _freeConnections?: unknown;
+  readonly _connectionQueue?: unknown;
+}
+
+function lengthOf(queue: unknown): number {
+  const length = (queue as { length?: unknown } | null | undefined)?.length;
+  return typeof length === 'number' && Number.isFinite(length) ? length : 0;
 }
 
 /** The callback connection under a promise one (mysql2's typings call it a promise Connection). */

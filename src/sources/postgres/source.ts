@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { PostgresSourceConfig } from '../../config/schema.js';
 import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
-import type { ReadRequest, ReadResult, Source, WriteRequest, WriteResult } from '../source.js';
+import type { PoolStats, ReadRequest, ReadResult, Source, WriteRequest, WriteResult } from '../source.js';
 import { encodeParam } from '../wire/decode.js';
 import { toBastionError } from '../wire/errors.js';
 import { SET_LOCAL_LIMITS, SET_LOCAL_LIMITS_AND_ROLE } from '../wire/statements.js';
@@ -222,6 +222,10 @@ export class PostgresSource implements Source {
     } catch (error) {
       this.log.warn({ source: this.name, err: error }, 'could not check the database role (the database may be down)');
     }
+  }
+
+  poolStats(): PoolStats {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
   async close(): Promise<void> {
