@@ -50,6 +50,8 @@ const ATTACKS: { name: string; sql: string; tool?: 'query' | 'explain' }[] = [
   { name: 'SLEEP with a space', sql: 'SELECT sleep (5)' },
   { name: 'quoted SLEEP', sql: 'SELECT `sleep`(5)' },
   { name: 'BENCHMARK', sql: "SELECT BENCHMARK(100000000, MD5('x'))" },
+  { name: 'SLEEP inside NOT (...)', sql: 'SELECT 1 FROM canary WHERE NOT (SLEEP(5) = 1)' },
+  { name: 'quoted NOT as a stored function', sql: 'SELECT `NOT`(1)' },
   { name: 'GET_LOCK', sql: "SELECT GET_LOCK('x', 1)" },
   { name: 'MASTER_POS_WAIT', sql: "SELECT MASTER_POS_WAIT('log', 4)" },
   { name: 'stored function', sql: 'SELECT mysql.f(1)' },

@@ -215,6 +215,8 @@ export class MysqlReadWalker {
       throw new BastionError('SQL_FUNCTION_DENIED', 'Quoted or qualified function names call stored functions; they are not allowed.');
     }
     const upper = first['value'].toUpperCase();
+    // The parser writes the operator in `NOT (a OR b)` as a call named NOT; its argument is still walked.
+    if (upper === 'NOT') return;
     this.checkName(upper === 'EXISTS' ? 'EXISTS' : upper);
   }
 
