@@ -135,8 +135,8 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
   };
 }
 
-/** The loopback-only listener of metrics.listen; a non-loopback address stops the start. */
-async function startMetricsListener(ctx: ServerContext, http: HttpConfig, listen: string): Promise<() => Promise<void>> {
+/** The loopback-only listener of metrics.listen; a non-loopback address stops the start. Also used over stdio. */
+export async function startMetricsListener(ctx: ServerContext, http: HttpConfig, listen: string): Promise<() => Promise<void>> {
   const { listenForMetrics, parseListen } = await import('../metrics/listener.js');
   const where = parseListen(listen);
   if (where === undefined || !isLoopbackAddress(where.host)) {

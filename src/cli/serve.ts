@@ -4,7 +4,7 @@ import { LOCAL_PRINCIPAL } from '../auth/principal.js';
 import { createSessionServer } from '../session/server.js';
 import { serveStdio } from '../transport/stdio.js';
 import { connectHelp } from './connect-help.js';
-import { startHttp } from './serve-http.js';
+import { startHttp, startMetricsListener } from './serve-http.js';
 
 export interface ServeOptions {
   http?: boolean;
@@ -24,10 +24,24 @@ export async function serve(options: ServeOptions): Promise<void> {
   const { log } = ctx;
 
   if (!options.http) {
+    // Over stdio there is no main listener: metrics are served only on metrics.listen (loopback).
+    let stopMetrics: (() => Promise<void>) | undefined;
+    if (ctx.metrics.enabled && ctx.config.metrics.listen !== undefined) {
+      ctx.metrics.trackSources(() => ctx.sources.list());
+      try {
+        stopMetrics = await startMetricsListener(ctx, ctx.config.server.http, ctx.config.metrics.listen);
+      } catch (error) {
+        await closeContext(ctx);
+        throw error;
+      }
+    } else if (ctx.metrics.enabled) {
+      log.warn('metrics.enabled has no effect over stdio without metrics.listen (there is no HTTP listener to serve /metrics on)');
+    }
     const server = createSessionServer(ctx, LOCAL_PRINCIPAL);
     const { closed } = await serveStdio(server);
     log.info({ transport: 'stdio', config: origin, sources: ctx.sources.list().map((s) => s.name) }, 'bastion serving over stdio');
     await closed;
+    await stopMetrics?.();
     await closeContext(ctx);
     return;
   }

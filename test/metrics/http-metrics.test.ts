@@ -8,7 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, dirWithConfig, parseLogLines, POLL, rawRequest, runCli, startHttp, type HttpBastion } from '../helpers/spawn.js';
+import { cleanup, dirWithConfig, parseLogLines, POLL, rawRequest, runCli, startHttp, startStdio, type HttpBastion } from '../helpers/spawn.js';
 
 const DEMO = ['sources:', '  demo:', '    engine: pglite', 'state:', '  dir: ./state'];
 
@@ -207,5 +207,26 @@ describe('/readyz', () => {
     // Liveness is not readiness: the process itself is fine.
     expect((await rawRequest(`http://${server.hostPort}/healthz`)).status).toBe(200);
     await server.stop();
+  });
+});
+
+describe('metrics over stdio', () => {
+  it('serves /metrics on metrics.listen while the MCP session runs over stdio, and counts its calls', async () => {
+    const cwd = dirWithConfig([...DEMO, 'metrics:', '  enabled: true', '  listen: 127.0.0.1:0', ''].join('\n'));
+    const bastion = await startStdio([], { cwd });
+    try {
+      let url: unknown;
+      await expect.poll(() => (url = parseLogLines(bastion.stderr()).find((l) => l['msg'] === 'bastion serving metrics')?.['url']), POLL).toBeDefined();
+      const before = sample((await rawRequest(String(url))).body, 'bastion_tool_calls_total', { tool: 'query', outcome: 'ok' });
+      const ok = (await bastion.client.callTool({ name: 'query', arguments: { sql: 'SELECT 1' } })) as CallToolResult;
+      expect(ok.isError).toBeFalsy();
+      const denied = (await bastion.client.callTool({ name: 'query', arguments: { sql: 'DELETE FROM shop.orders' } })) as CallToolResult;
+      expect(denied.isError).toBe(true);
+      const text = (await rawRequest(String(url))).body;
+      expect(sample(text, 'bastion_tool_calls_total', { tool: 'query', outcome: 'ok' })).toBe(before + 1);
+      expect(sample(text, 'bastion_tool_calls_total', { tool: 'query', outcome: 'denied' })).toBeGreaterThanOrEqual(1);
+    } finally {
+      await bastion.close();
+    }
   });
 });
