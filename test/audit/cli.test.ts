@@ -23,7 +23,8 @@ afterEach(async () => {
 
 async function run(...args: string[]): Promise<void> {
   const program = new Command().exitOverride();
-  registerAuditCommand(program);
+  // Progress lines go to a sink: these tests read the command's stdout and errors only.
+  registerAuditCommand(program, { progress: { stream: { isTTY: false, write: () => true } } });
   await program.parseAsync(['node', 'bastion', 'audit', ...args]);
 }
 
