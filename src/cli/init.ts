@@ -94,14 +94,20 @@ sources:
   #   writes:
   #     enabled: false                 # governed INSERT/UPDATE/DELETE and DDL on ai_* objects
   #     prefix: ai_
-  # MySQL or MariaDB (read-only in this version):
+  #     schemas: [public]              # where change_schema may create (default: public)
+  # MySQL or MariaDB: read-only transactions and a server-side time limit.
   # shop:
   #   engine: mysql
   #   url: \${MYSQL_URL}
-  # SQLite, opened read-only:
+  #   writes:
+  #     enabled: false                 # DDL dry runs only validate (MySQL commits DDL implicitly)
+  #                                    # schemas default: the URL's database
+  # SQLite, opened read-only (a second, read-write connection only when writes are enabled):
   # local:
   #   engine: sqlite
   #   path: ./data.db
+  #   writes:
+  #     enabled: false                 # schemas default: main
 
 # Result caps per call: a bigger result is cut and marked truncated: true.
 limits:
