@@ -3,12 +3,22 @@ import type { Catalog } from '../adapter.js';
 import type { ReadRequest, ReadResult } from '../source.js';
 import type { OriginIds } from '../origin-ids.js';
 import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
+import { isSystemDatabase } from './write-rules.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
 
 /** Unqualified names resolve to the connection's current database, as MySQL resolves them. */
 const CURRENT_TABLES = `SELECT TABLE_NAME, TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()`;
-const LOCATE = `SELECT TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`;
+/**
+ * A table, view or index name in the current database, compared byte for byte as
+ * the server does with lower_case_table_names=0 (a name differing in case only is
+ * not found: strict, never loose). Index names are unique per table only; the
+ * policy requires their table to carry the prefix too (DROP INDEX ... ON t).
+ */
+const LOCATE = `SELECT TABLE_SCHEMA FROM information_schema.TABLES
+  WHERE TABLE_SCHEMA = DATABASE() AND CAST(TABLE_NAME AS BINARY) = CAST(? AS BINARY)
+  UNION ALL SELECT TABLE_SCHEMA FROM information_schema.STATISTICS
+  WHERE TABLE_SCHEMA = DATABASE() AND CAST(INDEX_NAME AS BINARY) = CAST(? AS BINARY) LIMIT 1`;
 const COLUMNS = `SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`;
 const CURRENT_DATABASE = 'SELECT DATABASE()';
 
@@ -48,7 +58,7 @@ export class MysqlCatalog implements Catalog {
   }
 
   async locate(name: string): Promise<string | undefined> {
-    const result = await this.read({ sql: LOCATE, params: [name], maxRows: 1, maxBytes: 4096 });
+    const result = await this.read({ sql: LOCATE, params: [name, name], maxRows: 1, maxBytes: 4096 });
     const schema = result.rows[0]?.[0];
     return typeof schema === 'string' ? schema : undefined;
   }
@@ -57,6 +67,11 @@ export class MysqlCatalog implements Catalog {
     const result = await this.read({ sql: CURRENT_DATABASE, params: [], maxRows: 1, maxBytes: 4096 });
     const schema = result.rows[0]?.[0];
     return typeof schema === 'string' ? schema : undefined;
+  }
+
+  /** mysql, sys, performance_schema and information_schema: never written, whatever the case. */
+  isSystemSchema(schema: string): boolean {
+    return isSystemDatabase(schema);
   }
 
   invalidate(): void {

@@ -1,14 +1,16 @@
+import { createHash } from 'node:crypto';
 import { BastionError } from '../../errors/codes.js';
 import type { CheckedStatement, ReadTool } from '../../guard/sql/policy.js';
+import type { CheckedWrite, WritePolicyOptions, WriteTool } from '../../guard/sql/write-policy.js';
 import type { ReadGuard } from '../adapter.js';
 import { PAREN_KEYWORDS, ALLOWED_FUNCTIONS } from './functions.js';
 import { scanMysql, type ScannedSql } from './lexer.js';
+import { tokenize } from './tokens.js';
 import { MysqlReadWalker } from './walker.js';
+import { inspectMysqlWrite, parseMysql, type MysqlParser } from './write-guard.js';
+import type { MysqlWritePlan } from './write-rules.js';
 
-/** The part of node-sql-parser the guard uses, described locally so the core never imports it. */
-export interface MysqlParser {
-  astify(sql: string, options: { database: string }): unknown;
-}
+export type { MysqlParser };
 
 /** Words that never belong in a read, wherever the parser puts them (or drops them). */
 const DENIED_WORDS = new Map([
@@ -31,6 +33,7 @@ const CACHE_SIZE = 2000;
  */
 export class MysqlGuard implements ReadGuard {
   private readonly cache = new Map<string, CheckedStatement | BastionError>();
+  private readonly writeCache = new Map<string, MysqlWritePlan | BastionError>();
 
   constructor(private readonly parser: MysqlParser) {}
 
@@ -46,6 +49,46 @@ export class MysqlGuard implements ReadGuard {
       }
       if (this.cache.size >= CACHE_SIZE) this.cache.clear();
       this.cache.set(key, verdict);
+    }
+    if (verdict instanceof BastionError) throw verdict;
+    return verdict;
+  }
+
+  /**
+   * The statement's fingerprint for the audit: its tokens as MySQL reads them, with
+   * literals replaced by ?, hashed. The same for statements that differ only in
+   * constants, spacing, case of keywords or comments; undefined when it cannot be scanned.
+   */
+  fingerprint(sql: string): string | undefined {
+    let tokens;
+    try {
+      tokens = tokenize(scanMysql(sql).text);
+    } catch {
+      return undefined;
+    }
+    if (tokens.length === 0) return undefined;
+    const shape = tokens.map((t) => (t.kind === 'string' || (t.kind === 'word' && /^[0-9]/.test(t.text)) ? '?' : t.kind === 'quoted' ? `\`${t.text}\`` : t.kind === 'word' ? t.text.toUpperCase() : t.text));
+    return createHash('sha256').update(shape.join(' ')).digest('hex').slice(0, 16);
+  }
+
+  /** The write policy (write-guard.ts): throws a BastionError unless `sql` is exactly one statement `tool` allows. */
+  checkWrite(sql: string, tool: WriteTool, options: WritePolicyOptions): CheckedWrite {
+    return this.planWrite(sql, tool, options).checked;
+  }
+
+  /** checkWrite with what the engine checks in the catalog before it runs the statement. */
+  planWrite(sql: string, tool: WriteTool, options: WritePolicyOptions): MysqlWritePlan {
+    const key = `${tool}\u0000${options.prefix}\u0000${options.allowUnbounded}\u0000${sql}`;
+    let verdict = this.writeCache.get(key);
+    if (verdict === undefined) {
+      try {
+        verdict = inspectMysqlWrite(this.parser, sql, tool, options);
+      } catch (error) {
+        if (!(error instanceof BastionError)) throw error;
+        verdict = error;
+      }
+      if (this.writeCache.size >= CACHE_SIZE) this.writeCache.clear();
+      this.writeCache.set(key, verdict);
     }
     if (verdict instanceof BastionError) throw verdict;
     return verdict;
@@ -71,17 +114,7 @@ export class MysqlGuard implements ReadGuard {
   }
 
   private parse(text: string): Record<string, unknown> {
-    let ast: unknown;
-    try {
-      ast = this.parser.astify(text, { database: 'MySQL' });
-    } catch {
-      throw new BastionError('SQL_PARSE_ERROR', 'The SQL does not parse as one MySQL SELECT (or uses syntax the checker does not know).');
-    }
-    const list = Array.isArray(ast) ? ast : [ast];
-    if (list.length !== 1) throw new BastionError('SQL_MULTIPLE_STATEMENTS');
-    const root = list[0] as Record<string, unknown> | null | undefined;
-    if (root === null || root === undefined || typeof root !== 'object') throw new BastionError('SQL_PARSE_ERROR', 'The SQL contains no statement.');
-    return root;
+    return parseMysql(this.parser, text, 'SELECT');
   }
 }
 

@@ -15,7 +15,7 @@ export interface ScannedSql {
 }
 
 const isSpaceOrControl = (c: string | undefined): boolean => c === undefined || c.charCodeAt(0) <= 32;
-const isWordChar = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_$\u0080-\uffff]/.test(c);
+export const isWordChar = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_$\u0080-\uffff]/.test(c);
 
 /**
  * Scans SQL the way MySQL's lexer does (with ANSI_QUOTES and NO_BACKSLASH_ESCAPES
@@ -99,7 +99,7 @@ export function scanMysql(sql: string): ScannedSql {
 }
 
 /** Index just past the closing quote of the string or identifier opening at `start`. */
-function quotedEnd(sql: string, start: number, quote: string): number {
+export function quotedEnd(sql: string, start: number, quote: string): number {
   let i = start + 1;
   while (i < sql.length) {
     const c = sql[i];

@@ -3,9 +3,10 @@ import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { MysqlSourceConfig } from '../../config/schema.js';
 import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
-import type { ParamValue, PoolStats, ReadRequest, ReadResult, ResultColumn, Source } from '../source.js';
+import type { ParamValue, PoolStats, ReadRequest, ReadResult, ResultColumn, Source, WriteRequest, WriteResult } from '../source.js';
 import { toBastionError } from './errors.js';
 import type { OriginIds } from '../origin-ids.js';
+import type { MysqlWriter } from './write.js';
 
 /** Milliseconds after the server-side limit before the client gives up on a silent server. */
 const CLIENT_GRACE_MS = 5_000;
@@ -16,7 +17,7 @@ const VALUE_OVERHEAD = 4;
  * ANSI_QUOTES and NO_BACKSLASH_ESCAPES change how strings and identifiers are
  * tokenized; the guard scans with both off, so every connection turns them off.
  */
-const SESSION_SQL_MODE = `SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(REPLACE(REPLACE(REPLACE(
+export const SESSION_SQL_MODE = `SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(REPLACE(REPLACE(REPLACE(
   CONCAT(',', @@SESSION.sql_mode, ','), ',ANSI_QUOTES,', ','), ',NO_BACKSLASH_ESCAPES,', ','), ',ANSI,', ','), ',,', ','))`;
 
 export interface MysqlDriver {
@@ -53,6 +54,8 @@ export class MysqlSource implements Source {
     private readonly log: Logger,
     driver: MysqlDriver,
     private readonly origins: OriginIds,
+    /** Present when writes.enabled: governed writes on a pool of their own (write.ts). */
+    private readonly writer?: MysqlWriter,
   ) {
     this.pool = driver.createPool({
       uri: config.url.replace(/^mariadb:/, 'mysql:'),
@@ -111,8 +114,14 @@ export class MysqlSource implements Source {
     return { total: lengthOf(core?._allConnections), idle: lengthOf(core?._freeConnections), waiting: lengthOf(core?._connectionQueue) };
   }
 
+  /** One governed write, on the writer's own pool: reads keep their READ ONLY sessions. */
+  write(request: WriteRequest): Promise<WriteResult> {
+    if (this.writer === undefined) return Promise.reject(new BastionError('DENIED_BY_POLICY', 'Writes are not enabled for this source.'));
+    return this.writer.write(request);
+  }
+
   async close(): Promise<void> {
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.writer?.close()]);
   }
 
   /** A pooled connection with the session defaults set once (read-only transactions, sql_mode). */
@@ -236,7 +245,7 @@ function discard(connection: PoolConnection): void {
 }
 
 /** A JSON parameter as the MySQL binary protocol takes it: arrays and objects as JSON text. */
-function encodeParam(value: ParamValue): string | number | null {
+export function encodeParam(value: ParamValue): string | number | null {
   if (value === null || typeof value === 'string' || typeof value === 'number') return value;
   if (typeof value === 'boolean') return value ? 1 : 0;
   return JSON.stringify(value);

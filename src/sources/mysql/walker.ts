@@ -58,6 +58,22 @@ export class MysqlReadWalker {
     this.visitSelect(select, true);
   }
 
+  /** An expression, a list of them or a clause made of them (inside a write), checked like a read. */
+  visitExpression(value: unknown): void {
+    this.visit(value);
+  }
+
+  /** CREATE TABLE ... LIKE t: a read of every column of t (names and types). */
+  readWholeRelation(schema: string | undefined, name: string): void {
+    this.recordRelation({ db: schema ?? null, table: name });
+    this.columnRefs.push([name, '*']);
+  }
+
+  /** How many column references the walk has met so far. */
+  get columnMentions(): number {
+    return this.columnRefs.length;
+  }
+
   reads(paramCount: number): StatementReads {
     return {
       relations: this.relations,

@@ -1,20 +1,14 @@
 import { BastionError } from '../../errors/codes.js';
 import type { CheckedStatement, ColumnRefParts, ReadTool, RelationRef } from '../../guard/sql/policy.js';
 import type { ReadGuard } from '../adapter.js';
-import { SQLITE_ALLOWED_FUNCTIONS, SQLITE_KEYWORDS, isDeniedRelation } from './functions.js';
 import { isWord, splitStatements, tokenize, type Token } from './lexer.js';
+import { checkRelation, checkTokens, forParser } from './lexical.js';
 import { walkSelect } from './walk.js';
 
 /** The slice of node-sql-parser this guard uses, typed locally. */
 export interface SqlParser {
   astify(sql: string, options: { database: string }): unknown;
 }
-
-/** Words that change data, schema or connection state: never part of a read. */
-const WRITE_WORDS = new Set([
-  'INSERT', 'UPDATE', 'DELETE', 'CREATE', 'DROP', 'ALTER', 'ATTACH', 'DETACH', 'PRAGMA', 'VACUUM', 'REINDEX',
-  'ANALYZE', 'BEGIN', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE', 'RETURNING', 'INTO',
-]);
 
 /** Loads the SQLite grammar of node-sql-parser (only when a SQLite source is configured). */
 export async function loadSqliteParser(): Promise<SqlParser> {
@@ -119,97 +113,4 @@ function stripExplain(tokens: Token[], tool: ReadTool): Token[] {
   }
   if (!explained) throw new BastionError('SQL_NOT_READ_ONLY', 'explain takes a statement starting with EXPLAIN QUERY PLAN.');
   return isWord(tokens[1], 'QUERY') && isWord(tokens[2], 'PLAN') ? tokens.slice(3) : tokens.slice(1);
-}
-
-interface LexicalReads {
-  functions: string[];
-  paramCount: number;
-  hasNaturalJoin: boolean;
-}
-
-/**
- * Checks on SQLite's own tokens, independent of the parser: no word that writes,
- * every call (any name followed by `(` that is not a keyword or a CTE's column
- * list) on the allow-list, no system relation, positional parameters only.
- */
-function checkTokens(tokens: readonly Token[]): LexicalReads {
-  const functions = new Set<string>();
-  let paramCount = 0;
-  let nextPositional = 0;
-  let hasNaturalJoin = false;
-  tokens.forEach((token, i) => {
-    const upper = token.text.toUpperCase();
-    if (token.kind === 'word' && WRITE_WORDS.has(upper)) {
-      throw new BastionError('SQL_NOT_READ_ONLY', `${upper} is not allowed in a read.`);
-    }
-    if (token.kind === 'word' && upper === 'NATURAL') hasNaturalJoin = true;
-    if ((token.kind === 'word' || token.kind === 'quoted') && isDeniedRelation(token.text)) {
-      throw new BastionError('SQL_FEATURE_DENIED', `${token.text} is not available; use list_tables and describe_table.`);
-    }
-    if (token.kind === 'param') {
-      if (token.text === '?') paramCount = Math.max(paramCount, ++nextPositional);
-      else if (token.text.startsWith('?')) {
-        const index = Number(token.text.slice(1));
-        if (!Number.isSafeInteger(index) || index < 1 || index > 32_766) throw new BastionError('SQL_PARSE_ERROR', `Bad parameter ${token.text}.`);
-        nextPositional = Math.max(nextPositional, index);
-        paramCount = Math.max(paramCount, index);
-      } else {
-        throw new BastionError('SQL_FEATURE_DENIED', `SQLite sources take positional parameters (? or ?NNN), not ${token.text}.`);
-      }
-    }
-    const next = tokens[i + 1];
-    const isName = token.kind === 'quoted' || (token.kind === 'word' && !SQLITE_KEYWORDS.has(upper));
-    if (isName && next?.kind === 'punct' && next.text === '(' && !isColumnList(tokens, i + 1)) {
-      const name = token.text.toLowerCase();
-      if (!SQLITE_ALLOWED_FUNCTIONS.has(name)) throw new BastionError('SQL_FUNCTION_DENIED', `The function ${name} is not allowed.`);
-      functions.add(name);
-    }
-  });
-  const kinds = new Set(tokens.filter((t) => t.kind === 'param').map((t) => (t.text === '?' ? '?' : '?NNN')));
-  if (kinds.size > 1) throw new BastionError('SQL_FEATURE_DENIED', 'Use either ? or ?NNN placeholders in one statement, not both.');
-  return { functions: [...functions], paramCount, hasNaturalJoin };
-}
-
-/** True when the parenthesis at `open` closes before AS: a CTE's column list, `name(a, b) AS (...)`. */
-function isColumnList(tokens: readonly Token[], open: number): boolean {
-  let depth = 0;
-  for (let i = open; i < tokens.length; i++) {
-    const t = tokens[i];
-    if (t?.kind !== 'punct') continue;
-    if (t.text === '(') depth++;
-    else if (t.text === ')' && --depth === 0) return isWord(tokens[i + 1], 'AS');
-  }
-  return false;
-}
-
-function checkRelation(relation: RelationRef): void {
-  if (relation.schema !== undefined && relation.schema !== 'main') {
-    throw new BastionError('SQL_FEATURE_DENIED', `Only the main schema is readable; ${relation.schema} is not.`);
-  }
-  if (isDeniedRelation(relation.name)) throw new BastionError('SQL_FEATURE_DENIED', `${relation.name} is not available.`);
-}
-
-/**
- * The statement re-spelled for node-sql-parser's narrower SQLite grammar, keeping
- * its meaning for the walk: comments dropped, parameters as `:p`, GLOB/REGEXP as
- * LIKE, quoted identifiers bare when that is the same name (others are refused).
- */
-function forParser(tokens: readonly Token[]): string {
-  return tokens
-    .map((t) => {
-      switch (t.kind) {
-        case 'param':
-          return ':p';
-        case 'quoted':
-          if (!/^[A-Za-z_][A-Za-z0-9_]*$/u.test(t.text) || SQLITE_KEYWORDS.has(t.text.toUpperCase())) {
-            throw new BastionError('SQL_FEATURE_DENIED', 'Quoted identifiers are supported only for plain names (letters, digits, _).');
-          }
-          return t.text;
-        case 'word':
-          return isWord(t, 'GLOB', 'REGEXP') ? 'LIKE' : t.text;
-        default:
-          return t.text;
-      }
-    })
-    .join(' ');
 }

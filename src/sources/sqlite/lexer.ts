@@ -6,6 +6,10 @@ export interface Token {
   readonly kind: TokenKind;
   /** The text as written (for `quoted`, the identifier without its quotes). */
   readonly text: string;
+  /** Offset of the token's first character in the SQL, quotes included. */
+  readonly start: number;
+  /** Offset just past the token's last character. */
+  readonly end: number;
 }
 
 const OPERATORS = ['->>', '->', '||', '<=', '>=', '<>', '!=', '==', '<<', '>>'];
@@ -22,7 +26,9 @@ export function tokenize(sql: string): Token[] {
   const n = sql.length;
   while (i < n) {
     const c = sql[i] ?? '';
-    if (/\s/u.test(c)) {
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\f' || c === '\r') {
+      // SQLite's whitespace exactly: any other space character (U+00A0, U+2028, ...)
+      // is part of an identifier for SQLite, so it must be one here too.
       i++;
     } else if (c === '-' && sql[i + 1] === '-') {
       const end = sql.indexOf('\n', i);
@@ -33,45 +39,45 @@ export function tokenize(sql: string): Token[] {
       i = end === -1 ? n : end + 2;
     } else if ((c === 'x' || c === 'X') && sql[i + 1] === "'") {
       const end = closing(sql, i + 1, "'");
-      tokens.push({ kind: 'blob', text: sql.slice(i, end + 1) });
+      tokens.push({ kind: 'blob', text: sql.slice(i, end + 1), start: i, end: end + 1 });
       i = end + 1;
     } else if (c === "'") {
       const end = closing(sql, i, "'");
-      tokens.push({ kind: 'string', text: sql.slice(i, end + 1) });
+      tokens.push({ kind: 'string', text: sql.slice(i, end + 1), start: i, end: end + 1 });
       i = end + 1;
     } else if (c === '"' || c === '`') {
       const end = closing(sql, i, c);
-      tokens.push({ kind: 'quoted', text: sql.slice(i + 1, end).replaceAll(c + c, c) });
+      tokens.push({ kind: 'quoted', text: sql.slice(i + 1, end).replaceAll(c + c, c), start: i, end: end + 1 });
       i = end + 1;
     } else if (c === '[') {
       const end = sql.indexOf(']', i + 1);
       if (end === -1) throw unterminated();
-      tokens.push({ kind: 'quoted', text: sql.slice(i + 1, end) });
+      tokens.push({ kind: 'quoted', text: sql.slice(i + 1, end), start: i, end: end + 1 });
       i = end + 1;
     } else if (c === '?') {
       const match = /^\?[0-9]*/u.exec(sql.slice(i))?.[0] ?? '?';
-      tokens.push({ kind: 'param', text: match });
+      tokens.push({ kind: 'param', text: match, start: i, end: i + match.length });
       i += match.length;
     } else if (c === ':' || c === '@' || c === '$') {
       const match = /^[:@$][A-Za-z0-9_]+/u.exec(sql.slice(i))?.[0];
       if (match === undefined) throw new BastionError('SQL_PARSE_ERROR', `Unexpected character ${c} in the SQL.`);
-      tokens.push({ kind: 'param', text: match });
+      tokens.push({ kind: 'param', text: match, start: i, end: i + match.length });
       i += match.length;
     } else if (/[0-9]/u.test(c) || (c === '.' && /[0-9]/u.test(sql[i + 1] ?? ''))) {
       const match = /^(0[xX][0-9A-Fa-f_]+|[0-9_]*\.?[0-9_]*([eE][+-]?[0-9_]+)?)/u.exec(sql.slice(i))?.[0] ?? c;
-      tokens.push({ kind: 'number', text: match });
+      tokens.push({ kind: 'number', text: match, start: i, end: i + match.length });
       i += match.length;
     } else if (/[A-Za-z_\u0080-\uffff]/u.test(c)) {
       const match = /^[A-Za-z_0-9$\u0080-\uffff]+/u.exec(sql.slice(i))?.[0] ?? c;
-      tokens.push({ kind: 'word', text: match });
+      tokens.push({ kind: 'word', text: match, start: i, end: i + match.length });
       i += match.length;
     } else {
       const op = OPERATORS.find((o) => sql.startsWith(o, i));
       if (op !== undefined) {
-        tokens.push({ kind: 'punct', text: op });
+        tokens.push({ kind: 'punct', text: op, start: i, end: i + op.length });
         i += op.length;
       } else if (SINGLE.has(c)) {
-        tokens.push({ kind: 'punct', text: c });
+        tokens.push({ kind: 'punct', text: c, start: i, end: i + 1 });
         i++;
       } else {
         throw new BastionError('SQL_PARSE_ERROR', `Unexpected character ${JSON.stringify(c)} in the SQL.`);

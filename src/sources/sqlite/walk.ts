@@ -25,6 +25,27 @@ export function walkSelect(root: unknown): Reads {
   };
 }
 
+/**
+ * What the parts of a write read: the SELECTs it runs (INSERT ... SELECT, a view's
+ * body) and the expressions it evaluates (SET values, WHERE, RETURNING), with how
+ * many SELECTs the walk met, for the write policy to compare with SQLite's tokens.
+ */
+export function walkParts(parts: { readonly selects?: readonly unknown[]; readonly expressions?: readonly unknown[] }): Reads & { selectCount: number } {
+  const walker = new Walker();
+  for (const select of parts.selects ?? []) walker.select(select as Node, []);
+  for (const expression of parts.expressions ?? []) walker.expression(expression, []);
+  return {
+    relations: walker.relations,
+    functions: [...walker.functions],
+    columnRefs: walker.columnRefs,
+    directColumnRefs: walker.direct,
+    hasSetOperation: walker.hasSetOperation,
+    usingColumns: walker.usingColumns,
+    hasNaturalJoin: false,
+    selectCount: walker.selectCount,
+  };
+}
+
 class Walker {
   readonly relations: RelationRef[] = [];
   readonly functions = new Set<string>();
@@ -32,9 +53,11 @@ class Walker {
   readonly direct = new Set<ColumnRefParts>();
   readonly usingColumns: string[] = [];
   hasSetOperation = false;
+  selectCount = 0;
 
   select(node: Node, outer: readonly ReadonlySet<string>[]): void {
     if (node['type'] !== 'select') throw new BastionError('SQL_NOT_READ_ONLY', 'Only SELECT may appear inside a read.');
+    this.selectCount++;
     const ctes = Array.isArray(node['with']) ? (node['with'] as Node[]) : [];
     const names = new Set(ctes.map((c) => lower(nameOf(c['name']))));
     const scopes = names.size > 0 ? [...outer, names] : outer;
@@ -81,7 +104,7 @@ class Walker {
   }
 
   /** Any expression: records column references and calls, descends into subqueries. */
-  private expression(value: unknown, scopes: readonly ReadonlySet<string>[]): void {
+  expression(value: unknown, scopes: readonly ReadonlySet<string>[]): void {
     if (value === null || value === undefined || typeof value !== 'object') return;
     if (Array.isArray(value)) {
       for (const item of value) this.expression(item, scopes);
