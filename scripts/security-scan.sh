@@ -20,10 +20,8 @@ mkdir -p dist
 npm sbom --sbom-format cyclonedx --omit dev 2>/dev/null > dist/sbom.cdx.json
 node -e "const b=require('./dist/sbom.cdx.json'); if (b.bomFormat!=='CycloneDX' || !Array.isArray(b.components) || b.components.length===0) { console.error('SBOM is empty or malformed'); process.exit(1); } console.log('dist/sbom.cdx.json: ' + b.components.length + ' components')"
 
-if node dist/cli/main.js --help 2>/dev/null | grep -q "^  doctor"; then
-  echo "== bastion doctor (default configuration)"
-  scratch=$(mktemp -d)
-  (cd "$scratch" && node "$OLDPWD/dist/cli/main.js" doctor)
-  rm -rf "$scratch"
-fi
+echo "== bastion doctor (default configuration)"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+(cd "$scratch" && node "$OLDPWD/dist/cli/main.js" doctor)
 echo "security scan: done"
