@@ -393,7 +393,6 @@ export const portable: readonly PortableCase[] = [
     name: 'CAST to DECIMAL',
     sql: 'SELECT id, CAST(total AS DECIMAL(10,2)) AS exact_total FROM orders WHERE id <= 5 ORDER BY id',
     rows: 5,
-    guardGaps: { sqlite: 'SQL_FUNCTION_DENIED: "The function decimal is not allowed" (a type name with a precision is taken for a call)' },
   },
   { name: 'ROUND of an average', sql: 'SELECT category, ROUND(AVG(price), 2) AS avg_price, COUNT(*) AS n FROM products GROUP BY category ORDER BY category', rows: 4 },
 

@@ -50,6 +50,15 @@ export const SQLITE_KEYWORDS: ReadonlySet<string> = new Set(
   ).split(' '),
 );
 
+/**
+ * Type names that take a size, `DECIMAL(10,2)` in CAST or a column: syntax, not a
+ * call. SQLite has no function by any of these names, so reading one as a type
+ * can never let a call through.
+ */
+export const SQLITE_SIZED_TYPES: ReadonlySet<string> = new Set(
+  'VARCHAR NVARCHAR NCHAR CHARACTER VARYING NATIVE DECIMAL NUMERIC FLOAT DOUBLE PRECISION REAL INT INTEGER BIGINT SMALLINT TINYINT MEDIUMINT TEXT CLOB BLOB BOOLEAN'.split(' '),
+);
+
 /** Relations a client may never read: DDL text, page-level statistics, other schemas' catalogs. */
 export function isDeniedRelation(name: string): boolean {
   const lower = name.toLowerCase();

@@ -1,9 +1,12 @@
 import { BastionError } from '../../errors/codes.js';
 import type { CheckedStatement, ColumnRefParts, ReadTool, RelationRef } from '../../guard/sql/policy.js';
+import type { CheckedWrite, WritePolicyOptions, WriteTool } from '../../guard/sql/write-policy.js';
 import type { ReadGuard } from '../adapter.js';
 import { isWord, splitStatements, tokenize, type Token } from './lexer.js';
 import { checkRelation, checkTokens, forParser } from './lexical.js';
 import { walkSelect } from './walk.js';
+import { inspectSqliteWrite } from './write-guard.js';
+import type { SqliteWritePlan } from './write-plan.js';
 
 /** The slice of node-sql-parser this guard uses, typed locally. */
 export interface SqlParser {
@@ -48,6 +51,32 @@ export class SqliteGuard implements ReadGuard {
     }
     if (!verdict.ok) throw verdict.error;
     return verdict.value;
+  }
+
+  /** Write verdicts, kept like the read ones. */
+  private readonly writeVerdicts = new Map<string, SqliteWritePlan | BastionError>();
+
+  /** The write policy (write-guard.ts): throws a BastionError unless `sql` is exactly one statement `tool` allows. */
+  checkWrite(sql: string, tool: WriteTool, options: WritePolicyOptions): CheckedWrite {
+    return this.planWrite(sql, tool, options).checked;
+  }
+
+  /** checkWrite with the sqlite_schema rows the engine lets the statement change. */
+  planWrite(sql: string, tool: WriteTool, options: WritePolicyOptions): SqliteWritePlan {
+    const key = `${tool}\u0000${options.prefix}\u0000${options.allowUnbounded}\u0000${sql}`;
+    let verdict = this.writeVerdicts.get(key);
+    if (verdict === undefined) {
+      try {
+        verdict = inspectSqliteWrite(this.parser, sql, tool, options);
+      } catch (error) {
+        if (!(error instanceof BastionError)) throw error;
+        verdict = error;
+      }
+      if (this.writeVerdicts.size >= 2000) this.writeVerdicts.clear();
+      if (sql.length <= 8192) this.writeVerdicts.set(key, verdict);
+    }
+    if (verdict instanceof BastionError) throw verdict;
+    return verdict;
   }
 
   private inspect(sql: string, tool: ReadTool): CheckedStatement {

@@ -1,6 +1,6 @@
 import { BastionError } from '../../errors/codes.js';
 import type { RelationRef } from '../../guard/sql/policy.js';
-import { SQLITE_ALLOWED_FUNCTIONS, SQLITE_KEYWORDS, isDeniedRelation } from './functions.js';
+import { SQLITE_ALLOWED_FUNCTIONS, SQLITE_KEYWORDS, SQLITE_SIZED_TYPES, isDeniedRelation } from './functions.js';
 import { isWord, type Token } from './lexer.js';
 
 /** Words that change data, schema or connection state: never part of a read. */
@@ -54,7 +54,7 @@ export function checkTokens(tokens: readonly Token[], options: TokenCheckOptions
       }
     }
     const next = tokens[i + 1];
-    const isName = token.kind === 'quoted' || (token.kind === 'word' && !SQLITE_KEYWORDS.has(upper));
+    const isName = token.kind === 'quoted' || (token.kind === 'word' && !SQLITE_KEYWORDS.has(upper) && !SQLITE_SIZED_TYPES.has(upper));
     if (isName && next?.kind === 'punct' && next.text === '(' && options.declarations?.has(i) !== true && !isColumnList(tokens, i + 1)) {
       const name = token.text.toLowerCase();
       if (!SQLITE_ALLOWED_FUNCTIONS.has(name)) throw new BastionError('SQL_FUNCTION_DENIED', `The function ${name} is not allowed.`);
