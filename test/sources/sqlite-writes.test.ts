@@ -127,7 +127,7 @@ describe('change_schema on SQLite', () => {
 
     const index = plan('CREATE UNIQUE INDEX ai_t_a ON ai_t (lower(a)) WHERE b > 0');
     expect(index.checked).toMatchObject({ kind: 'create_index', object: { name: 'ai_t_a', type: 'index' }, table: { name: 'ai_t' } });
-    expect(index.touches.sort()).toEqual(['ai_t', 'ai_t_a']);
+    expect([...index.touches].sort()).toEqual(['ai_t', 'ai_t_a']);
   });
 
   it('accepts ALTER TABLE and a single DROP of a prefixed object', () => {
@@ -136,7 +136,7 @@ describe('change_schema on SQLite', () => {
     expect(plan('ALTER TABLE ai_t DROP COLUMN d').checked).toMatchObject({ kind: 'alter', column: 'd' });
     const renamed = plan('ALTER TABLE ai_t RENAME TO ai_u');
     expect(renamed.checked).toMatchObject({ kind: 'rename', newName: 'ai_u' });
-    expect(renamed.touches.sort()).toEqual(['ai_t', 'ai_u']);
+    expect([...renamed.touches].sort()).toEqual(['ai_t', 'ai_u']);
     expect(plan('DROP TABLE IF EXISTS ai_t').checked).toMatchObject({ kind: 'drop', object: { name: 'ai_t', type: 'table' } });
     expect(plan('DROP INDEX main.ai_t_a').checked).toMatchObject({ kind: 'drop', object: { schema: 'main', name: 'ai_t_a', type: 'index' } });
     // SQLite compares names ignoring ASCII case: AI_T is the table ai_t, and carries the prefix.

@@ -14,10 +14,16 @@ const COLUMNS = 'SELECT name FROM pragma_table_info(?, ?) ORDER BY cid';
 const BIG = { maxRows: 100_000, maxBytes: 32 * 1024 * 1024 };
 const TTL_MS = 30_000;
 
+/** SQLite folds only ASCII letters when it compares names (`AI_X` is `ai_x`; a Cyrillic `і` is not `i`). */
+function foldName(name: string): string {
+  return name.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+}
+
 /**
  * Name resolution for a SQLite source: one schema, `main` (ATTACH is refused), so an
- * unqualified name resolves to `main` when such a table or view exists. Column
- * origins use the ids the source gives result columns (OriginIds).
+ * unqualified name resolves to `main` when such a table or view exists, compared as
+ * SQLite compares names. Column origins use the ids the source gives result columns
+ * (OriginIds).
  */
 export class SqliteCatalog implements Catalog {
   private names: { at: number; set: Promise<Set<string>> } | undefined;
@@ -36,11 +42,11 @@ export class SqliteCatalog implements Catalog {
         this.names = undefined;
       });
     }
-    return (await this.names.set).has(name.toLowerCase()) ? 'main' : undefined;
+    return (await this.names.set).has(foldName(name)) ? 'main' : undefined;
   }
 
   async columnOrigins(schema: string, table: string): Promise<ColumnOrigin[]> {
-    return this.columns.get(`${schema}\u0000${table.toLowerCase()}`, () =>
+    return this.columns.get(`${schema}\u0000${foldName(table)}`, () =>
       this.read({ sql: COLUMNS, params: [table, schema], ...BIG }).then((r) =>
         r.rows.map((row) => {
           const name = String(row[0]).toLowerCase();
@@ -57,6 +63,11 @@ export class SqliteCatalog implements Catalog {
 
   creationSchema(): Promise<string | undefined> {
     return Promise.resolve('main');
+  }
+
+  /** `main` is the only schema writes reach: `temp` and attached schemas are never changed. */
+  isSystemSchema(schema: string): boolean {
+    return schema !== 'main';
   }
 
   invalidate(): void {

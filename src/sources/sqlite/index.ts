@@ -1,4 +1,5 @@
 import type { SqliteSourceConfig } from '../../config/schema.js';
+import type { WriteTool } from '../../guard/sql/write-policy.js';
 import type { Logger } from '../../log/logger.js';
 import type { EngineParts } from '../adapter.js';
 import type { Source } from '../source.js';
@@ -9,17 +10,22 @@ import { OriginIds } from '../origin-ids.js';
 import { SqliteSource } from './source.js';
 
 /**
- * A SQLite file as a read-only source. Nothing is opened here: the worker opens
+ * A SQLite file as a source, read-only unless writes.enabled (then governed writes
+ * use a second, writable connection in the same worker). Nothing is opened here: the worker opens
  * the file on the first call, so a missing file does not stop the start — calls
  * fail with SOURCE_UNAVAILABLE until it exists.
  */
 export async function openSqliteEngine(name: string, config: SqliteSourceConfig, log: Logger): Promise<EngineParts> {
   const origins = new OriginIds();
-  const source = new SqliteSource(name, config, log, origins);
+  const guard = new SqliteGuard(await loadSqliteParser());
+  const options = { prefix: config.writes.prefix, allowUnbounded: config.writes.allow_unbounded };
+  // With writes enabled the engine re-plans each write itself; without, the source has no write path at all.
+  const planWrite = config.writes.enabled ? (sql: string, tool: WriteTool) => guard.planWrite(sql, tool, options) : undefined;
+  const source = new SqliteSource(name, config, log, origins, planWrite);
   const read: Source['read'] = (request) => source.read(request);
   return {
     source,
-    guard: new SqliteGuard(await loadSqliteParser()),
+    guard,
     catalog: new SqliteCatalog(read, origins),
     introspector: new SqliteIntrospector(read),
   };

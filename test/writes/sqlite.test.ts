@@ -1,0 +1,535 @@
+/**
+ * Governed writes on SQLite, by effect on a real database file read back through a
+ * separate better-sqlite3 connection.
+ *
+ * 1. The engine layer alone: SqliteSource.write with a plan the test controls, so
+ *    the policy is bypassed and only the worker's own checks stand — SQLite must
+ *    call the statement a write, sqlite_schema may change only where the plan says,
+ *    a schema change changes no rows, the row cap counts cascades, a dry run is
+ *    rolled back, a timeout commits nothing, and the read connection stays read-only.
+ * 2. End to end through the MCP tools, with the real policy: dry runs, approvals,
+ *    real runs, and attacks that leave the canary and the file system intact.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import ts from 'typescript';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SqliteSourceConfig } from '../../src/config/schema.js';
+import { BastionError } from '../../src/errors/codes.js';
+import type { StatementReads } from '../../src/guard/sql/read-walker.js';
+import type { CheckedDdl, CheckedDml } from '../../src/guard/sql/write-policy.js';
+import { createLogger } from '../../src/log/logger.js';
+import { OriginIds } from '../../src/sources/origin-ids.js';
+import type { WriteRequest } from '../../src/sources/source.js';
+import { SqliteSource } from '../../src/sources/sqlite/source.js';
+import type { PlanSqliteWrite } from '../../src/sources/sqlite/write-plan.js';
+import { errorCode, startBastion, type TestBastion } from '../helpers/bastion.js';
+
+const log = createLogger('silent');
+const dir = mkdtempSync(join(tmpdir(), 'bastion-sqlite-writes-'));
+const dbPath = join(dir, 'shop.db');
+const CAPS = { maxRows: 1000, maxBytes: 1 << 20 };
+
+/** The worker runs compiled, from dist/; compile it when dist/ is older than the source. */
+function ensureWorkerBuilt(): void {
+  const require = createRequire(import.meta.url);
+  const source = require.resolve('../../src/sources/sqlite/worker.ts');
+  const target = join(dirname(require.resolve('../../package.json')), 'dist', 'sources', 'sqlite', 'worker.js');
+  if (existsSync(target) && statSync(target).mtimeMs >= statSync(source).mtimeMs) return;
+  const output = ts.transpileModule(readFileSync(source, 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+  });
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, output.outputText);
+}
+
+function seed(path: string): void {
+  const db = new Database(path);
+  db.exec(`
+    CREATE TABLE canary (id INTEGER PRIMARY KEY, note TEXT NOT NULL);
+    CREATE TABLE secret (id INTEGER PRIMARY KEY, token TEXT NOT NULL);
+    CREATE TABLE parent (id INTEGER PRIMARY KEY);
+    CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id) ON DELETE CASCADE);
+    CREATE TABLE gen (x INTEGER);
+    CREATE TABLE ai_big (a INTEGER, b INTEGER, c INTEGER);
+    CREATE TABLE ai_owned (id INTEGER PRIMARY KEY);
+    CREATE TABLE keeper (id INTEGER PRIMARY KEY, owned_id INTEGER REFERENCES ai_owned(id) ON DELETE CASCADE);
+    CREATE VIEW canary_view AS SELECT id, note FROM canary;
+  `);
+  const canary = db.prepare('INSERT INTO canary (id, note) VALUES (?, ?)');
+  for (let i = 1; i <= 20; i++) canary.run(i, `row ${i}`);
+  db.prepare("INSERT INTO secret (id, token) VALUES (1, 'tok_do_not_leak')").run();
+  db.exec('INSERT INTO parent VALUES (1), (2); INSERT INTO child VALUES (1, 1), (2, 1), (3, 1), (4, 2)');
+  db.exec('WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 2000) INSERT INTO gen SELECT x FROM n');
+  db.exec('INSERT INTO ai_owned VALUES (1), (2); INSERT INTO keeper VALUES (1, 1), (2, 2)');
+  db.close();
+}
+
+/** Reads a database file through its own connection, outside Bastion. */
+function probeOf(path: string) {
+  const probe = <T = unknown[]>(sql: string, ...params: unknown[]): T[] => {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare(sql).raw(true).all(...params) as T[];
+    } finally {
+      db.close();
+    }
+  };
+  return {
+    probe,
+    checksum: (table: string): string => createHash('sha256').update(JSON.stringify(probe(`SELECT * FROM ${table} ORDER BY 1`))).digest('hex'),
+    schemaNames: (): string[] => probe<[string]>('SELECT name FROM sqlite_schema ORDER BY name').map((r) => r[0]),
+  };
+}
+
+const { probe, checksum, schemaNames } = probeOf(dbPath);
+
+function config(overrides: Partial<SqliteSourceConfig> = {}): SqliteSourceConfig {
+  return { engine: 'sqlite', path: dbPath, writes: { enabled: true } as SqliteSourceConfig['writes'], statement_timeout_ms: 10_000, ...overrides };
+}
+
+const NO_READS: StatementReads = { relations: [], functions: [], columnRefs: [], directColumnRefs: new Set(), hasSetOperation: false, usingColumns: [], hasNaturalJoin: false, paramCount: 0 };
+
+/** A plan that calls any statement an UPDATE of `canary`: what a policy bug would hand the engine. */
+function dmlPlan(paramCount = 0): PlanSqliteWrite {
+  return (sql) => {
+    const checked: CheckedDml = {
+      sql,
+      tool: 'execute',
+      command: 'update',
+      target: { schema: undefined, name: 'canary' },
+      reads: { ...NO_READS, paramCount },
+      paramCount,
+      hasReturning: false,
+      sampleSql: `${sql}\nRETURNING *`,
+      sampleNeedsPg17: false,
+    };
+    return { checked, touches: [] };
+  };
+}
+
+/** A plan that calls any statement a CREATE TABLE allowed to touch `touches`. */
+function ddlPlan(touches: string[]): PlanSqliteWrite {
+  return (sql) => {
+    const checked: CheckedDdl = {
+      sql,
+      tool: 'change_schema',
+      kind: 'create_table',
+      object: { schema: undefined, name: touches[0] ?? 'ai_x', type: 'table' },
+      reads: NO_READS,
+      references: [],
+      paramCount: 0,
+      sampleSql: undefined,
+      sampleNeedsPg17: false,
+    };
+    return { checked, touches };
+  };
+}
+
+function dml(sql: string, extra: Partial<WriteRequest> = {}): WriteRequest {
+  return { kind: 'dml', sql, params: [], dryRun: false, maxAffectedRows: 1000, sampleRows: 20, maxBytes: 1 << 20, ...extra };
+}
+
+function ddl(sql: string, describe: string | undefined, extra: Partial<WriteRequest> = {}): WriteRequest {
+  return {
+    kind: 'ddl',
+    sql,
+    params: [],
+    dryRun: false,
+    maxAffectedRows: 1000,
+    maxBytes: 1 << 20,
+    ...(describe === undefined ? {} : { describe: { schema: 'main', name: describe, type: 'table' as const } }),
+    ...extra,
+  };
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return error instanceof BastionError ? error.code : `non-bastion: ${String(error)}`;
+  }
+}
+
+async function withSource<T>(plan: PlanSqliteWrite | undefined, run: (source: SqliteSource) => Promise<T>, overrides: Partial<SqliteSourceConfig> = {}): Promise<T> {
+  const source = new SqliteSource('shop', config(overrides), log, new OriginIds(), plan);
+  try {
+    return await run(source);
+  } finally {
+    await source.close();
+  }
+}
+
+beforeAll(() => {
+  ensureWorkerBuilt();
+  seed(dbPath);
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the SQLite engine checks writes on its own (policy bypassed)', () => {
+  it('refuses a CREATE TABLE handed over as an UPDATE, and the table does not exist afterwards', async () => {
+    await withSource(dmlPlan(), async (source) => {
+      const error = await source.write(dml('CREATE TABLE x (a)')).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'WRITE_NOT_ALLOWED' });
+      expect((error as Error).message).toMatch(/changed the database schema.*rolled back and nothing changed/);
+      // The dry run (RETURNING form cannot even prepare) changes nothing either.
+      expect(await codeOf(source.write(dml('CREATE TABLE x (a)', { dryRun: true })))).toBeDefined();
+    });
+    expect(schemaNames()).not.toContain('x');
+  });
+
+  it('refuses a statement SQLite calls read-only, or one that ends the transaction', async () => {
+    await withSource(dmlPlan(), async (source) => {
+      for (const sql of ['SELECT * FROM secret', 'COMMIT', 'SAVEPOINT s', 'PRAGMA table_info(canary)']) {
+        const error = await source.write(dml(sql)).catch((e: unknown) => e);
+        expect(error, sql).toMatchObject({ code: 'WRITE_NOT_ALLOWED' });
+        expect((error as Error).message, sql).not.toContain('tok_do_not_leak');
+      }
+      // The writable connection is still in a clean state: a plain write works.
+      expect(await source.write(dml("UPDATE canary SET note = note WHERE id = 1"))).toMatchObject({ affected: 1, committed: true });
+    });
+  });
+
+  it('rolls back a schema change whose plan does not name the object it creates', async () => {
+    const before = schemaNames();
+    await withSource(ddlPlan(['ai_declared']), async (source) => {
+      for (const sql of ['CREATE TABLE ai_undeclared (a)', 'CREATE INDEX ai_declared_i ON canary (note)', 'DROP VIEW canary_view', 'ALTER TABLE canary ADD COLUMN extra TEXT']) {
+        const error = await source.write(ddl(sql, 'ai_declared')).catch((e: unknown) => e);
+        expect(error, sql).toMatchObject({ code: 'WRITE_NOT_ALLOWED' });
+        expect((error as Error).message, sql).toMatch(/other than those it names.*rolled back and nothing changed/);
+      }
+    });
+    expect(schemaNames()).toEqual(before);
+    expect(probe<[string]>("SELECT name FROM pragma_table_info('canary')").map((r) => r[0])).toEqual(['id', 'note']);
+  });
+
+  it('refuses a DML statement handed over as a schema change: a schema change changes no rows', async () => {
+    const before = checksum('canary');
+    await withSource(ddlPlan(['canary']), async (source) => {
+      expect(await codeOf(source.write(ddl('DELETE FROM canary WHERE id > 0', undefined)))).toBe('WRITE_NOT_ALLOWED');
+    });
+    expect(checksum('canary')).toBe(before);
+  });
+
+  it('refuses a DROP of an owned table whose foreign keys cascade into a table it does not own', async () => {
+    const keeper = checksum('keeper');
+    await withSource(ddlPlan(['ai_owned']), async (source) => {
+      const error = await source.write(ddl('DROP TABLE ai_owned', undefined)).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'WRITE_NOT_ALLOWED' });
+      expect((error as Error).message).toMatch(/also changed rows/);
+    });
+    expect(schemaNames()).toContain('ai_owned');
+    expect(checksum('keeper')).toBe(keeper);
+  });
+
+  it('over the cap rolls everything back, counting rows changed by foreign-key actions', async () => {
+    const canary = checksum('canary');
+    const child = checksum('child');
+    await withSource(dmlPlan(), async (source) => {
+      const error = await source.write(dml("UPDATE canary SET note = 'gone' WHERE id > 0", { maxAffectedRows: 5 })).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'WRITE_LIMIT_EXCEEDED' });
+      expect((error as Error).message).toMatch(/changes 20 rows.*limit of 5.*rolled back and nothing changed/);
+      // One parent row, three child rows deleted by ON DELETE CASCADE: four changes.
+      expect(await codeOf(source.write(dml('DELETE FROM parent WHERE id = 1', { maxAffectedRows: 3 })))).toBe('WRITE_LIMIT_EXCEEDED');
+      expect(await codeOf(source.write(dml("UPDATE canary SET note = 'gone' WHERE id > 0", { maxAffectedRows: 5, dryRun: true })))).toBe('WRITE_LIMIT_EXCEEDED');
+    });
+    expect(checksum('canary')).toBe(canary);
+    expect(checksum('child')).toBe(child);
+    expect(probe('SELECT id FROM parent ORDER BY id')).toEqual([[1], [2]]);
+  });
+
+  it('a DML dry run shows the rows as they would be, and the file keeps its data', async () => {
+    const before = checksum('canary');
+    const result = await withSource(dmlPlan(1), (source) => source.write(dml("UPDATE canary SET note = note || ' (vip)' WHERE id <= ?", { params: [3], dryRun: true, sampleRows: 2 })));
+    expect(result).toMatchObject({ affected: 3, committed: false });
+    expect(result.sample?.columns.map((c) => c.name)).toEqual(['id', 'note']);
+    expect(result.sample?.rows).toEqual([
+      [1, 'row 1 (vip)'],
+      [2, 'row 2 (vip)'],
+    ]);
+    expect(result.sample?.truncated).toBe(true);
+    expect(checksum('canary')).toBe(before);
+  });
+
+  it('a DDL dry run returns the definition and creates nothing', async () => {
+    const before = schemaNames();
+    await withSource(ddlPlan(['ai_notes']), async (source) => {
+      const result = await source.write(ddl('CREATE TABLE ai_notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE)', 'ai_notes', { dryRun: true }));
+      expect(result).toMatchObject({ affected: 0, committed: false });
+      expect(result.definition).toBe('CREATE TABLE ai_notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE);');
+      const index = await source.write(ddl('CREATE TABLE ai_notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT)', 'ai_notes', { dryRun: true }));
+      expect(index.definition).toMatch(/AUTOINCREMENT/);
+    });
+    expect(schemaNames()).toEqual(before);
+    expect(schemaNames()).not.toContain('sqlite_sequence');
+  });
+
+  it('real runs commit and a separate connection sees them', async () => {
+    await withSource(ddlPlan(['ai_log']), async (source) => {
+      const created = await source.write(ddl('CREATE TABLE ai_log (id INTEGER PRIMARY KEY, msg TEXT)', 'ai_log'));
+      expect(created).toMatchObject({ committed: true, definition: 'CREATE TABLE ai_log (id INTEGER PRIMARY KEY, msg TEXT);' });
+    });
+    await withSource(ddlPlan(['ai_log_msg', 'ai_log']), async (source) => {
+      const index = await source.write(ddl('CREATE INDEX ai_log_msg ON ai_log (msg)', 'ai_log'));
+      expect(index.definition).toBe('CREATE TABLE ai_log (id INTEGER PRIMARY KEY, msg TEXT);\nCREATE INDEX ai_log_msg ON ai_log (msg);');
+    });
+    await withSource(dmlPlan(2), async (source) => {
+      const inserted = await source.write(dml('INSERT INTO ai_log (id, msg) VALUES (?, ?)', { params: [1, 'hello'] }));
+      expect(inserted).toEqual({ affected: 1, committed: true });
+      // ?NNN parameters bind by number, as reads do.
+      expect(await source.write(dml("UPDATE canary SET note = ?2 WHERE id = ?1", { params: [20, 'changed'] }))).toMatchObject({ affected: 1 });
+    });
+    expect(probe('SELECT id, msg FROM ai_log')).toEqual([[1, 'hello']]);
+    expect(probe('SELECT note FROM canary WHERE id = 20')).toEqual([['changed']]);
+    expect(schemaNames()).toContain('ai_log_msg');
+  });
+
+  it('a constraint failure rolls back and names the constraint; foreign keys are enforced', async () => {
+    const before = checksum('child');
+    await withSource(dmlPlan(), async (source) => {
+      const unique = await source.write(dml('INSERT INTO child (id, parent_id) VALUES (10, 1), (1, 1)')).catch((e: unknown) => e);
+      expect(unique).toMatchObject({ code: 'QUERY_FAILED' });
+      expect((unique as Error).message).toMatch(/UNIQUE constraint failed: child\.id/);
+      const foreign = await source.write(dml('INSERT INTO child (id, parent_id) VALUES (11, 99)')).catch((e: unknown) => e);
+      expect((foreign as Error).message).toMatch(/FOREIGN KEY constraint failed/);
+    });
+    expect(checksum('child')).toBe(before);
+  });
+
+  it('a write past the time limit is stopped, nothing is committed, and the next calls work', async () => {
+    const canary = checksum('canary');
+    await withSource(
+      dmlPlan(),
+      async (source) => {
+        const error = await source.write(dml('INSERT INTO ai_big SELECT a.x, b.x, c.x FROM gen a, gen b, gen c', { maxAffectedRows: 10_000_000 })).catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'QUERY_TIMEOUT' });
+        expect((error as Error).message).toMatch(/almost certainly not applied/);
+        // The killed write left its journal behind: the next read still works (a writable connection rolls it back).
+        expect((await source.read({ sql: 'SELECT count(*) FROM ai_big', params: [], ...CAPS })).rows).toEqual([[0]]);
+        expect(await source.write(dml('INSERT INTO ai_big VALUES (1, 2, 3)'))).toEqual({ affected: 1, committed: true });
+      },
+      { statement_timeout_ms: 700 },
+    );
+    expect(probe('SELECT count(*) FROM ai_big')).toEqual([[1]]);
+    expect(checksum('canary')).toBe(canary);
+    expect(existsSync(`${dbPath}-journal`)).toBe(false);
+  });
+
+  it('the read connection still refuses writes after writes were enabled', async () => {
+    const before = checksum('canary');
+    await withSource(dmlPlan(), async (source) => {
+      await source.write(dml('UPDATE canary SET note = note WHERE id = 1'));
+      for (const sql of ["UPDATE canary SET note = 'x' WHERE id = 1", 'DELETE FROM canary RETURNING *', 'CREATE TABLE ai_sneaky (a)']) {
+        expect(await codeOf(source.read({ sql, params: [], ...CAPS })), sql).toBe('SQL_NOT_READ_ONLY');
+      }
+    });
+    expect(checksum('canary')).toBe(before);
+    expect(schemaNames()).not.toContain('ai_sneaky');
+  });
+
+  it('refuses a statement that is not the one the plan checked', async () => {
+    const mismatch: PlanSqliteWrite = (sql, tool) => {
+      const plan = dmlPlan()(sql, tool);
+      return { ...plan, checked: { ...plan.checked, sql: 'DELETE FROM canary WHERE id = 1' } };
+    };
+    await withSource(mismatch, async (source) => {
+      expect(await codeOf(source.write(dml('DELETE FROM canary WHERE id = 2')))).toBe('INTERNAL');
+    });
+    expect(probe('SELECT count(*) FROM canary')).toEqual([[20]]);
+  });
+
+  it('a source with writes disabled never opens a writable connection', async () => {
+    const before = statSync(dbPath);
+    const disabled = { writes: { enabled: false } as SqliteSourceConfig['writes'] };
+    await withSource(
+      undefined,
+      async (source) => {
+        expect((await source.read({ sql: 'SELECT count(*) FROM canary', params: [], ...CAPS })).rows).toEqual([[20]]);
+        const error = await source.write(dml('DELETE FROM canary WHERE id = 1')).catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'DENIED_BY_POLICY' });
+      },
+      disabled,
+    );
+    const after = statSync(dbPath);
+    expect(after.mtimeMs).toBe(before.mtimeMs);
+    expect(after.size).toBe(before.size);
+    expect(probe('SELECT count(*) FROM canary')).toEqual([[20]]);
+  });
+});
+
+const WRITER = { id: 'key:sqlite-writer', kind: 'api_key', role: 'writer', scopes: [] } as const;
+const ROBOT = { id: 'key:sqlite-robot', kind: 'api_key', role: 'robot', scopes: [] } as const;
+
+function data(result: CallToolResult): Record<string, unknown> {
+  if (result.isError) throw new Error(`tool failed: ${JSON.stringify(result.content)}`);
+  return result.structuredContent as Record<string, unknown>;
+}
+
+async function auditRecords(bastion: TestBastion): Promise<Record<string, unknown>[]> {
+  const text = readFileSync(join(bastion.auditDir, 'audit.jsonl'), 'utf8');
+  return text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('governed writes on SQLite through MCP', () => {
+  const e2ePath = join(dir, 'e2e.db');
+  const { probe: e2e, checksum: e2eChecksum, schemaNames: e2eNames } = probeOf(e2ePath);
+  const source = (writes: Record<string, unknown> = {}) => ({ main: { engine: 'sqlite', path: e2ePath, writes: { enabled: true, ...writes } } });
+  const robotRole = { robot: { tools: ['*'], tables: { allow: ['*.*'], deny: ['*.secret'] }, approval: { main: 'none' } } };
+  let bastion: TestBastion;
+  let robot: TestBastion;
+
+  beforeAll(async () => {
+    seed(e2ePath);
+    bastion = await startBastion({ sources: source() }, WRITER);
+    robot = await startBastion({ sources: source({ max_affected_rows: 5 }), roles: robotRole }, ROBOT);
+  });
+  afterAll(async () => {
+    await bastion?.close();
+    await robot?.close();
+  });
+
+  it('lists the write tools for a writer and reports the source as read-write', async () => {
+    expect((await bastion.client.listTools()).tools.map((t) => t.name)).toEqual(expect.arrayContaining(['execute', 'change_schema']));
+    expect(data(await bastion.call('list_sources', {}))).toEqual({ sources: [{ name: 'main', engine: 'sqlite', mode: 'read-write' }] });
+    const reader = await startBastion({ sources: source() }, { ...WRITER, id: 'key:sqlite-reader', role: 'reader' });
+    try {
+      expect((await reader.client.listTools()).tools.map((t) => t.name)).not.toContain('execute');
+      expect(errorCode(await reader.call('execute', { sql: 'DELETE FROM canary WHERE id = 1', dry_run: false }))).toBe('TOOL_NOT_ALLOWED');
+    } finally {
+      await reader.close();
+    }
+    expect(e2e('SELECT count(*) FROM canary')).toEqual([[20]]);
+  });
+
+  it('a DML dry run shows the rows as they would be and changes nothing', async () => {
+    const before = e2eChecksum('canary');
+    const answer = data(await bastion.call('execute', { sql: "UPDATE canary SET note = note || ' (vip)' WHERE id <= ?", params: [3] }));
+    expect(answer).toMatchObject({ source: 'main', tool: 'execute', dry_run: true, affected_rows: 3, committed: false });
+    const sample = answer['sample'] as { columns: string[]; rows: unknown[][] };
+    expect(sample.columns).toEqual(['id', 'note']);
+    expect(sample.rows).toEqual([
+      [1, 'row 1 (vip)'],
+      [2, 'row 2 (vip)'],
+      [3, 'row 3 (vip)'],
+    ]);
+    expect(e2eChecksum('canary')).toBe(before);
+  });
+
+  it('a DDL dry run shows the definition and creates nothing', async () => {
+    const before = e2eNames();
+    const answer = data(await bastion.call('change_schema', { sql: 'CREATE TABLE ai_notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)' }));
+    expect(answer).toMatchObject({ dry_run: true, committed: false });
+    expect(answer['definition']).toBe('CREATE TABLE ai_notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);');
+    expect(e2eNames()).toEqual(before);
+  });
+
+  it('a real run waits for a person, then runs exactly the approved statement once', async () => {
+    const sql = 'DELETE FROM canary WHERE id = ?';
+    const before = e2eChecksum('canary');
+    const pending = data(await bastion.call('execute', { sql, params: [20], dry_run: false }));
+    expect(pending).toMatchObject({ status: 'pending' });
+    expect(String(pending['dry_run_result'])).toContain('1 row(s) would be affected');
+    const id = pending['approval_id'] as string;
+    expect(errorCode(await bastion.call('execute', { sql, params: [20], dry_run: false, approval_id: id }))).toBe('APPROVAL_INVALID');
+    expect(e2eChecksum('canary')).toBe(before);
+
+    await bastion.ctx.approvals!.decide(id, 'approved', 'alice@test');
+    expect(errorCode(await bastion.call('execute', { sql, params: [19], dry_run: false, approval_id: id }))).toBe('APPROVAL_INVALID');
+    expect(e2eChecksum('canary')).toBe(before);
+    expect(data(await bastion.call('execute', { sql, params: [20], dry_run: false, approval_id: id }))).toMatchObject({ dry_run: false, affected_rows: 1, committed: true });
+    expect(e2e('SELECT count(*), max(id) FROM canary')).toEqual([[19, 19]]);
+    expect(errorCode(await bastion.call('execute', { sql, params: [20], dry_run: false, approval_id: id }))).toBe('APPROVAL_INVALID');
+
+    const ddl = data(await bastion.call('change_schema', { sql: 'CREATE TABLE ai_pending (id INTEGER PRIMARY KEY)', dry_run: false }));
+    expect(ddl).toMatchObject({ status: 'pending' });
+    expect(String(ddl['dry_run_result'])).toContain('CREATE TABLE ai_pending');
+    expect(e2eNames()).not.toContain('ai_pending');
+    await bastion.ctx.approvals!.decide(ddl['approval_id'] as string, 'approved', 'alice@test');
+    const created = data(await bastion.call('change_schema', { sql: 'CREATE TABLE ai_pending (id INTEGER PRIMARY KEY)', dry_run: false, approval_id: ddl['approval_id'] }));
+    expect(created).toMatchObject({ committed: true, definition: 'CREATE TABLE ai_pending (id INTEGER PRIMARY KEY);' });
+    expect(e2eNames()).toContain('ai_pending');
+
+    const records = (await auditRecords(bastion)).filter((r) => r['tool'] === 'execute' || r['tool'] === 'change_schema');
+    expect(records.some((r) => r['dry_run'] === true && r['outcome'] === 'ok')).toBe(true);
+    expect(records.find((r) => (r['approval'] as { state?: string } | undefined)?.state === 'used')).toMatchObject({ outcome: 'ok', affected: 1, approval: { id, by: 'alice@test' } });
+  });
+
+  it('with approval none, owned objects are created, filled, changed and dropped', async () => {
+    expect(data(await robot.call('change_schema', { sql: 'CREATE TABLE ai_x (id INTEGER PRIMARY KEY, note TEXT)', dry_run: false }))).toMatchObject({ committed: true });
+    expect(data(await robot.call('execute', { sql: "INSERT INTO ai_x VALUES (1, 'a'), (2, 'b')", dry_run: false }))).toMatchObject({ affected_rows: 2, committed: true });
+    expect(data(await robot.call('execute', { sql: "UPDATE ai_x SET note = 'c' WHERE id = ?", params: [2], dry_run: false }))).toMatchObject({ affected_rows: 1 });
+    expect(data(await robot.call('change_schema', { sql: 'CREATE INDEX ai_x_note ON ai_x (note)', dry_run: false }))).toMatchObject({ committed: true });
+    expect(data(await robot.call('change_schema', { sql: 'CREATE VIEW ai_x_report AS SELECT id FROM ai_x', dry_run: false }))).toMatchObject({ committed: true });
+    expect(data(await robot.call('change_schema', { sql: 'ALTER TABLE ai_x ADD COLUMN n INTEGER NOT NULL DEFAULT 0', dry_run: false }))).toMatchObject({ committed: true });
+    expect(e2e('SELECT id, note, n FROM ai_x ORDER BY id')).toEqual([
+      [1, 'a', 0],
+      [2, 'c', 0],
+    ]);
+    // The new table is visible to reads at once (the catalog is refreshed after a schema change).
+    expect(data(await robot.call('query', { sql: 'SELECT count(*) AS n FROM ai_x_report' }))).toMatchObject({ rows: [[2]] });
+    expect(data(await robot.call('change_schema', { sql: 'DROP VIEW ai_x_report', dry_run: false }))).toMatchObject({ committed: true });
+    expect(e2eNames()).not.toContain('ai_x_report');
+    expect((await auditRecords(robot)).at(-1)).toMatchObject({ tool: 'change_schema', dry_run: false, approval: { state: 'none' }, outcome: 'ok' });
+  });
+
+  it('an UPDATE over the affected-row cap rolls back entirely', async () => {
+    const before = e2eChecksum('canary');
+    expect(errorCode(await robot.call('execute', { sql: "UPDATE canary SET note = 'gone' WHERE id > 0", dry_run: false }))).toBe('WRITE_LIMIT_EXCEEDED');
+    expect(e2eChecksum('canary')).toBe(before);
+  });
+
+  it('attacks change nothing: canary, schema and file system intact', async () => {
+    const attached = join(dir, 'attached.db');
+    const vacuumed = join(dir, 'vacuumed.db');
+    const before = { canary: e2eChecksum('canary'), secret: e2eChecksum('secret'), aiX: e2eChecksum('ai_x'), names: e2eNames() };
+    const attacks: [tool: 'execute' | 'change_schema', sql: string][] = [
+      ['execute', 'DELETE FROM canary'],
+      ['execute', "UPDATE canary SET note = 'x'"],
+      ['execute', "UPDATE canary SET note = 'x' WHERE 1 = 1"],
+      ['execute', "UPDATE canary_view SET note = 'x' WHERE id = 1"],
+      ['change_schema', "CREATE VIEW ai_v AS UPDATE canary SET note = 'x'"],
+      ['change_schema', "CREATE TRIGGER ai_tr AFTER INSERT ON ai_x BEGIN UPDATE canary SET note = 'x'; END"],
+      ['execute', 'INSERT INTO ai_x SELECT * FROM sqlite_master'],
+      ['execute', 'INSERT INTO ai_x (id, note) SELECT id + 100, token FROM secret'],
+      ['change_schema', 'CREATE TABLE ai_t AS SELECT token FROM secret'],
+      ['change_schema', 'CREATE VIEW ai_sv AS SELECT * FROM secret'],
+      ['execute', `ATTACH '${attached}' AS y`],
+      ['change_schema', `ATTACH '${attached}' AS y`],
+      ['change_schema', `VACUUM INTO '${vacuumed}'`],
+      ['change_schema', 'DROP TABLE canary'],
+      ['change_schema', 'DROP TABLE ai_x; DROP TABLE canary'],
+      ['change_schema', 'ALTER TABLE ai_x RENAME TO canary2'],
+      ['change_schema', 'ALTER TABLE canary RENAME TO ai_canary'],
+      ['change_schema', 'CREATE INDEX ai_i ON canary (note)'],
+      ['change_schema', 'CREATE TEMP TABLE ai_tmp (a)'],
+      ['change_schema', "CREATE TABLE ai_f (a DEFAULT (readfile('/etc/passwd')))"],
+      ['execute', "INSERT INTO ai_x (id, note) VALUES (9, load_extension('x'))"],
+      ['execute', "REPLACE INTO canary (id, note) VALUES (1, 'changed')"],
+      ['execute', "INSERT OR REPLACE INTO canary (id, note) VALUES (1, 'changed')"],
+      ['execute', "INSERT INTO canary (id, note) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET note = 'changed'"],
+      ['execute', 'PRAGMA writable_schema = 1'],
+      ['execute', "WITH d AS (SELECT 1) DELETE FROM canary WHERE id IN (SELECT * FROM d)"],
+      ['execute', 'DELETE FROM canary WHERE id = 1 RETURNING *'],
+    ];
+    for (const [tool, sql] of attacks) {
+      const code = errorCode(await robot.call(tool, { sql, dry_run: false }));
+      // A view without INSTEAD OF triggers is read-only to SQLite itself: the database refuses that one.
+      const refusals = sql.startsWith('UPDATE canary_view') ? /^QUERY_FAILED$/ : /^(WRITE_NOT_ALLOWED|TABLE_NOT_FOUND|DENIED_BY_POLICY|SQL_[A-Z_]+)$/;
+      expect(code, sql).toMatch(refusals);
+    }
+    expect(e2eChecksum('canary')).toBe(before.canary);
+    expect(e2eChecksum('secret')).toBe(before.secret);
+    expect(e2eChecksum('ai_x')).toBe(before.aiX);
+    expect(e2eNames()).toEqual(before.names);
+    expect(existsSync(attached)).toBe(false);
+    expect(existsSync(vacuumed)).toBe(false);
+  });
+});
