@@ -75,7 +75,7 @@ const mysqlSource = z.strictObject({
 
 const sqliteSource = z.strictObject({
   engine: z.literal('sqlite'),
-  /** The database file; opened read-only. */
+  /** The database file; read through a read-only connection (a writable one is opened only with writes.enabled). */
   path: z.string().min(1),
   read_only: z.literal(true, { error: 'read_only only accepts true' }).optional(),
   writes: writesSchema.default(defaultWrites),

@@ -486,44 +486,51 @@ describe('governed writes on SQLite through MCP', () => {
     expect(e2eChecksum('canary')).toBe(before);
   });
 
+  it('the engine refuses what the policy lets through: dropping an owned table that cascades into a table it does not own', async () => {
+    const keeper = e2eChecksum('keeper');
+    const result = await robot.call('change_schema', { sql: 'DROP TABLE ai_owned', dry_run: false });
+    expect(errorCode(result)).toBe('WRITE_NOT_ALLOWED');
+    expect(JSON.stringify(result.content)).toMatch(/also changed rows/);
+    expect(e2eNames()).toContain('ai_owned');
+    expect(e2eChecksum('keeper')).toBe(keeper);
+  });
+
   it('attacks change nothing: canary, schema and file system intact', async () => {
     const attached = join(dir, 'attached.db');
     const vacuumed = join(dir, 'vacuumed.db');
     const before = { canary: e2eChecksum('canary'), secret: e2eChecksum('secret'), aiX: e2eChecksum('ai_x'), names: e2eNames() };
-    const attacks: [tool: 'execute' | 'change_schema', sql: string][] = [
-      ['execute', 'DELETE FROM canary'],
-      ['execute', "UPDATE canary SET note = 'x'"],
-      ['execute', "UPDATE canary SET note = 'x' WHERE 1 = 1"],
-      ['execute', "UPDATE canary_view SET note = 'x' WHERE id = 1"],
-      ['change_schema', "CREATE VIEW ai_v AS UPDATE canary SET note = 'x'"],
-      ['change_schema', "CREATE TRIGGER ai_tr AFTER INSERT ON ai_x BEGIN UPDATE canary SET note = 'x'; END"],
-      ['execute', 'INSERT INTO ai_x SELECT * FROM sqlite_master'],
-      ['execute', 'INSERT INTO ai_x (id, note) SELECT id + 100, token FROM secret'],
-      ['change_schema', 'CREATE TABLE ai_t AS SELECT token FROM secret'],
-      ['change_schema', 'CREATE VIEW ai_sv AS SELECT * FROM secret'],
-      ['execute', `ATTACH '${attached}' AS y`],
-      ['change_schema', `ATTACH '${attached}' AS y`],
-      ['change_schema', `VACUUM INTO '${vacuumed}'`],
-      ['change_schema', 'DROP TABLE canary'],
-      ['change_schema', 'DROP TABLE ai_x; DROP TABLE canary'],
-      ['change_schema', 'ALTER TABLE ai_x RENAME TO canary2'],
-      ['change_schema', 'ALTER TABLE canary RENAME TO ai_canary'],
-      ['change_schema', 'CREATE INDEX ai_i ON canary (note)'],
-      ['change_schema', 'CREATE TEMP TABLE ai_tmp (a)'],
-      ['change_schema', "CREATE TABLE ai_f (a DEFAULT (readfile('/etc/passwd')))"],
-      ['execute', "INSERT INTO ai_x (id, note) VALUES (9, load_extension('x'))"],
-      ['execute', "REPLACE INTO canary (id, note) VALUES (1, 'changed')"],
-      ['execute', "INSERT OR REPLACE INTO canary (id, note) VALUES (1, 'changed')"],
-      ['execute', "INSERT INTO canary (id, note) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET note = 'changed'"],
-      ['execute', 'PRAGMA writable_schema = 1'],
-      ['execute', "WITH d AS (SELECT 1) DELETE FROM canary WHERE id IN (SELECT * FROM d)"],
-      ['execute', 'DELETE FROM canary WHERE id = 1 RETURNING *'],
+    const attacks: [tool: 'execute' | 'change_schema', sql: string, code: string][] = [
+      ['execute', 'DELETE FROM canary', 'WRITE_NOT_ALLOWED'],
+      ['execute', "UPDATE canary SET note = 'x'", 'WRITE_NOT_ALLOWED'],
+      ['execute', "UPDATE canary SET note = 'x' WHERE 1 = 1", 'WRITE_NOT_ALLOWED'],
+      // A view without INSTEAD OF triggers is read-only to SQLite itself: the database refuses this one.
+      ['execute', "UPDATE canary_view SET note = 'x' WHERE id = 1", 'QUERY_FAILED'],
+      ['change_schema', "CREATE VIEW ai_v AS UPDATE canary SET note = 'x'", 'WRITE_NOT_ALLOWED'],
+      ['change_schema', "CREATE TRIGGER ai_tr AFTER INSERT ON ai_x BEGIN UPDATE canary SET note = 'x'; END", 'SQL_MULTIPLE_STATEMENTS'],
+      ['execute', 'INSERT INTO ai_x SELECT * FROM sqlite_master', 'SQL_FEATURE_DENIED'],
+      ['execute', 'INSERT INTO ai_x (id, note) SELECT id + 100, token FROM secret', 'TABLE_NOT_FOUND'],
+      ['change_schema', 'CREATE TABLE ai_t AS SELECT token FROM secret', 'TABLE_NOT_FOUND'],
+      ['change_schema', 'CREATE VIEW ai_sv AS SELECT * FROM secret', 'TABLE_NOT_FOUND'],
+      ['execute', `ATTACH '${attached}' AS y`, 'WRITE_NOT_ALLOWED'],
+      ['change_schema', `ATTACH '${attached}' AS y`, 'WRITE_NOT_ALLOWED'],
+      ['change_schema', `VACUUM INTO '${vacuumed}'`, 'WRITE_NOT_ALLOWED'],
+      ['change_schema', 'DROP TABLE canary', 'WRITE_NOT_ALLOWED'],
+      ['change_schema', 'DROP TABLE ai_x; DROP TABLE canary', 'SQL_MULTIPLE_STATEMENTS'],
+      ['change_schema', 'ALTER TABLE ai_x RENAME TO canary2', 'WRITE_NOT_ALLOWED'],
+      ['change_schema', 'ALTER TABLE canary RENAME TO ai_canary', 'WRITE_NOT_ALLOWED'],
+      ['change_schema', 'CREATE INDEX ai_i ON canary (note)', 'WRITE_NOT_ALLOWED'],
+      ['change_schema', 'CREATE TEMP TABLE ai_tmp (a)', 'WRITE_NOT_ALLOWED'],
+      ['change_schema', "CREATE TABLE ai_f (a DEFAULT (readfile('/etc/passwd')))", 'SQL_FUNCTION_DENIED'],
+      ['execute', "INSERT INTO ai_x (id, note) VALUES (9, load_extension('x'))", 'SQL_FUNCTION_DENIED'],
+      ['execute', "REPLACE INTO canary (id, note) VALUES (1, 'changed')", 'WRITE_NOT_ALLOWED'],
+      ['execute', "INSERT OR REPLACE INTO canary (id, note) VALUES (1, 'changed')", 'WRITE_NOT_ALLOWED'],
+      ['execute', "INSERT INTO canary (id, note) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET note = 'changed'", 'WRITE_NOT_ALLOWED'],
+      ['execute', 'PRAGMA writable_schema = 1', 'WRITE_NOT_ALLOWED'],
+      ['execute', "WITH d AS (SELECT 1) DELETE FROM canary WHERE id IN (SELECT * FROM d)", 'WRITE_NOT_ALLOWED'],
+      ['execute', 'DELETE FROM canary WHERE id = 1 RETURNING *', 'WRITE_NOT_ALLOWED'],
     ];
-    for (const [tool, sql] of attacks) {
-      const code = errorCode(await robot.call(tool, { sql, dry_run: false }));
-      // A view without INSTEAD OF triggers is read-only to SQLite itself: the database refuses that one.
-      const refusals = sql.startsWith('UPDATE canary_view') ? /^QUERY_FAILED$/ : /^(WRITE_NOT_ALLOWED|TABLE_NOT_FOUND|DENIED_BY_POLICY|SQL_[A-Z_]+)$/;
-      expect(code, sql).toMatch(refusals);
+    for (const [tool, sql, code] of attacks) {
+      expect(errorCode(await robot.call(tool, { sql, dry_run: false })), sql).toBe(code);
     }
     expect(e2eChecksum('canary')).toBe(before.canary);
     expect(e2eChecksum('secret')).toBe(before.secret);

@@ -3,6 +3,7 @@ import type { Catalog } from '../adapter.js';
 import type { ReadRequest, ReadResult } from '../source.js';
 import type { OriginIds } from '../origin-ids.js';
 import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
+import { asciiLower } from './write-rules.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
 
@@ -13,11 +14,6 @@ const COLUMNS = 'SELECT name FROM pragma_table_info(?, ?) ORDER BY cid';
 
 const BIG = { maxRows: 100_000, maxBytes: 32 * 1024 * 1024 };
 const TTL_MS = 30_000;
-
-/** SQLite folds only ASCII letters when it compares names (`AI_X` is `ai_x`; a Cyrillic `і` is not `i`). */
-function foldName(name: string): string {
-  return name.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
-}
 
 /**
  * Name resolution for a SQLite source: one schema, `main` (ATTACH is refused), so an
@@ -42,11 +38,11 @@ export class SqliteCatalog implements Catalog {
         this.names = undefined;
       });
     }
-    return (await this.names.set).has(foldName(name)) ? 'main' : undefined;
+    return (await this.names.set).has(asciiLower(name)) ? 'main' : undefined;
   }
 
   async columnOrigins(schema: string, table: string): Promise<ColumnOrigin[]> {
-    return this.columns.get(`${schema}\u0000${foldName(table)}`, () =>
+    return this.columns.get(`${schema}\u0000${asciiLower(table)}`, () =>
       this.read({ sql: COLUMNS, params: [table, schema], ...BIG }).then((r) =>
         r.rows.map((row) => {
           const name = String(row[0]).toLowerCase();
