@@ -230,6 +230,66 @@ describe('the SQLite engine checks writes on its own (policy bypassed)', () => {
     expect(checksum('keeper')).toBe(keeper);
   });
 
+  it('refuses a schema change that would break a view or trigger it does not own; one already broken does not block', async () => {
+    // SQLite records no dependencies, so these DROPs succeed in SQLite itself and
+    // leave the other objects failing on their next use.
+    const depPath = join(dir, 'dependents.db');
+    const seedDb = new Database(depPath);
+    seedDb.exec(`
+      CREATE TABLE ai_src (a INTEGER, b INTEGER);
+      CREATE VIEW report AS SELECT a, b FROM ai_src;
+      CREATE TABLE ai_feed (a INTEGER);
+      CREATE TABLE orders (id INTEGER PRIMARY KEY, qty INTEGER);
+      CREATE TRIGGER orders_feed AFTER INSERT ON orders BEGIN INSERT INTO ai_feed (a) VALUES (new.qty); END;
+      CREATE TABLE ai_idx (a INTEGER);
+      CREATE INDEX ai_idx_a ON ai_idx (a);
+      CREATE VIEW hinted AS SELECT a FROM ai_idx INDEXED BY ai_idx_a;
+      CREATE TABLE ai_cols (a INTEGER, b INTEGER);
+      CREATE TABLE audit_src (a INTEGER, g INTEGER GENERATED ALWAYS AS (a + 1));
+      CREATE TRIGGER audit_cols AFTER UPDATE OF a ON audit_src BEGIN INSERT INTO ai_cols (a, b) VALUES (new.a, new.g); END;
+      CREATE TABLE ai_alone (a INTEGER);
+      CREATE TABLE ai_gone (a INTEGER);
+      CREATE VIEW stale AS SELECT a FROM ai_gone;
+      DROP TABLE ai_gone;
+    `);
+    seedDb.close();
+    const dep = probeOf(depPath);
+    const before = dep.schemaNames();
+    const attempts: [string, string][] = [
+      ['DROP TABLE ai_src', 'ai_src'],
+      ['DROP TABLE ai_feed', 'ai_feed'],
+      ['DROP INDEX ai_idx_a', 'ai_idx_a'],
+      // Only the UPDATE that fires audit_cols (its table has a generated column) shows this one.
+      ['DROP TABLE ai_cols', 'ai_cols'],
+    ];
+    for (const [sql, owned] of attempts) {
+      await withSource(
+        ddlPlan([owned]),
+        async (source) => {
+          const error = await source.write(ddl(sql, undefined)).catch((e: unknown) => e);
+          expect(error, sql).toMatchObject({ code: 'WRITE_NOT_ALLOWED' });
+          expect((error as Error).message, sql).toMatch(/view or trigger.*would stop working.*rolled back and nothing changed/);
+        },
+        { path: depPath },
+      );
+    }
+    expect(dep.schemaNames()).toEqual(before);
+    // The objects the changes would have broken still work, checked by using them.
+    const use = new Database(depPath);
+    use.exec('INSERT INTO orders (qty) VALUES (7); INSERT INTO audit_src (a) VALUES (1); UPDATE audit_src SET a = 2');
+    expect(use.prepare('SELECT a FROM ai_feed').pluck().all()).toEqual([7]);
+    expect(use.prepare('SELECT a, b FROM ai_cols').raw(true).all()).toEqual([[2, 3]]);
+    expect(use.prepare('SELECT count(*) FROM report').pluck().get()).toBe(0);
+    expect(use.prepare('SELECT count(*) FROM hinted').pluck().get()).toBe(0);
+    use.close();
+    // A view that was already broken is not the change's doing, and a table nothing depends on drops.
+    await withSource(ddlPlan(['ai_alone']), async (source) => {
+      expect(await source.write(ddl('DROP TABLE ai_alone', undefined))).toMatchObject({ affected: 0, committed: true });
+    }, { path: depPath });
+    expect(dep.schemaNames()).not.toContain('ai_alone');
+    expect(dep.schemaNames()).toContain('stale');
+  });
+
   it('over the cap rolls everything back, counting rows changed by foreign-key actions', async () => {
     const canary = checksum('canary');
     const child = checksum('child');

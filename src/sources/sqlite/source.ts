@@ -179,6 +179,13 @@ export class SqliteSource implements Source {
             'Drop the referencing tables or delete their rows first.',
           detail,
         );
+      case 'breaks-dependents':
+        return new BastionError(
+          'WRITE_NOT_ALLOWED',
+          `A view or trigger that this change does not name depends on what it drops or changes, and would stop working. ${undone} ` +
+            'Change or drop that view or trigger first.',
+          detail,
+        );
       case 'limit':
         return new BastionError(
           'WRITE_LIMIT_EXCEEDED',

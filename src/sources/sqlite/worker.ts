@@ -56,11 +56,13 @@ export interface WorkerWriteResult {
  * Why a call failed. The write refusals are the engine's own checks: `not-a-write`
  * (SQLite calls the statement read-only, or it ended the transaction),
  * `schema-changed` (sqlite_schema differs beyond the plan's touches),
- * `rows-changed` (a schema change that changed rows), `limit` (more rows than allowed).
+ * `rows-changed` (a schema change that changed rows), `breaks-dependents` (a view or
+ * trigger outside the plan compiled before a schema change and not after it),
+ * `limit` (more rows than allowed).
  */
 export type WorkerFailure =
   | 'unavailable' | 'multiple' | 'not-read-only' | 'failed'
-  | 'writes-disabled' | 'not-a-write' | 'schema-changed' | 'rows-changed' | 'limit';
+  | 'writes-disabled' | 'not-a-write' | 'schema-changed' | 'rows-changed' | 'breaks-dependents' | 'limit';
 
 export type WorkerResponse =
   | { id: number; ok: true; result: WorkerResult }
@@ -75,6 +77,7 @@ const SNAPSHOT = 'SELECT type, name, tbl_name, sql FROM main.sqlite_schema ORDER
 const TOTAL_CHANGES = 'SELECT total_changes()';
 const OBJECT_SQL = 'SELECT sql FROM main.sqlite_schema WHERE lower(name) = ? AND sql IS NOT NULL';
 const TABLE_INDEXES_SQL = "SELECT sql FROM main.sqlite_schema WHERE type = 'index' AND lower(tbl_name) = ? AND lower(name) <> ? AND sql IS NOT NULL ORDER BY name";
+const WRITABLE_COLUMNS = 'SELECT name FROM pragma_table_xinfo(?, ?) WHERE hidden = 0';
 
 type Database = BetterSqlite3.Database;
 type Statement = BetterSqlite3.Statement<unknown[]>;
@@ -252,6 +255,7 @@ async function write(request: WorkerWriteRequest): Promise<WorkerWriteResult> {
  */
 function runChecked(database: Database, request: WorkerWriteRequest): Omit<WorkerWriteResult, 'committed'> {
   const before = snapshot(database);
+  const compiledBefore = request.kind === 'ddl' ? dependents(database, before, request.touches) : undefined;
   const changesBefore = totalChanges(database);
   const statement = prepareOne(database, request.sql);
   // Transaction control (COMMIT, SAVEPOINT ...) is read-only to SQLite, so it never runs here.
@@ -282,6 +286,8 @@ function runChecked(database: Database, request: WorkerWriteRequest): Omit<Worke
   const outside = schemaChanges(before, after, request.touches);
   if (outside.length > 0) throw refused('schema-changed', `sqlite_schema changed outside the plan: ${outside.join(', ')}`);
   if (changed > 0) throw refused('rows-changed', `${changed} rows changed`, changed);
+  const broken = brokenSince(compiledBefore ?? new Map(), dependents(database, after, request.touches));
+  if (broken.length > 0) throw refused('breaks-dependents', `no longer compiles: ${broken.join(', ')}`);
   const definition = request.describe === undefined ? undefined : definitionOf(database, request.describe, request.touches, request.maxBytes);
   return definition === undefined ? { affected: 0 } : { affected: 0, definition };
 }
@@ -318,6 +324,54 @@ function schemaChanges(before: SchemaRow[], after: SchemaRow[], touches: readonl
     if (!touched(was) || !touched(is)) outside.push(name);
   }
   return outside;
+}
+
+/**
+ * SQLite records no dependencies: dropping an owned table, view or index, or
+ * changing an owned table, can leave a view or trigger that is not the change's
+ * own naming what is gone, and SQLite only notices when that object is next used.
+ * So every view and trigger outside `touches` is compiled before and after a
+ * schema change: a view by selecting from it, a trigger by preparing (never
+ * running) the INSERT, UPDATE of every column and DELETE that would fire it. The
+ * map holds each probe's outcome: undefined when it compiled, else SQLite's error.
+ */
+function dependents(database: Database, rows: SchemaRow[], touches: readonly string[]): Map<string, string | undefined> {
+  const outcomes = new Map<string, string | undefined>();
+  const probe = (key: string, sql: () => string): void => {
+    if (outcomes.has(key)) return;
+    try {
+      database.prepare(sql());
+      outcomes.set(key, undefined);
+    } catch (error) {
+      outcomes.set(key, error instanceof Error ? error.message : String(error));
+    }
+  };
+  for (const [type, name, tblName] of rows) {
+    if (touches.includes(foldName(name)) || touches.includes(foldName(tblName))) continue;
+    if (type === 'view') probe(`view ${name}`, () => `SELECT * FROM main.${quoteName(name)} LIMIT 0`);
+    if (type !== 'trigger') continue;
+    const target = `main.${quoteName(tblName)}`;
+    probe(`trigger ${name} insert`, () => `INSERT INTO ${target} DEFAULT VALUES`);
+    probe(`trigger ${name} delete`, () => `DELETE FROM ${target} WHERE 0`);
+    probe(`trigger ${name} update`, () => {
+      const columns = (database.prepare(WRITABLE_COLUMNS).pluck().all(tblName, 'main') as string[]).map(quoteName);
+      return `UPDATE ${target} SET ${columns.map((c) => `${c} = ${c}`).join(', ')} WHERE 0`;
+    });
+  }
+  return outcomes;
+}
+
+/** The probes that compiled before the change and fail after it. */
+function brokenSince(before: Map<string, string | undefined>, after: Map<string, string | undefined>): string[] {
+  const broken: string[] = [];
+  for (const [key, error] of after) {
+    if (error !== undefined && before.has(key) && before.get(key) === undefined) broken.push(`${key} (${error})`);
+  }
+  return broken;
+}
+
+function quoteName(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 /** The SQL of the object (and of a table's indexes) as sqlite_schema holds it now; only an object the plan touches. */
