@@ -286,7 +286,7 @@ function runChecked(database: Database, request: WorkerWriteRequest): Omit<Worke
   const outside = schemaChanges(before, after, request.touches);
   if (outside.length > 0) throw refused('schema-changed', `sqlite_schema changed outside the plan: ${outside.join(', ')}`);
   if (changed > 0) throw refused('rows-changed', `${changed} rows changed`, changed);
-  const broken = brokenSince(compiledBefore ?? new Map(), dependents(database, after, request.touches));
+  const broken = brokenSince(compiledBefore ?? new Map<string, string | undefined>(), dependents(database, after, request.touches));
   if (broken.length > 0) throw refused('breaks-dependents', `no longer compiles: ${broken.join(', ')}`);
   const definition = request.describe === undefined ? undefined : definitionOf(database, request.describe, request.touches, request.maxBytes);
   return definition === undefined ? { affected: 0 } : { affected: 0, definition };
