@@ -13,6 +13,8 @@ import type { CheckedDdl, CheckedDml, WriteTool } from '../../src/guard/sql/writ
 import { createLogger } from '../../src/log/logger.js';
 import type { EngineParts } from '../../src/sources/adapter.js';
 import { openMysqlEngine } from '../../src/sources/mysql/index.js';
+import { tokenize } from '../../src/sources/mysql/tokens.js';
+import { referencesIn } from '../../src/sources/mysql/write-catalog.js';
 import type { ParamValue, WriteResult } from '../../src/sources/source.js';
 import { createMysqlDatabase, mariadb, type TestMysqlDatabase } from '../helpers/mariadb.js';
 
@@ -383,12 +385,14 @@ describe.skipIf(!mariadb.ok)('MySQL/MariaDB writes against a real server, by eff
     expect((await write('change_schema', 'CREATE INDEX ai_made_body ON ai_made (body)', { dryRun: false })).definition).toMatch(/KEY `ai_made_body`/);
     expect(await write('change_schema', 'ALTER TABLE ai_made ADD COLUMN n INT NOT NULL DEFAULT 0', { dryRun: false })).toMatchObject({ committed: true });
     expect(await columns('ai_made')).toEqual(['id', 'body', 'n']);
-    expect((await write('change_schema', 'ALTER TABLE ai_made RENAME TO ai_moved', { dryRun: false })).definition).toMatch(/CREATE TABLE `ai_moved`/);
-    expect(await write('change_schema', 'DROP INDEX ai_made_body ON ai_moved', { dryRun: false })).toMatchObject({ committed: true });
-    expect(await indexes('ai_moved')).toEqual(['PRIMARY']);
+    // The view reads ai_made, so the table keeps its name until the view is gone.
+    await expect(write('change_schema', 'ALTER TABLE ai_made RENAME TO ai_moved', { dryRun: false })).rejects.toMatchObject({ code: 'WRITE_NOT_ALLOWED' });
     const dropped = await write('change_schema', 'DROP VIEW ai_made_view', { dryRun: false });
     expect(dropped.committed).toBe(true);
     expect(dropped.definition).toBeUndefined();
+    expect((await write('change_schema', 'ALTER TABLE ai_made RENAME TO ai_moved', { dryRun: false })).definition).toMatch(/CREATE TABLE `ai_moved`/);
+    expect(await write('change_schema', 'DROP INDEX ai_made_body ON ai_moved', { dryRun: false })).toMatchObject({ committed: true });
+    expect(await indexes('ai_moved')).toEqual(['PRIMARY']);
     expect(await write('change_schema', 'DROP TABLE ai_moved', { dryRun: false })).toMatchObject({ committed: true });
     const now = await relations();
     for (const name of ['ai_made', 'ai_made_view', 'ai_moved']) expect(now).not.toContain(name);
@@ -426,5 +430,30 @@ describe.skipIf(!mariadb.ok)('MySQL/MariaDB writes against a real server, by eff
     } finally {
       await readOnly.source.close();
     }
+  });
+});
+
+describe('which definitions refer to an object a schema change drops or renames', () => {
+  const refers = (text: string, home: string, part?: string): boolean => referencesIn(tokenize(text), home, 'shop', 'ai_x', part);
+
+  it('a view as MySQL stores it (qualified), a trigger or routine body (unqualified, in its own database), any case', () => {
+    expect(refers('select `shop`.`ai_x`.`id` AS `id` from `shop`.`ai_x`', 'other')).toBe(true);
+    expect(refers('INSERT INTO ai_x (n) VALUES (NEW.n)', 'shop')).toBe(true);
+    expect(refers('SELECT COUNT(*) FROM AI_X', 'shop')).toBe(true);
+    expect(refers('SELECT `Shop`.`AI_X`.id FROM `Shop`.`AI_X`', 'other')).toBe(true);
+  });
+
+  it('not the same name in another database, a longer name, an alias or a string', () => {
+    expect(refers('select `other`.`ai_x`.`id` AS `id` from `other`.`ai_x`', 'other')).toBe(false);
+    expect(refers('INSERT INTO ai_x (n) VALUES (1)', 'other')).toBe(false);
+    expect(refers('SELECT * FROM ai_x2 JOIN ai_x_log', 'shop')).toBe(false);
+    expect(refers("SELECT t.ai_x FROM t WHERE n = 'ai_x'", 'shop')).toBe(false);
+  });
+
+  it('a column or an index only where the table is named too', () => {
+    expect(refers('select `shop`.`ai_x`.`note` AS `note` from `shop`.`ai_x`', 'shop', 'note')).toBe(true);
+    expect(refers('select `shop`.`ai_x`.`id` AS `id` from `shop`.`ai_x`', 'shop', 'note')).toBe(false);
+    expect(refers('select `shop`.`t`.`note` AS `note` from `shop`.`t`', 'shop', 'note')).toBe(false);
+    expect(refers('select `shop`.`ai_x`.`id` AS `id` from `shop`.`ai_x` FORCE INDEX (`ai_x_note`)', 'shop', 'ai_x_note')).toBe(true);
   });
 });

@@ -232,6 +232,58 @@ describe.skipIf(!mariadb.ok)('governed writes on MySQL/MariaDB through MCP', () 
     expect(existsSync(outfile)).toBe(false);
   });
 
+  it('a change that would break a view, trigger or routine it does not name is refused before it runs, dry run or not', async () => {
+    // MySQL keeps no dependencies: each of these statements alone succeeds on the
+    // server and leaves the other object failing on its next use.
+    await db.admin(`
+      CREATE TABLE ai_dep (id INT PRIMARY KEY, note VARCHAR(20), spare INT) ENGINE=InnoDB;
+      INSERT INTO ai_dep VALUES (1, 'kept', 0);
+      CREATE INDEX ai_dep_note ON ai_dep (note);
+      CREATE VIEW dep_report AS SELECT id, note FROM ai_dep FORCE INDEX (ai_dep_note);
+      CREATE TABLE ai_feed (qty INT) ENGINE=InnoDB;
+      CREATE TABLE orders (id INT PRIMARY KEY, qty INT) ENGINE=InnoDB;
+      CREATE TRIGGER orders_feed AFTER INSERT ON orders FOR EACH ROW INSERT INTO ai_feed (qty) VALUES (NEW.qty);
+      CREATE TABLE ai_counts (n INT) ENGINE=InnoDB;
+      CREATE PROCEDURE count_things() SELECT COUNT(*) FROM ai_counts;
+      CREATE TABLE ai_own (id INT) ENGINE=InnoDB;
+      CREATE TRIGGER ai_own_tr BEFORE INSERT ON ai_own FOR EACH ROW SET NEW.id = NEW.id + 1;`);
+    const before = await relations();
+    const refusals = [
+      'DROP TABLE ai_dep',
+      'DROP TABLE IF EXISTS ai_dep',
+      'ALTER TABLE ai_dep RENAME TO ai_dep2',
+      'ALTER TABLE ai_dep DROP COLUMN note',
+      'ALTER TABLE ai_dep RENAME COLUMN note TO remark',
+      'ALTER TABLE ai_dep CHANGE note remark VARCHAR(20)',
+      'ALTER TABLE ai_dep DROP INDEX ai_dep_note',
+      'DROP INDEX ai_dep_note ON ai_dep',
+      'DROP TABLE ai_feed',
+      'DROP TABLE ai_counts',
+    ];
+    for (const sql of refusals) {
+      for (const dryRun of [true, false]) {
+        const result = await robot.call('change_schema', { sql, dry_run: dryRun });
+        expect(errorCode(result), `${sql} (dry run ${dryRun})`).toBe('WRITE_NOT_ALLOWED');
+        expect(JSON.stringify(result.content), sql).toMatch(/view, trigger or routine that this change does not name/);
+        // The message never names the object that depends on it.
+        expect(JSON.stringify(result.content), sql).not.toMatch(/dep_report|orders_feed|count_things/);
+      }
+    }
+    expect(await relations()).toEqual(before);
+    expect(await rows("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'ai_dep' ORDER BY ORDINAL_POSITION")).toEqual([['id'], ['note'], ['spare']]);
+    // Each dependent object still works, checked by using it.
+    expect(await rows('SELECT id, note FROM dep_report')).toEqual([[1, 'kept']]);
+    await db.admin('INSERT INTO orders VALUES (1, 7)');
+    expect(await rows('SELECT qty FROM ai_feed')).toEqual([[7]]);
+    expect(await rows('SELECT COUNT(*) FROM ai_counts')).toEqual([[0]]);
+    await db.admin('CALL count_things()');
+    // What no other object uses still changes, and a table's own trigger goes with the table.
+    expect(data(await robot.call('change_schema', { sql: 'ALTER TABLE ai_dep DROP COLUMN spare', dry_run: false }))).toMatchObject({ committed: true });
+    expect(data(await robot.call('change_schema', { sql: 'DROP TABLE ai_own', dry_run: false }))).toMatchObject({ committed: true });
+    expect(await relations()).not.toContain('ai_own');
+    await db.admin('DROP TRIGGER orders_feed; DROP PROCEDURE count_things; DROP VIEW dep_report; DROP TABLE ai_dep, ai_feed, ai_counts, orders');
+  });
+
   it('owned objects can still be changed and dropped, one at a time', async () => {
     expect(data(await robot.call('change_schema', { sql: 'ALTER TABLE ai_x ADD COLUMN n INT NOT NULL DEFAULT 0', dry_run: false }))).toMatchObject({ committed: true });
     expect(data(await robot.call('change_schema', { sql: 'DROP VIEW ai_x_report', dry_run: false }))).toMatchObject({ committed: true });

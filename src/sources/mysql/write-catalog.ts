@@ -1,5 +1,6 @@
 import type { PoolConnection } from 'mysql2/promise';
 import { BastionError } from '../../errors/codes.js';
+import { isPunct, tokenize, type Token } from './tokens.js';
 import type { Expectation } from './write-rules.js';
 
 /**
@@ -19,12 +20,75 @@ const COLUMN = `SELECT 1 FROM information_schema.COLUMNS
   WHERE CAST(TABLE_SCHEMA AS BINARY) = CAST(COALESCE(?, DATABASE()) AS BINARY) AND CAST(TABLE_NAME AS BINARY) = CAST(? AS BINARY)
   AND LOWER(COLUMN_NAME) = LOWER(?) LIMIT 1`;
 
+/**
+ * The views, triggers and routines whose text mentions a name at all (the
+ * connection's user sees the text of those it may see); referencesIn decides on
+ * their tokens. A table's own triggers are left out when they go with it.
+ */
+const MENTIONS = `SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS
+  WHERE LOCATE(?, LOWER(VIEW_DEFINITION)) > 0
+  AND NOT (CAST(TABLE_SCHEMA AS BINARY) = CAST(? AS BINARY) AND CAST(TABLE_NAME AS BINARY) = CAST(? AS BINARY))
+UNION ALL SELECT TRIGGER_SCHEMA, TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS
+  WHERE LOCATE(?, LOWER(ACTION_STATEMENT)) > 0
+  AND NOT (? AND CAST(EVENT_OBJECT_SCHEMA AS BINARY) = CAST(? AS BINARY) AND CAST(EVENT_OBJECT_TABLE AS BINARY) = CAST(? AS BINARY))
+UNION ALL SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_DEFINITION FROM information_schema.ROUTINES
+  WHERE LOCATE(?, LOWER(ROUTINE_DEFINITION)) > 0`;
+
 /** Throws the first expectation the catalog does not meet, with a message that names the object only. */
 export async function expectAll(connection: PoolConnection, expectations: readonly Expectation[]): Promise<void> {
   for (const expectation of expectations) {
     if (expectation.kind === 'relation') await expectRelation(connection, expectation);
+    else if (expectation.kind === 'unreferenced') await expectUnreferenced(connection, expectation);
     else await expectPart(connection, expectation);
   }
+}
+
+/**
+ * MySQL keeps no dependencies: it drops or renames a table, view, column or index
+ * that a view, trigger or routine uses, and that object fails on its next use.
+ * Refused before the change runs (its DDL commits implicitly, so there is no
+ * undoing it after). The message does not name the object that refers to it.
+ */
+async function expectUnreferenced(connection: PoolConnection, expected: Extract<Expectation, { kind: 'unreferenced' }>): Promise<void> {
+  const schema = expected.schema ?? (await currentDatabase(connection));
+  if (schema === undefined) return;
+  const needle = expected.name.toLowerCase();
+  const [rows] = await connection.query({
+    sql: MENTIONS,
+    values: [needle, schema, expected.name, needle, expected.ownTriggersGo === true, schema, expected.name, needle],
+    rowsAsArray: true,
+  });
+  for (const [home, , text] of rows as [string, string, string | null][]) {
+    if (text === null || !referencesIn(tokenize(text), home, schema, expected.name, expected.part)) continue;
+    const what = expected.part === undefined ? expected.name : `${expected.name}.${expected.part}`;
+    throw new BastionError(
+      'WRITE_NOT_ALLOWED',
+      `A view, trigger or routine that this change does not name uses ${what}; MySQL would let the change break it. Nothing was changed. Change or drop that object first.`,
+    );
+  }
+}
+
+async function currentDatabase(connection: PoolConnection): Promise<string | undefined> {
+  const [rows] = await connection.query({ sql: 'SELECT DATABASE()', rowsAsArray: true });
+  const name = (rows as unknown[][])[0]?.[0];
+  return typeof name === 'string' ? name : undefined;
+}
+
+/**
+ * Whether the tokens of a definition that lives in `home` name `schema`.`name`
+ * (qualified, as MySQL stores a view, or unqualified in the same database) and,
+ * with `part`, also that column or index anywhere. Names compare ignoring case:
+ * a name that differs in case only counts, which refuses more, never less.
+ */
+export function referencesIn(tokens: readonly Token[], home: string, schema: string, name: string, part?: string): boolean {
+  const same = (token: Token | undefined, text: string): boolean =>
+    (token?.kind === 'word' || token?.kind === 'quoted') && token.text.toLowerCase() === text.toLowerCase();
+  const named = tokens.some((token, i) => {
+    if (!same(token, name)) return false;
+    if (!isPunct(tokens[i - 1], '.')) return home.toLowerCase() === schema.toLowerCase();
+    return same(tokens[i - 2], schema);
+  });
+  return named && (part === undefined || tokens.some((token) => same(token, part)));
 }
 
 async function expectRelation(connection: PoolConnection, expected: Extract<Expectation, { kind: 'relation' }>): Promise<void> {

@@ -107,11 +107,14 @@ function alterTable(root: Node, tokens: readonly Token[], parts: DdlParts): Shap
   const name = owned(table.name, parts.prefix, 'ALTER TABLE');
   parts.note(name);
   sameName(tokens, 2, table);
-  const column = (field: unknown, exists: boolean): void => {
+  /** A column that must exist (or be free); `leaves`: it goes away or changes its name. */
+  const column = (field: unknown, exists: boolean, leaves = false): void => {
     const columnNameOf = columnName(field);
     if (columnNameOf === undefined) throw featureDenied('ALTER TABLE: a column name could not be checked.');
     parts.note(columnNameOf);
     parts.expectations.push({ kind: 'column', schema: table.schema, table: name, name: columnNameOf, exists });
+    // A column that goes away or changes its name must not be one a view, trigger or routine uses.
+    if (leaves) parts.expectations.push({ kind: 'unreferenced', schema: table.schema, name, part: columnNameOf });
   };
   let newName: string | undefined;
   for (const item of listOf(root['expr'])) {
@@ -120,17 +123,17 @@ function alterTable(root: Node, tokens: readonly Token[], parts: DdlParts): Shap
     if (resource === 'column' && (action === 'add' || action === 'modify' || action === 'change')) {
       const added = parts.column(item, 'ALTER TABLE');
       const old = action === 'change' ? columnName(item['old_column']) : undefined;
-      if (action === 'change') column(item['old_column'], true);
+      if (action === 'change') column(item['old_column'], true, old?.toLowerCase() !== added.toLowerCase());
       // CHANGE b b ... keeps the name; CHANGE b c ... needs c to be free, like ADD.
       if (action !== 'change' || old?.toLowerCase() !== added.toLowerCase()) {
         parts.expectations.push({ kind: 'column', schema: table.schema, table: name, name: added, exists: action === 'modify' });
       }
     } else if (resource === 'column' && action === 'drop') {
       onlyKeys(item, new Set(['action', 'column', 'keyword', 'resource', 'type']), 'ALTER TABLE ... DROP COLUMN');
-      column(item['column'], true);
+      column(item['column'], true, true);
     } else if (resource === 'column' && action === 'rename') {
       onlyKeys(item, new Set(['action', 'type', 'resource', 'keyword', 'old_column', 'prefix', 'column']), 'ALTER TABLE ... RENAME COLUMN');
-      column(item['old_column'], true);
+      column(item['old_column'], true, true);
       column(item['column'], false);
     } else if (resource === 'index' && action === 'add') {
       const index = parts.index(item, 'ALTER TABLE ... ADD INDEX');
@@ -138,7 +141,12 @@ function alterTable(root: Node, tokens: readonly Token[], parts: DdlParts): Shap
     } else if ((resource === 'index' || resource === 'key' || resource === 'constraint') && action === 'drop') {
       onlyKeys(item, new Set(['action', 'index', 'key', 'constraint', 'keyword', 'resource', 'type']), 'ALTER TABLE ... DROP');
       const index = stringOf(item['index']);
-      if (index !== undefined) parts.expectations.push({ kind: 'index', schema: table.schema, table: name, name: index, exists: true });
+      if (index !== undefined) {
+        parts.expectations.push(
+          { kind: 'index', schema: table.schema, table: name, name: index, exists: true },
+          { kind: 'unreferenced', schema: table.schema, name, part: index },
+        );
+      }
     } else if (resource === 'constraint' && action === 'add') {
       onlyKeys(item, new Set(['action', 'create_definitions', 'resource', 'type']), 'ALTER TABLE ... ADD CONSTRAINT');
       parts.constraint((item['create_definitions'] ?? {}) as Node, 'ALTER TABLE ... ADD');
@@ -146,7 +154,10 @@ function alterTable(root: Node, tokens: readonly Token[], parts: DdlParts): Shap
       onlyKeys(item, new Set(['action', 'type', 'resource', 'keyword', 'table']), 'ALTER TABLE ... RENAME');
       if (newName !== undefined) throw featureDenied('ALTER TABLE renames the table once.');
       newName = owned(stringOf(item['table']) ?? '', parts.prefix, 'The new name');
-      parts.expectations.push({ kind: 'relation', schema: table.schema, name: newName, state: 'absent' });
+      parts.expectations.push(
+        { kind: 'relation', schema: table.schema, name: newName, state: 'absent' },
+        { kind: 'unreferenced', schema: table.schema, name },
+      );
     } else if (resource === 'algorithm' || resource === 'lock' || resource === 'comment') {
       // How the server builds the change, or the table's comment.
     } else if (resource === 'engine') {
@@ -194,6 +205,7 @@ function dropRelation(root: Node, tokens: readonly Token[], parts: DdlParts, key
   // Nothing may follow the one name: no list, no CASCADE or RESTRICT.
   if (tokens.length !== end) throw writeDenied('DROP takes exactly one object and nothing after it (no list, CASCADE or RESTRICT).');
   if (!ifExists) parts.expectations.push({ kind: 'relation', schema: relation.schema, name, state: keyword });
+  parts.expectations.push({ kind: 'unreferenced', schema: relation.schema, name, ownTriggersGo: keyword === 'table' });
   return { kind: 'drop', object: { schema: relation.schema, name, type: keyword } };
 }
 
@@ -212,6 +224,7 @@ function dropIndex(root: Node, tokens: readonly Token[], parts: DdlParts): Shape
   parts.expectations.push(
     { kind: 'relation', schema: table.schema, name: table.name, state: 'table' },
     { kind: 'index', schema: table.schema, table: table.name, name: index, exists: true },
+    { kind: 'unreferenced', schema: table.schema, name: table.name, part: index },
   );
   return { kind: 'drop', object: { schema: table.schema, name: index, type: 'index' }, table: { schema: table.schema, name: table.name } };
 }

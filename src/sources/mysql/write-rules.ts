@@ -45,6 +45,19 @@ export type Expectation =
       readonly table: string;
       readonly name: string;
       readonly exists: boolean;
+    }
+  | {
+      /**
+       * No view, trigger or routine the change does not name refers to the table
+       * or view `name` (and, with `part`, to that column or index of it): MySQL
+       * keeps no such dependencies and would let the change break them.
+       */
+      readonly kind: 'unreferenced';
+      readonly schema: string | undefined;
+      readonly name: string;
+      readonly part?: string;
+      /** DROP TABLE: the table's own triggers go with it, so they do not count. */
+      readonly ownTriggersGo?: boolean;
     };
 
 /** What the engine shows after a real schema change: SHOW CREATE TABLE or VIEW of this object. */
