@@ -247,6 +247,8 @@ describe('the SQLite engine checks writes on its own (policy bypassed)', () => {
       CREATE TABLE ai_cols (a INTEGER, b INTEGER);
       CREATE TABLE audit_src (a INTEGER, g INTEGER GENERATED ALWAYS AS (a + 1));
       CREATE TRIGGER audit_cols AFTER UPDATE OF a ON audit_src BEGIN INSERT INTO ai_cols (a, b) VALUES (new.a, new.g); END;
+      CREATE TABLE ai_parent (id INTEGER PRIMARY KEY);
+      CREATE TABLE ledger (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES ai_parent (id));
       CREATE TABLE ai_alone (a INTEGER);
       CREATE TABLE ai_gone (a INTEGER);
       CREATE VIEW stale AS SELECT a FROM ai_gone;
@@ -261,6 +263,8 @@ describe('the SQLite engine checks writes on its own (policy bypassed)', () => {
       ['DROP INDEX ai_idx_a', 'ai_idx_a'],
       // Only the UPDATE that fires audit_cols (its table has a generated column) shows this one.
       ['DROP TABLE ai_cols', 'ai_cols'],
+      // ledger is empty, so nothing cascades; its next INSERT would fail with the parent gone.
+      ['DROP TABLE ai_parent', 'ai_parent'],
     ];
     for (const [sql, owned] of attempts) {
       await withSource(
@@ -281,6 +285,8 @@ describe('the SQLite engine checks writes on its own (policy bypassed)', () => {
     expect(use.prepare('SELECT a, b FROM ai_cols').raw(true).all()).toEqual([[2, 3]]);
     expect(use.prepare('SELECT count(*) FROM report').pluck().get()).toBe(0);
     expect(use.prepare('SELECT count(*) FROM hinted').pluck().get()).toBe(0);
+    use.exec('PRAGMA foreign_keys = ON; INSERT INTO ai_parent VALUES (1); INSERT INTO ledger VALUES (1, 1)');
+    expect(use.prepare('SELECT count(*) FROM ledger').pluck().get()).toBe(1);
     use.close();
     // A view that was already broken is not the change's doing, and a table nothing depends on drops.
     await withSource(ddlPlan(['ai_alone']), async (source) => {

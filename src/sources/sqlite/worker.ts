@@ -78,6 +78,7 @@ const TOTAL_CHANGES = 'SELECT total_changes()';
 const OBJECT_SQL = 'SELECT sql FROM main.sqlite_schema WHERE lower(name) = ? AND sql IS NOT NULL';
 const TABLE_INDEXES_SQL = "SELECT sql FROM main.sqlite_schema WHERE type = 'index' AND lower(tbl_name) = ? AND lower(name) <> ? AND sql IS NOT NULL ORDER BY name";
 const WRITABLE_COLUMNS = 'SELECT name FROM pragma_table_xinfo(?, ?) WHERE hidden = 0';
+const FOREIGN_PARENTS = 'SELECT DISTINCT "table" FROM pragma_foreign_key_list(?, ?)';
 
 type Database = BetterSqlite3.Database;
 type Statement = BetterSqlite3.Statement<unknown[]>;
@@ -332,8 +333,10 @@ function schemaChanges(before: SchemaRow[], after: SchemaRow[], touches: readonl
  * own naming what is gone, and SQLite only notices when that object is next used.
  * So every view and trigger outside `touches` is compiled before and after a
  * schema change: a view by selecting from it, a trigger by preparing (never
- * running) the INSERT, UPDATE of every column and DELETE that would fire it. The
- * map holds each probe's outcome: undefined when it compiled, else SQLite's error.
+ * running) the INSERT, UPDATE of every column and DELETE that would fire it, and a
+ * table's foreign keys by finding each parent table (SQLite compiles an INSERT into
+ * a table whose parent is gone; the INSERT fails when it runs). The map holds each
+ * probe's outcome: undefined when it compiled, else SQLite's error.
  */
 function dependents(database: Database, rows: SchemaRow[], touches: readonly string[]): Map<string, string | undefined> {
   const outcomes = new Map<string, string | undefined>();
@@ -346,8 +349,14 @@ function dependents(database: Database, rows: SchemaRow[], touches: readonly str
       outcomes.set(key, error instanceof Error ? error.message : String(error));
     }
   };
+  const tables = new Set(rows.filter(([type]) => type === 'table').map(([, name]) => foldName(name)));
   for (const [type, name, tblName] of rows) {
     if (touches.includes(foldName(name)) || touches.includes(foldName(tblName))) continue;
+    if (type === 'table') {
+      const parents = database.prepare(FOREIGN_PARENTS).pluck().all(name, 'main') as string[];
+      const missing = parents.filter((parent) => !tables.has(foldName(parent)));
+      outcomes.set(`table ${name} foreign keys`, missing.length === 0 ? undefined : `no such table: ${missing.join(', ')}`);
+    }
     if (type === 'view') probe(`view ${name}`, () => `SELECT * FROM main.${quoteName(name)} LIMIT 0`);
     if (type !== 'trigger') continue;
     const target = `main.${quoteName(tblName)}`;
