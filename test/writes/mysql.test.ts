@@ -245,6 +245,8 @@ describe.skipIf(!mariadb.ok)('governed writes on MySQL/MariaDB through MCP', () 
       CREATE TRIGGER orders_feed AFTER INSERT ON orders FOR EACH ROW INSERT INTO ai_feed (qty) VALUES (NEW.qty);
       CREATE TABLE ai_counts (n INT) ENGINE=InnoDB;
       CREATE PROCEDURE count_things() SELECT COUNT(*) FROM ai_counts;
+      CREATE VIEW ai_dep_view AS SELECT id, note FROM ai_dep;
+      CREATE VIEW dep_view_user AS SELECT note FROM ai_dep_view;
       CREATE TABLE ai_own (id INT) ENGINE=InnoDB;
       CREATE TRIGGER ai_own_tr BEFORE INSERT ON ai_own FOR EACH ROW SET NEW.id = NEW.id + 1;`);
     const before = await relations();
@@ -259,6 +261,7 @@ describe.skipIf(!mariadb.ok)('governed writes on MySQL/MariaDB through MCP', () 
       'DROP INDEX ai_dep_note ON ai_dep',
       'DROP TABLE ai_feed',
       'DROP TABLE ai_counts',
+      'CREATE OR REPLACE VIEW ai_dep_view AS SELECT 1 AS other',
     ];
     for (const sql of refusals) {
       for (const dryRun of [true, false]) {
@@ -266,13 +269,14 @@ describe.skipIf(!mariadb.ok)('governed writes on MySQL/MariaDB through MCP', () 
         expect(errorCode(result), `${sql} (dry run ${dryRun})`).toBe('WRITE_NOT_ALLOWED');
         expect(JSON.stringify(result.content), sql).toMatch(/view, trigger or routine that this change does not name/);
         // The message never names the object that depends on it.
-        expect(JSON.stringify(result.content), sql).not.toMatch(/dep_report|orders_feed|count_things/);
+        expect(JSON.stringify(result.content), sql).not.toMatch(/dep_report|dep_view_user|orders_feed|count_things/);
       }
     }
     expect(await relations()).toEqual(before);
     expect(await rows("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'ai_dep' ORDER BY ORDINAL_POSITION")).toEqual([['id'], ['note'], ['spare']]);
     // Each dependent object still works, checked by using it.
     expect(await rows('SELECT id, note FROM dep_report')).toEqual([[1, 'kept']]);
+    expect(await rows('SELECT note FROM dep_view_user')).toEqual([['kept']]);
     await db.admin('INSERT INTO orders VALUES (1, 7)');
     expect(await rows('SELECT qty FROM ai_feed')).toEqual([[7]]);
     expect(await rows('SELECT COUNT(*) FROM ai_counts')).toEqual([[0]]);
@@ -281,7 +285,7 @@ describe.skipIf(!mariadb.ok)('governed writes on MySQL/MariaDB through MCP', () 
     expect(data(await robot.call('change_schema', { sql: 'ALTER TABLE ai_dep DROP COLUMN spare', dry_run: false }))).toMatchObject({ committed: true });
     expect(data(await robot.call('change_schema', { sql: 'DROP TABLE ai_own', dry_run: false }))).toMatchObject({ committed: true });
     expect(await relations()).not.toContain('ai_own');
-    await db.admin('DROP TRIGGER orders_feed; DROP PROCEDURE count_things; DROP VIEW dep_report; DROP TABLE ai_dep, ai_feed, ai_counts, orders');
+    await db.admin('DROP TRIGGER orders_feed; DROP PROCEDURE count_things; DROP VIEW dep_report, dep_view_user, ai_dep_view; DROP TABLE ai_dep, ai_feed, ai_counts, orders');
   });
 
   it('owned objects can still be changed and dropped, one at a time', async () => {

@@ -112,6 +112,8 @@ export function createView(root: Node, tokens: readonly Token[], parts: DdlParts
   parts.walker.visitStatement(select);
   const replace = root['replace'] !== null && root['replace'] !== undefined;
   parts.expectations.push({ kind: 'relation', schema: relation.schema, name, state: replace ? 'view_or_absent' : 'absent' });
+  // OR REPLACE may drop or rename the columns of a view that a view, trigger or routine uses.
+  if (replace) parts.expectations.push({ kind: 'unreferenced', schema: relation.schema, name });
   return { kind: 'create_view', object: { schema: relation.schema, name, type: 'view' }, show: { schema: relation.schema, name, type: 'view' } };
 }
 
