@@ -4,8 +4,10 @@
  * database itself — not only its own wait for the answer.
  */
 import { readFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +17,7 @@ import { createSessionServer } from '../../src/session/server.js';
 import type { Source } from '../../src/sources/source.js';
 import { rowsOf, startBastion, type TestBastion } from '../helpers/bastion.js';
 import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
+import { cleanup, dirWithConfig, rawRequest, startHttp, type HttpBastion } from '../helpers/spawn.js';
 
 /** Minutes of work for PostgreSQL; only a cancel ends it within the test. */
 const LONG_SQL = 'SELECT count(*) FROM generate_series(1, 2000000000)';
@@ -160,5 +163,127 @@ describe('PGlite: cancellation', () => {
     expect((error as BastionError).code).toBe('QUERY_CANCELLED');
     const next = await bastion.call('query', { sql: 'SELECT 41 + 1 AS answer' });
     expect(rowsOf(next)).toEqual([[42]]);
+  });
+});
+
+describe.skipIf(!postgres.ok)('PostgreSQL over Streamable HTTP: progress and cancellation', () => {
+  const PROTOCOL_VERSION = '2025-06-18';
+  let db: TestDatabase;
+  let server: HttpBastion;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const yaml = ['sources:', '  main:', '    engine: postgres', `    url: ${db.url}`, '    statement_timeout_ms: 60000', 'state:', '  dir: ./state', ''].join('\n');
+    server = await startHttp([], { cwd: dirWithConfig(yaml) });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+    await cleanup();
+  });
+
+  async function runningLongStatements(): Promise<number> {
+    const result = await db.admin(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE '%generate_series(1, 2000000000)%'",
+      [db.name],
+    );
+    return (result.rows[0] as { n: number }).n;
+  }
+
+  function post(sessionId: string | undefined, body: unknown, accept = 'application/json, text/event-stream') {
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept, 'mcp-protocol-version': PROTOCOL_VERSION };
+    if (sessionId !== undefined) headers['mcp-session-id'] = sessionId;
+    return rawRequest(server.url, { method: 'POST', headers, body: JSON.stringify(body) });
+  }
+
+  async function openSession(): Promise<string> {
+    const init = await post(undefined, {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'progress-e2e', version: '1' } },
+    });
+    const sessionId = init.headers['mcp-session-id'] as string;
+    expect((await post(sessionId, { jsonrpc: '2.0', method: 'notifications/initialized' })).status).toBe(202);
+    return sessionId;
+  }
+
+  it('the SDK client hears progress on the request\'s stream, and its cancel stops the statement on the server', async () => {
+    const client = new Client({ name: 'bastion-http-progress', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
+    try {
+      const controller = new AbortController();
+      const progress: Progress[] = [];
+      const call = client.callTool({ name: 'query', arguments: { sql: LONG_SQL } }, undefined, {
+        signal: controller.signal,
+        timeout: 120_000,
+        onprogress: (p) => {
+          progress.push(p);
+          controller.abort(new Error('cancelled by the test'));
+        },
+      });
+      await expect(call).rejects.toThrow('cancelled by the test');
+      expect(progress[0]).toMatchObject({ progress: expect.any(Number) as number, message: 'query running' });
+      expect(await eventually(async () => (await runningLongStatements()) === 0)).toBe(true);
+      // The session goes on serving.
+      const next = await client.callTool({ name: 'query', arguments: { sql: 'SELECT 41 + 1 AS answer' } });
+      expect(rowsOf(next as Parameters<typeof rowsOf>[0])).toEqual([[42]]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('over raw HTTP: the response becomes an event stream of that request\'s progress, and a cancel ends it without an answer', async () => {
+    const sessionId = await openSession();
+    const target = new URL(server.url);
+    let text = '';
+    let contentType = '';
+    let firstProgress!: () => void;
+    const sawProgress = new Promise<void>((resolve) => (firstProgress = resolve));
+    const ended = new Promise<void>((resolve, reject) => {
+      const req = request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': PROTOCOL_VERSION },
+        },
+        (res) => {
+          contentType = String(res.headers['content-type']);
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+            if (text.includes('notifications/progress')) firstProgress();
+          });
+          res.on('end', resolve);
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'query', arguments: { sql: LONG_SQL }, _meta: { progressToken: 'tok-7' } } }));
+    });
+    await sawProgress;
+    expect(await post(sessionId, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 7, reason: 'test' } })).toMatchObject({ status: 202 });
+    await ended;
+    expect(contentType).toBe('text/event-stream');
+    const events = text.split('\n\n').filter((e) => e.startsWith('event: message\ndata: ')).map((e) => JSON.parse(e.slice('event: message\ndata: '.length)) as Record<string, unknown>);
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    for (const event of events) expect(event).toMatchObject({ method: 'notifications/progress', params: { progressToken: 'tok-7' } });
+    expect(text).not.toContain('"result"');
+    expect(await eventually(async () => (await runningLongStatements()) === 0)).toBe(true);
+  });
+
+  it('a short call, or a client that does not accept a stream, gets one JSON answer', async () => {
+    const sessionId = await openSession();
+    const call = { jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'query', arguments: { sql: 'SELECT 1 AS one' }, _meta: { progressToken: 'tok-8' } } };
+    const short = await post(sessionId, call);
+    expect(short.headers['content-type']).toBe('application/json');
+    const answer = JSON.parse(short.body) as { id: number; result?: { structuredContent?: unknown }; error?: unknown };
+    expect(answer.id).toBe(8);
+    expect(answer.error).toBeUndefined();
+    expect(rowsOf(answer.result as Parameters<typeof rowsOf>[0])).toEqual([[1]]);
+    const jsonOnly = await post(sessionId, { ...call, id: 9 }, 'application/json');
+    expect(jsonOnly.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(jsonOnly.body)).toMatchObject({ id: 9 });
   });
 });

@@ -312,14 +312,47 @@ export class BastionHttpServer {
     const requestId = (message as { id: string | number }).id;
     const headers: Record<string, string> = { 'content-type': 'application/json', 'mcp-session-id': session.transport.sessionId };
     let answered = false;
+    let streaming = false;
     res.once('close', () => {
       if (!answered) session.transport.abandon(requestId);
     });
-    const accepted = session.transport.deliver(message, (reply) => {
-      answered = true;
-      const text = JSON.stringify(reply);
-      headers['content-length'] = String(Buffer.byteLength(text));
-      res.writeHead(200, headers).end(text);
+    const eventStream = acceptsEventStream(req);
+    const startStream = (): void => {
+      if (streaming) return;
+      streaming = true;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'mcp-session-id': session.transport.sessionId });
+    };
+    const accepted = session.transport.deliver(message, {
+      reply: (reply) => {
+        answered = true;
+        if (streaming) {
+          res.end(sseEvent(reply));
+          return;
+        }
+        const text = JSON.stringify(reply);
+        headers['content-length'] = String(Buffer.byteLength(text));
+        res.writeHead(200, headers).end(text);
+      },
+      // The first progress notification turns the response into an event stream, when the
+      // client accepts one; the answer is then the stream's last event.
+      progress: eventStream
+        ? (notification) => {
+            if (answered || res.writableEnded) return;
+            startStream();
+            res.write(sseEvent(notification));
+          }
+        : undefined,
+      // A cancelled request gets no answer (MCP): its stream ends, or it ends empty.
+      cancelled: () => {
+        answered = true;
+        if (res.writableEnded) return;
+        if (streaming || eventStream) {
+          startStream();
+          res.end();
+        } else {
+          res.writeHead(204, { 'mcp-session-id': session.transport.sessionId }).end();
+        }
+      },
     });
     if (!accepted) sendJson(res, 409, rpcError(requestId, -32600, 'A request with this id is already in progress'));
   }
@@ -387,6 +420,17 @@ function idOf(message: unknown): string | number | null {
 
 function rpcError(id: string | number | null, code: number, message: string): unknown {
   return { jsonrpc: '2.0', id, error: { code, message } };
+}
+
+/** Whether the client listed text/event-stream in Accept (the spec has it list both that and JSON). */
+function acceptsEventStream(req: IncomingMessage): boolean {
+  const accept = req.headers.accept;
+  return typeof accept === 'string' && accept.toLowerCase().includes('text/event-stream');
+}
+
+/** One server-sent event carrying a JSON-RPC message (JSON text holds no raw newline). */
+function sseEvent(message: JSONRPCMessage): string {
+  return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, closeConnection = false): void {

@@ -1,18 +1,29 @@
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 
-type Reply = (message: JSONRPCMessage) => void;
+/** How the HTTP response of one request takes what the server sends for it. */
+export interface ResponseHandlers {
+  /** The answer. */
+  readonly reply: (message: JSONRPCMessage) => void;
+  /** The request's own notifications/progress, when its client can take a stream. */
+  readonly progress?: ((message: JSONRPCMessage) => void) | undefined;
+  /** The client cancelled the request: the server sends no answer, so the response ends without one. */
+  readonly cancelled?: (() => void) | undefined;
+}
 
 /**
  * A Streamable HTTP session's side of the SDK Transport interface, answering each
- * POSTed request with one JSON response (the spec's application/json mode). The
- * HTTP server parses and guards the request; this only pairs answers with askers.
+ * POSTed request on its own response: one JSON body, or (once the request sends a
+ * progress notification and its client accepts text/event-stream) a stream of that
+ * request's progress followed by its answer. The HTTP server parses and guards the
+ * request; this only pairs answers and progress with askers. Nothing is ever sent on
+ * another request's response or on a standalone stream.
  */
 export class SessionTransport implements Transport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: ((message: JSONRPCMessage) => void) | undefined;
-  private readonly waiting = new Map<RequestId, Reply>();
+  private readonly waiting = new Map<RequestId, ResponseHandlers>();
   private closed = false;
 
   constructor(readonly sessionId: string) {}
@@ -21,15 +32,24 @@ export class SessionTransport implements Transport {
     // nothing to open: requests arrive through deliver()
   }
 
-  /** Hands a client message to the server; `reply` receives the response to a request. */
-  deliver(message: JSONRPCMessage, reply: Reply | undefined): boolean {
+  /** Hands a client message to the server; for a request, `handlers` take what the server sends for it. */
+  deliver(message: JSONRPCMessage, handlers: ResponseHandlers | undefined): boolean {
     if (this.closed) return false;
     const id = 'id' in message ? message.id : undefined;
-    if (reply !== undefined && id !== undefined) {
+    if (handlers !== undefined && id !== undefined) {
       if (this.waiting.has(id)) return false;
-      this.waiting.set(id, reply);
+      this.waiting.set(id, handlers);
     }
     this.onmessage?.(message);
+    if (id === undefined && 'method' in message && message.method === 'notifications/cancelled') {
+      // The SDK aborts the request and never answers it; end its response here.
+      const target = (message.params as { requestId?: unknown } | undefined)?.requestId;
+      const cancelled = typeof target === 'string' || typeof target === 'number' ? this.waiting.get(target) : undefined;
+      if (cancelled !== undefined) {
+        this.waiting.delete(target as RequestId);
+        cancelled.cancelled?.();
+      }
+    }
     return true;
   }
 
@@ -38,14 +58,21 @@ export class SessionTransport implements Transport {
     this.waiting.delete(id);
   }
 
-  async send(message: JSONRPCMessage): Promise<void> {
-    const id = 'id' in message && !('method' in message) ? message.id : undefined;
-    // Server notifications and server-to-client requests need a stream this mode does not keep open.
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if ('method' in message) {
+      // Only a request's own progress goes out, on that request's response. Other
+      // notifications and server-to-client requests would need a standalone stream,
+      // which this server does not keep.
+      const related = options?.relatedRequestId;
+      if (!('id' in message) && message.method === 'notifications/progress' && related !== undefined) this.waiting.get(related)?.progress?.(message);
+      return;
+    }
+    const id = message.id;
     if (id === undefined) return;
-    const reply = this.waiting.get(id);
-    if (reply === undefined) return;
+    const waiting = this.waiting.get(id);
+    if (waiting === undefined) return;
     this.waiting.delete(id);
-    reply(message);
+    waiting.reply(message);
   }
 
   async close(): Promise<void> {
