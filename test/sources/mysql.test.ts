@@ -238,6 +238,38 @@ describe.skipIf(!mariadb.ok)('MySQL/MariaDB source against a real server', () =>
     }
   });
 
+  it('a read the client cancels is stopped on the server (KILL QUERY), answers QUERY_CANCELLED, and the next call works', async () => {
+    const own = await openMysqlEngine('cancel', config(db.url, 60_000), log);
+    // Hours of work: only the cancel ends it within the test. The marker finds it in the process list.
+    const sql = 'SELECT COUNT(*) AS cancel_marker FROM information_schema.COLUMNS a, information_schema.COLUMNS b, information_schema.COLUMNS c, information_schema.COLUMNS d';
+    const running = async (): Promise<number> =>
+      Number((await db.admin("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE COMMAND IN ('Query', 'Execute') AND INFO LIKE '%AS cancel_marker FROM%' AND DB = DATABASE() AND ID <> CONNECTION_ID()"))[0]?.['n']);
+    const controller = new AbortController();
+    try {
+      const checked = own.guard.checkRead(sql, 'query');
+      const read = own.source.read({ sql: checked.sql, params: [], maxRows: 1, maxBytes: 1024, signal: controller.signal });
+      let started = false;
+      for (let i = 0; i < 100 && !started; i++) {
+        started = (await running()) === 1;
+        if (!started) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(started).toBe(true);
+      controller.abort();
+      expect(await codeOf(read)).toBe('QUERY_CANCELLED');
+      // The effect that matters: the server no longer runs the statement.
+      let stopped = false;
+      for (let i = 0; i < 100 && !stopped; i++) {
+        stopped = (await running()) === 0;
+        if (!stopped) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(stopped).toBe(true);
+      expect((await own.source.read({ sql: 'SELECT 1', params: [], maxRows: 1, maxBytes: 1024 })).rows).toEqual([[1]]);
+    } finally {
+      controller.abort();
+      await own.source.close();
+    }
+  });
+
   it('a million-row result stops at max rows with truncated=true, and the next call works', async () => {
     const checked = parts.guard.checkRead('SELECT a.id, b.id, c.id FROM canary a CROSS JOIN canary b CROSS JOIN canary c', 'query');
     const result = await parts.source.read({ sql: checked.sql, params: [], maxRows: 50, maxBytes: 1 << 20 });

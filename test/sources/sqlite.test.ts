@@ -283,6 +283,38 @@ describe('SQLite source', () => {
     }
   });
 
+  it('a read the client cancels stops in SQLite (its process is ended), answers QUERY_CANCELLED, and the next call works', async () => {
+    const own = await openSqliteEngine('cancel', config({ statement_timeout_ms: 60_000 }), log);
+    try {
+      const source = own.source as unknown as { child?: { pid?: number } } & typeof own.source;
+      expect((await source.read({ sql: 'SELECT count(*) FROM canary', params: [], ...CAPS })).rows).toEqual([[20]]);
+      const pid = source.child?.pid;
+      expect(typeof pid).toBe('number');
+      const controller = new AbortController();
+      const read = source.read({ sql: 'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n', params: [], ...CAPS, signal: controller.signal });
+      setTimeout(() => controller.abort(), 200);
+      expect(await codeOf(read)).toBe('QUERY_CANCELLED');
+      // The process that ran the endless statement is gone (signal 0 only asks whether it exists).
+      let gone = false;
+      for (let i = 0; i < 50 && !gone; i++) {
+        try {
+          process.kill(pid as number, 0);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        } catch {
+          gone = true;
+        }
+      }
+      expect(gone).toBe(true);
+      expect((await source.read({ sql: 'SELECT count(*) FROM canary', params: [], ...CAPS })).rows).toEqual([[20]]);
+      // A read cancelled before its turn never starts.
+      const early = new AbortController();
+      early.abort();
+      expect(await codeOf(source.read({ sql: 'SELECT 1', params: [], ...CAPS, signal: early.signal }))).toBe('QUERY_CANCELLED');
+    } finally {
+      await own.source.close();
+    }
+  });
+
   it('a missing file does not stop the start; calls fail with SOURCE_UNAVAILABLE until it exists', async () => {
     const later = join(dir, 'later.db');
     const missing = await openSqliteEngine('later', config({ path: later }), log);

@@ -4,6 +4,7 @@ import type { MysqlSourceConfig } from '../../config/schema.js';
 import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
 import type { ParamValue, PoolStats, ReadRequest, ReadResult, ResultColumn, Source, WriteRequest, WriteResult } from '../source.js';
+import { CuttableCall, discard } from './cut.js';
 import { toBastionError } from './errors.js';
 import type { OriginIds } from '../origin-ids.js';
 import type { MysqlWriter } from './write.js';
@@ -39,6 +40,8 @@ interface Streamed {
  * run outside it, so START TRANSACTION READ ONLY alone does not stop CREATE/DROP)
  * and each call runs in its own START TRANSACTION READ ONLY with the server-side
  * time limit, then ROLLBACK. A connection that saw an error or was cut is destroyed.
+ * A read the client cancels (its signal aborts) is stopped with KILL QUERY from
+ * another connection, and its own connection is destroyed.
  */
 export class MysqlSource implements Source {
   readonly engine = 'mysql' as const;
@@ -79,27 +82,44 @@ export class MysqlSource implements Source {
   }
 
   async read(request: ReadRequest): Promise<ReadResult> {
+    const { signal } = request;
+    if (isAborted(signal)) throw new BastionError('QUERY_CANCELLED');
     const connection = await this.connect();
+    const call = new CuttableCall(connection);
     let clean = false;
-    let cut = false;
-    const timer = setTimeout(() => {
-      cut = true;
-      discard(connection);
-    }, this.config.statement_timeout_ms + CLIENT_GRACE_MS);
-    try {
-      await connection.query('START TRANSACTION READ ONLY');
-      const streamed = await this.stream(coreOf(connection), request);
-      if (streamed.complete) {
-        await connection.query('ROLLBACK');
-        clean = true;
+    const timer = setTimeout(() => call.stop(new BastionError('QUERY_TIMEOUT')), this.config.statement_timeout_ms + CLIENT_GRACE_MS);
+    // The client cancelled: the server stops the statement (KILL QUERY on another
+    // connection; a cut socket alone would leave it running), and the connection goes.
+    const onAbort = (): void => {
+      const thread = coreOf(connection).threadId;
+      call.stop(new BastionError('QUERY_CANCELLED'));
+      if (Number.isSafeInteger(thread)) {
+        this.pool.query(`KILL QUERY ${thread}`).catch((error: unknown) => this.log.warn({ source: this.name, err: error }, 'mysql: KILL QUERY for a cancelled read failed'));
       }
+    };
+    // It may have come while a connection was found.
+    if (isAborted(signal)) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const streamed = await call.run(
+        (async () => {
+          await connection.query('START TRANSACTION READ ONLY');
+          const result = await this.stream(coreOf(connection), request);
+          if (result.complete) {
+            await connection.query('ROLLBACK');
+            clean = true;
+          }
+          return result;
+        })(),
+      );
       return streamed.result;
     } catch (error) {
-      if (cut) throw new BastionError('QUERY_TIMEOUT', undefined, error);
+      if (call.reason !== undefined) throw new BastionError(call.reason.code, call.reason.message, error);
       throw toBastionError(error);
     } finally {
       clearTimeout(timer);
-      if (clean) connection.release();
+      signal?.removeEventListener('abort', onAbort);
+      if (clean && call.reason === undefined) connection.release();
       else discard(connection);
     }
   }
@@ -229,19 +249,13 @@ function lengthOf(queue: unknown): number {
   return typeof length === 'number' && Number.isFinite(length) ? length : 0;
 }
 
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
 /** The callback connection under a promise one (mysql2's typings call it a promise Connection). */
 function coreOf(connection: PoolConnection): CoreConnection {
   return connection.connection as unknown as CoreConnection;
-}
-
-/**
- * Takes a connection out of the pool and cuts its socket. mysql2's destroy() only
- * half-closes (FIN): a server still sending a large result into a paused socket
- * would keep writing, and holding its table locks, until net_write_timeout.
- */
-function discard(connection: PoolConnection): void {
-  connection.destroy();
-  (coreOf(connection) as unknown as { stream?: { destroy(): void } }).stream?.destroy();
 }
 
 /** A JSON parameter as the MySQL binary protocol takes it: arrays and objects as JSON text. */

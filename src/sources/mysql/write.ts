@@ -4,6 +4,7 @@ import { BastionError } from '../../errors/codes.js';
 import type { WriteTool } from '../../guard/sql/write-policy.js';
 import type { Logger } from '../../log/logger.js';
 import type { WriteRequest, WriteResult } from '../source.js';
+import { CuttableCall, discard } from './cut.js';
 import { toBastionError } from './errors.js';
 import { expectAll } from './write-catalog.js';
 import type { MysqlWritePlan, ShowTarget } from './write-rules.js';
@@ -65,22 +66,19 @@ export class MysqlWriter {
     const plan = this.plan(request.sql, request.kind === 'dml' ? 'execute' : 'change_schema');
     if (plan.checked.sql !== request.sql) throw new BastionError('INTERNAL', 'The statement changed between its check and its run.');
     const connection = await this.connect();
+    const call = new CuttableCall(connection);
     let clean = false;
-    let cut = false;
-    const timer = setTimeout(() => {
-      cut = true;
-      discard(connection);
-    }, this.config.statement_timeout_ms + CLIENT_GRACE_MS);
+    const timer = setTimeout(() => call.stop(new BastionError('QUERY_TIMEOUT', timeoutMessage(request))), this.config.statement_timeout_ms + CLIENT_GRACE_MS);
     try {
-      const result = request.kind === 'dml' ? await this.dml(connection, request, plan) : await this.ddl(connection, request, plan);
+      const result = await call.run(request.kind === 'dml' ? this.dml(connection, request, plan) : this.ddl(connection, request, plan));
       clean = true;
       return result;
     } catch (error) {
-      if (cut) throw new BastionError('QUERY_TIMEOUT', timeoutMessage(request), error);
+      if (call.reason !== undefined) throw new BastionError(call.reason.code, call.reason.message, error);
       throw toBastionError(error);
     } finally {
       clearTimeout(timer);
-      if (clean) connection.release();
+      if (clean && call.reason === undefined) connection.release();
       else discard(connection);
     }
   }
@@ -238,8 +236,3 @@ function timeoutMessage(request: WriteRequest): string | undefined {
   return undefined;
 }
 
-/** Takes a connection out of the pool and cuts its socket (mysql2's destroy() alone only half-closes). */
-function discard(connection: PoolConnection): void {
-  connection.destroy();
-  (connection.connection as unknown as { stream?: { destroy(): void } }).stream?.destroy();
-}

@@ -30,8 +30,9 @@ type Failure = Extract<WorkerResponse, { ok: false }>;
 
 /**
  * A SQLite database file in a child process (see worker.ts). Calls run one at a
- * time, reads and writes on one queue; a call that outlives statement_timeout_ms
- * kills the process, and the next call starts a new one. The file is opened on
+ * time, reads and writes on one queue; a call that outlives statement_timeout_ms,
+ * or a read its client cancels while it runs, kills the process (better-sqlite3 has
+ * no interrupt), and the next call starts a new one. The file is opened on
  * first use, so a missing file makes calls fail with SOURCE_UNAVAILABLE until it
  * exists. Reads use a read-only connection; with writes enabled (`planWrite`
  * given) governed writes use a second, writable one, opened on the first write.
@@ -84,7 +85,13 @@ export class SqliteSource implements Source {
   }
 
   private async runRead(request: ReadRequest): Promise<ReadResult> {
-    const response = await this.send((id) => ({ type: 'read', id, sql: request.sql, params: [...request.params], maxRows: request.maxRows, maxBytes: request.maxBytes }));
+    // A read cancelled while it waited in the queue never starts.
+    if (request.signal?.aborted === true) throw new BastionError('QUERY_CANCELLED');
+    const response = await this.send(
+      (id) => ({ type: 'read', id, sql: request.sql, params: [...request.params], maxRows: request.maxRows, maxBytes: request.maxBytes }),
+      undefined,
+      request.signal,
+    );
     if (!response.ok) throw this.toError(response);
     if (!('result' in response)) throw new BastionError('INTERNAL', 'The SQLite worker answered a read with something else.');
     const { result } = response;
@@ -127,18 +134,27 @@ export class SqliteSource implements Source {
     };
   }
 
-  /** Sends one request and waits for its answer, or kills the worker when the time limit passes. */
-  private async send(message: (id: number) => WorkerRequest, timeout?: string): Promise<WorkerResponse> {
+  /**
+   * Sends one request and waits for its answer, or kills the worker when the time
+   * limit passes or `signal` aborts (the statement stops with the process).
+   */
+  private async send(message: (id: number) => WorkerRequest, timeout?: string, signal?: AbortSignal): Promise<WorkerResponse> {
     const child = this.start();
     const id = this.nextId++;
     return new Promise<WorkerResponse>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const end = (error: BastionError, reason: string): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         this.pending.delete(id);
-        reject(new BastionError('QUERY_TIMEOUT', timeout));
-        this.stop('statement timeout');
-      }, this.config.statement_timeout_ms);
+        reject(error);
+        this.stop(reason);
+      };
+      const timer = setTimeout(() => end(new BastionError('QUERY_TIMEOUT', timeout), 'statement timeout'), this.config.statement_timeout_ms);
+      const onAbort = (): void => end(new BastionError('QUERY_CANCELLED'), 'cancelled by the client');
+      signal?.addEventListener('abort', onAbort, { once: true });
       const settle = <T>(fn: (value: T) => void) => (value: T): void => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         this.pending.delete(id);
         fn(value);
       };
