@@ -14,7 +14,7 @@ import { createLogger } from '../../src/log/logger.js';
 import type { EngineParts } from '../../src/sources/adapter.js';
 import { openMysqlEngine } from '../../src/sources/mysql/index.js';
 import { tokenize } from '../../src/sources/mysql/tokens.js';
-import { referencesIn } from '../../src/sources/mysql/write-catalog.js';
+import { mentionsIn, referencesIn } from '../../src/sources/mysql/write-catalog.js';
 import type { ParamValue, WriteResult } from '../../src/sources/source.js';
 import { createMysqlDatabase, mariadb, type TestMysqlDatabase } from '../helpers/mariadb.js';
 
@@ -455,5 +455,20 @@ describe('which definitions refer to an object a schema change drops or renames'
     expect(refers('select `shop`.`ai_x`.`id` AS `id` from `shop`.`ai_x`', 'shop', 'note')).toBe(false);
     expect(refers('select `shop`.`t`.`note` AS `note` from `shop`.`t`', 'shop', 'note')).toBe(false);
     expect(refers('select `shop`.`ai_x`.`id` AS `id` from `shop`.`ai_x` FORCE INDEX (`ai_x_note`)', 'shop', 'ai_x_note')).toBe(true);
+  });
+});
+
+describe('which trigger and routine bodies mention an object (kept as written, comments and all)', () => {
+  it('a mention between apostrophes in comments, in ANSI quotes or in any case counts; a longer name does not', () => {
+    expect(mentionsIn("BEGIN\n  -- don't touch\n  SELECT COUNT(*) FROM ai_j;\n  -- that's all\nEND", 'shop', 'shop', 'ai_j')).toBe(true);
+    expect(mentionsIn('BEGIN SELECT COUNT(*) FROM "AI_J"; END', 'shop', 'shop', 'ai_j')).toBe(true);
+    expect(mentionsIn('BEGIN SELECT COUNT(*) FROM ai_j2; END', 'shop', 'shop', 'ai_j')).toBe(false);
+  });
+
+  it('a body in another database counts only when it names the database; a part needs its own mention', () => {
+    expect(mentionsIn('INSERT INTO ai_j VALUES (1)', 'other', 'shop', 'ai_j')).toBe(false);
+    expect(mentionsIn('INSERT INTO shop.ai_j VALUES (1)', 'other', 'shop', 'ai_j')).toBe(true);
+    expect(mentionsIn('SET NEW.price = 1; INSERT INTO ai_j VALUES (1)', 'shop', 'shop', 'ai_j', 'price')).toBe(true);
+    expect(mentionsIn('INSERT INTO ai_j VALUES (1)', 'shop', 'shop', 'ai_j', 'price')).toBe(false);
   });
 });

@@ -249,6 +249,12 @@ describe('the SQLite engine checks writes on its own (policy bypassed)', () => {
       CREATE TRIGGER audit_cols AFTER UPDATE OF a ON audit_src BEGIN INSERT INTO ai_cols (a, b) VALUES (new.a, new.g); END;
       CREATE TABLE ai_parent (id INTEGER PRIMARY KEY);
       CREATE TABLE ledger (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES ai_parent (id));
+      CREATE TABLE ai_codes (code TEXT);
+      CREATE UNIQUE INDEX ai_codes_code ON ai_codes (code);
+      CREATE TABLE uses_code (id INTEGER PRIMARY KEY, code TEXT REFERENCES ai_codes (code));
+      CREATE TABLE ai_wide (a INTEGER, b INTEGER);
+      CREATE TABLE wide_log (a INTEGER, b INTEGER);
+      CREATE TRIGGER ai_wide_log AFTER INSERT ON ai_wide BEGIN INSERT INTO wide_log SELECT * FROM ai_wide WHERE rowid = new.rowid; END;
       CREATE TABLE ai_alone (a INTEGER);
       CREATE TABLE ai_gone (a INTEGER);
       CREATE VIEW stale AS SELECT a FROM ai_gone;
@@ -265,6 +271,10 @@ describe('the SQLite engine checks writes on its own (policy bypassed)', () => {
       ['DROP TABLE ai_cols', 'ai_cols'],
       // ledger is empty, so nothing cascades; its next INSERT would fail with the parent gone.
       ['DROP TABLE ai_parent', 'ai_parent'],
+      // The unique index a foreign key of yours needs ("foreign key mismatch" on the next write).
+      ['DROP INDEX ai_codes_code', 'ai_codes_code'],
+      // A trigger of yours on an owned table, reading all its columns into a table of yours.
+      ['ALTER TABLE ai_wide ADD COLUMN c INTEGER', 'ai_wide'],
     ];
     for (const [sql, owned] of attempts) {
       await withSource(

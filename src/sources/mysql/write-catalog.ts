@@ -25,13 +25,13 @@ const COLUMN = `SELECT 1 FROM information_schema.COLUMNS
  * connection's user sees the text of those it may see); referencesIn decides on
  * their tokens. A table's own triggers are left out when they go with it.
  */
-const MENTIONS = `SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS
+const MENTIONS = `SELECT 'view', TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS
   WHERE LOCATE(?, LOWER(VIEW_DEFINITION)) > 0
   AND NOT (CAST(TABLE_SCHEMA AS BINARY) = CAST(? AS BINARY) AND CAST(TABLE_NAME AS BINARY) = CAST(? AS BINARY))
-UNION ALL SELECT TRIGGER_SCHEMA, TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS
+UNION ALL SELECT 'trigger', TRIGGER_SCHEMA, TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS
   WHERE LOCATE(?, LOWER(ACTION_STATEMENT)) > 0
   AND NOT (? AND CAST(EVENT_OBJECT_SCHEMA AS BINARY) = CAST(? AS BINARY) AND CAST(EVENT_OBJECT_TABLE AS BINARY) = CAST(? AS BINARY))
-UNION ALL SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_DEFINITION FROM information_schema.ROUTINES
+UNION ALL SELECT 'routine', ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_DEFINITION FROM information_schema.ROUTINES
   WHERE LOCATE(?, LOWER(ROUTINE_DEFINITION)) > 0`;
 
 /** Throws the first expectation the catalog does not meet, with a message that names the object only. */
@@ -58,8 +58,13 @@ async function expectUnreferenced(connection: PoolConnection, expected: Extract<
     values: [needle, schema, expected.name, needle, expected.ownTriggersGo === true, schema, expected.name, needle],
     rowsAsArray: true,
   });
-  for (const [home, , text] of rows as [string, string, string | null][]) {
-    if (text === null || !referencesIn(tokenize(text), home, schema, expected.name, expected.part)) continue;
+  for (const [kind, home, , text] of rows as [string, string, string, string | null][]) {
+    if (text === null) continue;
+    // A view is stored normalized (qualified names, no comments) and read on its tokens.
+    // A trigger or routine body is kept as written, with comments and the sql_mode of
+    // its creation: any mention of the name as a word counts, refusing more, never less.
+    const refers = kind === 'view' ? referencesIn(tokenize(text), home, schema, expected.name, expected.part) : mentionsIn(text, home, schema, expected.name, expected.part);
+    if (!refers) continue;
     const what = expected.part === undefined ? expected.name : `${expected.name}.${expected.part}`;
     throw new BastionError(
       'WRITE_NOT_ALLOWED',
@@ -72,6 +77,18 @@ async function currentDatabase(connection: PoolConnection): Promise<string | und
   const [rows] = await connection.query({ sql: 'SELECT DATABASE()', rowsAsArray: true });
   const name = (rows as unknown[][])[0]?.[0];
   return typeof name === 'string' ? name : undefined;
+}
+
+/**
+ * Whether a trigger or routine body that lives in `home` mentions `name` (and, with
+ * `part`, also that column or index) as a whole word anywhere, comments and strings
+ * included; a body in another database must also mention `schema`.
+ */
+export function mentionsIn(text: string, home: string, schema: string, name: string, part?: string): boolean {
+  const word = (w: string): boolean => new RegExp(`(^|[^A-Za-z0-9_$\u0080-\uffff])${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9_$\u0080-\uffff])`, 'iu').test(text);
+  if (!word(name)) return false;
+  if (home.toLowerCase() !== schema.toLowerCase() && !word(schema)) return false;
+  return part === undefined || word(part);
 }
 
 /**

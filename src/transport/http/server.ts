@@ -14,7 +14,7 @@ import type { Principal } from '../../session/context.js';
 import { authFailureResponse, type AuthChallenge } from './auth-response.js';
 import { corsHeaders, preflight } from './cors.js';
 import { createHttpGuard, jsonDepthExceeds, type HttpGuard } from './guard.js';
-import { SessionTransport } from './session-transport.js';
+import { SessionTransport, type ResponseHandlers } from './session-transport.js';
 
 export interface HttpServerOptions {
   config: HttpConfig;
@@ -313,16 +313,13 @@ export class BastionHttpServer {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'mcp-session-id': session.transport.sessionId };
     let answered = false;
     let streaming = false;
-    res.once('close', () => {
-      if (!answered) session.transport.abandon(requestId);
-    });
     const eventStream = acceptsEventStream(req);
     const startStream = (): void => {
       if (streaming) return;
       streaming = true;
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'mcp-session-id': session.transport.sessionId });
     };
-    const accepted = session.transport.deliver(message, {
+    const handlers: ResponseHandlers = {
       reply: (reply) => {
         answered = true;
         if (streaming) {
@@ -353,7 +350,15 @@ export class BastionHttpServer {
           res.writeHead(204, { 'mcp-session-id': session.transport.sessionId }).end();
         }
       },
-    });
+    };
+    const accepted = session.transport.deliver(message, handlers);
+    // Only an accepted request's handlers are forgotten when its client goes away (a refused
+    // duplicate id must not drop the handlers of the request that holds that id).
+    if (accepted) {
+      res.once('close', () => {
+        if (!answered) session.transport.abandon(requestId, handlers);
+      });
+    }
     if (!accepted) sendJson(res, 409, rpcError(requestId, -32600, 'A request with this id is already in progress'));
   }
 

@@ -1,5 +1,5 @@
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { CancelledNotificationSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 
 /** How the HTTP response of one request takes what the server sends for it. */
 export interface ResponseHandlers {
@@ -41,21 +41,19 @@ export class SessionTransport implements Transport {
       this.waiting.set(id, handlers);
     }
     this.onmessage?.(message);
-    if (id === undefined && 'method' in message && message.method === 'notifications/cancelled') {
-      // The SDK aborts the request and never answers it; end its response here.
-      const target = (message.params as { requestId?: unknown } | undefined)?.requestId;
-      const cancelled = typeof target === 'string' || typeof target === 'number' ? this.waiting.get(target) : undefined;
-      if (cancelled !== undefined) {
-        this.waiting.delete(target as RequestId);
-        cancelled.cancelled?.();
-      }
+    const target = cancelledRequest(message);
+    // The SDK aborts the request and never answers it; end its response here.
+    const cancelled = target === undefined ? undefined : this.waiting.get(target);
+    if (target !== undefined && cancelled !== undefined) {
+      this.waiting.delete(target);
+      cancelled.cancelled?.();
     }
     return true;
   }
 
-  /** The client went away before its answer: forget the pending reply. */
-  abandon(id: RequestId): void {
-    this.waiting.delete(id);
+  /** The client went away before its answer: forget the pending reply, if it is still this one's. */
+  abandon(id: RequestId, handlers: ResponseHandlers): void {
+    if (this.waiting.get(id) === handlers) this.waiting.delete(id);
   }
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
@@ -78,7 +76,23 @@ export class SessionTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // The session ends: no answer comes for what is still running, so its responses end now.
+    const open = [...this.waiting.values()];
     this.waiting.clear();
+    for (const handlers of open) handlers.cancelled?.();
     this.onclose?.();
   }
+}
+
+/**
+ * The request a notifications/cancelled names, when the SDK will act on it: a message
+ * its schema accepts, with a request id it does not skip (it ignores 0 and "").
+ * Otherwise the request runs on and its answer still comes.
+ */
+function cancelledRequest(message: JSONRPCMessage): RequestId | undefined {
+  if (!('method' in message) || message.method !== 'notifications/cancelled' || 'id' in message) return undefined;
+  const parsed = CancelledNotificationSchema.safeParse(message);
+  if (!parsed.success) return undefined;
+  const target = parsed.data.params.requestId;
+  return target === undefined || target === 0 || target === '' ? undefined : target;
 }

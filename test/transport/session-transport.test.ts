@@ -1,0 +1,71 @@
+/**
+ * The HTTP session transport pairs what the server sends with the response of the
+ * request it belongs to: a cancel ends a response only when the SDK really cancels
+ * the request, a refused duplicate id never drops the handlers of the request that
+ * holds it, and a closing session ends every response still open.
+ */
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { describe, expect, it } from 'vitest';
+import { SessionTransport, type ResponseHandlers } from '../../src/transport/http/session-transport.js';
+
+function tracked(): ResponseHandlers & { log: string[] } {
+  const log: string[] = [];
+  return {
+    log,
+    reply: (m) => log.push(`reply ${JSON.stringify((m as { id?: unknown }).id)}`),
+    progress: () => log.push('progress'),
+    cancelled: () => log.push('cancelled'),
+  };
+}
+
+const call = (id: number | string): JSONRPCMessage => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'query', arguments: {} } });
+const cancel = (params: Record<string, unknown>): JSONRPCMessage => ({ jsonrpc: '2.0', method: 'notifications/cancelled', params });
+
+describe('SessionTransport', () => {
+  it('ends a response as cancelled only for a cancel the SDK acts on', () => {
+    const t = new SessionTransport('s');
+    t.onmessage = () => undefined;
+    const zero = tracked();
+    const five = tracked();
+    t.deliver(call(0), zero);
+    t.deliver(call(5), five);
+    t.deliver(cancel({ requestId: 0 }), undefined); // the SDK skips request id 0
+    t.deliver(cancel({ requestId: 5, reason: 42 }), undefined); // not a valid cancel: the SDK drops it
+    t.deliver(cancel({ requestId: 6 }), undefined); // no such request
+    expect(zero.log).toEqual([]);
+    expect(five.log).toEqual([]);
+    t.deliver(cancel({ requestId: 5, reason: 'user' }), undefined);
+    expect(five.log).toEqual(['cancelled']);
+    // The answer still reaches request 0, and nothing more reaches request 5.
+    void t.send({ jsonrpc: '2.0', id: 0, result: {} });
+    void t.send({ jsonrpc: '2.0', id: 5, result: {} });
+    expect(zero.log).toEqual(['reply 0']);
+    expect(five.log).toEqual(['cancelled']);
+  });
+
+  it('a refused duplicate id does not drop the first request, and progress goes only to its own request', () => {
+    const t = new SessionTransport('s');
+    t.onmessage = () => undefined;
+    const first = tracked();
+    const duplicate = tracked();
+    const other = tracked();
+    expect(t.deliver(call(7), first)).toBe(true);
+    expect(t.deliver(call(7), duplicate)).toBe(false);
+    t.abandon(7, duplicate); // the duplicate's response closing
+    expect(t.deliver(call(8), other)).toBe(true);
+    void t.send({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 't', progress: 1 } }, { relatedRequestId: 7 });
+    void t.send({ jsonrpc: '2.0', id: 7, result: {} });
+    expect(first.log).toEqual(['progress', 'reply 7']);
+    expect(duplicate.log).toEqual([]);
+    expect(other.log).toEqual([]);
+  });
+
+  it('closing the session ends every response still open', async () => {
+    const t = new SessionTransport('s');
+    t.onmessage = () => undefined;
+    const open = tracked();
+    t.deliver(call(9), open);
+    await t.close();
+    expect(open.log).toEqual(['cancelled']);
+  });
+});
