@@ -48,6 +48,15 @@ async function eventually(check: () => Promise<boolean>, attempts = 100, pauseMs
   return false;
 }
 
+/** Backends of the test database still running the long statement (never the admin's own). */
+async function longStatementsOn(db: TestDatabase): Promise<number> {
+  const result = await db.admin(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE '%generate_series(1, 2000000000)%'",
+    [db.name],
+  );
+  return (result.rows[0] as { n: number }).n;
+}
+
 /** Starts a long read on the source and aborts it; resolves to what the read threw. */
 async function cancelledRead(source: Source, abortAfterMs: number): Promise<unknown> {
   const controller = new AbortController();
@@ -75,14 +84,7 @@ describe.skipIf(!postgres.ok)('PostgreSQL: progress and cancellation', () => {
     await db.drop();
   });
 
-  /** Backends of the test database still running the long statement (never the admin's own). */
-  async function runningLongStatements(): Promise<number> {
-    const result = await db.admin(
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE '%generate_series(1, 2000000000)%'",
-      [db.name],
-    );
-    return (result.rows[0] as { n: number }).n;
-  }
+  const runningLongStatements = (): Promise<number> => longStatementsOn(db);
 
   it('a long query reports progress, and cancelling it stops the statement on the server', async () => {
     const controller = new AbortController();
@@ -182,13 +184,7 @@ describe.skipIf(!postgres.ok)('PostgreSQL over Streamable HTTP: progress and can
     await cleanup();
   });
 
-  async function runningLongStatements(): Promise<number> {
-    const result = await db.admin(
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE '%generate_series(1, 2000000000)%'",
-      [db.name],
-    );
-    return (result.rows[0] as { n: number }).n;
-  }
+  const runningLongStatements = (): Promise<number> => longStatementsOn(db);
 
   function post(sessionId: string | undefined, body: unknown, accept = 'application/json, text/event-stream') {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept, 'mcp-protocol-version': PROTOCOL_VERSION };

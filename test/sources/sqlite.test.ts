@@ -5,12 +5,10 @@
  * the guard) are refused by SQLite's own verdict and the read-only open.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRole } from '../../src/authorize/roles.js';
 import { authorizeRead } from '../../src/authorize/statement.js';
@@ -21,23 +19,11 @@ import { applyMasks } from '../../src/shape/mask.js';
 import type { EngineParts } from '../../src/sources/adapter.js';
 import { openSqliteEngine } from '../../src/sources/sqlite/index.js';
 
+import { ensureWorkerBuilt } from '../helpers/sqlite-worker.js';
 const log = createLogger('silent');
 const dir = mkdtempSync(join(tmpdir(), 'bastion-sqlite-'));
 const dbPath = join(dir, 'shop.db');
 const CAPS = { maxRows: 1000, maxBytes: 1 << 20 };
-
-/** The worker runs compiled, from dist/ (like PGlite's); compile it when dist/ is older than the source. */
-function ensureWorkerBuilt(): void {
-  const require = createRequire(import.meta.url);
-  const source = require.resolve('../../src/sources/sqlite/worker.ts');
-  const target = join(dirname(require.resolve('../../package.json')), 'dist', 'sources', 'sqlite', 'worker.js');
-  if (existsSync(target) && statSync(target).mtimeMs >= statSync(source).mtimeMs) return;
-  const output = ts.transpileModule(readFileSync(source, 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
-  });
-  mkdirSync(dirname(target), { recursive: true });
-  writeFileSync(target, output.outputText);
-}
 
 function seed(path: string): void {
   const db = new Database(path);

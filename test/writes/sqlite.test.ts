@@ -11,12 +11,10 @@
  *    real runs, and attacks that leave the canary and the file system intact.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import ts from 'typescript';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqliteSourceConfig } from '../../src/config/schema.js';
@@ -30,23 +28,11 @@ import { SqliteSource } from '../../src/sources/sqlite/source.js';
 import type { PlanSqliteWrite } from '../../src/sources/sqlite/write-plan.js';
 import { errorCode, startBastion, type TestBastion } from '../helpers/bastion.js';
 
+import { ensureWorkerBuilt } from '../helpers/sqlite-worker.js';
 const log = createLogger('silent');
 const dir = mkdtempSync(join(tmpdir(), 'bastion-sqlite-writes-'));
 const dbPath = join(dir, 'shop.db');
 const CAPS = { maxRows: 1000, maxBytes: 1 << 20 };
-
-/** The worker runs compiled, from dist/; compile it when dist/ is older than the source. */
-function ensureWorkerBuilt(): void {
-  const require = createRequire(import.meta.url);
-  const source = require.resolve('../../src/sources/sqlite/worker.ts');
-  const target = join(dirname(require.resolve('../../package.json')), 'dist', 'sources', 'sqlite', 'worker.js');
-  if (existsSync(target) && statSync(target).mtimeMs >= statSync(source).mtimeMs) return;
-  const output = ts.transpileModule(readFileSync(source, 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
-  });
-  mkdirSync(dirname(target), { recursive: true });
-  writeFileSync(target, output.outputText);
-}
 
 function seed(path: string): void {
   const db = new Database(path);
