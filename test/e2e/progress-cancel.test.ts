@@ -16,6 +16,7 @@ import type { Principal } from '../../src/session/context.js';
 import { createSessionServer } from '../../src/session/server.js';
 import type { Source } from '../../src/sources/source.js';
 import { rowsOf, startBastion, type TestBastion } from '../helpers/bastion.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
 import { cleanup, dirWithConfig, rawRequest, startHttp, type HttpBastion } from '../helpers/spawn.js';
 
@@ -39,14 +40,6 @@ async function connectClient(bastion: TestBastion): Promise<{ client: Client; cl
   };
 }
 
-/** Polls until `check` holds or the attempts run out (a bound, not a timing assertion). */
-async function eventually(check: () => Promise<boolean>, attempts = 100, pauseMs = 100): Promise<boolean> {
-  for (let i = 0; i < attempts; i++) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, pauseMs));
-  }
-  return false;
-}
 
 /** Backends of the test database still running the long statement (never the admin's own). */
 async function longStatementsOn(db: TestDatabase): Promise<number> {

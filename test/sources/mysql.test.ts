@@ -14,6 +14,7 @@ import { BastionError } from '../../src/errors/codes.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { EngineParts } from '../../src/sources/adapter.js';
 import { openMysqlEngine } from '../../src/sources/mysql/index.js';
+import { eventually } from '../helpers/eventually.js';
 import { createMysqlDatabase, mariadb, type TestMysqlDatabase } from '../helpers/mariadb.js';
 
 const log = createLogger('silent');
@@ -248,21 +249,11 @@ describe.skipIf(!mariadb.ok)('MySQL/MariaDB source against a real server', () =>
     try {
       const checked = own.guard.checkRead(sql, 'query');
       const read = own.source.read({ sql: checked.sql, params: [], maxRows: 1, maxBytes: 1024, signal: controller.signal });
-      let started = false;
-      for (let i = 0; i < 100 && !started; i++) {
-        started = (await running()) === 1;
-        if (!started) await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      expect(started).toBe(true);
+      expect(await eventually(async () => (await running()) === 1, 100, 50)).toBe(true);
       controller.abort();
       expect(await codeOf(read)).toBe('QUERY_CANCELLED');
       // The effect that matters: the server no longer runs the statement.
-      let stopped = false;
-      for (let i = 0; i < 100 && !stopped; i++) {
-        stopped = (await running()) === 0;
-        if (!stopped) await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      expect(stopped).toBe(true);
+      expect(await eventually(async () => (await running()) === 0, 100, 50)).toBe(true);
       expect((await own.source.read({ sql: 'SELECT 1', params: [], maxRows: 1, maxBytes: 1024 })).rows).toEqual([[1]]);
     } finally {
       controller.abort();

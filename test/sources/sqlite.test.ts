@@ -18,8 +18,9 @@ import { createLogger } from '../../src/log/logger.js';
 import { applyMasks } from '../../src/shape/mask.js';
 import type { EngineParts } from '../../src/sources/adapter.js';
 import { openSqliteEngine } from '../../src/sources/sqlite/index.js';
-
+import { eventually } from '../helpers/eventually.js';
 import { ensureWorkerBuilt } from '../helpers/sqlite-worker.js';
+
 const log = createLogger('silent');
 const dir = mkdtempSync(join(tmpdir(), 'bastion-sqlite-'));
 const dbPath = join(dir, 'shop.db');
@@ -281,16 +282,15 @@ describe('SQLite source', () => {
       setTimeout(() => controller.abort(), 200);
       expect(await codeOf(read)).toBe('QUERY_CANCELLED');
       // The process that ran the endless statement is gone (signal 0 only asks whether it exists).
-      let gone = false;
-      for (let i = 0; i < 50 && !gone; i++) {
+      const gone = (): boolean => {
         try {
           process.kill(pid as number, 0);
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          return false;
         } catch {
-          gone = true;
+          return true;
         }
-      }
-      expect(gone).toBe(true);
+      };
+      expect(await eventually(gone, 50)).toBe(true);
       expect((await source.read({ sql: 'SELECT count(*) FROM canary', params: [], ...CAPS })).rows).toEqual([[20]]);
       // A read cancelled before its turn never starts.
       const early = new AbortController();

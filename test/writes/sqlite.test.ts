@@ -27,8 +27,8 @@ import type { WriteRequest } from '../../src/sources/source.js';
 import { SqliteSource } from '../../src/sources/sqlite/source.js';
 import type { PlanSqliteWrite } from '../../src/sources/sqlite/write-plan.js';
 import { errorCode, startBastion, type TestBastion } from '../helpers/bastion.js';
-
 import { ensureWorkerBuilt } from '../helpers/sqlite-worker.js';
+
 const log = createLogger('silent');
 const dir = mkdtempSync(join(tmpdir(), 'bastion-sqlite-writes-'));
 const dbPath = join(dir, 'shop.db');
