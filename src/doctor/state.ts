@@ -25,7 +25,8 @@ export function checkStateDir(state: StateLocation): Check {
 
 /**
  * `env-file`: which .env the configuration was read with. It holds secrets, so one
- * that every user of the host can read is a warning.
+ * that every user of the host can read is a warning; one they can write (and so point
+ * a source at their own server) fails, as a world-writable configuration file does.
  */
 export function checkEnvFile(envFile: EnvFile | undefined, configFile: string | undefined): Check {
   const title = '.env file';
@@ -38,8 +39,12 @@ export function checkEnvFile(envFile: EnvFile | undefined, configFile: string | 
   } catch {
     return pass('env-file', title, detail);
   }
+  const shown = mode.toString(8).padStart(4, '0');
+  if ((mode & 0o002) !== 0) {
+    return fail('env-file', title, `${detail} Every user of the host can change it (mode ${shown}).`, `chmod 600 ${envFile.path}`);
+  }
   if ((mode & 0o004) !== 0) {
-    return warn('env-file', title, `${detail} It is readable by every user of the host (mode ${mode.toString(8).padStart(4, '0')}).`, `chmod 600 ${envFile.path}`);
+    return warn('env-file', title, `${detail} It is readable by every user of the host (mode ${shown}).`, `chmod 600 ${envFile.path}`);
   }
   return pass('env-file', title, detail);
 }

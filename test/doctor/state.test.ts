@@ -52,4 +52,12 @@ describe('env-file', () => {
     expect(check.status).toBe('warn');
     expect(check.fix).toBe(`chmod 600 ${join(dir, '.env')}`);
   });
+
+  it('fails when every user of the host can rewrite it (and so redirect a source to their own server)', () => {
+    writeFileSync(join(dir, '.env'), 'A=1\n');
+    chmodSync(join(dir, '.env'), 0o666);
+    const check = checkEnvFile({ path: join(dir, '.env'), applied: 1 }, join(dir, 'bastion.yaml'));
+    expect(check.status).toBe('fail');
+    expect(check.detail).toContain('0666');
+  });
 });
