@@ -1,6 +1,6 @@
 import { openAuditTrail } from './audit/trail.js';
 import { buildRoles } from './authorize/roles.js';
-import { loadConfig, type ConfigSources } from './config/load.js';
+import { loadConfig, type ConfigSources, type LoadedConfig } from './config/load.js';
 import type { BastionConfig } from './config/schema.js';
 import { SqlPolicy } from './guard/sql/policy.js';
 import { createLogger, type Logger } from './log/logger.js';
@@ -10,10 +10,10 @@ import type { ServerContext } from './session/context.js';
 import { SourceRegistry } from './sources/registry.js';
 import { packageVersion } from './util/package-root.js';
 
-/** Builds everything a server needs, once: config, logger, SQL policy, sources. */
-export async function createContext(options: ConfigSources): Promise<{ ctx: ServerContext; origin: string }> {
-  const { config, origin } = loadConfig(options);
-  return { ctx: await contextFor(config, createLogger(config.log.level)), origin };
+/** Builds everything a server needs, once: config, logger, SQL policy, sources; and says where they came from. */
+export async function createContext(options: ConfigSources): Promise<{ ctx: ServerContext } & Omit<LoadedConfig, 'config'>> {
+  const { config, ...where } = loadConfig(options);
+  return { ctx: await contextFor(config, createLogger(config.log.level)), ...where };
 }
 
 /** Roles, SQL policy, sources, rate limiter and audit trail for a validated configuration. */

@@ -101,8 +101,11 @@ async function mustGet(store: ApprovalStore, id: string): Promise<Approval> {
   return approval;
 }
 
+/** What `approvals` reads: a ${VAR} elsewhere (a database password) may stay unset. */
+const APPROVALS_SECTIONS = ['state', 'log'] as const;
+
 async function withStore(options: ApprovalsOptions, run: (store: ApprovalStore) => Promise<void>): Promise<void> {
-  const config = loadConfig({ configPath: options.config }).config;
+  const config = loadConfig({ configPath: options.config, sections: APPROVALS_SECTIONS }).config;
   const store = await openApprovalStore(config, createLogger(config.log.level));
   try {
     await run(store);

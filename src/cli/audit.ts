@@ -34,7 +34,7 @@ export function registerAuditCommand(program: Command, { signal, progress: progr
   const audit = program
     .command('audit')
     .description('Verify or read the tamper-evident audit log')
-    .option('--dir <dir>', 'folder holding audit.jsonl (default: audit.dir, else state.dir of the configuration, else .bastion)')
+    .option('--dir <dir>', 'folder holding audit.jsonl (default: audit.dir, else the state folder; bastion doctor shows it)')
     .option('--config <file>', 'configuration file (default ./bastion.yaml if present)')
     .option('--key-env <name>', 'environment variable holding the audit HMAC key (default: audit.key of the configuration)');
 
@@ -91,7 +91,7 @@ export function registerAuditCommand(program: Command, { signal, progress: progr
  * progress line is ended before each result is printed, so the two never share a line.
  */
 async function verifyPostgres(options: VerifyOptions, progress: Progress): Promise<number> {
-  const config = loadConfig({ configPath: options.config }).config;
+  const config = configOf(options);
   const url = config.audit.postgres.url ?? config.state.url;
   if (url === undefined) throw new BastionError('INVALID_ARGUMENT', '--postgres: the configuration sets neither audit.postgres.url nor state.url.');
   const table = config.audit.postgres.table;
@@ -129,8 +129,11 @@ async function verifyPostgres(options: VerifyOptions, progress: Progress): Promi
 
 /** The configuration, loaded only when the command needs something from it. */
 function configOf(options: AuditOptions): BastionConfig {
-  return loadConfig({ configPath: options.config }).config;
+  return loadConfig({ configPath: options.config, sections: AUDIT_SECTIONS }).config;
 }
+
+/** What `audit` reads: a ${VAR} elsewhere (a database password) may stay unset. */
+const AUDIT_SECTIONS = ['audit', 'state', 'log'] as const;
 
 function auditDir(options: AuditOptions): string {
   if (options.dir !== undefined) return options.dir;

@@ -12,9 +12,6 @@ interface DoctorOptions {
   url?: string;
 }
 
-/** loadConfig's origin for a file-less configuration; anything else names the file. */
-const NO_FILE = new Set(['built-in demo database', '--db']);
-
 /**
  * `bastion doctor`: the secure-deployment checklist of the effective configuration
  * (the same file and environment `serve` would use). Exit code 1 on any failing item.
@@ -52,10 +49,10 @@ async function doctor(options: DoctorOptions, onStage: (stage: string) => void):
     const detail = error.message.split('\n').map((line) => line.trim()).filter((line) => line !== '').join(' ');
     return [fail('config', 'Configuration', detail, 'Fix the named keys; `bastion init` writes a commented example.')];
   }
-  const configFile = NO_FILE.has(loaded.origin) ? undefined : loaded.origin.replace(/ with --db$/, '');
+  const { config, configFile, state, envFile } = loaded;
   // Read again, raw: the secret check looks at the text before ${ENV} interpolation.
   const configText = configFile === undefined ? undefined : readFileSync(configFile, 'utf8');
-  return runDoctor({ config: loaded.config, configFile, configText, url: options.url, onStage });
+  return runDoctor({ config, configFile, configText, state, envFile, url: options.url, onStage });
 }
 
 const LABEL = { pass: 'PASS', warn: 'WARN', fail: 'FAIL' } as const;

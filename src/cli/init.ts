@@ -167,7 +167,8 @@ rate_limits:
   on_store_error: deny                 # fail closed when the shared store is down
   auth_failures_per_minute: 10
 
-# Local state (API keys, approvals, audit) in a private 0700 folder; url shares it between replicas.
+# Local state (API keys, approvals, audit) in a private 0700 folder, relative to this file's folder
+# (like every path here); BASTION_STATE_DIR overrides it. url shares state between replicas.
 state:
   dir: .bastion
   # url: \${BASTION_STATE_URL}
@@ -202,8 +203,9 @@ log:
 `;
 
 /** The variables the configuration references, each with what it is for. */
-export const ENV_TEMPLATE = `# .env.example — written by \`bastion init\`. Copy to .env (never commit .env) and fill in
-# the variables that bastion.yaml references; unset ones stop the start with the key named.
+export const ENV_TEMPLATE = `# .env.example — written by \`bastion init\`. Copy to .env beside bastion.yaml (never commit .env)
+# and fill in the variables it references: Bastion reads that .env at start, and a variable already
+# set in the environment wins. An unset one stops the start with the key named.
 
 # PostgreSQL source: postgres://USER:PASSWORD@HOST:5432/DB (a low-privilege role)
 DATABASE_URL=

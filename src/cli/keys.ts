@@ -97,8 +97,11 @@ async function createKey(options: CreateOptions): Promise<void> {
   });
 }
 
+/** What `keys` reads: a ${VAR} elsewhere (a database password) may stay unset. */
+const KEYS_SECTIONS = ['state', 'auth', 'roles', 'log'] as const;
+
 function configFor(options: KeysOptions): BastionConfig {
-  return loadConfig({ configPath: options.config }).config;
+  return loadConfig({ configPath: options.config, sections: KEYS_SECTIONS }).config;
 }
 
 async function withStore(config: BastionConfig, run: (store: ApiKeyStore) => Promise<void>): Promise<void> {

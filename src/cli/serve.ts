@@ -20,8 +20,10 @@ export interface ServeOptions {
 
 
 export async function serve(options: ServeOptions): Promise<void> {
-  const { ctx, origin } = await createContext({ configPath: options.config, db: options.db, files: options.files });
+  const { ctx, origin, state, envFile } = await createContext({ configPath: options.config, db: options.db, files: options.files });
   const { log } = ctx;
+  // Where this server keeps keys, approvals and the audit log, and why there (never a secret).
+  const where = { config: origin, state: state.dir, state_from: state.from, ...(envFile === undefined ? {} : { env_file: envFile.path }) };
 
   if (!options.http) {
     // Over stdio there is no main listener: metrics are served only on metrics.listen (loopback).
@@ -39,7 +41,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     }
     const server = createSessionServer(ctx, LOCAL_PRINCIPAL);
     const { closed } = await serveStdio(server);
-    log.info({ transport: 'stdio', config: origin, sources: ctx.sources.list().map((s) => s.name) }, 'bastion serving over stdio');
+    log.info({ transport: 'stdio', ...where, sources: ctx.sources.list().map((s) => s.name) }, 'bastion serving over stdio');
     await closed;
     await stopMetrics?.();
     await closeContext(ctx);
@@ -57,7 +59,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   });
   const started = await startHttp(ctx, http, { noAuth: options.auth === false });
   const auth = options.auth === false ? 'none (loopback only)' : 'required';
-  log.info({ transport: 'http', url: started.url, config: origin, auth }, 'bastion serving over HTTP');
+  log.info({ transport: 'http', url: started.url, ...where, auth }, 'bastion serving over HTTP');
   if (process.stderr.isTTY) process.stderr.write(connectHelp(started.url, options));
 
   await stopped;

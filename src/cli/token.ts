@@ -31,7 +31,8 @@ export function registerTokenCommand(program: Command): void {
     .option('--issuer <iss>', 'which issuer signs, when several have a secret')
     .option('--config <file>', 'configuration file (default ./bastion.yaml if present)')
     .action(async (options: IssueOptions) => {
-      const { config } = loadConfig({ configPath: options.config });
+      // Only what signing needs: a ${VAR} elsewhere (a database password) may stay unset.
+      const { config } = loadConfig({ configPath: options.config, sections: ['auth', 'roles', 'log'] });
       const issuer = signingIssuer(config, options.issuer);
       const jwt = await issueToken(issuer, {
         subject: checkSubject(options.sub),

@@ -1,8 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { BastionError } from '../errors/codes.js';
+import { lookup, withEnvFile, type EnvFile, type Environment } from './env-file.js';
+import { interpolateEnv, type MissingVariable } from './interpolate.js';
+import { resolveConfigPaths } from './paths.js';
 import { configSchema, type BastionConfig } from './schema.js';
+import { locateState, type StateLocation, type UserFacts } from './state-dir.js';
+
+/** A top-level section of bastion.yaml. */
+export type ConfigSection = keyof z.input<typeof configSchema>;
 
 export interface ConfigSources {
   /** Path given with --config; when absent, ./bastion.yaml is used if present. */
@@ -11,14 +20,29 @@ export interface ConfigSources {
   db?: string | undefined;
   /** The --files shortcut (repeatable): file roots added to files.roots. */
   files?: readonly string[] | undefined;
-  env?: NodeJS.ProcessEnv;
+  /**
+   * The sections the caller uses (default: all). A ${VAR} left unset in any other
+   * section is not an error: that section is left out and takes its defaults, so
+   * `bastion keys` runs without the database password.
+   */
+  sections?: readonly ConfigSection[] | undefined;
+  env?: Environment;
   cwd?: string;
+  /** Where the per-user state directory is; default: this machine and user. */
+  user?: Omit<UserFacts, 'env'>;
 }
 
 export interface LoadedConfig {
+  /** Every path in it is absolute: nothing later depends on the working folder. */
   config: BastionConfig;
   /** Where the configuration came from, for the start-up log line (never a secret). */
   origin: string;
+  /** The configuration file (absolute), when there is one. */
+  configFile: string | undefined;
+  /** The .env read beside the configuration file, when there is one. */
+  envFile: EnvFile | undefined;
+  /** The state folder and which rule chose it. */
+  state: StateLocation;
 }
 
 /**
@@ -26,39 +50,93 @@ export interface LoadedConfig {
  * mistake is a CONFIG_INVALID error whose message names the key and the fix.
  */
 export function loadConfig(options: ConfigSources = {}): LoadedConfig {
-  const env = options.env ?? process.env;
-  const cwd = options.cwd ?? process.cwd();
-  const configPath = options.configPath ?? env['BASTION_CONFIG'] ?? defaultConfigPath(cwd);
-  const db = options.db ?? env['BASTION_DB'];
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const processEnv = options.env ?? process.env;
+  const given = options.configPath ?? lookup(processEnv, 'BASTION_CONFIG');
+  // Typed in a shell, so relative to the working folder; absolute from here on.
+  const configFile = given !== undefined ? resolve(cwd, given) : defaultConfigPath(cwd);
+  const { env, envFile } = withEnvFile(processEnv, configFile);
+  const db = options.db ?? lookup(env, 'BASTION_DB');
 
   let raw: Record<string, unknown> = {};
   let origin = 'built-in demo database';
-  if (configPath !== undefined) {
-    raw = readYaml(configPath);
-    origin = configPath;
+  if (configFile !== undefined) {
+    raw = interpolateSections(readYaml(configFile), env, options.sections, join(dirname(configFile), '.env'));
+    origin = configFile;
   }
-  raw = interpolateEnv(raw, env, []) as Record<string, unknown>;
   if (db !== undefined) {
-    raw = { ...raw, sources: { main: sourceFromUrl(db) } };
-    origin = configPath !== undefined ? `${configPath} with --db` : '--db';
+    raw = { ...raw, sources: { main: shortcutSource(db, cwd) } };
+    origin = configFile !== undefined ? `${configFile} with --db` : '--db';
   } else if (raw['sources'] === undefined) {
     raw = { ...raw, sources: { demo: { engine: 'pglite' } } };
   }
   if (options.files !== undefined && options.files.length > 0) {
     const files = (raw['files'] ?? {}) as Record<string, unknown>;
     const roots = Array.isArray(files['roots']) ? (files['roots'] as unknown[]) : [];
-    raw = { ...raw, files: { ...files, roots: [...roots, ...options.files] } };
+    raw = { ...raw, files: { ...files, roots: [...roots, ...options.files.map((dir) => resolve(cwd, dir))] } };
   }
-  const level = env['BASTION_LOG_LEVEL'];
+  const level = lookup(env, 'BASTION_LOG_LEVEL');
   if (level !== undefined) {
     raw = { ...raw, log: { ...(raw['log'] as Record<string, unknown> | undefined), level } };
   }
-  return { config: validate(raw), origin };
+  const validated = validate(raw);
+  const rawState = raw['state'] as Record<string, unknown> | undefined;
+  const state = locateState({
+    override: lookup(env, 'BASTION_STATE_DIR'),
+    configured: typeof rawState?.['dir'] === 'string' ? rawState['dir'] : undefined,
+    configFile,
+    user: { platform: options.user?.platform ?? process.platform, homedir: options.user?.homedir ?? homedirOrEmpty(), env },
+  });
+  // Without a file, only the shortcuts carry paths, and they are absolute already.
+  const base = configFile === undefined ? cwd : dirname(configFile);
+  const config = resolveConfigPaths({ ...validated, state: { ...validated.state, dir: state.dir } }, base);
+  return { config, origin, configFile, envFile, state };
 }
 
 function defaultConfigPath(cwd: string): string | undefined {
-  const candidate = `${cwd}/bastion.yaml`;
+  const candidate = join(cwd, 'bastion.yaml');
   return existsSync(candidate) ? candidate : undefined;
+}
+
+/** os.homedir() throws when the account has no passwd entry; locateState then asks for BASTION_STATE_DIR. */
+function homedirOrEmpty(): string {
+  try {
+    return homedir();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Interpolates each top-level section. An unset variable in a section the caller
+ * uses stops the start, naming every such key; in another section it only leaves
+ * that section out, so it takes its defaults.
+ */
+function interpolateSections(raw: Record<string, unknown>, env: Environment, sections: readonly ConfigSection[] | undefined, envPath: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const fatal: MissingVariable[] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    const missing: MissingVariable[] = [];
+    const interpolated = interpolateEnv(value, env, [key], missing);
+    if (missing.length === 0) {
+      Object.defineProperty(out, key, { value: interpolated, enumerable: true, writable: true, configurable: true });
+    } else if (sections === undefined || (sections as readonly string[]).includes(key)) {
+      fatal.push(...missing);
+    }
+  }
+  if (fatal.length > 0) {
+    const lines = fatal
+      .slice(0, 10)
+      .map((m) => `${formatPath(m.path)}: environment variable ${m.name} is not set (referenced as \${${m.name}}); set it in the environment or in ${envPath}.`);
+    throw new BastionError('CONFIG_INVALID', lines.join('\n'));
+  }
+  return out;
+}
+
+/** The --db shortcut, with a file path made absolute against the folder it was typed in. */
+function shortcutSource(url: string, cwd: string): Record<string, unknown> {
+  const source = sourceFromUrl(url);
+  return typeof source['path'] === 'string' ? { ...source, path: resolve(cwd, source['path']) } : source;
 }
 
 function readYaml(path: string): Record<string, unknown> {
@@ -79,31 +157,6 @@ function readYaml(path: string): Record<string, unknown> {
     throw new BastionError('CONFIG_INVALID', `${path}: the top level must be a mapping of settings.`);
   }
   return value as Record<string, unknown>;
-}
-
-const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
-
-/** Replaces ${VAR} in string values; an unset variable is an error that names the key. */
-function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: (string | number)[]): unknown {
-  if (typeof value === 'string') {
-    return value.replace(ENV_REF, (_match, name: string) => {
-      const replacement = env[name];
-      if (replacement === undefined) {
-        throw new BastionError(
-          'CONFIG_INVALID',
-          `${formatPath(path)}: environment variable ${name} is not set (referenced as \${${name}}).`,
-        );
-      }
-      return replacement;
-    });
-  }
-  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...path, i]));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolateEnv(v, env, [...path, k]);
-    return out;
-  }
-  return value;
 }
 
 /** The --db shortcut: a URL becomes a single source named `main`. */

@@ -108,7 +108,10 @@ export const rateLimitSchema = z.strictObject({
 });
 
 export const stateSchema = z.strictObject({
-  /** Folder for local state (API keys, later audit): created with mode 0700. */
+  /**
+   * Folder for local state (API keys, approvals, audit), created with mode 0700; relative
+   * to the configuration file's folder. loadConfig always sets it (see locateState).
+   */
   dir: z.string().min(1).default('.bastion'),
   /** PostgreSQL URL for state shared by replicas (API keys). */
   url: z.string().min(1).optional(),

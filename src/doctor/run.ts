@@ -1,4 +1,6 @@
+import type { EnvFile } from '../config/env-file.js';
 import type { BastionConfig } from '../config/schema.js';
+import type { StateLocation } from '../config/state-dir.js';
 import type { Check } from './check.js';
 import { checkAuditChain } from './audit-chain.js';
 import { checkConfig } from './checks.js';
@@ -6,6 +8,7 @@ import { checkDatabaseRoles } from './database-role.js';
 import { checkFilesRoots } from './files-roots.js';
 import { checkFilePermissions } from './permissions.js';
 import { checkSecretsInFile } from './secrets.js';
+import { checkEnvFile, checkStateDir } from './state.js';
 import { probeUrl } from './url-probe.js';
 
 export interface DoctorInput {
@@ -14,6 +17,10 @@ export interface DoctorInput {
   configFile?: string | undefined;
   /** Its text before ${ENV} interpolation. */
   configText?: string | undefined;
+  /** Where state lives and why (loadConfig's answer); absent, the item is left out. */
+  state?: StateLocation | undefined;
+  /** The .env read beside the configuration file. */
+  envFile?: EnvFile | undefined;
   /** --url: a running server to probe from outside. */
   url?: string | undefined;
   /** Told each slow stage as it starts (a progress line); the text names no URL. */
@@ -26,6 +33,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   const stage = input.onStage ?? ((): void => undefined);
   stage('checking the configuration');
   const checks = checkConfig(config);
+  if (input.state !== undefined) checks.push(checkStateDir(input.state), checkEnvFile(input.envFile, input.configFile));
   stage('verifying the audit chain');
   checks.push(await checkAuditChain(config));
   checks.push(...(await checkDatabaseRoles(config, (name) => stage(`connecting to source ${name}`))));

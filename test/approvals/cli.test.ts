@@ -11,7 +11,7 @@ import { FileApprovalStore } from '../../src/approvals/file-store.js';
 import { PostgresApprovalStore } from '../../src/approvals/pg-store.js';
 import { hashParams, hashStatement, type Approval, type ApprovalBinding, type ApprovalStore, type NewApproval } from '../../src/approvals/index.js';
 import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
-import { cleanup, dirWithConfig, makeTempDir, runCli, type CliRun } from '../helpers/spawn.js';
+import { cleanup, dirWithConfig, makeTempDir, runCli, userStateDirFor, type CliRun } from '../helpers/spawn.js';
 
 const closers: (() => Promise<void>)[] = [];
 
@@ -45,10 +45,10 @@ function expectOneLineError(run: CliRun, pattern: RegExp): void {
   expect(run.stderr).toMatch(pattern);
 }
 
-/** A working folder whose ./.bastion holds the approvals a server created. */
-async function folderWithStore(dir = '.bastion'): Promise<{ cwd: string; store: ApprovalStore }> {
+/** A working folder without a configuration, and the approvals a server started there created (in the per-user state folder). */
+async function folderWithStore(): Promise<{ cwd: string; store: ApprovalStore }> {
   const cwd = makeTempDir();
-  const store = await FileApprovalStore.open(join(cwd, dir));
+  const store = await FileApprovalStore.open(userStateDirFor(cwd));
   closers.push(() => store.close());
   return { cwd, store };
 }
@@ -187,9 +187,11 @@ describe('bastion approvals approve', () => {
     expect((await store.get(expired.id))?.status).toBe('expired');
   });
 
-  it('uses state.dir of the --config file', async () => {
+  it('uses state.dir of the --config file, relative to the file\'s folder, from any working folder', async () => {
     const configDir = dirWithConfig(['state:', '  dir: my-state', ''].join('\n'));
-    const { cwd, store } = await folderWithStore('my-state');
+    const cwd = makeTempDir();
+    const store = await FileApprovalStore.open(join(configDir, 'my-state'));
+    closers.push(() => store.close());
     const { id } = await pendingApproval(store);
     const run = await runCli(['approvals', '--config', join(configDir, 'bastion.yaml'), 'approve', id, '--yes'], { cwd });
     expectExit(run, 0);

@@ -10,7 +10,7 @@ import { FileApiKeyStore } from '../../src/auth/api-keys/file-store.js';
 import { API_KEY_PATTERN, hashApiKey } from '../../src/auth/api-keys/key.js';
 import { ApiKeyVerifier } from '../../src/auth/api-keys/verifier.js';
 import { createLogger } from '../../src/log/logger.js';
-import { cleanup, dirWithConfig, makeTempDir, runCli, type CliRun } from '../helpers/spawn.js';
+import { cleanup, dirWithConfig, makeTempDir, runCli, userStateDirFor, type CliRun } from '../helpers/spawn.js';
 
 const log = createLogger('silent');
 const closers: (() => Promise<void> | void)[] = [];
@@ -54,7 +54,7 @@ describe('bastion keys create', () => {
     expect(key).toMatch(API_KEY_PATTERN);
     expect(run.stderr).toMatch(/shown only this once/);
     expect(run.stderr).not.toContain(key);
-    const file = readFileSync(join(cwd, '.bastion', 'api-keys.json'), 'utf8');
+    const file = readFileSync(join(userStateDirFor(cwd), 'api-keys.json'), 'utf8');
     expect(file).not.toContain(key);
     expect(file).toContain(hashApiKey(key));
     expect(file).toContain(id);
@@ -66,15 +66,16 @@ describe('bastion keys create', () => {
     expectExit(run, 1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain('--role');
-    expect(existsSync(join(cwd, '.bastion'))).toBe(false);
+    expect(existsSync(userStateDirFor(cwd))).toBe(false);
   });
 
-  it('accepts a role from roles: in the --config file, and keeps keys in its state.dir (relative to the working folder)', async () => {
+  it('accepts a role from roles: in the --config file, and keeps keys in its state.dir (relative to the file\'s folder, not the working folder)', async () => {
     const configDir = dirWithConfig(['state:', '  dir: my-state', 'roles:', '  analyst:', '    tools: [query]', ''].join('\n'));
     const cwd = makeTempDir();
     const run = await runCli(['keys', '--config', join(configDir, 'bastion.yaml'), 'create', '--name', 'a', '--role', 'analyst'], { cwd });
     expectExit(run, 0);
-    const file = readFileSync(join(cwd, 'my-state', 'api-keys.json'), 'utf8');
+    expect(existsSync(join(cwd, 'my-state'))).toBe(false);
+    const file = readFileSync(join(configDir, 'my-state', 'api-keys.json'), 'utf8');
     expect(file).toContain('"role": "analyst"');
     expect(file).toContain(hashApiKey(run.stdout.trim()));
   });
@@ -109,7 +110,7 @@ describe('bastion keys revoke', () => {
   it('takes effect on an already running verifier without a restart', async () => {
     const cwd = makeTempDir();
     const { key, id } = await createKey(cwd);
-    const verifier = await runningVerifier(join(cwd, '.bastion'));
+    const verifier = await runningVerifier(userStateDirFor(cwd));
     expect(await verifier.verify(key)).toMatchObject({ id: `key:${id}`, role: 'reader' });
     const run = await runCli(['keys', 'revoke', id], { cwd });
     expectExit(run, 0);
@@ -125,7 +126,7 @@ describe('bastion keys revoke', () => {
     const run = await runCli(['keys', 'revoke', 'key_AAAAAAAA'], { cwd });
     expectExit(run, 1);
     expect(run.stderr).toContain('key_AAAAAAAA');
-    const verifier = await runningVerifier(join(cwd, '.bastion'));
+    const verifier = await runningVerifier(userStateDirFor(cwd));
     expect(await verifier.verify(key)).toBeDefined();
   });
 });
@@ -133,7 +134,7 @@ describe('bastion keys revoke', () => {
 describe('CLI and server writing at once', () => {
   it('keeps every record when CLI creates race with a running server’s writes', async () => {
     const cwd = makeTempDir();
-    const store = await FileApiKeyStore.open(join(cwd, '.bastion'), log);
+    const store = await FileApiKeyStore.open(userStateDirFor(cwd), log);
     closers.push(() => store.close());
     const [cli, server] = await Promise.all([
       Promise.all(Array.from({ length: 8 }, () => createKey(cwd))),

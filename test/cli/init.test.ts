@@ -20,7 +20,8 @@ describe('bastion init', () => {
     const lines = initProject(dir, false);
     expect(lines).toEqual([`Wrote ${join(dir, 'bastion.yaml')}`, `Wrote ${join(dir, '.env.example')}`]);
     const { config } = loadConfig({ configPath: join(dir, 'bastion.yaml'), env: {}, cwd: dir });
-    expect(config).toEqual(configSchema.parse({ sources: { demo: { engine: 'pglite' } } }));
+    // state.dir: .bastion, made absolute against the file's folder.
+    expect(config).toEqual(configSchema.parse({ sources: { demo: { engine: 'pglite' } }, state: { dir: join(dir, '.bastion') } }));
     // bastion.yaml is private: it is where a careless edit would put a secret.
     expect(statSync(join(dir, 'bastion.yaml')).mode & 0o077).toBe(0);
   });

@@ -42,7 +42,8 @@ describe('configuration: secure defaults', () => {
   it('--db makes one source named main', () => {
     const { config } = loadConfig({ db: 'postgres://u:p@127.0.0.1/db', env: EMPTY_ENV, cwd: tmpdir() });
     expect(config.sources['main']).toMatchObject({ engine: 'postgres', writes: { enabled: false, max_affected_rows: 1000, prefix: 'ai_' }, statement_timeout_ms: 30_000, lock_timeout_ms: 5_000 });
-    expect(loadConfig({ db: 'pglite:./data', env: EMPTY_ENV, cwd: tmpdir() }).config.sources['main']).toMatchObject({ engine: 'pglite', path: './data' });
+    // Typed in the working folder, so relative to it, and absolute from the start on.
+    expect(loadConfig({ db: 'pglite:./data', env: EMPTY_ENV, cwd: tmpdir() }).config.sources['main']).toMatchObject({ engine: 'pglite', path: join(tmpdir(), 'data') });
   });
 });
 
@@ -92,7 +93,7 @@ describe('configuration: mistakes stop the start and name the key', () => {
   it('--db accepts mysql://, mariadb:// and sqlite: as one source named main', () => {
     expect(loadConfig({ db: 'mysql://root@127.0.0.1/test', env: EMPTY_ENV, cwd: tmpdir() }).config.sources['main']).toMatchObject({ engine: 'mysql', url: 'mysql://root@127.0.0.1/test' });
     expect(loadConfig({ db: 'mariadb://root@127.0.0.1/test', env: EMPTY_ENV, cwd: tmpdir() }).config.sources['main']).toMatchObject({ engine: 'mysql', url: 'mysql://root@127.0.0.1/test' });
-    expect(loadConfig({ db: 'sqlite:./data/app.db', env: EMPTY_ENV, cwd: tmpdir() }).config.sources['main']).toMatchObject({ engine: 'sqlite', path: './data/app.db' });
+    expect(loadConfig({ db: 'sqlite:./data/app.db', env: EMPTY_ENV, cwd: tmpdir() }).config.sources['main']).toMatchObject({ engine: 'sqlite', path: join(tmpdir(), 'data', 'app.db') });
   });
 
   it('writes.schemas defaults to the engine\'s namespace; a MySQL URL without a database needs it listed', () => {

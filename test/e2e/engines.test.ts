@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMysqlDatabase, mariadb, type TestMysqlDatabase } from '../helpers/mariadb.js';
-import { cleanup, makeTempDir, startStdio, type StdioBastion } from '../helpers/spawn.js';
+import { cleanup, makeTempDir, startStdio, userStateDirFor, type StdioBastion } from '../helpers/spawn.js';
 
 afterAll(async () => cleanup());
 
@@ -39,7 +39,7 @@ describe('SQLite source (built binary)', () => {
     expect(check.prepare('SELECT count(*) AS n FROM items').get()).toEqual({ n: 3 });
     check.close();
     // Audited, without a PostgreSQL fingerprint of SQLite text.
-    const records = readFileSync(join(cwd, '.bastion', 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = readFileSync(join(userStateDirFor(cwd), 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records.filter((r) => r['tool'] === 'query').length).toBeGreaterThanOrEqual(2);
     expect(records.every((r) => r['fingerprint'] === undefined)).toBe(true);
   }, 60_000);

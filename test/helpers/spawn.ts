@@ -47,6 +47,34 @@ export async function cleanup(): Promise<void> {
   await Promise.all(exits);
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   tempDirs.clear();
+  stateHomes.clear();
+}
+
+const stateHomes = new Map<string, string>();
+
+/**
+ * The XDG_STATE_HOME of every child started in `cwd` (unless the test sets one): a
+ * temp folder per working folder. A server without a configuration file keeps its
+ * state in the per-user state directory; this keeps each test's apart from the
+ * others' and from the real home, while commands run in one folder still meet.
+ */
+export function stateHomeFor(cwd: string): string {
+  let home = stateHomes.get(cwd);
+  if (home === undefined) {
+    home = mkdtempSync(join(tmpdir(), 'bastion-e2e-state-'));
+    tempDirs.add(home);
+    stateHomes.set(cwd, home);
+  }
+  return home;
+}
+
+/** Where a child started in `cwd` without a configuration file keeps its state. */
+export function userStateDirFor(cwd: string): string {
+  return join(stateHomeFor(cwd), 'bastion');
+}
+
+function childEnv(options: { cwd: string; env?: Record<string, string | undefined> }): Record<string, string> {
+  return cleanEnv({ XDG_STATE_HOME: stateHomeFor(options.cwd), ...options.env });
 }
 
 /** A fresh empty folder: a cwd without ./bastion.yaml, or a place for a test config. */
@@ -125,7 +153,7 @@ function waitForExit(child: ChildProcess): Promise<void> {
 
 /** Spawns `node dist/cli/main.js <args>` with piped stdio; tracked, so cleanup() kills it. */
 export function spawnBastion(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): ChildProcessWithoutNullStreams {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: childEnv(options), stdio: ['pipe', 'pipe', 'pipe'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
@@ -142,7 +170,7 @@ export interface CliRun {
 
 /** Runs `bastion <args>` to completion; a process that hangs is killed at the deadline. */
 export function runCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): Promise<CliRun> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: childEnv(options), stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let stdout = '';
   let stderr = '';
@@ -183,7 +211,7 @@ export async function startStdio(args: string[], options: { cwd: string; env?: R
     command: process.execPath,
     args: [BIN, 'serve', ...args],
     cwd: options.cwd,
-    env: cleanEnv(options.env),
+    env: childEnv(options),
     stderr: 'pipe',
   });
   let stderr = '';
@@ -230,7 +258,7 @@ export interface HttpBastion {
 export async function startHttp(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; auth?: boolean }): Promise<HttpBastion> {
   const child = spawn(process.execPath, [BIN, 'serve', '--http', ...(options.auth === true ? [] : ['--no-auth']), '--port', '0', ...args], {
     cwd: options.cwd,
-    env: cleanEnv(options.env),
+    env: childEnv(options),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);

@@ -1,0 +1,62 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { EnvFile } from '../config/env-file.js';
+import type { StateLocation } from '../config/state-dir.js';
+import { fail, pass, warn, type Check } from './check.js';
+
+/**
+ * `state-dir`: where keys, approvals and the audit log live, which rule chose the
+ * folder, and whether this user can write there (a server that cannot exits at start).
+ */
+export function checkStateDir(state: StateLocation): Check {
+  const title = 'State folder';
+  const where = `${state.dir} (${state.from})`;
+  const existing = nearestExisting(state.dir);
+  const fix = 'Set BASTION_STATE_DIR or state.dir to a folder this user can write, or fix the folder\'s permissions.';
+  if (existing === undefined) return fail('state-dir', title, `${where}: no part of the path exists.`, fix);
+  if (!statSync(existing).isDirectory()) return fail('state-dir', title, `${where}: ${existing} is not a folder.`, fix);
+  try {
+    accessSync(existing, constants.W_OK | constants.X_OK);
+  } catch {
+    return fail('state-dir', title, `${where}: ${existing} is not writable by this user, so serve cannot keep its audit log.`, fix);
+  }
+  return pass('state-dir', title, existing === state.dir ? where : `${where}; created at the first start.`);
+}
+
+/**
+ * `env-file`: which .env the configuration was read with. It holds secrets, so one
+ * that every user of the host can read is a warning; one they can write (and so point
+ * a source at their own server) fails, as a world-writable configuration file does.
+ */
+export function checkEnvFile(envFile: EnvFile | undefined, configFile: string | undefined): Check {
+  const title = '.env file';
+  if (configFile === undefined) return pass('env-file', title, 'none read: without a configuration file no .env is loaded.');
+  if (envFile === undefined) return pass('env-file', title, `none: there is no .env beside ${configFile}.`);
+  const detail = `loaded ${envFile.path} (${envFile.applied} variable(s) the environment did not already set; set ones are never overridden).`;
+  let mode: number;
+  try {
+    mode = statSync(envFile.path).mode & 0o777;
+  } catch {
+    return pass('env-file', title, detail);
+  }
+  const shown = mode.toString(8).padStart(4, '0');
+  if ((mode & 0o002) !== 0) {
+    return fail('env-file', title, `${detail} Every user of the host can change it (mode ${shown}).`, `chmod 600 ${envFile.path}`);
+  }
+  if ((mode & 0o004) !== 0) {
+    return warn('env-file', title, `${detail} It is readable by every user of the host (mode ${shown}).`, `chmod 600 ${envFile.path}`);
+  }
+  return pass('env-file', title, detail);
+}
+
+/** The folder itself, or the closest parent that exists (where it would be created). */
+function nearestExisting(dir: string): string | undefined {
+  for (let current = dir; ; current = dirname(current)) {
+    try {
+      statSync(current);
+      return current;
+    } catch {
+      if (dirname(current) === current) return undefined;
+    }
+  }
+}
