@@ -10,10 +10,21 @@ import type { ServerContext } from './session/context.js';
 import { SourceRegistry } from './sources/registry.js';
 import { packageVersion } from './util/package-root.js';
 
+/** Command-line settings that win over the configuration file. */
+export interface ConfigOverrides {
+  /** `serve --rate-limit N`: rate_limits.per_principal_per_minute (a role's own limit still applies to its principals). */
+  readonly ratePerPrincipalPerMinute?: number | undefined;
+}
+
 /** Builds everything a server needs, once: config, logger, SQL policy, sources. */
-export async function createContext(options: ConfigSources): Promise<{ ctx: ServerContext; origin: string }> {
+export async function createContext(options: ConfigSources, overrides: ConfigOverrides = {}): Promise<{ ctx: ServerContext; origin: string }> {
   const { config, origin } = loadConfig(options);
-  return { ctx: await contextFor(config, createLogger(config.log.level)), origin };
+  return { ctx: await contextFor(withOverrides(config, overrides), createLogger(config.log.level)), origin };
+}
+
+function withOverrides(config: BastionConfig, { ratePerPrincipalPerMinute }: ConfigOverrides): BastionConfig {
+  if (ratePerPrincipalPerMinute === undefined) return config;
+  return { ...config, rate_limits: { ...config.rate_limits, per_principal_per_minute: ratePerPrincipalPerMinute } };
 }
 
 /** Roles, SQL policy, sources, rate limiter and audit trail for a validated configuration. */

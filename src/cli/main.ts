@@ -20,9 +20,14 @@ program
   .option('--host <host>', 'HTTP bind address (default 127.0.0.1)')
   .option('--port <port>', 'HTTP port (default 7300)')
   .option('--config <file>', 'configuration file (default ./bastion.yaml if present)')
-  .option('--db <url>', 'one source: postgres://… or pglite:DIR (default: the embedded demo database)')
+  .option(
+    '--db <url>',
+    'one source: postgres://… or postgresql://…, mysql://… or mariadb://…, sqlite:PATH (a database file), pglite:DIR (an embedded database stored in DIR); default: the embedded demo database',
+  )
   .option('--files <dir>', 'serve read-only file tools inside this folder (repeatable)', (dir: string, all: string[] = []) => [...all, dir])
   .option('--no-auth', 'HTTP without authentication (loopback addresses only)')
+  .option('--rate-limit <n>', 'calls per minute per principal (default 60; overrides rate_limits.per_principal_per_minute; a role with its own rate_limit_per_minute keeps it)')
+  .option('--no-connect-help', 'with --http, do not print how to connect a client to stderr (keeps stderr to JSON log lines)')
   .action(async (options: ServeOptions) => {
     await serve(options);
   });
