@@ -12,7 +12,8 @@ export interface ConnectHelpOptions {
 
 /**
  * What a person needs to connect a client, written to stderr after `serve --http`
- * starts (stdout stays clean). Names the credential a client needs, never a secret.
+ * starts, when stderr is a terminal or with --connect-help (npm start passes it).
+ * Names the credential a client needs, never a secret.
  */
 export function connectHelp({ url, noAuth, db, config }: ConnectHelpOptions): string {
   const bin = fileURLToPath(new URL('./main.js', import.meta.url));

@@ -27,7 +27,8 @@ program
   .option('--files <dir>', 'serve read-only file tools inside this folder (repeatable)', (dir: string, all: string[] = []) => [...all, dir])
   .option('--no-auth', 'HTTP without authentication (loopback addresses only)')
   .option('--rate-limit <n>', 'calls per minute per principal (default 60; overrides rate_limits.per_principal_per_minute; a role with its own rate_limit_per_minute keeps it)')
-  .option('--no-connect-help', 'with --http, do not print how to connect a client to stderr (keeps stderr to JSON log lines)')
+  .option('--connect-help', 'with --http, print how to connect a client to stderr (default: only when stderr is a terminal)')
+  .option('--no-connect-help', 'with --http, never print it (stderr then carries JSON log lines only)')
   .action(async (options: ServeOptions) => {
     await serve(options);
   });

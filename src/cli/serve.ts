@@ -18,7 +18,7 @@ export interface ServeOptions {
   auth?: boolean;
   /** --rate-limit N: calls per minute per principal, over rate_limits.per_principal_per_minute. */
   rateLimit?: string;
-  /** commander's --no-connect-help sets connectHelp=false. */
+  /** --connect-help / --no-connect-help; unset: print it when stderr is a terminal. */
   connectHelp?: boolean;
 }
 
@@ -62,8 +62,9 @@ export async function serve(options: ServeOptions): Promise<void> {
   const started = await startHttp(ctx, http, { noAuth: options.auth === false });
   const auth = options.auth === false ? 'none (loopback only)' : 'required';
   log.info({ transport: 'http', url: started.url, config: origin, auth }, 'bastion serving over HTTP');
-  // Always (stdout stays clean for stdio clients and scripts); --no-connect-help keeps stderr to JSON log lines.
-  if (options.connectHelp !== false) process.stderr.write(connectHelp({ url: started.url, noAuth: options.auth === false, db: options.db, config: options.config }));
+  // Plain text on stderr (stdout stays clean). Without a terminal it is only printed when asked
+  // (npm start asks): a deployment's stderr carries JSON log lines only.
+  if (options.connectHelp ?? process.stderr.isTTY) process.stderr.write(connectHelp({ url: started.url, noAuth: options.auth === false, db: options.db, config: options.config }));
 
   await stopped;
   await started.close();

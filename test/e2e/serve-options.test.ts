@@ -1,13 +1,15 @@
 /**
  * `bastion serve` options a user meets on day one, on the built binary: --rate-limit
- * and what a limited caller is told, the connect help on stderr, a busy port, the
- * --help text, and the non-loopback rule (TLS here or at a proxy, auth always).
+ * and what a limited caller is told, the connect help on stderr (npm start asks for it),
+ * a busy port, the --help text, and the non-loopback rule (TLS here or at a proxy, auth always).
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { errorCode } from '../helpers/bastion.js';
-import { cleanup, dirWithConfig, makeTempDir, rawRequest, runCli, STACK_TRACE, startHttp, startStdio, type CliRun } from '../helpers/spawn.js';
+import { cleanup, dirWithConfig, makeTempDir, rawRequest, REPO_ROOT, runCli, STACK_TRACE, startHttp, startStdio, type CliRun } from '../helpers/spawn.js';
 
 afterEach(cleanup);
 
@@ -66,8 +68,13 @@ describe('serve --rate-limit', () => {
 });
 
 describe('serve --http: the connect help', () => {
-  it('is written to stderr even when stderr is not a terminal, with the URL and the client snippets', async () => {
-    const server = await startHttp([], { cwd: makeTempDir() });
+  it('npm start asks for it, so the quick start prints it whatever stderr is', () => {
+    const start = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start'];
+    expect(start).toMatch(/serve --http .*--connect-help/);
+  });
+
+  it('with --connect-help it is written to stderr without a terminal, with the URL and the client snippets', async () => {
+    const server = await startHttp(['--connect-help'], { cwd: makeTempDir() });
     await expect.poll(() => server.stderr(), { timeout: 15_000, interval: 50 }).toContain(`Bastion is listening at ${server.url}`);
     expect(server.stderr()).toContain(`claude mcp add --transport http bastion ${server.url}`);
     expect(server.stderr()).toContain('"mcpServers"');
@@ -75,15 +82,15 @@ describe('serve --http: the connect help', () => {
 
   it('names the credential a client needs when authentication is on', async () => {
     const cwd = dirWithConfig([...DEMO, ''].join('\n'));
-    const server = await startHttp([], { cwd, auth: true });
+    const server = await startHttp(['--connect-help'], { cwd, auth: true });
     await expect.poll(() => server.stderr(), { timeout: 15_000, interval: 50 }).toContain('bastion keys create');
     expect(server.stderr()).toContain('Authorization: Bearer <API key>');
     expect(server.stderr()).not.toContain('no authentication');
   });
 
-  it('is left out with --no-connect-help', async () => {
-    const server = await startHttp(['--no-connect-help'], { cwd: makeTempDir() });
-    // The server is up and answering, and still no help was printed.
+  it.each([[[]], [['--no-connect-help']]])('is left out without a terminal unless asked, and with --no-connect-help (args: %j)', async (args) => {
+    const server = await startHttp(args, { cwd: makeTempDir() });
+    // The server is up and answering, and still no help was printed: stderr holds JSON log lines only.
     expect((await rawRequest(`http://${server.hostPort}/healthz`)).status).toBe(200);
     expect(server.stderr()).not.toContain('Bastion is listening at');
   });
@@ -105,10 +112,10 @@ describe('serve --http on a busy port', () => {
 });
 
 describe('serve --help', () => {
-  it('lists every --db form, --rate-limit and --no-connect-help', async () => {
+  it('lists every --db form, --rate-limit and --[no-]connect-help', async () => {
     const run = await runCli(['serve', '--help'], { cwd: makeTempDir() });
     expect(run.code).toBe(0);
-    for (const form of ['postgres://', 'postgresql://', 'mysql://', 'mariadb://', 'sqlite:PATH', 'pglite:DIR', '--rate-limit', '--no-connect-help']) {
+    for (const form of ['postgres://', 'postgresql://', 'mysql://', 'mariadb://', 'sqlite:PATH', 'pglite:DIR', '--rate-limit', '--connect-help', '--no-connect-help']) {
       expect(run.stdout).toContain(form);
     }
   });
