@@ -87,8 +87,10 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
       if (typeof tool !== 'string') return undefined;
       return toolScopes.find((s) => s.match(tool) && !principal.scopes.includes(s.scope))?.scope;
     },
-    onAuthFailure: async ({ address, error, throttled }) => {
+    onAuthFailure: async ({ address, error, throttled, repeated }) => {
       ctx.metrics.recordAuthFailure(error.code);
+      // Past the allowance only the metrics count: the warning below already named the address.
+      if (repeated) return;
       const correlationId = newCorrelationId();
       log.info({ code: error.code, reason: error.detail, address, correlationId }, 'authentication failed');
       if (throttled) {

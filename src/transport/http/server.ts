@@ -8,11 +8,12 @@ import { AuthError } from '../../auth/errors.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { HttpConfig } from '../../config/schema.js';
-import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
 import type { Principal } from '../../session/context.js';
 import { authFailureResponse, type AuthChallenge } from './auth-response.js';
-import { createClientAddress, type ClientAddressOf } from './client-address.js';
+import { createAuthStage, type AuthFailure, type AuthFailureThrottle, type AuthStage } from './auth-stage.js';
+import { createClientAddress } from './client-address.js';
+import { sendJson } from './send-json.js';
 import { corsHeaders, preflight } from './cors.js';
 import { createHttpGuard, jsonDepthExceeds, type HttpGuard } from './guard.js';
 import { SessionTransport, type ResponseHandlers } from './session-transport.js';
@@ -25,18 +26,12 @@ export interface HttpServerOptions {
   /** Builds the MCP server of a new session. */
   createSession: (principal: Principal) => McpServer;
   /** Failed-authentication throttling per client address (429 with Retry-After). */
-  authThrottle?: {
-    consumeAuthFailure(address: string): Promise<{ blocked: boolean; alreadyBlocked: boolean; retryAfterMs: number }>;
-  };
+  authThrottle?: AuthFailureThrottle;
 
   /** The OAuth scope a JWT principal needs for this JSON-RPC message, if one is missing. */
   missingScope?: (principal: Principal, message: JSONRPCMessage) => string | undefined;
-  /**
-   * Called with an authentication failure and the client address, for the log and the
-   * audit; awaited before the refusal is sent. Failures from an address that was already
-   * throttled are not reported again: a flood must not flood the log and the audit too.
-   */
-  onAuthFailure?: (failure: { address: string; error: AuthError; throttled: boolean }) => void | Promise<void>;
+  /** Called with every authentication failure and its client address, for the metrics, the log and the audit. */
+  onAuthFailure?: (failure: AuthFailure) => void | Promise<void>;
   /** GET /metrics on this listener, behind authentication, for principals `allowed` accepts. */
   metrics?: {
     allowed(principal: Principal): boolean;
@@ -69,14 +64,20 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 export class BastionHttpServer {
   private readonly http: Server;
   private readonly guard: HttpGuard;
-  private readonly clientAddress: ClientAddressOf;
+  private readonly authenticate: AuthStage;
   private readonly sessions = new Map<string, Session>();
   private readonly sweeper: NodeJS.Timeout;
   private challenge: AuthChallenge | undefined;
 
   constructor(private readonly options: HttpServerOptions) {
     this.guard = createHttpGuard(options.config);
-    this.clientAddress = createClientAddress(options.config.trusted_proxies);
+    this.authenticate = createAuthStage({
+      authenticate: options.authenticate,
+      clientAddress: createClientAddress(options.config.trusted_proxies),
+      throttle: options.authThrottle,
+      onAuthFailure: options.onAuthFailure,
+      challenge: () => this.challenge,
+    });
     const listener = (req: IncomingMessage, res: ServerResponse): void => {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
       if (options.config.tls !== undefined) res.setHeader('strict-transport-security', 'max-age=31536000');
@@ -212,51 +213,6 @@ export class BastionHttpServer {
     }
     const { contentType, text } = await metrics.render();
     res.writeHead(200, { 'content-type': contentType, 'content-length': String(Buffer.byteLength(text)) }).end(text);
-  }
-
-  /**
-   * The authenticate stage; undefined when it already answered. Every credential is
-   * checked, whatever failed before from the same address: a valid one is always served
-   * (behind a proxy, or on a shared NAT, one client's failures must not lock out the
-   * others). Only failures are counted; see refuse().
-   */
-  private async authenticate(req: IncomingMessage, res: ServerResponse): Promise<Principal | undefined> {
-    try {
-      return await this.options.authenticate(req);
-    } catch (error) {
-      if (!(error instanceof AuthError)) throw error;
-      req.resume();
-      await this.refuse(req, res, error);
-      return undefined;
-    }
-  }
-
-  /**
-   * Answers a failed authentication. Past `auth_failures_per_minute` failures from one
-   * client address, failures get 429 with Retry-After instead of 401 and are no longer
-   * logged or audited one by one. The answer gives a guesser nothing new (a right guess
-   * would be served either way); against 256-bit API keys and signed tokens guessing is
-   * hopeless anyway, so the throttle is there to cut the load and the noise of a flood.
-   */
-  private async refuse(req: IncomingMessage, res: ServerResponse, error: AuthError): Promise<void> {
-    const address = this.clientAddress(req);
-    const throttle = this.options.authThrottle;
-    // A request without any credential proves nothing and costs nothing to check: not counted.
-    const counted = throttle !== undefined && error.code !== 'AUTH_MISSING';
-    const verdict = counted ? await limiterAnswer(() => throttle.consumeAuthFailure(address)) : { blocked: false, alreadyBlocked: false, retryAfterMs: 0 };
-    if (verdict === undefined) {
-      sendJson(res, 503, { error: 'rate-limit store unavailable' });
-      return;
-    }
-    if (!verdict.alreadyBlocked) await this.options.onAuthFailure?.({ address, error, throttled: verdict.blocked });
-    if (verdict.blocked) {
-      res.setHeader('retry-after', String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))));
-      sendJson(res, 429, { error: THROTTLED_MESSAGE });
-      return;
-    }
-    const answer = authFailureResponse(error, this.challenge);
-    for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-    sendJson(res, answer.status, answer.body);
   }
 
   private async post(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
@@ -415,21 +371,6 @@ export class BastionHttpServer {
   }
 }
 
-/** The 429 body of a throttled failure: what happened, that valid credentials still work, and which setting raises the limit. */
-const THROTTLED_MESSAGE =
-  'too many failed authentication attempts from this address; retry after the Retry-After delay (a valid credential is accepted meanwhile). ' +
-  'The limit is rate_limits.auth_failures_per_minute in the server configuration.';
-
-/** A throttle answer, or undefined when its store is down and the limiter fails closed. */
-async function limiterAnswer<T>(ask: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await ask();
-  } catch (error) {
-    if (error instanceof BastionError && error.code === 'LIMITER_UNAVAILABLE') return undefined;
-    throw error;
-  }
-}
-
 function isJsonRpcMessage(value: unknown): value is JSONRPCMessage {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const m = value as Record<string, unknown>;
@@ -460,13 +401,6 @@ function acceptsEventStream(req: IncomingMessage): boolean {
 /** One server-sent event carrying a JSON-RPC message (JSON text holds no raw newline). */
 function sseEvent(message: JSONRPCMessage): string {
   return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, closeConnection = false): void {
-  const text = JSON.stringify(body);
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) };
-  if (closeConnection) headers['connection'] = 'close';
-  res.writeHead(status, headers).end(text);
 }
 
 /** Reads the body up to `limit` bytes; undefined when it is larger (the rest is not read). */
