@@ -10,10 +10,24 @@ import type { ServerContext } from './session/context.js';
 import { SourceRegistry } from './sources/registry.js';
 import { packageVersion } from './util/package-root.js';
 
+/** Command-line settings that win over the configuration file. */
+export interface ConfigOverrides {
+  /** `serve --rate-limit N`: rate_limits.per_principal_per_minute (a role's own limit still applies to its principals). */
+  readonly ratePerPrincipalPerMinute?: number | undefined;
+}
+
 /** Builds everything a server needs, once: config, logger, SQL policy, sources; and says where they came from. */
-export async function createContext(options: ConfigSources): Promise<{ ctx: ServerContext } & Omit<LoadedConfig, 'config'>> {
+export async function createContext(
+  options: ConfigSources,
+  overrides: ConfigOverrides = {},
+): Promise<{ ctx: ServerContext } & Omit<LoadedConfig, 'config'>> {
   const { config, ...where } = loadConfig(options);
-  return { ctx: await contextFor(config, createLogger(config.log.level)), ...where };
+  return { ctx: await contextFor(withOverrides(config, overrides), createLogger(config.log.level)), ...where };
+}
+
+function withOverrides(config: BastionConfig, { ratePerPrincipalPerMinute }: ConfigOverrides): BastionConfig {
+  if (ratePerPrincipalPerMinute === undefined) return config;
+  return { ...config, rate_limits: { ...config.rate_limits, per_principal_per_minute: ratePerPrincipalPerMinute } };
 }
 
 /** Roles, SQL policy, sources, rate limiter and audit trail for a validated configuration. */

@@ -118,7 +118,9 @@ limits:
 sql:
   allow_functions: []
 
-# Streamable HTTP (bastion serve --http). Loopback by default; a non-loopback bind needs TLS and auth.
+# Streamable HTTP (bastion serve --http). Loopback by default. Any other address needs authentication
+# (always on unless --no-auth, which loopback alone allows) and TLS: tls below, or
+# tls_terminated_by_proxy: true when a TLS-terminating proxy sits in front; serve refuses otherwise.
 server:
   http:
     host: 127.0.0.1
@@ -134,6 +136,8 @@ server:
     # tls:                             # native HTTPS; client_ca_file turns on mTLS
     #   cert_file: ./tls/server.crt
     #   key_file: ./tls/server.key
+    tls_terminated_by_proxy: false     # true: plain HTTP here, TLS at the proxy in front
+    trusted_proxies: []                # proxies whose X-Forwarded-For names the client, e.g. [10.0.0.0/8]
 
 # Who may call over HTTP: API keys (bastion keys create), JWT issuers, or mTLS.
 auth:
@@ -161,11 +165,11 @@ roles: {}
 
 # Calls per minute per principal; Redis shares the counters between replicas.
 rate_limits:
-  per_principal_per_minute: 60
+  per_principal_per_minute: 60         # bastion serve --rate-limit N overrides it
   per_tool: {}
   per_source: {}
   on_store_error: deny                 # fail closed when the shared store is down
-  auth_failures_per_minute: 10
+  auth_failures_per_minute: 10         # per client address; past it failures get 429, valid credentials still pass
 
 # Local state (API keys, approvals, audit) in a private 0700 folder, relative to this file's folder
 # (like every path here); BASTION_STATE_DIR overrides it. url shares state between replicas.

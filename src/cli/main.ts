@@ -20,9 +20,15 @@ program
   .option('--host <host>', 'HTTP bind address (default 127.0.0.1)')
   .option('--port <port>', 'HTTP port (default 7300)')
   .option('--config <file>', 'configuration file (default ./bastion.yaml if present)')
-  .option('--db <url>', 'one source: postgres://… or pglite:DIR (default: the embedded demo database)')
+  .option(
+    '--db <url>',
+    'one source: postgres://… or postgresql://…, mysql://… or mariadb://…, sqlite:PATH (a database file), pglite:DIR (an embedded database stored in DIR); default: the embedded demo database',
+  )
   .option('--files <dir>', 'serve read-only file tools inside this folder (repeatable)', (dir: string, all: string[] = []) => [...all, dir])
   .option('--no-auth', 'HTTP without authentication (loopback addresses only)')
+  .option('--rate-limit <n>', 'calls per minute per principal (default 60; overrides rate_limits.per_principal_per_minute; a role with its own rate_limit_per_minute keeps it)')
+  .option('--connect-help', 'with --http, print how to connect a client to stderr (default: only when stderr is a terminal)')
+  .option('--no-connect-help', 'with --http, never print it (stderr then carries JSON log lines only)')
   .action(async (options: ServeOptions) => {
     await serve(options);
   });

@@ -29,13 +29,20 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
   const closers: (() => Promise<void>)[] = [];
   let authenticate: Authenticate;
 
+  // The same rule as `bastion doctor`'s http-exposure item: off loopback, authentication always, and TLS here or at a proxy.
+  if (options.noAuth && !loopback) {
+    throw new BastionError(
+      'CONFIG_INVALID',
+      `--no-auth is refused on the non-loopback address ${http.host}: anyone who can reach it could query your database. Bind to 127.0.0.1, or drop --no-auth and use API keys (bastion keys create) or JWT.`,
+    );
+  }
+  if (!loopback && http.tls === undefined && !http.tls_terminated_by_proxy) {
+    throw new BastionError(
+      'CONFIG_INVALID',
+      `Listening on the non-loopback address ${http.host} without TLS is refused: API keys, tokens and results would cross the network in clear text. Configure server.http.tls (cert_file, key_file); or, when a TLS-terminating proxy sits in front, set server.http.tls_terminated_by_proxy: true (and list it in server.http.trusted_proxies); or bind to 127.0.0.1.`,
+    );
+  }
   if (options.noAuth) {
-    if (!loopback) {
-      throw new BastionError(
-        'CONFIG_INVALID',
-        `--no-auth is refused on the non-loopback address ${http.host}: anyone who can reach it could query your database. Bind to 127.0.0.1, or drop --no-auth and use API keys (bastion keys create) or JWT.`,
-      );
-    }
     authenticate = async () => ANONYMOUS_PRINCIPAL;
   } else {
     const roles = new Set(ctx.roles.keys());
@@ -61,7 +68,7 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
     }
     authenticate = createAuthenticator({ apiKeys: apiKeys?.verifier, jwt, clientPrincipals, roles });
     if (!loopback && http.tls === undefined) {
-      log.warn({ host: http.host }, 'serving HTTP without TLS on a non-loopback address: credentials cross the network in clear text unless a TLS-terminating proxy sits in front');
+      log.info({ host: http.host }, 'serving plain HTTP on a non-loopback address: TLS is terminated by the proxy in front (server.http.tls_terminated_by_proxy)');
     }
   }
 
@@ -80,11 +87,15 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
       if (typeof tool !== 'string') return undefined;
       return toolScopes.find((s) => s.match(tool) && !principal.scopes.includes(s.scope))?.scope;
     },
-    onAuthFailure: async (req, error) => {
+    onAuthFailure: async ({ address, error, throttled, repeated }) => {
       ctx.metrics.recordAuthFailure(error.code);
-      const address = req.socket.remoteAddress;
+      // Past the allowance only the metrics count: the warning below already named the address.
+      if (repeated) return;
       const correlationId = newCorrelationId();
       log.info({ code: error.code, reason: error.detail, address, correlationId }, 'authentication failed');
+      if (throttled) {
+        log.warn({ address, limit: config.rate_limits.auth_failures_per_minute }, 'failed authentications from this address are throttled (429) until the minute is over; valid credentials are still served');
+      }
       // The refusal goes out whatever happens here; a record that could not be kept is logged.
       await ctx.audit
         .record({
@@ -105,7 +116,10 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
   });
   ctx.metrics.trackSessions(() => server.sessionCount);
   ctx.metrics.trackSources(() => ctx.sources.list());
-  const address = await server.listen();
+  const address = await server.listen().catch(async (error: unknown) => {
+    for (const close of closers) await close();
+    throw listenFailure(error, http.host, http.port, { port: '--port N or server.http.port', host: '--host or server.http.host' });
+  });
   if (ctx.metrics.enabled && config.metrics.listen !== undefined) {
     try {
       closers.unshift(await startMetricsListener(ctx, http, config.metrics.listen));
@@ -145,8 +159,28 @@ export async function startMetricsListener(ctx: ServerContext, http: HttpConfig,
       `metrics.listen: ${JSON.stringify(listen)} is refused: the metrics listener has no authentication, so it binds to loopback only (e.g. 127.0.0.1:9464). To scrape from elsewhere, remove metrics.listen and scrape /metrics on the main listener with an admin API key.`,
     );
   }
-  const listener = await listenForMetrics(ctx.metrics, where, createHttpGuard(http), ctx.log);
+  const listener = await listenForMetrics(ctx.metrics, where, createHttpGuard(http), ctx.log).catch((error: unknown) => {
+    throw listenFailure(error, where.host, where.port, { port: 'metrics.listen', host: 'metrics.listen' });
+  });
   const host = listener.address.family === 'IPv6' ? `[${listener.address.address}]` : listener.address.address;
   ctx.log.info({ url: `http://${host}:${listener.address.port}/metrics` }, 'bastion serving metrics');
   return () => listener.close();
+}
+
+/**
+ * A listen failure a person can act on: which address, and where to choose another
+ * (`how`: the flag or key that sets the port, the host). Other errors pass through unchanged.
+ */
+export function listenFailure(error: unknown, host: string, port: number, how: { port: string; host: string }): unknown {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  switch ((error as { code?: unknown } | null)?.code) {
+    case 'EADDRINUSE':
+      return new BastionError('CONFIG_INVALID', `Port ${port} is already in use on ${host} (another Bastion or another program listens at ${where}). Choose another port with ${how.port}, or stop the other process.`);
+    case 'EACCES':
+      return new BastionError('CONFIG_INVALID', `Listening at ${where} is not permitted (ports below 1024 need privileges). Choose a port above 1023 with ${how.port}.`);
+    case 'EADDRNOTAVAIL':
+      return new BastionError('CONFIG_INVALID', `${host} is not an address of this machine, so nothing can listen at ${where}. Choose one of its addresses (or 127.0.0.1) with ${how.host}.`);
+    default:
+      return error;
+  }
 }

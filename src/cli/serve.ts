@@ -16,11 +16,18 @@ export interface ServeOptions {
   files?: string[];
   /** commander's --no-auth sets auth=false. */
   auth?: boolean;
+  /** --rate-limit N: calls per minute per principal, over rate_limits.per_principal_per_minute. */
+  rateLimit?: string;
+  /** --connect-help / --no-connect-help; unset: print it when stderr is a terminal. */
+  connectHelp?: boolean;
 }
 
-
 export async function serve(options: ServeOptions): Promise<void> {
-  const { ctx, origin, state, envFile } = await createContext({ configPath: options.config, db: options.db, files: options.files });
+  const ratePerPrincipalPerMinute = options.rateLimit === undefined ? undefined : parseRateLimit(options.rateLimit);
+  const { ctx, origin, state, envFile } = await createContext(
+    { configPath: options.config, db: options.db, files: options.files },
+    { ratePerPrincipalPerMinute },
+  );
   const { log } = ctx;
   // Where this server keeps keys, approvals and the audit log, and why there (never a secret).
   const where = { config: origin, state: state.dir, state_from: state.from, ...(envFile === undefined ? {} : { env_file: envFile.path }) };
@@ -60,7 +67,9 @@ export async function serve(options: ServeOptions): Promise<void> {
   const started = await startHttp(ctx, http, { noAuth: options.auth === false });
   const auth = options.auth === false ? 'none (loopback only)' : 'required';
   log.info({ transport: 'http', url: started.url, ...where, auth }, 'bastion serving over HTTP');
-  if (process.stderr.isTTY) process.stderr.write(connectHelp(started.url, options));
+  // Plain text on stderr (stdout stays clean). Without a terminal it is only printed when asked
+  // (npm start asks): a deployment's stderr carries JSON log lines only.
+  if (options.connectHelp ?? process.stderr.isTTY) process.stderr.write(connectHelp({ url: started.url, noAuth: options.auth === false, db: options.db, config: options.config }));
 
   await stopped;
   await started.close();
@@ -73,4 +82,13 @@ function parsePort(value: string): number {
     throw new BastionError('CONFIG_INVALID', `--port: expected a number from 0 to 65535, got ${JSON.stringify(value)}.`);
   }
   return port;
+}
+
+/** --rate-limit: a whole number of calls per minute, at least 1 (0 would refuse every call). */
+function parseRateLimit(value: string): number {
+  const perMinute = /^\d{1,9}$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!(perMinute >= 1)) {
+    throw new BastionError('CONFIG_INVALID', `--rate-limit: expected a whole number of calls per minute, 1 or more (e.g. --rate-limit 600), got ${JSON.stringify(value)}.`);
+  }
+  return perMinute;
 }

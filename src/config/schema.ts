@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { auditSchema, authSchema, identifier, rateLimitSchema, redisSchema, roleSchema, stateSchema, tlsSchema } from './schema-access.js';
 
@@ -96,6 +97,15 @@ const filesSchema = z.strictObject({
   max_search_file_bytes: positiveInt.default(4 * 1024 * 1024),
 });
 
+/** An IPv4/IPv6 address, or one with a /prefix (10.0.0.0/8, fd00::/8). */
+const ipOrCidr = z.string().refine((value) => {
+  const [address = '', prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}, 'an IP address or a CIDR range, e.g. 10.0.0.5 or 10.0.0.0/8 or fd00::/8');
+
 const httpSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65_535).default(7300),
@@ -111,6 +121,17 @@ const httpSchema = z.strictObject({
   session_idle_timeout_ms: positiveInt.default(30 * 60_000),
   /** Native HTTPS (and mTLS with client_ca_file). */
   tls: tlsSchema.optional(),
+  /**
+   * A non-loopback bind without `tls` is refused unless this says a TLS-terminating
+   * proxy sits in front (the hop from it to Bastion is then plain HTTP).
+   */
+  tls_terminated_by_proxy: z.boolean().default(false),
+  /**
+   * Proxies (IP addresses or CIDR ranges) whose X-Forwarded-For is believed: the
+   * client address (failed-login throttle, log, audit) is then the first untrusted
+   * hop from the right. Empty: the socket's peer is the client, any X-Forwarded-For ignored.
+   */
+  trusted_proxies: z.array(ipOrCidr).default([]),
 });
 
 const defaultHttp = httpSchema.parse({});

@@ -13,15 +13,18 @@ const MAX_SANE_RATE = 10_000;
 const DAY_S = 24 * 3600;
 
 export function checkHttpExposure(config: BastionConfig): Check {
-  const { host, tls } = config.server.http;
+  const { host, tls, tls_terminated_by_proxy: byProxy } = config.server.http;
   const title = 'HTTP bind address';
   if (isLoopbackAddress(host)) return pass('http-exposure', title, `server.http.host is ${host}, a loopback address.`);
   if (tls !== undefined) return pass('http-exposure', title, `server.http.host is ${host} and TLS is configured.`);
+  if (byProxy) {
+    return pass('http-exposure', title, `server.http.host is ${host} without TLS of its own; server.http.tls_terminated_by_proxy says a proxy in front terminates TLS (keep the hop from it to Bastion private).`);
+  }
   return fail(
     'http-exposure',
     title,
-    `server.http.host is ${host}, reachable from the network, and server.http.tls is not set: credentials and results would cross the network in clear text.`,
-    'Set server.http.tls (cert_file, key_file), or bind server.http.host to 127.0.0.1 behind a TLS proxy.',
+    `server.http.host is ${host}, reachable from the network, and server.http.tls is not set: credentials and results would cross the network in clear text (serve refuses to start this way).`,
+    'Set server.http.tls (cert_file, key_file); or, behind a TLS-terminating proxy, set server.http.tls_terminated_by_proxy: true; or bind server.http.host to 127.0.0.1.',
   );
 }
 

@@ -6,7 +6,7 @@ import { fail, pass, warn, type Check } from './check.js';
 /**
  * What crosses the network in clear text, from the configuration alone: the metrics
  * listener, the JWKS Bastion trusts for token keys, and the links to Redis and the
- * databases. The severity follows what an attacker on the path gains. Failing: the
+ * databases; and whose X-Forwarded-For is believed. The severity follows what an attacker on the path gains. Failing: the
  * metrics listener (no authentication at all) and a JWKS over http (whoever swaps the
  * keys in transit mints any token). Warning: backend links, where TLS is the fix but a
  * private network the doctor cannot see may be a deliberate mitigation. A detail
@@ -147,7 +147,37 @@ export function checkDatabaseTls(config: BastionConfig): Check {
   );
 }
 
+/**
+ * server.http.trusted_proxies decides whose X-Forwarded-For is believed. A range that
+ * takes in every address lets any client name the address its failed logins are
+ * counted and audited under; an empty list behind a TLS-terminating proxy leaves the
+ * throttle, the log and the audit seeing only the proxy.
+ */
+export function checkTrustedProxies(config: BastionConfig): Check {
+  const title = 'Trusted proxies';
+  const { trusted_proxies: proxies, tls_terminated_by_proxy: byProxy, host } = config.server.http;
+  const everyone = proxies.filter((entry) => entry.endsWith('/0'));
+  if (everyone.length > 0) {
+    return fail(
+      'trusted-proxies',
+      title,
+      `server.http.trusted_proxies lists ${everyone.join(', ')}, which takes in every address: any client can write X-Forwarded-For and choose the address its failed logins are counted and audited under.`,
+      'List only the addresses (or the private range) of your own proxies.',
+    );
+  }
+  if (proxies.length > 0) return pass('trusted-proxies', title, `X-Forwarded-For is believed from ${proxies.join(', ')} only.`);
+  if (byProxy && !isLoopbackAddress(host)) {
+    return warn(
+      'trusted-proxies',
+      title,
+      'server.http.tls_terminated_by_proxy is true but server.http.trusted_proxies is empty: the failed-login throttle, the log and the audit see every client as the proxy.',
+      "Add the proxy's address to server.http.trusted_proxies.",
+    );
+  }
+  return pass('trusted-proxies', title, "No trusted proxy: the client address is the connection's peer, X-Forwarded-For is ignored.");
+}
+
 /** The items above, in report order. */
 export function checkNetworkLinks(config: BastionConfig): Check[] {
-  return [checkMetricsListen(config), checkJwksUrls(config), checkRedisTls(config), checkDatabaseTls(config)];
+  return [checkMetricsListen(config), checkJwksUrls(config), checkRedisTls(config), checkDatabaseTls(config), checkTrustedProxies(config)];
 }

@@ -12,11 +12,16 @@ export function retryAfterSeconds(retryAfterMs: number): number {
 export class RateLimitedError extends BastionError {
   readonly retryAfterMs: number;
 
-  /** `bucket` names what ran out in client-safe words, e.g. `tool "query" (10 calls/min)`. */
-  constructor(bucket: string, retryAfterMs: number) {
+  /**
+   * `bucket` names what ran out in client-safe words, e.g. `tool "query" (10 calls/min)`;
+   * `raise` says which setting lifts it, e.g. `set rate_limits.per_tool.query in the configuration file`.
+   * Both name only configuration keys and the caller's own role, tool and source.
+   */
+  constructor(bucket: string, retryAfterMs: number, raise?: string) {
     // The library reports a non-positive delay at a window's very end; the caller must still wait.
     const delay = Math.max(1, Math.ceil(retryAfterMs));
-    super('RATE_LIMITED', `Rate limit reached for ${bucket}; retry in ${retryAfterSeconds(delay)} s.`, { bucket, retryAfterMs: delay });
+    const howToRaise = raise === undefined ? '' : ` To raise the limit, ${raise}.`;
+    super('RATE_LIMITED', `Rate limit reached for ${bucket}; retry in ${retryAfterSeconds(delay)} s.${howToRaise}`, { bucket, retryAfterMs: delay });
     this.retryAfterMs = delay;
   }
 

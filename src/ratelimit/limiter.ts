@@ -18,9 +18,11 @@ export interface CallInput {
 }
 
 export interface AuthThrottle {
-  /** True once the address used up its failed authentications for the current minute. */
+  /** True from the failure that uses up the address's allowance for the current minute. */
   readonly blocked: boolean;
-  /** How long until the address may try again; 0 when not blocked. */
+  /** True when the address was blocked before this failure: one more past the allowance. */
+  readonly alreadyBlocked: boolean;
+  /** How long until the address's failures are answered normally again; 0 when not blocked. */
   readonly retryAfterMs: number;
 }
 
@@ -33,10 +35,12 @@ export interface RateLimiter {
    * LIMITER_UNAVAILABLE when the store is down and on_store_error is 'deny'.
    */
   consumeCall(input: CallInput): Promise<void>;
-  /** Counts one failed authentication from `address`; says whether it is now blocked. */
+  /**
+   * Counts one failed authentication from `address`; says whether the address is now
+   * blocked. Only failures are counted, after the credential was checked: a valid
+   * credential is never refused because of failures from the same address.
+   */
   consumeAuthFailure(address: string): Promise<AuthThrottle>;
-  /** Whether `address` is blocked, to answer 429 before even checking its credentials. */
-  isAuthBlocked(address: string): Promise<AuthThrottle>;
   close(): Promise<void>;
 }
 
@@ -44,16 +48,21 @@ interface Bucket {
   readonly limiter: RateLimiterAbstract;
   /** Client-safe words for the error message, built once. */
   readonly label: string;
+  /** The setting that raises this limit, for the error message. */
+  readonly raise: string;
 }
 
-const NOT_BLOCKED: AuthThrottle = { blocked: false, retryAfterMs: 0 };
+const NOT_BLOCKED: AuthThrottle = { blocked: false, alreadyBlocked: false, retryAfterMs: 0 };
+
+/** Where a limit is set, for the message that tells a refused caller how to raise it. */
+const IN_CONFIG = 'in the configuration file (bastion.yaml)';
 
 export async function createRateLimiter(config: BastionConfig, log: Logger): Promise<RateLimiter> {
   const limits = config.rate_limits;
   const store: CounterStore = config.redis ? await createRedisStore(config.redis.url, log) : createMemoryStore();
   const outage = new StoreOutage(limits.on_store_error, log, (cause) => store.describeFailure(cause));
 
-  const bucket = (name: string, points: number, label: string): Bucket => ({ limiter: store.bucket({ name, points }), label });
+  const bucket = (name: string, points: number, label: string, raise: string): Bucket => ({ limiter: store.bucket({ name, points }), label, raise });
 
   // Keyed by role as well as principal id, so a principal counts the same in memory and in Redis
   // even when it holds credentials for two roles with different limits. Roles form a closed set.
@@ -61,35 +70,43 @@ export async function createRateLimiter(config: BastionConfig, log: Logger): Pro
   const principalBucket = (role: string): Bucket => {
     let found = principalBuckets.get(role);
     if (found === undefined) {
-      const points = config.roles[role]?.rate_limit_per_minute ?? limits.per_principal_per_minute;
-      found = bucket(`principal:${role}`, points, `this principal (${points} calls/min)`);
+      const ownLimit = config.roles[role]?.rate_limit_per_minute;
+      const points = ownLimit ?? limits.per_principal_per_minute;
+      const raise =
+        ownLimit === undefined
+          ? `set rate_limits.per_principal_per_minute ${IN_CONFIG}, or start bastion serve with --rate-limit N (the flag wins)`
+          : `set roles.${role}.rate_limit_per_minute ${IN_CONFIG}`;
+      found = bucket(`principal:${role}`, points, `this principal (${points} calls/min)`, raise);
       principalBuckets.set(role, found);
     }
     return found;
   };
   const toolBuckets = new Map(
-    Object.entries(limits.per_tool).map(([tool, points]) => [tool, bucket(`tool:${encodeURIComponent(tool)}`, points, `tool "${tool}" (${points} calls/min)`)]),
+    Object.entries(limits.per_tool).map(([tool, points]) => [
+      tool,
+      bucket(`tool:${encodeURIComponent(tool)}`, points, `tool "${tool}" (${points} calls/min)`, `set rate_limits.per_tool.${tool} ${IN_CONFIG}`),
+    ]),
   );
   const sourceBuckets = new Map(
-    Object.entries(limits.per_source).map(([source, points]) => [source, bucket('source', points, `source "${source}" (${points} calls/min for all callers)`)]),
+    Object.entries(limits.per_source).map(([source, points]) => [
+      source,
+      bucket('source', points, `source "${source}" (${points} calls/min for all callers)`, `set rate_limits.per_source.${source} ${IN_CONFIG}`),
+    ]),
   );
   const authFailures = store.bucket({ name: 'auth-failures', points: limits.auth_failures_per_minute });
 
-  async function take({ limiter, label }: Bucket, key: string): Promise<void> {
+  async function take({ limiter, label, raise }: Bucket, key: string): Promise<void> {
     try {
       await limiter.consume(key);
     } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) throw new RateLimitedError(label, rejection.msBeforeNext);
+      if (rejection instanceof RateLimiterRes) throw new RateLimitedError(label, rejection.msBeforeNext, raise);
       outage.failed(rejection);
       return;
     }
     outage.answered();
   }
 
-  const blockedFor = (msBeforeNext: number): AuthThrottle => ({ blocked: true, retryAfterMs: Math.max(1, msBeforeNext) });
-  // Blocked from the failure that uses up the allowance: the next attempt is refused unchecked.
-  const throttleOf = (res: RateLimiterRes | null): AuthThrottle =>
-    res === null || res.consumedPoints < authFailures.points ? NOT_BLOCKED : blockedFor(res.msBeforeNext);
+  const blockedFor = (msBeforeNext: number, alreadyBlocked: boolean): AuthThrottle => ({ blocked: true, alreadyBlocked, retryAfterMs: Math.max(1, msBeforeNext) });
 
   return {
     store: store.kind,
@@ -109,25 +126,14 @@ export async function createRateLimiter(config: BastionConfig, log: Logger): Pro
       try {
         const res = await authFailures.consume(addressKey(address));
         outage.answered();
-        return throttleOf(res);
+        // Within the allowance; the failure that uses it up starts the block.
+        return res.consumedPoints < authFailures.points ? NOT_BLOCKED : blockedFor(res.msBeforeNext, false);
       } catch (rejection) {
         // Past the allowance; a replica's local block reports no count, only the delay.
-        if (rejection instanceof RateLimiterRes) return blockedFor(rejection.msBeforeNext);
+        if (rejection instanceof RateLimiterRes) return blockedFor(rejection.msBeforeNext, true);
         outage.failed(rejection);
         return NOT_BLOCKED;
       }
-    },
-
-    async isAuthBlocked(address) {
-      let res: RateLimiterRes | null;
-      try {
-        res = await authFailures.get(addressKey(address));
-      } catch (err) {
-        outage.failed(err);
-        return NOT_BLOCKED;
-      }
-      outage.answered();
-      return throttleOf(res);
     },
 
     close: () => store.close(),

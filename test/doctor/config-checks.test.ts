@@ -15,8 +15,11 @@ describe('doctor configuration checks', () => {
     expect(statuses).not.toContain('fail');
   });
 
-  it('http-exposure: a network bind without TLS fails; loopback or TLS passes', () => {
-    expect(checkHttpExposure(config({ server: { http: { host: '0.0.0.0' } } })).status).toBe('fail');
+  it('http-exposure: a network bind without TLS fails; loopback, TLS, or TLS terminated by a proxy passes (the rule serve enforces)', () => {
+    const bare = checkHttpExposure(config({ server: { http: { host: '0.0.0.0' } } }));
+    expect(bare.status).toBe('fail');
+    expect(bare.fix).toContain('tls_terminated_by_proxy');
+    expect(checkHttpExposure(config({ server: { http: { host: '0.0.0.0', tls_terminated_by_proxy: true } } })).status).toBe('pass');
     expect(checkHttpExposure(config({ server: { http: { host: '0.0.0.0', tls: TLS } } })).status).toBe('pass');
     expect(checkHttpExposure(config({ server: { http: { host: '::1' } } })).status).toBe('pass');
   });

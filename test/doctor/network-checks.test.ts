@@ -9,7 +9,7 @@ import { configSchema, type BastionConfig } from '../../src/config/schema.js';
 import { CONFIG_TEMPLATE } from '../../src/cli/init.js';
 import { parseDocument } from 'yaml';
 import { checkConfig } from '../../src/doctor/checks.js';
-import { checkDatabaseTls, checkJwksUrls, checkMetricsListen, checkNetworkLinks, checkRedisTls } from '../../src/doctor/network.js';
+import { checkDatabaseTls, checkJwksUrls, checkMetricsListen, checkNetworkLinks, checkRedisTls, checkTrustedProxies } from '../../src/doctor/network.js';
 import { checkSecretsInFile } from '../../src/doctor/secrets.js';
 
 const PASSWORD = 'pw-in-url-9f3a';
@@ -27,16 +27,17 @@ const mysqlSource = (url: string): Record<string, unknown> => ({ sources: { shop
 
 describe('doctor network checks', () => {
   it('the default configuration, and the file `bastion init` writes, pass every one of them', () => {
-    expect(checkNetworkLinks(config()).map((c) => c.status)).toEqual(['pass', 'pass', 'pass', 'pass']);
+    expect(checkNetworkLinks(config()).map((c) => c.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
     const initial = configSchema.parse(parseDocument(CONFIG_TEMPLATE).toJS());
     expect(checkNetworkLinks(initial).map((c) => [c.id, c.status])).toEqual([
       ['metrics-listen', 'pass'],
       ['jwks-url', 'pass'],
       ['redis-tls', 'pass'],
       ['database-tls', 'pass'],
+      ['trusted-proxies', 'pass'],
     ]);
     // And they are part of the configuration checklist.
-    expect(checkConfig(initial).map((c) => c.id)).toEqual(expect.arrayContaining(['metrics-listen', 'jwks-url', 'redis-tls', 'database-tls']));
+    expect(checkConfig(initial).map((c) => c.id)).toEqual(expect.arrayContaining(['metrics-listen', 'jwks-url', 'redis-tls', 'database-tls', 'trusted-proxies']));
   });
 
   it('metrics-listen: a non-loopback address fails (the listener has no authentication); loopback and the main listener pass', () => {
@@ -117,5 +118,28 @@ describe('doctor network checks', () => {
     expect(checkDatabaseTls(config(mysqlSource(`mysql://app@mysql.example.com/shop?ssl=${ssl}`))).status).toBe('pass');
     expect(checkDatabaseTls(config(mysqlSource('mariadb://app@127.0.0.1:3306/shop'))).status).toBe('pass');
     expect(checkDatabaseTls(config(mysqlSource('mysql://app@localhost/shop?socketPath=/run/mysqld/mysqld.sock'))).status).toBe('pass');
+  });
+});
+
+describe('doctor: whose X-Forwarded-For is believed', () => {
+  const http = (settings: Record<string, unknown>): BastionConfig => config({ server: { http: settings } });
+
+  it('fails on a trusted range that takes in every address, naming it', () => {
+    for (const everyone of ['0.0.0.0/0', '::/0']) {
+      const check = checkTrustedProxies(http({ trusted_proxies: ['10.0.0.1', everyone] }));
+      expect(check.status).toBe('fail');
+      expect(check.detail).toContain(everyone);
+    }
+  });
+
+  it('passes listed proxies, and no proxy on loopback', () => {
+    expect(checkTrustedProxies(http({ trusted_proxies: ['10.0.0.0/8'] })).status).toBe('pass');
+    expect(checkTrustedProxies(config()).status).toBe('pass');
+  });
+
+  it('warns when TLS is terminated by a proxy that is not listed: the throttle and the audit see only the proxy', () => {
+    const check = checkTrustedProxies(http({ host: '0.0.0.0', tls_terminated_by_proxy: true }));
+    expect(check.status).toBe('warn');
+    expect(check.fix).toContain('server.http.trusted_proxies');
   });
 });

@@ -61,7 +61,9 @@ describe('per principal', () => {
     expect(error.retryAfterMs).toBeLessThanOrEqual(60_000);
     expect(error.retryAfterSeconds).toBe(seconds);
     expect(error.detail).toMatchObject({ retryAfterMs: error.retryAfterMs });
-    expect(error.message).toBe(`Rate limit reached for this principal (1 calls/min); retry in ${seconds} s.`);
+    expect(error.message).toBe(
+      `Rate limit reached for this principal (1 calls/min); retry in ${seconds} s. To raise the limit, set rate_limits.per_principal_per_minute in the configuration file (bastion.yaml), or start bastion serve with --rate-limit N (the flag wins).`,
+    );
   });
 
   it('admits the principal again once the announced retry delay has passed', async () => {
@@ -100,6 +102,9 @@ describe('per principal', () => {
     expect(await outcomes(5, () => rl.consumeCall({ principal: custom, tool: 'query' }))).toEqual([...times(4, 'ok'), 'RATE_LIMITED']);
     const error = await refusal(rl.consumeCall({ principal: batch, tool: 'query' }));
     expect(error.message).toContain('this principal (2 calls/min)');
+    // The role's own limit is what to raise; the flag does not change it.
+    expect(error.message).toContain('To raise the limit, set roles.batch.rate_limit_per_minute in the configuration file');
+    expect(error.message).not.toContain('--rate-limit');
   });
 });
 
@@ -109,7 +114,7 @@ describe('per tool', () => {
     const principal = freshPrincipal();
     expect(await outcomes(3, () => rl.consumeCall({ principal, tool: 'query' }))).toEqual(['ok', 'ok', 'RATE_LIMITED']);
     const error = await refusal(rl.consumeCall({ principal, tool: 'query' }));
-    expect(error.message).toMatch(/^Rate limit reached for tool "query" \(2 calls\/min\); retry in \d+ s\.$/);
+    expect(error.message).toMatch(/^Rate limit reached for tool "query" \(2 calls\/min\); retry in \d+ s\. To raise the limit, set rate_limits\.per_tool\.query in the configuration file \(bastion\.yaml\)\.$/);
     expect(await outcomes(5, () => rl.consumeCall({ principal, tool: 'list_tables' }))).toEqual(times(5, 'ok'));
   });
 
@@ -130,7 +135,9 @@ describe('per source', () => {
     for (const principal of principals) results.push(await outcome(rl.consumeCall({ principal, tool: 'query', source: 'app' })));
     expect(results).toEqual(['ok', 'ok', 'ok', 'RATE_LIMITED']);
     const error = await refusal(rl.consumeCall({ principal: freshPrincipal(), tool: 'query', source: 'app' }));
-    expect(error.message).toMatch(/^Rate limit reached for source "app" \(3 calls\/min for all callers\); retry in \d+ s\.$/);
+    expect(error.message).toMatch(
+      /^Rate limit reached for source "app" \(3 calls\/min for all callers\); retry in \d+ s\. To raise the limit, set rate_limits\.per_source\.app in the configuration file \(bastion\.yaml\)\.$/,
+    );
   });
 
   it('leaves sources without a per_source limit, and calls without a source, to the principal limit alone', async () => {
@@ -153,21 +160,17 @@ describe('per source', () => {
 });
 
 describe('failed authentication per address', () => {
-  it('blocks an address at its auth_failures_per_minute-th failure, and says so before credentials are checked', async () => {
+  it('blocks an address from its auth_failures_per_minute-th failure, and tells the failures past it apart', async () => {
     const rl = await limiter({ rate_limits: { auth_failures_per_minute: 3 } });
-    expect(await rl.isAuthBlocked('203.0.113.7')).toEqual({ blocked: false, retryAfterMs: 0 });
-    expect(await rl.consumeAuthFailure('203.0.113.7')).toEqual({ blocked: false, retryAfterMs: 0 });
-    expect(await rl.consumeAuthFailure('203.0.113.7')).toEqual({ blocked: false, retryAfterMs: 0 });
-    expect(await rl.isAuthBlocked('203.0.113.7')).toEqual({ blocked: false, retryAfterMs: 0 });
+    expect(await rl.consumeAuthFailure('203.0.113.7')).toEqual({ blocked: false, alreadyBlocked: false, retryAfterMs: 0 });
+    expect(await rl.consumeAuthFailure('203.0.113.7')).toEqual({ blocked: false, alreadyBlocked: false, retryAfterMs: 0 });
     const third = await rl.consumeAuthFailure('203.0.113.7');
-    expect(third.blocked).toBe(true);
+    expect(third).toMatchObject({ blocked: true, alreadyBlocked: false });
     expect(third.retryAfterMs).toBeGreaterThan(0);
     expect(third.retryAfterMs).toBeLessThanOrEqual(60_000);
-    const check = await rl.isAuthBlocked('203.0.113.7');
-    expect(check.blocked).toBe(true);
-    expect(check.retryAfterMs).toBeGreaterThan(0);
-    // Attempts that slipped past the check concurrently stay blocked too.
-    expect((await rl.consumeAuthFailure('203.0.113.7')).blocked).toBe(true);
+    const fourth = await rl.consumeAuthFailure('203.0.113.7');
+    expect(fourth).toMatchObject({ blocked: true, alreadyBlocked: true });
+    expect(fourth.retryAfterMs).toBeGreaterThan(0);
   });
 
   it('uses the shipped default of 10 failures a minute', async () => {
@@ -179,12 +182,13 @@ describe('failed authentication per address', () => {
 
   it('does not block other addresses, and unblocks the address when the minute is over', async () => {
     vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
-    const rl = await limiter({ rate_limits: { auth_failures_per_minute: 1 } });
+    const rl = await limiter({ rate_limits: { auth_failures_per_minute: 2 } });
+    await rl.consumeAuthFailure('192.0.2.10');
     const blocked = await rl.consumeAuthFailure('192.0.2.10');
     expect(blocked.blocked).toBe(true);
-    expect((await rl.isAuthBlocked('192.0.2.11')).blocked).toBe(false);
+    expect((await rl.consumeAuthFailure('192.0.2.11')).blocked).toBe(false);
     vi.advanceTimersByTime(blocked.retryAfterMs);
-    expect((await rl.isAuthBlocked('192.0.2.10')).blocked).toBe(false);
+    expect((await rl.consumeAuthFailure('192.0.2.10')).blocked).toBe(false);
   });
 
   it('attack: rotating through the addresses of one IPv6 /64 does not reset the throttle', async () => {
@@ -192,15 +196,15 @@ describe('failed authentication per address', () => {
     await rl.consumeAuthFailure('2001:db8:1:2::1');
     await rl.consumeAuthFailure('2001:db8:1:2:aaaa::2');
     expect((await rl.consumeAuthFailure('2001:0db8:0001:0002:ffff:ffff:ffff:ffff')).blocked).toBe(true);
-    expect((await rl.isAuthBlocked('2001:db8:1:2:1234:5678:9abc:def0')).blocked).toBe(true);
-    expect((await rl.isAuthBlocked('2001:db8:1:3::1')).blocked).toBe(false);
+    expect(await rl.consumeAuthFailure('2001:db8:1:2:1234:5678:9abc:def0')).toMatchObject({ blocked: true, alreadyBlocked: true });
+    expect((await rl.consumeAuthFailure('2001:db8:1:3::1')).blocked).toBe(false);
   });
 
   it('attack: an IPv4 address written as IPv4-mapped IPv6 counts as the same address', async () => {
     const rl = await limiter({ rate_limits: { auth_failures_per_minute: 2 } });
     await rl.consumeAuthFailure('::ffff:203.0.113.9');
     expect((await rl.consumeAuthFailure('203.0.113.9')).blocked).toBe(true);
-    expect((await rl.isAuthBlocked('::FFFF:203.0.113.9')).blocked).toBe(true);
+    expect(await rl.consumeAuthFailure('::FFFF:203.0.113.9')).toMatchObject({ blocked: true, alreadyBlocked: true });
   });
 
   it('keeps failed authentications apart from call budgets', async () => {

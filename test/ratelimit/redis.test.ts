@@ -105,13 +105,12 @@ describe.skipIf(!sharedRedis.ok)(`global limits across replicas, ${sharedTitle}`
     expect((await replicaA.consumeAuthFailure(address)).blocked).toBe(false);
     expect((await replicaB.consumeAuthFailure(address)).blocked).toBe(false);
     expect((await replicaA.consumeAuthFailure(address)).blocked).toBe(false);
-    expect((await replicaB.isAuthBlocked(address)).blocked).toBe(false);
-    expect((await replicaB.consumeAuthFailure(address)).blocked).toBe(true);
-    const seen = await replicaA.isAuthBlocked(address);
-    expect(seen.blocked).toBe(true);
+    expect(await replicaB.consumeAuthFailure(address)).toMatchObject({ blocked: true, alreadyBlocked: false });
+    const seen = await replicaA.consumeAuthFailure(address);
+    expect(seen).toMatchObject({ blocked: true, alreadyBlocked: true });
     expect(seen.retryAfterMs).toBeGreaterThan(0);
-    // Attempts that slipped past the check stay blocked, also once a replica refuses them from its local block.
-    for (let i = 0; i < 3; i++) expect((await replicaB.consumeAuthFailure(address)).blocked).toBe(true);
+    // Further failures stay blocked, also once a replica refuses them from its local block.
+    for (let i = 0; i < 3; i++) expect(await replicaB.consumeAuthFailure(address)).toMatchObject({ blocked: true, alreadyBlocked: true });
   });
 
   const built = existsSync(new URL('../../dist/ratelimit/index.js', import.meta.url));
@@ -208,8 +207,7 @@ describe.skipIf(!redisServerBinary.ok)(`Redis outage, ${privateTitle}`, () => {
     expect(await outcomes(5, () => rl.consumeCall({ principal, tool: 'query' }))).toEqual(times(5, 'LIMITER_UNAVAILABLE'));
     const error: unknown = await rl.consumeCall({ principal, tool: 'query' }).catch((e: unknown) => e);
     expect((error as BastionError).message).toBe('The rate-limit store is unreachable, so calls are refused until it is back.');
-    // The auth throttle fails closed the same way: no credential check without it.
-    expect(await outcome(rl.isAuthBlocked('192.0.2.1'))).toBe('LIMITER_UNAVAILABLE');
+    // The auth throttle fails closed the same way: a failure is answered 503, not counted.
     expect(await outcome(rl.consumeAuthFailure('192.0.2.1'))).toBe('LIMITER_UNAVAILABLE');
     // One warning for the whole outage, not one per refused call.
     expect(captured.count('warn', 'rate-limit store unreachable; calls are refused')).toBe(1);
@@ -217,7 +215,7 @@ describe.skipIf(!redisServerBinary.ok)(`Redis outage, ${privateTitle}`, () => {
     await redis.start();
     await expect.poll(() => outcome(rl.consumeCall({ principal, tool: 'query' })), RECOVERY).toBe('ok');
     expect(await outcomes(3, () => rl.consumeCall({ principal, tool: 'query' }))).toEqual(times(3, 'ok'));
-    expect((await rl.isAuthBlocked('192.0.2.1')).blocked).toBe(false);
+    expect((await rl.consumeAuthFailure('192.0.2.1')).blocked).toBe(false);
     expect(captured.count('info', 'rate-limit store reachable again')).toBe(1);
     expect(captured.count('warn', 'rate-limit store unreachable')).toBe(1);
     expect(unhandled).toEqual([]);
@@ -244,8 +242,7 @@ describe.skipIf(!redisServerBinary.ok)(`Redis outage, ${privateTitle}`, () => {
 
     await redis.kill();
     expect(await outcomes(10, () => rl.consumeCall({ principal, tool: 'query' }))).toEqual(times(10, 'ok'));
-    expect(await rl.isAuthBlocked('192.0.2.1')).toEqual({ blocked: false, retryAfterMs: 0 });
-    expect(await rl.consumeAuthFailure('192.0.2.1')).toEqual({ blocked: false, retryAfterMs: 0 });
+    expect(await rl.consumeAuthFailure('192.0.2.1')).toEqual({ blocked: false, alreadyBlocked: false, retryAfterMs: 0 });
     expect(captured.count('warn', 'rate-limit store unreachable; calls are let through without limits')).toBe(1);
 
     // Every call succeeds either way here, so recovery shows in the log, not in an outcome.

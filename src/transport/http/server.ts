@@ -8,10 +8,12 @@ import { AuthError } from '../../auth/errors.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { HttpConfig } from '../../config/schema.js';
-import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
 import type { Principal } from '../../session/context.js';
 import { authFailureResponse, type AuthChallenge } from './auth-response.js';
+import { createAuthStage, type AuthFailure, type AuthFailureThrottle, type AuthStage } from './auth-stage.js';
+import { createClientAddress } from './client-address.js';
+import { sendJson } from './send-json.js';
 import { corsHeaders, preflight } from './cors.js';
 import { createHttpGuard, jsonDepthExceeds, type HttpGuard } from './guard.js';
 import { SessionTransport, type ResponseHandlers } from './session-transport.js';
@@ -24,15 +26,12 @@ export interface HttpServerOptions {
   /** Builds the MCP server of a new session. */
   createSession: (principal: Principal) => McpServer;
   /** Failed-authentication throttling per client address (429 with Retry-After). */
-  authThrottle?: {
-    isAuthBlocked(address: string): Promise<{ blocked: boolean; retryAfterMs: number }>;
-    consumeAuthFailure(address: string): Promise<{ blocked: boolean; retryAfterMs: number }>;
-  };
+  authThrottle?: AuthFailureThrottle;
 
   /** The OAuth scope a JWT principal needs for this JSON-RPC message, if one is missing. */
   missingScope?: (principal: Principal, message: JSONRPCMessage) => string | undefined;
-  /** Called with every authentication failure, for the log and the audit; awaited before the refusal is sent. */
-  onAuthFailure?: (req: IncomingMessage, error: AuthError) => void | Promise<void>;
+  /** Called with every authentication failure and its client address, for the metrics, the log and the audit. */
+  onAuthFailure?: (failure: AuthFailure) => void | Promise<void>;
   /** GET /metrics on this listener, behind authentication, for principals `allowed` accepts. */
   metrics?: {
     allowed(principal: Principal): boolean;
@@ -65,12 +64,20 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 export class BastionHttpServer {
   private readonly http: Server;
   private readonly guard: HttpGuard;
+  private readonly authenticate: AuthStage;
   private readonly sessions = new Map<string, Session>();
   private readonly sweeper: NodeJS.Timeout;
   private challenge: AuthChallenge | undefined;
 
   constructor(private readonly options: HttpServerOptions) {
     this.guard = createHttpGuard(options.config);
+    this.authenticate = createAuthStage({
+      authenticate: options.authenticate,
+      clientAddress: createClientAddress(options.config.trusted_proxies),
+      throttle: options.authThrottle,
+      onAuthFailure: options.onAuthFailure,
+      challenge: () => this.challenge,
+    });
     const listener = (req: IncomingMessage, res: ServerResponse): void => {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
       if (options.config.tls !== undefined) res.setHeader('strict-transport-security', 'max-age=31536000');
@@ -206,38 +213,6 @@ export class BastionHttpServer {
     }
     const { contentType, text } = await metrics.render();
     res.writeHead(200, { 'content-type': contentType, 'content-length': String(Buffer.byteLength(text)) }).end(text);
-  }
-
-  /** The authenticate stage with throttling of repeated failures; undefined when it already answered. */
-  private async authenticate(req: IncomingMessage, res: ServerResponse): Promise<Principal | undefined> {
-    const address = req.socket.remoteAddress ?? 'unknown';
-    const throttle = this.options.authThrottle;
-    if (throttle !== undefined) {
-      const state = await limiterAnswer(() => throttle.isAuthBlocked(address));
-      if (state === undefined) {
-        req.resume();
-        sendJson(res, 503, { error: 'rate-limit store unavailable' });
-        return undefined;
-      }
-      if (state.blocked) {
-        req.resume();
-        res.setHeader('retry-after', String(Math.max(1, Math.ceil(state.retryAfterMs / 1000))));
-        sendJson(res, 429, { error: 'too many failed authentication attempts' });
-        return undefined;
-      }
-    }
-    try {
-      return await this.options.authenticate(req);
-    } catch (error) {
-      if (!(error instanceof AuthError)) throw error;
-      req.resume();
-      await this.options.onAuthFailure?.(req, error);
-      if (throttle !== undefined && error.code !== 'AUTH_MISSING') await limiterAnswer(() => throttle.consumeAuthFailure(address));
-      const answer = authFailureResponse(error, this.challenge);
-      for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-      sendJson(res, answer.status, answer.body);
-      return undefined;
-    }
   }
 
   private async post(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
@@ -396,16 +371,6 @@ export class BastionHttpServer {
   }
 }
 
-/** A throttle answer, or undefined when its store is down and the limiter fails closed. */
-async function limiterAnswer<T>(ask: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await ask();
-  } catch (error) {
-    if (error instanceof BastionError && error.code === 'LIMITER_UNAVAILABLE') return undefined;
-    throw error;
-  }
-}
-
 function isJsonRpcMessage(value: unknown): value is JSONRPCMessage {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const m = value as Record<string, unknown>;
@@ -436,13 +401,6 @@ function acceptsEventStream(req: IncomingMessage): boolean {
 /** One server-sent event carrying a JSON-RPC message (JSON text holds no raw newline). */
 function sseEvent(message: JSONRPCMessage): string {
   return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, closeConnection = false): void {
-  const text = JSON.stringify(body);
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) };
-  if (closeConnection) headers['connection'] = 'close';
-  res.writeHead(status, headers).end(text);
 }
 
 /** Reads the body up to `limit` bytes; undefined when it is larger (the rest is not read). */

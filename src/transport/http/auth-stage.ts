@@ -1,0 +1,98 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Authenticate } from '../../auth/authenticate.js';
+import { AuthError } from '../../auth/errors.js';
+import { BastionError } from '../../errors/codes.js';
+import type { Principal } from '../../session/context.js';
+import { authFailureResponse, type AuthChallenge } from './auth-response.js';
+import type { ClientAddressOf } from './client-address.js';
+import { sendJson } from './send-json.js';
+
+/** The failed-authentication counter of the rate limiter, per client address. */
+export interface AuthFailureThrottle {
+  consumeAuthFailure(address: string): Promise<{ blocked: boolean; alreadyBlocked: boolean; retryAfterMs: number }>;
+}
+
+/**
+ * One failed authentication. `throttled`: the address is past its allowance (answered
+ * 429); `repeated`: it already was before this failure, so a flood need not flood the
+ * log and the audit too.
+ */
+export interface AuthFailure {
+  readonly address: string;
+  readonly error: AuthError;
+  readonly throttled: boolean;
+  readonly repeated: boolean;
+}
+
+export interface AuthStageOptions {
+  authenticate: Authenticate;
+  clientAddress: ClientAddressOf;
+  throttle?: AuthFailureThrottle | undefined;
+  /** Awaited before the refusal is sent. */
+  onAuthFailure?: ((failure: AuthFailure) => void | Promise<void>) | undefined;
+  /** The Bearer challenge, known once the server listens. */
+  challenge: () => AuthChallenge | undefined;
+}
+
+/** A principal, or undefined when the stage already answered the request. */
+export type AuthStage = (req: IncomingMessage, res: ServerResponse) => Promise<Principal | undefined>;
+
+/** The 429 body of a throttled failure: what happened, that valid credentials still work, and which setting raises the limit. */
+const THROTTLED_MESSAGE =
+  'too many failed authentication attempts from this address; retry after the Retry-After delay (a valid credential is accepted meanwhile). ' +
+  'The limit is rate_limits.auth_failures_per_minute in the server configuration.';
+
+const NOT_COUNTED = { blocked: false, alreadyBlocked: false, retryAfterMs: 0 };
+
+/**
+ * The authenticate stage of the HTTP pipeline. Every credential is checked, whatever
+ * failed before from the same address, and a valid one is always served: behind a proxy
+ * or a shared NAT, one client's failures must not lock out the others. Only failures
+ * are counted, per client address; past `auth_failures_per_minute` they get 429 with
+ * Retry-After instead of 401. That answer gives a guesser nothing new (a right guess is
+ * served either way), and against 256-bit API keys and signed tokens guessing is
+ * hopeless anyway: the throttle is there to cut the load and the noise of a flood.
+ */
+export function createAuthStage(options: AuthStageOptions): AuthStage {
+  const { throttle } = options;
+
+  async function refuse(req: IncomingMessage, res: ServerResponse, error: AuthError): Promise<void> {
+    const address = options.clientAddress(req);
+    // A request without any credential proves nothing and costs nothing to check: not counted.
+    const verdict = throttle !== undefined && error.code !== 'AUTH_MISSING' ? await limiterAnswer(() => throttle.consumeAuthFailure(address)) : NOT_COUNTED;
+    if (verdict === undefined) {
+      sendJson(res, 503, { error: 'rate-limit store unavailable' });
+      return;
+    }
+    await options.onAuthFailure?.({ address, error, throttled: verdict.blocked, repeated: verdict.alreadyBlocked });
+    if (verdict.blocked) {
+      res.setHeader('retry-after', String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))));
+      sendJson(res, 429, { error: THROTTLED_MESSAGE });
+      return;
+    }
+    const answer = authFailureResponse(error, options.challenge());
+    for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+    sendJson(res, answer.status, answer.body);
+  }
+
+  return async (req, res) => {
+    try {
+      return await options.authenticate(req);
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      req.resume();
+      await refuse(req, res, error);
+      return undefined;
+    }
+  };
+}
+
+/** A throttle answer, or undefined when its store is down and the limiter fails closed. */
+async function limiterAnswer<T>(ask: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await ask();
+  } catch (error) {
+    if (error instanceof BastionError && error.code === 'LIMITER_UNAVAILABLE') return undefined;
+    throw error;
+  }
+}

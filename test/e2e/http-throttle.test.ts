@@ -1,0 +1,117 @@
+/**
+ * The failed-login throttle on the built binary. The attack: a client floods the
+ * server with bad tokens. What must hold: its failures past auth_failures_per_minute
+ * get 429 and stop filling the log; every valid credential is still served — from
+ * another client behind the same proxy, and from the flooding address itself; the
+ * client address comes from X-Forwarded-For only when a listed proxy sent it.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../helpers/bastion.js';
+import { cleanup, dirWithConfig, parseLogLines, POLL, rawRequest, runCli, startHttp, type HttpBastion } from '../helpers/spawn.js';
+
+const INIT = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+});
+const BAD_TOKEN = `Bearer ak_${'x'.repeat(43)}`;
+const BAD_CLIENT = '203.0.113.5';
+const GOOD_CLIENT = '198.51.100.7';
+
+afterAll(cleanup);
+
+/** A demo server with API keys, 3 failed logins a minute per address, and one reader key made before it starts. */
+async function serverWithKey(http: string[] = []): Promise<{ server: HttpBastion; key: string; cwd: string }> {
+  const cwd = dirWithConfig(
+    ['sources:', '  demo:', '    engine: pglite', 'state:', '  dir: ./state', 'rate_limits:', '  auth_failures_per_minute: 3', ...(http.length > 0 ? ['server:', '  http:', ...http] : []), ''].join('\n'),
+  );
+  const made = await runCli(['keys', 'create', '--name', 'good', '--role', 'reader'], { cwd });
+  expect(made.code, made.stderr).toBe(0);
+  const server = await startHttp([], { cwd, auth: true });
+  return { server, key: made.stdout.trim(), cwd };
+}
+
+async function initialize(url: string, authorization: string, forwardedFor?: string): Promise<{ status: number; body: string; retryAfter: unknown }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization };
+  if (forwardedFor !== undefined) headers['x-forwarded-for'] = forwardedFor;
+  const res = await rawRequest(url, { method: 'POST', headers, body: INIT });
+  return { status: res.status, body: res.body, retryAfter: res.headers['retry-after'] };
+}
+
+/** Opens a session with `key` (sending X-Forwarded-For when given) and runs one query; its rows. */
+async function queryRows(url: string, key: string, forwardedFor?: string): Promise<unknown[][]> {
+  const headers: Record<string, string> = { authorization: `Bearer ${key}` };
+  if (forwardedFor !== undefined) headers['x-forwarded-for'] = forwardedFor;
+  const client = new Client({ name: 'throttle-e2e', version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+  try {
+    return rowsOf((await client.callTool({ name: 'query', arguments: { sql: 'SELECT count(*) AS n FROM shop.orders' } })) as CallToolResult);
+  } finally {
+    await client.close();
+  }
+}
+
+/** The client address of every failed authentication in the audit files under `dir`, sorted. */
+function auditedClients(dir: string): unknown[] {
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.jsonl'));
+  const records = files.flatMap((name) => parseLogLines(readFileSync(join(dir, name), 'utf8')));
+  return records.filter((r) => r['outcome'] === 'auth_failed').map((r) => r['client']).sort();
+}
+
+/** The "authentication failed" log lines of one client address. */
+function failuresLogged(server: HttpBastion, address: string): number {
+  return parseLogLines(server.stderr()).filter((l) => l['msg'] === 'authentication failed' && l['address'] === address).length;
+}
+
+describe('HTTP: one bad and one good client behind a trusted proxy', () => {
+  it('the bad client is throttled (429) while the good client, and a valid key from the bad address, are still served', async () => {
+    // The test's loopback connection plays the proxy; X-Forwarded-For names each client.
+    const { server, key, cwd } = await serverWithKey(['    trusted_proxies: [127.0.0.1, "::1"]']);
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await initialize(server.url, BAD_TOKEN, BAD_CLIENT)).status);
+    expect(statuses).toEqual([401, 401, 429, 429, 429, 429]);
+    const throttled = await initialize(server.url, BAD_TOKEN, BAD_CLIENT);
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.retryAfter)).toBeGreaterThan(0);
+    // The answer says which setting raises the limit, and echoes nothing of the token.
+    expect(throttled.body).toContain('rate_limits.auth_failures_per_minute');
+    expect(throttled.body).not.toContain('xxxxxxxx');
+
+    // Effect: the good client, behind the same proxy, gets rows.
+    expect(await queryRows(server.url, key, GOOD_CLIENT)).toHaveLength(1);
+    // Its failures are counted under its own address: a typo gets 401, not the bad client's 429.
+    expect((await initialize(server.url, BAD_TOKEN, GOOD_CLIENT)).status).toBe(401);
+    // A valid credential from the throttled address itself is served too.
+    expect(await queryRows(server.url, key, BAD_CLIENT)).toHaveLength(1);
+
+    // The log names the client, not the proxy, and stops at the allowance: 3 lines for 7 failures.
+    await expect.poll(() => failuresLogged(server, GOOD_CLIENT), POLL).toBe(1);
+    expect(failuresLogged(server, BAD_CLIENT)).toBe(3);
+    expect(failuresLogged(server, '127.0.0.1')).toBe(0);
+    const warnings = parseLogLines(server.stderr()).filter((l) => typeof l['msg'] === 'string' && l['msg'].startsWith('failed authentications from this address are throttled'));
+    expect(warnings.map((l) => l['address'])).toEqual([BAD_CLIENT]);
+    // The audit records the same client addresses, the same number of times.
+    expect(auditedClients(join(cwd, 'state'))).toEqual([GOOD_CLIENT, BAD_CLIENT, BAD_CLIENT, BAD_CLIENT].sort());
+  });
+});
+
+describe('HTTP: without trusted_proxies, X-Forwarded-For is ignored', () => {
+  it('attack: a client rotating forged X-Forwarded-For values is still throttled on its socket address, and a valid key from it is still served', async () => {
+    const { server, key } = await serverWithKey();
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await initialize(server.url, BAD_TOKEN, `192.0.2.${i + 1}`)).status);
+    expect(statuses).toEqual([401, 401, 429, 429, 429]);
+    // Effect: the forged addresses never reached the log; the socket's did.
+    await expect.poll(() => failuresLogged(server, '127.0.0.1'), POLL).toBe(3);
+    for (let i = 1; i <= 5; i++) expect(failuresLogged(server, `192.0.2.${i}`)).toBe(0);
+    // The throttled address (the test's own) still gets answers with a valid key.
+    expect(await queryRows(server.url, key, '192.0.2.200')).toHaveLength(1);
+  });
+});
