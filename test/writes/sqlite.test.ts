@@ -334,6 +334,13 @@ describe('the SQLite engine checks writes on its own (policy bypassed)', () => {
     expect(schemaNames()).not.toContain('sqlite_sequence');
   });
 
+  it('a definition longer than the byte cap is cut with a marker that says so, never silently', async () => {
+    await withSource(ddlPlan(['ai_wide']), async (source) => {
+      const result = await source.write(ddl('CREATE TABLE ai_wide (id INTEGER PRIMARY KEY, a_rather_long_column_name TEXT)', 'ai_wide', { dryRun: true, maxBytes: 30 }));
+      expect(result.definition).toBe('CREATE TABLE ai_wide (id INTEG\n-- [cut at 30 characters (limits.max_bytes): the definition goes on]');
+    });
+  });
+
   it('real runs commit and a separate connection sees them', async () => {
     await withSource(ddlPlan(['ai_log']), async (source) => {
       const created = await source.write(ddl('CREATE TABLE ai_log (id INTEGER PRIMARY KEY, msg TEXT)', 'ai_log'));
