@@ -505,7 +505,9 @@ describe('governed writes on SQLite through MCP', () => {
     const before = e2eChecksum('canary');
     const pending = data(await bastion.call('execute', { sql, params: [20], dry_run: false }));
     expect(pending).toMatchObject({ status: 'pending' });
-    expect(String(pending['dry_run_result'])).toContain('1 row(s) would be affected');
+    // The pending answer shows the bound value and the row that would go.
+    expect(String(pending['dry_run_result'])).toContain('Parameters (bound to the placeholders, in order):\n  ?1 = 20\nDry run: 1 row would be deleted.\nRows to be deleted (first 1 of 1):');
+    expect(String(pending['dry_run_result'])).toMatch(/\n {2}\[20,"[^"\n]*"\]$/);
     const id = pending['approval_id'] as string;
     expect(errorCode(await bastion.call('execute', { sql, params: [20], dry_run: false, approval_id: id }))).toBe('APPROVAL_INVALID');
     expect(e2eChecksum('canary')).toBe(before);
