@@ -35,7 +35,8 @@ export function previewText(input: PreviewInput): string {
     input.params.forEach((value, i) => lines.push(`  ${placeholder(input.engine, i + 1)} = ${shown(value)}`));
   }
   if (result.validatedOnly === true) lines.push('Dry run: the statement was validated, not run.');
-  else lines.push(`Dry run: ${count(result.affected)} would be ${VERB[command ?? 'ddl']}.`);
+  else if (command === undefined) lines.push('Dry run: the schema change ran in a transaction that was rolled back.');
+  else lines.push(`Dry run: ${count(result.affected)} would be ${VERB[command]}.`);
   if (result.notice !== undefined) lines.push(result.notice);
   const sample = result.sample;
   if (sample !== undefined && sample.rows.length > 0) {
@@ -48,12 +49,11 @@ export function previewText(input: PreviewInput): string {
   return lines.join('\n');
 }
 
-const VERB: Record<DmlCommand | 'ddl', string> = {
+const VERB: Record<DmlCommand, string> = {
   insert: 'inserted',
   update: 'updated',
   delete: 'deleted',
   merge: 'inserted, updated or deleted',
-  ddl: 'affected',
 };
 
 function rowsTitle(command: DmlCommand | undefined, ownReturning: boolean): string {
