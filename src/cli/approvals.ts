@@ -47,7 +47,7 @@ export function registerApprovalsCommand(program: Command): void {
 
   approvals
     .command('show')
-    .description('Show one approval in full: the statement and the dry-run result')
+    .description('Show one approval in full: the statement, its parameter values and the dry-run result')
     .argument('<id>', 'the approval id, as shown by approvals list')
     .action(async (id: string, _options: ApprovalsOptions, command: Command) => {
       await withStore(command.optsWithGlobals<ApprovalsOptions>(), async (store) => {
@@ -179,7 +179,8 @@ function describeApproval(a: Approval): string {
     'Statement:',
     indent(visibleBlock(a.statement)),
     '',
-    'Dry run:',
+    // The summary holds each bound parameter's value (redacted) and the dry run's rows, titled.
+    'Values and dry run:',
     indent(visibleBlock(a.summary)),
     '',
   ].join('\n');

@@ -16,8 +16,11 @@ export interface SearchMatch {
   path: string;
   line?: number;
   text?: string;
+  /** The line is longer than `text`: `text` is a window of it, marked with … where the line goes on. */
+  cut?: true;
 }
 
+/** A matched line longer than this is shown as a window of this many characters around the match. */
 export const MAX_LINE_CHARS = 200;
 
 /**
@@ -50,11 +53,12 @@ export function globMatch(pattern: string, name: string): boolean {
   return pi === p.length;
 }
 
-/** The matched line, or a window of it around the match when it is long. */
-function excerpt(line: string, at: number): string {
-  if (line.length <= MAX_LINE_CHARS) return line;
+/** The matched line, or a window of it around the match, marked as cut, when it is long (read_file shows it whole). */
+function excerpt(line: string, at: number): Pick<SearchMatch, 'text' | 'cut'> {
+  if (line.length <= MAX_LINE_CHARS) return { text: line };
   const start = Math.max(0, Math.min(at - 40, line.length - MAX_LINE_CHARS));
-  return line.slice(start, start + MAX_LINE_CHARS);
+  const end = start + MAX_LINE_CHARS;
+  return { text: `${start > 0 ? '…' : ''}${line.slice(start, end)}${end < line.length ? '…' : ''}`, cut: true };
 }
 
 /** Matching lines of one file, read through its verified handle; binary, large and unopenable files give none. */
@@ -78,7 +82,7 @@ async function contentMatches(roots: FileRoots, entry: WalkEntry, needle: string
       const raw = lines[i] ?? '';
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
       const at = line.indexOf(needle);
-      if (at !== -1) found.push({ path: file.rel, line: i + 1, text: excerpt(line, at) });
+      if (at !== -1) found.push({ path: file.rel, line: i + 1, ...excerpt(line, at) });
     }
     return found;
   } finally {

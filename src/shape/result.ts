@@ -3,14 +3,21 @@ import type { ReadResult } from '../sources/source.js';
 import { redactDeep } from '../log/redact.js';
 import { fence } from './fence.js';
 import { redactResult } from './redact-result.js';
+import { rowsText, truncationSentence, type RowCaps } from './rows-text.js';
 
-/** Caps the compact text rendering; structuredContent always carries every returned row. */
-const MAX_TEXT_ROWS = 200;
-const MAX_CELL_CHARS = 80;
+export { readCaps, type RowCaps } from './rows-text.js';
 
-/** A query result as MCP structured content plus a compact text table for clients that read text. */
-export function rowsResult(raw: ReadResult): CallToolResult {
-  const result = redactResult(raw);
+/**
+ * A query result as MCP structured content plus the same rows as text, for the many
+ * clients that show the model only the text: every row and every full value the caps
+ * let through, as JSON lines inside the untrusted-data fence, then one plain sentence
+ * with the row count and, when a cap cut the result, how to narrow it.
+ */
+export function rowsResult(raw: ReadResult, caps: RowCaps, tool: 'query' | 'explain' = 'query'): CallToolResult {
+  const redacted = redactResult(raw);
+  const text = rowsText(redacted, caps);
+  // Text that would outgrow its budget (escape-heavy values) drops its last rows from both renderings alike.
+  const result: ReadResult = text.rows === redacted.rows.length ? redacted : { ...redacted, rows: redacted.rows.slice(0, text.rows), truncated: true, truncatedBy: 'bytes' };
   const structured: Record<string, unknown> = {
     columns: result.columns.map((c) => ({ name: c.name, type: c.type })),
     rows: result.rows,
@@ -18,31 +25,8 @@ export function rowsResult(raw: ReadResult): CallToolResult {
     truncated: result.truncated,
   };
   if (result.truncatedBy !== undefined) structured['truncated_by'] = result.truncatedBy;
-  return { content: [{ type: 'text', text: fence(textTable(result)) }], structuredContent: structured };
-}
-
-function textTable(result: ReadResult): string {
-  const header = result.columns.map((c) => c.name).join(' | ');
-  const lines = [header];
-  const shown = Math.min(result.rows.length, MAX_TEXT_ROWS);
-  for (let i = 0; i < shown; i++) {
-    const row = result.rows[i] ?? [];
-    lines.push(row.map(cell).join(' | '));
-  }
-  let summary = `${result.rows.length} row${result.rows.length === 1 ? '' : 's'}`;
-  if (result.truncated) summary += `, truncated at the ${result.truncatedBy === 'bytes' ? 'byte' : 'row'} cap`;
-  if (shown < result.rows.length) summary += `; text shows the first ${shown}, structuredContent has all`;
-  lines.push(`(${summary})`);
-  return lines.join('\n');
-}
-
-function cell(value: unknown): string {
-  let text: string;
-  if (value === null || value === undefined) text = 'NULL';
-  else if (typeof value === 'string') text = value;
-  else text = JSON.stringify(value);
-  text = text.replace(/[\r\n\t|]/g, ' ');
-  return text.length > MAX_CELL_CHARS ? `${text.slice(0, MAX_CELL_CHARS - 1)}…` : text;
+  const closing = truncationSentence(result, caps, tool);
+  return { content: [{ type: 'text', text: `${fence(text.body)}\n${closing}` }], structuredContent: structured };
 }
 
 /** Plain JSON data as structured content with a JSON text rendering. */

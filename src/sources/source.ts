@@ -56,6 +56,13 @@ export interface WriteRequest {
    * instead of `sql` when dryRun, to show rows as they would be after the change.
    */
   readonly sampleSql?: string | undefined;
+  /**
+   * UPDATE dry run: a SELECT of the target rows as they are, with the statement's own
+   * WHERE (from the policy, checked to be exactly that), binding the statement's
+   * parameters at paramIndexes, run in the same transaction just before the statement,
+   * so a preview can show before → after.
+   */
+  readonly before?: { readonly sql: string; readonly paramIndexes: readonly number[] } | undefined;
   /** true when sampleSql uses RETURNING on MERGE, which needs PostgreSQL 17+: older servers run `sql` and return no sample. */
   readonly sampleNeedsPg17?: boolean | undefined;
   /** How many sample rows to return (default 20). */
@@ -80,6 +87,8 @@ export interface WriteResult {
    * real run: the RETURNING rows, when the statement has RETURNING.
    */
   readonly sample?: WriteSample | undefined;
+  /** Dry run with beforeSql: the target rows as they were before the statement ran (up to the sample's byte cap). */
+  readonly before?: WriteSample | undefined;
   /** DDL with `describe`: the resulting definition (columns, types, constraints; view or index SQL). */
   readonly definition?: string | undefined;
   /** True only when COMMIT succeeded; a dry run is never committed. */

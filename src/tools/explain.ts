@@ -1,6 +1,6 @@
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ParamValue } from '../sources/source.js';
-import { rowsResult } from '../shape/result.js';
+import { readCaps, rowsResult } from '../shape/result.js';
 import { runRead } from './query.js';
 import { guardedTool, type ToolCall } from './run.js';
 import { paramsArg, rowsOutput, sourceArg, sqlArg } from './schemas.js';
@@ -18,7 +18,7 @@ export function registerExplain(server: McpServer, call: ToolCall): RegisteredTo
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     guardedTool('explain', call, async (args: { source?: string | undefined; sql: string; params?: ParamValue[] | undefined }, _note, extra) =>
-      rowsResult(await runRead(call, 'explain', args, extra)),
+      rowsResult(await runRead(call, 'explain', args, extra), readCaps(call.ctx.config.limits), 'explain'),
     ),
   );
 }

@@ -5,7 +5,7 @@ import { authorizeRead } from '../authorize/statement.js';
 import { BastionError } from '../errors/codes.js';
 import type { ReadTool } from '../guard/sql/policy.js';
 import { applyMasks } from '../shape/mask.js';
-import { rowsResult } from '../shape/result.js';
+import { readCaps, rowsResult } from '../shape/result.js';
 import type { ParamValue, ReadResult } from '../sources/source.js';
 import { guardedTool, type CallExtra, type ToolCall } from './run.js';
 import { paramsArg, rowsOutput, sourceArg, sqlArg } from './schemas.js';
@@ -93,6 +93,8 @@ export function registerQuery(server: McpServer, call: ToolCall): RegisteredTool
       outputSchema: rowsOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    guardedTool('query', call, async (args: ReadArgs, _note, extra) => rowsResult(await runRead(call, 'query', args, extra))),
+    guardedTool('query', call, async (args: ReadArgs, _note, extra) =>
+      rowsResult(await runRead(call, 'query', args, extra), readCaps(call.ctx.config.limits, args.max_rows)),
+    ),
   );
 }

@@ -6,6 +6,7 @@ import { authorizeWrite } from '../authorize/write.js';
 import { BastionError } from '../errors/codes.js';
 import { redactText } from '../log/redact.js';
 import { jsonResult } from '../shape/result.js';
+import { previewText } from './write-preview.js';
 import type { SourceEntry } from '../sources/registry.js';
 import type { ParamValue, WriteRequest, WriteResult } from '../sources/source.js';
 import { guardedTool, type CallNote, type ToolCall } from './run.js';
@@ -26,7 +27,7 @@ const approvalArg = z
   .optional()
   .describe('The approval_id a pending answer gave, once a person has approved it.');
 
-/** What a person sees when asked to approve, and what the pending answer echoes. */
+/** How many changed rows a dry run shows: what a person sees when asked to approve, and what the pending answer echoes. */
 const SAMPLE_ROWS = 20;
 
 /**
@@ -99,6 +100,7 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
     dryRun,
     maxAffectedRows: entry.writes.max_affected_rows,
     sampleSql: checked.sampleSql,
+    before: checked.tool === 'execute' ? checked.before : undefined,
     sampleNeedsPg17: checked.sampleNeedsPg17,
     sampleRows: SAMPLE_ROWS,
     describe: authorized.describe,
@@ -135,10 +137,19 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
     return commit(entry, tool, write, request(false), note);
   }
 
-  // Show the person exactly what will run and what it does, first.
+  // Show the person exactly what will run, with which values, and what it does, first.
   const preview = await write(request(true));
   const statement = redactText(checked.sql);
-  const summary = redactText(previewText(preview, params.length));
+  const summary = redactText(
+    previewText({
+      engine: entry.source.engine,
+      command: checked.tool === 'execute' ? checked.command : undefined,
+      ownReturning: checked.tool === 'execute' && checked.hasReturning,
+      setColumns: checked.tool === 'execute' ? checked.setColumns : undefined,
+      params,
+      result: preview,
+    }),
+  );
 
   // Elicitation needs a transport that carries server-to-client requests (stdio does;
   // the HTTP JSON-response mode does not): otherwise the approval goes through the CLI.
@@ -203,20 +214,6 @@ function writeAnswer(entry: SourceEntry, tool: ApprovalTool, result: WriteResult
     ...(result.sample ? { sample: { columns: result.sample.columns.map((c) => c.name), rows: result.sample.rows, truncated: result.sample.truncated } } : {}),
     ...(result.definition !== undefined ? { definition: result.definition } : {}),
   });
-}
-
-function previewText(result: WriteResult, paramCount: number): string {
-  const lines =
-    result.validatedOnly === true
-      ? ['Dry run: the statement was validated, not run.']
-      : [`Dry run: ${result.affected} row(s) would be affected${paramCount > 0 ? ` (with ${paramCount} bound parameter(s))` : ''}.`];
-  if (result.notice !== undefined) lines.push(result.notice);
-  if (result.sample && result.sample.rows.length > 0) {
-    lines.push(`Rows after the change (first ${result.sample.rows.length}):`, result.sample.columns.map((c) => c.name).join(' | '));
-    for (const row of result.sample.rows.slice(0, SAMPLE_ROWS)) lines.push(row.map((v) => (v === null ? 'NULL' : typeof v === 'string' ? v : JSON.stringify(v))).join(' | '));
-  }
-  if (result.definition !== undefined) lines.push('Resulting definition:', result.definition);
-  return lines.join('\n');
 }
 
 function approvalRefusal(reason: string): string {

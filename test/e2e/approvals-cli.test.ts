@@ -74,6 +74,25 @@ describe('bastion approvals (built binary)', () => {
     expect(auditLines().find((r) => (r['approval'] as { state?: string } | undefined)?.state === 'used')).toMatchObject({ tool: 'execute', affected: 1 });
   }, 60_000);
 
+  it('approvals show and the pending answer give each parameter value, a secret redacted, and the rows before → after', async () => {
+    const token = `ghp_${'Z9y8X7w6'.repeat(5)}`;
+    const sql = 'UPDATE shop.customers SET country = $1, email = $2 WHERE id = $3';
+    const before = await country(9);
+    const pending = (await call('execute', { sql, params: ['PT', token, 9], dry_run: false })).structuredContent as { approval_id: string; dry_run_result: string };
+    expect(pending.dry_run_result).toContain('  $1 = "PT"\n  $2 = "[REDACTED:github_token]"\n  $3 = 9\n');
+    expect(pending.dry_run_result).toContain('Rows before → after the update (first 1 of 1):');
+    expect(JSON.stringify(pending)).not.toContain(token);
+
+    const show = await runCli(['approvals', 'show', pending.approval_id], { cwd });
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toContain(sql);
+    expect(show.stdout).toContain('Parameters (bound to the placeholders, in order):\n    $1 = "PT"\n    $2 = "[REDACTED:github_token]"\n    $3 = 9');
+    expect(show.stdout).toMatch(new RegExp(`before: \\[9,"[^"]*","[^"]*",${JSON.stringify(before)},`));
+    expect(show.stdout).toMatch(/after: {2}\[9,"[^"]*","\[REDACTED:github_token\]","PT",/);
+    expect(show.stdout).not.toContain(token);
+    expect(await country(9)).toBe(before);
+  }, 60_000);
+
   it('a person denies with the CLI; the retry changes nothing', async () => {
     const sql = "UPDATE shop.customers SET country = 'XX' WHERE id = 8";
     const before = await country(8);

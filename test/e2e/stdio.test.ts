@@ -136,11 +136,13 @@ describe('stdio e2e: built binary, embedded PGlite demo database, SDK client', (
     expect(data.row_count).toBe(3);
     expect(data.truncated).toBe(false);
     const text = textOf(result);
-    // the table sits inside the untrusted-data fence: notice, opening marker, then the header
-    expect(text.split('\n')[1]).toMatch(/^<untrusted-data-[A-Za-z0-9_-]+>$/);
-    expect(text.split('\n')[2]).toBe('id | status');
-    expect(text).toMatch(/^10 \| \w+$/m);
-    expect(text).toContain('(3 rows)');
+    // the rows sit inside the untrusted-data fence as JSON lines: notice, opening marker, the column names, one row per line
+    const lines = text.split('\n');
+    expect(lines[1]).toMatch(/^<untrusted-data-[A-Za-z0-9_-]+>$/);
+    expect(lines[2]).toBe('["id","status"]');
+    expect(lines.slice(3, 6).map((line) => JSON.parse(line) as unknown[])).toEqual(data.rows);
+    expect(lines[6]).toMatch(/^<\/untrusted-data-[A-Za-z0-9_-]+>$/);
+    expect(lines[7]).toMatch(/^3 rows as JSON lines/);
   });
 
   it('SELECT * FROM shop.order_items (6000 rows) is capped at the default 1000 rows with truncated: true', async () => {

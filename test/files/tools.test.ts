@@ -306,6 +306,23 @@ describe('search_files', () => {
     expect(result.matches).toHaveLength(3);
   });
 
+  it('a long matched line comes back as a window marked cut, never silently shortened', async () => {
+    const folder = join(root, 'long');
+    mkdirSync(folder);
+    const line = `${'a'.repeat(500)}NEEDLE${'b'.repeat(500)}`;
+    writeFileSync(join(folder, 'wide.txt'), `${line}\nshort NEEDLE line\n`);
+    try {
+      const found = data<{ matches: { line: number; text: string; cut?: boolean }[] }>(await call('search_files', { path: 'long', contains: 'NEEDLE' }));
+      const [wide, short] = found.matches;
+      expect(wide?.cut).toBe(true);
+      expect(wide?.text).toMatch(/^…a+NEEDLEb+…$/);
+      expect(wide?.text).toHaveLength(202);
+      expect(short).toEqual({ path: 'long/wide.txt', line: 2, text: 'short NEEDLE line' });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to search through a symlink to / or outside the roots', async () => {
     for (const path of ['slash', '/etc', `${base}/outside`, '../outside']) {
       const result = await call('search_files', { path, contains: 'root' });

@@ -109,6 +109,29 @@ describe.each(ENGINES)('governed writes on $name', (engine) => {
     expect(await exists('ai_notes')).toBe(false);
   });
 
+  it('the pending answer pairs each updated row with the row it was, and shows the bound values', async () => {
+    const sql = 'UPDATE shop.products SET stock = stock + $1 WHERE category = $2 AND id <= $3';
+    const stock = await engine.probe(bastion, "SELECT id, stock FROM shop.products WHERE category = 'office' AND id <= 60 ORDER BY id");
+    expect(stock.length).toBeGreaterThan(1);
+    const pending = data(await bastion.call('execute', { sql, params: [5, 'office', 60], dry_run: false }));
+    const summary = String(pending['dry_run_result']);
+    expect(summary).toContain('  $1 = 5\n  $2 = "office"\n  $3 = 60\n');
+    expect(summary).toContain(`Rows before → after the update (first ${stock.length} of ${stock.length}):`);
+    const rows = (tag: string): unknown[][] => summary.split('\n').filter((l) => l.startsWith(tag)).map((l) => JSON.parse(l.slice(tag.length)) as unknown[]);
+    const befores = rows('  before: ');
+    const afters = rows('  after:  ');
+    expect(befores).toHaveLength(stock.length);
+    // Each pair is the same product (id, sku, name, price, attributes), stock raised by exactly 5.
+    for (const [i, before] of befores.entries()) {
+      const after = afters[i] ?? [];
+      expect(after[0]).toBe(before[0]);
+      expect(after[5]).toBe(Number(before[5]) + 5);
+      expect([...after.slice(0, 5), after[6]]).toEqual([...before.slice(0, 5), before[6]]);
+    }
+    expect(befores.map((r) => [r[0], r[5]]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual(stock.map((r) => [Number(r[0]), Number(r[1])]));
+    expect(await engine.probe(bastion, "SELECT id, stock FROM shop.products WHERE category = 'office' AND id <= 60 ORDER BY id")).toEqual(stock);
+  });
+
   it('a real run without approval only creates a pending approval; pending, other statements and other parameters change nothing', async () => {
     const sql = 'DELETE FROM shop.order_items WHERE order_id = $1';
     const before = await count('shop.order_items');
@@ -259,9 +282,58 @@ describe('approval by MCP elicitation (official SDK client)', () => {
       expect(result).toMatchObject({ committed: true, affected_rows: 1 });
       expect(asked).toHaveLength(1);
       expect(asked[0]).toContain("UPDATE shop.customers SET country = 'NZ' WHERE id = 1");
-      expect(asked[0]).toContain('1 row(s) would be affected');
+      expect(asked[0]).toContain('Dry run: 1 row would be updated.');
       expect(rowsOf(await bastion.call('query', { sql: 'SELECT country FROM shop.customers WHERE id = 1' }))).toEqual([['NZ']]);
       expect((await auditRecords(bastion)).find((r) => r['tool'] === 'execute')).toMatchObject({ approval: { state: 'elicited' }, affected: 1 });
+    } finally {
+      await client.close();
+      await bastion.close();
+    }
+  });
+
+  it('the person sees every parameter value (a secret redacted) and rows titled for what they are: before → after, deleted, inserted', async () => {
+    const { bastion, client, asked } = await elicitingClient('decline');
+    const token = `ghp_${'A1b2C3d4'.repeat(5)}`;
+    try {
+      const [before] = rowsOf(await bastion.call('query', { sql: 'SELECT id, name, email, country, created_at FROM shop.customers WHERE id = 3' }));
+      const update = await call(client, { sql: 'UPDATE shop.customers SET country = $1, name = $2 WHERE id = $3', params: ['NZ', token, 3], dry_run: false });
+      const del = await call(client, { sql: 'DELETE FROM shop.order_items WHERE order_id = $1', params: [5] });
+      expect(errorCode(update)).toBe('APPROVAL_INVALID');
+      expect(data(del)).toMatchObject({ dry_run: true });
+      expect(errorCode(await call(client, { sql: 'DELETE FROM shop.order_items WHERE order_id = $1', params: [5], dry_run: false }))).toBe('APPROVAL_INVALID');
+      const items = rowsOf(await bastion.call('query', { sql: 'SELECT order_id, product_id, quantity, unit_price FROM shop.order_items WHERE order_id = 5' }));
+      expect(
+        errorCode(
+          await call(client, {
+            sql: 'INSERT INTO shop.customers (id, name, email, country, created_at) VALUES ($1, $2, $3, $4, $5)',
+            params: [9001, 'Ada "the first" Byron\nline two', 'ada@example.com', 'IS', '2024-01-02T03:04:05Z'],
+            dry_run: false,
+          }),
+        ),
+      ).toBe('APPROVAL_INVALID');
+      expect(asked).toHaveLength(3);
+      const [updating, deleting, inserting] = asked as [string, string, string];
+
+      expect(updating).toContain('$1 = "NZ"\n  $2 = "[REDACTED:github_token]"\n  $3 = 3');
+      expect(updating).not.toContain(token);
+      expect(updating).toContain('Dry run: 1 row would be updated.');
+      expect(updating).toContain('Rows before → after the update (first 1 of 1):\n  columns: ["id","name","email","country","created_at"]');
+      const old = before as unknown[];
+      expect(updating).toContain(`  before: ${JSON.stringify(old)}`);
+      expect(updating).toContain(`  after:  ${JSON.stringify([old[0], '[REDACTED:github_token]', old[2], 'NZ', old[4]])}`);
+
+      expect(deleting).toContain('$1 = 5');
+      expect(deleting).toContain(`Dry run: ${items.length} rows would be deleted.`);
+      expect(deleting).toContain(`Rows to be deleted (first ${items.length} of ${items.length}):\n  columns: ["order_id","product_id","quantity","unit_price"]`);
+      for (const item of items) expect(deleting).toContain(`  ${JSON.stringify(item)}`);
+      expect(deleting).not.toContain('after the change');
+
+      // A value with quotes and a newline stays one quoted JSON string on its own line.
+      expect(inserting).toContain('  $2 = "Ada \\"the first\\" Byron\\nline two"\n  $3 = "ada@example.com"\n  $4 = "IS"');
+      expect(inserting).toContain('Rows to be inserted (first 1 of 1):');
+      // Nothing ran: the update, the delete and the insert were declined.
+      expect(rowsOf(await bastion.call('query', { sql: 'SELECT id, name, email, country, created_at FROM shop.customers WHERE id = 3' }))).toEqual([before]);
+      expect(rowsOf(await bastion.call('query', { sql: 'SELECT count(*) FROM shop.order_items WHERE order_id = 5' }))).toEqual([[items.length]]);
     } finally {
       await client.close();
       await bastion.close();

@@ -106,7 +106,7 @@ describe.skipIf(!mariadb.ok)('governed writes on MySQL/MariaDB through MCP', () 
     const before = await customers();
     const pending = data(await bastion.call('execute', { sql, params: [20], dry_run: false }));
     expect(pending).toMatchObject({ status: 'pending' });
-    expect(String(pending['dry_run_result'])).toContain('1 row(s) would be affected');
+    expect(String(pending['dry_run_result'])).toContain('Parameters (bound to the placeholders, in order):\n  ?1 = 20\nDry run: 1 row would be deleted.');
     const id = pending['approval_id'] as string;
     expect(await customers()).toEqual(before);
     expect(errorCode(await bastion.call('execute', { sql, params: [20], dry_run: false, approval_id: id }))).toBe('APPROVAL_INVALID');

@@ -334,6 +334,13 @@ describe('the SQLite engine checks writes on its own (policy bypassed)', () => {
     expect(schemaNames()).not.toContain('sqlite_sequence');
   });
 
+  it('a definition longer than the byte cap is cut with a marker that says so, never silently', async () => {
+    await withSource(ddlPlan(['ai_wide']), async (source) => {
+      const result = await source.write(ddl('CREATE TABLE ai_wide (id INTEGER PRIMARY KEY, a_rather_long_column_name TEXT)', 'ai_wide', { dryRun: true, maxBytes: 30 }));
+      expect(result.definition).toBe('CREATE TABLE ai_wide (id INTEG\n-- [cut at 30 characters (limits.max_bytes): the definition goes on]');
+    });
+  });
+
   it('real runs commit and a separate connection sees them', async () => {
     await withSource(ddlPlan(['ai_log']), async (source) => {
       const created = await source.write(ddl('CREATE TABLE ai_log (id INTEGER PRIMARY KEY, msg TEXT)', 'ai_log'));
@@ -498,7 +505,9 @@ describe('governed writes on SQLite through MCP', () => {
     const before = e2eChecksum('canary');
     const pending = data(await bastion.call('execute', { sql, params: [20], dry_run: false }));
     expect(pending).toMatchObject({ status: 'pending' });
-    expect(String(pending['dry_run_result'])).toContain('1 row(s) would be affected');
+    // The pending answer shows the bound value and the row that would go.
+    expect(String(pending['dry_run_result'])).toContain('Parameters (bound to the placeholders, in order):\n  ?1 = 20\nDry run: 1 row would be deleted.\nRows to be deleted (first 1 of 1):');
+    expect(String(pending['dry_run_result'])).toMatch(/\n {2}\[20,"[^"\n]*"\]$/);
     const id = pending['approval_id'] as string;
     expect(errorCode(await bastion.call('execute', { sql, params: [20], dry_run: false, approval_id: id }))).toBe('APPROVAL_INVALID');
     expect(e2eChecksum('canary')).toBe(before);

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { BastionError } from '../../errors/codes.js';
 import { describeStatement } from './nodes.js';
 import { parseSql } from './parse.js';
+import { beforeReadOf, setColumnsOf, type BeforeRead } from './write-before.js';
 import type { RelationRef, StatementReads } from './read-walker.js';
 import { WriteWalker, changedRelation, checkSchemaChange, isSchemaChange, listOf, onlyFields, unwrap, writeDenied, type Node } from './write-walker.js';
 
@@ -40,6 +41,10 @@ export interface CheckedDml {
   readonly sampleSql: string | undefined;
   /** MERGE ... RETURNING needs PostgreSQL 17 or later: skip the sample on an older server. */
   readonly sampleNeedsPg17: boolean;
+  /** UPDATE: the read of its target rows as they are, so a dry run shows before → after (see ./write-before.ts). */
+  readonly before?: BeforeRead | undefined;
+  /** UPDATE: the columns it sets. */
+  readonly setColumns?: readonly string[] | undefined;
 }
 
 export type DdlKind =
@@ -175,7 +180,13 @@ function checkDml(sql: string, raw: RawStatement, nodeType: string, node: Node, 
     hasReturning,
     sampleSql: hasReturning ? sql : sampleOf(sql, raw, nodeType, node, others ? (target.alias ?? target.name) : undefined),
     sampleNeedsPg17: command === 'merge',
+    ...(command === 'update' ? { before: beforeReadOf(sql, statementEnd(sql, raw), node), setColumns: setColumnsOf(node) } : {}),
   };
+}
+
+/** Where the statement ends, in bytes: stmt_len leaves out a trailing semicolon and what follows it. */
+function statementEnd(sql: string, raw: RawStatement): number {
+  return raw.stmt_len !== undefined && raw.stmt_len > 0 ? (raw.stmt_location ?? 0) + raw.stmt_len : Buffer.byteLength(sql, 'utf8');
 }
 
 /**
@@ -183,9 +194,9 @@ function checkDml(sql: string, raw: RawStatement, nodeType: string, node: Node, 
  * statement plus exactly that clause; anything else is refused rather than run.
  */
 function sampleOf(sql: string, raw: RawStatement, nodeType: string, node: Node, qualifier: string | undefined): string {
-  // Locations are byte offsets; stmt_len leaves out a trailing semicolon and what follows it.
+  // Locations are byte offsets.
   const bytes = Buffer.from(sql, 'utf8');
-  const end = raw.stmt_len !== undefined && raw.stmt_len > 0 ? (raw.stmt_location ?? 0) + raw.stmt_len : bytes.length;
+  const end = statementEnd(sql, raw);
   const returning = qualifier === undefined ? '*' : `"${qualifier.replaceAll('"', '""')}".*`;
   const sample = `${bytes.subarray(0, end).toString('utf8')}\nRETURNING ${returning}`;
   const star = { A_Star: {} };

@@ -134,7 +134,7 @@ export class MysqlWriter {
     // Autocommit is on: the statement commits implicitly, as every MySQL DDL does.
     await connection.query(request.sql);
     const definition = plan.show === undefined ? undefined : await showCreate(connection, plan.show);
-    return { affected: 0, committed: true, ...(definition !== undefined ? { definition: definition.slice(0, request.maxBytes) } : {}) };
+    return { affected: 0, committed: true, ...(definition !== undefined ? { definition: capDefinition(definition, request.maxBytes) } : {}) };
   }
 
   /** A pooled write connection with the session set once: sql_mode, autocommit, the time limits. */
@@ -236,3 +236,8 @@ function timeoutMessage(request: WriteRequest): string | undefined {
   return undefined;
 }
 
+/** A definition past the byte cap is cut with a marker that says so, never silently. */
+function capDefinition(definition: string, maxBytes: number): string {
+  if (definition.length <= maxBytes) return definition;
+  return `${definition.slice(0, maxBytes)}\n-- [cut at ${maxBytes} characters (limits.max_bytes): the definition goes on]`;
+}

@@ -395,7 +395,9 @@ function definitionOf(database: Database, name: string, touches: readonly string
   const own = database.prepare(OBJECT_SQL).pluck().all(folded) as string[];
   if (own.length === 0) return undefined;
   const indexes = database.prepare(TABLE_INDEXES_SQL).pluck().all(folded, folded) as string[];
-  return [...own, ...indexes].map((sql) => `${sql};`).join('\n').slice(0, maxBytes);
+  const definition = [...own, ...indexes].map((sql) => `${sql};`).join('\n');
+  // Past the byte cap the cut is marked, never silent.
+  return definition.length <= maxBytes ? definition : `${definition.slice(0, maxBytes)}\n-- [cut at ${maxBytes} characters (limits.max_bytes): the definition goes on]`;
 }
 
 function failure(id: number, error: unknown): WorkerResponse {

@@ -65,8 +65,14 @@ export class DefinitionReader {
     ];
   }
 
-  /** The definition, or undefined when no such relation exists after the statement. */
+  /** The definition, or undefined when no such relation exists after the statement; a cap that cut it is said on its last line. */
   text(): string | undefined {
+    const text = this.build();
+    const cut = [this.columns, this.constraints, this.view, this.index].some((collector) => collector.full);
+    return text !== undefined && cut ? `${text}\n-- [cut: the definition is longer than ${MAX_LINES} lines or ${MAX_BYTES} bytes; describe_table shows the object]` : text;
+  }
+
+  private build(): string | undefined {
     const [relkind, qualified] = firstRow(this.relation);
     if (relkind === undefined || qualified === undefined) return undefined;
     const columns = column(this.columns);

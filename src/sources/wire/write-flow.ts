@@ -46,9 +46,9 @@ export interface WriteContext {
 }
 
 const DEFAULT_SAMPLE_ROWS = 20;
+/** Rows read before an UPDATE to pair with its sample: enough to find the first few, within the byte cap. */
+const BEFORE_ROWS = 1000;
 const PG17 = 170_000;
-/** BEGIN, limits, then the caller's statement. */
-const STATEMENT_STEP = 2;
 
 /**
  * One governed write: BEGIN READ WRITE, the limits, the statement (and, for DDL,
@@ -61,14 +61,19 @@ export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest
   // statement runs to completion and its row count is the real one.
   const sample = new RowCollector(request.sampleRows ?? DEFAULT_SAMPLE_ROWS, request.maxBytes);
   const definition = request.kind === 'ddl' && request.describe !== undefined ? new DefinitionReader(request.describe) : undefined;
+  // A dry run of an UPDATE reads its target rows first, in the same transaction, for before → after.
+  const readBefore = request.kind === 'dml' && request.dryRun ? request.before : undefined;
+  const before = readBefore === undefined ? undefined : new RowCollector(BEFORE_ROWS, request.maxBytes);
   const steps: PipelineStep[] = [
     { text: BEGIN_READ_WRITE, values: [] },
     { text: context.limits.text, values: context.limits.values },
+    ...(readBefore === undefined ? [] : [{ text: readBefore.sql, values: readBefore.paramIndexes.map((i) => encodeParam(request.params[i] ?? null)), sink: before }]),
     { text: statementFor(request, context.serverVersion), values: request.params.map(encodeParam), sink: sample },
     ...(definition?.steps ?? []),
   ];
   const run = await attempt(pipeline, steps);
-  const outcome = run.completed[STATEMENT_STEP];
+  // BEGIN, limits, [the read before], then the caller's statement.
+  const outcome = run.completed[readBefore === undefined ? 2 : 3];
   if (run.error !== undefined || outcome === undefined || run.completed.length !== steps.length) {
     await attempt(pipeline, [{ text: ROLLBACK, values: [] }]);
     throw run.error ?? new Error('the engine answered fewer commands than it was sent');
@@ -83,9 +88,11 @@ export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest
   }
   await finish(pipeline, request.dryRun ? ROLLBACK : COMMIT);
   const rows = sample.result();
+  const old = before?.result();
   return {
     affected,
     ...(rows.columns.length > 0 ? { sample: { columns: rows.columns, rows: rows.rows, truncated: rows.truncated } } : {}),
+    ...(old !== undefined && old.columns.length > 0 ? { before: { columns: old.columns, rows: old.rows, truncated: old.truncated } } : {}),
     ...(definition !== undefined ? { definition: definition.text() } : {}),
     committed: !request.dryRun,
   };
