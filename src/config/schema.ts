@@ -66,6 +66,8 @@ const pgliteSource = z.strictObject({
 const mysqlSource = z.strictObject({
   engine: z.literal('mysql'),
   url: z.string().min(1),
+  /** Databases this source serves (listed, described, read); default: the URL's database, or all when it names none. */
+  schemas: z.array(z.string().min(1).max(64)).min(1).optional(),
   read_only: z.literal(true, { error: 'read_only only accepts true' }).optional(),
   writes: writesSchema.default(defaultWrites),
   statement_timeout_ms: positiveInt.max(3_600_000).default(30_000),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { visibleSchemas } from '../authorize/visibility.js';
 import { jsonResult } from '../shape/result.js';
 import { guardedTool, type ToolCall } from './run.js';
-import { sourceArg } from './schemas.js';
+import { orNull, sourceArg } from './schemas.js';
 
 export function registerListSchemas(server: McpServer, call: ToolCall): RegisteredTool {
   return server.registerTool(
@@ -12,7 +12,7 @@ export function registerListSchemas(server: McpServer, call: ToolCall): Register
       title: 'List schemas',
       description: 'Lists the schemas of a source that you may read.',
       inputSchema: { source: sourceArg },
-      outputSchema: { schemas: z.array(z.object({ schema: z.string(), comment: z.string().nullable() })) },
+      outputSchema: { schemas: z.array(z.object({ schema: z.string(), comment: orNull(z.string(), 'The schema comment, when there is one.') })) },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     guardedTool('list_schemas', call, async ({ source }: { source?: string | undefined }) => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { visibleTables } from '../authorize/visibility.js';
 import { jsonResult } from '../shape/result.js';
 import { guardedTool, type ToolCall } from './run.js';
-import { sourceArg } from './schemas.js';
+import { orNull, sourceArg } from './schemas.js';
 
 export function registerListTables(server: McpServer, call: ToolCall): RegisteredTool {
   return server.registerTool(
@@ -22,8 +22,8 @@ export function registerListTables(server: McpServer, call: ToolCall): Registere
             schema: z.string(),
             name: z.string(),
             kind: z.string(),
-            row_estimate: z.number().nullable(),
-            comment: z.string().nullable(),
+            row_estimate: orNull(z.number(), 'The engine\'s estimate of the row count, when it keeps one.'),
+            comment: orNull(z.string(), 'The table comment, when there is one.'),
           }),
         ),
       },

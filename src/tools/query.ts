@@ -29,6 +29,10 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, ex
   const { ctx } = call;
   const entry = ctx.sources.resolve(args.source, call.role);
   const checked = entry.guard.checkRead(args.sql, tool);
+  // An EXPLAIN through query is the explain tool's call: a role without explain gets no plan either way.
+  if (checked.tool === 'explain' && !call.role.tool('explain')) {
+    throw new BastionError('TOOL_NOT_ALLOWED', 'EXPLAIN needs the explain tool, which your role does not allow.');
+  }
   const masks = await authorizeRead(call.role, checked, entry.catalog);
   const params = args.params ?? [];
   if (params.length !== checked.paramCount) {
@@ -83,6 +87,7 @@ export function registerQuery(server: McpServer, call: ToolCall): RegisteredTool
       title: 'Run a read-only query',
       description:
         'Runs exactly one read-only statement (SELECT, VALUES or TABLE) with optional parameters ($1..$n on PostgreSQL, ? on MySQL and SQLite). ' +
+        'EXPLAIN of such a statement is accepted as the explain tool accepts it (never ANALYZE). ' +
         'Results are capped in rows and bytes; truncated=true says a cap was hit.',
       inputSchema: {
         source: sourceArg,

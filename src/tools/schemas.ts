@@ -18,9 +18,28 @@ export const paramsArg = z
 
 export const columnSchema = z.object({ name: z.string(), type: z.string() });
 
+/*
+ * Listed tool schemas stay within what every client can map (the portability rules
+ * MCP Inspector's --strict checks; test/tools/schema-portability.test.ts): no
+ * schema without a type, and no `type: [..., "null"]` array, which single-type
+ * dialects (the OpenAPI subset of function declarations) reject.
+ */
+
+/**
+ * A value that may be null, as `anyOf` branches of one type each. zod folds a bare
+ * `z.string().nullable()` into `type: ["string", "null"]`; a described branch keeps
+ * its own `anyOf` entry, and says what the field is.
+ */
+export function orNull<T extends z.ZodType>(schema: T, description: string): z.ZodNullable<T> {
+  return z.nullable(schema.describe(description));
+}
+
+/** One cell of a result row: any JSON value (json and array columns arrive as arrays and objects). */
+const cell = z.json().describe('A column value: text, number, boolean, null, or JSON (arrays, objects).');
+
 export const rowsOutput = {
   columns: z.array(columnSchema),
-  rows: z.array(z.array(z.unknown())),
+  rows: z.array(z.array(cell)),
   row_count: z.number().int(),
   truncated: z.boolean(),
   truncated_by: z.enum(['rows', 'bytes']).optional(),

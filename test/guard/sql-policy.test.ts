@@ -79,7 +79,27 @@ describe('SQL policy: specific rules', () => {
     expect(verdict('EXPLAIN (ANALYZE false) SELECT 1', 'explain')).toBe('SQL_NOT_READ_ONLY');
     expect(verdict('EXPLAIN DELETE FROM shop.orders', 'explain')).toBe('SQL_NOT_READ_ONLY');
     expect(verdict('SELECT 1', 'explain')).toBe('SQL_NOT_READ_ONLY');
-    expect(verdict('EXPLAIN SELECT 1', 'query')).toBe('SQL_NOT_READ_ONLY');
+  });
+
+  it('query takes an EXPLAIN exactly as explain does, and never ANALYZE', () => {
+    for (const sql of [
+      'EXPLAIN SELECT * FROM shop.orders',
+      'EXPLAIN (FORMAT JSON, VERBOSE) SELECT 1',
+      '/* plan */ EXPLAIN SELECT 1',
+      'EXPLAIN ANALYZE SELECT 1',
+      'EXPLAIN (ANALYZE false) SELECT 1',
+      'EXPLAIN ANALYSE VERBOSE SELECT 1',
+      'EXPLAIN DELETE FROM shop.orders',
+      'EXPLAIN (ANALYZE) DELETE FROM shop.orders',
+      "EXPLAIN SELECT pg_read_file('/etc/passwd')",
+      'EXPLAIN SELECT 1; DROP TABLE shop.orders',
+      'EXPLAIN EXECUTE wipe',
+      'EXPLAIN SELECT * FROM shop.orders FOR UPDATE',
+    ]) {
+      expect(verdict(sql, 'query'), sql).toBe(verdict(sql, 'explain'));
+    }
+    expect(policy.checkReadOnlyStatement('EXPLAIN SELECT id FROM shop.orders', 'query').tool).toBe('explain');
+    expect(policy.checkReadOnlyStatement('SELECT id FROM shop.orders', 'query').tool).toBe('query');
   });
 
   it('denied functions are found in every position and spelling', () => {

@@ -161,7 +161,8 @@ describe('SQLite source', () => {
       ['readfile', "SELECT readfile('/etc/passwd')"],
       ['a named parameter', 'SELECT * FROM canary WHERE id = :id'],
       ['another schema', 'SELECT * FROM temp.canary'],
-      ['plain EXPLAIN through query', 'EXPLAIN SELECT 1'],
+      ['EXPLAIN of a write through query', 'EXPLAIN DELETE FROM canary'],
+      ['EXPLAIN QUERY PLAN of a denied table through query', 'EXPLAIN QUERY PLAN SELECT sql FROM sqlite_master'],
       ['VALUES with a subquery', 'VALUES ((SELECT token FROM secrets))'],
     ])('refuses %s', (_name, sql) => {
       expect(guardCode(engine, sql)).toBeDefined();

@@ -12,6 +12,7 @@ export type ReadTool = 'query' | 'explain';
 /** A statement that passed the policy, with what it touches (used by later stages). */
 export interface CheckedStatement extends StatementReads {
   readonly sql: string;
+  /** 'explain' for any EXPLAIN, whichever tool received it. */
   readonly tool: ReadTool;
 }
 
@@ -98,8 +99,10 @@ export class SqlPolicy {
     const [nodeType, body] = root ? (Object.entries(root)[0] ?? []) : [];
     if (nodeType === undefined) throw new BastionError('SQL_PARSE_ERROR', 'The SQL contains no statement.');
 
+    // query takes an EXPLAIN exactly as explain does: the same options, the same read under it.
+    const mode: ReadTool = tool === 'query' && nodeType === 'ExplainStmt' ? 'explain' : tool;
     let selectBody: unknown = body;
-    if (tool === 'explain') {
+    if (mode === 'explain') {
       if (nodeType !== 'ExplainStmt') {
         throw new BastionError('SQL_NOT_READ_ONLY', `explain takes a statement starting with EXPLAIN; got ${describeStatement(nodeType)}.`);
       }
@@ -113,13 +116,13 @@ export class SqlPolicy {
     } else if (nodeType !== 'SelectStmt') {
       throw new BastionError(
         'SQL_NOT_READ_ONLY',
-        `query accepts one SELECT, VALUES or TABLE statement; ${describeStatement(nodeType)} is not allowed.`,
+        `query accepts one SELECT, VALUES or TABLE statement (or EXPLAIN of one); ${describeStatement(nodeType)} is not allowed.`,
       );
     }
 
     const walker = new ReadWalker(this.extraFunctions);
     walker.visitNode('SelectStmt', selectBody);
-    return { sql, tool, ...walker.reads() };
+    return { sql, tool: mode, ...walker.reads() };
   }
 }
 

@@ -6,6 +6,7 @@ import type { ReadGuard } from '../adapter.js';
 import { PAREN_KEYWORDS, ALLOWED_FUNCTIONS } from './functions.js';
 import { scanMysql, type ScannedSql } from './lexer.js';
 import { tokenize } from './tokens.js';
+import { DatabaseScope } from './scope.js';
 import { MysqlReadWalker } from './walker.js';
 import { inspectMysqlWrite, parseMysql, type MysqlParser } from './write-guard.js';
 import type { MysqlWritePlan } from './write-rules.js';
@@ -35,7 +36,11 @@ export class MysqlGuard implements ReadGuard {
   private readonly cache = new Map<string, CheckedStatement | BastionError>();
   private readonly writeCache = new Map<string, MysqlWritePlan | BastionError>();
 
-  constructor(private readonly parser: MysqlParser) {}
+  constructor(
+    private readonly parser: MysqlParser,
+    /** The databases the source serves; a statement naming another is refused. */
+    private readonly scope: DatabaseScope = new DatabaseScope(undefined, undefined),
+  ) {}
 
   checkRead(sql: string, tool: ReadTool): CheckedStatement {
     const key = `${tool}\u0000${sql}`;
@@ -83,6 +88,7 @@ export class MysqlGuard implements ReadGuard {
     if (verdict === undefined) {
       try {
         verdict = inspectMysqlWrite(this.parser, sql, tool, options);
+        this.scope.checkWrite(verdict.checked);
       } catch (error) {
         if (!(error instanceof BastionError)) throw error;
         verdict = error;
@@ -97,10 +103,12 @@ export class MysqlGuard implements ReadGuard {
   private inspect(sql: string, tool: ReadTool): CheckedStatement {
     const scanned = scanMysql(sql);
     if (scanned.text === '') throw new BastionError('SQL_PARSE_ERROR', 'The SQL contains no statement.');
-    checkWords(scanned, tool);
+    // query takes an EXPLAIN exactly as explain does: EXPLAIN SELECT only, checked the same way.
+    const mode: ReadTool = tool === 'query' && scanned.words[0] === 'EXPLAIN' ? 'explain' : tool;
+    checkWords(scanned, mode);
     const root = this.parse(scanned.text);
     let select = root;
-    if (tool === 'explain') {
+    if (mode === 'explain') {
       if (root['type'] !== 'explain') throw new BastionError('SQL_NOT_READ_ONLY', 'explain takes a statement starting with EXPLAIN SELECT.');
       select = root['expr'] as Record<string, unknown>;
     }
@@ -110,7 +118,9 @@ export class MysqlGuard implements ReadGuard {
     const walker = new MysqlReadWalker();
     walker.visitStatement(select);
     checkCalls(scanned, walker.cteNames);
-    return { sql: scanned.text, tool, ...walker.reads(scanned.placeholders) };
+    const reads = walker.reads(scanned.placeholders);
+    this.scope.checkRelations(reads.relations);
+    return { sql: scanned.text, tool: mode, ...reads };
   }
 
   private parse(text: string): Record<string, unknown> {
@@ -122,7 +132,7 @@ function checkWords(scanned: ScannedSql, tool: ReadTool): void {
   if (scanned.variables) throw new BastionError('SQL_FEATURE_DENIED', 'User and system variables (@x, @@x) are not allowed.');
   const [first, second] = scanned.words;
   if (tool === 'query' && first !== 'SELECT' && first !== 'WITH') {
-    throw new BastionError('SQL_NOT_READ_ONLY', `query accepts one SELECT statement; ${first ?? 'this'} is not allowed.`);
+    throw new BastionError('SQL_NOT_READ_ONLY', `query accepts one SELECT statement (or EXPLAIN SELECT); ${first ?? 'this'} is not allowed.`);
   }
   if (tool === 'explain' && (first !== 'EXPLAIN' || (second !== 'SELECT' && second !== 'WITH'))) {
     throw new BastionError('SQL_NOT_READ_ONLY', 'explain takes EXPLAIN SELECT ... only (EXPLAIN ANALYZE and options would run or reveal more).');

@@ -7,6 +7,7 @@ import { MysqlCatalog } from './catalog.js';
 import { MysqlGuard, type MysqlParser } from './guard.js';
 import { MysqlIntrospector } from './introspect.js';
 import { OriginIds } from '../origin-ids.js';
+import { checkServedDatabases, DatabaseScope } from './scope.js';
 import { MysqlSource, type MysqlDriver } from './source.js';
 import { MysqlWriter } from './write.js';
 import { isSystemDatabase } from './write-rules.js';
@@ -26,8 +27,10 @@ export async function openMysqlEngine(name: string, config: MysqlSourceConfig, l
   const [driverModule, parserModule] = await Promise.all([import('mysql2/promise'), import('node-sql-parser/build/mysql.js')]);
   const driver = (driverModule as unknown as { default: MysqlDriver }).default;
   const { Parser } = (parserModule as unknown as { default: { Parser: new () => MysqlParser } }).default;
+  checkServedDatabases(name, config.schemas);
+  const scope = new DatabaseScope(database, config.schemas);
   const origins = new OriginIds();
-  const guard = new MysqlGuard(new Parser());
+  const guard = new MysqlGuard(new Parser(), scope);
   const options = { prefix: config.writes.prefix, allowUnbounded: config.writes.allow_unbounded };
   // With writes enabled, a separate write pool; the engine re-reads each statement's plan from the guard.
   const writer = config.writes.enabled ? new MysqlWriter(name, config, log, driver, (sql, tool) => guard.planWrite(sql, tool, options)) : undefined;
@@ -37,7 +40,7 @@ export async function openMysqlEngine(name: string, config: MysqlSourceConfig, l
     source,
     guard,
     catalog: new MysqlCatalog(read, origins),
-    introspector: new MysqlIntrospector(read),
+    introspector: new MysqlIntrospector(read, scope),
   };
 }
 

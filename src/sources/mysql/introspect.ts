@@ -2,17 +2,30 @@ import { BastionError } from '../../errors/codes.js';
 import type { Introspector } from '../adapter.js';
 import type { SchemaInfo, TableDescription, TableInfo } from '../postgres/introspect.js';
 import type { ReadRequest, ReadResult } from '../source.js';
+import { DatabaseScope } from './scope.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
 
 const SYSTEM = "('mysql', 'performance_schema', 'sys', 'information_schema')";
 const KIND = "CASE TABLE_TYPE WHEN 'VIEW' THEN 'view' WHEN 'SYSTEM VIEW' THEN 'view' ELSE 'table' END";
 
-const LIST_SCHEMAS = `SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN ${SYSTEM} ORDER BY 1`;
-const LIST_TABLES = `
+/**
+ * `AND <column> IN (the served databases)`, compared byte for byte as the server
+ * stores names; empty when the source serves every database. Only placeholders
+ * are written into the text: the names travel as parameters.
+ */
+function servedFilter(column: string, served: readonly string[] | undefined): string {
+  if (served === undefined) return '';
+  return `AND CAST(${column} AS BINARY) IN (${served.map(() => 'CAST(? AS BINARY)').join(', ')})`;
+}
+
+const listSchemas = (served: readonly string[] | undefined): string =>
+  `SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN ${SYSTEM} ${servedFilter('SCHEMA_NAME', served)} ORDER BY 1`;
+const listTables = (served: readonly string[] | undefined): string => `
 SELECT TABLE_SCHEMA, TABLE_NAME, ${KIND}, TABLE_ROWS, NULLIF(TABLE_COMMENT, '')
 FROM information_schema.TABLES
 WHERE TABLE_SCHEMA NOT IN ${SYSTEM}
+  ${servedFilter('TABLE_SCHEMA', served)}
   AND (? IS NULL OR TABLE_SCHEMA = ?)
   AND (? IS NULL OR TABLE_NAME LIKE ?)
 ORDER BY 1, 2
@@ -47,19 +60,33 @@ const str = (value: unknown): string | null =>
   value === null || value === undefined ? null : typeof value === 'string' ? value : JSON.stringify(value);
 const num = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
-/** list_schemas, list_tables and describe_table over information_schema, through the read path. */
+/**
+ * list_schemas, list_tables and describe_table over information_schema, through
+ * the read path, limited to the databases the source serves (scope.ts).
+ */
 export class MysqlIntrospector implements Introspector {
-  constructor(private readonly read: Read) {}
+  private readonly served: readonly string[];
+  private readonly listSchemasSql: string;
+  private readonly listTablesSql: string;
+
+  constructor(
+    private readonly read: Read,
+    private readonly scope: DatabaseScope = new DatabaseScope(undefined, undefined),
+  ) {
+    this.served = scope.served ?? [];
+    this.listSchemasSql = listSchemas(scope.served);
+    this.listTablesSql = listTables(scope.served);
+  }
 
   async listSchemas(): Promise<SchemaInfo[]> {
-    const result = await this.read({ sql: LIST_SCHEMAS, params: [], ...CAPS });
+    const result = await this.read({ sql: this.listSchemasSql, params: [...this.served], ...CAPS });
     return result.rows.map((row) => ({ schema: String(row[0]), comment: null }));
   }
 
   async listTables(filter: { schema?: string | undefined; pattern?: string | undefined }): Promise<TableInfo[]> {
     const schema = filter.schema ?? null;
     const pattern = filter.pattern === undefined ? null : filter.pattern.replace(/\*/g, '%').replace(/\?/g, '_');
-    const result = await this.read({ sql: LIST_TABLES, params: [schema, schema, pattern, pattern], ...CAPS });
+    const result = await this.read({ sql: this.listTablesSql, params: [...this.served, schema, schema, pattern, pattern], ...CAPS });
     return result.rows.map(tableInfo);
   }
 
@@ -69,7 +96,8 @@ export class MysqlIntrospector implements Introspector {
     if (parts === undefined) throw new BastionError('TABLE_NOT_FOUND', `No table or view named ${JSON.stringify(table)} is visible.`);
     const found = await this.read({ sql: TABLE, params: [parts.schema ?? null, parts.name], ...CAPS });
     const row = found.rows[0];
-    if (row === undefined) throw new BastionError('TABLE_NOT_FOUND', `No table or view named ${JSON.stringify(table)} is visible.`);
+    // Judged on the database the server found, as it stores the name.
+    if (row === undefined || !this.scope.serves(String(row[0]))) throw new BastionError('TABLE_NOT_FOUND', `No table or view named ${JSON.stringify(table)} is visible.`);
     const info = tableInfo(row);
     const where = [info.schema, info.name];
     const [columns, constraints, indexes] = await Promise.all([

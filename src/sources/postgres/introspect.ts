@@ -30,6 +30,7 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${NOT_SYSTEM}
 ORDER BY 1, 2
 LIMIT 2000`;
 
+// Constraints leave out contype 'n' (PostgreSQL 18+, PGlite): each column's `nullable` already says NOT NULL.
 const DESCRIBE_TABLE = `
 WITH rel AS (SELECT pg_catalog.to_regclass($1::text) AS oid)
 SELECT n.nspname AS schema, c.relname AS name,
@@ -51,7 +52,7 @@ SELECT n.nspname AS schema, c.relname AS name,
                  'type', CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique'
                                         WHEN 'f' THEN 'foreign key' WHEN 'c' THEN 'check' ELSE 'other' END,
                  'definition', pg_catalog.pg_get_constraintdef(k.oid)) ORDER BY k.contype, k.conname), '[]'::jsonb)
-          FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid) AS constraints,
+          FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid AND k.contype <> 'n') AS constraints,
        (SELECT COALESCE(jsonb_agg(jsonb_build_object(
                  'name', ic.relname,
                  'unique', i.indisunique,

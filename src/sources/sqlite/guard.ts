@@ -85,7 +85,10 @@ export class SqliteGuard implements ReadGuard {
     if (statements.length > 1) {
       throw new BastionError('SQL_MULTIPLE_STATEMENTS', `Exactly one statement is allowed per call; found ${statements.length}.`);
     }
-    const tokens = stripExplain(statements[0] ?? [], tool);
+    const statement = statements[0] ?? [];
+    // query takes an EXPLAIN exactly as explain does: EXPLAIN [QUERY PLAN] of a read, checked the same way.
+    const mode: ReadTool = tool === 'query' && isWord(statement[0], 'EXPLAIN') ? 'explain' : tool;
+    const tokens = stripExplain(statement, mode);
     const first = tokens[0];
     if (!isWord(first, 'SELECT', 'WITH', 'VALUES')) {
       throw new BastionError('SQL_NOT_READ_ONLY', `${tool} accepts one SELECT, WITH … SELECT or VALUES statement; ${(first?.text ?? '').toUpperCase()} is not allowed.`);
@@ -94,13 +97,13 @@ export class SqliteGuard implements ReadGuard {
     if (isWord(first, 'VALUES')) {
       // VALUES of literals only: a subquery inside would read tables the parser cannot see here.
       if (tokens.some((t) => isWord(t, 'SELECT', 'FROM'))) throw new BastionError('SQL_FEATURE_DENIED', 'VALUES may only hold literal values and parameters.');
-      return { sql, tool, ...EMPTY_READS, functions: lexical.functions, paramCount: lexical.paramCount };
+      return { sql, tool: mode, ...EMPTY_READS, functions: lexical.functions, paramCount: lexical.paramCount };
     }
     const reads = walkSelect(this.parse(tokens));
     for (const relation of reads.relations) checkRelation(relation);
     return {
       sql,
-      tool,
+      tool: mode,
       ...reads,
       functions: [...new Set([...reads.functions, ...lexical.functions])],
       hasNaturalJoin: reads.hasNaturalJoin || lexical.hasNaturalJoin,
@@ -133,13 +136,9 @@ const EMPTY_READS = {
   hasNaturalJoin: false,
 };
 
-/** `explain` takes EXPLAIN [QUERY PLAN] followed by a read; `query` never takes EXPLAIN. */
-function stripExplain(tokens: Token[], tool: ReadTool): Token[] {
-  const explained = isWord(tokens[0], 'EXPLAIN');
-  if (tool === 'query') {
-    if (explained) throw new BastionError('SQL_NOT_READ_ONLY', 'Use the explain tool for EXPLAIN.');
-    return tokens;
-  }
-  if (!explained) throw new BastionError('SQL_NOT_READ_ONLY', 'explain takes a statement starting with EXPLAIN QUERY PLAN.');
+/** The read under EXPLAIN [QUERY PLAN] (mode `explain`), or the statement itself (mode `query`). */
+function stripExplain(tokens: Token[], mode: ReadTool): Token[] {
+  if (mode === 'query') return tokens;
+  if (!isWord(tokens[0], 'EXPLAIN')) throw new BastionError('SQL_NOT_READ_ONLY', 'explain takes a statement starting with EXPLAIN QUERY PLAN.');
   return isWord(tokens[1], 'QUERY') && isWord(tokens[2], 'PLAN') ? tokens.slice(3) : tokens.slice(1);
 }
