@@ -49,9 +49,15 @@ const heldHere = new Set<string>();
 /** A lock file still empty this long after its creation was left by a process that died creating it. */
 const UNWRITTEN_STALE_MS = 5_000;
 
-/** Takes the lock, waiting up to `waitMs` for a live owner; throws FileLockBusyError after that. */
+/**
+ * Takes the lock, waiting up to `waitMs` for one live owner to let go; throws
+ * FileLockBusyError after that. While the lock keeps changing hands (busy, not stuck)
+ * the wait goes on, up to six times `waitMs` in all.
+ */
 export async function acquireFileLock(path: string, options: FileLockOptions): Promise<ReleaseLock> {
-  const deadline = Date.now() + options.waitMs;
+  const start = Date.now();
+  let holder = '';
+  let deadline = start + options.waitMs;
   for (let attempt = 0; ; attempt++) {
     const taken = await tryCreate(path);
     if (taken !== null) return taken;
@@ -61,9 +67,14 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
       await breakLock(path, seen.text);
       continue;
     }
+    if (seen.text !== holder) {
+      holder = seen.text;
+      deadline = Math.min(Date.now() + options.waitMs, start + 6 * options.waitMs);
+      attempt = 0;
+    }
     if (Date.now() >= deadline) throw new FileLockBusyError(path, seen.owner);
     // Jitter, not security: spreads the retries of processes that collided.
-    await sleep(Math.min(100, 5 * 2 ** Math.min(attempt, 4)) + Math.random() * 10);
+    await sleep(Math.min(50, 2 * 2 ** attempt) + Math.random() * 5);
   }
 }
 
@@ -111,9 +122,12 @@ async function tryCreate(path: string): Promise<ReleaseLock | null> {
   }
   try {
     await handle.writeFile(text);
-  } finally {
+  } catch (error) {
     await handle.close();
+    await unlink(path).catch(() => undefined);
+    throw error;
   }
+  await handle.close();
   heldHere.add(nonce);
   return async () => {
     heldHere.delete(nonce);
