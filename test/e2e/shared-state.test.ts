@@ -6,14 +6,14 @@
  * afterwards every server's chain verifies, each holding a record of every call it
  * answered, and the approvals file holds every decision.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chainTexts, recordsOf } from '../helpers/audit-chains.js';
-import { cleanup, makeTempDir, POLL, runCli, startHttp, startStdio } from '../helpers/spawn.js';
+import { cleanup, makeTempDir, POLL, runCli, spawnBastion, startHttp, startStdio } from '../helpers/spawn.js';
 
 afterAll(async () => cleanup());
 
@@ -135,4 +135,45 @@ describe('three stdio servers and one HTTP server on one state folder (built bin
     const stored = JSON.parse(list.stdout) as { id: string; status: string }[];
     for (const { id, approve } of decisions) expect(stored.find((a) => a.id === id)?.status).toBe(approve ? 'used' : 'denied');
   }, 180_000);
+});
+
+describe('a configured audit.instance names one chain (built binary)', () => {
+  it('a server killed with -9 leaves a lock that does not stop the next start, which continues its chain; a second live writer is refused', async () => {
+    const home = makeTempDir();
+    const state = join(home, 'state');
+    const config = join(home, 'bastion.yaml');
+    writeFileSync(config, ['sources:', '  demo:', '    engine: pglite', 'state:', `  dir: ${JSON.stringify(state)}`, 'audit:', '  instance: desk-1', ''].join('\n'));
+    const chain = join(state, 'audit', 'desk-1');
+
+    const first = await startStdio(['--config', config], { cwd: home });
+    expect((await first.client.callTool({ name: 'list_sources', arguments: {} })).isError).toBeFalsy();
+    // A second process with the same instance would fork the chain: refused at start, saying why and how to fix it.
+    const second = spawnBastion(['serve', '--config', config], { cwd: home });
+    let stderr = '';
+    second.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => second.once('close', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain('is writing the audit chain of instance "desk-1"');
+    expect(stderr).toContain('leave audit.instance unset');
+    expect(stderr).not.toContain('    at ');
+
+    // kill -9: the lock stays behind, naming a process that no longer exists.
+    const pid = first.transport.pid ?? 0;
+    process.kill(pid, 'SIGKILL');
+    await expect.poll(() => { try { process.kill(pid, 0); return true; } catch { return false; } }, POLL).toBe(false);
+    expect(readFileSync(join(chain, 'audit.lock'), 'utf8')).toContain(`"pid":${pid}`);
+
+    const next = await startStdio(['--config', config], { cwd: home });
+    expect((await next.client.callTool({ name: 'list_sources', arguments: {} })).isError).toBeFalsy();
+    await next.close();
+    await first.close();
+    expect(existsSync(join(chain, 'audit.lock'))).toBe(false);
+    // One chain, continued: both servers' calls in it, and it verifies.
+    expect(chainTexts(state).size).toBe(1);
+    const tools = recordsOf(chainTexts(state).get('desk-1') ?? '').map((r) => r['tool']);
+    expect(tools.filter((t) => t === 'list_sources')).toHaveLength(2);
+    const verify = await runCli(['audit', '--config', config, 'verify'], { cwd: home });
+    expect(verify.stdout).toMatch(/^OK: \d+ record\(s\) verified in .*desk-1/);
+    expect(verify.code).toBe(0);
+  }, 120_000);
 });
