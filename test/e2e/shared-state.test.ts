@@ -160,7 +160,15 @@ describe('a configured audit.instance names one chain (built binary)', () => {
     // kill -9: the lock stays behind, naming a process that no longer exists.
     const pid = first.transport.pid ?? 0;
     process.kill(pid, 'SIGKILL');
-    await expect.poll(() => { try { process.kill(pid, 0); return true; } catch { return false; } }, POLL).toBe(false);
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await expect.poll(alive, POLL).toBe(false);
     expect(readFileSync(join(chain, 'audit.lock'), 'utf8')).toContain(`"pid":${pid}`);
 
     const next = await startStdio(['--config', config], { cwd: home });
