@@ -113,26 +113,35 @@ export async function withStateFileLock<T>(lockPath: string, what: string, fn: (
 async function tryCreate(path: string): Promise<ReleaseLock | null> {
   const nonce = randomBytes(12).toString('hex');
   const text = `${JSON.stringify({ pid: process.pid, host: HOST, nonce })}\n`;
+  // Known as ours before the file exists: another waiter in this process that reads it
+  // at once must see a live lock, not an earlier life of this pid.
+  heldHere.add(nonce);
   let handle;
   try {
     handle = await open(path, 'wx', 0o600);
   } catch (error) {
+    heldHere.delete(nonce);
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return null;
     throw error;
   }
   try {
     await handle.writeFile(text);
   } catch (error) {
+    heldHere.delete(nonce);
     await handle.close();
     await unlink(path).catch(() => undefined);
     throw error;
   }
   await handle.close();
-  heldHere.add(nonce);
   return async () => {
-    heldHere.delete(nonce);
     // Only our own lock: if it was judged abandoned and taken over, it belongs to another now.
-    if ((await readFile(path, 'utf8').catch(() => null)) === text) await unlink(path).catch(() => undefined);
+    // The nonce stays known as ours until the file is gone, or a waiter in this process would
+    // judge it abandoned, remove it and take a new lock that this unlink would then remove.
+    try {
+      if ((await readFile(path, 'utf8').catch(() => null)) === text) await unlink(path).catch(() => undefined);
+    } finally {
+      heldHere.delete(nonce);
+    }
   };
 }
 
