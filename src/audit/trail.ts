@@ -91,7 +91,11 @@ async function openSink(kind: BastionConfig['audit']['sinks'][number], config: B
         waitForSync: audit.durability === 'fsync',
         lockWaitMs: CHAIN_LOCK_WAIT_MS,
       });
-      const sealed = await sealAbandonedChains(dir, { key: audit.key, log, except: instance });
+      // Housekeeping for the folder: never a reason not to start.
+      const sealed = await sealAbandonedChains(dir, { key: audit.key, log, except: instance }).catch((err: unknown) => {
+        log.warn({ err }, 'audit: could not look for chains left open by processes that ended; run `bastion audit verify`');
+        return [];
+      });
       if (sealed.length > 0) log.info({ chains: sealed }, 'audit: closed the chains of processes that ended without closing them');
       return sink;
     }
