@@ -133,6 +133,19 @@ describe('a chain left by a killed process', () => {
     expect(gap).toMatchObject({ seq: 4, outcome: 'gap', reason: 'TORN_TAIL_REPAIRED', instance: 'desk-1' });
   });
 
+  it('also when it is the one chain an earlier Bastion wrote directly in the folder', async () => {
+    const sink = await AuditFileSink.open({ dir, instance: 'old-host' });
+    for (let i = 1; i <= 2; i++) await sink.append(callEvent(i));
+    await sink.close();
+    await appendFile(join(dir, 'audit.jsonl'), '{"seq":3');
+    await writeFile(join(dir, 'audit.lock'), '2147483646\n');
+    await trail();
+    expect(await verifyAuditLog({ dir })).toMatchObject({ ok: true, records: 3, gaps: 1 });
+    const gap = JSON.parse((await readFile(join(dir, 'audit.jsonl'), 'utf8')).trim().split('\n').at(-1) ?? '') as Record<string, unknown>;
+    expect(gap).toMatchObject({ outcome: 'gap', instance: 'old-host' });
+    await expect(stat(join(dir, 'audit.lock'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('only when its writer is dead: a live writer’s chain is left exactly as it is', async () => {
     const chain = await killedChain('desk-2', 2);
     // This test's own parent process stands for a live server writing the chain.
