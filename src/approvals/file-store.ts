@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { BastionError } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
-import { withFileLock } from '../util/file-lock.js';
+import { withStateFileLock } from '../util/file-lock.js';
 import { ensurePrivateDir, readPrivateFile, writePrivateFileAtomic } from '../util/private-file.js';
 import {
   APPROVAL_ID_PATTERN,
@@ -146,7 +146,7 @@ export class FileApprovalStore implements ApprovalStore {
   /** One read-modify-write under the lock file; in-process callers queue up first. */
   private mutate<T>(change: (records: StoredApproval[], now: Date) => { next?: StoredApproval[]; result: T }): Promise<T> {
     const run = (): Promise<T> =>
-      withFileLock(this.lockPath, async () => {
+      withStateFileLock(this.lockPath, WHAT, async () => {
         const { next, result } = change(await this.read(), this.now());
         if (next !== undefined) await writePrivateFileAtomic(this.path, serializeApprovalFile(next));
         return result;

@@ -48,6 +48,8 @@ export interface AuditSinkOptions {
   readonly rotate?: AuditRotateOptions;
   /** The clock of record times and of daily rotation; tests inject one. */
   readonly now?: () => Date;
+  /** How long to wait for another live writer of this chain before refusing (default 0: refuse at once). */
+  readonly lockWaitMs?: number;
 }
 
 export interface AuditSinkStats {
@@ -67,7 +69,7 @@ interface Rotation {
 
 /** What the sink knows of the `audit.jsonl` it appends to; meaningless while `size` is 0. */
 interface CurrentFile {
-  /** Kept in memory: the sink is the folder's only writer. */
+  /** Kept in memory: the sink is the chain's only writer. */
   size: number;
   /** Names the file when it is rotated. */
   firstSeq: number;
@@ -85,7 +87,7 @@ const EMPTY_FILE: Readonly<CurrentFile> = { size: 0, firstSeq: 0, day: '' };
  * `append` resolves once the record is written to the file (`waitForSync: false`:
  * it survives a crash or kill -9 of this process) or once it is also fdatasync'd
  * (`waitForSync: true`, the default here: it survives power loss too). One writer
- * per folder, held by a pid lock file. With `rotate`, full files are renamed aside
+ * per folder (one chain), held by a pid lock file. With `rotate`, full files are renamed aside
  * and the chain continues in a new `audit.jsonl`.
  */
 export class AuditFileSink implements AuditSink {
@@ -123,7 +125,7 @@ export class AuditFileSink implements AuditSink {
     const rotation = rotationPolicy(options.rotate);
     await mkdir(options.dir, { recursive: true, mode: 0o700 });
     const path = join(options.dir, LOG_FILE);
-    const releaseLock = await acquireWriterLock(options.dir);
+    const releaseLock = await acquireWriterLock(options.dir, options.instance, options.lockWaitMs ?? 0);
     let handle: FileHandle;
     try {
       handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND, 0o600);
@@ -133,9 +135,13 @@ export class AuditFileSink implements AuditSink {
     }
     try {
       const tail = await readChainEnd(options.dir, handle, options.key);
-      await checkHead(options, tail);
+      const headSeq = await checkHead(options, tail);
       const file = rotation && tail.goodLength > 0 ? await describeFile(options, handle, tail.goodLength) : { ...EMPTY_FILE };
       const sink = new AuditFileSink(handle, options, rotation, file, tail.seq, tail.hash, releaseLock);
+      // A writer killed before its first checkpoint (or between a write and the next one) left the
+      // head behind the records on disk: move it up now, or the chain of a process that never
+      // runs again would stay unverifiable. The gap record of a repair moves it by itself.
+      if (tail.tornBytes === 0 && tail.seq > headSeq) await sink.checkpoint();
       if (tail.tornBytes > 0) {
         await handle.truncate(tail.goodLength);
         options.log?.warn({ path, tornBytes: tail.tornBytes, afterSeq: tail.seq }, 'audit: repaired a torn last line into a gap record');
@@ -154,6 +160,12 @@ export class AuditFileSink implements AuditSink {
       await releaseLock();
       throw error;
     }
+  }
+
+  /** Syncs the log and moves the signed head to its last record. */
+  private async checkpoint(): Promise<void> {
+    await this.handle.datasync();
+    await writeHead(this.options.dir, signHead({ seq: this.lastSeq, hash: this.lastHash, time: this.now().toISOString() }, this.options.key));
   }
 
   /** Resolves with the record once it is written (and synced, with waitForSync); rejects if it could not be. */
@@ -313,10 +325,13 @@ async function describeFile(options: AuditSinkOptions, handle: FileHandle, size:
   return { size, firstSeq: (newest?.firstSeq ?? 0) + 1, day };
 }
 
-/** Refuses to write past a head checkpoint that the log does not reach: that is a cut tail, not a crash. */
-async function checkHead(options: AuditSinkOptions, tail: LogTail): Promise<void> {
+/**
+ * Refuses to write past a head checkpoint that the log does not reach: that is a cut tail,
+ * not a crash. Returns the head's seq (0 without a head).
+ */
+async function checkHead(options: AuditSinkOptions, tail: LogTail): Promise<number> {
   const result = await readHead(options.dir, options.key);
-  if (result.state === 'missing') return;
+  if (result.state === 'missing') return 0;
   if (result.state === 'invalid') {
     throw new AuditLogError('AUDIT_HEAD_INVALID', `The audit head checkpoint is not valid: ${result.detail}; run \`bastion audit verify\`.`);
   }
@@ -327,4 +342,5 @@ async function checkHead(options: AuditSinkOptions, tail: LogTail): Promise<void
       `The audit log ends at record ${tail.seq} but its head checkpoint says ${head.seq}: records were removed from the end; run \`bastion audit verify\`.`,
     );
   }
+  return head.seq;
 }

@@ -11,3 +11,5 @@ export { AuditPgSink, type AuditPgSinkOptions, type AuditPgSinkStats } from './p
 export { listPgAuditInstances, verifyPgAuditLog, type PgAuditVerifyOptions } from './pg-verify.js';
 export type { AuditRotateOptions } from './file-sink.js';
 export { listRotatedFiles, rotatedFileName, type RotatedAuditFile } from './log-files.js';
+export { auditChainDir, CHAINS_DIR, listAuditChains, type AuditChainLocation } from './chains.js';
+export { sealAbandonedChains } from './abandoned.js';

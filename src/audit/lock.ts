@@ -1,50 +1,25 @@
-import { open, readFile, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { acquireFileLock, FileLockBusyError } from '../util/file-lock.js';
 import { AuditLogError } from './errors.js';
 
 export const LOCK_FILE = 'audit.lock';
 
-const heldHere = new Set<string>();
-
 /**
- * One writer per folder: two servers appending to one log would fork its chain. The
- * lock file holds the writer's pid; a lock whose process is gone (kill -9) is taken over.
+ * One writer per chain: two processes appending to one chain would fork it. The lock
+ * file in the chain's folder names its writer; held for the writer's whole life, so
+ * only a dead pid makes it stale (kill -9: taken over at once). A live writer is
+ * waited for up to `waitMs` (a restart that overlaps the old process's shutdown).
  */
-export async function acquireWriterLock(dir: string): Promise<() => Promise<void>> {
-  const path = resolve(dir, LOCK_FILE);
-  // Our own pid in the file is a stale lock from an earlier life of this pid (a restarted
-  // container is pid 1 again); a second sink in this process is caught here instead.
-  if (heldHere.has(path)) throw new AuditLogError('AUDIT_LOCKED', `This process already writes the audit log in ${dir}.`);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(path, 'wx', 0o600);
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.close();
-      heldHere.add(path);
-      return async () => {
-        heldHere.delete(path);
-        await unlink(path).catch(() => undefined);
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-    if (Number.isSafeInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
-      throw new AuditLogError(
-        'AUDIT_LOCKED',
-        `Another Bastion process (pid ${holder}) is writing the audit log in ${dir}; give each server its own state.dir.`,
-      );
-    }
-    await unlink(path).catch(() => undefined);
-  }
-  throw new AuditLogError('AUDIT_LOCKED', `Could not take the audit log lock in ${dir}.`);
-}
-
-function isAlive(pid: number): boolean {
+export async function acquireWriterLock(dir: string, instance: string, waitMs: number): Promise<() => Promise<void>> {
   try {
-    process.kill(pid, 0);
-    return true;
+    return await acquireFileLock(resolve(dir, LOCK_FILE), { waitMs });
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if (!(error instanceof FileLockBusyError)) throw error;
+    const who = error.owner === null ? 'Another process' : `Another Bastion process (pid ${error.owner.pid}${error.owner.host === undefined ? '' : ` on ${error.owner.host}`})`;
+    throw new AuditLogError(
+      'AUDIT_LOCKED',
+      `${who} is writing the audit chain of instance "${instance}" in ${dir}. Two processes cannot share one chain: ` +
+        'leave audit.instance unset (each process then writes its own chain) or give each process its own audit.instance.',
+    );
   }
 }

@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { BastionConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
 import { AuditLogError } from './errors.js';
+import { sealAbandonedChains } from './abandoned.js';
+import { auditChainDir } from './chains.js';
 import { AuditFileSink } from './file-sink.js';
 import type { AuditEvent } from './record.js';
 import type { AuditSink } from './sink.js';
@@ -25,10 +28,18 @@ const DISABLED: AuditTrail = {
   close: () => Promise.resolve(),
 };
 
-/** The default instance name: the host name, cut to the characters the config allows. */
+/**
+ * The default instance name, new for every process: `<host>-<pid>-<random>`, in the
+ * characters the config allows. Any number of servers may share a folder, each with
+ * its own chain; the random part keeps a restarted container (pid 1 again) apart too.
+ */
 export function defaultInstance(): string {
-  return hostname().replace(/[^A-Za-z0-9_.:-]/g, '_').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128) || 'bastion';
+  const host = hostname().replace(/[^A-Za-z0-9_.:-]/g, '_').replace(/^[^A-Za-z0-9]+/, '').slice(0, 96) || 'bastion';
+  return `${host}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
+
+/** A live writer of a configured instance's chain is waited for this long (a restart overlapping the old process's exit). */
+const CHAIN_LOCK_WAIT_MS = 5_000;
 
 /**
  * Opens the configured sinks. A sink that cannot open stops the start: a server
@@ -69,15 +80,25 @@ export async function openAuditTrail(config: BastionConfig, log: Logger): Promis
 async function openSink(kind: BastionConfig['audit']['sinks'][number], config: BastionConfig, instance: string, log: Logger): Promise<AuditSink> {
   const audit = config.audit;
   switch (kind) {
-    case 'file':
-      return AuditFileSink.open({
-        dir: audit.dir ?? config.state.dir,
+    case 'file': {
+      const dir = audit.dir ?? config.state.dir;
+      const sink = await AuditFileSink.open({
+        dir: auditChainDir(dir, instance),
         key: audit.key,
         instance,
         log,
         rotate: { maxBytes: audit.rotate.max_bytes, daily: audit.rotate.daily },
         waitForSync: audit.durability === 'fsync',
+        lockWaitMs: CHAIN_LOCK_WAIT_MS,
       });
+      // Housekeeping for the folder: never a reason not to start.
+      const sealed = await sealAbandonedChains(dir, { key: audit.key, log, except: instance }).catch((err: unknown) => {
+        log.warn({ err }, 'audit: could not look for chains left open by processes that ended; run `bastion audit verify`');
+        return [];
+      });
+      if (sealed.length > 0) log.info({ chains: sealed }, 'audit: closed the chains of processes that ended without closing them');
+      return sink;
+    }
     case 'stderr':
       return new AuditStderrSink({ instance, key: audit.key });
     case 'postgres': {

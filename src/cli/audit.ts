@@ -1,14 +1,14 @@
-import { open, stat, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
+import { join, relative } from 'node:path';
 import type { Command } from 'commander';
-import { listPgAuditInstances, listRotatedFiles, LOG_FILE, verifyAuditLog, verifyPgAuditLog, type AuditKey, type RotatedAuditFile } from '../audit/index.js';
-import { openLogFiles, readFirstRecord } from '../audit/log-files.js';
-import { readTailBytes } from '../audit/tail-bytes.js';
+import { listAuditChains, listPgAuditInstances, listRotatedFiles, LOG_FILE, verifyAuditLog, verifyPgAuditLog, type AuditChainLocation, type AuditKey } from '../audit/index.js';
 import { loadConfig } from '../config/load.js';
 import type { BastionConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
+import { printable } from './audit-format.js';
+import { tailAudit } from './audit-tail.js';
 import { createProgress, type Progress, type ProgressOptions } from './progress.js';
+
+export { formatAuditLine, printable } from './audit-format.js';
 
 interface AuditOptions {
   dir?: string;
@@ -34,13 +34,13 @@ export function registerAuditCommand(program: Command, { signal, progress: progr
   const audit = program
     .command('audit')
     .description('Verify or read the tamper-evident audit log')
-    .option('--dir <dir>', 'folder holding audit.jsonl (default: audit.dir, else the state folder; bastion doctor shows it)')
+    .option('--dir <dir>', 'audit folder: every chain in it, audit/<instance>/ (default: audit.dir, else the state folder; bastion doctor shows it)')
     .option('--config <file>', 'configuration file (default ./bastion.yaml if present)')
     .option('--key-env <name>', 'environment variable holding the audit HMAC key (default: audit.key of the configuration)');
 
   audit
     .command('verify')
-    .description('Check every record and the head checkpoint; exits 1 at the first bad record')
+    .description('Check every record and head checkpoint of every chain in the folder; exits 1 if any chain fails')
     .option('--postgres', 'verify the PostgreSQL audit table (audit.postgres of the configuration) instead of the files')
     .option('--instance <name>', 'with --postgres: only this instance\'s chain (default: every instance in the table)')
     .action(async (_options: VerifyOptions, command: Command) => {
@@ -50,40 +50,57 @@ export function registerAuditCommand(program: Command, { signal, progress: progr
         process.exitCode = await verifyPostgres(options, progress);
         return;
       }
-      const dir = auditDir(options);
-      const key = auditKey(options);
-      progress.step(`verifying the hash chain in ${dir}`);
-      let result;
-      try {
-        result = await verifyAuditLog({ dir, key, onProgress: (p) => progress.update(p.done, p.total, `${p.records} record(s)`) });
-      } finally {
-        progress.done();
-      }
-      if (result.ok) {
-        const gaps = result.gaps > 0 ? ` (${result.gaps} marked gap(s) from crash repair)` : '';
-        const rotated = (await listRotatedFiles(dir)).length;
-        const files = rotated > 0 ? ` and ${rotated} rotated file(s)` : '';
-        process.stdout.write(`OK: ${result.records} record(s) verified in ${printable(join(dir, LOG_FILE))}${files}${gaps}.\n`);
-        return;
-      }
-      const bad = result.firstBad;
-      const file = printable(bad.file ?? LOG_FILE);
-      const where = bad.line === 0 ? file : `${file} line ${bad.line}${bad.seq === undefined ? '' : `, seq ${bad.seq}`}`;
-      process.stdout.write(`FAILED at ${where}: ${bad.reason}. ${bad.detail}\n${result.records} record(s) before it verified.\n`);
-      process.exitCode = 1;
+      if ((await verifyFiles(auditDir(options), auditKey(options), progress)) !== 0) process.exitCode = 1;
     });
 
   audit
     .command('tail')
-    .description('Print the last records for a person; -f keeps following')
+    .description('Print the last records of every chain for a person; -f keeps following, new chains too')
     .option('-f, --follow', 'keep printing records as they are written')
     .option('-n, --lines <count>', 'how many records to print first', '20')
     .action(async (_options: TailOptions, command: Command) => {
       const options = command.optsWithGlobals<TailOptions>();
       const count = Number(options.lines);
       if (!Number.isSafeInteger(count) || count < 0) throw new BastionError('INVALID_ARGUMENT', '-n: give a whole number of lines.');
-      await tail(auditDir(options), count, options.follow === true, signal);
+      await tailAudit(auditDir(options), count, options.follow === true, signal);
     });
+}
+
+/**
+ * Verifies every chain in the folder, one result line each (and a total when there are
+ * several); returns the exit code: 1 if any chain fails, or if there is no chain at all.
+ */
+async function verifyFiles(dir: string, key: AuditKey | undefined, progress: Progress): Promise<number> {
+  const chains = await listAuditChains(dir);
+  // No chain at all: the folder itself, so the answer says what is missing where.
+  const targets: AuditChainLocation[] = chains.length > 0 ? chains : [{ instance: null, dir }];
+  let failed = 0;
+  let records = 0;
+  for (const chain of targets) {
+    progress.step(`verifying the hash chain in ${chain.dir}`);
+    const result = await verifyAuditLog({ dir: chain.dir, key, onProgress: (p) => progress.update(p.done, p.total, `${p.records} record(s)`) }).finally(() =>
+      progress.done(),
+    );
+    records += result.records;
+    if (result.ok || (chain.instance !== null && result.firstBad.reason === 'LOG_MISSING')) {
+      // A chain folder with no file yet: its process stopped before its first record.
+      const gaps = result.ok && result.gaps > 0 ? ` (${result.gaps} marked gap(s) from crash repair)` : '';
+      const rotated = (await listRotatedFiles(chain.dir)).length;
+      const files = rotated > 0 ? ` and ${rotated} rotated file(s)` : '';
+      process.stdout.write(`OK: ${result.records} record(s) verified in ${printable(join(chain.dir, LOG_FILE))}${files}${gaps}.\n`);
+      continue;
+    }
+    failed += 1;
+    const bad = result.firstBad;
+    const file = printable(relative(dir, join(chain.dir, bad.file ?? LOG_FILE)));
+    const where = bad.line === 0 ? file : `${file} line ${bad.line}${bad.seq === undefined ? '' : `, seq ${bad.seq}`}`;
+    process.stdout.write(`FAILED at ${where}: ${bad.reason}. ${bad.detail}\n${result.records} record(s) before it verified.\n`);
+  }
+  if (targets.length > 1) {
+    const verdict = failed === 0 ? 'OK:' : `FAILED: ${failed} of`;
+    process.stdout.write(`${verdict} ${targets.length} chain(s) in ${printable(dir)}; ${records} record(s) verified in all.\n`);
+  }
+  return failed === 0 ? 0 : 1;
 }
 
 /**
@@ -154,214 +171,3 @@ function auditKey(options: AuditOptions): AuditKey | undefined {
   return value;
 }
 
-/** Prints the last `count` records, reading back across rotated files; then, with `follow`, what is written next. */
-async function tail(dir: string, count: number, follow: boolean, signal: AbortSignal | undefined): Promise<void> {
-  const { current, rotated } = await openLogFiles(dir);
-  if (current === null && rotated.length === 0) throw new BastionError('INVALID_ARGUMENT', `No audit log at ${printable(join(dir, LOG_FILE))}.`);
-  let reading: Reading | null = null;
-  try {
-    const newest = current ? await lastLines(current, count) : { lines: [], end: 0 };
-    if (current) reading = { handle: current, ino: (await current.stat()).ino, position: newest.end };
-    const older = await lastRotatedLines(dir, rotated, count - newest.lines.length);
-    for (const line of [...older, ...newest.lines]) printRecord(line);
-  } catch (error) {
-    await current?.close();
-    throw error;
-  }
-  const follower = new LogFollower(dir, reading, rotated.at(-1)?.firstSeq ?? 0);
-  try {
-    if (follow) await follower.run(signal);
-  } finally {
-    await follower.close();
-  }
-}
-
-/** The last `count` complete lines of a file, and where the last complete line ends. */
-async function lastLines(handle: FileHandle, count: number): Promise<{ lines: string[]; end: number }> {
-  const { size } = await handle.stat();
-  const { bytes, offset } = await readTailBytes(handle, size, count + 1);
-  const end = bytes.lastIndexOf(0x0a) + 1;
-  const lines = end === 0 ? [] : bytes.toString('utf8', 0, end - 1).split('\n');
-  // The first line may be cut by the chunk boundary unless the read reached the start.
-  const whole = offset === 0 ? lines : lines.slice(1);
-  return { lines: whole.slice(Math.max(0, whole.length - count)), end: offset + end };
-}
-
-/** The last `count` lines of the rotated files (read newest file first), in log order. */
-async function lastRotatedLines(dir: string, rotated: readonly RotatedAuditFile[], count: number): Promise<string[]> {
-  let lines: string[] = [];
-  for (const { name } of [...rotated].reverse()) {
-    if (lines.length >= count) break;
-    const handle = await open(join(dir, name), 'r');
-    try {
-      lines = [...(await lastLines(handle, count - lines.length)).lines, ...lines];
-    } finally {
-      await handle.close();
-    }
-  }
-  return lines;
-}
-
-/** An open log file; the handle stays on its inode when the file is renamed, so a rotated file can be read to its end. */
-interface Reading {
-  readonly handle: FileHandle;
-  readonly ino: number;
-  /** The end of the last complete line printed: a line still being written is read again whole. */
-  position: number;
-}
-
-const POLL_MS = 250;
-
-/**
- * `tail -f` that survives rotation: when `audit.jsonl` is replaced (another inode, or
- * gone), the old file is read to its end, then every file rotated since it, then the
- * new `audit.jsonl` from its start, so no record is skipped even when several
- * rotations happen between two polls.
- */
-class LogFollower {
-  constructor(
-    private readonly dir: string,
-    private reading: Reading | null,
-    /** The first seq of the newest rotated file already read: later ones are new. */
-    private readSeq: number,
-  ) {}
-
-  async run(signal: AbortSignal | undefined): Promise<void> {
-    while (await pause(signal)) await this.poll();
-  }
-
-  async close(): Promise<void> {
-    await this.reading?.handle.close();
-    this.reading = null;
-  }
-
-  private async poll(): Promise<void> {
-    const reading = this.reading;
-    if (reading === null) {
-      this.reading = await this.catchUp();
-      return;
-    }
-    await printNew(reading);
-    const replaced = await stat(join(this.dir, LOG_FILE)).then(
-      (now) => now.ino !== reading.ino,
-      () => true,
-    );
-    if (!replaced) return;
-    // Records written between the read above and the rename.
-    await printNew(reading);
-    const first = await readFirstRecord(reading.handle);
-    if (first !== null) this.readSeq = Math.max(this.readSeq, first.seq);
-    await this.close();
-    notice(`${LOG_FILE} was rotated or replaced; following the new file from its start`);
-    this.reading = await this.catchUp();
-  }
-
-  /** Prints the rotated files newer than the last one read; returns the new `audit.jsonl`, if there is one yet. */
-  private async catchUp(): Promise<Reading | null> {
-    const { current, rotated } = await openLogFiles(this.dir);
-    try {
-      for (const { name, firstSeq } of rotated) {
-        if (firstSeq <= this.readSeq) continue;
-        const handle = await open(join(this.dir, name), 'r');
-        try {
-          await printLines(handle, 0, (await handle.stat()).size);
-        } finally {
-          await handle.close();
-        }
-        this.readSeq = firstSeq;
-      }
-      return current ? { handle: current, ino: (await current.stat()).ino, position: 0 } : null;
-    } catch (error) {
-      await current?.close();
-      throw error;
-    }
-  }
-}
-
-/** Waits one poll interval; false once the signal has fired. */
-async function pause(signal: AbortSignal | undefined): Promise<boolean> {
-  try {
-    await delay(POLL_MS, undefined, { signal });
-    return true;
-  } catch (error) {
-    if (signal?.aborted) return false;
-    throw error;
-  }
-}
-
-async function printNew(reading: Reading): Promise<void> {
-  const { size } = await reading.handle.stat();
-  if (size < reading.position) {
-    notice('the audit log became shorter (repaired or replaced); following it from its start');
-    reading.position = 0;
-  }
-  reading.position = await printLines(reading.handle, reading.position, size);
-}
-
-const CHUNK = 1024 * 1024;
-
-/** Prints the complete lines between `from` and `to`; returns where the last of them ends. */
-async function printLines(handle: FileHandle, from: number, to: number): Promise<number> {
-  let position = from;
-  let carry = Buffer.alloc(0);
-  while (position < to) {
-    const chunk = Buffer.alloc(Math.min(CHUNK, to - position));
-    const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
-    if (bytesRead === 0) break;
-    position += bytesRead;
-    const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-    const end = data.lastIndexOf(0x0a) + 1;
-    if (end > 0) for (const line of data.toString('utf8', 0, end - 1).split('\n')) printRecord(line);
-    carry = Buffer.from(data.subarray(end));
-  }
-  return position - carry.length;
-}
-
-function printRecord(line: string): void {
-  process.stdout.write(`${formatAuditLine(line)}\n`);
-}
-
-/** Like tail -F: notes about the file go to stderr, so stdout holds records only. */
-function notice(text: string): void {
-  process.stderr.write(`-- ${text} --\n`);
-}
-
-/**
- * One record as one line for a person: time, seq, principal, tool, source, decision,
- * outcome, reason, rows, duration. Every field is made printable, so a crafted tool
- * name or principal cannot add lines or terminal escapes.
- */
-export function formatAuditLine(line: string): string {
-  let record: Record<string, unknown>;
-  try {
-    const parsed: unknown = JSON.parse(line);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new TypeError('not an object');
-    record = parsed as Record<string, unknown>;
-  } catch {
-    return `(unparsable line: ${printable(line.slice(0, 80))})`;
-  }
-  const principal = (record['principal'] ?? {}) as Record<string, unknown>;
-  const parts = [
-    field(record['time']),
-    `#${field(record['seq'])}`,
-    `${field(principal['id'])}(${field(principal['kind'])}/${field(principal['role'])})`,
-    field(record['tool'] ?? '-'),
-  ];
-  if (record['source'] !== undefined) parts.push(`source=${field(record['source'])}`);
-  parts.push(`${field(record['decision'])}/${field(record['outcome'])}`);
-  if (record['reason'] !== undefined) parts.push(`reason=${field(record['reason'])}`);
-  if (record['rows'] !== undefined) parts.push(`rows=${field(record['rows'])}`);
-  if (record['bytes'] !== undefined) parts.push(`bytes=${field(record['bytes'])}`);
-  if (record['duration_ms'] !== undefined) parts.push(`${field(record['duration_ms'])}ms`);
-  return parts.join(' ');
-}
-
-function field(value: unknown): string {
-  if (value === undefined || value === null) return '-';
-  return printable(typeof value === 'string' ? value : JSON.stringify(value));
-}
-
-/** Control, format and line/paragraph-separator characters as visible \u{…} escapes; backslashes doubled. */
-export function printable(text: string): string {
-  return text.replace(/[\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (ch) => (ch === '\\' ? '\\\\' : `\\u{${ch.codePointAt(0)?.toString(16) ?? ''}}`));
-}

@@ -129,7 +129,7 @@ export const auditSchema = z.strictObject({
     .min(1)
     .refine((s) => new Set(s).size === s.length, 'list each sink once')
     .default(['file']),
-  /** Folder of audit.jsonl; default: state.dir. One server process per folder. */
+  /** Folder of the audit chains, one per server process in audit/<instance>/; default: state.dir. Shared by any number of processes. */
   dir: z.string().min(1).optional(),
   /** HMAC-SHA-256 key for the chain and head (give it as ${ENV_VAR}); without it, plain SHA-256. */
   key: z.string().min(32, 'an audit key needs at least 32 characters').optional(),
@@ -142,7 +142,11 @@ export const auditSchema = z.strictObject({
   durability: z.enum(['write', 'fsync']).default('write'),
   /** Also record argument values (SQL text, parameters), passed through the redactor; off by default. */
   include_values: z.boolean().default(false),
-  /** Names this server in every record and its PostgreSQL chain; default: the host name. */
+  /**
+   * Names this server in every record and its chain (file and PostgreSQL); default: a new
+   * name per process (<host>-<pid>-<random>). Set it to continue one chain across restarts;
+   * two live processes with the same instance are refused.
+   */
   instance: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, 'use letters, digits and _ . : - (max 128)')

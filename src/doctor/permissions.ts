@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { CHAINS_DIR } from '../audit/chains.js';
 import type { BastionConfig } from '../config/schema.js';
 import { fail, pass, warn, type Check } from './check.js';
 
@@ -14,6 +15,17 @@ function modeOf(path: string): number | undefined {
     return statSync(path).mode & 0o777;
   } catch {
     return undefined;
+  }
+}
+
+/** The folders of the audit chains, one per server instance. */
+function chainDirs(auditDir: string): string[] {
+  try {
+    return readdirSync(join(auditDir, CHAINS_DIR), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => join(auditDir, CHAINS_DIR, entry.name));
+  } catch {
+    return [];
   }
 }
 
@@ -37,7 +49,8 @@ export function checkFilePermissions(config: BastionConfig, configFile: string |
       checks.push(warn('file-permissions', title, `${configFile} is world-readable (${octal(mode)}).`, `chmod 600 ${configFile}`));
     }
   }
-  const dirs = [...new Set([resolve(config.state.dir), resolve(config.audit.dir ?? config.state.dir)])];
+  const auditDir = resolve(config.audit.dir ?? config.state.dir);
+  const dirs = [...new Set([resolve(config.state.dir), auditDir, ...chainDirs(auditDir)])];
   for (const dir of dirs) {
     const dirMode = modeOf(dir);
     if (dirMode === undefined) continue;

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { verifyAuditLog } from '../../src/audit/index.js';
+import { listAuditChains, verifyAuditLog } from '../../src/audit/index.js';
 import { errorCode, rowsOf, startBastion, type TestBastion } from '../helpers/bastion.js';
 
 const DEMO = { sources: { demo: { engine: 'pglite' } } };
@@ -124,6 +124,7 @@ describe('one audit record per tool call', () => {
     bastion = await startBastion({ ...DEMO, audit: { enabled: false } }, READER);
     expect(bastion.ctx.audit.enabled).toBe(false);
     await bastion.call('list_sources', {});
-    await expect(readFile(join(bastion.auditDir, 'audit.jsonl'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+    // No chain anywhere in the folder: neither audit.jsonl nor an audit/<instance>/ chain.
+    expect(await listAuditChains(bastion.auditDir)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuditFileSink, LOG_FILE } from '../../src/audit/index.js';
+import { auditChainDir, AuditFileSink, LOG_FILE } from '../../src/audit/index.js';
 import { configSchema, type BastionConfig } from '../../src/config/schema.js';
 import { checkAuditChain } from '../../src/doctor/audit-chain.js';
 import { checkFilesRoots } from '../../src/doctor/files-roots.js';
@@ -37,6 +37,18 @@ describe('file-permissions', () => {
     expect(checks[0]?.detail).toContain('api-keys.json');
   });
 
+  it('a world-readable log in a server’s audit chain folder fails, naming the file', async () => {
+    const state = stateDir(0o700);
+    const sink = await AuditFileSink.open({ dir: auditChainDir(state, 'desk-1'), instance: 'desk-1' });
+    await sink.append(callEvent(1));
+    await sink.close();
+    expect(checkFilePermissions(config(), undefined).map((c) => c.status)).toEqual(['pass']);
+    chmodSync(join(auditChainDir(state, 'desk-1'), LOG_FILE), 0o644);
+    const checks = checkFilePermissions(config(), undefined);
+    expect(checks.map((c) => c.status)).toEqual(['fail']);
+    expect(checks[0]?.detail).toContain(join('audit', 'desk-1', LOG_FILE));
+  });
+
   it('a world-writable configuration file fails; a private state passes', () => {
     stateDir(0o700);
     const file = join(dir, 'bastion.yaml');
@@ -66,16 +78,29 @@ describe('files-roots', () => {
 });
 
 describe('audit chain', () => {
-  it('an intact log passes and an edited record fails', async () => {
+  it('intact chains pass and an edited record in any one of them fails, naming its file', async () => {
+    const state = stateDir(0o700);
+    for (const instance of ['desk-1', 'desk-2']) {
+      const sink = await AuditFileSink.open({ dir: auditChainDir(state, instance), instance });
+      for (let i = 1; i <= 3; i++) await sink.append(callEvent(i));
+      await sink.close();
+    }
+    expect(await checkAuditChain(config())).toMatchObject({ status: 'pass', detail: expect.stringContaining('6 record(s) in 2 chain(s)') as string });
+    // The attack: a forged record appended by someone with write access and no key.
+    await appendFile(join(auditChainDir(state, 'desk-2'), LOG_FILE), '{"seq":4,"prev":"00","hash":"00","tool":"query"}\n');
+    const check = await checkAuditChain(config());
+    expect(check.status).toBe('fail');
+    expect(check.detail).toContain(`${join('audit', 'desk-2', LOG_FILE)} line 4`);
+  });
+
+  it('a log written directly in the folder (before one chain per process) is still verified', async () => {
     const state = stateDir(0o700);
     const sink = await AuditFileSink.open({ dir: state, instance: 'i-1' });
     for (let i = 1; i <= 3; i++) await sink.append(callEvent(i));
     await sink.close();
     expect((await checkAuditChain(config())).status).toBe('pass');
-    // The attack: a forged record appended by someone with write access and no key.
     await appendFile(join(state, LOG_FILE), '{"seq":4,"prev":"00","hash":"00","tool":"query"}\n');
-    const check = await checkAuditChain(config());
-    expect(check.status).toBe('fail');
+    expect((await checkAuditChain(config())).status).toBe('fail');
   });
 
   it('no log yet passes', async () => {

@@ -5,10 +5,10 @@
  * runs the approved change once and the denied one never. The server's audit log
  * records the request, the person's decision and the execution.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onlyChainText, recordsOf } from '../helpers/audit-chains.js';
 import { cleanup, dirWithConfig, POLL, runCli, startStdio, type StdioBastion } from '../helpers/spawn.js';
 
 const CONFIG = ['sources:', '  demo:', '    engine: pglite', '    writes:', '      enabled: true', 'rate_limits:', '  per_principal_per_minute: 100000', ''].join('\n');
@@ -26,10 +26,7 @@ async function country(id: number): Promise<unknown> {
 }
 
 function auditLines(): Record<string, unknown>[] {
-  return readFileSync(join(cwd, '.bastion', 'audit.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return recordsOf(onlyChainText(join(cwd, '.bastion')));
 }
 
 beforeAll(async () => {

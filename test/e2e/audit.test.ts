@@ -1,16 +1,17 @@
 /**
  * The audit trail of the built server, over HTTP with the official SDK client:
  * exactly one record per call under concurrent load, every answered call on disk
- * before its answer (checked after a kill -9 in the middle of the load), a clean
- * restart that continues the chain, and failed authentications recorded without
+ * before its answer (checked after a kill -9 in the middle of the load), a restart
+ * that closes the killed process's chain and writes its own, and failed authentications recorded without
  * the credential that was tried.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { chainTexts, onlyChainText, recordsOf } from '../helpers/audit-chains.js';
 import { cleanup, dirWithConfig, rawRequest, runCli, startHttp, type HttpBastion } from '../helpers/spawn.js';
 
 const CONFIG = ['sources:', '  demo:', '    engine: pglite', 'rate_limits:', '  per_principal_per_minute: 1000000', 'state:', '  dir: ./state', ''].join('\n');
@@ -26,17 +27,9 @@ interface AuditLine {
   principal: { id: string; kind: string };
 }
 
+/** The records of every chain in ./state (a torn last line after kill -9 left out). */
 function auditLines(cwd: string): AuditLine[] {
-  return readFileSync(join(cwd, 'state', 'audit.jsonl'), 'utf8')
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as AuditLine];
-      } catch {
-        return []; // a torn last line after kill -9
-      }
-    });
+  return [...chainTexts(join(cwd, 'state')).values()].flatMap((text) => recordsOf(text) as unknown as AuditLine[]);
 }
 
 async function connect(server: HttpBastion): Promise<Client> {
@@ -89,7 +82,7 @@ describe('audit under load (built binary, HTTP)', () => {
     expect(verify.code).toBe(0);
   }, 180_000);
 
-  it('kill -9 in the middle of the load: every answered call is on disk, verify passes, and the restart continues the chain', async () => {
+  it('kill -9 in the middle of the load: every answered call is on disk, and the next start closes the killed chain so verify passes', async () => {
     const cwd = dirWithConfig(CONFIG);
     const server = await startHttp([], { cwd });
     const answered: string[] = [];
@@ -118,6 +111,9 @@ describe('audit under load (built binary, HTTP)', () => {
     if (before.code !== 0) expect(before.stdout).toContain('TORN_LAST_LINE');
     else expect(before.stdout).toContain('OK:');
 
+    const [killed, ...others] = [...chainTexts(join(cwd, 'state')).keys()];
+    expect(others).toEqual([]);
+
     const again = await startHttp([], { cwd });
     const client = await connect(again);
     expect((await client.callTool({ name: 'list_sources', arguments: {} })).isError).toBeFalsy();
@@ -125,9 +121,13 @@ describe('audit under load (built binary, HTTP)', () => {
     await again.stop();
     const after = await runCli(['audit', 'verify', '--dir', 'state'], { cwd });
     expect(after.stdout).toMatch(/^OK: \d+ record\(s\) verified/);
+    expect(after.stdout).toContain('OK: 2 chain(s)');
     expect(after.code).toBe(0);
-    const last = auditLines(cwd).at(-1);
-    expect(last?.tool).toBe('list_sources');
+    // The restart wrote its own chain and closed the killed one: a torn line became a gap record, its lock is gone.
+    const chains = chainTexts(join(cwd, 'state'));
+    expect(existsSync(join(cwd, 'state', 'audit', killed ?? '', 'audit.lock'))).toBe(false);
+    const fresh = [...chains.entries()].find(([instance]) => instance !== killed);
+    expect(recordsOf(fresh?.[1] ?? '').at(-1)?.['tool']).toBe('list_sources');
   }, 180_000);
 });
 
@@ -149,7 +149,7 @@ describe('failed authentication is audited', () => {
     expect(failures).toHaveLength(2);
     expect(failures.every((r) => r.principal.kind === 'unauthenticated' && r.reason === 'AUTH_INVALID')).toBe(true);
     expect(failures.every((r) => (r as unknown as { client?: string }).client === '127.0.0.1')).toBe(true);
-    const text = readFileSync(join(cwd, 'state', 'audit.jsonl'), 'utf8');
+    const text = onlyChainText(join(cwd, 'state'));
     expect(text).not.toContain(forged.slice(3, 20));
     expect(text).not.toContain(jwtLike.slice(0, 20));
   }, 60_000);

@@ -3,11 +3,11 @@
  * `--db mysql://…` and `--db sqlite:FILE` serve the read tools, a write is refused
  * and changes nothing, and a wrong password never reaches the client or the log.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { onlyChainText, recordsOf } from '../helpers/audit-chains.js';
 import { createMysqlDatabase, mariadb, type TestMysqlDatabase } from '../helpers/mariadb.js';
 import { cleanup, makeTempDir, startStdio, userStateDirFor, type StdioBastion } from '../helpers/spawn.js';
 
@@ -39,7 +39,7 @@ describe('SQLite source (built binary)', () => {
     expect(check.prepare('SELECT count(*) AS n FROM items').get()).toEqual({ n: 3 });
     check.close();
     // Audited, without a PostgreSQL fingerprint of SQLite text.
-    const records = readFileSync(join(userStateDirFor(cwd), 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = recordsOf(onlyChainText(userStateDirFor(cwd)));
     expect(records.filter((r) => r['tool'] === 'query').length).toBeGreaterThanOrEqual(2);
     expect(records.every((r) => r['fingerprint'] === undefined)).toBe(true);
   }, 60_000);

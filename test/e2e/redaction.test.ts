@@ -5,10 +5,10 @@
  * in the audit log — which here records argument values too (audit.include_values),
  * the setting that gives the redactor the most to do.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onlyChainText } from '../helpers/audit-chains.js';
 import { SECRET_CORPUS } from '../log/secret-corpus.js';
 import { cleanup, dirWithConfig, startStdio, type StdioBastion } from '../helpers/spawn.js';
 
@@ -23,7 +23,7 @@ describe('redaction end to end (stdio, embedded database)', () => {
   let server: StdioBastion;
   const answers: string[] = [];
   let cwd: string;
-  const auditText = (): string => readFileSync(join(cwd, '.bastion', 'audit.jsonl'), 'utf8');
+  const auditText = (): string => onlyChainText(join(cwd, '.bastion'));
 
   beforeAll(async () => {
     cwd = dirWithConfig(['sources:', '  demo:', '    engine: pglite', 'rate_limits:', '  per_principal_per_minute: 100000', 'audit:', '  include_values: true', ''].join('\n'));

@@ -9,6 +9,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { chainTexts, onlyChainText, recordsOf } from '../helpers/audit-chains.js';
 import { cleanup, makeTempDir, parseLogLines, runCli, startStdio } from '../helpers/spawn.js';
 import { startStdioAsUser, unprivilegedUser } from '../helpers/stdio-as-user.js';
 
@@ -18,10 +19,7 @@ const asUser = unprivilegedUser();
 const skipReason = typeof asUser === 'string' ? ` (skipped: ${asUser})` : '';
 
 function auditRecords(dir: string): Record<string, unknown>[] {
-  return readFileSync(join(dir, 'audit.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return recordsOf(onlyChainText(dir));
 }
 
 describe.skipIf(typeof asUser === 'string')(`serve started by a desktop client in / as an ordinary user${skipReason}`, () => {
@@ -46,7 +44,8 @@ describe.skipIf(typeof asUser === 'string')(`serve started by a desktop client i
     expect(started).toMatchObject({ state: stateDir, state_from: 'per-user state directory' });
     // The call is on record in the per-user folder, in a file the user owns and nobody else reads.
     expect(auditRecords(stateDir).some((r) => r['tool'] === 'query' && r['decision'] === 'allow')).toBe(true);
-    const audit = statSync(join(stateDir, 'audit.jsonl'));
+    const [chain] = chainTexts(stateDir).keys();
+    const audit = statSync(join(stateDir, 'audit', chain ?? '', 'audit.jsonl'));
     expect(audit.uid).toBe(user.uid);
     expect(audit.mode & 0o077).toBe(0);
     expect(existsSync('/.bastion')).toBe(false);

@@ -5,6 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { closeContext, contextFor } from '../../src/app.js';
+import { auditChainDir } from '../../src/audit/chains.js';
 import { configSchema, type BastionConfig } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { Principal, ServerContext } from '../../src/session/context.js';
@@ -12,7 +13,11 @@ import { createSessionServer } from '../../src/session/server.js';
 
 export interface TestBastion {
   ctx: ServerContext;
-  /** The folder of this server's audit log (a fresh temp folder unless the config names one). */
+  /**
+   * The folder of this server's audit chain (`audit.jsonl`, `audit.head`): its instance's
+   * folder in the audit folder, a fresh temp folder unless the config names one. With
+   * audit off, the audit folder itself.
+   */
   auditDir: string;
   client: Client;
   /** Calls a tool through the whole MCP pipeline. */
@@ -23,7 +28,7 @@ export interface TestBastion {
 /** A Bastion server in this process, reached by the official SDK client over an in-memory transport. */
 export async function startBastion(raw: Record<string, unknown>, principal: Principal = { id: 'test', kind: 'local', role: 'admin', scopes: [] }): Promise<TestBastion> {
   // Suites make hundreds of calls; the rate-limit stage has its own tests.
-  // Each server has its own temp folder: one audit writer per folder, no shared state.
+  // Each server has its own temp folder: no state shared between tests.
   const ownDir = mkdtempSync(join(tmpdir(), 'bastion-test-audit-'));
   const rawAudit = (raw['audit'] ?? {}) as Record<string, unknown>;
   const rawState = (raw['state'] ?? {}) as Record<string, unknown>;
@@ -34,8 +39,8 @@ export async function startBastion(raw: Record<string, unknown>, principal: Prin
     state: { dir: ownDir, ...rawState },
     audit: { dir: ownDir, ...rawAudit },
   });
-  const auditDir = config.audit.dir ?? ownDir;
   const ctx = await contextFor(config, createLogger('silent'));
+  const auditDir = ctx.audit.enabled ? auditChainDir(config.audit.dir ?? ownDir, ctx.audit.instance) : (config.audit.dir ?? ownDir);
   const server = createSessionServer(ctx, principal);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);

@@ -3,7 +3,7 @@ import { lstat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
-import { withFileLock } from '../../util/file-lock.js';
+import { withStateFileLock } from '../../util/file-lock.js';
 import { ensurePrivateDir, readPrivateFile, writePrivateFileAtomic } from '../../util/private-file.js';
 import { parseKeyFile, serializeKeyFile } from './file-format.js';
 import { hashesEqual } from './key.js';
@@ -103,7 +103,7 @@ export class FileApiKeyStore implements ApiKeyStore {
   /** One read-modify-write under the lock file; in-process callers queue up first. */
   private mutate<T>(change: (keys: StoredApiKey[]) => { next?: StoredApiKey[]; result: T }): Promise<T> {
     const run = (): Promise<T> =>
-      withFileLock(this.lockPath, async () => {
+      withStateFileLock(this.lockPath, WHAT, async () => {
         const { next, result } = change((await this.read()).keys);
         if (next !== undefined) await this.write(next);
         return result;

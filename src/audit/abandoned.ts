@@ -1,0 +1,52 @@
+import { lstat, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AuditKey } from './chain.js';
+import { INSTANCE_PATTERN, listAuditChains } from './chains.js';
+import { AuditLogError } from './errors.js';
+import { AuditFileSink, type AuditSinkLogger } from './file-sink.js';
+import { LOCK_FILE } from './lock.js';
+import { LOG_FILE, readFirstRecord } from './log-files.js';
+
+/**
+ * Closes the chains of processes that died while writing them (kill -9, power loss).
+ * Such a chain keeps its lock file, and may end in a torn line or before its head
+ * checkpoint; with one chain per process nobody reopens it, so the next process on
+ * the folder does: it takes over the dead writer's lock, repairs the torn line into
+ * a gap record, moves the head up, and closes the chain (removing the lock). A chain
+ * closed cleanly has no lock file and is not touched; a live writer's lock is skipped.
+ * A chain written directly in the folder (before one chain per process) is sealed too.
+ * Returns the instances sealed; a chain that cannot be repaired is left to
+ * `bastion audit verify` to report, and never stops the start.
+ */
+export async function sealAbandonedChains(
+  dir: string,
+  options: { readonly key?: AuditKey | undefined; readonly log?: AuditSinkLogger | undefined; readonly except: string },
+): Promise<string[]> {
+  const sealed: string[] = [];
+  for (const chain of await listAuditChains(dir)) {
+    if (chain.instance === options.except) continue;
+    if ((await lstat(join(chain.dir, LOCK_FILE)).catch(() => null)) === null) continue;
+    try {
+      const instance = chain.instance ?? (await instanceOfLog(chain.dir));
+      const sink = await AuditFileSink.open({ dir: chain.dir, instance, key: options.key, log: options.log });
+      await sink.close();
+      sealed.push(instance);
+    } catch (error) {
+      if (error instanceof AuditLogError && error.code === 'AUDIT_LOCKED') continue;
+      options.log?.warn({ err: error, chain: chain.dir }, 'audit: could not close the chain of a process that ended without closing it; run `bastion audit verify`');
+    }
+  }
+  return sealed;
+}
+
+/** The instance named in a log's first record (a chain written directly in the folder), for its repair record. */
+async function instanceOfLog(dir: string): Promise<string> {
+  const handle = await open(join(dir, LOG_FILE), 'r').catch(() => null);
+  if (handle === null) return 'bastion';
+  try {
+    const instance = (await readFirstRecord(handle))?.['instance'];
+    return typeof instance === 'string' && INSTANCE_PATTERN.test(instance) ? instance : 'bastion';
+  } finally {
+    await handle.close();
+  }
+}
