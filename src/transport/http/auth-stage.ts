@@ -51,11 +51,12 @@ const NOT_COUNTED = { blocked: false, alreadyBlocked: false, retryAfterMs: 0 };
  * The authenticate stage of the HTTP pipeline. Every credential is checked, whatever
  * failed before from the same address, and a valid one is always served: behind a proxy
  * or a shared NAT, one client's failures must not lock out the others. Only failures
- * are counted, per client address, every kind of failure through this one path (a request
- * without any credential is as cheap to send as a bad one, and is logged and audited the
- * same way); past `auth_failures_per_minute` they get 429 with Retry-After instead of 401. That answer gives a guesser nothing new (a right guess is
- * served either way), and against 256-bit API keys and signed tokens guessing is
- * hopeless anyway: the throttle is there to cut the load and the noise of a flood.
+ * are counted, per client address, every kind of failure through this one path (a
+ * request without any credential is as cheap to send as a bad one, and is logged and
+ * audited the same way); past `auth_failures_per_minute` they get 429 with Retry-After
+ * instead of 401. That answer gives a guesser nothing new (a right guess is served
+ * either way), and against 256-bit API keys and signed tokens guessing is hopeless
+ * anyway: the throttle is there to cut the load and the noise of a flood.
  */
 export function createAuthStage(options: AuthStageOptions): AuthStage {
   const { throttle } = options;
