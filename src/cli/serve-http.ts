@@ -89,13 +89,16 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
     },
     onAuthFailure: async ({ address, error, throttled, repeated }) => {
       ctx.metrics.recordAuthFailure(error.code);
-      // Past the allowance only the metrics count: the warning below already named the address.
-      if (repeated) return;
+      // Past the allowance only the metrics count, and one warning names the address when its
+      // block starts: the log and the audit keep at most auth_failures_per_minute records a minute per address.
+      if (throttled) {
+        if (!repeated) {
+          log.warn({ address, limit: config.rate_limits.auth_failures_per_minute }, 'failed authentications from this address are throttled (429) until the minute is over; valid credentials are still served');
+        }
+        return;
+      }
       const correlationId = newCorrelationId();
       log.info({ code: error.code, reason: error.detail, address, correlationId }, 'authentication failed');
-      if (throttled) {
-        log.warn({ address, limit: config.rate_limits.auth_failures_per_minute }, 'failed authentications from this address are throttled (429) until the minute is over; valid credentials are still served');
-      }
       // The refusal goes out whatever happens here; a record that could not be kept is logged.
       await ctx.audit
         .record({

@@ -33,7 +33,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   const stage = input.onStage ?? ((): void => undefined);
   stage('checking the configuration');
   const checks = checkConfig(config);
-  if (input.state !== undefined) checks.push(checkStateDir(input.state), checkEnvFile(input.envFile, input.configFile));
+  if (input.state !== undefined) checks.push(checkStateDir(input.state, { filesInFolder: config.state.url === undefined }), checkEnvFile(input.envFile, input.configFile));
   stage('verifying the audit chain');
   checks.push(await checkAuditChain(config));
   checks.push(...(await checkDatabaseRoles(config, (name) => stage(`connecting to source ${name}`))));

@@ -1,18 +1,22 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EnvFile } from '../config/env-file.js';
 import type { StateLocation } from '../config/state-dir.js';
+import { privateDirProblem } from '../util/private-file.js';
 import { fail, pass, warn, type Check } from './check.js';
 
 /**
  * `state-dir`: where keys, approvals and the audit log live, which rule chose the
- * folder, and whether this user can write there (a server that cannot exits at start).
+ * folder, and whether serve can use it: this user must be able to write there, and
+ * when the API keys and approvals are kept as files (no state.url), the folder must pass
+ * the stores' own rule (privateDirProblem, symlinks followed), or they refuse to open.
  */
-export function checkStateDir(state: StateLocation): Check {
+export function checkStateDir(state: StateLocation, options: { filesInFolder: boolean }): Check {
   const title = 'State folder';
   const where = `${state.dir} (${state.from})`;
-  const existing = nearestExisting(state.dir);
   const fix = 'Set BASTION_STATE_DIR or state.dir to a folder this user can write, or fix the folder\'s permissions.';
+  if (danglingLink(state.dir)) return fail('state-dir', title, `${where}: a symbolic link to a folder that does not exist.`, fix);
+  const existing = nearestExisting(state.dir);
   if (existing === undefined) return fail('state-dir', title, `${where}: no part of the path exists.`, fix);
   if (!statSync(existing).isDirectory()) return fail('state-dir', title, `${where}: ${existing} is not a folder.`, fix);
   try {
@@ -20,7 +24,10 @@ export function checkStateDir(state: StateLocation): Check {
   } catch {
     return fail('state-dir', title, `${where}: ${existing} is not writable by this user, so serve cannot keep its audit log.`, fix);
   }
-  return pass('state-dir', title, existing === state.dir ? where : `${where}; created at the first start.`);
+  if (existing !== state.dir) return pass('state-dir', title, `${where}; created at the first start.`);
+  const problem = options.filesInFolder ? privateDirProblem(state.dir, statSync(state.dir), 'the API keys and approvals') : undefined;
+  if (problem !== undefined) return fail('state-dir', title, `${where}: ${problem.reason} The key and approval stores refuse it.`, problem.fix ?? fix);
+  return pass('state-dir', title, where);
 }
 
 /**
@@ -47,6 +54,21 @@ export function checkEnvFile(envFile: EnvFile | undefined, configFile: string | 
     return warn('env-file', title, `${detail} It is readable by every user of the host (mode ${shown}).`, `chmod 600 ${envFile.path}`);
   }
   return pass('env-file', title, detail);
+}
+
+/** A symlink whose target is missing: serve's mkdir fails on it (ENOENT), so doctor must not call it "created at the first start". */
+function danglingLink(path: string): boolean {
+  try {
+    lstatSync(path);
+  } catch {
+    return false;
+  }
+  try {
+    statSync(path);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /** The folder itself, or the closest parent that exists (where it would be created). */

@@ -18,9 +18,9 @@ export interface CallInput {
 }
 
 export interface AuthThrottle {
-  /** True from the failure that uses up the address's allowance for the current minute. */
+  /** True from the first failure past the address's allowance for the current minute (the N+1th of N). */
   readonly blocked: boolean;
-  /** True when the address was blocked before this failure: one more past the allowance. */
+  /** True when the address was blocked before this failure: the N+2th and later. */
   readonly alreadyBlocked: boolean;
   /** How long until the address's failures are answered normally again; 0 when not blocked. */
   readonly retryAfterMs: number;
@@ -36,9 +36,10 @@ export interface RateLimiter {
    */
   consumeCall(input: CallInput): Promise<void>;
   /**
-   * Counts one failed authentication from `address`; says whether the address is now
-   * blocked. Only failures are counted, after the credential was checked: a valid
-   * credential is never refused because of failures from the same address.
+   * Counts one failed authentication from `address`; says whether this failure is past
+   * the allowance. The first `auth_failures_per_minute` failures of a minute are not.
+   * Only failures are counted, after the credential was checked: a valid credential is
+   * never refused because of failures from the same address.
    */
   consumeAuthFailure(address: string): Promise<AuthThrottle>;
   close(): Promise<void>;
@@ -124,13 +125,14 @@ export async function createRateLimiter(config: BastionConfig, log: Logger): Pro
 
     async consumeAuthFailure(address) {
       try {
-        const res = await authFailures.consume(addressKey(address));
+        await authFailures.consume(addressKey(address));
         outage.answered();
-        // Within the allowance; the failure that uses it up starts the block.
-        return res.consumedPoints < authFailures.points ? NOT_BLOCKED : blockedFor(res.msBeforeNext, false);
+        return NOT_BLOCKED;
       } catch (rejection) {
-        // Past the allowance; a replica's local block reports no count, only the delay.
-        if (rejection instanceof RateLimiterRes) return blockedFor(rejection.msBeforeNext, true);
+        // Past the allowance. The store counts atomically, so exactly one failure (on one
+        // replica) sees the count one past the allowance: the block starts there. A replica's
+        // local block reports no count (0), only the delay: that failure is a later one.
+        if (rejection instanceof RateLimiterRes) return blockedFor(rejection.msBeforeNext, rejection.consumedPoints !== authFailures.points + 1);
         outage.failed(rejection);
         return NOT_BLOCKED;
       }

@@ -25,11 +25,27 @@ export async function ensurePrivateDir(dir: string, what: string): Promise<void>
     await chmod(dir, 0o700);
     return;
   }
-  const info = await stat(dir);
-  if (!info.isDirectory()) throw invalid(`state.dir ${dir} is not a directory.`);
-  if ((info.mode & 0o022) !== 0) {
-    throw invalid(`${dir} can be written by other users (mode ${octal(info.mode)}), who could replace ${what}. Run: chmod 700 ${dir}`);
+  // stat follows a symlink: what counts is the folder the files will be written in.
+  const problem = privateDirProblem(dir, await stat(dir), what);
+  if (problem !== undefined) throw invalid(problem.fix === undefined ? problem.reason : `${problem.reason} Run: ${problem.fix}`);
+}
+
+/** Why a state folder is refused, and the command that fixes it when there is one. */
+export interface PrivateDirProblem {
+  readonly reason: string;
+  readonly fix?: string;
+}
+
+/**
+ * Why an existing state folder is refused (`info`: its stat, symlinks followed); undefined
+ * when it is fine. The one rule for the stores and for `bastion doctor`.
+ */
+export function privateDirProblem(dir: string, info: { isDirectory(): boolean; mode: number }, what: string): PrivateDirProblem | undefined {
+  if (!info.isDirectory()) return { reason: `state.dir ${dir} is not a directory.` };
+  if (CHECK_MODES && (info.mode & 0o022) !== 0) {
+    return { reason: `${dir} can be written by other users (mode ${octal(info.mode)}), who could replace ${what}.`, fix: `chmod 700 ${dir}` };
   }
+  return undefined;
 }
 
 /** The file's text, or undefined when it does not exist; refuses a symlink, a non-file and a file others can access. */

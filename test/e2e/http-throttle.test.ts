@@ -1,9 +1,11 @@
 /**
  * The failed-login throttle on the built binary. The attack: a client floods the
- * server with bad tokens. What must hold: its failures past auth_failures_per_minute
- * get 429 and stop filling the log; every valid credential is still served — from
- * another client behind the same proxy, and from the flooding address itself; the
- * client address comes from X-Forwarded-For only when a listed proxy sent it.
+ * server with bad tokens, or with no usable credential at all. What must hold: the
+ * first auth_failures_per_minute failures get 401 and are logged and audited, every
+ * failure past them gets 429 and fills neither the log nor the audit; every valid
+ * credential is still served — from another client behind the same proxy, and from
+ * the flooding address itself; the client address comes from X-Forwarded-For only
+ * when a listed proxy sent it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,8 +39,10 @@ async function serverWithKey(http: string[] = []): Promise<{ server: HttpBastion
   return { server, key: made.stdout.trim(), cwd };
 }
 
-async function initialize(url: string, authorization: string, forwardedFor?: string): Promise<{ status: number; body: string; retryAfter: unknown }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization };
+/** An initialize POST; `authorization: undefined` sends no Authorization header at all. */
+async function initialize(url: string, authorization: string | undefined, forwardedFor?: string): Promise<{ status: number; body: string; retryAfter: unknown }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  if (authorization !== undefined) headers['authorization'] = authorization;
   if (forwardedFor !== undefined) headers['x-forwarded-for'] = forwardedFor;
   const res = await rawRequest(url, { method: 'POST', headers, body: INIT });
   return { status: res.status, body: res.body, retryAfter: res.headers['retry-after'] };
@@ -57,16 +61,30 @@ async function queryRows(url: string, key: string, forwardedFor?: string): Promi
   }
 }
 
-/** The client address of every failed authentication in the audit files under `dir`, sorted. */
-function auditedClients(dir: string): unknown[] {
+/** Every failed-authentication record in the audit files under `dir`. */
+function authFailedRecords(dir: string): Record<string, unknown>[] {
   const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.jsonl'));
   const records = files.flatMap((name) => parseLogLines(readFileSync(join(dir, name), 'utf8')));
-  return records.filter((r) => r['outcome'] === 'auth_failed').map((r) => r['client']).sort();
+  return records.filter((r) => r['outcome'] === 'auth_failed');
+}
+
+/** The client address of every failed authentication in the audit files under `dir`, sorted. */
+function auditedClients(dir: string): unknown[] {
+  return authFailedRecords(dir)
+    .map((r) => r['client'])
+    .sort();
 }
 
 /** The "authentication failed" log lines of one client address. */
 function failuresLogged(server: HttpBastion, address: string): number {
   return parseLogLines(server.stderr()).filter((l) => l['msg'] === 'authentication failed' && l['address'] === address).length;
+}
+
+/** The addresses named by "throttled" warnings, in order. */
+function throttleWarnings(server: HttpBastion): unknown[] {
+  return parseLogLines(server.stderr())
+    .filter((l) => typeof l['msg'] === 'string' && l['msg'].startsWith('failed authentications from this address are throttled'))
+    .map((l) => l['address']);
 }
 
 describe('HTTP: one bad and one good client behind a trusted proxy', () => {
@@ -76,7 +94,8 @@ describe('HTTP: one bad and one good client behind a trusted proxy', () => {
 
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await initialize(server.url, BAD_TOKEN, BAD_CLIENT)).status);
-    expect(statuses).toEqual([401, 401, 429, 429, 429, 429]);
+    // auth_failures_per_minute: 3 admits three failures (401); the fourth and every later one get 429.
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
     const throttled = await initialize(server.url, BAD_TOKEN, BAD_CLIENT);
     expect(throttled.status).toBe(429);
     expect(Number(throttled.retryAfter)).toBeGreaterThan(0);
@@ -95,8 +114,7 @@ describe('HTTP: one bad and one good client behind a trusted proxy', () => {
     await expect.poll(() => failuresLogged(server, GOOD_CLIENT), POLL).toBe(1);
     expect(failuresLogged(server, BAD_CLIENT)).toBe(3);
     expect(failuresLogged(server, '127.0.0.1')).toBe(0);
-    const warnings = parseLogLines(server.stderr()).filter((l) => typeof l['msg'] === 'string' && l['msg'].startsWith('failed authentications from this address are throttled'));
-    expect(warnings.map((l) => l['address'])).toEqual([BAD_CLIENT]);
+    expect(throttleWarnings(server)).toEqual([BAD_CLIENT]);
     // The audit records the same client addresses, the same number of times.
     expect(auditedClients(join(cwd, 'state'))).toEqual([GOOD_CLIENT, BAD_CLIENT, BAD_CLIENT, BAD_CLIENT].sort());
   });
@@ -107,11 +125,56 @@ describe('HTTP: without trusted_proxies, X-Forwarded-For is ignored', () => {
     const { server, key } = await serverWithKey();
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await initialize(server.url, BAD_TOKEN, `192.0.2.${i + 1}`)).status);
-    expect(statuses).toEqual([401, 401, 429, 429, 429]);
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
     // Effect: the forged addresses never reached the log; the socket's did.
     await expect.poll(() => failuresLogged(server, '127.0.0.1'), POLL).toBe(3);
     for (let i = 1; i <= 5; i++) expect(failuresLogged(server, `192.0.2.${i}`)).toBe(0);
     // The throttled address (the test's own) still gets answers with a valid key.
     expect(await queryRows(server.url, key, '192.0.2.200')).toHaveLength(1);
+  });
+});
+
+describe('HTTP: every kind of failed authentication counts toward the throttle', () => {
+  const FLOODER = '203.0.113.66';
+  const NO_CREDENTIAL = '203.0.113.77';
+
+  it('attack: after 3 bad keys, 40 requests with `Authorization: Basic` get 429, and the log and the audit keep 3 failures of that address', async () => {
+    const { server, key, cwd } = await serverWithKey(['    trusted_proxies: [127.0.0.1, "::1"]']);
+    const bad: number[] = [];
+    for (let i = 0; i < 3; i++) bad.push((await initialize(server.url, BAD_TOKEN, FLOODER)).status);
+    expect(bad).toEqual([401, 401, 401]);
+    const basic: number[] = [];
+    for (let i = 0; i < 40; i++) basic.push((await initialize(server.url, 'Basic Zm9vOmJhcg==', FLOODER)).status);
+    expect(basic).toEqual(new Array<number>(40).fill(429));
+    // A valid key from the flooding address is still served (its rows come back).
+    expect(await queryRows(server.url, key, FLOODER)).toHaveLength(1);
+
+    // Effect: 43 failures, 3 log lines and 3 audit records, one warning.
+    await expect.poll(() => throttleWarnings(server), POLL).toEqual([FLOODER]);
+    expect(failuresLogged(server, FLOODER)).toBe(3);
+    expect(auditedClients(join(cwd, 'state'))).toEqual([FLOODER, FLOODER, FLOODER]);
+  });
+
+  it('attack: requests without a usable credential (none, another scheme, a malformed Bearer) use up the allowance by themselves', async () => {
+    const { server, key, cwd } = await serverWithKey(['    trusted_proxies: [127.0.0.1, "::1"]']);
+    const first = await initialize(server.url, undefined, NO_CREDENTIAL);
+    // Within the allowance a credential-less request still gets the 401 challenge a client needs to find the issuer.
+    expect(first.status).toBe(401);
+    const statuses = [
+      (await initialize(server.url, 'Basic Zm9vOmJhcg==', NO_CREDENTIAL)).status,
+      (await initialize(server.url, 'Bearer not a token', NO_CREDENTIAL)).status,
+      (await initialize(server.url, undefined, NO_CREDENTIAL)).status,
+      (await initialize(`${server.url}?access_token=x`, undefined, NO_CREDENTIAL)).status,
+      (await initialize(server.url, BAD_TOKEN, NO_CREDENTIAL)).status,
+    ];
+    expect(statuses).toEqual([401, 401, 429, 429, 429]);
+    expect(await queryRows(server.url, key, NO_CREDENTIAL)).toHaveLength(1);
+
+    // Effect: the log and the audit hold the three failures within the allowance, with their reasons, and nothing past it.
+    await expect.poll(() => throttleWarnings(server), POLL).toEqual([NO_CREDENTIAL]);
+    expect(failuresLogged(server, NO_CREDENTIAL)).toBe(3);
+    const records = authFailedRecords(join(cwd, 'state'));
+    expect(records.map((r) => r['client'])).toEqual([NO_CREDENTIAL, NO_CREDENTIAL, NO_CREDENTIAL]);
+    expect(records.map((r) => r['reason'])).toEqual(['AUTH_MISSING', 'AUTH_MISSING', 'AUTH_INVALID']);
   });
 });

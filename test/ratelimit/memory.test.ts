@@ -160,30 +160,30 @@ describe('per source', () => {
 });
 
 describe('failed authentication per address', () => {
-  it('blocks an address from its auth_failures_per_minute-th failure, and tells the failures past it apart', async () => {
+  it('admits auth_failures_per_minute failures, blocks the next one, and tells the failures past it apart', async () => {
     const rl = await limiter({ rate_limits: { auth_failures_per_minute: 3 } });
-    expect(await rl.consumeAuthFailure('203.0.113.7')).toEqual({ blocked: false, alreadyBlocked: false, retryAfterMs: 0 });
-    expect(await rl.consumeAuthFailure('203.0.113.7')).toEqual({ blocked: false, alreadyBlocked: false, retryAfterMs: 0 });
-    const third = await rl.consumeAuthFailure('203.0.113.7');
-    expect(third).toMatchObject({ blocked: true, alreadyBlocked: false });
-    expect(third.retryAfterMs).toBeGreaterThan(0);
-    expect(third.retryAfterMs).toBeLessThanOrEqual(60_000);
+    for (let i = 0; i < 3; i++) expect(await rl.consumeAuthFailure('203.0.113.7')).toEqual({ blocked: false, alreadyBlocked: false, retryAfterMs: 0 });
     const fourth = await rl.consumeAuthFailure('203.0.113.7');
-    expect(fourth).toMatchObject({ blocked: true, alreadyBlocked: true });
+    expect(fourth).toMatchObject({ blocked: true, alreadyBlocked: false });
     expect(fourth.retryAfterMs).toBeGreaterThan(0);
+    expect(fourth.retryAfterMs).toBeLessThanOrEqual(60_000);
+    const fifth = await rl.consumeAuthFailure('203.0.113.7');
+    expect(fifth).toMatchObject({ blocked: true, alreadyBlocked: true });
+    expect(fifth.retryAfterMs).toBeGreaterThan(0);
   });
 
-  it('uses the shipped default of 10 failures a minute', async () => {
+  it('uses the shipped default of 10 failures a minute: the 11th is the first blocked', async () => {
     const rl = await limiter();
     const results = [];
-    for (let i = 0; i < 10; i++) results.push((await rl.consumeAuthFailure('198.51.100.1')).blocked);
-    expect(results).toEqual([...new Array<boolean>(9).fill(false), true]);
+    for (let i = 0; i < 12; i++) results.push((await rl.consumeAuthFailure('198.51.100.1')).blocked);
+    expect(results).toEqual([...new Array<boolean>(10).fill(false), true, true]);
   });
 
   it('does not block other addresses, and unblocks the address when the minute is over', async () => {
     vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
     const rl = await limiter({ rate_limits: { auth_failures_per_minute: 2 } });
     await rl.consumeAuthFailure('192.0.2.10');
+    expect((await rl.consumeAuthFailure('192.0.2.10')).blocked).toBe(false);
     const blocked = await rl.consumeAuthFailure('192.0.2.10');
     expect(blocked.blocked).toBe(true);
     expect((await rl.consumeAuthFailure('192.0.2.11')).blocked).toBe(false);
@@ -195,7 +195,8 @@ describe('failed authentication per address', () => {
     const rl = await limiter({ rate_limits: { auth_failures_per_minute: 3 } });
     await rl.consumeAuthFailure('2001:db8:1:2::1');
     await rl.consumeAuthFailure('2001:db8:1:2:aaaa::2');
-    expect((await rl.consumeAuthFailure('2001:0db8:0001:0002:ffff:ffff:ffff:ffff')).blocked).toBe(true);
+    await rl.consumeAuthFailure('2001:db8:1:2:bbbb::3');
+    expect(await rl.consumeAuthFailure('2001:0db8:0001:0002:ffff:ffff:ffff:ffff')).toMatchObject({ blocked: true, alreadyBlocked: false });
     expect(await rl.consumeAuthFailure('2001:db8:1:2:1234:5678:9abc:def0')).toMatchObject({ blocked: true, alreadyBlocked: true });
     expect((await rl.consumeAuthFailure('2001:db8:1:3::1')).blocked).toBe(false);
   });
@@ -203,7 +204,8 @@ describe('failed authentication per address', () => {
   it('attack: an IPv4 address written as IPv4-mapped IPv6 counts as the same address', async () => {
     const rl = await limiter({ rate_limits: { auth_failures_per_minute: 2 } });
     await rl.consumeAuthFailure('::ffff:203.0.113.9');
-    expect((await rl.consumeAuthFailure('203.0.113.9')).blocked).toBe(true);
+    await rl.consumeAuthFailure('203.0.113.9');
+    expect(await rl.consumeAuthFailure('::ffff:203.0.113.9')).toMatchObject({ blocked: true, alreadyBlocked: false });
     expect(await rl.consumeAuthFailure('::FFFF:203.0.113.9')).toMatchObject({ blocked: true, alreadyBlocked: true });
   });
 

@@ -13,9 +13,12 @@ export interface AuthFailureThrottle {
 }
 
 /**
- * One failed authentication. `throttled`: the address is past its allowance (answered
- * 429); `repeated`: it already was before this failure, so a flood need not flood the
- * log and the audit too.
+ * One failed authentication, of any kind: no credential, another scheme, a malformed,
+ * unknown, expired or revoked token, a certificate without a mapped CN. `throttled`: the
+ * address is past its allowance (answered 429); `repeated`: it already was before this
+ * failure. Within the allowance a failure is worth a log line and an audit record; past
+ * it, only the failure that starts the block is worth one warning, so a flood from one
+ * address cannot flood the log or the audit.
  */
 export interface AuthFailure {
   readonly address: string;
@@ -48,18 +51,19 @@ const NOT_COUNTED = { blocked: false, alreadyBlocked: false, retryAfterMs: 0 };
  * The authenticate stage of the HTTP pipeline. Every credential is checked, whatever
  * failed before from the same address, and a valid one is always served: behind a proxy
  * or a shared NAT, one client's failures must not lock out the others. Only failures
- * are counted, per client address; past `auth_failures_per_minute` they get 429 with
- * Retry-After instead of 401. That answer gives a guesser nothing new (a right guess is
- * served either way), and against 256-bit API keys and signed tokens guessing is
- * hopeless anyway: the throttle is there to cut the load and the noise of a flood.
+ * are counted, per client address, every kind of failure through this one path (a
+ * request without any credential is as cheap to send as a bad one, and is logged and
+ * audited the same way); past `auth_failures_per_minute` they get 429 with Retry-After
+ * instead of 401. That answer gives a guesser nothing new (a right guess is served
+ * either way), and against 256-bit API keys and signed tokens guessing is hopeless
+ * anyway: the throttle is there to cut the load and the noise of a flood.
  */
 export function createAuthStage(options: AuthStageOptions): AuthStage {
   const { throttle } = options;
 
   async function refuse(req: IncomingMessage, res: ServerResponse, error: AuthError): Promise<void> {
     const address = options.clientAddress(req);
-    // A request without any credential proves nothing and costs nothing to check: not counted.
-    const verdict = throttle !== undefined && error.code !== 'AUTH_MISSING' ? await limiterAnswer(() => throttle.consumeAuthFailure(address)) : NOT_COUNTED;
+    const verdict = throttle === undefined ? NOT_COUNTED : await limiterAnswer(() => throttle.consumeAuthFailure(address));
     if (verdict === undefined) {
       sendJson(res, 503, { error: 'rate-limit store unavailable' });
       return;
