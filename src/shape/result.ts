@@ -29,8 +29,13 @@ export function rowsResult(raw: ReadResult, caps: RowCaps, tool: 'query' | 'expl
   return { content: [{ type: 'text', text: `${fence(text.body)}\n${closing}` }], structuredContent: structured };
 }
 
-/** Plain JSON data as structured content with a JSON text rendering. */
-export function jsonResult(raw: Record<string, unknown>): CallToolResult {
-  const data = redactDeep(raw) as Record<string, unknown>;
+/**
+ * Plain JSON data as structured content with a JSON text rendering. `redacted` holds
+ * fields their maker already redacted piece by piece (an approval's view): they are
+ * added as they are, since a second pass over assembled text is what lets a value
+ * reach into the text after it.
+ */
+export function jsonResult(raw: Record<string, unknown>, redacted: Record<string, string> = {}): CallToolResult {
+  const data = { ...(redactDeep(raw) as Record<string, unknown>), ...redacted };
   return { content: [{ type: 'text', text: fence(JSON.stringify(data)) }], structuredContent: data };
 }

@@ -191,11 +191,10 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
     status: 'pending',
     approval_id: approval.id,
     expires_at: approval.expiresAt,
-    dry_run_result: view,
     next_step:
       `Nothing was changed. A person must approve this with \`bastion approvals approve ${approval.id}\` on the server; ` +
       'then call again with the same sql, params and source, dry_run: false and this approval_id. You cannot approve it yourself.',
-  });
+  }, { dry_run_result: view });
 }
 
 async function commit(entry: SourceEntry, tool: ApprovalTool, write: (r: WriteRequest) => Promise<WriteResult>, request: WriteRequest, note: CallNote): Promise<CallToolResult> {
