@@ -145,9 +145,13 @@ function count(n: number): string {
   return `${n.toLocaleString('en-US')} row${n === 1 ? '' : 's'}`;
 }
 
-/** One value as redacted JSON; past PREVIEW_VALUE_CHARS it is cut with a marker saying how much is left out. */
+/**
+ * One value as redacted JSON on one line (U+2028, NEL, bidi overrides and the like
+ * escaped, as JSON allows); past PREVIEW_VALUE_CHARS it is cut with a marker saying
+ * how much is left out.
+ */
 function shown(value: unknown): string {
   const text = JSON.stringify(redactDeep(value, 0, redactText)) ?? 'null';
-  if (text.length <= PREVIEW_VALUE_CHARS) return text;
-  return `${text.slice(0, PREVIEW_VALUE_CHARS)}… [${(text.length - PREVIEW_VALUE_CHARS).toLocaleString('en-US')} more characters not shown]`;
+  if (text.length <= PREVIEW_VALUE_CHARS) return visibleLine(text);
+  return `${visibleLine(text.slice(0, PREVIEW_VALUE_CHARS))}… [${(text.length - PREVIEW_VALUE_CHARS).toLocaleString('en-US')} more characters not shown]`;
 }
