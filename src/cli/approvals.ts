@@ -6,6 +6,8 @@ import { approvalNotFound, notDecidable, type Approval, type ApprovalStore } fro
 import { loadConfig } from '../config/load.js';
 import { BastionError } from '../errors/codes.js';
 import { createLogger } from '../log/logger.js';
+import { visibleBlock, visibleLine } from '../shape/visible.js';
+import { STATEMENT_HEADING } from '../tools/approval-view.js';
 
 interface ApprovalsOptions {
   config?: string;
@@ -172,15 +174,15 @@ function describeApproval(a: Approval): string {
     ['decided', decided],
     ['used', a.usedAt ?? '-'],
   ];
+  // The summary is the view the server built (../tools/approval-view.ts): every line of the
+  // statement numbered, each bound value (redacted) and the dry run's rows, titled.
+  // One made by an older server does not hold the statement: it is printed first.
+  const older = a.summary.startsWith(STATEMENT_HEADING) ? [] : ['Statement:', indent(visibleBlock(a.statement)), '', 'Values and dry run:'];
   return [
     `Approval ${a.id}`,
     ...fields.map(([name, value]) => `  ${name.padEnd(13)}${value}`),
     '',
-    'Statement:',
-    indent(visibleBlock(a.statement)),
-    '',
-    // The summary holds each bound parameter's value (redacted) and the dry run's rows, titled.
-    'Values and dry run:',
+    ...older,
     indent(visibleBlock(a.summary)),
     '',
   ].join('\n');
@@ -189,31 +191,7 @@ function describeApproval(a: Approval): string {
 function formatJson(approvals: readonly Approval[]): string {
   const shown = approvals.map(({ sqlHash: _sql, paramsHash: _params, ...rest }) => rest);
   // Still JSON, and the same values, but a terminal shows every character that is there.
-  return `${JSON.stringify(shown, null, 2).replace(INVISIBLE_BUT_LAYOUT, escapeChar)}\n`;
-}
-
-/**
- * Characters that move the cursor, hide or reorder text: C0 and C1 controls, format
- * characters (bidi overrides, zero-width, tag characters), line and paragraph
- * separators, surrogates, private use, unassigned, and variation selectors.
- */
-const INVISIBLE = /[\p{C}\p{Zl}\p{Zp}\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}]/gu;
-const INVISIBLE_BUT_LAYOUT = /(?![\n\t])[\p{C}\p{Zl}\p{Zp}\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}]/gu;
-
-/** As \uXXXX escapes of its UTF-16 units: valid inside JSON strings, and readable. */
-function escapeChar(ch: string): string {
-  let out = '';
-  for (let i = 0; i < ch.length; i++) out += `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`;
-  return out;
-}
-
-/** Multi-line text with its line breaks and tabs, everything else invisible escaped. */
-function visibleBlock(text: string): string {
-  return text.replace(INVISIBLE_BUT_LAYOUT, escapeChar);
-}
-
-function visibleLine(text: string): string {
-  return text.replace(INVISIBLE, escapeChar);
+  return `${visibleBlock(JSON.stringify(shown, null, 2))}\n`;
 }
 
 function firstLine(statement: string): string {

@@ -1,5 +1,5 @@
 import { escapeLine } from './escape-line.js';
-import { marker, mayContainSecret, SECRET_RULES, secretKeyKind } from './secret-rules.js';
+import { marker, mayContainSecret, SECRET_RULES, secretKeyKind, type SecretRule } from './secret-rules.js';
 import { serializeError } from './serialize-error.js';
 
 export { escapeLine } from './escape-line.js';
@@ -18,6 +18,42 @@ export function redactText(text: string): string {
     out = typeof rule.replace === 'string' ? out.replace(rule.pattern, rule.replace) : out.replace(rule.pattern, rule.replace);
   }
   return out;
+}
+
+/**
+ * redactText for text a person reads line by line (a statement put up for approval):
+ * the same rules, but a secret that spans lines leaves its marker on every line it
+ * took, so the answer has exactly one entry per line of `text` (split on \n), each
+ * that line redacted. No secret, however shaped, can make a line disappear.
+ */
+export function redactLines(text: string): string[] {
+  let out = text;
+  if (mayContainSecret(text)) {
+    for (const rule of SECRET_RULES) {
+      out = out.replace(rule.pattern, (match: string, ...args: unknown[]) => {
+        const replaced = replacement(rule, match, args);
+        const lost = lineBreaks(match) - lineBreaks(replaced);
+        return lost > 0 ? replaced + `\n${marker(rule.kind)}`.repeat(lost) : replaced;
+      });
+    }
+  }
+  const lines = out.split('\n');
+  // By construction; should a rule ever break it, nothing is shown rather than a shifted statement.
+  if (lines.length !== lineBreaks(text) + 1) throw new Error('redactLines: the line count changed');
+  return lines;
+}
+
+function lineBreaks(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** What `String.prototype.replace` would put for this match: `$n` groups expanded, or the rule's function called. */
+function replacement(rule: SecretRule, match: string, args: readonly unknown[]): string {
+  const groups = args.slice(0, Math.max(0, args.findIndex((a) => typeof a === 'number'))) as (string | undefined)[];
+  if (typeof rule.replace === 'function') return rule.replace(match, ...groups);
+  return rule.replace.replace(/\$(\d)/g, (_m, n: string) => groups[Number(n) - 1] ?? '');
 }
 
 /** Redacted and escaped: for anything printed one record per line (stderr text, `audit tail`). */

@@ -73,13 +73,19 @@ const PAIR_LABEL = `(?:(?<![a-z0-9])(${SHORT_LABELS})|(${LONG_LABELS}))`;
 const PAIR_SEPARATOR = `(\\\\?["']?[ \\t]*(?:[:=]{1,2}>?)[ \\t]*)`;
 /** Not an earlier marker (quoted or not), not a SQL placeholder (`$1`, a lone `?`). */
 const PAIR_VALUE_GUARD = `(?!\\\\?["'{]?\\[REDACTED:|\\$\\d|\\?(?![^\\s&;,'"]))`;
+/**
+ * A quoted or braced value never crosses a line end and is at most this long: cut
+ * short, it is redacted to the end of its line or this many characters, never
+ * further, so a stray quote cannot swallow the lines after it.
+ */
+const QUOTED_MAX = 1024;
 const PAIR_VALUE =
   '(' +
-  '\\\\"[^"\\\\\\r\\n]*(?:\\\\")?' + // \"escaped JSON\"
-  '|"(?:[^"\\\\\\r\\n]|\\\\.)*"?' + // "double quoted", possibly cut short
-  "|''[^'\\r\\n]*(?:'')?" + // ''doubled'', inside a SQL string literal
-  "|'(?:[^'\\\\\\r\\n]|\\\\.|'')*'?" + // 'single quoted', SQL '' escapes
-  '|\\{[^}\\r\\n]*\\}?' + // ODBC {braced;value}
+  `\\\\"[^"\\\\\\r\\n]{0,${QUOTED_MAX}}(?:\\\\")?` + // \"escaped JSON\"
+  `|"(?:[^"\\\\\\r\\n]|\\\\.){0,${QUOTED_MAX}}"?` + // "double quoted", possibly cut short
+  `|''[^'\\r\\n]{0,${QUOTED_MAX}}(?:'')?` + // ''doubled'', inside a SQL string literal
+  `|'(?:[^'\\\\\\r\\n]|\\\\.|''){0,${QUOTED_MAX}}'?` + // 'single quoted', SQL '' escapes
+  `|\\{[^}\\r\\n]{0,${QUOTED_MAX}}\\}?` + // ODBC {braced;value}
   `|[^\\s&;,'"]*[^\\s&;,'")\\]}>.]` + // bare, up to a delimiter, without closing punctuation
   ')';
 
@@ -105,14 +111,37 @@ export function secretKeyKind(key: string): string | undefined {
   if (found[3] !== undefined) return found[3].toLowerCase().endsWith('cookie') ? 'cookie' : 'authorization';
   return pairKind(found[1] ?? found[2] ?? '');
 }
+/**
+ * A private-key block: the BEGIN marker, then either the rest of a one-line key up to
+ * its END marker, or line by line only what a key body holds (base64, the headers of
+ * an encrypted key, blank lines) up to the END marker. A line that is not base64 ends
+ * the block, so a BEGIN marker without its END (a message cut short, or text made to
+ * look like one) takes the base64 lines after it and never the lines that follow
+ * them. Line breaks may be written as `\n` escapes (a key inside JSON).
+ */
+const PEM_BREAK = String.raw`(?:\r?\n|\\r\\n|\\n)`;
+const PEM_BEGIN = '-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----';
+const PEM_END = '-----END[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----';
+const PEM_WORD = '[A-Za-z0-9+/=]{1,8192}';
+const PEM_HEADER = 'Proc-Type:[ \\t]?[0-9A-Z,]{1,40}|DEK-Info:[ \\t]?[A-Z0-9-]{1,40},[0-9A-Fa-f]{1,64}';
+/** Where a body line ends: a break, the END marker, the end of the text or of the string holding it. */
+const PEM_LINE_END = `(?=${PEM_BREAK}|-----END|["']|$)`;
+const PEM_LINE = `[ \\t]*(?:${PEM_WORD}|${PEM_HEADER})?[ \\t]*${PEM_LINE_END}`;
+const PRIVATE_KEY = new RegExp(
+  PEM_BEGIN +
+    '(?:' +
+    `[ \\t]*${PEM_WORD}(?:[ \\t]+${PEM_WORD}){0,256}[ \\t]*${PEM_END}` + // one line, words apart
+    `|${PEM_LINE}(?:${PEM_BREAK}${PEM_LINE}){0,4096}(?:${PEM_BREAK}?[ \\t]*${PEM_END})?` + // line by line
+    ')?',
+  'g',
+);
+
 const AUTH_SCHEME_KINDS: Record<string, string> = { bearer: 'bearer_token', basic: 'basic_credentials' };
 
 export const SECRET_RULES: readonly SecretRule[] = [
   {
-    // Cut-off blocks (a message sliced to 300 characters) are removed to the end.
     kind: 'private_key',
-    pattern:
-      /-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----|$)/g,
+    pattern: PRIVATE_KEY,
     replace: marker('private_key'),
   },
   {
@@ -166,7 +195,11 @@ export const SECRET_RULES: readonly SecretRule[] = [
   {
     // ALTER ROLE … PASSWORD '…', CREATE USER … IDENTIFIED BY '…': no `=` to key on.
     kind: 'sql_password',
-    pattern: /\b(password|identified[ \t]+by)([ \t]+)(''[^'\r\n]*(?:'')?|'(?:[^'\\]|\\.|'')*'?)/gi,
+    pattern: new RegExp(
+      `\\b(password|identified[ \\t]+by)([ \\t]+)(?!'{0,2}\\[REDACTED:)` +
+        `(''[^'\\r\\n]{1,${QUOTED_MAX}}(?:'')?|'(?:[^'\\\\\\r\\n]|\\\\.|''){1,${QUOTED_MAX}}'?)`,
+      'gi',
+    ),
     replace: (_match, word, space, value) => `${word ?? ''}${space ?? ''}${quoteLike(value ?? '', 'password')}`,
   },
   PAIR,

@@ -15,11 +15,13 @@ export function readCaps(limits: { readonly max_rows: number; readonly max_bytes
 }
 
 /**
- * The text may take at most this many times the byte cap. The values it renders
- * are already within the cap (the engine counts them while reading), and JSON
- * quoting adds a few characters per value, so ordinary data never reaches this;
- * only escape-heavy text (control characters become \u0001) can, and then the last
- * rows are dropped, flagged as a byte-cap cut, rather than sent.
+ * The whole text answer (the fence, the rows and the closing sentence) may take at
+ * most this many times the byte cap, counted in the UTF-8 bytes actually sent. The
+ * values it renders are already within the cap (the engine counts them while
+ * reading, in characters), and JSON quoting adds a few characters per value, so
+ * ordinary data never reaches this; escape-heavy text (a control character or
+ * U+2028 becomes six characters), multi-byte characters and astral ones can, and
+ * then the last rows are dropped, flagged as a byte-cap cut, rather than sent.
  */
 export const TEXT_BUDGET_FACTOR = 2;
 
@@ -39,19 +41,27 @@ export interface RowsText {
   readonly rows: number;
 }
 
-/** The column names as a JSON array on the first line, then one JSON array per row. */
-export function rowsText(result: ReadResult, caps: RowCaps): RowsText {
-  const budget = caps.maxBytes * TEXT_BUDGET_FACTOR;
-  const header = JSON.stringify(result.columns.map((c) => c.name));
+/**
+ * The column names as a JSON array on the first line, then one JSON array per row,
+ * as many rows as fit in `budgetBytes` of UTF-8, each measured as it is emitted
+ * (escaped). The column line is always there.
+ */
+export function rowsText(result: ReadResult, budgetBytes: number): RowsText {
+  const header = emitted(result.columns.map((c) => c.name));
   const lines = [header];
-  let size = header.length;
+  let size = Buffer.byteLength(header, 'utf8');
   for (const row of result.rows) {
-    const line = JSON.stringify(row);
-    size += line.length + 1;
-    if (size > budget) break;
+    const line = emitted(row);
+    size += Buffer.byteLength(line, 'utf8') + 1;
+    if (size > budgetBytes) break;
     lines.push(line);
   }
-  return { body: lines.join('\n').replace(FRAMING, escapeUnit), rows: lines.length - 1 };
+  return { body: lines.join('\n'), rows: lines.length - 1 };
+}
+
+/** One line as sent: JSON with the framing characters escaped (a line holds no line break, so escaping per line is escaping the whole). */
+function emitted(value: unknown): string {
+  return JSON.stringify(value).replace(FRAMING, escapeUnit);
 }
 
 function escapeUnit(ch: string): string {

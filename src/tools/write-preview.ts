@@ -1,5 +1,6 @@
 import type { DmlCommand } from '../guard/sql/write-policy.js';
-import { redactDeep, redactText } from '../log/redact.js';
+import { redactDeep, redactLines, redactText } from '../log/redact.js';
+import { visibleLine, visibleTabbedLine } from '../shape/visible.js';
 import type { Engine, ParamValue, WriteResult, WriteSample } from '../sources/source.js';
 
 /**
@@ -7,7 +8,9 @@ import type { Engine, ParamValue, WriteResult, WriteSample } from '../sources/so
  * approvals show`, the pending answer): each bound parameter's value, what the dry run
  * did, and the rows it touched under a title that says which rows they are. Values are
  * JSON (a string quoted, NULL as null), so no value can pass for another column, row or
- * line; every value goes through the redactor.
+ * line; every value goes through the redactor once, on its own, and is shown indented
+ * with its invisible characters escaped, so no value can stand where the "Dry run:"
+ * line does. ./approval-view.ts puts the statement before it.
  */
 
 /** A value longer than this is shown up to it, then a marker with how much is not shown. */
@@ -45,7 +48,10 @@ export function previewText(input: PreviewInput): string {
     if (paired !== undefined) rowsBeforeAfter(lines, paired, result.affected);
     else rowList(lines, `${rowsTitle(command, input.ownReturning)} (first ${sample.rows.length} of ${result.affected})`, sample);
   }
-  if (result.definition !== undefined) lines.push('Resulting definition:', result.definition);
+  if (result.definition !== undefined) {
+    // The database's text, which may quote what the statement wrote: redacted, and indented like a value.
+    lines.push('Resulting definition:', ...redactLines(result.definition).map((line) => `  ${visibleTabbedLine(line)}`));
+  }
   return lines.join('\n');
 }
 
@@ -139,9 +145,13 @@ function count(n: number): string {
   return `${n.toLocaleString('en-US')} row${n === 1 ? '' : 's'}`;
 }
 
-/** One value as redacted JSON; past PREVIEW_VALUE_CHARS it is cut with a marker saying how much is left out. */
+/**
+ * One value as redacted JSON on one line (U+2028, NEL, bidi overrides and the like
+ * escaped, as JSON allows); past PREVIEW_VALUE_CHARS it is cut with a marker saying
+ * how much is left out.
+ */
 function shown(value: unknown): string {
   const text = JSON.stringify(redactDeep(value, 0, redactText)) ?? 'null';
-  if (text.length <= PREVIEW_VALUE_CHARS) return text;
-  return `${text.slice(0, PREVIEW_VALUE_CHARS)}… [${(text.length - PREVIEW_VALUE_CHARS).toLocaleString('en-US')} more characters not shown]`;
+  if (text.length <= PREVIEW_VALUE_CHARS) return visibleLine(text);
+  return `${visibleLine(text.slice(0, PREVIEW_VALUE_CHARS))}… [${(text.length - PREVIEW_VALUE_CHARS).toLocaleString('en-US')} more characters not shown]`;
 }

@@ -4,9 +4,10 @@ import { z } from 'zod';
 import { hashParams, hashStatement, type ApprovalBinding, type ApprovalTool } from '../approvals/index.js';
 import { authorizeWrite } from '../authorize/write.js';
 import { BastionError } from '../errors/codes.js';
-import { redactText } from '../log/redact.js';
+import { MAX_APPROVAL_TEXT } from '../approvals/store.js';
+import { redactLines } from '../log/redact.js';
 import { jsonResult } from '../shape/result.js';
-import { previewText } from './write-preview.js';
+import { approvalView } from './approval-view.js';
 import type { SourceEntry } from '../sources/registry.js';
 import type { ParamValue, WriteRequest, WriteResult } from '../sources/source.js';
 import { guardedTool, type CallNote, type ToolCall } from './run.js';
@@ -137,19 +138,17 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
     return commit(entry, tool, write, request(false), note);
   }
 
-  // Show the person exactly what will run, with which values, and what it does, first.
+  // Show the person exactly what will run, with which values, and what it does, first:
+  // one view, built from pieces each redacted once, for every way they are asked.
   const preview = await write(request(true));
-  const statement = redactText(checked.sql);
-  const summary = redactText(
-    previewText({
-      engine: entry.source.engine,
-      command: checked.tool === 'execute' ? checked.command : undefined,
-      ownReturning: checked.tool === 'execute' && checked.hasReturning,
-      setColumns: checked.tool === 'execute' ? checked.setColumns : undefined,
-      params,
-      result: preview,
-    }),
-  );
+  const view = approvalView(checked.sql, {
+    engine: entry.source.engine,
+    command: checked.tool === 'execute' ? checked.command : undefined,
+    ownReturning: checked.tool === 'execute' && checked.hasReturning,
+    setColumns: checked.tool === 'execute' ? checked.setColumns : undefined,
+    params,
+    result: preview,
+  });
 
   // Elicitation needs a transport that carries server-to-client requests (stdio does;
   // the HTTP JSON-response mode does not): otherwise the approval goes through the CLI.
@@ -158,7 +157,7 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
       {
         mode: 'form',
         message:
-          `An assistant asks to run this on ${entry.name} (${tool}):\n\n${statement}\n\n${summary}\n\n` +
+          `An assistant asks to run this on ${entry.name} (${tool}):\n\n${view}\n\n` +
           'Approve only if you want this change made. The assistant cannot approve it for you.',
         requestedSchema: {
           type: 'object',
@@ -175,10 +174,14 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
     return commit(entry, tool, write, request(false), note);
   }
 
+  if (view.length > MAX_APPROVAL_TEXT) {
+    throw new BastionError('INVALID_ARGUMENT', 'The statement and its dry run are too long to show a person for approval; split the change into smaller statements.');
+  }
   const approval = await approvals.create({
     ...binding,
-    statement,
-    summary,
+    // `approvals list` shows its first line; `show` and the answer below show the whole view.
+    statement: redactLines(checked.sql).join('\n'),
+    summary: view,
     ttlMs: entry.writes.approval_ttl_s * 1000,
     instance: ctx.audit.instance || 'bastion',
   });
@@ -188,11 +191,10 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
     status: 'pending',
     approval_id: approval.id,
     expires_at: approval.expiresAt,
-    dry_run_result: summary,
     next_step:
       `Nothing was changed. A person must approve this with \`bastion approvals approve ${approval.id}\` on the server; ` +
       'then call again with the same sql, params and source, dry_run: false and this approval_id. You cannot approve it yourself.',
-  });
+  }, { dry_run_result: view });
 }
 
 async function commit(entry: SourceEntry, tool: ApprovalTool, write: (r: WriteRequest) => Promise<WriteResult>, request: WriteRequest, note: CallNote): Promise<CallToolResult> {

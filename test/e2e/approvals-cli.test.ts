@@ -90,6 +90,34 @@ describe('bastion approvals (built binary)', () => {
     expect(await country(9)).toBe(before);
   }, 60_000);
 
+  it('attack: text shaped like a secret cannot hide a line of the statement, the dry-run count or the rows from approvals show', async () => {
+    const items = async (where: string): Promise<unknown[][]> =>
+      ((await call('query', { sql: `SELECT order_id, product_id FROM shop.order_items WHERE ${where} ORDER BY 1, 2` })).structuredContent as { rows: unknown[][] }).rows;
+    const all = await items('order_id = 1 OR product_id = -1 OR order_id <= 3');
+    expect(all.length).toBeGreaterThan((await items('order_id = 1')).length);
+    const head = 'DELETE FROM shop.order_items WHERE order_id = $1 OR product_id::text = $2 --';
+    const begin = '-----BEGIN PRIVATE KEY-----'; // secret-scan: allow (a marker only, no key)
+    const variants = [
+      { sql: `${head} password '\nOR order_id <= 3`, params: [1, "password '"], first: `${head} password '` },
+      { sql: `${head} ${begin}\nOR order_id <= 3`, params: [1, '-1'], first: `${head} [REDACTED:private_key]` },
+    ];
+    for (const variant of variants) {
+      const answer = await call('execute', { sql: variant.sql, params: variant.params, dry_run: false });
+      expect(answer.isError, JSON.stringify(answer.content)).toBeFalsy();
+      const pending = answer.structuredContent as { approval_id: string };
+      const show = await runCli(['approvals', 'show', pending.approval_id], { cwd });
+      expect(show.code, show.stderr).toBe(0);
+      const lines = show.stdout.split('\n');
+      expect(show.stdout).toContain('  Statement (2 lines, each as it will run, numbered; secrets redacted):\n');
+      expect(lines).toContain(`    1 | ${variant.first}`);
+      expect(lines).toContain('    2 | OR order_id <= 3');
+      expect(lines.filter((line) => line.trimStart().startsWith('Dry run:'))).toEqual([`  Dry run: ${all.length} rows would be deleted.`]);
+      expect(lines).toContain(`  Rows to be deleted (first ${Math.min(all.length, 20)} of ${all.length}):`);
+      expect(lines.filter((line) => /^ {4}\[\d+,\d+,/.test(line))).toHaveLength(Math.min(all.length, 20));
+    }
+    expect(await items('order_id = 1 OR product_id = -1 OR order_id <= 3')).toEqual(all);
+  }, 60_000);
+
   it('a person denies with the CLI; the retry changes nothing', async () => {
     const sql = "UPDATE shop.customers SET country = 'XX' WHERE id = 8";
     const before = await country(8);

@@ -1,6 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBastion, type TestBastion } from '../helpers/bastion.js';
+import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
 
 /**
  * What a client that shows the model only the text content gets: the fenced JSON
@@ -112,12 +113,63 @@ describe('the byte cap', () => {
       expect(rows.length).toBeGreaterThan(0);
       expect(rows.length).toBeLessThan(60);
       expect(rows.every((row, i) => row[0] === i + 1 && row[1] === '\u0001'.repeat(1000))).toBe(true);
-      expect(text.length).toBeLessThan(2 * maxBytes + 2048);
+      expect(Buffer.byteLength(text, 'utf8')).toBeLessThanOrEqual(2 * maxBytes);
       expect(result.structuredContent).toMatchObject({ row_count: rows.length, truncated: true, truncated_by: 'bytes' });
       expect(after).toContain('at the byte cap of 64 KiB');
     } finally {
       await bastion.close();
     }
+  });
+});
+
+const ENGINES = [{ name: 'PGlite', pg: false }, ...(postgres.ok || process.env['BASTION_REQUIRE_PG'] === '1' ? [{ name: 'PostgreSQL', pg: true }] : [])];
+
+describe.each(ENGINES)('the text is at most twice the byte cap in UTF-8 bytes as sent, whatever the characters ($name)', ({ pg }) => {
+  const maxBytes = 10_000;
+  let db: TestDatabase | undefined;
+  let bastion: TestBastion;
+  beforeAll(async () => {
+    db = pg ? await createTestDatabase({ seed: false }) : undefined;
+    const source = db ? { engine: 'postgres', url: db.url } : { engine: 'pglite' };
+    bastion = await startBastion({ sources: { demo: source }, limits: { max_rows: 1000, max_bytes: maxBytes } });
+  }, 60_000);
+  afterAll(async () => {
+    await bastion.close();
+    await db?.drop();
+  });
+
+  /** The text's byte size, and that it holds exactly the rows the structured content does. */
+  async function sent(sql: string): Promise<{ bytes: number; rows: unknown[][]; structured: Record<string, unknown> }> {
+    const result = await bastion.call('query', { sql });
+    const text = result.content[0]?.type === 'text' ? result.content[0].text : '';
+    const structured = result.structuredContent as Record<string, unknown>;
+    const { rows, after } = readText(result);
+    expect(rows).toEqual(structured['rows']);
+    expect(structured['row_count']).toBe(rows.length);
+    if (structured['truncated'] === true) expect(after).toContain('at the byte cap of');
+    return { bytes: Buffer.byteLength(text, 'utf8'), rows, structured };
+  }
+
+  // U+2028 and NEL count one character when read and take six bytes (\u2028) in the text.
+  it.each([8232, 133])('one value of 9,000 × chr(%i): the row is dropped from both renderings, flagged as a byte cut', async (code) => {
+    const { bytes, rows, structured } = await sent(`SELECT repeat(chr(${code}), 9000) AS x`);
+    expect(bytes).toBeLessThanOrEqual(2 * maxBytes);
+    expect(rows).toEqual([]);
+    expect(structured).toMatchObject({ truncated: true, truncated_by: 'bytes' });
+  });
+
+  it.each([
+    ['U+2028', 8232, 900, 10],
+    ['a three-byte character (€)', 8364, 2400, 4],
+    ['an astral character (😀, four bytes, two UTF-16 units)', 128512, 1200, 4],
+    ['a two-byte character (é)', 233, 3000, 3],
+  ])('rows of %s: the rows that fit are sent whole, in both renderings alike', async (_name, code, length, count) => {
+    const { bytes, rows, structured } = await sent(`SELECT g, repeat(chr(${code}), ${length}) AS v FROM generate_series(1, ${count}) AS g ORDER BY g`);
+    expect(bytes).toBeLessThanOrEqual(2 * maxBytes);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const [i, row] of rows.entries()) expect(row).toEqual([i + 1, String.fromCodePoint(code).repeat(length)]);
+    if (rows.length < count) expect(structured).toMatchObject({ truncated: true, truncated_by: 'bytes' });
+    else expect(structured['truncated']).toBe(false);
   });
 });
 

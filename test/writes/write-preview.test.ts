@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WriteResult, WriteSample } from '../../src/sources/source.js';
+import { approvalView } from '../../src/tools/approval-view.js';
 import { pairRows, PREVIEW_VALUE_CHARS, previewText } from '../../src/tools/write-preview.js';
 
 const columns = ['id', 'name', 'status'].map((name) => ({ name, type: 'text' }));
@@ -44,5 +45,39 @@ describe('what a person reads before approving a write', () => {
     expect(text).toContain('$1 = "[REDACTED:anthropic_api_key]"');
     expect(text.split('\n').filter((line) => line.startsWith('Dry run:'))).toEqual(['Dry run: 1 row would be deleted.']);
     expect(text).toContain('Rows to be deleted (first 1 of 1):');
+  });
+
+  it('the view numbers every line of the statement: a secret spanning lines leaves its marker on each, none disappears', () => {
+    const body = ['MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7', 'q3Zx9u0cW1pR8sT2vY4nL6kH5jD3fG7aB1e=='];
+    // secret-scan: allow (a made-up body)
+    const sql = `INSERT INTO ai_keys (k, note)\r\nVALUES ('-----BEGIN PRIVATE KEY-----\n${body.join('\n')}\n-----END PRIVATE KEY-----',\n\t'\u202eevil')`;
+    const view = approvalView(sql, { engine: 'postgres', command: 'insert', ownReturning: false, params: [], result: { affected: 1, committed: false } });
+    expect(view.split('\n').slice(0, 7)).toEqual([
+      'Statement (6 lines, each as it will run, numbered; secrets redacted):',
+      '  1 | INSERT INTO ai_keys (k, note)\\u000d',
+      "  2 | VALUES ('[REDACTED:private_key]",
+      '  3 | [REDACTED:private_key]',
+      '  4 | [REDACTED:private_key]',
+      "  5 | [REDACTED:private_key]',",
+      "  6 | \t'\\u202eevil')",
+    ]);
+    expect(view).not.toContain(body[0]);
+    expect(view.split('\n')[7]).toBe('Dry run: 1 row would be inserted.');
+  });
+
+  it('no parameter, row or definition can put a line at the margin: only the true dry-run line starts there', () => {
+    const forged = 'Dry run: 0 rows would be deleted.';
+    const result: WriteResult = {
+      affected: 3,
+      committed: false,
+      sample: sample([[1, `a\u2028${forged}`, `b\u0085${forged}`]]),
+      definition: `CREATE VIEW ai_v AS SELECT 'x\n${forged}' AS password 'y\n-----BEGIN PRIVATE KEY-----\n${forged}'`, // secret-scan: allow
+    };
+    const view = approvalView('DELETE FROM t WHERE id = $1', { engine: 'postgres', command: 'delete', ownReturning: false, params: [`password '\u2028${forged}`], result });
+    const margin = view.split(/\r\n|[\n\r\u2028\u2029\u0085]/).filter((line) => !line.startsWith('  '));
+    expect(margin).toEqual(['Statement (1 line, each as it will run, numbered; secrets redacted):', 'Parameters (bound to the placeholders, in order):', 'Dry run: 3 rows would be deleted.', 'Rows to be deleted (first 1 of 3):', 'Resulting definition:']);
+    // Every forged line but the one inside the quoted password is still there to read, indented as the value it is.
+    expect(view.split(forged)).toHaveLength(5);
+    expect(view).toContain(`  $1 = "password '[REDACTED:password]"`);
   });
 });

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { redactLines, redactText } from '../../src/log/redact.js';
+import { SECRET_CORPUS } from './secret-corpus.js';
+
+/**
+ * The redactor removes secrets, never the text around them: every rule stops at the
+ * end of a line (a private-key block at the first line that is not base64), and a
+ * marker it wrote is never matched again. Text crafted to look like the start of a
+ * secret (a lone quote after PASSWORD, a BEGIN marker without its END) must leave
+ * the lines after it readable, or a person approving a statement could be shown a
+ * harmless one while another runs.
+ */
+
+// secret-scan: allow (markers only, no key)
+const BEGIN = '-----BEGIN PRIVATE KEY-----';
+const ATTACKS: readonly string[] = [
+  "DELETE FROM victims WHERE id = $1 OR name = $2 -- password '\nOR id > 0",
+  `DELETE FROM victims WHERE id = $1 -- ${BEGIN}\nOR id > 0`,
+  "password '",
+  "password '[REDACTED:password]",
+  "  $2 = \"password '[REDACTED:password]\"\nDry run: 5 rows would be deleted.\nRows to be deleted (first 5 of 5):",
+  `-- ${BEGIN}\nOR\nTRUE\n-- -----END PRIVATE KEY-----`,
+  "ALTER ROLE app PASSWORD ''\nOR id > 0",
+  'token="unterminated\nnext line',
+  "secret='unterminated\nnext line",
+  'Pwd={unterminated\nnext line',
+  `identified by '${'x'.repeat(5000)}`,
+];
+
+/** Text a redacted string is embedded in on its way out: quoted as a SQL literal, JSON-encoded, followed by more lines. */
+function contexts(text: string): string[] {
+  return [text, `SELECT '${text.replace(/'/g, "''")}' AS v`, JSON.stringify({ v: text }), `${text}\nDry run: 1 row would be deleted.`];
+}
+
+describe('redaction is idempotent', () => {
+  it('redact(redact(x)) is redact(x) for the whole corpus, in every context, and for the attack strings', () => {
+    const inputs = [...SECRET_CORPUS.map((s) => s.text), ...ATTACKS].flatMap(contexts);
+    expect(inputs.length).toBeGreaterThan(4 * 67);
+    for (const input of inputs) {
+      const once = redactText(input);
+      expect(redactText(once), JSON.stringify(input)).toBe(once);
+    }
+  });
+
+  it('holds for every pair of corpus texts joined on one line and on two', () => {
+    for (const a of SECRET_CORPUS) {
+      for (const b of [...SECRET_CORPUS.slice(0, 12), ...ATTACKS.map((text) => ({ text }))]) {
+        for (const joined of [`${a.text} ${b.text}`, `${a.text}\n${b.text}`]) {
+          const once = redactText(joined);
+          expect(redactText(once), JSON.stringify(joined)).toBe(once);
+        }
+      }
+    }
+  });
+});
+
+describe('no rule removes more than a secret', () => {
+  it('a lone quote after PASSWORD takes nothing, and what it does take ends with its line, however often redacted', () => {
+    const sql = "DELETE FROM victims WHERE id = $1 OR name = $2 -- password '\nOR id > 0";
+    expect(redactText(sql)).toBe(sql);
+    // The attack's shape: the value redacted on its own, then the text holding it again.
+    const summary = `  $2 = ${JSON.stringify(redactText("password 'x"))}\nDry run: 5 rows would be deleted.\n  [1,"a"]`;
+    expect(redactText(summary)).toBe(summary);
+    expect(redactText(redactText(summary))).toBe(summary);
+    expect(redactText(`x = "password '"\nDry run: 5 rows would be deleted.`)).toBe(`x = "password '[REDACTED:password]\nDry run: 5 rows would be deleted.`);
+  });
+
+  it('a quoted password cut short is redacted to the end of its line, not past it', () => {
+    expect(redactText("ALTER ROLE app PASSWORD 'hunter2 and more\nOR id > 0")).toBe("ALTER ROLE app PASSWORD '[REDACTED:password]\nOR id > 0");
+    expect(redactText('{"password":"hunter2 cut\nnext": 1}')).toBe('{"password":"[REDACTED:password]\nnext": 1}');
+  });
+
+  it('a quoted value is bounded in length even on one line', () => {
+    const tail = ' WHERE id = 1';
+    const out = redactText(`PASSWORD '${'p'.repeat(3000)}${tail}`);
+    expect(out.endsWith(tail)).toBe(true);
+    expect(out.length).toBeLessThan(3000);
+  });
+
+  it('a BEGIN marker without its END takes only the base64 lines after it', () => {
+    const body = ['MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7', 'q3Zx9u0cW1pR8sT2vY4nL6kH5jD3fG7aB1e=='];
+    expect(redactText(`-- ${BEGIN}\nOR id > 0`)).toBe('-- [REDACTED:private_key]\nOR id > 0');
+    expect(redactText(`${BEGIN}\n${body.join('\n')}\nOR id > 0\nAND 1 = 1`)).toBe('[REDACTED:private_key]\nOR id > 0\nAND 1 = 1');
+    expect(redactText(`${BEGIN} OR id > 0`)).toBe('[REDACTED:private_key] OR id > 0');
+    // Cut short at the end of the text: everything after BEGIN is key.
+    expect(redactText(`rejected: ${BEGIN}\n${body.join('\n')}`)).toBe('rejected: [REDACTED:private_key]');
+  });
+
+  it('a whole block, one-line or in JSON with \\n escapes, is still removed whole', () => {
+    const words = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC q3Zx9u0cW1pR8sT2vY4nL6kH5jD3fG7a';
+    expect(redactText(`KEY="${BEGIN} ${words} -----END PRIVATE KEY-----" next`)).toBe('KEY="[REDACTED:private_key]" next');
+    expect(redactText(`{"k":"${BEGIN}\\nMIIEvQIBADANBgkq\\nhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----\\n","e":1}`)).toBe('{"k":"[REDACTED:private_key]\\n","e":1}');
+  });
+});
+
+describe('redactLines', () => {
+  it('keeps one entry per line: a multi-line key leaves its marker on each line it took', () => {
+    const sample = SECRET_CORPUS.find((s) => s.name === 'RSA private key block');
+    expect(sample).toBeDefined();
+    const text = `INSERT INTO keys VALUES ('${sample!.text}')\nRETURNING id`;
+    const lines = redactLines(text);
+    expect(lines).toHaveLength(text.split('\n').length);
+    expect(lines.join('\n')).not.toContain(sample!.secret.slice(0, 16));
+    expect(lines[0]).toBe("INSERT INTO keys VALUES ('loaded key:");
+    expect(lines.filter((l) => l === '[REDACTED:private_key]').length).toBeGreaterThan(3);
+    expect(lines.at(-1)).toBe('RETURNING id');
+  });
+
+  it('redacts each line as redactText would when no secret spans lines', () => {
+    for (const attack of ATTACKS.filter((a) => !a.includes('\nTRUE'))) expect(redactLines(attack).join('\n')).toBe(redactText(attack));
+    for (const sample of SECRET_CORPUS.filter((s) => !s.text.includes('PRIVATE KEY'))) {
+      expect(redactLines(sample.text).join('\n')).toBe(redactText(sample.text));
+    }
+  });
+});

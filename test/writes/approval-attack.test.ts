@@ -1,0 +1,111 @@
+/**
+ * Attack on the person who approves a write, through the real tools on PostgreSQL:
+ * the assistant writes a statement whose second line widens a one-row DELETE to the
+ * whole table, with text before that line shaped like the start of a secret (a lone
+ * quote after PASSWORD, a private-key BEGIN marker without its END) and a parameter
+ * shaped the same way. The redactor must not swallow the line, and the view the person
+ * reads (the pending answer, `approvals show`'s stored summary, the elicitation prompt)
+ * must show every line of the statement, the dry run's true count and the rows it
+ * deletes: what they approve is what runs.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSessionServer } from '../../src/session/server.js';
+import { errorCode, startBastion, type TestBastion } from '../helpers/bastion.js';
+import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
+
+const WRITER = { id: 'key:writer-1', kind: 'api_key', role: 'writer', scopes: [] } as const;
+const requirePg = process.env['BASTION_REQUIRE_PG'] === '1';
+const NAMES = ['ann', 'bob', 'cy', 'dee', 'eve'];
+
+const VARIANTS = [
+  {
+    name: "a lone quote after PASSWORD, in the SQL and in a parameter",
+    sql: "DELETE FROM victims WHERE id = $1 OR name = $2 -- password '\nOR id > 0",
+    params: [1, "password '"],
+    lines: ["  1 | DELETE FROM victims WHERE id = $1 OR name = $2 -- password '", '  2 | OR id > 0'],
+    values: ['  $1 = 1', `  $2 = "password '"`],
+  },
+  {
+    name: 'a private-key BEGIN marker without its END',
+    // secret-scan: allow (a marker only, no key)
+    sql: 'DELETE FROM victims WHERE id = $1 -- -----BEGIN PRIVATE KEY-----\nOR id > 0',
+    params: [1],
+    lines: ['  1 | DELETE FROM victims WHERE id = $1 -- [REDACTED:private_key]', '  2 | OR id > 0'],
+    values: ['  $1 = 1'],
+  },
+] as const;
+
+/** What a person must see to know the statement deletes every row. */
+function expectWholeTruth(view: string, variant: (typeof VARIANTS)[number]): void {
+  expect(view).toContain(`Statement (2 lines, each as it will run, numbered; secrets redacted):\n${variant.lines.join('\n')}\n`);
+  expect(view).toContain(`Parameters (bound to the placeholders, in order):\n${variant.values.join('\n')}\n`);
+  // Exactly one dry-run line, at the margin, with the true count.
+  expect(view.split('\n').filter((line) => line.startsWith('Dry run:'))).toEqual(['Dry run: 5 rows would be deleted.']);
+  expect(view).toContain('Rows to be deleted (first 5 of 5):\n  columns: ["id","name"]');
+  for (const [i, name] of NAMES.entries()) expect(view).toContain(`\n  [${i + 1},"${name}"]`);
+}
+
+describe.skipIf(!postgres.ok && !requirePg)('approving a write shows the whole statement and its true effect (PostgreSQL)', () => {
+  let db: TestDatabase;
+  let bastion: TestBastion;
+  const victims = async (): Promise<number> => Number((await db.admin('SELECT count(*) AS n FROM victims')).rows[0]?.n);
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ seed: false });
+    await db.admin('CREATE TABLE victims (id int PRIMARY KEY, name text NOT NULL)');
+    bastion = await startBastion({ sources: { main: { engine: 'postgres', url: db.url, writes: { enabled: true, schemas: ['public'] } } } }, WRITER);
+  }, 60_000);
+  beforeEach(async () => {
+    await db.admin('DELETE FROM victims');
+    await db.admin(`INSERT INTO victims VALUES ${NAMES.map((n, i) => `(${i + 1}, '${n}')`).join(', ')}`);
+  });
+  afterAll(async () => {
+    await bastion?.close();
+    await db?.drop();
+  });
+
+  it.each(VARIANTS)('pending answer and approvals show: $name', async (variant) => {
+    const result = await bastion.call('execute', { sql: variant.sql, params: [...variant.params], dry_run: false });
+    expect(result.isError).toBeFalsy();
+    const pending = result.structuredContent as { status: string; approval_id: string; dry_run_result: string };
+    expect(pending.status).toBe('pending');
+    expectWholeTruth(pending.dry_run_result, variant);
+    // `bastion approvals show` prints the stored summary: the same view.
+    const stored = await bastion.ctx.approvals!.get(pending.approval_id);
+    expect(stored?.summary).toBe(pending.dry_run_result);
+    expect(stored?.statement.split('\n')).toHaveLength(2);
+    expect(await victims()).toBe(5);
+
+    // The person approves what they saw; what runs is exactly that: every row goes.
+    await bastion.ctx.approvals!.decide(pending.approval_id, 'approved', 'alice@test');
+    const done = await bastion.call('execute', { sql: variant.sql, params: [...variant.params], dry_run: false, approval_id: pending.approval_id });
+    expect(done.structuredContent).toMatchObject({ committed: true, affected_rows: 5 });
+    expect(await victims()).toBe(0);
+  });
+
+  it.each(VARIANTS)('the elicitation prompt: $name', async (variant) => {
+    const server = createSessionServer(bastion.ctx, WRITER);
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = new Client({ name: 'person', version: '1' }, { capabilities: { elicitation: { form: {} } } });
+    const asked: string[] = [];
+    client.setRequestHandler(ElicitRequestSchema, (request) => {
+      asked.push(request.params.message);
+      return { action: 'decline' };
+    });
+    await client.connect(clientSide);
+    try {
+      const result = (await client.callTool({ name: 'execute', arguments: { sql: variant.sql, params: [...variant.params], dry_run: false } })) as CallToolResult;
+      expect(errorCode(result)).toBe('APPROVAL_INVALID');
+      expect(asked).toHaveLength(1);
+      expectWholeTruth(asked[0] ?? '', variant);
+      expect(await victims()).toBe(5);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+});
