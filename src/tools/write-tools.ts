@@ -5,7 +5,7 @@ import { hashParams, hashStatement, type ApprovalBinding, type ApprovalTool } fr
 import { authorizeWrite } from '../authorize/write.js';
 import { BastionError } from '../errors/codes.js';
 import { MAX_APPROVAL_TEXT } from '../approvals/store.js';
-import { redactLines } from '../log/redact.js';
+import { redactLines, redactText } from '../log/redact.js';
 import { jsonResult } from '../shape/result.js';
 import { approvalView } from './approval-view.js';
 import type { SourceEntry } from '../sources/registry.js';
@@ -136,6 +136,17 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
   if (call.role.approvalFor(entry.name) === 'none') {
     note.approval = { state: 'none' };
     return commit(entry, tool, write, request(false), note);
+  }
+
+  // The person must read the statement exactly as it will run: a statement text the
+  // redactor would change (a secret-shaped literal or comment) could hide part of itself
+  // behind a marker, so it is refused here and its value belongs in a parameter, where
+  // only the value is redacted and every line of the statement stays visible.
+  if (redactText(checked.sql) !== checked.sql) {
+    throw new BastionError(
+      'INVALID_ARGUMENT',
+      'The statement text contains something shaped like a secret, which a person could not be shown for approval; pass such values as parameters ($1, ?).',
+    );
   }
 
   // Show the person exactly what will run, with which values, and what it does, first:

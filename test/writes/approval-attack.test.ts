@@ -6,7 +6,9 @@
  * shaped the same way. The redactor must not swallow the line, and the view the person
  * reads (the pending answer, `approvals show`'s stored summary, the elicitation prompt)
  * must show every line of the statement, the dry run's true count and the rows it
- * deletes: what they approve is what runs.
+ * deletes: what they approve is what runs. A statement whose own text the redactor would
+ * change (a key marker, a password literal in a comment) is refused before anyone is
+ * asked: a marker could stand where a line of the statement is.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
@@ -28,14 +30,15 @@ const VARIANTS = [
     lines: ["  1 | DELETE FROM victims WHERE id = $1 OR name = $2 -- password '", '  2 | OR id > 0'],
     values: ['  $1 = 1', `  $2 = "password '"`],
   },
-  {
-    name: 'a private-key BEGIN marker without its END',
-    // secret-scan: allow (a marker only, no key)
-    sql: 'DELETE FROM victims WHERE id = $1 -- -----BEGIN PRIVATE KEY-----\nOR id > 0',
-    params: [1],
-    lines: ['  1 | DELETE FROM victims WHERE id = $1 -- [REDACTED:private_key]', '  2 | OR id > 0'],
-    values: ['  $1 = 1'],
-  },
+] as const;
+
+/** Statement texts the redactor would change: never shown to a person, never run. */
+const HIDING = [
+  // secret-scan: allow (markers only, no key)
+  { name: 'a private-key BEGIN marker without its END', sql: 'DELETE FROM victims WHERE id = $1 -- -----BEGIN PRIVATE KEY-----\nOR id > 0' },
+  // secret-scan: allow (markers only, no key)
+  { name: 'a fake key block around the widening lines', sql: 'DELETE FROM victims WHERE id = $1\n/* -----BEGIN PRIVATE KEY-----\n*/ OR\nTRUE /*\n-----END PRIVATE KEY----- */' },
+  { name: 'a password literal in a comment', sql: "DELETE FROM victims WHERE id = $1 -- password 'hunter2-long-enough' OR id > 0" },
 ] as const;
 
 /** What a person must see to know the statement deletes every row. */
@@ -84,6 +87,33 @@ describe.skipIf(!postgres.ok && !requirePg)('approving a write shows the whole s
     const done = await bastion.call('execute', { sql: variant.sql, params: [...variant.params], dry_run: false, approval_id: pending.approval_id });
     expect(done.structuredContent).toMatchObject({ committed: true, affected_rows: 5 });
     expect(await victims()).toBe(0);
+  });
+
+  it.each(HIDING)('refused before anyone is asked, nothing queued or run: $name', async ({ sql }) => {
+    const server = createSessionServer(bastion.ctx, WRITER);
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = new Client({ name: 'person', version: '1' }, { capabilities: { elicitation: { form: {} } } });
+    const asked: string[] = [];
+    client.setRequestHandler(ElicitRequestSchema, (request) => {
+      asked.push(request.params.message);
+      return { action: 'accept', content: { approve: true } };
+    });
+    await client.connect(clientSide);
+    try {
+      const before = (await bastion.ctx.approvals!.list({ all: true })).length;
+      const elicited = (await client.callTool({ name: 'execute', arguments: { sql, params: [1], dry_run: false } })) as CallToolResult;
+      expect(errorCode(elicited)).toBe('INVALID_ARGUMENT');
+      expect(asked).toHaveLength(0);
+      // Without elicitation: no pending approval is created either.
+      const pending = await bastion.call('execute', { sql, params: [1], dry_run: false });
+      expect(errorCode(pending)).toBe('INVALID_ARGUMENT');
+      expect((await bastion.ctx.approvals!.list({ all: true })).length).toBe(before);
+      expect(await victims()).toBe(5);
+    } finally {
+      await client.close();
+      await server.close();
+    }
   });
 
   it.each(VARIANTS)('the elicitation prompt: $name', async (variant) => {
