@@ -99,8 +99,14 @@ describe('bastion approvals (built binary)', () => {
     const begin = '-----BEGIN PRIVATE KEY-----'; // secret-scan: allow (a marker only, no key)
     const variants = [
       { sql: `${head} password '\nOR order_id <= 3`, params: [1, "password '"], first: `${head} password '` },
-      { sql: `${head} ${begin}\nOR order_id <= 3`, params: [1, '-1'], first: `${head} [REDACTED:private_key]` },
     ];
+    // A statement whose own text the redactor would change is never shown, queued or run.
+    const listed = async (): Promise<string> => (await runCli(['approvals', 'list', '--all'], { cwd })).stdout;
+    const before = await listed();
+    const hidden = await call('execute', { sql: `${head} ${begin}\nOR order_id <= 3`, params: [1, '-1'], dry_run: false });
+    expect(hidden.isError).toBe(true);
+    expect(JSON.stringify(hidden.content)).toContain('INVALID_ARGUMENT');
+    expect(await listed()).toBe(before);
     for (const variant of variants) {
       const answer = await call('execute', { sql: variant.sql, params: variant.params, dry_run: false });
       expect(answer.isError, JSON.stringify(answer.content)).toBeFalsy();
