@@ -8,6 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/eventually.js';
 import { cleanup, dirWithConfig, parseLogLines, POLL, rawRequest, runCli, startHttp, startStdio, type HttpBastion } from '../helpers/spawn.js';
 
 const DEMO = ['sources:', '  demo:', '    engine: pglite', 'state:', '  dir: ./state'];
@@ -179,9 +180,14 @@ describe('metrics on a listener of their own (metrics.listen)', () => {
 describe('/readyz', () => {
   it('is ready on the demo database', async () => {
     const server = await startHttp([], { cwd: dirWithConfig(`${DEMO.join('\n')}\n`) });
-    const res = await rawRequest(`http://${server.hostPort}/readyz`);
-    expect(res.status).toBe(200);
-    expect(res.body).toBe('{"status":"ready"}');
+    // 503 until the embedded database has started (slow on a loaded machine), then ready.
+    let res: Awaited<ReturnType<typeof rawRequest>> | undefined;
+    const ready = await eventually(async () => {
+      res = await rawRequest(`http://${server.hostPort}/readyz`);
+      return res.status === 200;
+    }, 60, 500);
+    expect(ready).toBe(true);
+    expect(res?.body).toBe('{"status":"ready"}');
     await server.stop();
   });
 
