@@ -41,6 +41,26 @@ const HIDING = [
   { name: 'a password literal in a comment', sql: "DELETE FROM victims WHERE id = $1 -- password 'hunter2-long-enough' OR id > 0" },
 ] as const;
 
+/** An SDK client of WRITER's session whose person answers every elicitation with `action`; the prompts they saw. */
+async function withPerson(ctx: TestBastion['ctx'], action: 'accept' | 'decline', use: (client: Client, asked: string[]) => Promise<void>): Promise<void> {
+  const server = createSessionServer(ctx, WRITER);
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: 'person', version: '1' }, { capabilities: { elicitation: { form: {} } } });
+  const asked: string[] = [];
+  client.setRequestHandler(ElicitRequestSchema, (request) => {
+    asked.push(request.params.message);
+    return action === 'accept' ? { action, content: { approve: true } } : { action };
+  });
+  await client.connect(clientSide);
+  try {
+    await use(client, asked);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+}
+
 /** What a person must see to know the statement deletes every row. */
 function expectWholeTruth(view: string, variant: (typeof VARIANTS)[number]): void {
   expect(view).toContain(`Statement (2 lines, each as it will run, numbered; secrets redacted):\n${variant.lines.join('\n')}\n`);
@@ -90,17 +110,7 @@ describe.skipIf(!postgres.ok && !requirePg)('approving a write shows the whole s
   });
 
   it.each(HIDING)('refused before anyone is asked, nothing queued or run: $name', async ({ sql }) => {
-    const server = createSessionServer(bastion.ctx, WRITER);
-    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    await server.connect(serverSide);
-    const client = new Client({ name: 'person', version: '1' }, { capabilities: { elicitation: { form: {} } } });
-    const asked: string[] = [];
-    client.setRequestHandler(ElicitRequestSchema, (request) => {
-      asked.push(request.params.message);
-      return { action: 'accept', content: { approve: true } };
-    });
-    await client.connect(clientSide);
-    try {
+    await withPerson(bastion.ctx, 'accept', async (client, asked) => {
       const before = (await bastion.ctx.approvals!.list({ all: true })).length;
       const elicited = (await client.callTool({ name: 'execute', arguments: { sql, params: [1], dry_run: false } })) as CallToolResult;
       expect(errorCode(elicited)).toBe('INVALID_ARGUMENT');
@@ -110,32 +120,16 @@ describe.skipIf(!postgres.ok && !requirePg)('approving a write shows the whole s
       expect(errorCode(pending)).toBe('INVALID_ARGUMENT');
       expect((await bastion.ctx.approvals!.list({ all: true })).length).toBe(before);
       expect(await victims()).toBe(5);
-    } finally {
-      await client.close();
-      await server.close();
-    }
+    });
   });
 
   it.each(VARIANTS)('the elicitation prompt: $name', async (variant) => {
-    const server = createSessionServer(bastion.ctx, WRITER);
-    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-    await server.connect(serverSide);
-    const client = new Client({ name: 'person', version: '1' }, { capabilities: { elicitation: { form: {} } } });
-    const asked: string[] = [];
-    client.setRequestHandler(ElicitRequestSchema, (request) => {
-      asked.push(request.params.message);
-      return { action: 'decline' };
-    });
-    await client.connect(clientSide);
-    try {
+    await withPerson(bastion.ctx, 'decline', async (client, asked) => {
       const result = (await client.callTool({ name: 'execute', arguments: { sql: variant.sql, params: [...variant.params], dry_run: false } })) as CallToolResult;
       expect(errorCode(result)).toBe('APPROVAL_INVALID');
       expect(asked).toHaveLength(1);
       expectWholeTruth(asked[0] ?? '', variant);
       expect(await victims()).toBe(5);
-    } finally {
-      await client.close();
-      await server.close();
-    }
+    });
   });
 });
