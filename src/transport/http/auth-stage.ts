@@ -54,7 +54,7 @@ const NOT_COUNTED = { blocked: false, alreadyBlocked: false, retryAfterMs: 0 };
  * are counted, per client address, every kind of failure through this one path (a
  * request without any credential is as cheap to send as a bad one, and is logged and
  * audited the same way); past `auth_failures_per_minute` they get 429 with Retry-After
- * instead of 401. That answer gives a guesser nothing new (a right guess is served
+ * instead of 401, except a request with no credential at all, which keeps its challenge. That answer gives a guesser nothing new (a right guess is served
  * either way), and against 256-bit API keys and signed tokens guessing is hopeless
  * anyway: the throttle is there to cut the load and the noise of a flood.
  */
@@ -63,13 +63,18 @@ export function createAuthStage(options: AuthStageOptions): AuthStage {
 
   async function refuse(req: IncomingMessage, res: ServerResponse, error: AuthError): Promise<void> {
     const address = options.clientAddress(req);
+    // A request without a credential is how a client finds out where to sign in: it always
+    // gets the 401 Bearer challenge, throttled or not, or one flood from a shared address
+    // would stop every new client behind it from signing in. It is still counted, so past
+    // the allowance it fills neither the log nor the audit.
+    const challengeOnly = error.code === 'AUTH_MISSING';
     const verdict = throttle === undefined ? NOT_COUNTED : await limiterAnswer(() => throttle.consumeAuthFailure(address));
-    if (verdict === undefined) {
+    if (verdict === undefined && !challengeOnly) {
       sendJson(res, 503, { error: 'rate-limit store unavailable' });
       return;
     }
-    await options.onAuthFailure?.({ address, error, throttled: verdict.blocked, repeated: verdict.alreadyBlocked });
-    if (verdict.blocked) {
+    if (verdict !== undefined) await options.onAuthFailure?.({ address, error, throttled: verdict.blocked, repeated: verdict.alreadyBlocked });
+    if (verdict?.blocked === true && !challengeOnly) {
       res.setHeader('retry-after', String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))));
       sendJson(res, 429, { error: THROTTLED_MESSAGE });
       return;
