@@ -100,14 +100,15 @@ export function parentsOf(dir: string): string[] {
  */
 export async function ensurePrivateDir(dir: string, what: string, root: string = dir): Promise<void> {
   const { top, parts } = levels(dir, root);
-  await makePrivateDir(top, true);
+  // Each level is checked before anything is created in it.
   let current = top;
-  for (const part of parts) {
+  await makePrivateDir(top, true);
+  for (const part of ['', ...parts]) {
     current = join(current, part);
-    await makePrivateDir(current, false);
+    if (part !== '') await makePrivateDir(current, false);
+    const problem = await privateTreeProblem(current, what, root);
+    if (problem !== undefined) throw invalid(problem.fix === undefined ? problem.reason : `${problem.reason} Run: ${problem.fix}`);
   }
-  const problem = await privateTreeProblem(dir, what, root);
-  if (problem !== undefined) throw invalid(problem.fix === undefined ? problem.reason : `${problem.reason} Run: ${problem.fix}`);
 }
 
 /**
@@ -153,14 +154,15 @@ function missing(error: unknown): undefined {
 }
 
 async function makePrivateDir(dir: string, recursive: boolean): Promise<void> {
+  let created: string | undefined;
   try {
-    await mkdir(dir, { recursive, mode: 0o700 });
+    created = await mkdir(dir, { recursive, mode: 0o700 });
+    if (!recursive) created = dir;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return;
   }
-  // mkdir's mode is cut by the umask; 0700 is what is meant.
-  if (POSIX) await chmod(dir, 0o700).catch(() => undefined);
+  // mkdir's mode is cut by the umask; 0700 is what is meant. An existing folder is checked, never changed.
+  if (created !== undefined && POSIX) await chmod(dir, 0o700);
 }
 
 export interface StateFileRules {
