@@ -1,5 +1,8 @@
-import { lstat, open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { openStateFile } from '../util/private-file.js';
+import type { LockTimes } from '../util/file-lock.js';
 import type { AuditKey } from './chain.js';
 import { INSTANCE_PATTERN, listAuditChains } from './chains.js';
 import { AuditLogError } from './errors.js';
@@ -13,14 +16,16 @@ import { LOG_FILE, readFirstRecord } from './log-files.js';
  * checkpoint; with one chain per process nobody reopens it, so the next process on
  * the folder does: it takes over the dead writer's lock, repairs the torn line into
  * a gap record, moves the head up, and closes the chain (removing the lock). A chain
- * closed cleanly has no lock file and is not touched; a live writer's lock is skipped.
+ * closed cleanly has no lock file and is not touched; a held lock (fresh heartbeat, or
+ * a live pid) is skipped, and so is a lock path that is not a regular file of this user
+ * (refused with a warning: a FIFO there must not hang the start).
  * A chain written directly in the folder (before one chain per process) is sealed too.
  * Returns the instances sealed; a chain that cannot be repaired is left to
  * `bastion audit verify` to report, and never stops the start.
  */
 export async function sealAbandonedChains(
   dir: string,
-  options: { readonly key?: AuditKey | undefined; readonly log?: AuditSinkLogger | undefined; readonly except: string },
+  options: { readonly key?: AuditKey | undefined; readonly log?: AuditSinkLogger | undefined; readonly except: string; readonly lockTimes?: LockTimes },
 ): Promise<string[]> {
   const sealed: string[] = [];
   for (const chain of await listAuditChains(dir)) {
@@ -28,7 +33,7 @@ export async function sealAbandonedChains(
     if ((await lstat(join(chain.dir, LOCK_FILE)).catch(() => null)) === null) continue;
     try {
       const instance = chain.instance ?? (await instanceOfLog(chain.dir));
-      const sink = await AuditFileSink.open({ dir: chain.dir, instance, key: options.key, log: options.log });
+      const sink = await AuditFileSink.open({ dir: chain.dir, root: dir, instance, key: options.key, log: options.log, lockTimes: options.lockTimes });
       await sink.close();
       sealed.push(instance);
     } catch (error) {
@@ -41,8 +46,9 @@ export async function sealAbandonedChains(
 
 /** The instance named in a log's first record (a chain written directly in the folder), for its repair record. */
 async function instanceOfLog(dir: string): Promise<string> {
-  const handle = await open(join(dir, LOG_FILE), 'r').catch(() => null);
-  if (handle === null) return 'bastion';
+  // Through the safe open: a FIFO planted as the log must not hang the start.
+  const handle = await openStateFile(join(dir, LOG_FILE), constants.O_RDONLY, 'the audit log', { forbiddenMode: 0o022 }).catch(() => undefined);
+  if (handle === undefined) return 'bastion';
   try {
     const instance = (await readFirstRecord(handle))?.['instance'];
     return typeof instance === 'string' && INSTANCE_PATTERN.test(instance) ? instance : 'bastion';

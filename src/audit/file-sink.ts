@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { constants, writeSync } from 'node:fs';
-import { lstat, mkdir, open, rename, type FileHandle } from 'node:fs/promises';
+import { lstat, open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { LockTimes } from '../util/file-lock.js';
+import { ensurePrivateDir, openStateFile } from '../util/private-file.js';
 import type { AuditKey } from './chain.js';
 import { AuditLogError } from './errors.js';
 import { readHead, signHead, writeHead } from './head.js';
@@ -30,6 +32,11 @@ export interface AuditRotateOptions {
 export interface AuditSinkOptions {
   /** Folder of `audit.jsonl` and `audit.head`; created with mode 0700. */
   readonly dir: string;
+  /**
+   * The audit folder `dir` lies in (default: `dir`): it and every folder down to `dir`
+   * must be this user's own and closed to others' writes, or the sink refuses to open.
+   */
+  readonly root?: string;
   /** With a key the chain and head use HMAC-SHA-256, which a forger cannot recompute. */
   readonly key?: AuditKey;
   /** Names the server instance in every record. */
@@ -50,6 +57,8 @@ export interface AuditSinkOptions {
   readonly now?: () => Date;
   /** How long to wait for another live writer of this chain before refusing (default 0: refuse at once). */
   readonly lockWaitMs?: number;
+  /** The writer lock's heartbeat and bounds (default LOCK_TIMES); tests inject short ones. */
+  readonly lockTimes?: LockTimes;
 }
 
 export interface AuditSinkStats {
@@ -123,12 +132,15 @@ export class AuditFileSink implements AuditSink {
   static async open(options: AuditSinkOptions): Promise<AuditFileSink> {
     if (options.instance.length === 0) throw new TypeError('AuditFileSink.open: instance must not be empty');
     const rotation = rotationPolicy(options.rotate);
-    await mkdir(options.dir, { recursive: true, mode: 0o700 });
+    // Another user who owns or can write a folder of the chain could swap or hide it.
+    await ensurePrivateDir(options.dir, 'the audit chains', options.root ?? options.dir);
     const path = join(options.dir, LOG_FILE);
-    const releaseLock = await acquireWriterLock(options.dir, options.instance, options.lockWaitMs ?? 0);
+    const releaseLock = await acquireWriterLock(options.dir, options.instance, options.lockWaitMs ?? 0, options.lockTimes);
     let handle: FileHandle;
     try {
-      handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND, 0o600);
+      const opened = await openStateFile(path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND, 'the audit log', { forbiddenMode: 0o022 });
+      if (opened === undefined) throw new Error(`${path} vanished while it was created`);
+      handle = opened;
     } catch (error) {
       await releaseLock();
       throw error;

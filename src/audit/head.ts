@@ -1,5 +1,7 @@
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readStateFile } from '../util/private-file.js';
 import { canonicalJson, digest, type AuditKey } from './chain.js';
 
 /**
@@ -25,7 +27,8 @@ export function signHead(fields: { seq: number; hash: string; time: string }, ke
 export async function writeHead(dir: string, head: AuditHead): Promise<void> {
   const path = join(dir, HEAD_FILE);
   const temp = `${path}.${process.pid}.tmp`;
-  const handle = await open(temp, 'w', 0o600);
+  // O_NOFOLLOW: a symlink left at the temp name is refused, not written through.
+  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (constants.O_NOFOLLOW ?? 0), 0o600);
   try {
     await handle.writeFile(`${canonicalJson(head)}\n`);
     await handle.datasync();
@@ -46,13 +49,10 @@ export type HeadReadResult =
   | { readonly state: 'valid'; readonly head: AuditHead };
 
 export async function readHead(dir: string, key?: AuditKey): Promise<HeadReadResult> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, HEAD_FILE), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
-    throw error;
-  }
+  // A checkpoint is one short JSON line; a FIFO, symlink, huge or foreign file in its place is refused.
+  const file = await readStateFile(join(dir, HEAD_FILE), 'the audit head checkpoint', { forbiddenMode: 0o022, maxBytes: 4096 });
+  if (file === undefined) return { state: 'missing' };
+  const text = file.text;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { BastionConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
+import { LOCK_TIMES } from '../util/file-lock.js';
 import { AuditLogError } from './errors.js';
 import { sealAbandonedChains } from './abandoned.js';
 import { auditChainDir } from './chains.js';
@@ -38,8 +39,14 @@ export function defaultInstance(): string {
   return `${host}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
-/** A live writer of a configured instance's chain is waited for this long (a restart overlapping the old process's exit). */
-const CHAIN_LOCK_WAIT_MS = 5_000;
+/**
+ * A held lock on a configured instance's chain is waited for this long: a restart
+ * overlapping the old process's exit, or following its kill -9 (its lock frees once
+ * its heartbeat is older than the short bound), with one heartbeat to spare.
+ */
+const CHAIN_LOCK_WAIT_MS = LOCK_TIMES.deadAfterMs + LOCK_TIMES.heartbeatMs;
+/** The chains of processes killed just before this start still had a fresh heartbeat: look again once it has lapsed. */
+const SECOND_SWEEP_MS = LOCK_TIMES.deadAfterMs + LOCK_TIMES.heartbeatMs;
 
 /**
  * Opens the configured sinks. A sink that cannot open stops the start: a server
@@ -84,6 +91,7 @@ async function openSink(kind: BastionConfig['audit']['sinks'][number], config: B
       const dir = audit.dir ?? config.state.dir;
       const sink = await AuditFileSink.open({
         dir: auditChainDir(dir, instance),
+        root: dir,
         key: audit.key,
         instance,
         log,
@@ -92,12 +100,24 @@ async function openSink(kind: BastionConfig['audit']['sinks'][number], config: B
         lockWaitMs: CHAIN_LOCK_WAIT_MS,
       });
       // Housekeeping for the folder: never a reason not to start.
-      const sealed = await sealAbandonedChains(dir, { key: audit.key, log, except: instance }).catch((err: unknown) => {
-        log.warn({ err }, 'audit: could not look for chains left open by processes that ended; run `bastion audit verify`');
-        return [];
-      });
-      if (sealed.length > 0) log.info({ chains: sealed }, 'audit: closed the chains of processes that ended without closing them');
-      return sink;
+      const sweep = async (): Promise<void> => {
+        const sealed = await sealAbandonedChains(dir, { key: audit.key, log, except: instance }).catch((err: unknown) => {
+          log.warn({ err }, 'audit: could not look for chains left open by processes that ended; run `bastion audit verify`');
+          return [];
+        });
+        if (sealed.length > 0) log.info({ chains: sealed }, 'audit: closed the chains of processes that ended without closing them');
+      };
+      await sweep();
+      const later = setTimeout(() => void sweep(), SECOND_SWEEP_MS);
+      later.unref();
+      return {
+        kind: sink.kind,
+        append: (event) => sink.append(event),
+        close: () => {
+          clearTimeout(later);
+          return sink.close();
+        },
+      };
     }
     case 'stderr':
       return new AuditStderrSink({ instance, key: audit.key });

@@ -1,9 +1,10 @@
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
-import { listAuditChains, listPgAuditInstances, listRotatedFiles, LOG_FILE, verifyAuditLog, verifyPgAuditLog, type AuditChainLocation, type AuditKey } from '../audit/index.js';
+import { CHAINS_DIR, listAuditChains, listPgAuditInstances, listRotatedFiles, LOG_FILE, verifyAuditLog, verifyPgAuditLog, type AuditChainLocation, type AuditKey } from '../audit/index.js';
 import { loadConfig } from '../config/load.js';
 import type { BastionConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
+import { privateTreeProblem } from '../util/private-file.js';
 import { printable } from './audit-format.js';
 import { tailAudit } from './audit-tail.js';
 import { createProgress, type Progress, type ProgressOptions } from './progress.js';
@@ -71,6 +72,10 @@ export function registerAuditCommand(program: Command, { signal, progress: progr
  * several); returns the exit code: 1 if any chain fails, or if there is no chain at all.
  */
 async function verifyFiles(dir: string, key: AuditKey | undefined, progress: Progress): Promise<number> {
+  // Chains that verify say nothing if another user could have moved the real ones away
+  // and put their own folder in their place: the folders must pass the sink's own rule.
+  const unsafe = await privateTreeProblem(join(dir, CHAINS_DIR), 'the audit chains', dir);
+  if (unsafe !== undefined) process.stdout.write(`FAILED: ${unsafe.reason}${unsafe.fix === undefined ? '' : ` Run: ${unsafe.fix}`}\n`);
   const chains = await listAuditChains(dir);
   // No chain at all: the folder itself, so the answer says what is missing where.
   const targets: AuditChainLocation[] = chains.length > 0 ? chains : [{ instance: null, dir }];
@@ -100,7 +105,7 @@ async function verifyFiles(dir: string, key: AuditKey | undefined, progress: Pro
     const verdict = failed === 0 ? 'OK:' : `FAILED: ${failed} of`;
     process.stdout.write(`${verdict} ${targets.length} chain(s) in ${printable(dir)}; ${records} record(s) verified in all.\n`);
   }
-  return failed === 0 ? 0 : 1;
+  return failed === 0 && unsafe === undefined ? 0 : 1;
 }
 
 /**

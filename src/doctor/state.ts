@@ -1,15 +1,17 @@
-import { accessSync, constants, lstatSync, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EnvFile } from '../config/env-file.js';
 import type { StateLocation } from '../config/state-dir.js';
-import { privateDirProblem } from '../util/private-file.js';
+import { parentDirProblem, parentsOf, privateDirProblem, type PrivateDirProblem } from '../util/private-file.js';
 import { fail, pass, warn, type Check } from './check.js';
 
 /**
  * `state-dir`: where keys, approvals and the audit log live, which rule chose the
  * folder, and whether serve can use it: this user must be able to write there, and
- * when the API keys and approvals are kept as files (no state.url), the folder must pass
- * the stores' own rule (privateDirProblem, symlinks followed), or they refuse to open.
+ * the folder must pass the stores' and the audit sink's own rule (privateDirProblem:
+ * this user's own, closed to others' writes, symlinks followed; parentDirProblem for
+ * every folder above it), or they refuse to open. The owner and parents matter for the
+ * audit chains too, so they are checked even when keys and approvals live in a database.
  */
 export function checkStateDir(state: StateLocation, options: { filesInFolder: boolean }): Check {
   const title = 'State folder';
@@ -24,10 +26,25 @@ export function checkStateDir(state: StateLocation, options: { filesInFolder: bo
   } catch {
     return fail('state-dir', title, `${where}: ${existing} is not writable by this user, so serve cannot keep its audit log.`, fix);
   }
-  if (existing !== state.dir) return pass('state-dir', title, `${where}; created at the first start.`);
-  const problem = options.filesInFolder ? privateDirProblem(state.dir, statSync(state.dir), 'the API keys and approvals') : undefined;
-  if (problem !== undefined) return fail('state-dir', title, `${where}: ${problem.reason} The key and approval stores refuse it.`, problem.fix ?? fix);
+  if (existing !== state.dir) {
+    // Created inside `existing`: a folder there every user can write would let them move it away.
+    const above = parentDirProblem(existing, statSync(existing), state.dir) ?? parentsProblem(existing);
+    if (above !== undefined) return fail('state-dir', title, `${where}: ${above.reason} Bastion refuses it.`, above.fix ?? fix);
+    return pass('state-dir', title, `${where}; created at the first start.`);
+  }
+  const what = options.filesInFolder ? 'the API keys, approvals and audit chains' : 'the audit chains';
+  const problem = privateDirProblem(state.dir, statSync(state.dir), what) ?? parentsProblem(state.dir);
+  if (problem !== undefined) return fail('state-dir', title, `${where}: ${problem.reason} Bastion refuses it.`, problem.fix ?? fix);
   return pass('state-dir', title, where);
+}
+
+/** parentDirProblem over the folders above `dir`, as written and as resolved, as the stores check them. */
+function parentsProblem(dir: string): PrivateDirProblem | undefined {
+  for (const parent of new Set([...parentsOf(dir), ...parentsOf(realpathSync(dir))])) {
+    const problem = parentDirProblem(parent, statSync(parent), dir);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
 }
 
 /**

@@ -1,24 +1,48 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { constants, lstatSync, unlinkSync } from 'node:fs';
+import { lstat, open, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { BastionError } from '../errors/codes.js';
+import { readStateFile } from './private-file.js';
 
 /**
  * Lock files shared by every Bastion process on a state folder (the CLI, stdio servers,
  * an HTTP server). A lock is a file created with O_EXCL holding its owner's pid, host
- * and a random nonce. A lock whose owner is gone (kill -9) is taken over at once; a lock
- * of a live owner is waited for, up to a bound. Node's built-ins only: no flock(2).
+ * and a random nonce, and a heartbeat: its holder touches the file's mtime every
+ * `heartbeatMs` for as long as it holds it. What a pid says is only trusted together
+ * with the heartbeat, because a pid can be reused (a reboot, pid 1 in a container), be
+ * another machine's, or belong to another PID namespace (a sandbox with the same host
+ * name), where a live holder looks dead:
+ * - heartbeat fresh (younger than `deadAfterMs`): held, whatever the pid and host say;
+ * - older than `deadAfterMs` and its pid is dead on this host: abandoned (kill -9);
+ * - older than `staleAfterMs`: abandoned, whatever the pid and host say.
+ * Node's built-ins only: no flock(2), which is not shared over every file system.
  */
+export interface LockTimes {
+  /** How often a holder touches its lock. */
+  readonly heartbeatMs: number;
+  /** A heartbeat this old, with a dead pid on this host, frees the lock. */
+  readonly deadAfterMs: number;
+  /** A heartbeat this old frees the lock whatever its pid says. */
+  readonly staleAfterMs: number;
+}
+
+/**
+ * 2 s between heartbeats; 6 s (three missed beats) before a dead pid frees a lock, so a
+ * restart after kill -9 waits at most that long; 30 s before a lock frees whatever its
+ * pid says. A holder's timer runs late only while its event loop is blocked: the short
+ * bound only applies when its pid is also dead here (another host's or namespace's
+ * process is judged by the long one), and Bastion has no step that blocks a loop for
+ * 30 s (a whole-chain verify reads in chunks and yields between them).
+ */
+export const LOCK_TIMES: LockTimes = { heartbeatMs: 2_000, deadAfterMs: 6_000, staleAfterMs: 30_000 };
+
 export interface FileLockOptions {
-  /** How long to wait for a live owner before giving up (0: do not wait). */
+  /** How long to wait for a held lock before giving up (0: do not wait). */
   readonly waitMs: number;
-  /**
-   * Held longer than this, a lock counts as abandoned even when its pid is alive (the pid
-   * was reused, or the owner is on another host). Leave it unset for a lock held for a
-   * process's whole life.
-   */
-  readonly staleAfterMs?: number;
+  /** The heartbeat and its bounds; tests inject short ones. */
+  readonly times?: LockTimes;
 }
 
 /** Who holds a lock, as its file says. */
@@ -29,7 +53,7 @@ export interface LockOwner {
   readonly nonce?: string;
 }
 
-/** A live owner kept the lock past the wait. Local: callers turn it into their own error. */
+/** A holder kept the lock past the wait. Local: callers turn it into their own error. */
 export class FileLockBusyError extends Error {
   override readonly name = 'FileLockBusyError';
 
@@ -46,25 +70,37 @@ export type ReleaseLock = () => Promise<void>;
 const HOST = hostname();
 /** Nonces of the locks this process holds: our own pid in a lock file is only ours if its nonce is here. */
 const heldHere = new Set<string>();
-/** A lock file still empty this long after its creation was left by a process that died creating it. */
-const UNWRITTEN_STALE_MS = 5_000;
+/** A lock file holds one short JSON line; anything bigger is not a lock. */
+const LOCK_MAX_BYTES = 4096;
+const LOCK_RULES = { forbiddenMode: 0o022, maxBytes: LOCK_MAX_BYTES };
+
+/** A lock file as read: its text, owner and heartbeat (mtime), and which file it was. */
+interface SeenLock {
+  readonly text: string;
+  readonly owner: LockOwner | null;
+  readonly mtimeMs: number;
+  readonly ino: bigint;
+  readonly dev: bigint;
+}
 
 /**
- * Takes the lock, waiting up to `waitMs` for one live owner to let go; throws
- * FileLockBusyError after that. While the lock keeps changing hands (busy, not stuck)
- * the wait goes on, up to six times `waitMs` in all.
+ * Takes the lock, waiting up to `waitMs` for one holder to let go or to be judged gone;
+ * throws FileLockBusyError after that. While the lock keeps changing hands (busy, not
+ * stuck) the wait goes on, up to six times `waitMs` in all. A lock path that is not a
+ * regular file of this user (a FIFO, a symlink, a folder, a huge file) is refused at once.
  */
 export async function acquireFileLock(path: string, options: FileLockOptions): Promise<ReleaseLock> {
+  const times = options.times ?? LOCK_TIMES;
   const start = Date.now();
   let holder = '';
   let deadline = start + options.waitMs;
   for (let attempt = 0; ; attempt++) {
-    const taken = await tryCreate(path);
+    const taken = await tryCreate(path, times);
     if (taken !== null) return taken;
-    const seen = await readOwner(path);
+    const seen = await readLock(path);
     if (seen === null) continue; // released meanwhile
-    if (await isAbandoned(path, seen, options)) {
-      await breakLock(path, seen.text);
+    if (isAbandoned(seen, times)) {
+      await breakLock(path, seen, times);
       continue;
     }
     if (seen.text !== holder) {
@@ -89,71 +125,79 @@ export async function withFileLock<T>(path: string, options: FileLockOptions, fn
 }
 
 /** A state file's lock (API keys, approvals) is held for one read-modify-write: milliseconds. */
-const STATE_LOCK: FileLockOptions = { waitMs: 10_000, staleAfterMs: 30_000 };
+const STATE_LOCK: FileLockOptions = { waitMs: 10_000 };
 
 /**
  * One read-modify-write of a shared state file (`what` names it: "the approvals file")
  * under its lock, for the CLI and any number of servers at once. A lock still held after
  * the wait fails with a message that says what to do, and no path (it may reach a client).
  */
-export async function withStateFileLock<T>(lockPath: string, what: string, fn: () => Promise<T>): Promise<T> {
+export async function withStateFileLock<T>(lockPath: string, what: string, fn: () => Promise<T>, options: FileLockOptions = STATE_LOCK): Promise<T> {
   try {
-    return await withFileLock(lockPath, STATE_LOCK, fn);
+    return await withFileLock(lockPath, options, fn);
   } catch (error) {
     if (!(error instanceof FileLockBusyError)) throw error;
     const who = error.owner === null ? 'another process' : `Bastion process ${error.owner.pid}`;
     throw new BastionError(
       'INTERNAL',
-      `Could not lock ${what}: ${who} held it for ${STATE_LOCK.waitMs / 1000} s; try again. If no Bastion process is running, delete ${basename(lockPath)} in the state folder.`,
+      `Could not lock ${what}: ${who} held it for ${options.waitMs / 1000} s; try again. If no Bastion process is running, delete ${basename(lockPath)} in the state folder.`,
       error,
     );
   }
 }
 
-async function tryCreate(path: string): Promise<ReleaseLock | null> {
+async function tryCreate(path: string, times: LockTimes): Promise<ReleaseLock | null> {
   const nonce = randomBytes(12).toString('hex');
   const text = `${JSON.stringify({ pid: process.pid, host: HOST, nonce })}\n`;
   // Known as ours before the file exists: another waiter in this process that reads it
   // at once must see a live lock, not an earlier life of this pid.
   heldHere.add(nonce);
-  let handle;
+  let handle: FileHandle;
   try {
-    handle = await open(path, 'wx', 0o600);
+    // O_EXCL never follows a symlink: one planted as the lock makes this fail, it is not written through.
+    handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   } catch (error) {
     heldHere.delete(nonce);
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return null;
     throw error;
   }
+  let mine;
   try {
     await handle.writeFile(text);
+    mine = await handle.stat({ bigint: true });
   } catch (error) {
     heldHere.delete(nonce);
     await handle.close();
     await unlink(path).catch(() => undefined);
     throw error;
   }
-  await handle.close();
+  // The heartbeat touches the file through its handle: after a takeover it touches the
+  // old, unlinked file, never the new holder's. Unref'd: a lock never keeps a process alive.
+  const beat = setInterval(() => {
+    const now = new Date();
+    handle.utimes(now, now).catch(() => undefined);
+  }, times.heartbeatMs);
+  beat.unref();
   return async () => {
+    clearInterval(beat);
     // Only our own lock: if it was judged abandoned and taken over, it belongs to another now.
     // The nonce stays known as ours until the file is gone, or a waiter in this process would
     // judge it abandoned, remove it and take a new lock that this unlink would then remove.
     try {
-      if ((await readFile(path, 'utf8').catch(() => null)) === text) await unlink(path).catch(() => undefined);
+      const now = await lstat(path, { bigint: true }).catch(() => null);
+      if (now !== null && now.ino === mine.ino && now.dev === mine.dev) await unlink(path).catch(() => undefined);
     } finally {
       heldHere.delete(nonce);
+      await handle.close().catch(() => undefined);
     }
   };
 }
 
-async function readOwner(path: string): Promise<{ text: string; owner: LockOwner | null } | null> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  return { text, owner: parseOwner(text) };
+/** The lock as it is now, or null when there is none; a path that is not a lock file of ours is refused (CONFIG_INVALID). */
+async function readLock(path: string): Promise<SeenLock | null> {
+  const file = await readStateFile(path, 'a lock file', LOCK_RULES);
+  if (file === undefined) return null;
+  return { text: file.text, owner: parseOwner(file.text), mtimeMs: Number(file.info.mtimeMs), ino: file.info.ino, dev: file.info.dev };
 }
 
 export function parseOwner(text: string): LockOwner | null {
@@ -169,47 +213,62 @@ export function parseOwner(text: string): LockOwner | null {
   }
 }
 
-async function isAbandoned(path: string, seen: { text: string; owner: LockOwner | null }, options: FileLockOptions): Promise<boolean> {
-  const age = await stat(path).then(
-    (info) => Date.now() - info.mtimeMs,
-    () => 0,
-  );
+/** The rule of the heartbeat (see LockTimes); `now` for a judgment made twice on one reading. */
+function isAbandoned(seen: SeenLock, times: LockTimes): boolean {
   const { owner } = seen;
-  // Created but not yet written (microseconds), or its owner died in between; or damaged.
-  if (owner === null) return age > UNWRITTEN_STALE_MS;
-  if (options.staleAfterMs !== undefined && age > options.staleAfterMs) return true;
+  const ours = owner !== null && owner.pid === process.pid && (owner.host === undefined || owner.host === HOST);
+  // A lock this process holds is never taken by a waiter in this process, however late its heartbeat.
+  if (ours && owner.nonce !== undefined && heldHere.has(owner.nonce)) return false;
+  const age = Date.now() - seen.mtimeMs;
+  if (age <= times.deadAfterMs) return false;
+  if (age > times.staleAfterMs) return true;
+  // Created but never written (its owner died in between), or damaged: no pid to ask.
+  if (owner === null) return true;
   if (owner.host !== undefined && owner.host !== HOST) return false; // another machine's pid says nothing here
-  // Our own pid: ours only if we hold that nonce; else an earlier life of this pid (a restarted container is pid 1 again).
-  if (owner.pid === process.pid) return owner.nonce === undefined || !heldHere.has(owner.nonce);
+  // Our own pid but not our nonce: an earlier life of this pid (a restarted container is pid 1 again).
+  if (ours) return true;
   return !isAlive(owner.pid);
 }
 
 /**
  * Removes an abandoned lock, but only the one judged: a second file, created with
- * O_EXCL, lets one process at a time break it, so a waiter that judged the same lock
- * cannot remove the fresh lock of the process that broke it first.
+ * O_EXCL, lets one process at a time break it; under it the lock is read and judged
+ * again, and removed only if it is still the same file with the same heartbeat (checked
+ * and unlinked in two adjacent system calls), so neither a waiter that judged the same
+ * lock nor a holder whose heartbeat came back loses to a stale judgment.
  */
-async function breakLock(path: string, judged: string): Promise<void> {
+async function breakLock(path: string, judged: SeenLock, times: LockTimes): Promise<void> {
   const breaker = `${path}.break`;
   let handle;
   try {
-    handle = await open(breaker, 'wx', 0o600);
+    handle = await open(breaker, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    // Another process is breaking it; one that died doing so left the breaker behind.
-    const age = await stat(breaker).then(
+    // Another process is breaking it (microseconds); one that died doing so left the breaker behind.
+    const age = await lstat(breaker).then(
       (info) => Date.now() - info.mtimeMs,
       () => 0,
     );
-    if (age > UNWRITTEN_STALE_MS) await unlink(breaker).catch(() => undefined);
+    if (age > times.deadAfterMs) await unlink(breaker).catch(() => undefined);
     else await sleep(5);
     return;
   }
   try {
     await handle.close();
-    if ((await readFile(path, 'utf8').catch(() => null)) === judged) await unlink(path).catch(() => undefined);
+    const again = await readLock(path);
+    if (again === null || again.text !== judged.text || again.ino !== judged.ino || !isAbandoned(again, times)) return;
+    const now = lstatFresh(path);
+    if (now !== null && now.ino === again.ino && now.dev === again.dev && Number(now.mtimeMs) === again.mtimeMs) unlinkSync(path);
   } finally {
     await unlink(breaker).catch(() => undefined);
+  }
+}
+
+function lstatFresh(path: string): { ino: bigint; dev: bigint; mtimeMs: bigint } | null {
+  try {
+    return lstatSync(path, { bigint: true });
+  } catch {
+    return null;
   }
 }
 

@@ -4,7 +4,7 @@
  * and the chain of a process killed while writing (its lock left behind, a torn last
  * line, no head yet) is closed by the next start so that it verifies.
  */
-import { appendFile, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -65,7 +65,14 @@ async function killedChain(instance: string, records: number): Promise<string> {
   await rm(join(chain, 'audit.head'));
   await appendFile(join(chain, 'audit.jsonl'), '{"seq":4,"prev":"');
   await writeFile(join(chain, 'audit.lock'), `${JSON.stringify({ pid: 2147483646, host: hostname(), nonce: 'x' })}\n`);
+  await lastBeat(join(chain, 'audit.lock'));
   return chain;
+}
+
+/** Its writer was killed a while ago: its heartbeat stopped, past the short bound. */
+async function lastBeat(lock: string): Promise<void> {
+  const then = new Date(Date.now() - 20_000);
+  await utimes(lock, then, then);
 }
 
 describe('one chain per process', () => {
@@ -139,6 +146,7 @@ describe('a chain left by a killed process', () => {
     await sink.close();
     await appendFile(join(dir, 'audit.jsonl'), '{"seq":3');
     await writeFile(join(dir, 'audit.lock'), '2147483646\n');
+    await lastBeat(join(dir, 'audit.lock'));
     await trail();
     expect(await verifyAuditLog({ dir })).toMatchObject({ ok: true, records: 3, gaps: 1 });
     const gap = JSON.parse((await readFile(join(dir, 'audit.jsonl'), 'utf8')).trim().split('\n').at(-1) ?? '') as Record<string, unknown>;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditFileSink, verifyAuditLog } from '../../src/audit/index.js';
-import { appendThenKill, callEvent, compileAuditModule, readLines, removeDir, tempDir } from './helpers.js';
+import { appendThenKill, callEvent, compileAuditModule, CRASH_LOCK, readLines, removeDir, tempDir } from './helpers.js';
 
 let build: string;
 let dir: string;
@@ -29,7 +29,7 @@ describe('kill -9 while appending', () => {
       expect(result.records).toBeGreaterThanOrEqual(acknowledged);
       floor = result.records;
     }
-    const sink = await AuditFileSink.open({ dir, instance: 'after-crash' });
+    const sink = await AuditFileSink.open({ dir, instance: 'after-crash', ...CRASH_LOCK });
     const record = await sink.append(callEvent(1));
     await sink.close();
     const final = await verifyAuditLog({ dir });

@@ -1,4 +1,4 @@
-import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditFileSink, AuditLogError, argsShape, verifyAuditLog } from '../../src/audit/index.js';
@@ -176,6 +176,9 @@ describe('one writer per folder', () => {
     await writeFile(join(dir, 'audit.lock'), `${process.ppid}\n`);
     await expect(AuditFileSink.open({ dir, instance: 'i-1' })).rejects.toMatchObject({ code: 'AUDIT_LOCKED' });
     await writeFile(join(dir, 'audit.lock'), '2147483646\n');
+    // Its heartbeat stopped when it died, longer ago than the short bound.
+    const then = new Date(Date.now() - 20_000);
+    await utimes(join(dir, 'audit.lock'), then, then);
     const sink = await AuditFileSink.open({ dir, instance: 'i-1' });
     await sink.close();
   });

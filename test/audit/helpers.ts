@@ -76,10 +76,16 @@ export async function compileAuditModule(): Promise<string> {
   return build;
 }
 
+/**
+ * Writer-lock bounds for tests that kill -9 a writer and restart on its folder: the
+ * killed writer's heartbeat must first lapse (the real short bound is 6 s).
+ */
+export const CRASH_LOCK = { lockWaitMs: 10_000, lockTimes: { heartbeatMs: 50, deadAfterMs: 300, staleAfterMs: 10_000 } } as const;
+
 const APPENDING_CHILD = `
 const { AuditFileSink } = await import(process.argv[1]);
 const options = JSON.parse(process.argv[3]);
-const sink = await AuditFileSink.open({ dir: process.argv[2], instance: 'child-' + process.pid, ...options.sink });
+const sink = await AuditFileSink.open({ dir: process.argv[2], instance: 'child-' + process.pid, ...options.lock, ...options.sink });
 for (let n = 0; ; ) {
   const batch = [];
   for (let i = 0; i < options.batch; i++) {
@@ -97,7 +103,7 @@ for (let n = 0; ; ) {
  */
 export function appendThenKill(build: string, dir: string, options: { atLeast: number; batch: number; sink?: Record<string, unknown> }): Promise<number> {
   return new Promise((resolve, reject) => {
-    const args = ['--input-type=module', '-e', APPENDING_CHILD, pathToFileURL(join(build, 'audit/index.js')).href, dir, JSON.stringify({ batch: options.batch, sink: options.sink ?? {} })];
+    const args = ['--input-type=module', '-e', APPENDING_CHILD, pathToFileURL(join(build, 'audit/index.js')).href, dir, JSON.stringify({ batch: options.batch, sink: options.sink ?? {}, lock: CRASH_LOCK })];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let acknowledged = 0;
     let errors = '';

@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuditFileSink, rotatedFileName, verifyAuditLog, type AuditSinkOptions } from '../../src/audit/index.js';
 import { registerAuditCommand } from '../../src/cli/audit.js';
-import { appendThenKill, callEvent, compileAuditModule, removeDir, tempDir } from './helpers.js';
+import { appendThenKill, callEvent, compileAuditModule, CRASH_LOCK, removeDir, tempDir } from './helpers.js';
 
 interface Line {
   readonly seq: number;
@@ -345,7 +345,7 @@ describe('kill -9 while appending with rotation', () => {
       expect(result.records).toBeGreaterThanOrEqual(acknowledged);
       floor = result.records;
     }
-    const sink = await openSink();
+    const sink = await openSink(CRASH_LOCK);
     const record = await sink.append(callEvent(1));
     await sink.close();
     expect(await verifyAuditLog({ dir })).toMatchObject({ ok: true, records: record.seq });

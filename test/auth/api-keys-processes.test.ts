@@ -3,14 +3,28 @@
  * two real processes create and revoke keys at the same moment, and no record of one
  * is lost to the other's read-modify-write; every key created still authenticates.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileApiKeyStore } from '../../src/auth/api-keys/file-store.js';
 import { hashApiKey } from '../../src/auth/api-keys/key.js';
 import { createLogger } from '../../src/log/logger.js';
 import { killChildren, startNodeChild } from '../helpers/node-child.js';
+import { REPO_ROOT } from '../helpers/spawn.js';
+
+/** Whether this test run can start a process in a PID namespace of its own (root and util-linux's unshare). */
+function canUnshare(): boolean {
+  if (process.platform !== 'linux' || process.geteuid?.() !== 0) return false;
+  try {
+    execFileSync('unshare', ['-p', '-f', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** argv: dist URL, state folder, a name prefix, how many keys to create, ids to revoke (JSON). */
 const HAMMER = `
@@ -57,6 +71,32 @@ describe('the API key file under several processes', () => {
     // Every key either process made authenticates, and every revocation of either is kept.
     for (const { id, key } of created) expect((await store.findByHash(hashApiKey(key)))?.id).toBe(id);
     for (const id of existing) expect(list.find((k) => k.id === id)?.revokedAt).not.toBeNull();
+    await store.close();
+  }, 120_000);
+
+  it.skipIf(!canUnshare())('a process in another PID namespace (same host name, its pid meaningless here) and one outside create at once: no key is lost', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bastion-keys-namespace-'));
+    const store = await FileApiKeyStore.open(dir, createLogger('silent'));
+    // Both start creating once both are ready, so their changes overlap.
+    let ready = 0;
+    const children: ReturnType<typeof spawn>[] = [];
+    const run = (prefix: string, namespaced: boolean): Promise<string> => {
+      const node = [process.execPath, '--input-type=module', '-e', HAMMER, pathToFileURL(join(REPO_ROOT, 'dist')).href, dir, prefix, '150', '[]'];
+      const child = namespaced ? spawn('unshare', ['-p', '-f', ...node]) : spawn(process.execPath, node.slice(1));
+      children.push(child);
+      let stdout = '';
+      child.stdout?.on('data', (d: Buffer) => {
+        const before = stdout;
+        stdout += d.toString();
+        if (!before.includes('ready\n') && stdout.includes('ready\n') && ++ready === 2) for (const c of children) c.stdin?.end('go\n');
+      });
+      return new Promise((resolve) => child.on('close', () => resolve(stdout)));
+    };
+    const outputs = await Promise.all([run('inside', true), run('outside', false)]);
+    const created = outputs.flatMap((o) => JSON.parse(/^created (.*)$/m.exec(o)?.[1] ?? '[]') as { id: string; key: string }[]);
+    expect(created).toHaveLength(300);
+    expect(await store.list()).toHaveLength(300);
+    for (const { id, key } of created) expect((await store.findByHash(hashApiKey(key)))?.id).toBe(id);
     await store.close();
   }, 120_000);
 });

@@ -73,11 +73,13 @@ describe('state-dir', () => {
     expect(check.fix).toBe(`chmod 700 ${link}`);
   });
 
-  it.skipIf(process.platform === 'win32')('passes a folder others can write when keys and approvals live in PostgreSQL (state.url): no store reads it', () => {
+  it.skipIf(process.platform === 'win32')('fails a folder others can write also when keys and approvals live in PostgreSQL (state.url): the audit chains are there', () => {
     const target = join(dir, 'shared');
     mkdirSync(target);
     chmodSync(target, 0o777);
-    expect(checkStateDir({ dir: target, from: 'state.dir' }, { filesInFolder: false }).status).toBe('pass');
+    const check = checkStateDir({ dir: target, from: 'state.dir' }, { filesInFolder: false });
+    expect(check).toMatchObject({ status: 'fail', fix: `chmod 700 ${target}` });
+    expect(check.detail).toContain('the audit chains');
   });
 
   it('fails on a symlink to a folder that does not exist, which the store cannot create either', async () => {

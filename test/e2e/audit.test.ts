@@ -12,6 +12,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chainTexts, onlyChainText, recordsOf } from '../helpers/audit-chains.js';
+import { eventually } from '../helpers/eventually.js';
 import { cleanup, dirWithConfig, rawRequest, runCli, startHttp, type HttpBastion } from '../helpers/spawn.js';
 
 const CONFIG = ['sources:', '  demo:', '    engine: pglite', 'rate_limits:', '  per_principal_per_minute: 1000000', 'state:', '  dir: ./state', ''].join('\n');
@@ -117,6 +118,10 @@ describe('audit under load (built binary, HTTP)', () => {
     const again = await startHttp([], { cwd });
     const client = await connect(again);
     expect((await client.callTool({ name: 'list_sources', arguments: {} })).isError).toBeFalsy();
+    // Killed a moment ago, the old server's heartbeat may still be fresh at this start (a live
+    // writer in another PID namespace looks the same): the start looks again once it has lapsed.
+    const killedLock = join(cwd, 'state', 'audit', killed ?? '', 'audit.lock');
+    expect(await eventually(() => !existsSync(killedLock), 200, 100)).toBe(true);
     await client.close();
     await again.stop();
     const after = await runCli(['audit', 'verify', '--dir', 'state'], { cwd });
