@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { BastionError } from '../errors/codes.js';
@@ -42,12 +42,22 @@ export function withEnvFile(env: Environment, configFile: string | undefined): {
 }
 
 function readIfPresent(path: string): string | undefined {
+  let fd: number | undefined;
   try {
-    return readFileSync(path, 'utf8');
+    fd = openSync(path, 'r');
+    // Its values become database URLs and keys: a file every user may rewrite could point a
+    // source at another server. Checked on the open handle, after any link is followed.
+    if ((fstatSync(fd).mode & 0o002) !== 0) {
+      throw new BastionError('CONFIG_INVALID', `${path} is writable by every user, and its values configure this server; run chmod o-w on it (doctor checks it too).`);
+    }
+    return readFileSync(fd, 'utf8');
   } catch (error) {
+    if (error instanceof BastionError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     // Present but unreadable: running without the secrets it holds would fail later, less clearly.
     throw new BastionError('CONFIG_INVALID', `Cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); fix its permissions or remove it.`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

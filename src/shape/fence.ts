@@ -15,3 +15,6 @@ export function fence(content: string): string {
   const safe = content.replace(MARKER, (_m, slash: string) => `<${slash}untrusted_data`);
   return `${NOTICE}\n<untrusted-data-${nonce}>\n${safe}\n</untrusted-data-${nonce}>`;
 }
+
+/** The bytes fence() adds around its content (the nonce has a fixed length): a constant, not a fence per call. */
+export const FENCE_BYTES = Buffer.byteLength(fence(''), 'utf8');

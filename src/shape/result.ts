@@ -1,7 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ReadResult } from '../sources/source.js';
 import { redactDeep } from '../log/redact.js';
-import { fence } from './fence.js';
+import { fence, FENCE_BYTES } from './fence.js';
 import { redactResult } from './redact-result.js';
 import { rowsText, TEXT_BUDGET_FACTOR, truncationSentence, type RowCaps } from './rows-text.js';
 
@@ -39,7 +39,7 @@ function rowsBudget(result: ReadResult, caps: RowCaps, tool: 'query' | 'explain'
     Buffer.byteLength(truncationSentence(result, caps, tool), 'utf8'),
     Buffer.byteLength(truncationSentence({ ...result, truncated: true, truncatedBy: 'bytes' }, caps, tool), 'utf8'),
   );
-  const frame = Buffer.byteLength(fence(''), 'utf8') + 1;
+  const frame = FENCE_BYTES + 1;
   return caps.maxBytes * TEXT_BUDGET_FACTOR - frame - longest;
 }
 

@@ -2,7 +2,7 @@
  * `.env` beside the configuration file is read, never overriding a variable already
  * set; and a command resolves only the ${VAR}s of the sections it uses.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -34,6 +34,15 @@ function urlOf(config: ReturnType<typeof loadConfig>['config'], name = 'main'): 
 }
 
 describe('.env beside the configuration file', () => {
+  it('attack: a .env every user may rewrite (pointing a source at their server) stops the start, its values unused', () => {
+    const project = folder({ 'bastion.yaml': PG_SOURCE, '.env': 'DB_PASSWORD_URL=postgres://app:x@attacker.example/app\n' });
+    chmodSync(join(project, '.env'), 0o666);
+    const error = refusal(() => loadConfig({ configPath: join(project, 'bastion.yaml'), env: {}, user }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('writable by every user');
+    expect(error.message).not.toContain('attacker.example');
+  });
+
   it('fills the ${VAR}s of the configuration from the .env in the file\'s folder, from any working folder', () => {
     const project = folder({ 'bastion.yaml': PG_SOURCE, '.env': 'DB_PASSWORD_URL=postgres://app:from-dotenv@127.0.0.1/app\n' });
     const elsewhere = folder({});
