@@ -41,17 +41,25 @@ export function defaultInstance(): string {
 /** A live writer of a configured instance's chain is waited for this long (a restart overlapping the old process's exit). */
 const CHAIN_LOCK_WAIT_MS = 5_000;
 
+export interface AuditTrailOptions {
+  /**
+   * The chain's instance instead of `audit.instance`: a command that is not a server
+   * (`bastion approvals`) writes a chain of its own, never a server's.
+   */
+  readonly instance?: string;
+}
+
 /**
  * Opens the configured sinks. A sink that cannot open stops the start: a server
  * that promises an audit trail does not run without one.
  */
-export async function openAuditTrail(config: BastionConfig, log: Logger): Promise<AuditTrail> {
+export async function openAuditTrail(config: BastionConfig, log: Logger, options: AuditTrailOptions = {}): Promise<AuditTrail> {
   const audit = config.audit;
   if (!audit.enabled) {
-    log.warn('audit is disabled (audit.enabled: false): tool calls and failed authentications are not recorded');
+    log.warn('audit is disabled (audit.enabled: false): tool calls, failed authentications and approval decisions are not recorded');
     return DISABLED;
   }
-  const instance = audit.instance ?? defaultInstance();
+  const instance = options.instance ?? audit.instance ?? defaultInstance();
   const sinks: AuditSink[] = [];
   try {
     for (const kind of audit.sinks) sinks.push(await openSink(kind, config, instance, log));
