@@ -20,7 +20,13 @@ import { LOG_FILE, readFirstRecord } from './log-files.js';
  */
 export async function sealAbandonedChains(
   dir: string,
-  options: { readonly key?: AuditKey | undefined; readonly log?: AuditSinkLogger | undefined; readonly except: string },
+  options: {
+    readonly key?: AuditKey | undefined;
+    readonly log?: AuditSinkLogger | undefined;
+    readonly except: string;
+    /** Each chain's genesis from the chain index: a chain repaired before its first record starts from it. */
+    readonly genesis?: ReadonlyMap<string | null, string>;
+  },
 ): Promise<string[]> {
   const sealed: string[] = [];
   for (const chain of await listAuditChains(dir)) {
@@ -28,7 +34,7 @@ export async function sealAbandonedChains(
     if ((await lstat(join(chain.dir, LOCK_FILE)).catch(() => null)) === null) continue;
     try {
       const instance = chain.instance ?? (await instanceOfLog(chain.dir));
-      const sink = await AuditFileSink.open({ dir: chain.dir, instance, key: options.key, log: options.log });
+      const sink = await AuditFileSink.open({ dir: chain.dir, instance, key: options.key, log: options.log, genesis: options.genesis?.get(chain.instance) });
       await sink.close();
       sealed.push(instance);
     } catch (error) {

@@ -50,6 +50,8 @@ export interface AuditSinkOptions {
   readonly now?: () => Date;
   /** How long to wait for another live writer of this chain before refusing (default 0: refuse at once). */
   readonly lockWaitMs?: number;
+  /** The `prev` of the first record of a new chain: its chain index entry's genesis (default all zeros). */
+  readonly genesis?: string;
 }
 
 export interface AuditSinkStats {
@@ -137,7 +139,8 @@ export class AuditFileSink implements AuditSink {
       const tail = await readChainEnd(options.dir, handle, options.key);
       const headSeq = await checkHead(options, tail);
       const file = rotation && tail.goodLength > 0 ? await describeFile(options, handle, tail.goodLength) : { ...EMPTY_FILE };
-      const sink = new AuditFileSink(handle, options, rotation, file, tail.seq, tail.hash, releaseLock);
+      // An empty chain starts from its genesis, which ties its first record to its entry in the chain index.
+      const sink = new AuditFileSink(handle, options, rotation, file, tail.seq, tail.seq === 0 ? (options.genesis ?? tail.hash) : tail.hash, releaseLock);
       // A writer killed before its first checkpoint (or between a write and the next one) left the
       // head behind the records on disk: move it up now, or the chain of a process that never
       // runs again would stay unverifiable. The gap record of a repair moves it by itself.

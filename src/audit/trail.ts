@@ -5,6 +5,7 @@ import { BastionError } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
 import { AuditLogError } from './errors.js';
 import { sealAbandonedChains } from './abandoned.js';
+import { registerChain } from './chain-index.js';
 import { auditChainDir } from './chains.js';
 import { AuditFileSink } from './file-sink.js';
 import type { AuditEvent } from './record.js';
@@ -90,6 +91,8 @@ async function openSink(kind: BastionConfig['audit']['sinks'][number], config: B
   switch (kind) {
     case 'file': {
       const dir = audit.dir ?? config.state.dir;
+      // Indexed before its first record, so `audit verify` notices if the chain is ever deleted.
+      const genesis = await registerChain(dir, instance, audit.key);
       const sink = await AuditFileSink.open({
         dir: auditChainDir(dir, instance),
         key: audit.key,
@@ -98,9 +101,10 @@ async function openSink(kind: BastionConfig['audit']['sinks'][number], config: B
         rotate: { maxBytes: audit.rotate.max_bytes, daily: audit.rotate.daily },
         waitForSync: audit.durability === 'fsync',
         lockWaitMs: CHAIN_LOCK_WAIT_MS,
+        genesis: genesis.get(instance),
       });
       // Housekeeping for the folder: never a reason not to start.
-      const sealed = await sealAbandonedChains(dir, { key: audit.key, log, except: instance }).catch((err: unknown) => {
+      const sealed = await sealAbandonedChains(dir, { key: audit.key, log, except: instance, genesis }).catch((err: unknown) => {
         log.warn({ err }, 'audit: could not look for chains left open by processes that ended; run `bastion audit verify`');
         return [];
       });
