@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withStateFileLock } from '../util/file-lock.js';
 import { GENESIS_HASH, lineHash, sealRecord, type AuditKey } from './chain.js';
@@ -142,10 +142,18 @@ export async function registerChain(dir: string, instance: string, key: AuditKey
       added.push({ instance: chain.instance, genesis: GENESIS_HASH, migrated: true });
       genesis.set(chain.instance, GENESIS_HASH);
     }
+    const own = index.state === 'valid' ? index.entries.find((entry) => entry.instance === instance) : undefined;
+    if (own !== undefined && !(await isFolder(auditChainDir(dir, instance)))) {
+      // Starting it again would put a fresh chain where the indexed one was deleted.
+      throw new AuditLogError('AUDIT_INDEX_INVALID', `The audit chain of instance "${instance}" is in the chain index but its folder is gone: it was deleted. Run \`bastion audit verify\`, keep the folder as evidence and use a new audit folder.`);
+    }
     if (!genesis.has(instance)) {
       const fresh = randomBytes(32).toString('hex');
-      // The folder before its entry: a reader that sees the entry always finds the folder.
-      await mkdir(auditChainDir(dir, instance), { recursive: true, mode: 0o700 });
+      // The folder and a head at the genesis before the entry: a reader that sees the entry always
+      // finds the chain, and a chain emptied of its files (head included) cannot pass for a new one.
+      const chainDir = auditChainDir(dir, instance);
+      await mkdir(chainDir, { recursive: true, mode: 0o700 });
+      await writeHead(chainDir, signHead({ seq: 0, hash: fresh, time: new Date().toISOString() }, key));
       added.push({ instance, genesis: fresh, migrated: false });
       genesis.set(instance, fresh);
     }
@@ -183,6 +191,10 @@ async function appendEntries(
   }
   if (index === null) await syncDir(root);
   await writeHead(root, signHead({ seq, hash, time }, key, INDEX_HEAD), INDEX_HEAD);
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  return (await lstat(path).catch(() => null))?.isDirectory() === true;
 }
 
 /** The `prev` of a chain's first record (in its oldest file), or null when it has none yet. */

@@ -136,11 +136,12 @@ export class AuditFileSink implements AuditSink {
       throw error;
     }
     try {
-      const tail = await readChainEnd(options.dir, handle, options.key);
+      const end = await readChainEnd(options.dir, handle, options.key);
+      // An empty chain ends at its genesis, which ties its first record to its entry in the chain index.
+      const tail = end.seq === 0 ? { ...end, hash: options.genesis ?? end.hash } : end;
       const headSeq = await checkHead(options, tail);
       const file = rotation && tail.goodLength > 0 ? await describeFile(options, handle, tail.goodLength) : { ...EMPTY_FILE };
-      // An empty chain starts from its genesis, which ties its first record to its entry in the chain index.
-      const sink = new AuditFileSink(handle, options, rotation, file, tail.seq, tail.seq === 0 ? (options.genesis ?? tail.hash) : tail.hash, releaseLock);
+      const sink = new AuditFileSink(handle, options, rotation, file, tail.seq, tail.hash, releaseLock);
       // A writer killed before its first checkpoint (or between a write and the next one) left the
       // head behind the records on disk: move it up now, or the chain of a process that never
       // runs again would stay unverifiable. The gap record of a repair moves it by itself.

@@ -6,6 +6,8 @@ import { CHAINS_DIR, listAuditChains, type AuditChainLocation } from './chains.j
 /** A chain on disk and the genesis its first record must start from. */
 export interface ChainToVerify extends AuditChainLocation {
   readonly genesis: string;
+  /** Created under the chain index (not found and indexed later): its head exists from before its entry. */
+  readonly requireHead: boolean;
 }
 
 /** Something wrong with the folder as a whole rather than inside one chain. */
@@ -38,7 +40,7 @@ export async function checkChainIndex(dir: string, key: AuditKey | undefined): P
   let onDisk = await listAuditChains(dir);
   if (index.state === 'missing') {
     const note = onDisk.length === 0 ? '' : `No chain index (${CHAINS_DIR}/${INDEX_FILE}) yet: these chains were written before Bastion kept one; the next server start indexes them.`;
-    return { chains: onDisk.map((chain) => ({ ...chain, genesis: GENESIS_HASH })), findings: [], note };
+    return { chains: onDisk.map((chain) => ({ ...chain, genesis: GENESIS_HASH, requireHead: false })), findings: [], note };
   }
   const first = index;
   if (first.state === 'valid' && onDisk.some((chain) => !indexed(first, chain))) {
@@ -69,7 +71,10 @@ export async function checkChainIndex(dir: string, key: AuditKey | undefined): P
       findings.push({ path: chainPath(chain.instance), line: 0, reason: 'CHAIN_UNINDEXED', detail: 'This chain is not in the chain index: it was put there by hand, or its index entry was removed.' });
     }
   }
-  const chains = onDisk.map((chain) => ({ ...chain, genesis: byInstance.get(chain.instance)?.genesis ?? GENESIS_HASH }));
+  const chains = onDisk.map((chain) => {
+    const entry = byInstance.get(chain.instance);
+    return { ...chain, genesis: entry?.genesis ?? GENESIS_HASH, requireHead: entry !== undefined && !entry.migrated };
+  });
   return { chains, findings, note: index.state === 'valid' ? describe(entries) : '' };
 }
 

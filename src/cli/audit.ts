@@ -75,7 +75,7 @@ export function registerAuditCommand(program: Command, { signal, progress: progr
 async function verifyFiles(dir: string, key: AuditKey | undefined, progress: Progress): Promise<number> {
   const index = await checkChainIndex(dir, key);
   // No chain at all: the folder itself, so the answer says what is missing where.
-  const targets: ChainToVerify[] = index.chains.length > 0 || index.findings.length > 0 ? [...index.chains] : [{ instance: null, dir, genesis: GENESIS_HASH }];
+  const targets: ChainToVerify[] = index.chains.length > 0 || index.findings.length > 0 ? [...index.chains] : [{ instance: null, dir, genesis: GENESIS_HASH, requireHead: false }];
   let failed = 0;
   let records = 0;
   for (const chain of targets) {
@@ -84,6 +84,7 @@ async function verifyFiles(dir: string, key: AuditKey | undefined, progress: Pro
       dir: chain.dir,
       key,
       genesis: chain.genesis,
+      requireHead: chain.requireHead,
       onProgress: (p) => progress.update(p.done, p.total, `${p.records} record(s)`),
     }).finally(() => progress.done());
     records += result.records;

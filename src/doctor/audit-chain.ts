@@ -17,7 +17,7 @@ export async function checkAuditChain(config: BastionConfig): Promise<Check> {
   if (chains.length === 0) return pass('audit', title, `No audit chain in ${dir} yet.`);
   let records = 0;
   for (const chain of chains) {
-    const result = await verifyAuditLog({ dir: chain.dir, key: config.audit.key, genesis: chain.genesis });
+    const result = await verifyAuditLog({ dir: chain.dir, key: config.audit.key, genesis: chain.genesis, requireHead: chain.requireHead });
     records += result.records;
     // A chain folder without files: its process stopped before its first record.
     if (result.ok || (chain.instance !== null && result.firstBad.reason === 'LOG_MISSING')) continue;

@@ -5,7 +5,7 @@
  * put in another's place; a folder from before the index still verifies and is indexed
  * at the next start.
  */
-import { appendFile, cp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -81,6 +81,29 @@ describe('the chain index', () => {
     expect(await verify()).toBe(1);
     expect(out).toContain(`FAILED at audit/${middle}/: CHAIN_MISSING.`);
     expect(out).toContain('the chain was deleted');
+  });
+
+  it('attack: a chain emptied (every file deleted, the folder kept) fails verify, even one that had no record yet', async () => {
+    const [first] = await threeProcesses();
+    const idle = await openTrail();
+    await idle.close();
+    for (const instance of [first ?? '', idle.instance]) {
+      await rm(auditChainDir(dir, instance), { recursive: true });
+      await mkdir(auditChainDir(dir, instance));
+    }
+    expect(await verify()).toBe(1);
+    expect(out).toContain(`FAILED at audit/${first}/audit.head: HEAD_MISSING.`);
+    expect(out).toContain(`FAILED at audit/${idle.instance}/audit.head: HEAD_MISSING.`);
+  });
+
+  it('attack: a configured instance’s chain deleted; its next start refuses instead of starting a fresh chain in its place', async () => {
+    const trail = await openTrail({ instance: 'api-1' });
+    await trail.record(callEvent(1));
+    await trail.close();
+    await rm(auditChainDir(dir, 'api-1'), { recursive: true });
+    await expect(openTrail({ instance: 'api-1' })).rejects.toThrow(/instance "api-1" is in the chain index but its folder is gone/);
+    expect(await verify()).toBe(1);
+    expect(out).toContain('FAILED at audit/api-1/: CHAIN_MISSING.');
   });
 
   it('attack: the newest chain deleted and the index cut before its entry; the signed head of the index shows it', async () => {
