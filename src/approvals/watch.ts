@@ -3,61 +3,50 @@ import { newCorrelationId } from '../errors/correlation.js';
 import type { Logger } from '../log/logger.js';
 import type { Approval, ApprovalStore } from './store.js';
 
-/** How often the server looks for decisions made with `bastion approvals`. */
+/** How often the server looks for approvals of its own that expired. */
 export const WATCH_INTERVAL_MS = 2000;
-/** Each poll looks back this far, for clock skew between the CLI's host and this one. */
+/** Each poll looks back this far, for clock skew between the hosts of replicas sharing a store. */
 const LOOKBACK_MS = 60_000;
 
 /**
- * Puts the decisions people make with `bastion approvals approve|deny` (and the
- * expiry of approvals nobody decided) into this server's audit trail: the CLI does
- * not write the server's log (one writer per log), so the server that created an
- * approval records what became of it. Each (approval, decision) is recorded once.
+ * Puts the expiry of this server's approvals into its audit trail: an approval that
+ * expires undecided or approved-but-unused is recorded by the server that asked for
+ * it (it owns the request's record and knows the approval). A person's decision is not
+ * recorded here: `bastion approvals` writes it in a chain of its own before taking it.
+ * Each expiry is recorded once.
  */
 export function watchApprovals(store: ApprovalStore, audit: AuditTrail, log: Logger, options: { intervalMs?: number; now?: () => Date } = {}): { stop(): Promise<void>; poll(): Promise<void> } {
   const now = options.now ?? (() => new Date());
-  const seen = new Map<string, string>();
+  const seen = new Set<string>();
   let running: Promise<void> | null = null;
 
-  type Decision = 'approved' | 'denied' | 'expired';
-  const record = async (approval: Approval, decision: Decision): Promise<void> => {
-    const byPerson = decision !== 'expired' && approval.decidedBy !== undefined;
+  const recordExpiry = async (approval: Approval): Promise<void> => {
     await audit.record({
-      principal: byPerson ? { id: approval.decidedBy ?? 'unknown', kind: 'human', role: 'approver' } : { id: 'bastion', kind: 'system', role: 'system' },
+      principal: { id: 'bastion', kind: 'system', role: 'system' },
       correlation_id: newCorrelationId(),
       tool: approval.tool,
       source: approval.source,
-      decision: decision === 'approved' ? 'allow' : decision === 'denied' ? 'deny' : 'none',
-      reason: `APPROVAL_${decision.toUpperCase()}`,
+      decision: 'none',
+      reason: 'APPROVAL_EXPIRED',
       outcome: 'decided',
-      approval: { state: decision, id: approval.id, ...(byPerson ? { by: approval.decidedBy } : {}) },
+      approval: { state: 'expired', id: approval.id, ...(approval.decidedBy === undefined ? {} : { by: approval.decidedBy }) },
     });
-  };
-
-  /** What became of an approval: a person's decision (approved, then maybe used), and an expiry. */
-  const decisionsOf = (approval: Approval): Decision[] => {
-    if (approval.status === 'denied') return ['denied'];
-    if (approval.status === 'approved' || approval.status === 'used') return ['approved'];
-    // Expired: approved first (and never used), or never decided.
-    return approval.decidedBy !== undefined ? ['approved', 'expired'] : ['expired'];
   };
 
   const poll = async (): Promise<void> => {
     const since = new Date(now().getTime() - LOOKBACK_MS).toISOString();
     const changes = await store.changesSince(audit.instance || 'bastion', since);
     for (const approval of changes) {
-      for (const decision of decisionsOf(approval)) {
-        if (seen.get(approval.id)?.includes(`|${decision}|`)) continue;
-        await record(approval, decision);
-        seen.set(approval.id, `${seen.get(approval.id) ?? '|'}${decision}|`);
-      }
+      if (approval.status !== 'expired' || seen.has(approval.id)) continue;
+      await recordExpiry(approval);
+      seen.add(approval.id);
     }
-    if (seen.size > 10_000) for (const id of [...seen.keys()].slice(0, seen.size - 5_000)) seen.delete(id);
+    if (seen.size > 10_000) for (const id of [...seen].slice(0, seen.size - 5_000)) seen.delete(id);
   };
 
   const timer = setInterval(() => {
     running ??= poll()
-      .catch((err: unknown) => log.error({ err }, 'approvals: could not audit decisions made with the CLI; retrying'))
+      .catch((err: unknown) => log.error({ err }, 'approvals: could not audit the expiry of an approval; retrying'))
       .finally(() => {
         running = null;
       });

@@ -25,7 +25,14 @@ import { LOG_FILE, readFirstRecord } from './log-files.js';
  */
 export async function sealAbandonedChains(
   dir: string,
-  options: { readonly key?: AuditKey | undefined; readonly log?: AuditSinkLogger | undefined; readonly except: string; readonly lockTimes?: LockTimes },
+  options: {
+    readonly key?: AuditKey | undefined;
+    readonly log?: AuditSinkLogger | undefined;
+    readonly except: string;
+    readonly lockTimes?: LockTimes;
+    /** Each chain's genesis from the chain index: a chain repaired before its first record starts from it. */
+    readonly genesis?: ReadonlyMap<string | null, string>;
+  },
 ): Promise<string[]> {
   const sealed: string[] = [];
   for (const chain of await listAuditChains(dir)) {
@@ -33,7 +40,15 @@ export async function sealAbandonedChains(
     if ((await lstat(join(chain.dir, LOCK_FILE)).catch(() => null)) === null) continue;
     try {
       const instance = chain.instance ?? (await instanceOfLog(chain.dir));
-      const sink = await AuditFileSink.open({ dir: chain.dir, root: dir, instance, key: options.key, log: options.log, lockTimes: options.lockTimes });
+      const sink = await AuditFileSink.open({
+        dir: chain.dir,
+        root: dir,
+        instance,
+        key: options.key,
+        log: options.log,
+        lockTimes: options.lockTimes,
+        genesis: options.genesis?.get(chain.instance),
+      });
       await sink.close();
       sealed.push(instance);
     } catch (error) {

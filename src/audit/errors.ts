@@ -13,7 +13,9 @@ export type AuditErrorCode =
   | 'AUDIT_WRITE_FAILED'
   | 'AUDIT_CLOSED'
   /** Another live process holds the folder's writer lock. */
-  | 'AUDIT_LOCKED';
+  | 'AUDIT_LOCKED'
+  /** The chain index is damaged, cut, or lost an entry of a chain still on disk. */
+  | 'AUDIT_INDEX_INVALID';
 
 export class AuditLogError extends Error {
   override readonly name = 'AuditLogError';

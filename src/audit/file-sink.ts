@@ -59,6 +59,8 @@ export interface AuditSinkOptions {
   readonly lockWaitMs?: number;
   /** The writer lock's heartbeat and bounds (default LOCK_TIMES); tests inject short ones. */
   readonly lockTimes?: LockTimes;
+  /** The `prev` of the first record of a new chain: its chain index entry's genesis (default all zeros). */
+  readonly genesis?: string;
 }
 
 export interface AuditSinkStats {
@@ -146,7 +148,9 @@ export class AuditFileSink implements AuditSink {
       throw error;
     }
     try {
-      const tail = await readChainEnd(options.dir, handle, options.key);
+      const end = await readChainEnd(options.dir, handle, options.key);
+      // An empty chain ends at its genesis, which ties its first record to its entry in the chain index.
+      const tail = end.seq === 0 ? { ...end, hash: options.genesis ?? end.hash } : end;
       const headSeq = await checkHead(options, tail);
       const file = rotation && tail.goodLength > 0 ? await describeFile(options, handle, tail.goodLength) : { ...EMPTY_FILE };
       const sink = new AuditFileSink(handle, options, rotation, file, tail.seq, tail.hash, releaseLock);

@@ -13,3 +13,5 @@ export type { AuditRotateOptions } from './file-sink.js';
 export { listRotatedFiles, rotatedFileName, type RotatedAuditFile } from './log-files.js';
 export { auditChainDir, CHAINS_DIR, listAuditChains, type AuditChainLocation } from './chains.js';
 export { sealAbandonedChains } from './abandoned.js';
+export { INDEX_FILE, INDEX_HEAD, readChainIndex, registerChain, type ChainIndexEntry, type ChainIndexRead } from './chain-index.js';
+export { checkChainIndex, indexedGenesis, type ChainIndexCheck, type ChainToVerify, type FolderFinding } from './verify-folder.js';

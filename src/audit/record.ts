@@ -30,6 +30,13 @@ export interface AuditApproval {
   readonly by?: string;
   /** Why an approval was not accepted (PENDING, EXPIRED, USED, MISMATCH…). */
   readonly reason?: string;
+  /**
+   * Decisions: SHA-256 (hex) of the statement as the person was shown it (redacted), so the
+   * record names what was decided without the text, and never confirms a redacted value.
+   */
+  readonly statement_sha256?: string;
+  /** Decisions: the principal the approval was asked for (the assistant's). */
+  readonly for?: string;
 }
 
 /** What a caller reports about one event; the sink adds the chain fields. */

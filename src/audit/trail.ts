@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.js';
 import { LOCK_TIMES } from '../util/file-lock.js';
 import { AuditLogError } from './errors.js';
 import { sealAbandonedChains } from './abandoned.js';
+import { registerChain } from './chain-index.js';
 import { auditChainDir } from './chains.js';
 import { AuditFileSink } from './file-sink.js';
 import type { AuditEvent } from './record.js';
@@ -48,17 +49,25 @@ const CHAIN_LOCK_WAIT_MS = LOCK_TIMES.deadAfterMs + LOCK_TIMES.heartbeatMs;
 /** The chains of processes killed just before this start still had a fresh heartbeat: look again once it has lapsed. */
 const SECOND_SWEEP_MS = LOCK_TIMES.deadAfterMs + LOCK_TIMES.heartbeatMs;
 
+export interface AuditTrailOptions {
+  /**
+   * The chain's instance instead of `audit.instance`: a command that is not a server
+   * (`bastion approvals`) writes a chain of its own, never a server's.
+   */
+  readonly instance?: string;
+}
+
 /**
  * Opens the configured sinks. A sink that cannot open stops the start: a server
  * that promises an audit trail does not run without one.
  */
-export async function openAuditTrail(config: BastionConfig, log: Logger): Promise<AuditTrail> {
+export async function openAuditTrail(config: BastionConfig, log: Logger, options: AuditTrailOptions = {}): Promise<AuditTrail> {
   const audit = config.audit;
   if (!audit.enabled) {
-    log.warn('audit is disabled (audit.enabled: false): tool calls and failed authentications are not recorded');
+    log.warn('audit is disabled (audit.enabled: false): tool calls, failed authentications and approval decisions are not recorded');
     return DISABLED;
   }
-  const instance = audit.instance ?? defaultInstance();
+  const instance = options.instance ?? audit.instance ?? defaultInstance();
   const sinks: AuditSink[] = [];
   try {
     for (const kind of audit.sinks) sinks.push(await openSink(kind, config, instance, log));
@@ -89,6 +98,8 @@ async function openSink(kind: BastionConfig['audit']['sinks'][number], config: B
   switch (kind) {
     case 'file': {
       const dir = audit.dir ?? config.state.dir;
+      // Indexed before its first record, so `audit verify` notices if the chain is ever deleted.
+      const genesis = await registerChain(dir, instance, audit.key);
       const sink = await AuditFileSink.open({
         dir: auditChainDir(dir, instance),
         root: dir,
@@ -98,10 +109,11 @@ async function openSink(kind: BastionConfig['audit']['sinks'][number], config: B
         rotate: { maxBytes: audit.rotate.max_bytes, daily: audit.rotate.daily },
         waitForSync: audit.durability === 'fsync',
         lockWaitMs: CHAIN_LOCK_WAIT_MS,
+        genesis: genesis.get(instance),
       });
       // Housekeeping for the folder: never a reason not to start.
       const sweep = async (): Promise<void> => {
-        const sealed = await sealAbandonedChains(dir, { key: audit.key, log, except: instance }).catch((err: unknown) => {
+        const sealed = await sealAbandonedChains(dir, { key: audit.key, log, except: instance, genesis }).catch((err: unknown) => {
           log.warn({ err }, 'audit: could not look for chains left open by processes that ended; run `bastion audit verify`');
           return [];
         });

@@ -44,6 +44,13 @@ export interface AuditVerifyProgress {
 export interface AuditVerifyOptions {
   readonly dir: string;
   readonly key?: AuditKey;
+  /** The `prev` of the chain's first record, as its entry in the chain index names it (default: the all-zero genesis). */
+  readonly genesis?: string;
+  /**
+   * The chain index lists the chain as created under it, with a head written before its
+   * entry: a missing head is then a deletion even when no record is left.
+   */
+  readonly requireHead?: boolean;
   /** Called after each chunk read (about 1 MiB): a million records take a few seconds. */
   readonly onProgress?: (progress: AuditVerifyProgress) => void;
 }
@@ -59,9 +66,13 @@ export async function verifyAuditLog(options: AuditVerifyOptions): Promise<Audit
   const head = await readHead(options.dir, options.key);
   const { current, rotated } = await openLogFiles(options.dir);
   if (current === null && rotated.length === 0 && head.state === 'missing') {
+    if (options.requireHead === true) {
+      const detail = 'The chain index lists this chain, but its files are gone (no log and no head checkpoint): the chain was emptied.';
+      return { ok: false, records: 0, firstBad: { file: HEAD_FILE, line: 0, reason: 'HEAD_MISSING', detail } };
+    }
     return { ok: false, records: 0, firstBad: { file: LOG_FILE, line: 0, reason: 'LOG_MISSING', detail: `There is no ${LOG_FILE} in this folder.` } };
   }
-  const scan = new ChainScan(options.key, head);
+  const scan = new ChainScan(options.key, head, options.genesis ?? GENESIS_HASH, options.requireHead === true);
   try {
     const read = await progressReporter(options, rotated, current, scan);
     for (const { name, firstSeq } of rotated) {
@@ -143,12 +154,16 @@ class ChainScan {
   private firstSeq: number | null = null;
   private lineNo = 0;
   private seq = 0;
-  private hash = GENESIS_HASH;
+  private hash: string;
 
   constructor(
     private readonly key: AuditKey | undefined,
     private readonly head: HeadReadResult,
-  ) {}
+    genesis: string,
+    private readonly requireHead: boolean,
+  ) {
+    this.hash = genesis;
+  }
 
   startFile(name: string, firstSeq: number | null): void {
     if (this.lineNo > 0) this.previousFile = this.file;
@@ -170,6 +185,10 @@ class ChainScan {
     const { seq, hash, prev } = record;
     if (lineHash(text, prev, hash, this.key) !== hash) {
       return { file, line, seq, reason: 'HASH_MISMATCH', detail: 'The record does not match its hash: it was edited, or the log uses a different key.' };
+    }
+    if (prev !== this.hash && this.seq === 0) {
+      const detail = 'The first record does not start from the genesis value the chain index names for this chain: the beginning of the chain was removed, or another chain was put in its place.';
+      return { file, line, seq, reason: 'PREV_MISMATCH', detail };
     }
     if (prev !== this.hash) {
       return { file, line, seq, reason: 'PREV_MISMATCH', detail: `The record does not follow the one before it${this.before()}: a record or a rotated file was deleted, reordered or inserted.` };
@@ -199,7 +218,7 @@ class ChainScan {
     const head = this.head;
     if (head.state === 'invalid') return { file: HEAD_FILE, line: 0, reason: 'HEAD_INVALID', detail: `The head checkpoint is not valid: ${head.detail}.` };
     if (head.state === 'missing') {
-      return this.records === 0 ? null : { file: HEAD_FILE, line: 0, reason: 'HEAD_MISSING', detail: 'The head checkpoint (audit.head) is missing, so a cut tail could not be detected.' };
+      return this.records === 0 && !this.requireHead ? null : { file: HEAD_FILE, line: 0, reason: 'HEAD_MISSING', detail: 'The head checkpoint (audit.head) is missing, so a cut tail could not be detected.' };
     }
     if (head.head.seq > this.seq) {
       return {

@@ -3,11 +3,14 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { openApprovalStore } from '../approvals/index.js';
 import { approvalNotFound, notDecidable, type Approval, type ApprovalStore } from '../approvals/store.js';
+import type { AuditTrail } from '../audit/trail.js';
 import { loadConfig } from '../config/load.js';
+import type { BastionConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { visibleBlock, visibleLine } from '../shape/visible.js';
 import { STATEMENT_HEADING } from '../tools/approval-view.js';
+import { decideAudited, openDecisionAudit } from './approvals-decide.js';
 
 interface ApprovalsOptions {
   config?: string;
@@ -41,7 +44,7 @@ export function registerApprovalsCommand(program: Command): void {
     .option('--json', 'print JSON for scripts')
     .action(async (_options: ListOptions, command: Command) => {
       const options = command.optsWithGlobals<ListOptions>();
-      await withStore(options, async (store) => {
+      await withStore(options, async ({ store }) => {
         const list = await store.list({ all: options.all === true });
         process.stdout.write(options.json === true ? formatJson(list) : formatApprovalTable(list, options.all === true));
       });
@@ -52,7 +55,7 @@ export function registerApprovalsCommand(program: Command): void {
     .description('Show one approval in full: the statement, its parameter values and the dry-run result')
     .argument('<id>', 'the approval id, as shown by approvals list')
     .action(async (id: string, _options: ApprovalsOptions, command: Command) => {
-      await withStore(command.optsWithGlobals<ApprovalsOptions>(), async (store) => {
+      await withStore(command.optsWithGlobals<ApprovalsOptions>(), async ({ store }) => {
         process.stdout.write(describeApproval(await mustGet(store, id)));
       });
     });
@@ -64,7 +67,7 @@ export function registerApprovalsCommand(program: Command): void {
     .option('--yes', 'approve without asking (required when not run in a terminal)')
     .action(async (id: string, _options: ApproveOptions, command: Command) => {
       const options = command.optsWithGlobals<ApproveOptions>();
-      await withStore(options, (store) => approve(store, id, options));
+      await withStore(options, (opened) => approve(opened, id, options));
     });
 
   approvals
@@ -72,14 +75,16 @@ export function registerApprovalsCommand(program: Command): void {
     .description('Deny one change; the assistant cannot run it')
     .argument('<id>', 'the approval id, as shown by approvals list')
     .action(async (id: string, _options: ApprovalsOptions, command: Command) => {
-      await withStore(command.optsWithGlobals<ApprovalsOptions>(), async (store) => {
-        const denied = await store.decide(id, 'denied', approver());
+      await withStore(command.optsWithGlobals<ApprovalsOptions>(), async ({ store, config, log }) => {
+        const approval = await mustGet(store, id);
+        if (approval.status !== 'pending') throw notDecidable(id, 'denied', approval, store.location);
+        const denied = await withDecisionAudit(config, log, (audit) => decideAudited(audit, store, approval, 'denied', approver()));
         process.stdout.write(`Denied ${denied.id}. The assistant's retry with this approval_id will be refused.\n`);
       });
     });
 }
 
-async function approve(store: ApprovalStore, id: string, options: ApproveOptions): Promise<void> {
+async function approve({ store, config, log }: Opened, id: string, options: ApproveOptions): Promise<void> {
   const approval = await mustGet(store, id);
   if (approval.status !== 'pending') throw notDecidable(id, 'approved', approval, store.location);
   const ask = options.yes !== true;
@@ -87,13 +92,17 @@ async function approve(store: ApprovalStore, id: string, options: ApproveOptions
   if (ask && (process.stdin.isTTY !== true || process.stdout.isTTY !== true)) {
     throw new BastionError('INVALID_ARGUMENT', `Not approved: there is no terminal to confirm on. Run it in a terminal, or add --yes if a script really means to approve ${id}.`);
   }
-  process.stdout.write(describeApproval(approval));
-  if (ask && !(await confirm('Approve? [y/N] '))) {
+  // The audit chain opens before the person is asked: one that cannot be written refuses at once.
+  const approved = await withDecisionAudit(config, log, async (audit) => {
+    process.stdout.write(describeApproval(approval));
+    if (ask && !(await confirm('Approve? [y/N] '))) return null;
+    return decideAudited(audit, store, approval, 'approved', approver());
+  });
+  if (approved === null) {
     process.stderr.write(`Not approved; ${id} is still pending.\n`);
     process.exitCode = 1;
     return;
   }
-  const approved = await store.decide(id, 'approved', approver());
   process.stdout.write(`Approved ${approved.id} as ${visibleLine(approved.decidedBy ?? '')}. The assistant may run exactly this statement once, until ${approved.expiresAt}.\n`);
 }
 
@@ -103,16 +112,33 @@ async function mustGet(store: ApprovalStore, id: string): Promise<Approval> {
   return approval;
 }
 
-/** What `approvals` reads: a ${VAR} elsewhere (a database password) may stay unset. */
-const APPROVALS_SECTIONS = ['state', 'log'] as const;
+/** What `approvals` reads (audit: a decision is recorded); a ${VAR} elsewhere (a database password) may stay unset. */
+const APPROVALS_SECTIONS = ['state', 'log', 'audit'] as const;
 
-async function withStore(options: ApprovalsOptions, run: (store: ApprovalStore) => Promise<void>): Promise<void> {
+interface Opened {
+  readonly store: ApprovalStore;
+  readonly config: BastionConfig;
+  readonly log: Logger;
+}
+
+async function withStore(options: ApprovalsOptions, run: (opened: Opened) => Promise<void>): Promise<void> {
   const config = loadConfig({ configPath: options.config, sections: APPROVALS_SECTIONS }).config;
-  const store = await openApprovalStore(config, createLogger(config.log.level));
+  const log = createLogger(config.log.level);
+  const store = await openApprovalStore(config, log);
   try {
-    await run(store);
+    await run({ store, config, log });
   } finally {
     await store.close();
+  }
+}
+
+/** Opens this run's audit chain for `decide`, and seals it afterwards, whatever happened. */
+async function withDecisionAudit<T>(config: BastionConfig, log: Logger, decide: (audit: AuditTrail) => Promise<T>): Promise<T> {
+  const audit = await openDecisionAudit(config, log);
+  try {
+    return await decide(audit);
+  } finally {
+    await audit.close();
   }
 }
 

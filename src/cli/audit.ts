@@ -1,6 +1,6 @@
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
-import { CHAINS_DIR, listAuditChains, listPgAuditInstances, listRotatedFiles, LOG_FILE, verifyAuditLog, verifyPgAuditLog, type AuditChainLocation, type AuditKey } from '../audit/index.js';
+import { CHAINS_DIR, checkChainIndex, GENESIS_HASH, listPgAuditInstances, listRotatedFiles, LOG_FILE, verifyAuditLog, verifyPgAuditLog, type AuditKey, type ChainToVerify } from '../audit/index.js';
 import { loadConfig } from '../config/load.js';
 import type { BastionConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
@@ -68,24 +68,30 @@ export function registerAuditCommand(program: Command, { signal, progress: progr
 }
 
 /**
- * Verifies every chain in the folder, one result line each (and a total when there are
- * several); returns the exit code: 1 if any chain fails, or if there is no chain at all.
+ * Verifies the chain index and every chain in the folder, one result line each (and a
+ * total when there are several or the folder has a problem); returns the exit code: 1
+ * if any chain or the index fails, if an indexed chain is missing or a chain is not
+ * indexed, or if there is no chain at all.
  */
 async function verifyFiles(dir: string, key: AuditKey | undefined, progress: Progress): Promise<number> {
   // Chains that verify say nothing if another user could have moved the real ones away
   // and put their own folder in their place: the folders must pass the sink's own rule.
   const unsafe = await privateTreeProblem(join(dir, CHAINS_DIR), 'the audit chains', dir);
   if (unsafe !== undefined) process.stdout.write(`FAILED: ${unsafe.reason}${unsafe.fix === undefined ? '' : ` Run: ${unsafe.fix}`}\n`);
-  const chains = await listAuditChains(dir);
+  const index = await checkChainIndex(dir, key);
   // No chain at all: the folder itself, so the answer says what is missing where.
-  const targets: AuditChainLocation[] = chains.length > 0 ? chains : [{ instance: null, dir }];
+  const targets: ChainToVerify[] = index.chains.length > 0 || index.findings.length > 0 ? [...index.chains] : [{ instance: null, dir, genesis: GENESIS_HASH, requireHead: false }];
   let failed = 0;
   let records = 0;
   for (const chain of targets) {
     progress.step(`verifying the hash chain in ${chain.dir}`);
-    const result = await verifyAuditLog({ dir: chain.dir, key, onProgress: (p) => progress.update(p.done, p.total, `${p.records} record(s)`) }).finally(() =>
-      progress.done(),
-    );
+    const result = await verifyAuditLog({
+      dir: chain.dir,
+      key,
+      genesis: chain.genesis,
+      requireHead: chain.requireHead,
+      onProgress: (p) => progress.update(p.done, p.total, `${p.records} record(s)`),
+    }).finally(() => progress.done());
     records += result.records;
     if (result.ok || (chain.instance !== null && result.firstBad.reason === 'LOG_MISSING')) {
       // A chain folder with no file yet: its process stopped before its first record.
@@ -101,11 +107,17 @@ async function verifyFiles(dir: string, key: AuditKey | undefined, progress: Pro
     const where = bad.line === 0 ? file : `${file} line ${bad.line}${bad.seq === undefined ? '' : `, seq ${bad.seq}`}`;
     process.stdout.write(`FAILED at ${where}: ${bad.reason}. ${bad.detail}\n${result.records} record(s) before it verified.\n`);
   }
-  if (targets.length > 1) {
-    const verdict = failed === 0 ? 'OK:' : `FAILED: ${failed} of`;
-    process.stdout.write(`${verdict} ${targets.length} chain(s) in ${printable(dir)}; ${records} record(s) verified in all.\n`);
+  for (const finding of index.findings) {
+    const where = finding.line === 0 ? finding.path : `${finding.path} line ${finding.line}`;
+    process.stdout.write(`FAILED at ${printable(where)}: ${finding.reason}. ${finding.detail}\n`);
   }
-  return failed === 0 && unsafe === undefined ? 0 : 1;
+  if (index.note !== '') process.stdout.write(`${index.findings.length === 0 ? 'OK: ' : ''}${index.note}\n`);
+  if (targets.length > 1 || index.findings.length > 0) {
+    const problems = index.findings.length > 0 ? ` and ${index.findings.length} problem(s) with the chain index` : '';
+    const verdict = failed === 0 && problems === '' ? 'OK:' : `FAILED: ${failed} of`;
+    process.stdout.write(`${verdict} ${targets.length} chain(s)${problems} in ${printable(dir)}; ${records} record(s) verified in all.\n`);
+  }
+  return failed === 0 && index.findings.length === 0 && unsafe === undefined ? 0 : 1;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { join, relative, resolve } from 'node:path';
-import { listAuditChains, LOG_FILE, verifyAuditLog } from '../audit/index.js';
+import { checkChainIndex, LOG_FILE, verifyAuditLog } from '../audit/index.js';
 import type { BastionConfig } from '../config/schema.js';
 import { fail, pass, type Check } from './check.js';
 
@@ -8,11 +8,16 @@ export async function checkAuditChain(config: BastionConfig): Promise<Check> {
   const title = 'Audit log integrity';
   const dir = resolve(config.audit.dir ?? config.state.dir);
   if (!config.audit.enabled || !config.audit.sinks.includes('file')) return pass('audit', title, 'No file sink configured.');
-  const chains = await listAuditChains(dir);
+  const { chains, findings } = await checkChainIndex(dir, config.audit.key);
+  const finding = findings[0];
+  if (finding !== undefined) {
+    const where = finding.line === 0 ? finding.path : `${finding.path} line ${finding.line}`;
+    return fail('audit', title, `The audit folder ${dir} fails at ${where}: ${finding.reason}. ${finding.detail}`, 'Investigate with `bastion audit verify`; keep the folder as evidence and start a new one.');
+  }
   if (chains.length === 0) return pass('audit', title, `No audit chain in ${dir} yet.`);
   let records = 0;
   for (const chain of chains) {
-    const result = await verifyAuditLog({ dir: chain.dir, key: config.audit.key });
+    const result = await verifyAuditLog({ dir: chain.dir, key: config.audit.key, genesis: chain.genesis, requireHead: chain.requireHead });
     records += result.records;
     // A chain folder without files: its process stopped before its first record.
     if (result.ok || (chain.instance !== null && result.firstBad.reason === 'LOG_MISSING')) continue;

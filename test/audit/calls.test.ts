@@ -5,9 +5,9 @@
  * values that were sent. A call whose record cannot be kept gets no answer.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listAuditChains, verifyAuditLog } from '../../src/audit/index.js';
+import { indexedGenesis, listAuditChains, verifyAuditLog } from '../../src/audit/index.js';
 import { errorCode, rowsOf, startBastion, type TestBastion } from '../helpers/bastion.js';
 
 const DEMO = { sources: { demo: { engine: 'pglite' } } };
@@ -94,7 +94,9 @@ describe('one audit record per tool call', () => {
     expect(rows[0]?.['fingerprint']).toMatch(/^[0-9a-f]{16}$/);
     // The refused argument's value ('/etc/passwd') is not recorded.
     expect(JSON.stringify(rows)).not.toContain('/etc/passwd');
-    expect(await verifyAuditLog({ dir: bastion.auditDir })).toMatchObject({ ok: true, records: calls.length });
+    // The chain starts from the genesis its entry in the folder's chain index names.
+    const genesis = await indexedGenesis(dirname(dirname(bastion.auditDir)), basename(bastion.auditDir));
+    expect(await verifyAuditLog({ dir: bastion.auditDir, genesis })).toMatchObject({ ok: true, records: calls.length });
   });
 
   it('records rate-limited calls as such', async () => {

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { auditChainDir, AuditFileSink, listAuditChains, verifyAuditLog } from '../../src/audit/index.js';
+import { auditChainDir, AuditFileSink, indexedGenesis, listAuditChains, verifyAuditLog } from '../../src/audit/index.js';
 import { defaultInstance, openAuditTrail, type AuditTrail } from '../../src/audit/trail.js';
 import { registerAuditCommand } from '../../src/cli/audit.js';
 import { configSchema } from '../../src/config/schema.js';
@@ -93,7 +93,7 @@ describe('one chain per process', () => {
     const chains = await listAuditChains(dir);
     expect(chains.map((c) => c.instance).sort()).toEqual([a.instance, b.instance].sort());
     for (const chain of chains) {
-      expect(await verifyAuditLog({ dir: chain.dir })).toMatchObject({ ok: true, records: 10 });
+      expect(await verifyAuditLog({ dir: chain.dir, genesis: await indexedGenesis(dir, chain.instance) })).toMatchObject({ ok: true, records: 10 });
       const lines = (await readFile(join(chain.dir, 'audit.jsonl'), 'utf8')).trim().split('\n');
       expect(lines.every((l) => (JSON.parse(l) as { instance: string }).instance === chain.instance)).toBe(true);
     }
@@ -110,7 +110,7 @@ describe('one chain per process', () => {
     await again.record(callEvent(2));
     await again.close();
     expect(await listAuditChains(dir)).toEqual([{ instance: 'api-1', dir: auditChainDir(dir, 'api-1') }]);
-    expect(await verifyAuditLog({ dir: auditChainDir(dir, 'api-1') })).toMatchObject({ ok: true, records: 2 });
+    expect(await verifyAuditLog({ dir: auditChainDir(dir, 'api-1'), genesis: await indexedGenesis(dir, 'api-1') })).toMatchObject({ ok: true, records: 2 });
   });
 
   it('a configured instance another live writer holds is refused, naming audit.instance and the fix', async () => {

@@ -2,14 +2,19 @@
  * The human approval path end to end with the built binary: an assistant's real
  * write over stdio (a client without elicitation) only creates a pending approval;
  * a person approves or denies it with `bastion approvals`; the assistant's retry
- * runs the approved change once and the denied one never. The server's audit log
- * records the request, the person's decision and the execution.
+ * runs the approved change once and the denied one never. The server's chain records
+ * the request and the execution; the CLI records the person's decision in a chain of its
+ * own at the moment it is made, even when the server that asked has ended, and refuses
+ * to decide when it cannot.
  */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onlyChainText, recordsOf } from '../helpers/audit-chains.js';
-import { cleanup, dirWithConfig, POLL, runCli, startStdio, type StdioBastion } from '../helpers/spawn.js';
+import { hashStatement } from '../../src/approvals/index.js';
+import { FileApprovalStore } from '../../src/approvals/file-store.js';
+import { chainTexts, onlyChainText, recordsOf } from '../helpers/audit-chains.js';
+import { cleanup, dirWithConfig, runCli, startStdio, type StdioBastion } from '../helpers/spawn.js';
 
 const CONFIG = ['sources:', '  demo:', '    engine: pglite', '    writes:', '      enabled: true', 'rate_limits:', '  per_principal_per_minute: 100000', ''].join('\n');
 
@@ -27,6 +32,15 @@ async function country(id: number): Promise<unknown> {
 
 function auditLines(): Record<string, unknown>[] {
   return recordsOf(onlyChainText(join(cwd, '.bastion')));
+}
+
+/** The records the CLI's runs wrote (each run its own `cli-…` chain) in a state folder. */
+function cliRecords(state: string): Record<string, unknown>[] {
+  return [...chainTexts(state, 'cli').values()].flatMap(recordsOf);
+}
+
+function approvalOf(record: Record<string, unknown>): { id?: string; state?: string; by?: string; statement_sha256?: string } {
+  return (record['approval'] ?? {});
 }
 
 beforeAll(async () => {
@@ -64,10 +78,11 @@ describe('bastion approvals (built binary)', () => {
     expect(await country(7)).toBe('IS');
     expect((await call('execute', { sql, dry_run: false, approval_id: pending.approval_id })).isError).toBe(true);
 
-    // The server records the person's decision (it polls the store) and the execution.
-    await expect.poll(() => auditLines().some((r) => r['outcome'] === 'decided' && (r['approval'] as { id?: string } | undefined)?.id === pending.approval_id), POLL).toBe(true);
-    const decided = auditLines().find((r) => r['outcome'] === 'decided');
-    expect(decided).toMatchObject({ decision: 'allow', principal: { kind: 'human' }, approval: { state: 'approved' } });
+    // The CLI recorded the person's decision when it was made (written before the store changed); the server, the execution.
+    const decided = cliRecords(join(cwd, '.bastion')).filter((r) => approvalOf(r).id === pending.approval_id);
+    expect(decided).toHaveLength(1);
+    expect(decided[0]).toMatchObject({ outcome: 'decided', decision: 'allow', tool: 'execute', source: 'demo', principal: { kind: 'human', role: 'approver' }, approval: { state: 'approved' } });
+    expect(auditLines().some((r) => r['outcome'] === 'decided')).toBe(false);
     expect(auditLines().find((r) => (r['approval'] as { state?: string } | undefined)?.state === 'used')).toMatchObject({ tool: 'execute', affected: 1 });
   }, 60_000);
 
@@ -136,5 +151,58 @@ describe('bastion approvals (built binary)', () => {
     expect(await country(8)).toBe(before);
     // Approving after a denial is refused too.
     expect((await runCli(['approvals', 'approve', pending.approval_id, '--yes'], { cwd })).code).not.toBe(0);
+  }, 60_000);
+
+  it('a server asks for approval and exits; the denial made afterwards is audited by the CLI, and every chain verifies', async () => {
+    const home = dirWithConfig(CONFIG);
+    const asking = await startStdio([], { cwd: home });
+    const sql = "UPDATE shop.customers SET country = 'QQ' WHERE id = 3";
+    const pending = (await asking.client.callTool({ name: 'execute', arguments: { sql, dry_run: false } })) as CallToolResult;
+    const id = (pending.structuredContent as { approval_id: string }).approval_id;
+    await asking.close();
+
+    const deny = await runCli(['approvals', 'deny', id], { cwd: home });
+    expect(deny.code, deny.stderr).toBe(0);
+    const state = join(home, '.bastion');
+    const denial = cliRecords(state).filter((r) => approvalOf(r).id === id);
+    expect(denial).toHaveLength(1);
+    expect(denial[0]).toMatchObject({ outcome: 'decided', decision: 'deny', reason: 'APPROVAL_DENIED', tool: 'execute', source: 'demo', principal: { kind: 'human' } });
+    // It names what was decided by the hash of the statement the person was shown, never the text.
+    expect(approvalOf(denial[0] ?? {}).statement_sha256).toBe(hashStatement(sql));
+    expect(JSON.stringify(denial[0])).not.toContain('QQ');
+    expect(approvalOf(denial[0] ?? {}).by).toMatch(/.@./);
+
+    const verify = await runCli(['audit', 'verify'], { cwd: home });
+    expect(verify.stdout, verify.stderr).toContain('OK: 2 chain(s)');
+    expect(verify.code).toBe(0);
+  }, 60_000);
+
+  it('attack on the audit: with the audit folder unwritable, approve and deny refuse and the approval stays pending', async () => {
+    const home = dirWithConfig(`${CONFIG}audit:
+  dir: ./audit-store
+`);
+    const asking = await startStdio([], { cwd: home });
+    const pending = (await asking.client.callTool({ name: 'execute', arguments: { sql: "UPDATE shop.customers SET country = 'RR' WHERE id = 4", dry_run: false } })) as CallToolResult;
+    const id = (pending.structuredContent as { approval_id: string }).approval_id;
+    await asking.close();
+    // No chain can be created: where the chains' folder should be there is a file (tests run as root, which ignores mode bits).
+    const auditDir = join(home, 'audit-store');
+    const chainsBefore = readdirSync(join(auditDir, 'audit'));
+    mkdirSync(join(home, 'blocked'));
+    writeFileSync(join(home, 'blocked', 'audit'), 'not a folder');
+    writeFileSync(join(home, 'bastion.yaml'), `${CONFIG}audit:
+  dir: ./blocked
+`);
+
+    for (const args of [['deny', id], ['approve', id, '--yes']]) {
+      const run = await runCli(['approvals', ...args], { cwd: home });
+      expect(run.code, run.stdout).toBe(1);
+      expect(run.stderr).toMatch(/^bastion: Nothing was decided: the decision could not be written to the audit trail/m);
+    }
+    const store = await FileApprovalStore.open(join(home, '.bastion'));
+    expect((await store.get(id))?.status).toBe('pending');
+    expect((await store.get(id))?.decidedBy).toBeUndefined();
+    await store.close();
+    expect(readdirSync(join(auditDir, 'audit'))).toEqual(chainsBefore);
   }, 60_000);
 });

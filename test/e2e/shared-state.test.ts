@@ -2,9 +2,10 @@
  * Several servers on one state folder, as a desktop client with several windows plus an
  * HTTP server in the same project run them: three stdio servers and one HTTP server of
  * the built binary start at once on one folder, each answers calls and asks for
- * approvals, a person decides approvals created by different servers with the CLI, and
- * afterwards every server's chain verifies, each holding a record of every call it
- * answered, and the approvals file holds every decision.
+ * approvals, a person decides approvals created by different servers with the CLI (each
+ * run records its decision in a chain of its own), and afterwards every chain verifies,
+ * each server's holding a record of every call it answered, and the approvals file
+ * holds every decision.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -101,21 +102,25 @@ describe('three stdio servers and one HTTP server on one state folder (built bin
       else expect(retry.isError, server.name).toBe(true);
     }
 
-    // The server that created an approval records the person's decision in its own chain.
+    // Each CLI run recorded its decision in its own chain, once.
+    const cliChains = [...chainTexts(state, 'cli').values()].map(recordsOf);
+    expect(cliChains).toHaveLength(4);
+    for (const { id, approve } of decisions) {
+      const records = cliChains.flat().filter((r) => (r['approval'] as { id?: string } | undefined)?.id === id);
+      expect(records.map((r) => [r['outcome'], r['decision']])).toEqual([['decided', approve ? 'allow' : 'deny']]);
+    }
     const chainOf = (server: Server): Record<string, unknown>[] => {
-      const found = [...chainTexts(state).values()].map(recordsOf).filter((records) => records.some((r) => r['correlation_id'] === server.answered[0]));
+      const found = [...chainTexts(state, 'servers').values()].map(recordsOf).filter((records) => records.some((r) => r['correlation_id'] === server.answered[0]));
       expect(found, server.name).toHaveLength(1);
       return found[0] ?? [];
     };
-    for (const { server, id } of decisions) {
-      await expect.poll(() => chainOf(server).some((r) => r['outcome'] === 'decided' && (r['approval'] as { id?: string } | undefined)?.id === id), POLL).toBe(true);
-    }
 
     for (const server of servers) await server.close();
 
-    // Four chains, one per server, each holding a record of every answer that server gave.
+    // Four servers' chains, each holding a record of every answer that server gave, and the four CLI runs' chains.
     const chains = chainTexts(state);
-    expect(chains.size).toBe(4);
+    expect(chainTexts(state, 'servers').size).toBe(4);
+    expect(chains.size).toBe(8);
     for (const server of servers) {
       const ids = new Set(chainOf(server).map((r) => r['correlation_id']));
       expect(server.answered.filter((id) => !ids.has(id)), server.name).toEqual([]);
@@ -125,7 +130,7 @@ describe('three stdio servers and one HTTP server on one state folder (built bin
     expect(total).toBeGreaterThanOrEqual(calls);
 
     const verify = await runCli(['audit', '--config', config, 'verify'], launch());
-    expect(verify.stdout).toContain(`OK: 4 chain(s) in ${state}; ${total} record(s) verified in all.`);
+    expect(verify.stdout).toContain(`OK: 8 chain(s) in ${state}; ${total} record(s) verified in all.`);
     expect(verify.stdout).not.toContain('FAILED');
     expect(verify.code).toBe(0);
 
