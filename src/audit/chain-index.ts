@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readFile } from 'node:fs/promises';
+import { lstat, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withStateFileLock } from '../util/file-lock.js';
+import { ensurePrivateDir, openStateFile, readStateFile } from '../util/private-file.js';
 import { GENESIS_HASH, lineHash, sealRecord, type AuditKey } from './chain.js';
 import { auditChainDir, CHAINS_DIR, INSTANCE_PATTERN, listAuditChains } from './chains.js';
 import { AuditLogError } from './errors.js';
@@ -48,18 +49,22 @@ export type ChainIndexRead =
     }
   | { readonly state: 'valid'; readonly entries: readonly ChainIndexEntry[]; readonly seq: number; readonly hash: string; readonly tornBytes: number; readonly goodLength: number };
 
+/** One line per chain ever started in the folder: far below this even after years of restarts. */
+const MAX_INDEX_BYTES = 256 * 1024 * 1024;
+
 const INDEX_PATH = `${CHAINS_DIR}/${INDEX_FILE}`;
 const HEAD_PATH = `${CHAINS_DIR}/${INDEX_HEAD.file}`;
 
 /** Reads and checks the whole index (a line per chain: small) against its signed head. */
 export async function readChainIndex(dir: string, key: AuditKey | undefined): Promise<ChainIndexRead> {
   const root = join(dir, CHAINS_DIR);
+  // The safe reader: a FIFO, symlink or foreign file in the index's place is refused, never read.
   let bytes: Buffer | null;
   try {
-    bytes = await readFile(join(root, INDEX_FILE));
+    const file = await readStateFile(join(root, INDEX_FILE), 'the audit chain index', { forbiddenMode: 0o022, maxBytes: MAX_INDEX_BYTES });
+    bytes = file === undefined ? null : Buffer.from(file.text, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
     bytes = null;
   }
   const head = await readHead(root, key, INDEX_HEAD).catch(() => ({ state: 'missing' }) as const);
@@ -119,7 +124,8 @@ function invalid(entries: readonly ChainIndexEntry[], file: string, line: number
  */
 export async function registerChain(dir: string, instance: string, key: AuditKey | undefined): Promise<ReadonlyMap<string | null, string>> {
   const root = join(dir, CHAINS_DIR);
-  await mkdir(root, { recursive: true, mode: 0o700 });
+  // Every level checked (owner, mode) before anything is made in it, as the chains' own sink does.
+  await ensurePrivateDir(root, 'the audit chains', dir);
   return withStateFileLock(join(root, INDEX_LOCK), 'the audit chain index', async () => {
     const index = await readChainIndex(dir, key);
     if (index.state === 'invalid') {
@@ -152,7 +158,7 @@ export async function registerChain(dir: string, instance: string, key: AuditKey
       // The folder and a head at the genesis before the entry: a reader that sees the entry always
       // finds the chain, and a chain emptied of its files (head included) cannot pass for a new one.
       const chainDir = auditChainDir(dir, instance);
-      await mkdir(chainDir, { recursive: true, mode: 0o700 });
+      await ensurePrivateDir(chainDir, 'the audit chains', dir);
       await writeHead(chainDir, signHead({ seq: 0, hash: fresh, time: new Date().toISOString() }, key));
       added.push({ instance, genesis: fresh, migrated: false });
       genesis.set(instance, fresh);
@@ -169,7 +175,9 @@ async function appendEntries(
   added: readonly Omit<ChainIndexEntry, 'seq' | 'time'>[],
   key: AuditKey | undefined,
 ): Promise<void> {
-  const handle = await open(join(root, INDEX_FILE), constants.O_RDWR | constants.O_CREAT | constants.O_APPEND, 0o600);
+  const path = join(root, INDEX_FILE);
+  const handle = await openStateFile(path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND, 'the audit chain index', { forbiddenMode: 0o022 });
+  if (handle === undefined) throw new AuditLogError('AUDIT_INDEX_INVALID', `Could not open the audit chain index ${path}.`);
   let seq = index?.seq ?? 0;
   let hash = index?.hash ?? GENESIS_HASH;
   const time = new Date().toISOString();
