@@ -39,20 +39,23 @@ const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS bastion_approvals (
   instance text NOT NULL,
   statement text NOT NULL,
   summary text NOT NULL,
+  max_rows integer CHECK (max_rows >= 0),
   created_at timestamptz NOT NULL,
   expires_at timestamptz NOT NULL,
   decided_by text,
   decided_at timestamptz,
   used_at timestamptz
-)`;
+);
+ALTER TABLE bastion_approvals ADD COLUMN IF NOT EXISTS max_rows integer CHECK (max_rows >= 0)`;
 const TABLE: StateTable = {
-  exists: `SELECT to_regclass('bastion_approvals') IS NOT NULL AS present`,
+  // Present with its newest column: a table made before max_rows existed gets it added.
+  exists: `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('bastion_approvals') AND attname = 'max_rows' AND NOT attisdropped) AS present`,
   ddlLock: `SELECT pg_advisory_xact_lock(7300417002)`,
   create: CREATE_TABLE,
 };
 const COLUMNS = `id, status, principal, source, tool, sql_sha256, params_sha256, instance, statement, summary,
-  created_at, expires_at, decided_by, decided_at, used_at`;
-const INSERT = `INSERT INTO bastion_approvals (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`;
+  created_at, expires_at, decided_by, decided_at, used_at, max_rows`;
+const INSERT = `INSERT INTO bastion_approvals (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`;
 /** Finished (used, denied, expired) more than a day before $1. */
 const PRUNE = `DELETE FROM bastion_approvals WHERE (status = 'used' AND used_at < $1) OR (status = 'denied' AND decided_at < $1)
   OR (status IN ('pending', 'approved') AND expires_at < $1)`;
@@ -85,6 +88,7 @@ interface ApprovalRow {
   instance: string;
   statement: string;
   summary: string;
+  max_rows: number | null;
   created_at: Date;
   expires_at: Date;
   decided_by: string | null;
@@ -137,6 +141,7 @@ export class PostgresApprovalStore implements ApprovalStore {
           r.decidedBy,
           r.decidedAt,
           r.usedAt,
+          r.maxRows,
         ]);
         return toApproval(r, now);
       } catch (error) {
@@ -209,6 +214,7 @@ function fromRow(row: ApprovalRow): StoredApproval {
     instance: row.instance,
     statement: row.statement,
     summary: row.summary,
+    maxRows: row.max_rows,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     decidedBy: row.decided_by,

@@ -43,6 +43,12 @@ export interface Approval extends ApprovalBinding {
   readonly statement: string;
   /** The dry-run result as shown to the person (redacted by the caller). */
   readonly summary: string;
+  /**
+   * The rows the dry run the person saw affected (DML): the approved run may change no
+   * more, or it is rolled back. Null for a schema change, or an approval made before
+   * this bound existed (then only the source's max_affected_rows applies).
+   */
+  readonly maxRows: number | null;
   readonly decidedBy?: string;
   readonly decidedAt?: string;
   readonly usedAt?: string;
@@ -51,6 +57,8 @@ export interface Approval extends ApprovalBinding {
 export interface NewApproval extends ApprovalBinding {
   readonly statement: string;
   readonly summary: string;
+  /** The dry run's affected rows for DML (see Approval.maxRows); omitted: no bound beyond the source's cap. */
+  readonly maxRows?: number | null;
   readonly ttlMs: number;
   readonly instance: string;
 }
@@ -64,6 +72,7 @@ export interface StoredApproval extends ApprovalBinding {
   readonly instance: string;
   readonly statement: string;
   readonly summary: string;
+  readonly maxRows: number | null;
   readonly decidedBy: string | null;
   readonly decidedAt: Date | null;
   readonly usedAt: Date | null;
@@ -183,6 +192,7 @@ export function buildApproval(input: NewApproval, id: string, now: Date): Stored
     instance: input.instance,
     statement: input.statement,
     summary: input.summary,
+    maxRows: input.maxRows ?? null,
     decidedBy: null,
     decidedAt: null,
     usedAt: null,
@@ -204,6 +214,7 @@ export function toApproval(r: StoredApproval, now: Date): Approval {
     instance: r.instance,
     statement: r.statement,
     summary: r.summary,
+    maxRows: r.maxRows,
     ...(r.decidedBy === null ? {} : { decidedBy: r.decidedBy }),
     ...(r.decidedAt === null ? {} : { decidedAt: r.decidedAt.toISOString() }),
     ...(r.usedAt === null ? {} : { usedAt: r.usedAt.toISOString() }),

@@ -94,12 +94,15 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
   if (params.length !== checked.paramCount) {
     throw new BastionError('INVALID_ARGUMENT', `The statement uses ${checked.paramCount} parameter(s) but ${params.length} were given.`);
   }
-  const request = (dryRun: boolean): WriteRequest => ({
+  // `approvedRows`: the rows of the dry run a person approved; the real run may change no
+  // more (a statement whose effect depends on the time, or on rows added meanwhile, is
+  // rolled back rather than doing more than the person was shown).
+  const request = (dryRun: boolean, approvedRows: number | null = null): WriteRequest => ({
     kind: tool === 'execute' ? 'dml' : 'ddl',
     sql: checked.sql,
     params,
     dryRun,
-    maxAffectedRows: entry.writes.max_affected_rows,
+    maxAffectedRows: approvedRows === null ? entry.writes.max_affected_rows : Math.min(approvedRows, entry.writes.max_affected_rows),
     sampleSql: checked.sampleSql,
     before: checked.tool === 'execute' ? checked.before : undefined,
     sampleNeedsPg17: checked.sampleNeedsPg17,
@@ -130,7 +133,7 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
       throw new BastionError('APPROVAL_INVALID', approvalRefusal(consumed.reason));
     }
     note.approval = { state: 'used', id: args.approval_id, by: consumed.approval.decidedBy };
-    return commit(entry, tool, write, request(false), note);
+    return commit(entry, tool, write, request(false, consumed.approval.maxRows), note, consumed.approval.maxRows);
   }
 
   if (call.role.approvalFor(entry.name) === 'none') {
@@ -182,7 +185,8 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
       throw new BastionError('APPROVAL_INVALID', 'The person declined the change; nothing was changed.');
     }
     note.approval = { state: 'elicited' };
-    return commit(entry, tool, write, request(false), note);
+    const shown = tool === 'execute' ? preview.affected : null;
+    return commit(entry, tool, write, request(false, shown), note, shown);
   }
 
   if (view.length > MAX_APPROVAL_TEXT) {
@@ -192,6 +196,7 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
     ...binding,
     // `approvals list` shows its first line; `show` and the answer below show the whole view.
     statement: redactLines(checked.sql).join('\n'),
+    maxRows: tool === 'execute' ? preview.affected : null,
     summary: view,
     ttlMs: entry.writes.approval_ttl_s * 1000,
     instance: ctx.audit.instance || 'bastion',
@@ -208,8 +213,27 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
   }, { dry_run_result: view });
 }
 
-async function commit(entry: SourceEntry, tool: ApprovalTool, write: (r: WriteRequest) => Promise<WriteResult>, request: WriteRequest, note: CallNote): Promise<CallToolResult> {
-  const result = await write(request);
+async function commit(
+  entry: SourceEntry,
+  tool: ApprovalTool,
+  write: (r: WriteRequest) => Promise<WriteResult>,
+  request: WriteRequest,
+  note: CallNote,
+  approvedRows: number | null = null,
+): Promise<CallToolResult> {
+  let result: WriteResult;
+  try {
+    result = await write(request);
+  } catch (error) {
+    // The engine rolled the change back at the bound; say which bound it was.
+    if (approvedRows !== null && approvedRows < entry.writes.max_affected_rows && error instanceof BastionError && error.code === 'WRITE_LIMIT_EXCEEDED') {
+      throw new BastionError(
+        'APPROVAL_INVALID',
+        `The change would now affect more rows than the ${approvedRows} the person approved in its dry run; it was rolled back and nothing changed. Ask again with a fresh dry run.`,
+      );
+    }
+    throw error;
+  }
   note.affected = result.affected;
   // New, renamed or dropped objects: name resolution must see the database as it is now.
   if (tool === 'change_schema' && result.committed) entry.catalog.invalidate();

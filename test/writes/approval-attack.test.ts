@@ -16,6 +16,7 @@ import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSessionServer } from '../../src/session/server.js';
 import { errorCode, startBastion, type TestBastion } from '../helpers/bastion.js';
+import { eventually } from '../helpers/eventually.js';
 import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
 
 const WRITER = { id: 'key:writer-1', kind: 'api_key', role: 'writer', scopes: [] } as const;
@@ -107,6 +108,21 @@ describe.skipIf(!postgres.ok && !requirePg)('approving a write shows the whole s
     const done = await bastion.call('execute', { sql: variant.sql, params: [...variant.params], dry_run: false, approval_id: pending.approval_id });
     expect(done.structuredContent).toMatchObject({ committed: true, affected_rows: 5 });
     expect(await victims()).toBe(0);
+  });
+
+  it('attack: a statement whose effect grows after its dry run (time-dependent) changes nothing beyond the rows the person approved', async () => {
+    // Dry run now: no row passes `clock_timestamp() > later`; the approved run, after `later`, would delete them all.
+    const later = new Date(Date.now() + 1500).toISOString();
+    const sql = 'DELETE FROM victims WHERE id > $1 AND clock_timestamp() > $2::timestamptz';
+    const pending = (await bastion.call('execute', { sql, params: [0, later], dry_run: false })).structuredContent as { approval_id: string; dry_run_result: string };
+    expect(pending.dry_run_result.split('\n').filter((line) => line.startsWith('Dry run:'))).toEqual(['Dry run: 0 rows would be deleted.']);
+    await bastion.ctx.approvals!.decide(pending.approval_id, 'approved', 'alice@test');
+    expect(await eventually(() => Date.now() > Date.parse(later) + 200, 50, 100)).toBe(true);
+    const done = await bastion.call('execute', { sql, params: [0, later], dry_run: false, approval_id: pending.approval_id });
+    expect(errorCode(done)).toBe('APPROVAL_INVALID');
+    expect(JSON.stringify(done.content)).toContain('more rows than the 0 the person approved');
+    // Effect: every row is still there.
+    expect(await victims()).toBe(5);
   });
 
   it.each(HIDING)('refused before anyone is asked, nothing queued or run: $name', async ({ sql }) => {
