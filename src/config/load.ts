@@ -7,6 +7,7 @@ import { BastionError } from '../errors/codes.js';
 import { lookup, withEnvFile, type EnvFile, type Environment } from './env-file.js';
 import { interpolateEnv, type MissingVariable } from './interpolate.js';
 import { resolveConfigPaths } from './paths.js';
+import { pinRealPath } from './real-path.js';
 import { configSchema, type BastionConfig } from './schema.js';
 import { locateState, type StateLocation, type UserFacts } from './state-dir.js';
 
@@ -89,8 +90,13 @@ export function loadConfig(options: ConfigSources = {}): LoadedConfig {
   });
   // Without a file, only the shortcuts carry paths, and they are absolute already.
   const base = configFile === undefined ? cwd : dirname(configFile);
-  const config = resolveConfigPaths({ ...validated, state: { ...validated.state, dir: state.dir } }, base);
-  return { config, origin, configFile, envFile, state };
+  const located = resolveConfigPaths({ ...validated, state: { ...validated.state, dir: state.dir } }, base);
+  const config: BastionConfig = {
+    ...located,
+    state: { ...located.state, dir: pinRealPath(located.state.dir) },
+    audit: located.audit.dir === undefined ? located.audit : { ...located.audit, dir: pinRealPath(located.audit.dir) },
+  };
+  return { config, origin, configFile, envFile, state: { ...state, dir: config.state.dir } };
 }
 
 function defaultConfigPath(cwd: string): string | undefined {

@@ -3,13 +3,15 @@
  * (relative to the configuration file's folder), else `.bastion/` beside the file,
  * else the per-user state directory of the platform. The working folder never counts.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { locateState, userStateDir } from '../../src/config/state-dir.js';
+import { FileApiKeyStore } from '../../src/auth/api-keys/file-store.js';
 import { BastionError } from '../../src/errors/codes.js';
+import { createLogger } from '../../src/log/logger.js';
 
 const LINUX_HOME = '/home/ada';
 
@@ -166,5 +168,27 @@ describe('loadConfig: every path absolute, none relative to the working folder',
     const { config } = loadConfig({ configPath: file, db: 'sqlite:./x.db', files: ['more'], cwd: elsewhere, env: {}, user });
     expect(config.sources['main']).toMatchObject({ engine: 'sqlite', path: join(elsewhere, 'x.db') });
     expect(config.files.roots).toEqual([join(dir, 'docs'), join(elsewhere, 'more')]);
+  });
+});
+
+describe('a state folder reached through a symbolic link', () => {
+  it('attack: a link swapped while the server runs does not move its state (the real path is pinned at start-up)', async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'bastion-link-'));
+    const real = join(shared, 'real');
+    const other = join(shared, 'other');
+    mkdirSync(real, { mode: 0o700 });
+    mkdirSync(other, { mode: 0o700 });
+    const link = join(shared, 'state');
+    symlinkSync(real, link);
+    const { config, state } = loadConfig({ env: { BASTION_STATE_DIR: link }, cwd: shared, user: { platform: 'linux', homedir: LINUX_HOME } });
+    expect(config.state.dir).toBe(real);
+    expect(state.dir).toBe(real);
+    // Another user swaps the link for one to their own folder, as `ln -sfn … && mv -T …` does.
+    symlinkSync(other, `${link}.new`);
+    renameSync(`${link}.new`, link);
+    const store = await FileApiKeyStore.open(config.state.dir, createLogger('silent'));
+    await store.create({ name: 'after-swap', role: 'reader' });
+    expect(existsSync(join(real, 'api-keys.json'))).toBe(true);
+    expect(existsSync(join(other, 'api-keys.json'))).toBe(false);
   });
 });
