@@ -145,8 +145,12 @@ export async function registerChain(dir: string, instance: string, key: AuditKey
           `The audit chain ${chain.instance ?? 'in the folder itself'} starts from a chain index genesis, but the index has no entry for it: the index lost entries. Run \`bastion audit verify\`, keep the folder as evidence and use a new audit folder.`,
         );
       }
-      added.push({ instance: chain.instance, genesis: GENESIS_HASH, migrated: true });
-      genesis.set(chain.instance, GENESIS_HASH);
+      // No record yet, and a head at seq 0 on a random genesis: a start that wrote the head and
+      // ended (crash, full disk) before its index entry. Index it as what it is, so the next
+      // start of that instance continues it instead of finding a head its log contradicts.
+      const interrupted = first === null ? await interruptedGenesis(chain.dir, key) : undefined;
+      added.push({ instance: chain.instance, genesis: interrupted ?? GENESIS_HASH, migrated: interrupted === undefined });
+      genesis.set(chain.instance, interrupted ?? GENESIS_HASH);
     }
     const own = index.state === 'valid' ? index.entries.find((entry) => entry.instance === instance) : undefined;
     if (own !== undefined && !(await isFolder(auditChainDir(dir, instance)))) {
@@ -206,6 +210,12 @@ async function isFolder(path: string): Promise<boolean> {
 }
 
 /** The `prev` of a chain's first record (in its oldest file), or null when it has none yet. */
+/** The genesis a chain's seq-0 head holds when it was registered no further than its head. */
+async function interruptedGenesis(chainDir: string, key: AuditKey | undefined): Promise<string | undefined> {
+  const head = await readHead(chainDir, key).catch(() => undefined);
+  return head?.state === 'valid' && head.head.seq === 0 && head.head.hash !== GENESIS_HASH ? head.head.hash : undefined;
+}
+
 async function firstPrev(chainDir: string): Promise<string | null> {
   const oldest = (await listRotatedFiles(chainDir))[0]?.name ?? LOG_FILE;
   const handle = await open(join(chainDir, oldest), 'r').catch(() => null);

@@ -6,10 +6,12 @@
  * at the next start.
  */
 import { appendFile, cp, mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { auditChainDir, AuditFileSink } from '../../src/audit/index.js';
+import { signHead, writeHead } from '../../src/audit/head.js';
 import { openAuditTrail, type AuditTrail } from '../../src/audit/trail.js';
 import { registerAuditCommand } from '../../src/cli/audit.js';
 import { configSchema } from '../../src/config/schema.js';
@@ -73,6 +75,21 @@ describe('the chain index', () => {
     expect(await verify()).toBeUndefined();
     expect(out).toContain('OK: Chain index audit/chains.jsonl: 3 chain(s) indexed, its chain and signed head verify.');
     expect(out).toContain(`OK: 3 chain(s) in ${dir}; 9 record(s) verified in all.`);
+  });
+
+  it('a configured instance whose first start ended between its head and its index entry starts again and verifies', async () => {
+    await threeProcesses();
+    // What a crash (or a full disk) right after the chain's seq-0 head and before the index append leaves.
+    const chain = auditChainDir(dir, 'crashy');
+    await mkdir(chain, { recursive: true, mode: 0o700 });
+    await writeHead(chain, signHead({ seq: 0, hash: randomBytes(32).toString('hex'), time: new Date().toISOString() }, KEY));
+    for (let start = 0; start < 2; start++) {
+      const trail = await openTrail({ instance: 'crashy' });
+      await trail.record(callEvent(start + 1));
+      await trail.close();
+    }
+    expect(await verify()).toBeUndefined();
+    expect(out).toContain('OK: 4 chain(s)');
   });
 
   it('attack: one of three chain folders deleted; verify exits 1 and names it', async () => {
