@@ -25,6 +25,13 @@ const ATTACKS: readonly string[] = [
   "secret='unterminated\nnext line",
   'Pwd={unterminated\nnext line',
   `identified by '${'x'.repeat(5000)}`,
+  'token=>abc123',
+  'password=>hunter2',
+  'password==>hunter2',
+  'token=>[REDACTED:token]',
+  "secret=''unterminated\nnext line",
+  'password="abc\ndef" next',
+  `${BEGIN}\nComment: x\nMIIEvQ!!x\n-----END PRIVATE KEY-----\nOR id > 0`,
 ];
 
 /** Text a redacted string is embedded in on its way out: quoted as a SQL literal, JSON-encoded, followed by more lines. */
@@ -51,6 +58,36 @@ describe('redaction is idempotent', () => {
         }
       }
     }
+  });
+});
+
+/** mulberry32, seeded: the fuzz below is the same on every run. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('redaction is idempotent whatever the separator', () => {
+  it('holds for labels, separators (=, :, =>, ==>, ": ", = ", =\') and random values', () => {
+    const random = seeded(15);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+    const labels = ['password', 'token', 'secret', 'pwd', 'api_key', 'PGPASSWORD', 'accessToken', 'client_secret'];
+    const separators = ['=', ':', '=>', '==>', ': ', '= "', "='"];
+    const alphabet = 'abcXYZ019=:>"\' !#%&;,.-_[]{}()\\\n';
+    let checked = 0;
+    for (let i = 0; i < 3000; i++) {
+      const value = Array.from({ length: 1 + Math.floor(random() * 16) }, () => pick([...alphabet])).join('');
+      const input = `${pick(['', 'x ', '{"'])}${pick(labels)}${pick(separators)}${value}${pick(['', ' next', '\nnext line', '"'])}`;
+      const once = redactText(input);
+      expect(redactText(once), JSON.stringify(input)).toBe(once);
+      checked++;
+    }
+    expect(checked).toBe(3000);
   });
 });
 
@@ -103,6 +140,54 @@ describe('no rule removes more than a secret', () => {
   });
 });
 
+describe('private-key blocks whatever their lines hold', () => {
+  // secret-scan: allow (made-up body)
+  const pgp = '-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\n\nlQOYBF0SECRETBODYaaaa\n=AbCd\n-----END PGP PRIVATE KEY BLOCK-----';
+
+  it('removes a PGP block with armour headers whole, and redactLines marks every line it spanned', () => {
+    expect(redactText(`key:\n${pgp}\nnext`)).toBe('key:\n[REDACTED:private_key]\nnext');
+    const lines = redactLines(`key:\n${pgp}\nnext`);
+    expect(lines).toEqual(['key:', ...Array<string>(6).fill('[REDACTED:private_key]'), 'next']);
+  });
+
+  it('removes a PEM block with a Comment line, a line that is not base64, or bare CR line breaks', () => {
+    const body = 'MIIEvQSECRETBODYbbbb';
+    // secret-scan: allow (made-up body)
+    const end = '-----END PRIVATE KEY-----';
+    for (const block of [`${BEGIN}\nComment: "ops key"\n${body}\n${end}`, `${BEGIN}\nMIIEvQ!!x\n${body}\n${end}`, `${BEGIN}\r${body}\r${body}\r${end}`]) {
+      const out = redactText(`a ${block} b`);
+      expect(out).toBe('a [REDACTED:private_key] b');
+      expect(redactLines(`a ${block}\nb`).join('\n')).not.toContain('SECRETBODY');
+    }
+  });
+
+  it('without its END, takes base64, armour header and blank lines, and stops at the first other line', () => {
+    const cut = `${BEGIN}\rVersion: 1\r\n\nlQOYBF0SECRETBODYcccc\nOR id > 0\nlQOYBF0visible`;
+    expect(redactText(cut)).toBe('[REDACTED:private_key]\nOR id > 0\nlQOYBF0visible');
+  });
+
+  it('an END marker of another label does not end the block early, nor does one past 64 KiB', () => {
+    const other = '-----END RSA PRIVATE KEY-----';
+    expect(redactText(`${BEGIN}\nMIIE!!\n${other}\nSECRETBODY!!\n-----END PRIVATE KEY----- next`)).toBe('[REDACTED:private_key] next');
+    const far = `${BEGIN}\nOR id > 0\n${'-- filler\n'.repeat(7000)}-----END PRIVATE KEY-----`;
+    expect(redactText(far).startsWith('[REDACTED:private_key]\nOR id > 0\n-- filler\n')).toBe(true);
+  });
+});
+
+describe('short JWTs and letters-only bearer tokens', () => {
+  it('redacts a JWT whose payload and signature are short', () => {
+    expect(redactText('token eyJhbGciOiJIUzI1NiJ9.eyJz.abc ok')).toBe('token [REDACTED:jwt] ok');
+    expect(redactText('eyJhbGciOiJub25lIn0.e30. (alg none)')).toBe('[REDACTED:jwt] (alg none)');
+    expect(redactText('see file eyJ.md or a.b.c')).toBe('see file eyJ.md or a.b.c');
+  });
+
+  it('redacts a letters-only bearer token of 16 or more letters, and leaves prose', () => {
+    expect(redactText('sent bearer abcdefghijklmnop')).toBe('sent bearer [REDACTED:bearer_token]');
+    expect(redactText('Bearer SECRETonlyLETTERS')).toBe('Bearer [REDACTED:bearer_token]');
+    expect(redactText('Bearer authentication is required')).toBe('Bearer authentication is required');
+  });
+});
+
 describe('redactLines', () => {
   it('keeps one entry per line: a multi-line key leaves its marker on each line it took', () => {
     const sample = SECRET_CORPUS.find((s) => s.name === 'RSA private key block');
@@ -117,7 +202,9 @@ describe('redactLines', () => {
   });
 
   it('redacts each line as redactText would when no secret spans lines', () => {
-    for (const attack of ATTACKS.filter((a) => !a.includes('\nTRUE'))) expect(redactLines(attack).join('\n')).toBe(redactText(attack));
+    const spansNoLine = (text: string): boolean => redactText(text).split('\n').length === text.split('\n').length;
+    expect(ATTACKS.filter(spansNoLine).length).toBeGreaterThan(12);
+    for (const attack of ATTACKS.filter(spansNoLine)) expect(redactLines(attack).join('\n')).toBe(redactText(attack));
     for (const sample of SECRET_CORPUS.filter((s) => !s.text.includes('PRIVATE KEY') && !s.secret.includes('\n'))) {
       expect(redactLines(sample.text).join('\n')).toBe(redactText(sample.text));
     }
