@@ -3,11 +3,13 @@ import { redactLines, redactText } from '../../src/log/redact.js';
 import { SECRET_CORPUS } from './secret-corpus.js';
 
 /**
- * The redactor removes secrets, never the text around them: every rule stops at the
- * end of a line (a private-key block at the first line that is not base64), and a
+ * The redactor removes secrets, never the lines around them: a private-key block runs
+ * to its END marker (or, without one, to the first line that is not base64, an armour
+ * header or blank), a quoted value to its closing quote (across lines only when that
+ * quote follows within 4 KiB), every other rule stops at the end of a line, and a
  * marker it wrote is never matched again. Text crafted to look like the start of a
- * secret (a lone quote after PASSWORD, a BEGIN marker without its END) must leave
- * the lines after it readable, or a person approving a statement could be shown a
+ * secret (a lone quote after PASSWORD, a BEGIN marker without its END) must leave the
+ * lines after it readable, or a person approving a statement could be shown a
  * harmless one while another runs.
  */
 
@@ -176,7 +178,9 @@ describe('private-key blocks whatever their lines hold', () => {
 
 describe('short JWTs and letters-only bearer tokens', () => {
   it('redacts a JWT whose payload and signature are short', () => {
+    // secret-scan: allow (made-up token)
     expect(redactText('token eyJhbGciOiJIUzI1NiJ9.eyJz.abc ok')).toBe('token [REDACTED:jwt] ok');
+    // secret-scan: allow (made-up unsigned token)
     expect(redactText('eyJhbGciOiJub25lIn0.e30. (alg none)')).toBe('[REDACTED:jwt] (alg none)');
     expect(redactText('see file eyJ.md or a.b.c')).toBe('see file eyJ.md or a.b.c');
   });
