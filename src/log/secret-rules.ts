@@ -71,21 +71,32 @@ const LONG_LABELS =
 const PAIR_LABEL = `(?:(?<![a-z0-9])(${SHORT_LABELS})|(${LONG_LABELS}))`;
 
 const PAIR_SEPARATOR = `(\\\\?["']?[ \\t]*(?:[:=]{1,2}>?)[ \\t]*)`;
-/** Not an earlier marker (quoted or not), not a SQL placeholder (`$1`, a lone `?`). */
-const PAIR_VALUE_GUARD = `(?!\\\\?["'{]?\\[REDACTED:|\\$\\d|\\?(?![^\\s&;,'"]))`;
 /**
- * A quoted or braced value never crosses a line end and is at most this long: cut
- * short, it is redacted to the end of its line or this many characters, never
- * further, so a stray quote cannot swallow the lines after it.
+ * Not an earlier marker (quoted or not, also behind what a shorter separator would
+ * leave: `token=>[REDACTED:…]` read as `token=` and `>[REDACTED:…]`), not a SQL
+ * placeholder (`$1`, a lone `?`).
  */
-const QUOTED_MAX = 1024;
+const PAIR_VALUE_GUARD = `(?![ \\t:=>]*\\\\?["'{]{0,2}\\[REDACTED:|\\$\\d|\\?(?![^\\s&;,'"]))`;
+/**
+ * A quoted value whose closing quote follows within this many characters may span
+ * lines (a password with a line break in it); that quote must end a word, so the
+ * opening quote of the next value is not taken for it. Without such a quote, the value
+ * runs to its closing quote or the end of its line, however long, never further: a
+ * stray quote cannot swallow the lines after it.
+ */
+export const QUOTED_SPAN_MAX = 4096;
+/** After a closing quote that ends a value spanning lines. */
+const QUOTE_ENDS_WORD = '(?![A-Za-z0-9_])';
 const PAIR_VALUE =
   '(' +
-  `\\\\"[^"\\\\\\r\\n]{0,${QUOTED_MAX}}(?:\\\\")?` + // \"escaped JSON\"
-  `|"(?:[^"\\\\\\r\\n]|\\\\.){0,${QUOTED_MAX}}"?` + // "double quoted", possibly cut short
-  `|''[^'\\r\\n]{0,${QUOTED_MAX}}(?:'')?` + // ''doubled'', inside a SQL string literal
-  `|'(?:[^'\\\\\\r\\n]|\\\\.|''){0,${QUOTED_MAX}}'?` + // 'single quoted', SQL '' escapes
-  `|\\{[^}\\r\\n]{0,${QUOTED_MAX}}\\}?` + // ODBC {braced;value}
+  `"(?:[^"\\\\]|\\\\[\\s\\S]){0,${QUOTED_SPAN_MAX}}"${QUOTE_ENDS_WORD}` + // "double quoted", across lines
+  `|''[^']{0,${QUOTED_SPAN_MAX}}''${QUOTE_ENDS_WORD}` + // ''doubled'' inside a SQL string literal, across lines
+  `|'(?:[^'\\\\]|\\\\[\\s\\S]|''){0,${QUOTED_SPAN_MAX}}'${QUOTE_ENDS_WORD}` + // 'single quoted', across lines
+  `|\\\\"[^"\\\\\\r\\n]*(?:\\\\")?` + // \"escaped JSON\"
+  `|"(?:[^"\\\\\\r\\n]|\\\\.)*"?` + // "double quoted" on its line, possibly cut short
+  `|''[^'\\r\\n]*(?:'')?` + // ''doubled'', inside a SQL string literal
+  `|'(?:[^'\\\\\\r\\n]|\\\\.|'')*'?` + // 'single quoted', SQL '' escapes
+  `|\\{[^}\\r\\n]*\\}?` + // ODBC {braced;value}
   `|[^\\s&;,'"]*[^\\s&;,'")\\]}>.]` + // bare, up to a delimiter, without closing punctuation
   ')';
 
@@ -112,27 +123,30 @@ export function secretKeyKind(key: string): string | undefined {
   return pairKind(found[1] ?? found[2] ?? '');
 }
 /**
- * A private-key block: the BEGIN marker, then either the rest of a one-line key up to
- * its END marker, or line by line only what a key body holds (base64, the headers of
- * an encrypted key, blank lines) up to the END marker. A line that is not base64 ends
- * the block, so a BEGIN marker without its END (a message cut short, or text made to
- * look like one) takes the base64 lines after it and never the lines that follow
- * them. Line breaks may be written as `\n` escapes (a key inside JSON).
+ * A private-key block (PEM, OpenSSH, PGP armour). With its END marker (the same label)
+ * within PEM_SPAN_MAX characters, everything from BEGIN to END is key, whatever the
+ * lines between hold (armour headers, comments, line breaks of any kind, JSON `\n`
+ * escapes). Without it (a message cut short, or text made to look like a block), the
+ * BEGIN marker takes only the lines after it that a key body holds (base64, `Name:
+ * value` armour headers, blank lines) and stops at the first other line, so it never
+ * takes the lines that follow. `\r\n`, `\r` and `\n` all end a line, written or escaped.
  */
-const PEM_BREAK = String.raw`(?:\r?\n|\\r\\n|\\n)`;
-const PEM_BEGIN = '-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----';
+const PEM_SPAN_MAX = 65_536;
+const PEM_BREAK = String.raw`(?:\r\n|\r|\n|\\r\\n|\\r|\\n)`;
+const PEM_BEGIN = '-----BEGIN([A-Z0-9 ]{0,40}) PRIVATE KEY( BLOCK)?-----';
 const PEM_END = '-----END[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----';
+/** Up to the first END marker with BEGIN's label; never past another BEGIN, so each character is scanned once. */
+const PEM_TO_END = `(?:(?!-----BEGIN)[\\s\\S]){0,${PEM_SPAN_MAX}}?-----END\\1 PRIVATE KEY\\2-----`;
 const PEM_WORD = '[A-Za-z0-9+/=]{1,8192}';
-const PEM_HEADER = 'Proc-Type:[ \\t]?[0-9A-Z,]{1,40}|DEK-Info:[ \\t]?[A-Z0-9-]{1,40},[0-9A-Fa-f]{1,64}';
+/** An armour header (`Version: GnuPG v2`, `Proc-Type: 4,ENCRYPTED`, `Comment: …`): ends at a line end or a quote. */
+const PEM_HEADER = `[A-Za-z][A-Za-z0-9-]{0,63}:(?:[ \\t][^\\r\\n"'\\\\]*)?`;
 /** Where a body line ends: a break, the END marker, the end of the text or of the string holding it. */
 const PEM_LINE_END = `(?=${PEM_BREAK}|-----END|["']|$)`;
-const PEM_LINE = `[ \\t]*(?:${PEM_WORD}|${PEM_HEADER})?[ \\t]*${PEM_LINE_END}`;
+const PEM_LINE = `[ \\t]*(?:${PEM_WORD}[ \\t]*|${PEM_HEADER})?${PEM_LINE_END}`;
 const PRIVATE_KEY = new RegExp(
   PEM_BEGIN +
-    '(?:' +
-    `[ \\t]*${PEM_WORD}(?:[ \\t]+${PEM_WORD}){0,256}[ \\t]*${PEM_END}` + // one line, words apart
-    `|${PEM_LINE}(?:${PEM_BREAK}${PEM_LINE}){0,4096}(?:${PEM_BREAK}?[ \\t]*${PEM_END})?` + // line by line
-    ')?',
+    `(?:${PEM_TO_END}` + // the whole block
+    `|(?:${PEM_LINE}(?:${PEM_BREAK}${PEM_LINE}){0,4096}(?:${PEM_BREAK}?[ \\t]*${PEM_END})?)?)`, // cut short: line by line
   'g',
 );
 
@@ -162,6 +176,12 @@ export const SECRET_RULES: readonly SecretRule[] = [
     replace: (_match, scheme, space) => `${scheme ?? ''}${space ?? ''}${marker(AUTH_SCHEME_KINDS[(scheme ?? '').toLowerCase()] ?? 'bearer_token')}`,
   },
   {
+    // A letters-only bearer token: 16 letters after the word bearer is a token, not prose.
+    kind: 'bearer_token',
+    pattern: /(?<![A-Za-z0-9_-])(bearer|Bearer|BEARER)([ \t]+)[A-Za-z]{16,}/g,
+    replace: `$1$2${marker('bearer_token')}`,
+  },
+  {
     // The whole userinfo goes: the "user" is often a token (https://ghp_…@github.com).
     kind: 'url_credentials',
     // Starts at the literal "://" (any scheme), so the scan only stops at colons.
@@ -175,7 +195,8 @@ export const SECRET_RULES: readonly SecretRule[] = [
   },
   {
     kind: 'jwt',
-    pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g,
+    // Header and payload may be short (a payload of one byte is 2 characters) and the signature empty (alg none).
+    pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g,
     replace: marker('jwt'),
   },
   prefixed('bastion_api_key', 'ak_[A-Za-z0-9_-]{43,}'),
@@ -197,7 +218,8 @@ export const SECRET_RULES: readonly SecretRule[] = [
     kind: 'sql_password',
     pattern: new RegExp(
       `\\b(password|identified[ \\t]+by)([ \\t]+)(?!'{0,2}\\[REDACTED:)` +
-        `(''[^'\\r\\n]{1,${QUOTED_MAX}}(?:'')?|'(?:[^'\\\\\\r\\n]|\\\\.|''){1,${QUOTED_MAX}}'?)`,
+        `(''[^']{1,${QUOTED_SPAN_MAX}}''${QUOTE_ENDS_WORD}|'(?:[^'\\\\]|\\\\[\\s\\S]|''){1,${QUOTED_SPAN_MAX}}'${QUOTE_ENDS_WORD}` + // across lines
+        `|''[^'\\r\\n]+(?:'')?|'(?:[^'\\\\\\r\\n]|\\\\.|'')+'?)`, // on its line, possibly cut short
       'gi',
     ),
     replace: (_match, word, space, value) => `${word ?? ''}${space ?? ''}${quoteLike(value ?? '', 'password')}`,
@@ -207,8 +229,8 @@ export const SECRET_RULES: readonly SecretRule[] = [
 
 /** Characters every key/value, URL, quoted or spaced rule above needs. */
 const SEPARATOR = /[=:@'"\s]/;
-/** The shortest token any prefixed rule above can match (a Slack token): update with the rules. */
-const SHORTEST_TOKEN = 15;
+/** The shortest token any rule above can match without a separator (a JWT): update with the rules. */
+const SHORTEST_TOKEN = 12;
 
 /** False only for text no rule above can match: shorter than every token shape and without separators. */
 export function mayContainSecret(text: string): boolean {

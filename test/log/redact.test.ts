@@ -95,6 +95,12 @@ describe('redactText: catastrophic backtracking', () => {
   const adversarial: Record<string, string> = {
     // secret-scan: allow (headers only, no key)
     'open private-key headers': repeat('-----BEGIN RSA PRIVATE KEY-----'),
+    // secret-scan: allow (headers only, no key)
+    'BEGIN markers whose END has another label': repeat('-----BEGIN RSA PRIVATE KEY-----\n-----END EC PRIVATE KEY-----\n'),
+    // secret-scan: allow (a header only, no key)
+    'armour headers padded with spaces': '-----BEGIN PRIVATE KEY-----\n' + repeat(`Name: ${' '.repeat(50)}\\x\n`),
+    'quoted values opened on every line, none closed there': repeat("pwd=''x\npassword 'a\ntoken=\"b\n"),
+    'arrow separators without values': repeat('token==>'),
     'JWT heads without a second dot': repeat('eyJhbGciOiJIUzI1NiJ9.'),
     'JWT heads separated by dashes': repeat('eyJ-'),
     'URL schemes without userinfo': repeat('a://b'),

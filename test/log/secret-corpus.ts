@@ -115,6 +115,16 @@ const anthropicKey = 'sk' + '-ant-api03-' + fake(60, 80, BASE64URL);
 const gitlabToken = 'gl' + 'pat-' + fake(61, 20, BASE64URL);
 const npmToken = 'np' + 'm_' + fake(62, 36);
 const privateKeyLabel = fake(63, 44, BASE64);
+const pgpBody = pemBody(270, 4);
+const commentedBody = pemBody(280, 3);
+const oddLineBody = pemBody(290, 3);
+const crBody = pemBody(300, 3);
+const longQuoted = fake(65, 1030, ALNUM) + fake(66, 12, ALNUM);
+const twoLinePassword = [fake(67, 9, ALNUM), fake(68, 11, ALNUM)];
+const twoLineRolePassword = [fake(69, 10, ALNUM), fake(70, 10, ALNUM)];
+const shortJwt = [b64url({ alg: 'HS256' }), b64url({ s: 1 }), fake(71, 3, BASE64URL)].join('.');
+const arrowToken = fake(72, 14, ALNUM);
+const lettersBearer = fake(73, 20, 'abcdefghijklmnopqrstuvwxyz');
 
 export const SECRET_CORPUS: readonly SecretSample[] = [
   // Bastion's own API keys
@@ -158,6 +168,18 @@ export const SECRET_CORPUS: readonly SecretSample[] = [
   { name: 'PKCS#8 block', secret: pkcs8Body, text: `issuer key: ${pem('PRIVATE KEY', pkcs8Body)}` },
   // secret-scan: allow (the corpus is made up)
   { name: 'private key block cut short', secret: cutBody, text: `The database rejected the statement: -----BEGIN PRIVATE KEY-----\n${cutBody}` },
+  { name: 'PGP private key block with armour headers', secret: pgpBody, text: pem('PGP PRIVATE KEY BLOCK', `Version: GnuPG v2\nComment: made up\n\n${pgpBody}\n=${fake(271, 4, BASE64)}`) },
+  { name: 'PEM block with a Comment line', secret: commentedBody, text: `key: ${pem('RSA PRIVATE KEY', `Comment: "ops key, 2026"\n${commentedBody}`)}\nloaded` },
+  { name: 'PEM block with a line that is not base64', secret: oddLineBody, text: pem('PRIVATE KEY', `MIIEvQ!!x\n${oddLineBody}`) },
+  { name: 'PEM block with bare CR line breaks', secret: crBody.split('\n').join('\r'), text: pem('EC PRIVATE KEY', crBody).split('\n').join('\r') },
+  // quoted values: long, and with a line break inside
+  { name: 'quoted password over 1,024 characters', secret: longQuoted, text: `password="${longQuoted}" host=db` },
+  { name: 'quoted password with a line break', secret: twoLinePassword.join('\n'), text: `host=db password="${twoLinePassword.join('\n')}" dbname=prod` },
+  { name: 'ALTER ROLE password with a line break', secret: twoLineRolePassword.join('\n'), text: `ALTER ROLE app PASSWORD '${twoLineRolePassword.join('\n')}' VALID UNTIL 'infinity'` },
+  // short JWTs, arrows, letters-only bearer tokens
+  { name: 'JWT with short payload and signature', secret: shortJwt, text: `token ${shortJwt} rejected` },
+  { name: 'token after an arrow separator', secret: arrowToken, text: `{:token=>${arrowToken}, :user=>"app"}` },
+  { name: 'letters-only bearer token, lowercase scheme', secret: lettersBearer, text: `retrying with bearer ${lettersBearer} after 401` },
   // AWS
   { name: 'AWS access key id', secret: awsKeyId, text: `InvalidClientTokenId: The security token included in the request is invalid (key ${awsKeyId})` },
   { name: 'AWS session key id in JSON', secret: awsSessionKeyId, text: `{"AccessKeyId":"${awsSessionKeyId}","Expiration":"2026-11-22T12:00:00Z"}` },

@@ -76,8 +76,10 @@ describe('what a person reads before approving a write', () => {
     const view = approvalView('DELETE FROM t WHERE id = $1', { engine: 'postgres', command: 'delete', ownReturning: false, params: [`password '\u2028${forged}`], result });
     const margin = view.split(/\r\n|[\n\r\u2028\u2029\u0085]/).filter((line) => !line.startsWith('  '));
     expect(margin).toEqual(['Statement (1 line, each as it will run, numbered; secrets redacted):', 'Parameters (bound to the placeholders, in order):', 'Dry run: 3 rows would be deleted.', 'Rows to be deleted (first 1 of 3):', 'Resulting definition:']);
-    // Every forged line but the one inside the quoted password is still there to read, indented as the value it is.
-    expect(view.split(forged)).toHaveLength(5);
+    // Every forged line but the two inside quoted passwords (the parameter's, and the definition's last one, which
+    // its closing quote takes; that line is shown as a marker, not dropped) is still there, indented as the value it is.
+    expect(view.split(forged)).toHaveLength(4);
+    expect(view.endsWith("AS password '[REDACTED:password]'\n  [REDACTED:sql_password]\n  [REDACTED:sql_password]")).toBe(true);
     expect(view).toContain(`  $1 = "password '[REDACTED:password]"`);
   });
 });
