@@ -16,24 +16,16 @@ import { openAuditTrail, type AuditTrail } from '../../src/audit/trail.js';
 import { registerAuditCommand } from '../../src/cli/audit.js';
 import { configSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log/logger.js';
-import { callEvent, removeDir, tempDir } from './helpers.js';
+import { captureOutput, callEvent, removeDir, tempDir } from './helpers.js';
 
 const KEY = 'k'.repeat(40);
 let dir: string;
-let out: string;
+const output = captureOutput();
 
 beforeEach(async () => {
   dir = await tempDir();
-  out = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += chunk.toString();
-    return true;
-  });
-  process.exitCode = undefined;
 });
 afterEach(async () => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
   await removeDir(dir);
 });
 
@@ -55,7 +47,7 @@ async function threeProcesses(): Promise<string[]> {
 }
 
 async function verify(): Promise<number | undefined> {
-  out = '';
+  output.clear();
   process.exitCode = undefined;
   const program = new Command().exitOverride();
   registerAuditCommand(program, { progress: { stream: { isTTY: false, write: () => true } } });
@@ -73,8 +65,8 @@ describe('the chain index', () => {
   it('a clean folder with the chains of three processes verifies, the index included', async () => {
     await threeProcesses();
     expect(await verify()).toBeUndefined();
-    expect(out).toContain('OK: Chain index audit/chains.jsonl: 3 chain(s) indexed, its chain and signed head verify.');
-    expect(out).toContain(`OK: 3 chain(s) in ${dir}; 9 record(s) verified in all.`);
+    expect(output.out).toContain('OK: Chain index audit/chains.jsonl: 3 chain(s) indexed, its chain and signed head verify.');
+    expect(output.out).toContain(`OK: 3 chain(s) in ${dir}; 9 record(s) verified in all.`);
   });
 
   it('a configured instance whose first start ended between its head and its index entry starts again and verifies', async () => {
@@ -89,15 +81,15 @@ describe('the chain index', () => {
       await trail.close();
     }
     expect(await verify()).toBeUndefined();
-    expect(out).toContain('OK: 4 chain(s)');
+    expect(output.out).toContain('OK: 4 chain(s)');
   });
 
   it('attack: one of three chain folders deleted; verify exits 1 and names it', async () => {
     const [, middle] = await threeProcesses();
     await rm(auditChainDir(dir, middle ?? ''), { recursive: true });
     expect(await verify()).toBe(1);
-    expect(out).toContain(`FAILED at audit/${middle}/: CHAIN_MISSING.`);
-    expect(out).toContain('the chain was deleted');
+    expect(output.out).toContain(`FAILED at audit/${middle}/: CHAIN_MISSING.`);
+    expect(output.out).toContain('the chain was deleted');
   });
 
   it('attack: a chain emptied (every file deleted, the folder kept) fails verify, even one that had no record yet', async () => {
@@ -109,8 +101,8 @@ describe('the chain index', () => {
       await mkdir(auditChainDir(dir, instance));
     }
     expect(await verify()).toBe(1);
-    expect(out).toContain(`FAILED at audit/${first}/audit.head: HEAD_MISSING.`);
-    expect(out).toContain(`FAILED at audit/${idle.instance}/audit.head: HEAD_MISSING.`);
+    expect(output.out).toContain(`FAILED at audit/${first}/audit.head: HEAD_MISSING.`);
+    expect(output.out).toContain(`FAILED at audit/${idle.instance}/audit.head: HEAD_MISSING.`);
   });
 
   it('attack: a configured instance’s chain deleted; its next start refuses instead of starting a fresh chain in its place', async () => {
@@ -120,7 +112,7 @@ describe('the chain index', () => {
     await rm(auditChainDir(dir, 'api-1'), { recursive: true });
     await expect(openTrail({ instance: 'api-1' })).rejects.toThrow(/instance "api-1" is in the chain index but its folder is gone/);
     expect(await verify()).toBe(1);
-    expect(out).toContain('FAILED at audit/api-1/: CHAIN_MISSING.');
+    expect(output.out).toContain('FAILED at audit/api-1/: CHAIN_MISSING.');
   });
 
   it('attack: the newest chain deleted and the index cut before its entry; the signed head of the index shows it', async () => {
@@ -130,7 +122,7 @@ describe('the chain index', () => {
     expect(lines.at(-1)).toContain(instances[2]);
     await writeFile(indexFile(), `${lines.slice(0, -1).join('\n')}\n`);
     expect(await verify()).toBe(1);
-    expect(out).toContain('FAILED at audit/chains.jsonl line 3: TRUNCATED.');
+    expect(output.out).toContain('FAILED at audit/chains.jsonl line 3: TRUNCATED.');
     // And no later start writes past it: the damage stays for an operator to see.
     await expect(openTrail()).rejects.toThrow(/chain index is damaged .*TRUNCATED/);
   });
@@ -140,7 +132,7 @@ describe('the chain index', () => {
     const text = await readFile(indexFile(), 'utf8');
     await writeFile(indexFile(), text.replace(`"instance":"${first}"`, '"instance":"elsewhere-1"'));
     expect(await verify()).toBe(1);
-    expect(out).toContain('FAILED at audit/chains.jsonl line 1: HASH_MISMATCH.');
+    expect(output.out).toContain('FAILED at audit/chains.jsonl line 1: HASH_MISMATCH.');
   });
 
   it('attack: a chain put in another chain’s place, or planted under a new name, fails verify', async () => {
@@ -149,8 +141,8 @@ describe('the chain index', () => {
     await cp(auditChainDir(dir, second ?? ''), auditChainDir(dir, first ?? ''), { recursive: true });
     await cp(auditChainDir(dir, second ?? ''), auditChainDir(dir, 'planted-1'), { recursive: true });
     expect(await verify()).toBe(1);
-    expect(out).toContain(`FAILED at audit/${first}/audit.jsonl line 1, seq 1: PREV_MISMATCH. The first record does not start from the genesis value`);
-    expect(out).toContain('FAILED at audit/planted-1/: CHAIN_UNINDEXED.');
+    expect(output.out).toContain(`FAILED at audit/${first}/audit.jsonl line 1, seq 1: PREV_MISMATCH. The first record does not start from the genesis value`);
+    expect(output.out).toContain('FAILED at audit/planted-1/: CHAIN_UNINDEXED.');
   });
 
   it('attack: the index and its head deleted together with a chain; verify fails and the next start refuses', async () => {
@@ -160,7 +152,7 @@ describe('the chain index', () => {
     await rm(join(dir, 'audit', 'chains.head'));
     // Chains created under an index start from its random genesis, so they say an index existed.
     expect(await verify()).toBe(1);
-    expect(out).toContain('PREV_MISMATCH. The first record does not start from the genesis value');
+    expect(output.out).toContain('PREV_MISMATCH. The first record does not start from the genesis value');
     await expect(openTrail()).rejects.toThrow(/index has no entry for it/);
   });
 
@@ -175,37 +167,37 @@ describe('the chain index', () => {
       await sink.close();
     }
     expect(await verify()).toBeUndefined();
-    expect(out).toContain('No chain index (audit/chains.jsonl) yet: these chains were written before Bastion kept one; the next server start indexes them.');
-    expect(out).toContain(`OK: 3 chain(s) in ${dir}; 5 record(s) verified in all.`);
+    expect(output.out).toContain('No chain index (audit/chains.jsonl) yet: these chains were written before Bastion kept one; the next server start indexes them.');
+    expect(output.out).toContain(`OK: 3 chain(s) in ${dir}; 5 record(s) verified in all.`);
 
     const trail = await openTrail();
     await trail.record(callEvent(1));
     await trail.close();
     expect(await verify()).toBeUndefined();
-    expect(out).toContain('Chain index audit/chains.jsonl: 4 chain(s) indexed, its chain and signed head verify; 3 of them written before the index, indexed when a start found them.');
-    expect(out).toContain(`OK: 4 chain(s) in ${dir}; 6 record(s) verified in all.`);
+    expect(output.out).toContain('Chain index audit/chains.jsonl: 4 chain(s) indexed, its chain and signed head verify; 3 of them written before the index, indexed when a start found them.');
+    expect(output.out).toContain(`OK: 4 chain(s) in ${dir}; 6 record(s) verified in all.`);
 
     // Indexed now: deleting one of the old chains is detected like any other.
     await rm(auditChainDir(dir, 'old-a'), { recursive: true });
     expect(await verify()).toBe(1);
-    expect(out).toContain('FAILED at audit/old-a/: CHAIN_MISSING.');
+    expect(output.out).toContain('FAILED at audit/old-a/: CHAIN_MISSING.');
   });
 
   it('a line torn by a crash while indexing is reported, and the next start repairs it and indexes its own chain', async () => {
     await threeProcesses();
     await appendFile(indexFile(), '{"seq":4,"prev":"');
     expect(await verify()).toBe(1);
-    expect(out).toContain('FAILED at audit/chains.jsonl line 4: TORN_LAST_LINE.');
+    expect(output.out).toContain('FAILED at audit/chains.jsonl line 4: TORN_LAST_LINE.');
     const trail = await openTrail();
     await trail.close();
     expect(await verify()).toBeUndefined();
-    expect(out).toContain('4 chain(s) indexed');
+    expect(output.out).toContain('4 chain(s) indexed');
     expect((await readFile(indexFile(), 'utf8')).split('\n').filter(Boolean)).toHaveLength(4);
     // A cut inside the last whole line is not a crash's trace: the head says it was there.
     const text = await readFile(indexFile(), 'utf8');
     await truncate(indexFile(), Buffer.byteLength(text) - 5);
     expect(await verify()).toBe(1);
-    expect(out).toMatch(/FAILED at audit\/chains\.jsonl line 4: (TRUNCATED|TORN_LAST_LINE)/);
+    expect(output.out).toMatch(/FAILED at audit\/chains\.jsonl line 4: (TRUNCATED|TORN_LAST_LINE)/);
     await expect(openTrail()).rejects.toThrow(/chain index is damaged/);
   });
 });

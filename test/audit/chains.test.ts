@@ -8,46 +8,23 @@ import { appendFile, readdir, readFile, rm, stat, utimes, writeFile } from 'node
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auditChainDir, AuditFileSink, indexedGenesis, listAuditChains, verifyAuditLog } from '../../src/audit/index.js';
-import { defaultInstance, openAuditTrail, type AuditTrail } from '../../src/audit/trail.js';
+import { defaultInstance } from '../../src/audit/trail.js';
 import { registerAuditCommand } from '../../src/cli/audit.js';
-import { configSchema } from '../../src/config/schema.js';
-import { createLogger } from '../../src/log/logger.js';
-import { callEvent, removeDir, tempDir } from './helpers.js';
+import { captureOutput, trailsIn, callEvent, removeDir, tempDir } from './helpers.js';
 
 let dir: string;
-let out: string;
-let err: string;
-const trails: AuditTrail[] = [];
+const output = captureOutput();
 
 beforeEach(async () => {
   dir = await tempDir();
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += chunk.toString();
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += chunk.toString();
-    return true;
-  });
-  process.exitCode = undefined;
 });
 afterEach(async () => {
-  for (const trail of trails.splice(0)) await trail.close();
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
   await removeDir(dir);
 });
 
-async function trail(audit: Record<string, unknown> = {}): Promise<AuditTrail> {
-  const config = configSchema.parse({ sources: { demo: { engine: 'pglite' } }, state: { dir }, audit });
-  const opened = await openAuditTrail(config, createLogger('silent'));
-  trails.push(opened);
-  return opened;
-}
+const trail = trailsIn(() => dir);
 
 async function run(signal: AbortSignal | undefined, ...args: string[]): Promise<void> {
   const program = new Command().exitOverride();
@@ -98,7 +75,7 @@ describe('one chain per process', () => {
       expect(lines.every((l) => (JSON.parse(l) as { instance: string }).instance === chain.instance)).toBe(true);
     }
     await run(undefined, 'verify');
-    expect(out).toContain(`OK: 2 chain(s) in ${dir}; 20 record(s) verified in all.`);
+    expect(output.out).toContain(`OK: 2 chain(s) in ${dir}; 20 record(s) verified in all.`);
     expect(process.exitCode).toBeUndefined();
   });
 
@@ -176,9 +153,9 @@ describe('bastion audit over several chains', () => {
     const file = join(auditChainDir(dir, 'api-2'), 'audit.jsonl');
     await writeFile(file, (await readFile(file, 'utf8')).replace('"rows":3', '"rows":4'));
     await run(undefined, 'verify');
-    expect(out).toContain(`OK: 5 record(s) verified in ${join(auditChainDir(dir, 'api-1'), 'audit.jsonl')}.`);
-    expect(out).toContain('FAILED at audit/api-2/audit.jsonl line 3, seq 3: HASH_MISMATCH');
-    expect(out).toContain(`FAILED: 1 of 2 chain(s) in ${dir}`);
+    expect(output.out).toContain(`OK: 5 record(s) verified in ${join(auditChainDir(dir, 'api-1'), 'audit.jsonl')}.`);
+    expect(output.out).toContain('FAILED at audit/api-2/audit.jsonl line 3, seq 3: HASH_MISMATCH');
+    expect(output.out).toContain(`FAILED: 1 of 2 chain(s) in ${dir}`);
     expect(process.exitCode).toBe(1);
   });
 
@@ -193,7 +170,7 @@ describe('bastion audit over several chains', () => {
       await tick();
     }
     await run(undefined, 'tail', '-n', '5');
-    const lines = out.trimEnd().split('\n');
+    const lines = output.out.trimEnd().split('\n');
     expect(lines.map((l) => / (\S+) source=/.exec(l)?.[1])).toEqual(['b2', 'a3', 'b3', 'a4', 'b4']);
     expect(lines[0]).toMatch(/^\S+ \[api-2\] #2 /);
   });
@@ -203,7 +180,7 @@ describe('bastion audit over several chains', () => {
     await a.record(callEvent(1, { tool: 'a1' }));
     const stop = new AbortController();
     const following = run(stop.signal, 'tail', '-n', '1', '-f');
-    const tools = (): string[] => [...out.matchAll(/ (\w+) source=/g)].map((m) => m[1] ?? '');
+    const tools = (): string[] => [...output.out.matchAll(/ (\w+) source=/g)].map((m) => m[1] ?? '');
     try {
       await expect.poll(tools).toEqual(['a1']);
       await a.record(callEvent(2, { tool: 'a2' }));
@@ -211,7 +188,7 @@ describe('bastion audit over several chains', () => {
       await b.record(callEvent(1, { tool: 'b1' }));
       await b.record(callEvent(2, { tool: 'b2' }));
       await expect.poll(() => tools().sort(), { timeout: 10_000, interval: 50 }).toEqual(['a1', 'a2', 'b1', 'b2']);
-      expect(err).toContain('following the new chain api-2');
+      expect(output.err).toContain('following the new chain api-2');
     } finally {
       stop.abort();
       await following;

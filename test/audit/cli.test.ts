@@ -2,22 +2,15 @@ import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuditFileSink, argsShape } from '../../src/audit/index.js';
 import { formatAuditLine, registerAuditCommand } from '../../src/cli/audit.js';
-import { callEvent, hasUnsafeCharacter, readLines, removeDir, tempDir, writeLines, writeLog } from './helpers.js';
+import { captureOutput, callEvent, hasUnsafeCharacter, readLines, removeDir, tempDir, writeLines, writeLog } from './helpers.js';
 
 let dir: string;
-let out: string;
+const output = captureOutput();
+
 beforeEach(async () => {
   dir = await tempDir();
-  out = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += chunk.toString();
-    return true;
-  });
-  process.exitCode = undefined;
 });
 afterEach(async () => {
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
   await removeDir(dir);
 });
 
@@ -32,7 +25,7 @@ describe('bastion audit verify', () => {
   it('prints OK with the count for a correct log', async () => {
     await writeLog(dir, 12);
     await run('--dir', dir, 'verify');
-    expect(out).toMatch(/^OK: 12 record\(s\) verified/);
+    expect(output.out).toMatch(/^OK: 12 record\(s\) verified/);
     expect(process.exitCode).toBeUndefined();
   });
 
@@ -42,7 +35,7 @@ describe('bastion audit verify', () => {
     lines[6] = lines[6]!.replace('"decision":"allow"', '"decision":"deny"');
     await writeLines(dir, lines);
     await run('--dir', dir, 'verify');
-    expect(out).toContain('FAILED at audit.jsonl line 7, seq 7: HASH_MISMATCH');
+    expect(output.out).toContain('FAILED at audit.jsonl line 7, seq 7: HASH_MISMATCH');
     expect(process.exitCode).toBe(1);
   });
 
@@ -50,10 +43,10 @@ describe('bastion audit verify', () => {
     await writeLog(dir, 5, 'secret-key-material');
     vi.stubEnv('BASTION_TEST_AUDIT_KEY', 'secret-key-material');
     await run('--dir', dir, '--key-env', 'BASTION_TEST_AUDIT_KEY', 'verify');
-    expect(out).toMatch(/^OK: 5 record/);
-    out = '';
+    expect(output.out).toMatch(/^OK: 5 record/);
+    output.clear();
     await run('--dir', dir, 'verify');
-    expect(out).toContain('FAILED at audit.jsonl line 1, seq 1: HASH_MISMATCH');
+    expect(output.out).toContain('FAILED at audit.jsonl line 1, seq 1: HASH_MISMATCH');
     vi.unstubAllEnvs();
   });
 });
@@ -62,7 +55,7 @@ describe('bastion audit tail', () => {
   it('prints the last n records, one line each, for a person', async () => {
     await writeLog(dir, 30);
     await run('--dir', dir, 'tail', '-n', '3');
-    const lines = out.trimEnd().split('\n');
+    const lines = output.out.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     expect(lines[2]).toMatch(/^\d{4}-\d\d-\d\dT\S+Z #30 key:k\d\(api_key\/reader\) query source=app allow\/ok rows=\d+ bytes=\d+ 3ms$/);
   });
@@ -73,9 +66,9 @@ describe('bastion audit tail', () => {
     await sink.append(callEvent(1, { tool: evil, principal: { id: evil, kind: 'api_key', role: evil }, args_shape: argsShape({ evil }) }));
     await sink.close();
     await run('--dir', dir, 'tail');
-    expect(out.split('\n')).toHaveLength(2);
-    expect(hasUnsafeCharacter(out)).toBe(false);
-    expect(out).toContain('\\u{1b}[2J');
+    expect(output.out.split('\n')).toHaveLength(2);
+    expect(hasUnsafeCharacter(output.out)).toBe(false);
+    expect(output.out).toContain('\\u{1b}[2J');
   });
 
   it('formats an unparsable line safely', () => {

@@ -3,7 +3,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { AuditFileSink, argsShape, type AuditEvent, type AuditKey } from '../../src/audit/index.js';
+import { openAuditTrail, type AuditTrail } from '../../src/audit/trail.js';
+import { configSchema } from '../../src/config/schema.js';
+import { createLogger } from '../../src/log/logger.js';
 
 export async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'bastion-audit-'));
@@ -114,4 +118,59 @@ export function appendThenKill(build: string, dir: string, options: { atLeast: n
     });
     child.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve(acknowledged) : reject(new Error(`child exited without SIGKILL: ${errors}`))));
   });
+}
+
+/**
+ * What the audit CLI writes to stdout and stderr during each test of the file that
+ * calls this (at its top level), with process.exitCode cleared around every test.
+ */
+export function captureOutput(): { readonly out: string; readonly err: string; clear(): void } {
+  let out = '';
+  let err = '';
+  beforeEach(() => {
+    out = '';
+    err = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out += chunk.toString();
+      return true;
+    });
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      err += chunk.toString();
+      return true;
+    });
+    process.exitCode = undefined;
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    process.exitCode = undefined;
+  });
+  return {
+    get out() {
+      return out;
+    },
+    get err() {
+      return err;
+    },
+    clear() {
+      out = '';
+    },
+  };
+}
+
+/**
+ * Opens audit trails on the folder `dir()` gives (the demo config plus `audit`
+ * settings) and closes each after its test. Call it after the file's own afterEach
+ * that removes the folder: after-hooks run last-registered first, so trails close first.
+ */
+export function trailsIn(dir: () => string): (audit?: Record<string, unknown>) => Promise<AuditTrail> {
+  const open: AuditTrail[] = [];
+  afterEach(async () => {
+    for (const trail of open.splice(0)) await trail.close();
+  });
+  return async (audit = {}) => {
+    const config = configSchema.parse({ sources: { demo: { engine: 'pglite' } }, state: { dir: dir() }, audit });
+    const trail = await openAuditTrail(config, createLogger('silent'));
+    open.push(trail);
+    return trail;
+  };
 }

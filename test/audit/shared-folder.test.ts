@@ -9,42 +9,24 @@ import { mkdir, readFile, rename, rm, stat, symlink, truncate, utimes, writeFile
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auditChainDir, AuditFileSink, verifyAuditLog } from '../../src/audit/index.js';
-import { openAuditTrail, type AuditTrail } from '../../src/audit/trail.js';
 import { registerAuditCommand } from '../../src/cli/audit.js';
-import { configSchema } from '../../src/config/schema.js';
-import { createLogger } from '../../src/log/logger.js';
-import { callEvent, removeDir, tempDir } from './helpers.js';
+import { captureOutput, trailsIn, callEvent, removeDir, tempDir } from './helpers.js';
 
 const posix = process.platform !== 'win32';
 const asRoot = posix && process.geteuid?.() === 0;
 let dir: string;
-let out: string;
-const trails: AuditTrail[] = [];
+const output = captureOutput();
 
 beforeEach(async () => {
   dir = await tempDir();
-  out = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += chunk.toString();
-    return true;
-  });
-  process.exitCode = undefined;
 });
 afterEach(async () => {
-  for (const trail of trails.splice(0)) await trail.close();
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
   await removeDir(dir);
 });
 
-async function trail(audit: Record<string, unknown> = {}): Promise<AuditTrail> {
-  const config = configSchema.parse({ sources: { demo: { engine: 'pglite' } }, state: { dir }, audit });
-  const opened = await openAuditTrail(config, createLogger('silent'));
-  trails.push(opened);
-  return opened;
-}
+const trail = trailsIn(() => dir);
 
 async function verify(): Promise<void> {
   const program = new Command().exitOverride();
@@ -82,7 +64,7 @@ describe.skipIf(!posix)('another user cannot hide the chains', () => {
     chownSync(join(dir, 'audit'), 65534, 65534);
     await expect(trail()).rejects.toThrow(`${join(dir, 'audit')} is owned by uid 65534`);
     await verify();
-    expect(out).toContain(`FAILED: ${join(dir, 'audit')} is owned by uid 65534`);
+    expect(output.out).toContain(`FAILED: ${join(dir, 'audit')} is owned by uid 65534`);
     expect(process.exitCode).toBe(1);
   });
 
@@ -92,8 +74,8 @@ describe.skipIf(!posix)('another user cannot hide the chains', () => {
     await first.close();
     chmodSync(join(dir, 'audit'), 0o777);
     await verify();
-    expect(out).toContain('OK: 1 record(s) verified');
-    expect(out).toContain(`FAILED: ${join(dir, 'audit')} can be written by other users (mode 0777)`);
+    expect(output.out).toContain('OK: 1 record(s) verified');
+    expect(output.out).toContain(`FAILED: ${join(dir, 'audit')} can be written by other users (mode 0777)`);
     expect(process.exitCode).toBe(1);
   });
 });
