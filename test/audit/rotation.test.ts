@@ -6,10 +6,10 @@
 import { appendFile, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditFileSink, rotatedFileName, verifyAuditLog, type AuditSinkOptions } from '../../src/audit/index.js';
 import { registerAuditCommand } from '../../src/cli/audit.js';
-import { appendThenKill, callEvent, compileAuditModule, CRASH_LOCK, removeDir, tempDir } from './helpers.js';
+import { captureOutput, appendThenKill, callEvent, compileAuditModule, CRASH_LOCK, removeDir, tempDir } from './helpers.js';
 
 interface Line {
   readonly seq: number;
@@ -251,25 +251,7 @@ describe('verifyAuditLog across rotated files names the file and line of the fir
 });
 
 describe('bastion audit across rotated files', () => {
-  let out: string;
-  let err: string;
-  beforeEach(() => {
-    out = '';
-    err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += chunk.toString();
-      return true;
-    });
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      err += chunk.toString();
-      return true;
-    });
-    process.exitCode = undefined;
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-    process.exitCode = undefined;
-  });
+  const output = captureOutput();
 
   async function run(signal: AbortSignal | undefined, ...args: string[]): Promise<void> {
     const program = new Command().exitOverride();
@@ -277,20 +259,20 @@ describe('bastion audit across rotated files', () => {
     await program.parseAsync(['node', 'bastion', 'audit', '--dir', dir, ...args]);
   }
 
-  const printedSeqs = (): number[] => [...out.matchAll(/ #(\d+) /g)].map((m) => Number(m[1]));
+  const printedSeqs = (): number[] => [...output.out.matchAll(/ #(\d+) /g)].map((m) => Number(m[1]));
 
   it('verify counts every file and names the file of the first bad record', async () => {
     const sink = await openSink({ rotate: { maxBytes: 100 } });
     await appendRange(sink, 1, 10, 5);
     await sink.close();
     await run(undefined, 'verify');
-    expect(out).toMatch(/^OK: 10 record\(s\) verified in .*audit\.jsonl and 1 rotated file\(s\)\./);
+    expect(output.out).toMatch(/^OK: 10 record\(s\) verified in .*audit\.jsonl and 1 rotated file\(s\)\./);
 
-    out = '';
+    output.clear();
     const name = rotatedFileName(1);
     await writeFile(join(dir, name), (await readFile(join(dir, name), 'utf8')).replace('"rows":2', '"rows":3'));
     await run(undefined, 'verify');
-    expect(out).toContain(`FAILED at ${name} line 2, seq 2: HASH_MISMATCH`);
+    expect(output.out).toContain(`FAILED at ${name} line 2, seq 2: HASH_MISMATCH`);
     expect(process.exitCode).toBe(1);
   });
 
@@ -300,9 +282,9 @@ describe('bastion audit across rotated files', () => {
     await sink.close();
     await run(undefined, 'tail', '-n', '7');
     expect(printedSeqs()).toEqual(range(6, 12));
-    expect(out.trimEnd().split('\n')).toHaveLength(7);
+    expect(output.out.trimEnd().split('\n')).toHaveLength(7);
 
-    out = '';
+    output.clear();
     await rename(join(dir, 'audit.jsonl'), join(dir, rotatedFileName(9)));
     await run(undefined, 'tail', '-n', '100');
     expect(printedSeqs()).toEqual(range(1, 12));
@@ -319,7 +301,7 @@ describe('bastion audit across rotated files', () => {
       await appendRange(sink, 7, 60, 1);
       await expect.poll(printedSeqs, { timeout: 20_000, interval: 50 }).toEqual(range(5, 60));
       expect(sink.stats.rotations).toBeGreaterThan(10);
-      expect(err).toContain('audit.jsonl was rotated');
+      expect(output.err).toContain('audit.jsonl was rotated');
     } finally {
       stop.abort();
       await following;
