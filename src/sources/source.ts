@@ -83,6 +83,12 @@ export interface WriteResult {
   /** Rows the statement affected (DML); 0 for DDL. */
   readonly affected: number;
   /**
+   * Rows changed in all by the statement (DML), counting those its cascades and triggers
+   * changed in any table, where the engine can tell; at least `affected`. The row cap and an
+   * approval's bound apply to this count.
+   */
+  readonly changedInAll?: number | undefined;
+  /**
    * Dry run: up to sampleRows rows as they would be after the change (RETURNING);
    * real run: the RETURNING rows, when the statement has RETURNING.
    */

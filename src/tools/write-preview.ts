@@ -39,7 +39,11 @@ export function previewText(input: PreviewInput): string {
   }
   if (result.validatedOnly === true) lines.push('Dry run: the statement was validated, not run.');
   else if (command === undefined) lines.push('Dry run: the schema change ran in a transaction that was rolled back.');
-  else lines.push(`Dry run: ${count(result.affected)} would be ${VERB[command]}.`);
+  else {
+    const more = (result.changedInAll ?? result.affected) - result.affected;
+    const also = more > 0 ? ` Its cascades and triggers would change ${count(more)} more, in this or other tables.` : '';
+    lines.push(`Dry run: ${count(result.affected)} would be ${VERB[command]}.${also}`);
+  }
   if (result.notice !== undefined) lines.push(result.notice);
   const sample = result.sample;
   if (sample !== undefined && sample.rows.length > 0) {

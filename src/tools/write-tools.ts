@@ -185,7 +185,7 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
       throw new BastionError('APPROVAL_INVALID', 'The person declined the change; nothing was changed.');
     }
     note.approval = { state: 'elicited' };
-    const shown = tool === 'execute' ? preview.affected : null;
+    const shown = tool === 'execute' ? (preview.changedInAll ?? preview.affected) : null;
     return commit(entry, tool, write, request(false, shown), note, shown);
   }
 
@@ -196,7 +196,7 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
     ...binding,
     // `approvals list` shows its first line; `show` and the answer below show the whole view.
     statement: redactLines(checked.sql).join('\n'),
-    maxRows: tool === 'execute' ? preview.affected : null,
+    maxRows: tool === 'execute' ? (preview.changedInAll ?? preview.affected) : null,
     summary: view,
     ttlMs: entry.writes.approval_ttl_s * 1000,
     instance: ctx.audit.instance || 'bastion',
@@ -229,7 +229,7 @@ async function commit(
     if (approvedRows !== null && approvedRows < entry.writes.max_affected_rows && error instanceof BastionError && error.code === 'WRITE_LIMIT_EXCEEDED') {
       throw new BastionError(
         'APPROVAL_INVALID',
-        `The change would now affect more rows than the ${approvedRows} the person approved in its dry run; it was rolled back and nothing changed. Ask again with a fresh dry run.`,
+        `The change would now change more rows than the ${approvedRows} the person approved in its dry run (counting its cascades and triggers); it was rolled back and nothing changed. Ask again with a fresh dry run.`,
       );
     }
     throw error;

@@ -125,6 +125,34 @@ describe.skipIf(!postgres.ok && !requirePg)('approving a write shows the whole s
     expect(await victims()).toBe(5);
   });
 
+  it('attack: rows a cascade or trigger changes are shown and counted: children added after approval stop the run, nothing changed', async () => {
+    await db.admin('CREATE TABLE kids (id serial PRIMARY KEY, victim int NOT NULL REFERENCES victims(id) ON DELETE CASCADE)');
+    await db.admin('CREATE TABLE tally (n int NOT NULL)');
+    await db.admin('INSERT INTO tally SELECT 0 FROM generate_series(1, 10)');
+    await db.admin('CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE tally SET n = n + 1; RETURN NULL; END $$');
+    await db.admin('CREATE TRIGGER victims_bump AFTER DELETE ON victims FOR EACH STATEMENT EXECUTE FUNCTION bump()');
+    await db.admin('INSERT INTO kids (victim) SELECT 3 FROM generate_series(1, 5)');
+    try {
+      const sql = 'DELETE FROM victims WHERE id = $1';
+      const pending = (await bastion.call('execute', { sql, params: [3], dry_run: false })).structuredContent as { approval_id: string; dry_run_result: string };
+      // The person sees the 5 cascaded children and the 10 rows the trigger updates.
+      expect(pending.dry_run_result).toContain('Dry run: 1 row would be deleted. Its cascades and triggers would change 15 rows more, in this or other tables.');
+      await bastion.ctx.approvals!.decide(pending.approval_id, 'approved', 'alice@test');
+      // After the approval, 1,000 more children appear.
+      await db.admin('INSERT INTO kids (victim) SELECT 3 FROM generate_series(1, 1000)');
+      const done = await bastion.call('execute', { sql, params: [3], dry_run: false, approval_id: pending.approval_id });
+      expect(errorCode(done)).toBe('APPROVAL_INVALID');
+      expect(await victims()).toBe(5);
+      expect(Number((await db.admin('SELECT count(*) AS n FROM kids')).rows[0]?.n)).toBe(1005);
+      expect(Number((await db.admin('SELECT sum(n) AS n FROM tally')).rows[0]?.n)).toBe(0);
+    } finally {
+      await db.admin('DROP TRIGGER victims_bump ON victims');
+      await db.admin('DROP FUNCTION bump()');
+      await db.admin('DROP TABLE kids');
+      await db.admin('DROP TABLE tally');
+    }
+  });
+
   it.each(HIDING)('refused before anyone is asked, nothing queued or run: $name', async ({ sql }) => {
     await withPerson(bastion.ctx, 'accept', async (client, asked) => {
       const before = (await bastion.ctx.approvals!.list({ all: true })).length;

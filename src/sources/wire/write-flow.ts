@@ -49,6 +49,23 @@ const DEFAULT_SAMPLE_ROWS = 20;
 /** Rows read before an UPDATE to pair with its sample: enough to find the first few, within the byte cap. */
 const BEFORE_ROWS = 1000;
 const PG17 = 170_000;
+/**
+ * Rows inserted, updated or deleted in any table, as this session's transaction counters
+ * say; read just before and just after the statement, the difference is the statement's
+ * own rows plus those its foreign-key cascades and triggers changed, which its command
+ * tag leaves out.
+ */
+const CHANGED_IN_TRANSACTION = 'SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::text FROM pg_catalog.pg_stat_xact_all_tables';
+
+/** Keeps the first field of the first row. */
+class FirstValue implements RowSink {
+  value: string | null = null;
+  describe(): void {}
+  add(fields: readonly (string | null)[]): unknown {
+    if (this.value === null) this.value = fields[0] ?? null;
+    return undefined;
+  }
+}
 
 /**
  * One governed write: BEGIN READ WRITE, the limits, the statement (and, for DDL,
@@ -64,26 +81,35 @@ export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest
   // A dry run of an UPDATE reads its target rows first, in the same transaction, for before → after.
   const readBefore = request.kind === 'dml' && request.dryRun ? request.before : undefined;
   const before = readBefore === undefined ? undefined : new RowCollector(BEFORE_ROWS, request.maxBytes);
+  const changedSink = request.kind === 'dml' ? { before: new FirstValue(), after: new FirstValue() } : undefined;
   const steps: PipelineStep[] = [
     { text: BEGIN_READ_WRITE, values: [] },
     { text: context.limits.text, values: context.limits.values },
     ...(readBefore === undefined ? [] : [{ text: readBefore.sql, values: readBefore.paramIndexes.map((i) => encodeParam(request.params[i] ?? null)), sink: before }]),
+    // The counters also hold this session's earlier transactions until they are flushed to the
+    // shared statistics: the statement's share is the difference across it.
+    ...(changedSink === undefined ? [] : [{ text: CHANGED_IN_TRANSACTION, values: [], sink: changedSink.before }]),
     { text: statementFor(request, context.serverVersion), values: request.params.map(encodeParam), sink: sample },
+    ...(changedSink === undefined ? [] : [{ text: CHANGED_IN_TRANSACTION, values: [], sink: changedSink.after }]),
     ...(definition?.steps ?? []),
   ];
   const run = await attempt(pipeline, steps);
-  // BEGIN, limits, [the read before], then the caller's statement.
-  const outcome = run.completed[readBefore === undefined ? 2 : 3];
+  // BEGIN, limits, [the read before], [the counters before], then the caller's statement.
+  const outcome = run.completed[2 + (readBefore === undefined ? 0 : 1) + (changedSink === undefined ? 0 : 1)];
   if (run.error !== undefined || outcome === undefined || run.completed.length !== steps.length) {
     await attempt(pipeline, [{ text: ROLLBACK, values: [] }]);
     throw run.error ?? new Error('the engine answered fewer commands than it was sent');
   }
   const affected = request.kind === 'dml' ? outcome.rowCount : 0;
-  if (request.kind === 'dml' && affected > request.maxAffectedRows) {
+  // Statistics off (track_counts) read 0: never less than the statement's own count.
+  const counted = (Number(changedSink?.after.value ?? 0) || 0) - (Number(changedSink?.before.value ?? 0) || 0);
+  const changedInAll = Math.max(affected, counted);
+  if (request.kind === 'dml' && changedInAll > request.maxAffectedRows) {
     await finish(pipeline, ROLLBACK);
+    const also = changedInAll > affected ? ` (${changedInAll} rows in all, counting what its cascades and triggers change)` : '';
     throw new BastionError(
       'WRITE_LIMIT_EXCEEDED',
-      `The statement affects ${affected} rows, more than the limit of ${request.maxAffectedRows}; it was rolled back and nothing changed.`,
+      `The statement affects ${affected} rows${also}, more than the limit of ${request.maxAffectedRows}; it was rolled back and nothing changed.`,
     );
   }
   await finish(pipeline, request.dryRun ? ROLLBACK : COMMIT);
@@ -91,6 +117,7 @@ export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest
   const old = before?.result();
   return {
     affected,
+    ...(request.kind === 'dml' ? { changedInAll } : {}),
     ...(rows.columns.length > 0 ? { sample: { columns: rows.columns, rows: rows.rows, truncated: rows.truncated } } : {}),
     ...(old !== undefined && old.columns.length > 0 ? { before: { columns: old.columns, rows: old.rows, truncated: old.truncated } } : {}),
     ...(definition !== undefined ? { definition: definition.text() } : {}),
