@@ -22,8 +22,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { GuardedRead } from '../dist/sources/postgres/guarded-read.js';
-import { BEGIN_READ_ONLY, ROLLBACK, SET_LOCAL_LIMITS } from '../dist/sources/wire/statements.js';
+import { GuardedRead } from '../dist/engines/postgres/guarded-read.js';
+import { BEGIN_READ_ONLY, ROLLBACK, SET_LOCAL_LIMITS } from '../dist/engines/postgres-family/wire/statements.js';
 import { median, pgBackendsCpu, pgCpuBetween } from './lib.mjs';
 
 const URL = `${(process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '')}/bastion_bench`;

@@ -2,12 +2,12 @@ import { openAuditTrail } from './audit/trail.js';
 import { buildRoles } from './authorize/roles.js';
 import { loadConfig, type ConfigSources, type LoadedConfig } from './config/load.js';
 import type { BastionConfig } from './config/schema.js';
-import { SqlPolicy } from './guard/sql/policy.js';
+import { SqlPolicy } from './engines/postgres-family/policy/policy.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { openMetrics } from './metrics/index.js';
 import { createRateLimiter } from './ratelimit/index.js';
 import type { ServerContext } from './session/context.js';
-import { SourceRegistry } from './sources/registry.js';
+import { SourceRegistry } from './engine/registry.js';
 import { packageVersion } from './util/package-root.js';
 
 /** Command-line settings that win over the configuration file. */

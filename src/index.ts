@@ -2,6 +2,6 @@ export { createContext } from './app.js';
 export { loadConfig } from './config/load.js';
 export type { BastionConfig } from './config/schema.js';
 export { BastionError, type ErrorCode } from './errors/codes.js';
-export { SqlPolicy, type CheckedStatement, type ReadTool } from './guard/sql/policy.js';
+export { SqlPolicy, type CheckedStatement, type ReadTool } from './engines/postgres-family/policy/policy.js';
 export { createSessionServer } from './session/server.js';
 export { BastionHttpServer } from './transport/http/server.js';

@@ -1,6 +1,6 @@
 import { BastionError } from '../errors/codes.js';
-import type { CheckedStatement } from '../guard/sql/policy.js';
-import type { Catalog } from '../sources/adapter.js';
+import type { CheckedStatement } from '../engines/postgres-family/policy/policy.js';
+import type { Catalog } from '../engine/parts.js';
 import type { MaskKind, Role } from './roles.js';
 
 interface Touched {

@@ -1,9 +1,9 @@
 import type { WritesConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
-import type { RelationRef } from '../guard/sql/read-walker.js';
-import type { CheckedDdl, CheckedDml, CheckedWrite } from '../guard/sql/write-policy.js';
-import type { DescribeTarget } from '../sources/source.js';
-import type { Catalog } from '../sources/adapter.js';
+import type { RelationRef } from '../engines/postgres-family/policy/read-walker.js';
+import type { CheckedDdl, CheckedDml, CheckedWrite } from '../engines/postgres-family/policy/write-policy.js';
+import type { DescribeTarget } from '../engine/source.js';
+import type { Catalog } from '../engine/parts.js';
 import type { Role } from './roles.js';
 import { authorizeRead } from './statement.js';
 

@@ -1,7 +1,7 @@
 import type { AuthFailureCode } from '../auth/errors.js';
 import type { BastionConfig } from '../config/schema.js';
 import type { ErrorCode } from '../errors/codes.js';
-import type { PoolStats } from '../sources/source.js';
+import type { PoolStats } from '../engine/source.js';
 
 /** How a tool call ended, as the audit stage classifies it. */
 export type CallOutcome = 'ok' | 'denied' | 'rate_limited' | 'error';

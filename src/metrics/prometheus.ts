@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuthFailureCode } from '../auth/errors.js';
 import type { ErrorCode } from '../errors/codes.js';
-import type { PoolStats } from '../sources/source.js';
+import type { PoolStats } from '../engine/source.js';
 import { KNOWN_TOOLS, type CallOutcome, type Metrics, type PooledSource } from './index.js';
 
 /** Seconds; from a cached PGlite lookup to a slow report query. */

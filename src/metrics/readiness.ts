@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.js';
-import type { SourceEntry } from '../sources/registry.js';
+import type { SourceEntry } from '../engine/registry.js';
 
 /** A probe slower than this counts as a failure: a ready server answers a trivial query fast. */
 const PROBE_TIMEOUT_MS = 5_000;

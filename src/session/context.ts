@@ -2,11 +2,11 @@ import type { ApprovalStore } from '../approvals/index.js';
 import type { AuditTrail } from '../audit/trail.js';
 import type { Role } from '../authorize/roles.js';
 import type { BastionConfig } from '../config/schema.js';
-import type { SqlPolicy } from '../guard/sql/policy.js';
+import type { SqlPolicy } from '../engines/postgres-family/policy/policy.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/index.js';
 import type { RateLimiter } from '../ratelimit/index.js';
-import type { SourceRegistry } from '../sources/registry.js';
+import type { SourceRegistry } from '../engine/registry.js';
 
 /** What every session's tools share: built once at start-up, read-only afterwards. */
 export interface ServerContext {

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { MaskPlan } from '../authorize/statement.js';
-import type { ReadResult } from '../sources/source.js';
+import type { ReadResult } from '../engine/source.js';
 
 /**
  * Masks result values before they leave the server. Columns are matched by the

@@ -1,5 +1,5 @@
 import { redactDeep, redactText } from '../log/redact.js';
-import type { ReadResult } from '../sources/source.js';
+import type { ReadResult } from '../engine/source.js';
 
 /**
  * The one redactor applied to what a client sees: every string value and column

@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { ReadResult } from '../sources/source.js';
+import type { ReadResult } from '../engine/source.js';
 import { redactDeep } from '../log/redact.js';
 import { fence, FENCE_BYTES } from './fence.js';
 import { redactResult } from './redact-result.js';

@@ -1,4 +1,4 @@
-import type { ReadResult } from '../sources/source.js';
+import type { ReadResult } from '../engine/source.js';
 
 /** The caps one read ran with, for the sentence that says which one cut it and how to narrow it. */
 export interface RowCaps {

@@ -1,5 +1,5 @@
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { ParamValue } from '../sources/source.js';
+import type { ParamValue } from '../engine/source.js';
 import { readCaps, rowsResult } from '../shape/result.js';
 import { runRead } from './query.js';
 import { guardedTool, type ToolCall } from './run.js';

@@ -3,10 +3,10 @@ import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server
 import { z } from 'zod';
 import { authorizeRead } from '../authorize/statement.js';
 import { BastionError } from '../errors/codes.js';
-import type { ReadTool } from '../guard/sql/policy.js';
+import type { ReadTool } from '../engines/postgres-family/policy/policy.js';
 import { applyMasks } from '../shape/mask.js';
 import { readCaps, rowsResult } from '../shape/result.js';
-import type { ParamValue, ReadResult } from '../sources/source.js';
+import type { ParamValue, ReadResult } from '../engine/source.js';
 import { guardedTool, type CallExtra, type ToolCall } from './run.js';
 import { paramsArg, rowsOutput, sourceArg, sqlArg } from './schemas.js';
 

@@ -1,7 +1,7 @@
-import type { DmlCommand } from '../guard/sql/write-policy.js';
+import type { DmlCommand } from '../engines/postgres-family/policy/write-policy.js';
 import { redactDeep, redactLines, redactText } from '../log/redact.js';
 import { visibleLine, visibleTabbedLine } from '../shape/visible.js';
-import type { Engine, ParamValue, WriteResult, WriteSample } from '../sources/source.js';
+import type { Engine, ParamValue, WriteResult, WriteSample } from '../engine/source.js';
 
 /**
  * What a person reads before approving a write (the elicitation prompt, `bastion

@@ -8,8 +8,8 @@ import { MAX_APPROVAL_TEXT } from '../approvals/store.js';
 import { redactLines, redactText } from '../log/redact.js';
 import { jsonResult } from '../shape/result.js';
 import { approvalView } from './approval-view.js';
-import type { SourceEntry } from '../sources/registry.js';
-import type { ParamValue, WriteRequest, WriteResult } from '../sources/source.js';
+import type { SourceEntry } from '../engine/registry.js';
+import type { ParamValue, WriteRequest, WriteResult } from '../engine/source.js';
 import { guardedTool, type CallNote, type ToolCall } from './run.js';
 import { paramsArg, sourceArg, sqlArg } from './schemas.js';
 

@@ -6,7 +6,7 @@ import ts from 'typescript';
 /** The SQLite worker runs compiled, from dist/ (like PGlite's); compile it when dist/ is older than the source. */
 export function ensureWorkerBuilt(): void {
   const require = createRequire(import.meta.url);
-  const source = require.resolve('../../src/sources/sqlite/worker.ts');
+  const source = require.resolve('../../src/engines/sqlite/worker.ts');
   const target = join(dirname(require.resolve('../../package.json')), 'dist', 'sources', 'sqlite', 'worker.js');
   if (existsSync(target) && statSync(target).mtimeMs >= statSync(source).mtimeMs) return;
   const output = ts.transpileModule(readFileSync(source, 'utf8'), {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WriteResult, WriteSample } from '../../src/sources/source.js';
+import type { WriteResult, WriteSample } from '../../src/engine/source.js';
 import { approvalView } from '../../src/tools/approval-view.js';
 import { pairRows, PREVIEW_VALUE_CHARS, previewText } from '../../src/tools/write-preview.js';
 

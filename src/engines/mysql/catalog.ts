@@ -1,0 +1,94 @@
+import type { ColumnOrigin } from '../postgres-family/catalog.js';
+import type { Catalog } from '../../engine/parts.js';
+import type { ReadRequest, ReadResult } from '../../engine/source.js';
+import type { OriginIds } from '../../engine/origin-ids.js';
+import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
+import { isSystemDatabase } from './write-rules.js';
+
+type Read = (request: ReadRequest) => Promise<ReadResult>;
+
+/** Unqualified names resolve to the connection's current database, as MySQL resolves them. */
+const CURRENT_TABLES = `SELECT TABLE_NAME, TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()`;
+/**
+ * A table, view or index name in the current database, compared byte for byte as
+ * the server does with lower_case_table_names=0 (a name differing in case only is
+ * not found: strict, never loose). Index names are unique per table only; the
+ * policy requires their table to carry the prefix too (DROP INDEX ... ON t).
+ */
+const LOCATE = `SELECT TABLE_SCHEMA FROM information_schema.TABLES
+  WHERE TABLE_SCHEMA = DATABASE() AND CAST(TABLE_NAME AS BINARY) = CAST(? AS BINARY)
+  UNION ALL SELECT TABLE_SCHEMA FROM information_schema.STATISTICS
+  WHERE TABLE_SCHEMA = DATABASE() AND CAST(INDEX_NAME AS BINARY) = CAST(? AS BINARY) LIMIT 1`;
+const COLUMNS = `SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`;
+const CURRENT_DATABASE = 'SELECT DATABASE()';
+
+const BIG = { maxRows: 100_000, maxBytes: 32 * 1024 * 1024 };
+const TTL_MS = 30_000;
+
+/**
+ * Name resolution for the authorize stage, over information_schema through the
+ * source's read path. Column origins use the ids the source reports for result
+ * columns (OriginIds), so masking finds them. Statements cannot change the current
+ * database (USE and SET are refused), so the cached resolution is the one they get.
+ */
+export class MysqlCatalog implements Catalog {
+  private loaded: { at: number; resolve: Map<string, string> } | undefined;
+  private loading: Promise<Map<string, string>> | undefined;
+  private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
+
+  constructor(
+    private readonly read: Read,
+    private readonly origins: OriginIds,
+  ) {}
+
+  async resolve(name: string): Promise<string | undefined> {
+    if (this.loaded !== undefined && Date.now() - this.loaded.at < TTL_MS) return this.loaded.resolve.get(name);
+    return (await this.refresh()).get(name);
+  }
+
+  async columnOrigins(schema: string, table: string): Promise<ColumnOrigin[]> {
+    return this.columns.get(`${schema}\u0000${table}`, () =>
+      this.read({ sql: COLUMNS, params: [schema, table], ...BIG }).then((r) =>
+        r.rows.map((row) => {
+          const name = String(row[0]);
+          return { name, ...this.origins.of(schema, table, name) };
+        }),
+      ),
+    );
+  }
+
+  async locate(name: string): Promise<string | undefined> {
+    const result = await this.read({ sql: LOCATE, params: [name, name], maxRows: 1, maxBytes: 4096 });
+    const schema = result.rows[0]?.[0];
+    return typeof schema === 'string' ? schema : undefined;
+  }
+
+  async creationSchema(): Promise<string | undefined> {
+    const result = await this.read({ sql: CURRENT_DATABASE, params: [], maxRows: 1, maxBytes: 4096 });
+    const schema = result.rows[0]?.[0];
+    return typeof schema === 'string' ? schema : undefined;
+  }
+
+  /** mysql, sys, performance_schema and information_schema: never written, whatever the case. */
+  isSystemSchema(schema: string): boolean {
+    return isSystemDatabase(schema);
+  }
+
+  invalidate(): void {
+    this.loaded = undefined;
+    this.columns.clear();
+  }
+
+  private refresh(): Promise<Map<string, string>> {
+    this.loading ??= this.read({ sql: CURRENT_TABLES, params: [], ...BIG })
+      .then((result) => {
+        const resolve = new Map(result.rows.map((row) => [String(row[0]), String(row[1])]));
+        this.loaded = { at: Date.now(), resolve };
+        return resolve;
+      })
+      .finally(() => {
+        this.loading = undefined;
+      });
+    return this.loading;
+  }
+}

@@ -1,0 +1,184 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { PgliteSourceConfig } from '../../config/schema.js';
+import { BastionError } from '../../errors/codes.js';
+import type { Logger } from '../../log/logger.js';
+import { packageRoot } from '../../util/package-root.js';
+import type { ReadRequest, ReadResult, Source, WriteRequest, WriteResult } from '../../engine/source.js';
+import { encodeParam } from '../postgres-family/wire/decode.js';
+import { toBastionError } from '../postgres-family/wire/errors.js';
+import { demoInit } from './demo.js';
+import type { WorkerInit, WorkerRequest, WorkerResponse } from './worker.js';
+
+/** One session, one caller at a time: a lock wait cannot happen, the limit is only a backstop. */
+const PGLITE_LOCK_TIMEOUT_MS = 5_000;
+
+/** A worker request before it gets its id (Omit, distributed over the union). */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+type Call = WithoutId<WorkerRequest>;
+
+interface Pending {
+  resolve: (result: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Embedded PostgreSQL (PGlite) in a worker thread. Calls run one at a time; a call
+ * that outlives statement_timeout_ms terminates the worker, which is then started
+ * again from the same data: a runaway query can never hold the server. A read the
+ * client cancels ends the same way.
+ */
+export class PgliteSource implements Source {
+  readonly engine = 'pglite' as const;
+  readonly mode = 'read-only' as const;
+  private worker: Worker | undefined;
+  private ready: Promise<Worker> | undefined;
+  private pending = new Map<number, Pending>();
+  private nextId = 1;
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly init: WorkerInit;
+
+  constructor(
+    readonly name: string,
+    private readonly config: PgliteSourceConfig,
+    private readonly log: Logger,
+  ) {
+    this.init = config.path !== undefined ? { dataDir: config.path } : demoInit();
+  }
+
+  /** Starts the engine in the background so the first call does not wait for it. */
+  warm(): void {
+    this.start().catch((error: unknown) => this.log.error({ source: this.name, err: error }, 'embedded database failed to start'));
+  }
+
+  read(request: ReadRequest): Promise<ReadResult> {
+    const call: Call = {
+      type: 'read',
+      limits: this.limits(),
+      sql: request.sql,
+      values: request.params.map(encodeParam),
+      maxRows: request.maxRows,
+      maxBytes: request.maxBytes,
+    };
+    return this.enqueue<ReadResult>(call, request.signal);
+  }
+
+  /**
+   * One governed write inside the worker, in one transaction (see runGovernedWrite).
+   * The time limit is the same as for reads: past it the worker is terminated and
+   * restarted, and the uncommitted transaction dies with it.
+   */
+  write(request: WriteRequest): Promise<WriteResult> {
+    if (!this.config.writes.enabled) return Promise.reject(new BastionError('DENIED_BY_POLICY', 'Writes are not enabled for this source.'));
+    return this.enqueue<WriteResult>({ type: 'write', limits: this.limits(), request });
+  }
+
+  private limits(): [string, string] {
+    return [String(this.config.statement_timeout_ms), String(PGLITE_LOCK_TIMEOUT_MS)];
+  }
+
+  private enqueue<T>(call: Call, signal?: AbortSignal): Promise<T> {
+    const run = this.tail.then(() => this.runOne<T>(call, signal));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runOne<T>(call: Call, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted === true) throw new BastionError('QUERY_CANCELLED');
+    const worker = await this.start();
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      // The engine has no way to interrupt a statement from outside its thread: stop the thread.
+      const stop = (error: BastionError, reason: string): void => {
+        finish();
+        this.pending.delete(id);
+        reject(error);
+        void this.restart(reason);
+      };
+      const timer = setTimeout(() => stop(new BastionError('QUERY_TIMEOUT'), 'statement timeout'), this.config.statement_timeout_ms);
+      const onAbort = (): void => stop(new BastionError('QUERY_CANCELLED'), 'the client cancelled the call');
+      const finish = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      if (signal?.aborted === true) {
+        // Cancelled while the engine was starting: the statement never runs.
+        finish();
+        reject(new BastionError('QUERY_CANCELLED'));
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        resolve: (result) => {
+          finish();
+          resolve(result as T);
+        },
+        reject: (error) => {
+          finish();
+          reject(error);
+        },
+      });
+      worker.postMessage({ ...call, id });
+    });
+  }
+
+  private start(): Promise<Worker> {
+    this.ready ??= new Promise<Worker>((resolve, reject) => {
+      const worker = new Worker(join(packageRoot(), 'dist', 'engines', 'pglite', 'worker.js'), { workerData: this.init });
+      this.worker = worker;
+      worker.on('message', (message: WorkerResponse) => {
+        switch (message.type) {
+          case 'ready':
+            resolve(worker);
+            break;
+          case 'fatal':
+            reject(new BastionError('SOURCE_UNAVAILABLE', undefined, message.message));
+            this.ready = undefined;
+            void worker.terminate();
+            break;
+          case 'result':
+            this.pending.get(message.id)?.resolve(message.result);
+            this.pending.delete(message.id);
+            break;
+          case 'error':
+            this.pending
+              .get(message.id)
+              ?.reject(message.refusal !== undefined ? new BastionError(message.refusal.code, message.refusal.message) : toBastionError(message.error));
+            this.pending.delete(message.id);
+            if (message.fatal) void this.restart('engine left a transaction open');
+            break;
+        }
+      });
+      worker.on('error', (error) => {
+        this.log.error({ source: this.name, err: error }, 'embedded database worker failed');
+        reject(new BastionError('SOURCE_UNAVAILABLE', undefined, error));
+      });
+      worker.on('exit', () => {
+        if (this.worker === worker) {
+          this.worker = undefined;
+          this.ready = undefined;
+          for (const p of this.pending.values()) p.reject(new BastionError('SOURCE_UNAVAILABLE'));
+          this.pending.clear();
+        }
+      });
+    });
+    return this.ready;
+  }
+
+  private async restart(reason: string): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.ready = undefined;
+    this.log.warn({ source: this.name, reason }, 'restarting the embedded database');
+    for (const p of this.pending.values()) p.reject(new BastionError('SOURCE_UNAVAILABLE'));
+    this.pending.clear();
+    if (worker !== undefined) await worker.terminate();
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.ready = undefined;
+    if (worker !== undefined) await worker.terminate();
+  }
+}

@@ -1,0 +1,123 @@
+import type { ReadRequest, ReadResult } from '../../engine/source.js';
+import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
+
+type Read = (request: ReadRequest) => Promise<ReadResult>;
+
+export interface ColumnOrigin {
+  name: string;
+  tableOid: number;
+  attnum: number;
+}
+
+/** Each relation name on the search path, with the schema PostgreSQL resolves it to: the first on the path. */
+const RESOLUTION = `
+SELECT DISTINCT ON (c.relname) c.relname, n.nspname
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN unnest(pg_catalog.current_schemas(true)) WITH ORDINALITY AS p(nspname, pos) ON p.nspname = n.nspname
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+ORDER BY c.relname, p.pos`;
+const COLUMNS = `
+SELECT a.attname, c.oid::int8 AS table_oid, a.attnum
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum`;
+
+/** The schema PostgreSQL finds a relation of any kind (index included) in, searching the path as it would. */
+const LOCATE = `
+SELECT n.nspname
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN unnest(pg_catalog.current_schemas(true)) WITH ORDINALITY AS p(nspname, pos) ON p.nspname = n.nspname
+WHERE c.relname = $1
+ORDER BY p.pos
+LIMIT 1`;
+/** Where an unqualified CREATE puts its object; NULL when no schema on the path exists. */
+const CREATION_SCHEMA = 'SELECT pg_catalog.current_schema()';
+
+const BIG = { maxRows: 100_000, maxBytes: 32 * 1024 * 1024 };
+const TTL_MS = 30_000;
+
+interface Snapshot {
+  at: number;
+  /** relname → schema it resolves to first on the search path. */
+  resolve: Map<string, string>;
+}
+
+/**
+ * What the database would resolve a name to, as the source's connection (and
+ * role) sees it: the relations on its search path, refreshed every 30 s, and each
+ * table's columns. Statements cannot change the search path (SET and set_config
+ * are refused), so the cached resolution is the one they get.
+ */
+export class RelationCatalog {
+  private loaded: Snapshot | undefined;
+  private loading: Promise<Snapshot> | undefined;
+  private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
+  private creation: { at: number; schema: Promise<string | undefined> } | undefined;
+
+  constructor(private readonly read: Read) {}
+
+  /** The schema an unqualified name resolves to, or undefined when no relation has that name. */
+  async resolve(name: string): Promise<string | undefined> {
+    const fresh = this.loaded !== undefined && Date.now() - this.loaded.at < TTL_MS ? this.loaded : await this.refresh();
+    return fresh.resolve.get(name);
+  }
+
+  /** Each column with the table OID and attribute number PostgreSQL reports for it in results. */
+  async columnOrigins(schema: string, table: string): Promise<ColumnOrigin[]> {
+    return this.columns.get(`${schema}\u0000${table}`, () =>
+      this.read({ sql: COLUMNS, params: [schema, table], ...BIG }).then((r) =>
+        r.rows.map((row) => ({ name: String(row[0]), tableOid: Number(row[1]), attnum: Number(row[2]) })),
+      ),
+    );
+  }
+
+  /**
+   * Where the database would find an existing relation of any kind, index included,
+   * by its unqualified name. Asked fresh each time: schema changes act on objects
+   * that may have been created a moment ago.
+   */
+  async locate(name: string): Promise<string | undefined> {
+    const result = await this.read({ sql: LOCATE, params: [name], maxRows: 1, maxBytes: 4096 });
+    const schema = result.rows[0]?.[0];
+    return typeof schema === 'string' ? schema : undefined;
+  }
+
+  /** The schema an unqualified CREATE puts its object in (`current_schema()`), or undefined when there is none. */
+  async creationSchema(): Promise<string | undefined> {
+    if (this.creation !== undefined && Date.now() - this.creation.at < TTL_MS) return this.creation.schema;
+    const schema = this.read({ sql: CREATION_SCHEMA, params: [], maxRows: 1, maxBytes: 4096 }).then((r) => {
+      const value = r.rows[0]?.[0];
+      return typeof value === 'string' ? value : undefined;
+    });
+    this.creation = { at: Date.now(), schema };
+    schema.catch(() => {
+      this.creation = undefined;
+    });
+    return schema;
+  }
+
+  /** Forgets what is cached, so a change of schema is seen by the next statement rather than within 30 s. */
+  invalidate(): void {
+    this.loaded = undefined;
+    this.columns.clear();
+    this.creation = undefined;
+  }
+
+  /** One load at a time, shared by every caller that finds the snapshot stale. */
+  private refresh(): Promise<Snapshot> {
+    this.loading ??= this.read({ sql: RESOLUTION, params: [], ...BIG })
+      .then((result) => {
+        const snapshot = { at: Date.now(), resolve: new Map(result.rows as [string, string][]) };
+        this.loaded = snapshot;
+        return snapshot;
+      })
+      .finally(() => {
+        this.loading = undefined;
+      });
+    return this.loading;
+  }
+}

@@ -1,0 +1,180 @@
+import { BastionError } from '../../../errors/codes.js';
+import { NEVER_ALLOWED_FUNCTIONS } from './function-allowlist.js';
+import { EXPLAIN_OPTIONS, describeStatement } from './nodes.js';
+import { fingerprintSql, loadParser, parseSql } from './parse.js';
+import { ReadWalker, type ColumnRefParts, type RelationRef, type StatementReads } from './read-walker.js';
+import { inspectWrite, type CheckedWrite, type RawStatement, type WritePolicyOptions, type WriteTool } from './write-policy.js';
+
+export type { ColumnRefParts, RelationRef, StatementReads };
+
+export type ReadTool = 'query' | 'explain';
+
+/** A statement that passed the policy, with what it touches (used by later stages). */
+export interface CheckedStatement extends StatementReads {
+  readonly sql: string;
+  /** 'explain' for any EXPLAIN, whichever tool received it. */
+  readonly tool: ReadTool;
+}
+
+export interface SqlPolicyOptions {
+  /** Extra callable functions from config: `name` or `schema.name`, lower case. */
+  extraFunctions?: readonly string[];
+  /** Parse-and-check results kept by statement text. */
+  cacheSize?: number;
+}
+
+type Verdict<T = CheckedStatement> = { ok: true; value: T } | { ok: false; error: BastionError };
+
+/**
+ * The SQL policy shared by every Postgres-family source. It runs on PostgreSQL's
+ * own parse tree and is one of two independent layers: the source also runs every
+ * statement inside a READ ONLY transaction that is always rolled back.
+ */
+export class SqlPolicy {
+  private readonly extraFunctions: ReadonlySet<string>;
+  private readonly cache = new Map<string, Verdict>();
+  private readonly writeCache = new Map<string, Verdict<CheckedWrite>>();
+  private readonly fingerprints = new Map<string, string | undefined>();
+  private readonly cacheSize: number;
+
+  constructor(options: SqlPolicyOptions = {}) {
+    const extra = new Set<string>();
+    for (const name of options.extraFunctions ?? []) {
+      const bare = name.startsWith('pg_catalog.') ? name.slice('pg_catalog.'.length) : name;
+      // An extension function keeps its danger in any schema: judge the last part of the name.
+      const lastPart = bare.slice(bare.lastIndexOf('.') + 1);
+      if (NEVER_ALLOWED_FUNCTIONS.has(lastPart)) {
+        throw new BastionError('CONFIG_INVALID', `sql.allow_functions: ${name} can never be allowed (it has side effects or reads host data).`);
+      }
+      extra.add(bare);
+    }
+    this.extraFunctions = extra;
+    this.cacheSize = options.cacheSize ?? 2000;
+  }
+
+  static async create(options: SqlPolicyOptions = {}): Promise<SqlPolicy> {
+    await loadParser();
+    return new SqlPolicy(options);
+  }
+
+  /** Throws a BastionError unless `sql` is exactly one statement allowed for `tool`. */
+  checkReadOnlyStatement(sql: string, tool: ReadTool): CheckedStatement {
+    const key = `${tool}\u0000${sql}`;
+    let verdict = this.cache.get(key);
+    if (verdict === undefined) {
+      verdict = settle(() => this.inspect(sql, tool));
+      remember(this.cache, key, verdict, this.cacheSize);
+    }
+    if (!verdict.ok) throw verdict.error;
+    return verdict.value;
+  }
+
+  /**
+   * Throws a BastionError unless `sql` is exactly one statement `tool` allows:
+   * for execute one INSERT, UPDATE, DELETE or MERGE, for change_schema one schema
+   * change on an object named with `options.prefix` (see write-policy.ts).
+   */
+  checkWriteStatement(sql: string, tool: WriteTool, options: WritePolicyOptions): CheckedWrite {
+    const key = `${tool}\u0000${options.prefix}\u0000${options.allowUnbounded}\u0000${sql}`;
+    let verdict = this.writeCache.get(key);
+    if (verdict === undefined) {
+      verdict = settle(() => inspectWrite(sql, onlyStatement(sql), tool, options, this.extraFunctions));
+      remember(this.writeCache, key, verdict, this.cacheSize);
+    }
+    if (!verdict.ok) throw verdict.error;
+    return verdict.value;
+  }
+
+  /** The statement's fingerprint for the audit (cached by text); undefined when it does not parse. */
+  fingerprint(sql: string): string | undefined {
+    if (this.fingerprints.has(sql)) return this.fingerprints.get(sql);
+    const value = fingerprintSql(sql);
+    // Long texts are rare and would make the cache heavy: fingerprint them each time.
+    if (sql.length <= 8192) remember(this.fingerprints, sql, value, this.cacheSize);
+    return value;
+  }
+
+  private inspect(sql: string, tool: ReadTool): CheckedStatement {
+    const root = onlyStatement(sql).stmt as Record<string, unknown> | undefined;
+    const [nodeType, body] = root ? (Object.entries(root)[0] ?? []) : [];
+    if (nodeType === undefined) throw new BastionError('SQL_PARSE_ERROR', 'The SQL contains no statement.');
+
+    // query takes an EXPLAIN exactly as explain does: the same options, the same read under it.
+    const mode: ReadTool = tool === 'query' && nodeType === 'ExplainStmt' ? 'explain' : tool;
+    let selectBody: unknown = body;
+    if (mode === 'explain') {
+      if (nodeType !== 'ExplainStmt') {
+        throw new BastionError('SQL_NOT_READ_ONLY', `explain takes a statement starting with EXPLAIN; got ${describeStatement(nodeType)}.`);
+      }
+      const explain = body as { query?: Record<string, unknown>; options?: unknown[] };
+      checkExplainOptions(explain.options ?? []);
+      const inner = explain.query ? Object.keys(explain.query)[0] : undefined;
+      if (inner !== 'SelectStmt') {
+        throw new BastionError('SQL_NOT_READ_ONLY', `EXPLAIN is only allowed for a read-only query; got ${describeStatement(inner ?? 'unknown')}.`);
+      }
+      selectBody = explain.query?.['SelectStmt'];
+    } else if (nodeType !== 'SelectStmt') {
+      throw new BastionError(
+        'SQL_NOT_READ_ONLY',
+        `query accepts one SELECT, VALUES or TABLE statement (or EXPLAIN of one); ${describeStatement(nodeType)} is not allowed.`,
+      );
+    }
+
+    const walker = new ReadWalker(this.extraFunctions);
+    walker.visitNode('SelectStmt', selectBody);
+    return { sql, tool: mode, ...walker.reads() };
+  }
+}
+
+function checkExplainOptions(options: unknown[]): void {
+  for (const option of options) {
+    const def = (option as { DefElem?: { defname?: string; arg?: unknown } }).DefElem;
+    const name = def?.defname?.toLowerCase() ?? '';
+    if (name === 'analyze' || name === 'analyse') {
+      throw new BastionError('SQL_NOT_READ_ONLY', 'EXPLAIN ANALYZE executes the statement; explain never runs it.');
+    }
+    if (!EXPLAIN_OPTIONS.has(name)) {
+      throw new BastionError('SQL_FEATURE_DENIED', `The EXPLAIN option ${name.toUpperCase()} is not allowed.`);
+    }
+  }
+}
+
+
+/** A check's outcome as a cacheable verdict: policy refusals are kept, anything else is a bug and propagates. */
+function settle<T>(check: () => T): Verdict<T> {
+  try {
+    return { ok: true, value: check() };
+  } catch (error) {
+    if (error instanceof BastionError) return { ok: false, error };
+    if (error instanceof RangeError) {
+      return { ok: false, error: new BastionError('SQL_FEATURE_DENIED', 'The statement is nested too deeply.') };
+    }
+    throw error;
+  }
+}
+
+/** Parses `sql` and returns its one statement; refuses none, several, or a syntax error. */
+function onlyStatement(sql: string): RawStatement {
+  let tree;
+  try {
+    tree = parseSql(sql);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : 'syntax error';
+    throw new BastionError('SQL_PARSE_ERROR', `The SQL does not parse: ${message.slice(0, 200)}`);
+  }
+  const statements = tree.stmts ?? [];
+  if (statements.length === 0) throw new BastionError('SQL_PARSE_ERROR', 'The SQL contains no statement.');
+  if (statements.length > 1) {
+    throw new BastionError('SQL_MULTIPLE_STATEMENTS', `Exactly one statement is allowed per call; found ${statements.length}.`);
+  }
+  return statements[0] ?? {};
+}
+
+/** Bounded insertion-order cache: the oldest entry goes first. */
+function remember<V>(cache: Map<string, V>, key: string, value: V, size: number): void {
+  if (cache.size >= size) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+  cache.set(key, value);
+}

@@ -1,0 +1,223 @@
+import { Buffer } from 'node:buffer';
+import { BastionError } from '../../../errors/codes.js';
+import { describeStatement } from './nodes.js';
+import { parseSql } from './parse.js';
+import { beforeReadOf, setColumnsOf, type BeforeRead } from './write-before.js';
+import type { RelationRef, StatementReads } from './read-walker.js';
+import { WriteWalker, changedRelation, checkSchemaChange, isSchemaChange, listOf, onlyFields, unwrap, writeDenied, type Node } from './write-walker.js';
+
+export type WriteTool = 'execute' | 'change_schema';
+
+export interface WritePolicyOptions {
+  /** change_schema only touches objects whose name starts with this (`writes.prefix`). */
+  readonly prefix: string;
+  /** UPDATE and DELETE need no WHERE (`writes.allow_unbounded`). */
+  readonly allowUnbounded: boolean;
+}
+
+export type DmlCommand = 'insert' | 'update' | 'delete' | 'merge';
+
+/** One INSERT, UPDATE, DELETE or MERGE that passed the write policy. */
+export interface CheckedDml {
+  readonly sql: string;
+  readonly tool: 'execute';
+  readonly command: DmlCommand;
+  /** The relation written: schema as written (undefined when unqualified), name as the parser folded it. */
+  readonly target: RelationRef;
+  /** Everything else the statement reads, in the shape authorizeRead takes. */
+  readonly reads: StatementReads;
+  /** Highest $n placeholder used; the call must supply exactly this many params. */
+  readonly paramCount: number;
+  readonly hasReturning: boolean;
+  /**
+   * The statement that shows the changed rows: the text itself when it has
+   * RETURNING, else the text with `RETURNING *` appended on a new line (so a
+   * trailing `--` comment cannot swallow it) — `RETURNING target.*` when the
+   * statement also reads other tables (UPDATE ... FROM, DELETE ... USING, MERGE),
+   * so the rows shown are the target's only. Re-parsed and checked to be the same
+   * statement plus that RETURNING. Undefined on an engine with no RETURNING
+   * (MySQL): the dry run then reports the affected-row count only.
+   */
+  readonly sampleSql: string | undefined;
+  /** MERGE ... RETURNING needs PostgreSQL 17 or later: skip the sample on an older server. */
+  readonly sampleNeedsPg17: boolean;
+  /** UPDATE: the read of its target rows as they are, so a dry run shows before → after (see ./write-before.ts). */
+  readonly before?: BeforeRead | undefined;
+  /** UPDATE: the columns it sets. */
+  readonly setColumns?: readonly string[] | undefined;
+}
+
+export type DdlKind =
+  | 'create_table' | 'create_table_as' | 'create_view' | 'create_matview' | 'create_index'
+  | 'alter' | 'rename' | 'comment' | 'drop' | 'refresh';
+export type DdlObjectType = 'table' | 'view' | 'materialized_view' | 'index';
+
+export interface DdlObject {
+  /** As written; undefined when unqualified (the authorize stage resolves it as the database would). */
+  readonly schema: string | undefined;
+  /** As the parser folded it; carries the prefix. */
+  readonly name: string;
+  readonly type: DdlObjectType;
+}
+
+/** One schema change on an object the AI owns that passed the write policy. */
+export interface CheckedDdl {
+  readonly sql: string;
+  readonly tool: 'change_schema';
+  readonly kind: DdlKind;
+  readonly object: DdlObject;
+  /** CREATE INDEX: the table the index is on; the index is created in that table's schema. */
+  readonly table?: RelationRef;
+  /** RENAME: the new name (of the object, or of `column` / `constraint` when set). */
+  readonly newName?: string;
+  /** ALTER ... SET SCHEMA: where the object moves. */
+  readonly newSchema?: string;
+  /** RENAME COLUMN and COMMENT ON COLUMN: the column. */
+  readonly column?: string;
+  /** RENAME CONSTRAINT: the constraint. */
+  readonly constraint?: string;
+  /** What the change reads: a view or CREATE TABLE AS body, a LIKE table. */
+  readonly reads: StatementReads;
+  /** Tables named by FOREIGN KEY ... REFERENCES (all carry the prefix). */
+  readonly references: readonly RelationRef[];
+  /** A schema change takes no parameters. */
+  readonly paramCount: 0;
+  /** No row sample: the executor describes the object instead. */
+  readonly sampleSql: undefined;
+  readonly sampleNeedsPg17: false;
+}
+
+export type CheckedWrite = CheckedDml | CheckedDdl;
+
+/** The one statement of a call, as libpg-query returns it. */
+export interface RawStatement {
+  readonly stmt?: unknown;
+  readonly stmt_location?: number;
+  readonly stmt_len?: number;
+}
+
+/**
+ * The write policy: the statement (already known to be exactly one) must be what
+ * `tool` allows, with every part it reads checked like a read. Deny by default:
+ * a statement type, clause or option not handled here is refused.
+ */
+export function inspectWrite(
+  sql: string,
+  raw: RawStatement,
+  tool: WriteTool,
+  options: WritePolicyOptions,
+  extraFunctions: ReadonlySet<string>,
+): CheckedWrite {
+  const [nodeType, node] = unwrap(raw.stmt) ?? ['nothing', {}];
+  const walker = new WriteWalker(extraFunctions, options.prefix);
+  if (tool === 'execute') return checkDml(sql, raw, nodeType, node, walker, options);
+  const shape = checkSchemaChange(nodeType, node, walker);
+  const reads = walker.reads();
+  if (reads.paramCount > 0) throw new BastionError('SQL_FEATURE_DENIED', 'change_schema takes no parameters; write the values into the statement.');
+  return { sql, tool, ...shape, reads, references: walker.references, paramCount: 0, sampleSql: undefined, sampleNeedsPg17: false };
+}
+
+const DML_COMMANDS: Readonly<Record<string, DmlCommand>> = {
+  InsertStmt: 'insert',
+  UpdateStmt: 'update',
+  DeleteStmt: 'delete',
+  MergeStmt: 'merge',
+};
+
+const DML_FIELDS: Readonly<Record<DmlCommand, ReadonlySet<string>>> = {
+  insert: new Set(['relation', 'cols', 'selectStmt', 'onConflictClause', 'returningClause', 'withClause', 'override']),
+  update: new Set(['relation', 'targetList', 'whereClause', 'fromClause', 'returningClause', 'withClause']),
+  delete: new Set(['relation', 'usingClause', 'whereClause', 'returningClause', 'withClause']),
+  merge: new Set(['relation', 'sourceRelation', 'joinCondition', 'mergeWhenClauses', 'returningClause', 'withClause']),
+};
+
+function checkDml(sql: string, raw: RawStatement, nodeType: string, node: Node, walker: WriteWalker, options: WritePolicyOptions): CheckedDml {
+  const command = DML_COMMANDS[nodeType];
+  if (command === undefined) {
+    const hint = isSchemaChange(nodeType) ? ' (schema changes go through change_schema)' : nodeType === 'SelectStmt' ? ' (reads go through query)' : '';
+    throw writeDenied(`execute takes one INSERT, UPDATE, DELETE or MERGE; ${describeStatement(nodeType)} is not allowed${hint}.`);
+  }
+  const what = command.toUpperCase();
+  onlyFields(node, DML_FIELDS[command], what);
+  const target = changedRelation(node['relation'], `${what} on`);
+  let hasReturning = false;
+  let filtersOnColumns = false;
+  let unmatchedReachAll = false;
+  walker.withClause(node['withClause'], () => {
+    walker.expression(node['cols']);
+    if (node['selectStmt'] !== undefined) walker.query(node['selectStmt'], 'The rows of an INSERT');
+    walker.onConflict(node['onConflictClause']);
+    walker.expression(node['targetList']);
+    walker.expression(node['fromClause']);
+    walker.expression(node['usingClause']);
+    walker.expression(node['sourceRelation']);
+    unmatchedReachAll = walker.mergeWhen(node['mergeWhenClauses']);
+    const before = walker.columnMentions;
+    walker.expression(node['whereClause'] ?? node['joinCondition']);
+    filtersOnColumns = walker.columnMentions > before;
+    hasReturning = walker.returning(node['returningClause']);
+  });
+  // WHERE true or WHERE 1 = 1 names no column and bounds nothing: it counts as no WHERE.
+  // The affected-rows cap still applies to whatever passes.
+  if (!options.allowUnbounded && command !== 'insert') {
+    if (!filtersOnColumns) {
+      const clause = command === 'merge' ? 'an ON condition that names a column' : 'a WHERE clause that names a column';
+      throw writeDenied(`${what} without ${clause} would change every row; add one (the source's writes.allow_unbounded lifts this).`);
+    }
+    if (unmatchedReachAll) {
+      throw writeDenied('MERGE ... WHEN NOT MATCHED BY SOURCE without an AND condition naming a column could change every row; add one (writes.allow_unbounded lifts this).');
+    }
+  }
+  const reads = walker.reads();
+  const others = command === 'merge' || listOf(node['fromClause']).length > 0 || listOf(node['usingClause']).length > 0;
+  return {
+    sql,
+    tool: 'execute',
+    command,
+    target,
+    reads,
+    paramCount: reads.paramCount,
+    hasReturning,
+    sampleSql: hasReturning ? sql : sampleOf(sql, raw, nodeType, node, others ? (target.alias ?? target.name) : undefined),
+    sampleNeedsPg17: command === 'merge',
+    ...(command === 'update' ? { before: beforeReadOf(sql, statementEnd(sql, raw), node), setColumns: setColumnsOf(node) } : {}),
+  };
+}
+
+/** Where the statement ends, in bytes: stmt_len leaves out a trailing semicolon and what follows it. */
+function statementEnd(sql: string, raw: RawStatement): number {
+  return raw.stmt_len !== undefined && raw.stmt_len > 0 ? (raw.stmt_location ?? 0) + raw.stmt_len : Buffer.byteLength(sql, 'utf8');
+}
+
+/**
+ * The statement with RETURNING appended, proven by the parser to be the same
+ * statement plus exactly that clause; anything else is refused rather than run.
+ */
+function sampleOf(sql: string, raw: RawStatement, nodeType: string, node: Node, qualifier: string | undefined): string {
+  // Locations are byte offsets.
+  const bytes = Buffer.from(sql, 'utf8');
+  const end = statementEnd(sql, raw);
+  const returning = qualifier === undefined ? '*' : `"${qualifier.replaceAll('"', '""')}".*`;
+  const sample = `${bytes.subarray(0, end).toString('utf8')}\nRETURNING ${returning}`;
+  const star = { A_Star: {} };
+  const fields = qualifier === undefined ? [star] : [{ String: { sval: qualifier } }, star];
+  const expected = { exprs: [{ ResTarget: { val: { ColumnRef: { fields } } } }] };
+  let reparsed: Node | undefined;
+  try {
+    const statements = parseSql(sample).stmts ?? [];
+    const [type, body] = statements.length === 1 ? (unwrap(statements[0]?.stmt) ?? []) : [];
+    reparsed = type === nodeType ? body : undefined;
+  } catch {
+    reparsed = undefined;
+  }
+  const { returningClause, ...rest } = reparsed ?? {};
+  if (reparsed === undefined || canonical(rest) !== canonical(node) || canonical(returningClause) !== canonical(expected)) {
+    throw new BastionError('SQL_FEATURE_DENIED', 'A preview of this statement could not be built safely; rewrite it, or add a RETURNING clause yourself.');
+  }
+  return sample;
+}
+
+/** A tree as JSON without source positions, which differ between two texts of the same statement. */
+function canonical(tree: unknown): string {
+  return JSON.stringify(tree, (key, value: unknown) => (key === 'location' ? undefined : value)) ?? '';
+}

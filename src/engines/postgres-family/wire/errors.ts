@@ -1,0 +1,39 @@
+import { BastionError } from '../../../errors/codes.js';
+import { redactText } from '../../../log/redact.js';
+
+/** The fields of a PostgreSQL error that adapters see (pg's DatabaseError and PGlite's). */
+interface DatabaseErrorLike {
+  code?: unknown;
+  message?: unknown;
+  severity?: unknown;
+}
+
+/**
+ * SQLSTATE classes whose server message describes the caller's own statement
+ * (syntax, unknown column, bad cast) and never the server: safe to show.
+ */
+const STATEMENT_CLASSES = new Set(['21', '22', '42', '2F', '38', '39', '2B']);
+
+/** Maps a driver or database error to the closed code set, with a message safe for the client. */
+export function toBastionError(error: unknown): BastionError {
+  if (error instanceof BastionError) return error;
+  const db = (typeof error === 'object' && error !== null ? error : {}) as DatabaseErrorLike;
+  const sqlstate = typeof db.code === 'string' && /^[0-9A-Z]{5}$/.test(db.code) ? db.code : undefined;
+  if (sqlstate === undefined) {
+    return new BastionError('SOURCE_UNAVAILABLE', undefined, error);
+  }
+  if (sqlstate === '57014') return new BastionError('QUERY_TIMEOUT', undefined, error);
+  if (sqlstate === '55P03') return new BastionError('QUERY_TIMEOUT', 'The statement waited too long for a lock and was cancelled.', error);
+  if (sqlstate === '25006') {
+    return new BastionError('SQL_NOT_READ_ONLY', 'The database refused a write: the transaction is read-only.', error);
+  }
+  if (sqlstate === '42501') return new BastionError('DENIED_BY_POLICY', 'The database denied access to an object used by the statement.', error);
+  const cls = sqlstate.slice(0, 2);
+  if (STATEMENT_CLASSES.has(cls) && typeof db.message === 'string') {
+    return new BastionError('QUERY_FAILED', `The database rejected the statement (SQLSTATE ${sqlstate}): ${redactText(db.message).slice(0, 300)}`, error);
+  }
+  if (cls === '08' || cls === '28' || cls === '3D' || cls === '53' || cls === '57' || cls === '58' || cls === 'XX') {
+    return new BastionError('SOURCE_UNAVAILABLE', undefined, error);
+  }
+  return new BastionError('QUERY_FAILED', `The database rejected the statement (SQLSTATE ${sqlstate}).`, error);
+}

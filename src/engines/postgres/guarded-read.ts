@@ -1,0 +1,190 @@
+import { RowCollector, type FieldDescription } from '../postgres-family/wire/collector.js';
+import { BEGIN_READ_ONLY, ROLLBACK } from '../postgres-family/wire/statements.js';
+import type { ReadResult } from '../../engine/source.js';
+import { cacheFor } from './statement-cache.js';
+
+/**
+ * The part of pg's Connection this submittable drives: a local structural type, so
+ * the rest of Bastion never depends on the driver's internals.
+ */
+export interface WireConnection {
+  parse(config: { text: string; name?: string }): void;
+  bind(config: { portal?: string; statement?: string; values?: (string | null)[] }): void;
+  describe(config: { type: 'P' | 'S'; name?: string }): void;
+  execute(config: { portal?: string; rows?: number }): void;
+  close(config: { type: 'S' | 'P'; name?: string }): void;
+  flush(): void;
+  sync(): void;
+  sendCopyFail(message: string): void;
+  stream: { cork?: () => void; uncork?: () => void };
+}
+
+export interface GuardedReadSpec {
+  sql: string;
+  values: (string | null)[];
+  maxRows: number;
+  maxBytes: number;
+  /** Transaction-local settings statement and its values (timeouts, role). */
+  limits: { text: string; values: (string | null)[] };
+  /**
+   * 'single': one write and one round trip — ROLLBACK and Sync follow the first
+   * batch at once. If the statement had more rows than that batch and no cap was
+   * reached, `incomplete` is set and the caller runs it again 'batched', which keeps
+   * the portal open and fetches batch after batch until a cap.
+   */
+  mode: 'single' | 'batched';
+}
+
+type Stage = 'begin' | 'limits' | 'statement' | 'rollback' | 'failed';
+
+/**
+ * One call as a single pg "submittable": BEGIN READ ONLY, the SET LOCAL limits and
+ * the statement go out in one write over the extended protocol (never the simple
+ * protocol, which would run `;`-separated statements). Rows are fetched in batches
+ * from the open portal, so the caps stop the read early. ROLLBACK always follows.
+ */
+export class GuardedRead {
+  private stage: Stage = 'begin';
+  private readonly collector: RowCollector;
+  private error: unknown;
+  private settled = false;
+  private moreRows = false;
+  private resolve!: (result: ReadResult) => void;
+  private reject!: (error: unknown) => void;
+  readonly done: Promise<ReadResult>;
+
+  constructor(private readonly spec: GuardedReadSpec) {
+    this.collector = new RowCollector(spec.maxRows, spec.maxBytes);
+    this.done = new Promise<ReadResult>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  submit(connection: WireConnection): null {
+    const cache = cacheFor(connection);
+    corked(connection, () => {
+      bindPrepared(connection, cache.prepare(BEGIN_READ_ONLY), BEGIN_READ_ONLY, []);
+      connection.execute({});
+      bindPrepared(connection, cache.prepare(this.spec.limits.text), this.spec.limits.text, this.spec.limits.values);
+      connection.execute({});
+      bindPrepared(connection, cache.prepare(this.spec.sql), this.spec.sql, this.spec.values);
+      connection.describe({ type: 'P', name: '' });
+      connection.execute({ rows: this.collector.nextBatchSize() });
+      if (this.spec.mode === 'single') {
+        bindPrepared(connection, cache.prepare(ROLLBACK), ROLLBACK, []);
+        connection.execute({});
+        connection.sync();
+      } else {
+        connection.flush();
+      }
+    });
+    return null;
+  }
+
+  /** True when a 'single' read stopped at its first batch although more rows existed and no cap was hit. */
+  get incomplete(): boolean {
+    return this.moreRows;
+  }
+
+  handleRowDescription(message: { fields: FieldDescription[] }): void {
+    if (this.stage === 'statement') this.collector.describe(message.fields);
+  }
+
+  handleDataRow(message: { fields: (string | null)[] }): void {
+    if (this.stage === 'statement') this.collector.add(message.fields);
+  }
+
+  handleCommandComplete(_message: unknown, connection: WireConnection): void {
+    if (this.stage === 'begin') this.stage = 'limits';
+    else if (this.stage === 'limits') this.stage = 'statement';
+    else if (this.stage === 'statement') this.rollback(connection);
+  }
+
+  handlePortalSuspended(connection: WireConnection): void {
+    if (this.stage !== 'statement') return;
+    if (this.spec.mode === 'single') {
+      // ROLLBACK is already on its way; the portal ends with it.
+      this.moreRows = !this.collector.full;
+      this.stage = 'rollback';
+      return;
+    }
+    if (this.collector.full) {
+      this.rollback(connection);
+      return;
+    }
+    corked(connection, () => {
+      connection.execute({ rows: this.collector.nextBatchSize() });
+      connection.flush();
+    });
+  }
+
+  handleEmptyQuery(connection: WireConnection): void {
+    if (this.stage === 'statement') this.rollback(connection);
+  }
+
+  handleError(error: unknown, connection: WireConnection): void {
+    this.error ??= error;
+    // In 'single' mode the Sync is already sent; another would answer the next query's turn.
+    if (this.spec.mode === 'batched' && this.stage !== 'failed' && this.stage !== 'rollback') {
+      // The server now skips everything until Sync; the caller discards this connection.
+      this.stage = 'failed';
+      try {
+        connection.sync();
+      } catch {
+        // the socket is already gone
+      }
+    }
+    this.settle();
+  }
+
+  handleReadyForQuery(): void {
+    this.settle();
+  }
+
+  handleCopyInResponse(connection: WireConnection): void {
+    connection.sendCopyFail('COPY is not allowed');
+  }
+
+  handleCopyData(): void {
+    // COPY never passes the policy; nothing to collect.
+  }
+
+  private rollback(connection: WireConnection): void {
+    this.stage = 'rollback';
+    if (this.spec.mode === 'single') return; // already sent with the statement
+    const cache = cacheFor(connection);
+    corked(connection, () => {
+      bindPrepared(connection, cache.prepare(ROLLBACK), ROLLBACK, []);
+      connection.execute({});
+      connection.sync();
+    });
+  }
+
+  private settle(): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.error !== undefined) this.reject(this.error);
+    else this.resolve(this.collector.result());
+  }
+
+  get failed(): boolean {
+    return this.error !== undefined;
+  }
+}
+
+/** Parse (first use on this connection only) and Bind a named statement to the unnamed portal. */
+function bindPrepared(connection: WireConnection, prepared: { name: string; ready: boolean; evicted?: string | undefined }, text: string, values: (string | null)[]): void {
+  if (prepared.evicted !== undefined) connection.close({ type: 'S', name: prepared.evicted });
+  if (!prepared.ready) connection.parse({ text, name: prepared.name });
+  connection.bind({ statement: prepared.name, values });
+}
+
+function corked(connection: WireConnection, write: () => void): void {
+  connection.stream.cork?.();
+  try {
+    write();
+  } finally {
+    connection.stream.uncork?.();
+  }
+}

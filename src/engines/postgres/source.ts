@@ -1,0 +1,275 @@
+import pg from 'pg';
+import type { PostgresSourceConfig } from '../../config/schema.js';
+import { BastionError } from '../../errors/codes.js';
+import type { Logger } from '../../log/logger.js';
+import type { PoolStats, ReadRequest, ReadResult, Source, WriteRequest, WriteResult } from '../../engine/source.js';
+import { encodeParam } from '../postgres-family/wire/decode.js';
+import { toBastionError } from '../postgres-family/wire/errors.js';
+import { SET_LOCAL_LIMITS, SET_LOCAL_LIMITS_AND_ROLE } from '../postgres-family/wire/statements.js';
+import { runGovernedWrite } from '../postgres-family/wire/write-flow.js';
+import { GuardedRead } from './guarded-read.js';
+import { runWriteBatch, type BatchClient } from './write.js';
+
+/** How many multi-batch statement texts to remember before starting over. */
+const MULTI_BATCH_MEMORY = 1000;
+
+/** Seconds added to the server-side timeout before the client gives up on a silent server. */
+const CLIENT_GRACE_MS = 5_000;
+
+/** The time limit of the short statement that ends a cancelled call's backend. */
+const STOP_STATEMENT_TIMEOUT_MS = 5_000;
+
+/**
+ * PostgreSQL through a pg pool. Connections start with read-only defaults and
+ * server-side timeouts; every read also opens its own READ ONLY transaction with
+ * SET LOCAL limits and rolls it back, and a write (when enabled) names READ WRITE
+ * explicitly. A connection that saw an error or did not come back idle is
+ * destroyed, never returned to the pool. A read the client cancels (its signal
+ * aborts) is cancelled on the server and its connection destroyed.
+ */
+export class PostgresSource implements Source {
+  readonly engine = 'postgres' as const;
+  readonly mode = 'read-only' as const;
+  private readonly pool: pg.Pool;
+  private readonly limits: { text: string; values: (string | null)[] };
+
+  constructor(
+    readonly name: string,
+    private readonly config: PostgresSourceConfig,
+    private readonly log: Logger,
+  ) {
+    this.pool = new pg.Pool({
+      connectionString: config.url,
+      max: config.pool.max,
+      idleTimeoutMillis: config.pool.idle_timeout_ms,
+      connectionTimeoutMillis: config.pool.connect_timeout_ms,
+      application_name: 'bastion',
+      // Session defaults as a further layer under the per-call transaction settings.
+      options: '-c default_transaction_read_only=on',
+      statement_timeout: config.statement_timeout_ms,
+      lock_timeout: config.lock_timeout_ms,
+      idle_in_transaction_session_timeout: config.statement_timeout_ms + CLIENT_GRACE_MS,
+    });
+    this.pool.on('error', (error) => {
+      this.log.warn({ source: name, err: error }, 'idle database connection failed; it was discarded');
+    });
+    // A connection lost while checked out emits 'error' on its client, where the pool does
+    // not listen: without this a database restart would crash the server. The call using
+    // it fails on its own and the client is destroyed, never reused.
+    this.pool.on('connect', (client) => {
+      client.on('error', (error) => this.log.warn({ source: name, err: error }, 'database connection lost'));
+    });
+    const timeouts = [String(config.statement_timeout_ms), String(config.lock_timeout_ms)];
+    this.limits =
+      config.role === undefined
+        ? { text: SET_LOCAL_LIMITS, values: timeouts }
+        : { text: SET_LOCAL_LIMITS_AND_ROLE, values: [...timeouts, config.role] };
+  }
+
+  /** Statements that returned more than one batch: they go straight to the batched read. */
+  private readonly multiBatch = new Set<string>();
+
+  /**
+   * Bumped by every real DDL run. The read path keeps named prepared statements per
+   * connection, and PostgreSQL refuses to run one whose result columns changed
+   * ("cached plan must not change result type"), so a connection first handed out
+   * before the bump is discarded instead of reused.
+   */
+  private schemaEpoch = 0;
+  private readonly clientEpochs = new WeakMap<pg.PoolClient, number>();
+  private serverVersion: number | undefined;
+
+  async read(request: ReadRequest): Promise<ReadResult> {
+    if (aborted(request.signal)) throw new BastionError('QUERY_CANCELLED');
+    if (this.multiBatch.has(request.sql)) return this.readOnce(request, 'batched');
+    const first = await this.readOnce(request, 'single');
+    if (first !== 'incomplete') return first;
+    if (this.multiBatch.size >= MULTI_BATCH_MEMORY) this.multiBatch.clear();
+    this.multiBatch.add(request.sql);
+    return this.readOnce(request, 'batched');
+  }
+
+  private async readOnce(request: ReadRequest, mode: 'batched'): Promise<ReadResult>;
+  private async readOnce(request: ReadRequest, mode: 'single'): Promise<ReadResult | 'incomplete'>;
+  private async readOnce(request: ReadRequest, mode: 'single' | 'batched'): Promise<ReadResult | 'incomplete'> {
+    const client = await this.connect();
+    const { signal } = request;
+    if (aborted(signal)) {
+      client.release();
+      throw new BastionError('QUERY_CANCELLED');
+    }
+    const guarded = new GuardedRead({
+      sql: request.sql,
+      values: request.params.map(encodeParam),
+      maxRows: request.maxRows,
+      maxBytes: request.maxBytes,
+      limits: this.limits,
+      mode,
+    });
+    let discard = true;
+    // The server should have cancelled the statement already; the socket is suspect.
+    const timer = setTimeout(() => cutSocket(client), this.config.statement_timeout_ms + CLIENT_GRACE_MS);
+    let running = true;
+    const onAbort = (): void => void this.stopStatement(client, () => running);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      void client.query(guarded as unknown as pg.Submittable);
+      const result = await guarded.done;
+      discard = transactionStatus(client) !== 'I';
+      return guarded.incomplete ? 'incomplete' : result;
+    } catch (error) {
+      if (aborted(signal)) throw new BastionError('QUERY_CANCELLED', undefined, error);
+      throw toBastionError(error);
+    } finally {
+      running = false;
+      signal?.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+      // A cancel still on its way must not hit the next call's statement on this connection.
+      client.release(discard || aborted(signal) ? true : undefined);
+    }
+  }
+
+  /**
+   * Stops a cancelled call's statement on the server, from a connection of its own:
+   * closing the socket alone would leave it running until its timeout. The backend
+   * is terminated, not only cancelled: its connection is discarded anyway, and a
+   * cancel that lands between two protocol messages is ignored by the server,
+   * while a termination is not. Then the socket is cut, so the read ends even if
+   * the stop failed.
+   */
+  private async stopStatement(client: pg.PoolClient, running: () => boolean): Promise<void> {
+    const pid = (client as unknown as { processID?: number | null }).processID;
+    try {
+      if (typeof pid === 'number') await terminateBackend(this.config, pid, running);
+    } catch (error) {
+      this.log.warn({ source: this.name, err: error }, 'could not stop a cancelled call\'s statement on the server; its connection is cut');
+    } finally {
+      cutSocket(client);
+    }
+  }
+
+  /**
+   * One governed write in a READ WRITE transaction of its own, on one connection
+   * (see runGovernedWrite). The connection is discarded after any error, so a
+   * failed or cancelled write can never leave state behind for the next call.
+   */
+  async write(request: WriteRequest): Promise<WriteResult> {
+    if (!this.config.writes.enabled) throw new BastionError('DENIED_BY_POLICY', 'Writes are not enabled for this source.');
+    const serverVersion = await this.serverVersionNum();
+    const client = await this.connect();
+    const backstopMs = this.config.statement_timeout_ms + CLIENT_GRACE_MS;
+    const batches = client as unknown as BatchClient;
+    let failed = true;
+    try {
+      const result = await runGovernedWrite(
+        (steps) => runWriteBatch(batches, steps, backstopMs, () => cutSocket(client)),
+        request,
+        { limits: this.limits, serverVersion },
+      );
+      failed = false;
+      return result;
+    } catch (error) {
+      throw toBastionError(error);
+    } finally {
+      // Even a DDL whose COMMIT outcome is unknown retires the cached statements.
+      if (request.kind === 'ddl' && !request.dryRun) this.schemaEpoch++;
+      client.release(failed || transactionStatus(client) !== 'I' ? true : undefined);
+    }
+  }
+
+  /** A pooled connection whose prepared statements predate no schema change of ours. */
+  private async connect(): Promise<pg.PoolClient> {
+    for (;;) {
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (error) {
+        throw new BastionError('SOURCE_UNAVAILABLE', undefined, error);
+      }
+      const epoch = this.clientEpochs.get(client);
+      if (epoch === undefined) this.clientEpochs.set(client, this.schemaEpoch);
+      if (epoch === undefined || epoch === this.schemaEpoch) return client;
+      client.release(true);
+    }
+  }
+
+  /** server_version_num, read once per source (MERGE ... RETURNING needs 17+). */
+  private async serverVersionNum(): Promise<number> {
+    if (this.serverVersion === undefined) {
+      const result = await this.read({ sql: SERVER_VERSION, params: [], maxRows: 1, maxBytes: 1024 });
+      const value = result.rows[0]?.[0];
+      // Unreadable: assume the oldest server, which only ever drops an optional sample.
+      this.serverVersion = typeof value === 'number' ? value : 0;
+    }
+    return this.serverVersion;
+  }
+
+  /**
+   * Warns when the connection (or the configured role) is a superuser: a superuser
+   * may read server files and signal other sessions even inside a READ ONLY
+   * transaction, which leaves the SQL policy as the only layer for those.
+   */
+  async checkPrivileges(): Promise<void> {
+    try {
+      const result = await this.read({ sql: PRIVILEGE_CHECK, params: [], maxRows: 1, maxBytes: 1024 });
+      const [superuser] = result.rows[0] ?? [];
+      if (superuser === true) {
+        this.log.warn(
+          { source: this.name },
+          'this source runs statements as a PostgreSQL superuser; connect as (or set role: to) a role with only SELECT privileges so the database enforces a second layer',
+        );
+      }
+    } catch (error) {
+      this.log.warn({ source: this.name, err: error }, 'could not check the database role (the database may be down)');
+    }
+  }
+
+  poolStats(): PoolStats {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+const PRIVILEGE_CHECK = 'SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user';
+const SERVER_VERSION = "SELECT pg_catalog.current_setting('server_version_num')::int";
+
+/** A function, not a property read: TypeScript would keep an earlier check's narrowing across awaits. */
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/**
+ * One short-lived connection with the source's settings that ends backend `pid`,
+ * unless its read finished meanwhile (then the pid may soon belong to another session).
+ */
+async function terminateBackend(config: PostgresSourceConfig, pid: number, running: () => boolean): Promise<void> {
+  const stopper = new pg.Client({
+    connectionString: config.url,
+    connectionTimeoutMillis: config.pool.connect_timeout_ms,
+    application_name: 'bastion-cancel',
+    options: '-c default_transaction_read_only=on',
+    statement_timeout: STOP_STATEMENT_TIMEOUT_MS,
+  });
+  stopper.on('error', () => undefined);
+  try {
+    await stopper.connect();
+    if (running()) await stopper.query(TERMINATE_BACKEND, [pid]);
+  } finally {
+    await stopper.end().catch(() => undefined);
+  }
+}
+
+const TERMINATE_BACKEND = 'SELECT pg_catalog.pg_terminate_backend($1)';
+
+function cutSocket(client: pg.PoolClient): void {
+  (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+}
+
+function transactionStatus(client: pg.PoolClient): string | undefined {
+  const withStatus = client as unknown as { getTransactionStatus?: () => string | undefined };
+  return withStatus.getTransactionStatus?.();
+}
+

@@ -1,0 +1,111 @@
+import { BastionError } from '../../errors/codes.js';
+import type { RelationRef } from '../postgres-family/policy/policy.js';
+import { SQLITE_ALLOWED_FUNCTIONS, SQLITE_KEYWORDS, SQLITE_SIZED_TYPES, isDeniedRelation } from './functions.js';
+import { isWord, type Token } from './lexer.js';
+
+/** Words that change data, schema or connection state: never part of a read. */
+export const WRITE_WORDS = new Set([
+  'INSERT', 'UPDATE', 'DELETE', 'CREATE', 'DROP', 'ALTER', 'ATTACH', 'DETACH', 'PRAGMA', 'VACUUM', 'REINDEX',
+  'ANALYZE', 'BEGIN', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE', 'RETURNING', 'INTO',
+]);
+
+export interface LexicalReads {
+  functions: string[];
+  paramCount: number;
+  hasNaturalJoin: boolean;
+}
+
+export interface TokenCheckOptions {
+  /** Words refused anywhere (a read refuses every word that writes; the write policy checks its own). */
+  readonly refusedWords?: ReadonlySet<string>;
+  /** Indexes of names followed by `(` that declare rather than call: a table's column list, a type's size. */
+  readonly declarations?: ReadonlySet<number>;
+}
+
+/**
+ * Checks on SQLite's own tokens, independent of the parser: no refused word,
+ * every call (any name followed by `(` that is not a keyword, a CTE's column list
+ * or a declaration) on the allow-list, no system relation, positional parameters only.
+ */
+export function checkTokens(tokens: readonly Token[], options: TokenCheckOptions = {}): LexicalReads {
+  const refusedWords = options.refusedWords ?? WRITE_WORDS;
+  const functions = new Set<string>();
+  let paramCount = 0;
+  let nextPositional = 0;
+  let hasNaturalJoin = false;
+  tokens.forEach((token, i) => {
+    const upper = token.text.toUpperCase();
+    if (token.kind === 'word' && refusedWords.has(upper)) {
+      throw new BastionError('SQL_NOT_READ_ONLY', `${upper} is not allowed in a read.`);
+    }
+    if (token.kind === 'word' && upper === 'NATURAL') hasNaturalJoin = true;
+    if ((token.kind === 'word' || token.kind === 'quoted') && isDeniedRelation(token.text)) {
+      throw new BastionError('SQL_FEATURE_DENIED', `${token.text} is not available; use list_tables and describe_table.`);
+    }
+    if (token.kind === 'param') {
+      if (token.text === '?') paramCount = Math.max(paramCount, ++nextPositional);
+      else if (token.text.startsWith('?')) {
+        const index = Number(token.text.slice(1));
+        if (!Number.isSafeInteger(index) || index < 1 || index > 32_766) throw new BastionError('SQL_PARSE_ERROR', `Bad parameter ${token.text}.`);
+        nextPositional = Math.max(nextPositional, index);
+        paramCount = Math.max(paramCount, index);
+      } else {
+        throw new BastionError('SQL_FEATURE_DENIED', `SQLite sources take positional parameters (? or ?NNN), not ${token.text}.`);
+      }
+    }
+    const next = tokens[i + 1];
+    const isName = token.kind === 'quoted' || (token.kind === 'word' && !SQLITE_KEYWORDS.has(upper) && !SQLITE_SIZED_TYPES.has(upper));
+    if (isName && next?.kind === 'punct' && next.text === '(' && options.declarations?.has(i) !== true && !isColumnList(tokens, i + 1)) {
+      const name = token.text.toLowerCase();
+      if (!SQLITE_ALLOWED_FUNCTIONS.has(name)) throw new BastionError('SQL_FUNCTION_DENIED', `The function ${name} is not allowed.`);
+      functions.add(name);
+    }
+  });
+  const kinds = new Set(tokens.filter((t) => t.kind === 'param').map((t) => (t.text === '?' ? '?' : '?NNN')));
+  if (kinds.size > 1) throw new BastionError('SQL_FEATURE_DENIED', 'Use either ? or ?NNN placeholders in one statement, not both.');
+  return { functions: [...functions], paramCount, hasNaturalJoin };
+}
+
+/** True when the parenthesis at `open` closes before AS: a CTE's column list, `name(a, b) AS (...)`. */
+function isColumnList(tokens: readonly Token[], open: number): boolean {
+  let depth = 0;
+  for (let i = open; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t?.kind !== 'punct') continue;
+    if (t.text === '(') depth++;
+    else if (t.text === ')' && --depth === 0) return isWord(tokens[i + 1], 'AS');
+  }
+  return false;
+}
+
+export function checkRelation(relation: RelationRef): void {
+  if (relation.schema !== undefined && relation.schema !== 'main') {
+    throw new BastionError('SQL_FEATURE_DENIED', `Only the main schema is readable; ${relation.schema} is not.`);
+  }
+  if (isDeniedRelation(relation.name)) throw new BastionError('SQL_FEATURE_DENIED', `${relation.name} is not available.`);
+}
+
+/**
+ * The statement re-spelled for node-sql-parser's narrower SQLite grammar, keeping
+ * its meaning for the walk: comments dropped, parameters as `:p`, GLOB/REGEXP as
+ * LIKE, quoted identifiers bare when that is the same name (others are refused).
+ */
+export function forParser(tokens: readonly Token[]): string {
+  return tokens
+    .map((t) => {
+      switch (t.kind) {
+        case 'param':
+          return ':p';
+        case 'quoted':
+          if (!/^[A-Za-z_][A-Za-z0-9_]*$/u.test(t.text) || SQLITE_KEYWORDS.has(t.text.toUpperCase())) {
+            throw new BastionError('SQL_FEATURE_DENIED', 'Quoted identifiers are supported only for plain names (letters, digits, _).');
+          }
+          return t.text;
+        case 'word':
+          return isWord(t, 'GLOB', 'REGEXP') ? 'LIKE' : t.text;
+        default:
+          return t.text;
+      }
+    })
+    .join(' ');
+}
