@@ -2,7 +2,7 @@ import { openAuditTrail } from './audit/trail.js';
 import { buildRoles } from './authorize/roles.js';
 import { loadConfig, type ConfigSources, type LoadedConfig } from './config/load.js';
 import type { BastionConfig } from './config/schema.js';
-import { SqlPolicy } from './engines/postgres-family/policy/policy.js';
+import { engineOpener } from './engines/index.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { openMetrics } from './metrics/index.js';
 import { createRateLimiter } from './ratelimit/index.js';
@@ -16,7 +16,7 @@ export interface ConfigOverrides {
   readonly ratePerPrincipalPerMinute?: number | undefined;
 }
 
-/** Builds everything a server needs, once: config, logger, SQL policy, sources; and says where they came from. */
+/** Builds everything a server needs, once: config, logger, sources (with their SQL policies); and says where they came from. */
 export async function createContext(
   options: ConfigSources,
   overrides: ConfigOverrides = {},
@@ -30,7 +30,7 @@ function withOverrides(config: BastionConfig, { ratePerPrincipalPerMinute }: Con
   return { ...config, rate_limits: { ...config.rate_limits, per_principal_per_minute: ratePerPrincipalPerMinute } };
 }
 
-/** Roles, SQL policy, sources, rate limiter and audit trail for a validated configuration. */
+/** Roles, sources (each with its engine's SQL policy), rate limiter and audit trail for a validated configuration. */
 export async function contextFor(config: BastionConfig, log: Logger): Promise<ServerContext> {
   const roles = buildRoles(config);
   if (config.files.roots.length > 0) {
@@ -38,8 +38,7 @@ export async function contextFor(config: BastionConfig, log: Logger): Promise<Se
     const { fileRootsFor } = await import('./files/tools.js');
     fileRootsFor(config.files);
   }
-  const policy = await SqlPolicy.create({ extraFunctions: config.sql.allow_functions });
-  const sources = await SourceRegistry.create(config.sources, log, policy);
+  const sources = await SourceRegistry.create(config.sources, log, engineOpener(config.sql));
   const limiter = await createRateLimiter(config, log);
   let audit;
   let approvals;
@@ -57,7 +56,7 @@ export async function contextFor(config: BastionConfig, log: Logger): Promise<Se
   }
   const approvalWatch = approvals !== undefined && audit.enabled ? (await import('./approvals/watch.js')).watchApprovals(approvals, audit, log) : undefined;
   const metrics = await openMetrics(config);
-  return { config, sources, policy, log, version: packageVersion(), roles, limiter, audit, approvals, approvalWatch, metrics };
+  return { config, sources, log, version: packageVersion(), roles, limiter, audit, approvals, approvalWatch, metrics };
 }
 
 /** Releases what contextFor opened: database pools and workers, the rate-limit store, the audit sinks. */

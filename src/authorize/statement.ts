@@ -1,6 +1,6 @@
 import { BastionError } from '../errors/codes.js';
-import type { CheckedStatement } from '../engines/postgres-family/policy/policy.js';
-import type { Catalog } from '../engine/parts.js';
+import type { CheckedStatement } from '../engine/policy.js';
+import type { Catalog } from '../engine/catalog.js';
 import type { MaskKind, Role } from './roles.js';
 
 interface Touched {

@@ -1,4 +1,4 @@
-import type { SchemaInfo, TableDescription, TableInfo } from '../engines/postgres-family/introspect.js';
+import type { SchemaInfo, TableDescription, TableInfo } from '../engine/introspection.js';
 import type { Role } from './roles.js';
 
 /**

@@ -1,9 +1,8 @@
 import type { WritesConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
-import type { RelationRef } from '../engines/postgres-family/policy/read-walker.js';
-import type { CheckedDdl, CheckedDml, CheckedWrite } from '../engines/postgres-family/policy/write-policy.js';
+import type { RelationRef, CheckedDdl, CheckedDml, CheckedWrite } from '../engine/policy.js';
+import type { Catalog } from '../engine/catalog.js';
 import type { DescribeTarget } from '../engine/source.js';
-import type { Catalog } from '../engine/parts.js';
 import type { Role } from './roles.js';
 import { authorizeRead } from './statement.js';
 

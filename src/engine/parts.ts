@@ -1,7 +1,8 @@
-import type { ColumnOrigin } from '../engines/postgres-family/catalog.js';
-import type { CheckedStatement, ReadTool } from '../engines/postgres-family/policy/policy.js';
-import type { CheckedWrite, WritePolicyOptions, WriteTool } from '../engines/postgres-family/policy/write-policy.js';
-import type { SchemaInfo, TableDescription, TableInfo } from '../engines/postgres-family/introspect.js';
+import type { SourceConfig } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import type { Catalog } from './catalog.js';
+import type { Introspector } from './introspection.js';
+import type { CheckedStatement, CheckedWrite, ReadTool, WritePolicyOptions, WriteTool } from './policy.js';
 import type { Source } from './source.js';
 
 /**
@@ -23,32 +24,12 @@ export interface ReadGuard {
   checkWrite?(sql: string, tool: WriteTool, options: WritePolicyOptions): CheckedWrite;
 }
 
-/** Name resolution as the database does it, for the authorize stage. */
-export interface Catalog {
-  /** The schema an unqualified table or view name resolves to, or undefined. */
-  resolve(name: string): Promise<string | undefined>;
-  /** A table's columns with the origin ids its result columns carry (ResultColumn.origin). */
-  columnOrigins(schema: string, table: string): Promise<ColumnOrigin[]>;
-  /** Like resolve, for any relation kind (indexes too). */
-  locate(name: string): Promise<string | undefined>;
-  /** Where an unqualified CREATE puts a new object. */
-  creationSchema(): Promise<string | undefined>;
-  /** Forget cached names (after a schema change). */
-  invalidate(): void;
-  /** Schemas no write or schema change may touch (catalogs, server state); PostgreSQL's when absent. */
-  isSystemSchema?(schema: string): boolean;
-}
-
-export interface Introspector {
-  listSchemas(): Promise<SchemaInfo[]>;
-  listTables(filter: { schema?: string | undefined; pattern?: string | undefined }): Promise<TableInfo[]>;
-  /** `table` is `name` or `schema.name`; throws TABLE_NOT_FOUND when there is none. */
-  describeTable(table: string): Promise<TableDescription>;
-}
-
 export interface EngineParts {
   readonly source: Source;
   readonly guard: ReadGuard;
   readonly catalog: Catalog;
   readonly introspector: Introspector;
 }
+
+/** Opens one configured source with its engine's parts (src/engines/index.ts imports the engine by name). */
+export type OpenEngine = (name: string, config: SourceConfig, log: Logger) => Promise<EngineParts>;

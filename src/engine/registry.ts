@@ -1,12 +1,15 @@
 import { writeSchemasOf, type SourceConfig, type WritesConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
-import { RelationCatalog } from '../engines/postgres-family/catalog.js';
-import type { Role } from '../authorize/roles.js';
-import type { SqlPolicy } from '../engines/postgres-family/policy/policy.js';
-import type { Catalog, EngineParts, Introspector, ReadGuard } from './parts.js';
-import { PostgresIntrospector } from '../engines/postgres-family/introspect.js';
+import type { Catalog } from './catalog.js';
+import type { Introspector } from './introspection.js';
+import type { OpenEngine, ReadGuard } from './parts.js';
 import type { Engine, Source } from './source.js';
+
+/** Who may use which source: a role (authorize/roles.ts), as the registry sees it. */
+export interface SourceFilter {
+  source(name: string): boolean;
+}
 
 export interface SourceEntry {
   readonly name: string;
@@ -23,17 +26,18 @@ export interface SourceEntry {
 }
 
 /**
- * Builds the configured sources. Each driver module is imported only when a
- * source of its engine is configured, so the demo never loads pg and a
- * PostgreSQL deployment never loads PGlite.
+ * The configured sources, each opened by `open` (the engines' loader, src/engines/index.ts,
+ * which imports an engine's folder only when a source of it is configured). The core
+ * reaches every engine through this registry and the contract types, never an engine's own
+ * modules.
  */
 export class SourceRegistry {
   private constructor(private readonly entries: ReadonlyMap<string, SourceEntry>) {}
 
-  static async create(configs: Record<string, SourceConfig>, log: Logger, policy: SqlPolicy): Promise<SourceRegistry> {
+  static async create(configs: Record<string, SourceConfig>, log: Logger, open: OpenEngine): Promise<SourceRegistry> {
     const entries = new Map<string, SourceEntry>();
     for (const [name, config] of Object.entries(configs)) {
-      const parts = await openEngine(name, config, log, policy);
+      const parts = await open(name, config, log);
       entries.set(name, {
         name,
         engine: parts.source.engine,
@@ -51,10 +55,10 @@ export class SourceRegistry {
   }
 
   /** Per role, the sources it may use: roles are compiled once, so this is computed once. */
-  private readonly visible = new WeakMap<Role, SourceEntry[]>();
+  private readonly visible = new WeakMap<SourceFilter, SourceEntry[]>();
 
   /** The sources, or only those a role may use. */
-  list(role?: Role): SourceEntry[] {
+  list(role?: SourceFilter): SourceEntry[] {
     if (role === undefined) return [...this.entries.values()];
     let visible = this.visible.get(role);
     if (visible === undefined) {
@@ -68,7 +72,7 @@ export class SourceRegistry {
    * The named source, or the only one the role may use when `name` is omitted.
    * A source the role may not use is reported exactly like one that does not exist.
    */
-  resolve(name: string | undefined, role?: Role): SourceEntry {
+  resolve(name: string | undefined, role?: SourceFilter): SourceEntry {
     const visible = this.list(role);
     if (name === undefined) {
       if (visible.length === 1) return visible[0] as SourceEntry;
@@ -83,44 +87,4 @@ export class SourceRegistry {
   async close(): Promise<void> {
     await Promise.allSettled([...this.entries.values()].map((e) => e.source.close()));
   }
-}
-
-async function openEngine(name: string, config: SourceConfig, log: Logger, policy: SqlPolicy): Promise<EngineParts> {
-  switch (config.engine) {
-    case 'postgres': {
-      const { PostgresSource } = await import('../engines/postgres/source.js');
-      const source = new PostgresSource(name, config, log);
-      void source.checkPrivileges();
-      return postgresFamily(source, policy);
-    }
-    case 'pglite': {
-      const { PgliteSource } = await import('../engines/pglite/source.js');
-      const source = new PgliteSource(name, config, log);
-      source.warm();
-      return postgresFamily(source, policy);
-    }
-    case 'sqlite': {
-      const { openSqliteEngine } = await import('../engines/sqlite/index.js');
-      return openSqliteEngine(name, config, log);
-    }
-    case 'mysql': {
-      const { openMysqlEngine } = await import('../engines/mysql/index.js');
-      return openMysqlEngine(name, config, log);
-    }
-  }
-}
-
-/** PostgreSQL and PGlite: the libpg-query policy, pg_catalog name resolution and introspection. */
-function postgresFamily(source: Source, policy: SqlPolicy): EngineParts {
-  const read: Source['read'] = (request) => source.read(request);
-  return {
-    source,
-    guard: {
-      checkRead: (sql, tool) => policy.checkReadOnlyStatement(sql, tool),
-      fingerprint: (sql) => policy.fingerprint(sql),
-      checkWrite: (sql, tool, options) => policy.checkWriteStatement(sql, tool, options),
-    },
-    catalog: new RelationCatalog(read),
-    introspector: new PostgresIntrospector(read),
-  };
 }

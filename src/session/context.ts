@@ -2,7 +2,6 @@ import type { ApprovalStore } from '../approvals/index.js';
 import type { AuditTrail } from '../audit/trail.js';
 import type { Role } from '../authorize/roles.js';
 import type { BastionConfig } from '../config/schema.js';
-import type { SqlPolicy } from '../engines/postgres-family/policy/policy.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/index.js';
 import type { RateLimiter } from '../ratelimit/index.js';
@@ -12,7 +11,6 @@ import type { SourceRegistry } from '../engine/registry.js';
 export interface ServerContext {
   readonly config: BastionConfig;
   readonly sources: SourceRegistry;
-  readonly policy: SqlPolicy;
   readonly log: Logger;
   readonly version: string;
   /** Built-in and configured roles, compiled once. */

@@ -3,7 +3,7 @@ import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server
 import { z } from 'zod';
 import { authorizeRead } from '../authorize/statement.js';
 import { BastionError } from '../errors/codes.js';
-import type { ReadTool } from '../engines/postgres-family/policy/policy.js';
+import type { ReadTool } from '../engine/policy.js';
 import { applyMasks } from '../shape/mask.js';
 import { readCaps, rowsResult } from '../shape/result.js';
 import type { ParamValue, ReadResult } from '../engine/source.js';

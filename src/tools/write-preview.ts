@@ -1,4 +1,4 @@
-import type { DmlCommand } from '../engines/postgres-family/policy/write-policy.js';
+import type { DmlCommand } from '../engine/policy.js';
 import { redactDeep, redactLines, redactText } from '../log/redact.js';
 import { visibleLine, visibleTabbedLine } from '../shape/visible.js';
 import type { Engine, ParamValue, WriteResult, WriteSample } from '../engine/source.js';

@@ -8,13 +8,13 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RelationCatalog } from '../../src/engines/postgres-family/catalog.js';
+import type { WriteTool } from '../../src/engine/policy.js';
 import { compileRole, type Role } from '../../src/authorize/roles.js';
 import { authorizeWrite, type AuthorizedWrite } from '../../src/authorize/write.js';
 import { roleSchema } from '../../src/config/schema-access.js';
 import { writesSchema, type WritesConfig } from '../../src/config/schema.js';
 import { BastionError } from '../../src/errors/codes.js';
 import { SqlPolicy } from '../../src/engines/postgres-family/policy/policy.js';
-import type { WriteTool } from '../../src/engines/postgres-family/policy/write-policy.js';
 import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
 
 type Exec = (sql: string, params?: unknown[]) => Promise<unknown[][]>;

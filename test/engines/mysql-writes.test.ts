@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceSchema, type MysqlSourceConfig } from '../../src/config/schema.js';
 import { BastionError } from '../../src/errors/codes.js';
-import type { CheckedDdl, CheckedDml, WriteTool } from '../../src/engines/postgres-family/policy/write-policy.js';
+import type { CheckedDdl, CheckedDml, WriteTool } from '../../src/engine/policy.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { EngineParts } from '../../src/engine/parts.js';
 import { openMysqlEngine } from '../../src/engines/mysql/index.js';

@@ -22,7 +22,8 @@ import { BUILT_IN_ROLES, compileRole } from '../../src/authorize/roles.js';
 import { authorizeRead } from '../../src/authorize/statement.js';
 import { sourceSchema } from '../../src/config/schema.js';
 import { BastionError } from '../../src/errors/codes.js';
-import { SqlPolicy, type CheckedStatement } from '../../src/engines/postgres-family/policy/policy.js';
+import { engineOpener } from '../../src/engines/index.js';
+import type { CheckedStatement } from '../../src/engine/policy.js';
 import { createLogger } from '../../src/log/logger.js';
 import { SourceRegistry, type SourceEntry } from '../../src/engine/registry.js';
 import { portable, portableInserts, portableSchema, toDollarParams, type GuardFamily, type PortableCase } from '../corpus/portable.js';
@@ -169,7 +170,7 @@ for (const engine of ENGINES) {
       const prepared = await engine.prepare();
       cleanup = prepared.cleanup;
       // As src/app.ts builds them: one policy for the PostgreSQL family, the registry for the parts.
-      registry = await SourceRegistry.create({ corpus: sourceSchema.parse(prepared.config) }, log, await SqlPolicy.create());
+      registry = await SourceRegistry.create({ corpus: sourceSchema.parse(prepared.config) }, log, engineOpener({ allow_functions: [] }));
       entry = registry.resolve('corpus');
     });
     afterAll(async () => {

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BastionError } from '../../src/errors/codes.js';
-import type { CheckedDdl, CheckedDml, WriteTool } from '../../src/engines/postgres-family/policy/write-policy.js';
+import type { CheckedDdl, CheckedDml, WriteTool } from '../../src/engine/policy.js';
 import { SqliteGuard, loadSqliteParser } from '../../src/engines/sqlite/guard.js';
 
 const OPTIONS = { prefix: 'ai_', allowUnbounded: false };

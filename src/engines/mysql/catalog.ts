@@ -1,5 +1,4 @@
-import type { ColumnOrigin } from '../postgres-family/catalog.js';
-import type { Catalog } from '../../engine/parts.js';
+import type { ColumnOrigin, Catalog } from '../../engine/catalog.js';
 import type { ReadRequest, ReadResult } from '../../engine/source.js';
 import type { OriginIds } from '../../engine/origin-ids.js';
 import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';

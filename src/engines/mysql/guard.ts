@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BastionError } from '../../errors/codes.js';
-import type { CheckedStatement, ReadTool } from '../postgres-family/policy/policy.js';
-import type { CheckedWrite, WritePolicyOptions, WriteTool } from '../postgres-family/policy/write-policy.js';
+import type { CheckedStatement, ReadTool, CheckedWrite, WritePolicyOptions, WriteTool } from '../../engine/policy.js';
 import type { ReadGuard } from '../../engine/parts.js';
 import { PAREN_KEYWORDS, ALLOWED_FUNCTIONS } from './functions.js';
 import { scanMysql, type ScannedSql } from './lexer.js';

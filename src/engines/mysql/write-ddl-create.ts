@@ -1,5 +1,4 @@
-import type { RelationRef } from '../postgres-family/policy/policy.js';
-import type { DdlKind, DdlObject } from '../postgres-family/policy/write-policy.js';
+import type { RelationRef, DdlKind, DdlObject } from '../../engine/policy.js';
 import { isPunct, isWord, nameAt, skipWords, type Token } from './tokens.js';
 import type { DdlParts } from './write-ddl-parts.js';
 import { featureDenied, listOf, lowerOf, onlyKeys, owned, relationOf, stringOf, writeDenied, type Node, type ShowTarget } from './write-rules.js';

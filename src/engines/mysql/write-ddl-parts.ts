@@ -1,4 +1,4 @@
-import type { RelationRef } from '../postgres-family/policy/policy.js';
+import type { RelationRef } from '../../engine/policy.js';
 import { MysqlReadWalker } from './walker.js';
 import { featureDenied, listOf, lowerOf, onlyKeys, owned, relationOf, stringOf, without, type Expectation, type Node } from './write-rules.js';
 

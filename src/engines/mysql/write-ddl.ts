@@ -1,5 +1,5 @@
 import { BastionError } from '../../errors/codes.js';
-import type { WritePolicyOptions } from '../postgres-family/policy/write-policy.js';
+import type { WritePolicyOptions } from '../../engine/policy.js';
 import type { ScannedSql } from './lexer.js';
 import { isWord, nameAt, skipWords, type Token } from './tokens.js';
 import { createIndex, createTable, createView, engine, sameName, type Shape } from './write-ddl-create.js';

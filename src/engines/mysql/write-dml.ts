@@ -1,6 +1,5 @@
 import { BastionError } from '../../errors/codes.js';
-import type { RelationRef } from '../postgres-family/policy/policy.js';
-import type { DmlCommand, WritePolicyOptions } from '../postgres-family/policy/write-policy.js';
+import type { RelationRef, DmlCommand, WritePolicyOptions } from '../../engine/policy.js';
 import type { ScannedSql } from './lexer.js';
 import { isPunct, isWord, nameAt, type Token } from './tokens.js';
 import { MysqlReadWalker } from './walker.js';

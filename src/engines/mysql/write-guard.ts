@@ -1,5 +1,5 @@
 import { BastionError } from '../../errors/codes.js';
-import type { WritePolicyOptions, WriteTool } from '../postgres-family/policy/write-policy.js';
+import type { WritePolicyOptions, WriteTool } from '../../engine/policy.js';
 import { scanMysql } from './lexer.js';
 import { tokenize } from './tokens.js';
 import { inspectDdl } from './write-ddl.js';

@@ -1,6 +1,5 @@
 import { BastionError } from '../../errors/codes.js';
-import type { RelationRef } from '../postgres-family/policy/policy.js';
-import type { CheckedWrite } from '../postgres-family/policy/write-policy.js';
+import type { RelationRef, CheckedWrite } from '../../engine/policy.js';
 import { ALLOWED_FUNCTIONS, PAREN_KEYWORDS } from './functions.js';
 import type { ScannedSql } from './lexer.js';
 

@@ -1,7 +1,7 @@
 import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import type { MysqlSourceConfig } from '../../config/schema.js';
 import { BastionError } from '../../errors/codes.js';
-import type { WriteTool } from '../postgres-family/policy/write-policy.js';
+import type { WriteTool } from '../../engine/policy.js';
 import type { Logger } from '../../log/logger.js';
 import type { WriteRequest, WriteResult } from '../../engine/source.js';
 import { CuttableCall, discard } from './cut.js';

@@ -1,13 +1,9 @@
 import type { ReadRequest, ReadResult } from '../../engine/source.js';
 import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
+import type { ColumnOrigin } from '../../engine/catalog.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
 
-export interface ColumnOrigin {
-  name: string;
-  tableOid: number;
-  attnum: number;
-}
 
 /** Each relation name on the search path, with the schema PostgreSQL resolves it to: the first on the path. */
 const RESOLUTION = `

@@ -1,5 +1,6 @@
 import { BastionError } from '../../errors/codes.js';
 import type { ReadRequest, ReadResult } from '../../engine/source.js';
+import type { SchemaInfo, TableInfo, TableDescription } from '../../engine/introspection.js';
 
 /**
  * Catalog queries shared by every Postgres-family source. They are fixed text run
@@ -65,24 +66,6 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace`;
 
 const CATALOG_CAPS = { maxRows: 2000, maxBytes: 4 * 1024 * 1024 };
 
-export interface SchemaInfo {
-  schema: string;
-  comment: string | null;
-}
-
-export interface TableInfo {
-  schema: string;
-  name: string;
-  kind: string;
-  row_estimate: number | null;
-  comment: string | null;
-}
-
-export interface TableDescription extends TableInfo {
-  columns: { name: string; type: string; nullable: boolean; default: string | null; comment: string | null }[];
-  constraints: { name: string; type: string; definition: string }[];
-  indexes: { name: string; unique: boolean; definition: string }[];
-}
 
 export class PostgresIntrospector {
   constructor(private readonly read: Read) {}

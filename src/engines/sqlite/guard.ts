@@ -1,6 +1,5 @@
 import { BastionError } from '../../errors/codes.js';
-import type { CheckedStatement, ColumnRefParts, ReadTool, RelationRef } from '../postgres-family/policy/policy.js';
-import type { CheckedWrite, WritePolicyOptions, WriteTool } from '../postgres-family/policy/write-policy.js';
+import type { CheckedStatement, ColumnRefParts, ReadTool, RelationRef, CheckedWrite, WritePolicyOptions, WriteTool } from '../../engine/policy.js';
 import type { ReadGuard } from '../../engine/parts.js';
 import { isWord, splitStatements, tokenize, type Token } from './lexer.js';
 import { checkRelation, checkTokens, forParser } from './lexical.js';

@@ -1,5 +1,5 @@
 import type { SqliteSourceConfig } from '../../config/schema.js';
-import type { WriteTool } from '../postgres-family/policy/write-policy.js';
+import type { WriteTool } from '../../engine/policy.js';
 import type { Logger } from '../../log/logger.js';
 import type { EngineParts } from '../../engine/parts.js';
 import type { Source } from '../../engine/source.js';

@@ -1,6 +1,5 @@
 import { BastionError } from '../../errors/codes.js';
-import type { Introspector } from '../../engine/parts.js';
-import type { SchemaInfo, TableDescription, TableInfo } from '../postgres-family/introspect.js';
+import type { Introspector, SchemaInfo, TableDescription, TableInfo } from '../../engine/introspection.js';
 import type { ReadRequest, ReadResult } from '../../engine/source.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;

@@ -1,5 +1,5 @@
 import { BastionError } from '../../errors/codes.js';
-import type { RelationRef } from '../postgres-family/policy/policy.js';
+import type { RelationRef } from '../../engine/policy.js';
 import { SQLITE_ALLOWED_FUNCTIONS, SQLITE_KEYWORDS, SQLITE_SIZED_TYPES, isDeniedRelation } from './functions.js';
 import { isWord, type Token } from './lexer.js';
 

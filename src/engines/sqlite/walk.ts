@@ -1,5 +1,5 @@
 import { BastionError } from '../../errors/codes.js';
-import type { ColumnRefParts, RelationRef, StatementReads } from '../postgres-family/policy/policy.js';
+import type { ColumnRefParts, RelationRef, StatementReads } from '../../engine/policy.js';
 
 type Node = Record<string, unknown>;
 

@@ -1,5 +1,4 @@
-import type { RelationRef } from '../postgres-family/policy/policy.js';
-import type { CheckedDdl, DdlObjectType, WritePolicyOptions } from '../postgres-family/policy/write-policy.js';
+import type { RelationRef, CheckedDdl, DdlObjectType, WritePolicyOptions } from '../../engine/policy.js';
 import { isWord, type Token } from './lexer.js';
 import { walkParts } from './walk.js';
 import type { SqliteWritePlan } from './write-plan.js';

@@ -1,4 +1,4 @@
-import type { CheckedDml, DmlCommand, WritePolicyOptions } from '../postgres-family/policy/write-policy.js';
+import type { CheckedDml, DmlCommand, WritePolicyOptions } from '../../engine/policy.js';
 import type { Token } from './lexer.js';
 import { checkRelation } from './lexical.js';
 import { walkParts } from './walk.js';

@@ -1,5 +1,5 @@
 import { BastionError } from '../../errors/codes.js';
-import type { WritePolicyOptions, WriteTool } from '../postgres-family/policy/write-policy.js';
+import type { WritePolicyOptions, WriteTool } from '../../engine/policy.js';
 import { isWord, splitStatements, tokenize, type Token } from './lexer.js';
 import { checkTokens } from './lexical.js';
 import type { SqlParser } from './guard.js';

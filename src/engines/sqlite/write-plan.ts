@@ -1,4 +1,4 @@
-import type { CheckedWrite, WriteTool } from '../postgres-family/policy/write-policy.js';
+import type { CheckedWrite, WriteTool } from '../../engine/policy.js';
 
 /**
  * One SQLite write that passed the policy (write-guard.ts), with what the engine

@@ -1,6 +1,5 @@
 import { BastionError } from '../../errors/codes.js';
-import type { ColumnRefParts, RelationRef } from '../postgres-family/policy/policy.js';
-import type { StatementReads } from '../postgres-family/policy/read-walker.js';
+import type { ColumnRefParts, RelationRef, StatementReads } from '../../engine/policy.js';
 import { SQLITE_ALLOWED_FUNCTIONS, SQLITE_KEYWORDS } from './functions.js';
 import { isWord, type Token } from './lexer.js';
 import { forParser } from './lexical.js';

@@ -6,8 +6,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BastionError } from '../../../src/errors/codes.js';
 import { SqlPolicy } from '../../../src/engines/postgres-family/policy/policy.js';
+import type { CheckedDdl, CheckedDml, WriteTool } from '../../../src/engine/policy.js';
 import { parseSql } from '../../../src/engines/postgres-family/policy/parse.js';
-import type { CheckedDdl, CheckedDml, WriteTool } from '../../../src/engines/postgres-family/policy/write-policy.js';
 
 const OPTIONS = { prefix: 'ai_', allowUnbounded: false };
 

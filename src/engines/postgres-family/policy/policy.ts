@@ -2,19 +2,10 @@ import { BastionError } from '../../../errors/codes.js';
 import { NEVER_ALLOWED_FUNCTIONS } from './function-allowlist.js';
 import { EXPLAIN_OPTIONS, describeStatement } from './nodes.js';
 import { fingerprintSql, loadParser, parseSql } from './parse.js';
-import { ReadWalker, type ColumnRefParts, type RelationRef, type StatementReads } from './read-walker.js';
-import { inspectWrite, type CheckedWrite, type RawStatement, type WritePolicyOptions, type WriteTool } from './write-policy.js';
+import { ReadWalker } from './read-walker.js';
+import type { CheckedStatement, CheckedWrite, ReadTool, WritePolicyOptions, WriteTool } from '../../../engine/policy.js';
+import { inspectWrite, type RawStatement } from './write-policy.js';
 
-export type { ColumnRefParts, RelationRef, StatementReads };
-
-export type ReadTool = 'query' | 'explain';
-
-/** A statement that passed the policy, with what it touches (used by later stages). */
-export interface CheckedStatement extends StatementReads {
-  readonly sql: string;
-  /** 'explain' for any EXPLAIN, whichever tool received it. */
-  readonly tool: ReadTool;
-}
 
 export interface SqlPolicyOptions {
   /** Extra callable functions from config: `name` or `schema.name`, lower case. */

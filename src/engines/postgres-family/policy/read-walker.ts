@@ -1,33 +1,8 @@
 import { BastionError } from '../../../errors/codes.js';
 import { ALLOWED_FUNCTIONS } from './function-allowlist.js';
 import { DENIED_SYSTEM_RELATIONS, READ_NODE_TYPES, TABLESAMPLE_METHODS, describeStatement } from './nodes.js';
+import type { RelationRef, ColumnRefParts, StatementReads } from '../../../engine/policy.js';
 
-export interface RelationRef {
-  schema: string | undefined;
-  name: string;
-  /** The alias the statement gives it, if any. */
-  alias?: string | undefined;
-}
-
-/** A column reference as written: its name parts, `*` for a star. */
-export type ColumnRefParts = readonly string[];
-
-/** What a statement reads, as the authorize stage needs it (see authorizeRead). */
-export interface StatementReads {
-  /** Real relations read (CTE references excluded), as written. */
-  readonly relations: readonly RelationRef[];
-  readonly functions: readonly string[];
-  /** Every column reference, as written (`*` for a star). */
-  readonly columnRefs: readonly ColumnRefParts[];
-  /** Column references that are a select-list entry on their own (may carry a masked column). */
-  readonly directColumnRefs: ReadonlySet<ColumnRefParts>;
-  readonly hasSetOperation: boolean;
-  /** Columns named in JOIN ... USING. */
-  readonly usingColumns: readonly string[];
-  readonly hasNaturalJoin: boolean;
-  /** Highest $n placeholder used; the call must supply exactly this many params. */
-  readonly paramCount: number;
-}
 
 /**
  * Visits every node of a read statement and throws on the first thing that is

@@ -2,14 +2,8 @@ import { Buffer } from 'node:buffer';
 import { scanSync } from 'libpg-query';
 import { parseSql } from './parse.js';
 import { listOf, unwrap, type Node } from './write-walker.js';
+import type { BeforeRead } from '../../../engine/policy.js';
 
-/** A read of an UPDATE's target rows as they are, for a dry run to show before → after. */
-export interface BeforeRead {
-  /** `SELECT * FROM <the target as written> WHERE <the statement's WHERE>`, its $n renumbered from 1. */
-  readonly sql: string;
-  /** For each $n of `sql`, in order, the index of the statement's parameter it binds. */
-  readonly paramIndexes: readonly number[];
-}
 
 /**
  * The SELECT that reads the rows an UPDATE would change, built from the statement's own

@@ -2,92 +2,9 @@ import { Buffer } from 'node:buffer';
 import { BastionError } from '../../../errors/codes.js';
 import { describeStatement } from './nodes.js';
 import { parseSql } from './parse.js';
-import { beforeReadOf, setColumnsOf, type BeforeRead } from './write-before.js';
-import type { RelationRef, StatementReads } from './read-walker.js';
+import { beforeReadOf, setColumnsOf } from './write-before.js';
 import { WriteWalker, changedRelation, checkSchemaChange, isSchemaChange, listOf, onlyFields, unwrap, writeDenied, type Node } from './write-walker.js';
-
-export type WriteTool = 'execute' | 'change_schema';
-
-export interface WritePolicyOptions {
-  /** change_schema only touches objects whose name starts with this (`writes.prefix`). */
-  readonly prefix: string;
-  /** UPDATE and DELETE need no WHERE (`writes.allow_unbounded`). */
-  readonly allowUnbounded: boolean;
-}
-
-export type DmlCommand = 'insert' | 'update' | 'delete' | 'merge';
-
-/** One INSERT, UPDATE, DELETE or MERGE that passed the write policy. */
-export interface CheckedDml {
-  readonly sql: string;
-  readonly tool: 'execute';
-  readonly command: DmlCommand;
-  /** The relation written: schema as written (undefined when unqualified), name as the parser folded it. */
-  readonly target: RelationRef;
-  /** Everything else the statement reads, in the shape authorizeRead takes. */
-  readonly reads: StatementReads;
-  /** Highest $n placeholder used; the call must supply exactly this many params. */
-  readonly paramCount: number;
-  readonly hasReturning: boolean;
-  /**
-   * The statement that shows the changed rows: the text itself when it has
-   * RETURNING, else the text with `RETURNING *` appended on a new line (so a
-   * trailing `--` comment cannot swallow it) — `RETURNING target.*` when the
-   * statement also reads other tables (UPDATE ... FROM, DELETE ... USING, MERGE),
-   * so the rows shown are the target's only. Re-parsed and checked to be the same
-   * statement plus that RETURNING. Undefined on an engine with no RETURNING
-   * (MySQL): the dry run then reports the affected-row count only.
-   */
-  readonly sampleSql: string | undefined;
-  /** MERGE ... RETURNING needs PostgreSQL 17 or later: skip the sample on an older server. */
-  readonly sampleNeedsPg17: boolean;
-  /** UPDATE: the read of its target rows as they are, so a dry run shows before → after (see ./write-before.ts). */
-  readonly before?: BeforeRead | undefined;
-  /** UPDATE: the columns it sets. */
-  readonly setColumns?: readonly string[] | undefined;
-}
-
-export type DdlKind =
-  | 'create_table' | 'create_table_as' | 'create_view' | 'create_matview' | 'create_index'
-  | 'alter' | 'rename' | 'comment' | 'drop' | 'refresh';
-export type DdlObjectType = 'table' | 'view' | 'materialized_view' | 'index';
-
-export interface DdlObject {
-  /** As written; undefined when unqualified (the authorize stage resolves it as the database would). */
-  readonly schema: string | undefined;
-  /** As the parser folded it; carries the prefix. */
-  readonly name: string;
-  readonly type: DdlObjectType;
-}
-
-/** One schema change on an object the AI owns that passed the write policy. */
-export interface CheckedDdl {
-  readonly sql: string;
-  readonly tool: 'change_schema';
-  readonly kind: DdlKind;
-  readonly object: DdlObject;
-  /** CREATE INDEX: the table the index is on; the index is created in that table's schema. */
-  readonly table?: RelationRef;
-  /** RENAME: the new name (of the object, or of `column` / `constraint` when set). */
-  readonly newName?: string;
-  /** ALTER ... SET SCHEMA: where the object moves. */
-  readonly newSchema?: string;
-  /** RENAME COLUMN and COMMENT ON COLUMN: the column. */
-  readonly column?: string;
-  /** RENAME CONSTRAINT: the constraint. */
-  readonly constraint?: string;
-  /** What the change reads: a view or CREATE TABLE AS body, a LIKE table. */
-  readonly reads: StatementReads;
-  /** Tables named by FOREIGN KEY ... REFERENCES (all carry the prefix). */
-  readonly references: readonly RelationRef[];
-  /** A schema change takes no parameters. */
-  readonly paramCount: 0;
-  /** No row sample: the executor describes the object instead. */
-  readonly sampleSql: undefined;
-  readonly sampleNeedsPg17: false;
-}
-
-export type CheckedWrite = CheckedDml | CheckedDdl;
+import type { CheckedDml, CheckedWrite, DmlCommand, WritePolicyOptions, WriteTool } from '../../../engine/policy.js';
 
 /** The one statement of a call, as libpg-query returns it. */
 export interface RawStatement {

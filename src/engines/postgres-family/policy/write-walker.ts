@@ -1,7 +1,7 @@
 import { BastionError } from '../../../errors/codes.js';
 import { INDEX_METHODS, WRITE_EXPRESSION_NODE_TYPES, describeStatement, isSystemSchema } from './nodes.js';
-import { ReadWalker, type RelationRef, type StatementReads } from './read-walker.js';
-import type { DdlKind, DdlObject, DdlObjectType } from './write-policy.js';
+import { ReadWalker } from './read-walker.js';
+import type { RelationRef, StatementReads, DdlKind, DdlObject, DdlObjectType } from '../../../engine/policy.js';
 
 export type Node = Record<string, unknown>;
 
