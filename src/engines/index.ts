@@ -1,6 +1,7 @@
-import type { BastionConfig } from '../config/schema.js';
+import type { BastionConfig, SourceConfig } from '../config/schema.js';
+import type { LoginPowers } from '../engine/login.js';
 import type { OpenEngine } from '../engine/parts.js';
-import type { SqlPolicy } from './postgres-family/policy/policy.js';
+import type { SqlPolicy } from './postgres-family/index.js';
 
 /**
  * The engines' loader. Each engine folder is imported only when a source of that
@@ -11,7 +12,7 @@ import type { SqlPolicy } from './postgres-family/policy/policy.js';
 export function engineOpener(sql: BastionConfig['sql']): OpenEngine {
   let policy: Promise<SqlPolicy> | undefined;
   const familyPolicy = (): Promise<SqlPolicy> =>
-    (policy ??= import('./postgres-family/policy/policy.js').then(({ SqlPolicy }) => SqlPolicy.create({ extraFunctions: sql.allow_functions })));
+    (policy ??= import('./postgres-family/index.js').then(({ createSqlPolicy }) => createSqlPolicy({ extraFunctions: sql.allow_functions })));
   return async (name, config, log) => {
     switch (config.engine) {
       case 'postgres':
@@ -24,4 +25,19 @@ export function engineOpener(sql: BastionConfig['sql']): OpenEngine {
         return (await import('./mysql/index.js')).openMysqlEngine(name, config, log);
     }
   };
+}
+
+/**
+ * What a server source's login could do (doctor's `database-role`): undefined when the
+ * server cannot be reached or asked. Embedded engines (PGlite, SQLite) have no logins.
+ */
+export async function probeLogin(config: SourceConfig): Promise<LoginPowers | undefined> {
+  switch (config.engine) {
+    case 'postgres':
+      return (await import('./postgres/index.js')).probePostgresLogin(config);
+    case 'mysql':
+      return (await import('./mysql/index.js')).probeMysqlLogin(config);
+    default:
+      return undefined;
+  }
 }

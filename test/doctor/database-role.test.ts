@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema, type BastionConfig } from '../../src/config/schema.js';
-import { checkDatabaseRoles, dangerousMysqlGrant } from '../../src/doctor/database-role.js';
+import { checkDatabaseRoles } from '../../src/doctor/database-role.js';
+import { dangerousMysqlGrant } from '../../src/engines/mysql/login.js';
 import { MYSQL_ADMIN_URL, mariadb } from '../helpers/mariadb.js';
 import { PG_ADMIN_URL, postgres } from '../helpers/postgres.js';
 

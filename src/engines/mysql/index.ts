@@ -52,3 +52,5 @@ function databaseOf(url: string): string | undefined {
     throw new BastionError('CONFIG_INVALID', 'sources.*.url: not a valid mysql:// URL (mysql://user:password@host:3306/database).');
   }
 }
+
+export { dangerousMysqlGrant, probeMysqlLogin } from './login.js';

@@ -11,3 +11,4 @@ export function openPostgresEngine(name: string, config: PostgresSourceConfig, l
   void source.checkPrivileges();
   return postgresFamilyParts(source, policy);
 }
+export { probePostgresLogin } from './login.js';

@@ -1,0 +1,13 @@
+/**
+ * What the login of a server source could do if every other control failed, as its
+ * engine reads it (doctor's `database-role` check judges it). Undefined from a probe
+ * means the server could not be reached or asked.
+ */
+export type LoginPowers =
+  /** PostgreSQL: the role, whether it is a superuser, and which server-file roles it is a member of. */
+  | { readonly engine: 'postgres'; readonly role: string; readonly superuser: boolean; readonly fileRoles: readonly string[] }
+  /** MySQL/MariaDB: whether a grant gives FILE or ALL PRIVILEGES on every database. */
+  | { readonly engine: 'mysql'; readonly fileGrant: boolean };
+
+/** Connections of a probe are short, read-only, and give up after this long. */
+export const LOGIN_PROBE_TIMEOUT_MS = 3000;
