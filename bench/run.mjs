@@ -27,7 +27,13 @@
  * [postgres://postgres@127.0.0.1:5432], BENCH_CPU_PROF=1 (write .cpuprofile files of
  * the server children to bench/results/prof; the numbers of such a run are skewed),
  * BENCH_AUDIT_RECORDS [1000000], BENCH_ENGINES=0 (skip the MySQL/MariaDB and SQLite
- * section), BENCH_MYSQL_URL [mysql://root@127.0.0.1:3306].
+ * section), BENCH_MYSQL_URL [mysql://root@127.0.0.1:3306], BENCH_BASELINE=<a checkout of
+ * another commit, built> (adds baseline-http and baseline-literal-http: that build's
+ * dist/cli/main.js with the same config, so two commits compare in one run).
+ *
+ * bastion-literal-http sends the point lookup with its aid as a literal constant instead
+ * of $1 (a new statement text on every call), on the bastion-http server: the policy's
+ * verdict cache never hits, so it prices parsing and checking a statement.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -82,6 +88,9 @@ const CFG = {
 };
 const DB_URL = `${CFG.pgBase}/${CFG.db}`;
 const POINT_SQL = 'SELECT abalance FROM pgbench_accounts WHERE aid = $1';
+/** The same lookup with the aid inlined: a statement text the server has not seen before. */
+const literalPointSql = () => `SELECT abalance FROM pgbench_accounts WHERE aid = ${randomAid()}`;
+const BASELINE_ROOT = process.env.BENCH_BASELINE || undefined;
 const CAP_SQL = 'SELECT * FROM pgbench_accounts';
 const randomAid = () => 1 + Math.floor(Math.random() * CFG.accounts);
 
@@ -209,7 +218,7 @@ rate_limits:
   per_tool: { query: 1000000000 }
   per_source: { main: 1000000000 }
 `;
-const CONFIG_OF = { bastion: BASTION_CONFIG_YAML, 'bastion-noaudit': BASTION_NOAUDIT_CONFIG_YAML, 'bastion-auth': BASTION_AUTH_CONFIG_YAML };
+const CONFIG_OF = { bastion: BASTION_CONFIG_YAML, baseline: BASTION_CONFIG_YAML, 'bastion-noaudit': BASTION_NOAUDIT_CONFIG_YAML, 'bastion-auth': BASTION_AUTH_CONFIG_YAML };
 
 /**
  * A fresh temp folder per server (kind and transport) that is also its cwd, so no
@@ -246,7 +255,7 @@ function profArgs(name) {
 async function startServer(kind, transport) {
   const stdio = transport === 'stdio';
   const name = `${kind}-${transport}`;
-  const script = kind === 'bare' ? join(BENCH_DIR, 'bare-server.mjs') : join(ROOT, 'dist/cli/main.js');
+  const script = kind === 'bare' ? join(BENCH_DIR, 'bare-server.mjs') : join(kind === 'baseline' ? BASELINE_ROOT : ROOT, 'dist/cli/main.js');
   const args = [...profArgs(name), script];
   const workDir = kind === 'bare' ? undefined : workDirFor(kind, transport);
   if (kind !== 'bare') args.push('serve', '--config', join(workDir, 'bastion.yaml'));
@@ -260,9 +269,9 @@ async function startServer(kind, transport) {
 }
 
 /** The per-worker call functions of one target, plus the process doing the server work. */
-async function prepareMcpTarget(kind, transport) {
-  const s = await startServer(kind, transport);
-  const args = () => ({ sql: POINT_SQL, params: [randomAid()] });
+async function prepareMcpTarget(kind, transport, { server, key, literal = false } = {}) {
+  const s = server ?? (await startServer(kind, transport));
+  const args = literal ? () => ({ sql: literalPointSql(), params: [] }) : () => ({ sql: POINT_SQL, params: [randomAid()] });
   let workers;
   let capSession;
   if (s.stdio) {
@@ -289,7 +298,7 @@ async function prepareMcpTarget(kind, transport) {
     capSession = sessions[0];
     s.agent = agent;
   }
-  return { key: s.name, pid: s.pid, workers, check: checkMcp, capSession, server: s };
+  return { key: key ?? s.name, pid: s.pid, workers, check: checkMcp, capSession, server: s };
 }
 
 function checkMcp(result) {
@@ -566,8 +575,13 @@ async function main() {
     ['bastion', 'http'],
     ['bastion-noaudit', 'http'],
     ['bastion-auth', 'http'],
+    ...(BASELINE_ROOT === undefined ? [] : [['baseline', 'http']]),
   ]) {
     targets.push(await prepareMcpTarget(kind, transport));
+  }
+  // Literal constants: new sessions on the same HTTP servers, each call a new statement text.
+  for (const [base, key] of [['bastion-http', 'bastion-literal-http'], ...(BASELINE_ROOT === undefined ? [] : [['baseline-http', 'baseline-literal-http']])]) {
+    targets.push(await prepareMcpTarget('bastion', 'http', { server: targets.find((t) => t.key === base).server, key, literal: true }));
   }
   // Sanity: one call each, with the expected result, before anything is timed.
   for (const t of targets) {
@@ -617,6 +631,13 @@ async function main() {
     { name: 'bastion-stdio / raw-pg', value: cps('bastion-stdio') / cps('raw-pg') },
     { name: 'bare-http / raw-pg', value: cps('bare-http') / cps('raw-pg') },
     { name: 'bare-stdio / raw-pg', value: cps('bare-stdio') / cps('raw-pg') },
+    { name: 'bastion-literal-http / bastion-http (a new statement text on every call)', value: cps('bastion-literal-http') / cps('bastion-http') },
+    ...(BASELINE_ROOT === undefined
+      ? []
+      : [
+          { name: 'bastion-http / baseline-http (this build vs BENCH_BASELINE)', value: cps('bastion-http') / cps('baseline-http') },
+          { name: 'bastion-literal-http / baseline-literal-http (this build vs BENCH_BASELINE, literal constants)', value: cps('bastion-literal-http') / cps('baseline-literal-http') },
+        ]),
   ];
   const cpuCost = (k) => throughput[k].totalCpuUsPerCall;
   const cpuRatios = {
@@ -650,7 +671,7 @@ async function main() {
       postgres: pgVersion,
       loadAvgStart,
     },
-    config: { ...CFG, pointSql: POINT_SQL, capSql: CAP_SQL, bastionConfig: BASTION_CONFIG_YAML, setup },
+    config: { ...CFG, pointSql: POINT_SQL, baseline: BASELINE_ROOT === undefined ? null : { root: BASELINE_ROOT, revision: gitRevision(BASELINE_ROOT) }, capSql: CAP_SQL, bastionConfig: BASTION_CONFIG_YAML, setup },
     throughput,
     ratios,
     cpuRatios,
@@ -682,10 +703,10 @@ async function main() {
 }
 
 /** The commit Bastion was built from, plus "+dirty" when src/ has uncommitted changes (read-only git). */
-function gitRevision() {
+function gitRevision(root = ROOT) {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8' }).trim();
     return dirty ? `${head}+dirty` : head;
   } catch {
     return 'unknown';
