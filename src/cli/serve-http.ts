@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator, type Authenticate } from '../auth/authenticate.js';
-import { ANONYMOUS_PRINCIPAL, type Principal } from '../auth/principal.js';
+import { ANONYMOUS_PRINCIPAL, type Principal } from '../auth/identity/principal.js';
 import { canonicalResource, PROTECTED_RESOURCE_PATH, protectedResourceMetadata, resourceMetadataUrl } from '../auth/resource-metadata.js';
 import { compileGlobs } from '../authorize/glob.js';
 import type { HttpConfig } from '../config/schema.js';

@@ -1,6 +1,6 @@
 import { closeContext, createContext } from '../app.js';
 import { BastionError } from '../errors/codes.js';
-import { LOCAL_PRINCIPAL } from '../auth/principal.js';
+import { LOCAL_PRINCIPAL } from '../auth/identity/principal.js';
 import { createSessionServer } from '../session/server.js';
 import { serveStdio } from '../transport/stdio.js';
 import { connectHelp } from './connect-help.js';

@@ -1,4 +1,4 @@
-import type { AuthFailureCode } from '../auth/errors.js';
+import type { AuthFailureCode } from '../auth/identity/errors.js';
 import type { BastionConfig } from '../config/schema.js';
 import type { ErrorCode } from '../errors/codes.js';
 import type { PoolStats } from '../engine/source.js';

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AuthFailureCode } from '../auth/errors.js';
+import type { AuthFailureCode } from '../auth/identity/errors.js';
 import type { ErrorCode } from '../errors/codes.js';
 import type { PoolStats } from '../engine/source.js';
 import { KNOWN_TOOLS, type CallOutcome, type Metrics, type PooledSource } from './index.js';

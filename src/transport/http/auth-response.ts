@@ -1,4 +1,4 @@
-import type { AuthError } from '../../auth/errors.js';
+import type { AuthError } from '../../auth/identity/errors.js';
 import { bearerChallenge, type ProtectedResourceMetadata } from '../../auth/resource-metadata.js';
 
 export interface AuthChallenge {

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticate } from '../../auth/authenticate.js';
-import { AuthError } from '../../auth/errors.js';
+import { AuthError } from '../../auth/identity/errors.js';
 import { BastionError } from '../../errors/codes.js';
-import type { Principal } from '../../session/context.js';
+import type { Principal } from '../../auth/identity/principal.js';
 import { authFailureResponse, type AuthChallenge } from './auth-response.js';
 import type { ClientAddressOf } from './client-address.js';
 import { sendJson } from './send-json.js';

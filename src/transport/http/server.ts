@@ -4,12 +4,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Authenticate } from '../../auth/authenticate.js';
-import { AuthError } from '../../auth/errors.js';
+import { AuthError } from '../../auth/identity/errors.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { HttpConfig } from '../../config/schema.js';
 import type { Logger } from '../../log/logger.js';
-import type { Principal } from '../../session/context.js';
+import type { Principal } from '../../auth/identity/principal.js';
 import { authFailureResponse, type AuthChallenge } from './auth-response.js';
 import { createAuthStage, type AuthFailure, type AuthFailureThrottle, type AuthStage } from './auth-stage.js';
 import { createClientAddress } from './client-address.js';
