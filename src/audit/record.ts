@@ -1,4 +1,4 @@
-import type { PrincipalKind } from '../auth/principal.js';
+import type { PrincipalKind } from '../auth/identity/principal.js';
 
 /**
  * `unauthenticated` is for a failed authentication (no principal was established);

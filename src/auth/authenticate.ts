@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { AuthError } from './errors.js';
-import { tokenFromRequest } from './jwt/bearer-token.js';
-import type { Principal } from './principal.js';
+import { AuthError } from './identity/errors.js';
+import { tokenFromRequest } from './bearer-token.js';
+import type { Principal } from './identity/principal.js';
 
 /** The verifiers this stage uses, typed structurally so each stays in its own module. */
 export interface AuthMethods {

@@ -1,7 +1,7 @@
 import type { AuthConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
 
-export { tokenFromRequest, type PresentedToken, type RequestHeaders } from './jwt/bearer-token.js';
+export { tokenFromRequest, type PresentedToken, type RequestHeaders } from './bearer-token.js';
 
 /**
  * The HTTP face of the OAuth resource server: the RFC 9728 protected-resource

@@ -1,10 +1,11 @@
 import { closeContext, createContext } from '../app.js';
 import { BastionError } from '../errors/codes.js';
-import { LOCAL_PRINCIPAL } from '../auth/principal.js';
+import { LOCAL_PRINCIPAL } from '../auth/identity/principal.js';
 import { createSessionServer } from '../session/server.js';
+import { startMetricsListener } from '../transport/http/metrics-listener.js';
+import { startHttp } from '../transport/http/start.js';
 import { serveStdio } from '../transport/stdio.js';
 import { connectHelp } from './connect-help.js';
-import { startHttp, startMetricsListener } from './serve-http.js';
 
 export interface ServeOptions {
   http?: boolean;

@@ -1,63 +1,7 @@
-import type { AuthFailureCode } from '../auth/errors.js';
 import type { BastionConfig } from '../config/schema.js';
-import type { ErrorCode } from '../errors/codes.js';
-import type { PoolStats } from '../engine/source.js';
+import { NO_METRICS, type Metrics } from './metrics.js';
 
-/** How a tool call ended, as the audit stage classifies it. */
-export type CallOutcome = 'ok' | 'denied' | 'rate_limited' | 'error';
-
-/** What the pool gauge reads from a configured source (a SourceEntry has this shape). */
-export interface PooledSource {
-  /** A configured source name: bounded by the configuration, never client text. */
-  readonly name: string;
-  readonly source: { poolStats?(): PoolStats };
-}
-
-/**
- * Prometheus metrics of one server context. Every recorder is cheap and takes only
- * bounded labels: tool names we ship (anything else is `other`) and closed error
- * codes, never text from a client. When metrics are disabled, all of it is a no-op.
- */
-export interface Metrics {
-  readonly enabled: boolean;
-  /** One finished tool call: counts it, times it, and counts a denial by its code. */
-  recordCall(tool: string, outcome: CallOutcome, code: ErrorCode | undefined, seconds: number): void;
-  recordAuthFailure(reason: AuthFailureCode): void;
-  observeAuditWrite(seconds: number): void;
-  /** Reports the open HTTP sessions as a gauge, read at scrape time. */
-  trackSessions(count: () => number): void;
-  /** Reports each source's pool (total, idle, waiting connections) as gauges, read at scrape time. */
-  trackSources(sources: () => readonly PooledSource[]): void;
-  /** The Prometheus text exposition of every metric. */
-  render(): Promise<{ contentType: string; text: string }>;
-  close(): void;
-}
-
-export const NO_METRICS: Metrics = {
-  enabled: false,
-  recordCall: () => undefined,
-  recordAuthFailure: () => undefined,
-  observeAuditWrite: () => undefined,
-  trackSessions: () => undefined,
-  trackSources: () => undefined,
-  render: () => Promise.resolve({ contentType: 'text/plain', text: '' }),
-  close: () => undefined,
-};
-
-/** The tool names a label may carry; a client's made-up name becomes `other`, so labels stay bounded. */
-export const KNOWN_TOOLS: ReadonlySet<string> = new Set([
-  'list_sources',
-  'list_schemas',
-  'list_tables',
-  'describe_table',
-  'query',
-  'explain',
-  'execute',
-  'change_schema',
-  'list_files',
-  'read_file',
-  'search_files',
-]);
+export { NO_METRICS, type CallOutcome, type Metrics, type PooledSource } from './metrics.js';
 
 /** The metrics of a configuration; prom-client is loaded only when they are enabled. */
 export async function openMetrics(config: BastionConfig): Promise<Metrics> {

@@ -1,8 +1,15 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.js';
-import type { HttpGuard } from '../transport/http/guard.js';
-import type { Metrics } from './index.js';
+import type { Metrics } from './metrics.js';
+
+/**
+ * The Host/Origin check of the HTTP guard, as much of it as this listener uses; the
+ * caller passes the guard in, so metrics never import the transport that reports to them.
+ */
+export interface HostAndOriginCheck {
+  checkHostAndOrigin(req: IncomingMessage): { status: number } | undefined;
+}
 
 export interface MetricsListener {
   readonly address: AddressInfo;
@@ -26,7 +33,7 @@ export function parseListen(listen: string): { host: string; port: number } | un
 export async function listenForMetrics(
   metrics: Metrics,
   where: { host: string; port: number },
-  guard: HttpGuard,
+  guard: HostAndOriginCheck,
   log: Logger,
 ): Promise<MetricsListener> {
   const server: Server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {

@@ -1,8 +1,23 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AuthFailureCode } from '../auth/errors.js';
+import type { AuthFailureCode } from '../auth/identity/errors.js';
 import type { ErrorCode } from '../errors/codes.js';
 import type { PoolStats } from '../engine/source.js';
-import { KNOWN_TOOLS, type CallOutcome, type Metrics, type PooledSource } from './index.js';
+import type { CallOutcome, Metrics, PooledSource } from './metrics.js';
+
+/** The tool names a label may carry; a client's made-up name becomes `other`, so labels stay bounded. */
+const KNOWN_TOOLS: ReadonlySet<string> = new Set([
+  'list_sources',
+  'list_schemas',
+  'list_tables',
+  'describe_table',
+  'query',
+  'explain',
+  'execute',
+  'change_schema',
+  'list_files',
+  'read_file',
+  'search_files',
+]);
 
 /** Seconds; from a cached PGlite lookup to a slow report query. */
 const CALL_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

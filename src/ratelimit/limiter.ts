@@ -1,5 +1,5 @@
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../auth/identity/principal.js';
 import type { BastionConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { addressKey } from './address.js';

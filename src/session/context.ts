@@ -27,4 +27,4 @@ export interface ServerContext {
   readonly metrics: Metrics;
 }
 
-export type { Principal } from '../auth/principal.js';
+export type { Principal } from '../auth/identity/principal.js';

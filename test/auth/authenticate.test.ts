@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../src/auth/authenticate.js';
-import { AuthError } from '../../src/auth/errors.js';
-import type { Principal } from '../../src/auth/principal.js';
+import { AuthError } from '../../src/auth/identity/errors.js';
+import type { Principal } from '../../src/auth/identity/principal.js';
 
 const KEY = `ak_${'A'.repeat(43)}`;
 const alice: Principal = { id: 'key:alice', kind: 'api_key', role: 'reader', scopes: [] };

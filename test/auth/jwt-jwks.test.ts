@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AuthError, type AuthFailureCode } from '../../src/auth/errors.js';
+import { AuthError, type AuthFailureCode } from '../../src/auth/identity/errors.js';
 import { JwtVerifier, type JwtVerifierOptions } from '../../src/auth/jwt/verifier.js';
 import { jwtIssuerSchema } from '../../src/config/schema-access.js';
 

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { AuthError, type AuthFailureCode } from '../../src/auth/errors.js';
+import { AuthError, type AuthFailureCode } from '../../src/auth/identity/errors.js';
 import {
   bearerChallenge,
   canonicalResource,

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { base64url, exportPKCS8, exportSPKI, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthError, type AuthFailureCode } from '../../src/auth/errors.js';
+import { AuthError, type AuthFailureCode } from '../../src/auth/identity/errors.js';
 import { JwtVerifier, type JwtVerifierOptions } from '../../src/auth/jwt/verifier.js';
 import { jwtIssuerSchema } from '../../src/config/schema-access.js';
 import type { JwtIssuerConfig } from '../../src/config/schema.js';

@@ -1,7 +1,7 @@
 /** Shared pieces of the rate-limit suites: configs through the real schema, a log you can read, principals. */
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import type { Principal } from '../../src/auth/principal.js';
+import type { Principal } from '../../src/auth/identity/principal.js';
 import { configSchema, type BastionConfig } from '../../src/config/schema.js';
 import { BastionError } from '../../src/errors/codes.js';
 import type { Logger } from '../../src/log/logger.js';

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../log/logger.js';
-import type { Principal } from '../principal.js';
+import type { Principal } from '../identity/principal.js';
 import { hashApiKey, hashesEqual, isWellFormedApiKey } from './key.js';
 import type { ApiKeyStore, StoredApiKey } from './store.js';
 

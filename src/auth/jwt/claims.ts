@@ -1,7 +1,7 @@
 import type { JWTPayload } from 'jose';
 import type { JwtIssuerConfig } from '../../config/schema.js';
-import { AuthError } from '../errors.js';
-import type { Principal } from '../principal.js';
+import { AuthError } from '../identity/errors.js';
+import type { Principal } from '../identity/principal.js';
 
 /** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;

@@ -1,5 +1,5 @@
 import { errors } from 'jose';
-import { AuthError } from '../errors.js';
+import { AuthError } from '../identity/errors.js';
 
 /**
  * Maps whatever verification threw to an AuthError. Only an expired token gets its

@@ -2,7 +2,7 @@ import { createRemoteJWKSet, customFetch, errors, importSPKI, type CryptoKey, ty
 import type { JwtIssuerConfig } from '../../config/schema.js';
 import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
-import { AuthError } from '../errors.js';
+import { AuthError } from '../identity/errors.js';
 
 /** After a failed fetch, further fetches fail at once for this long: no request per token while the IdP is down. */
 const MAX_FAILURE_BACKOFF_MS = 5_000;

@@ -1,5 +1,7 @@
-import type { AuthError } from '../../auth/errors.js';
+import type { ServerResponse } from 'node:http';
+import type { AuthError } from '../../auth/identity/errors.js';
 import { bearerChallenge, type ProtectedResourceMetadata } from '../../auth/resource-metadata.js';
+import { sendJson } from './send-json.js';
 
 export interface AuthChallenge {
   /** Paths that serve the RFC 9728 document. */
@@ -42,4 +44,11 @@ export function authFailureResponse(error: AuthError, challenge: AuthChallenge |
     default:
       return { status: 401, headers: www({ error: 'invalid_token' }), body: { error: 'unauthorized' } };
   }
+}
+
+/** Ends `res` with the answer to a failed authentication (or a missing scope). */
+export function sendAuthFailure(res: ServerResponse, error: AuthError, challenge: AuthChallenge | undefined): void {
+  const answer = authFailureResponse(error, challenge);
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  sendJson(res, answer.status, answer.body);
 }

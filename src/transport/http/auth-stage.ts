@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticate } from '../../auth/authenticate.js';
-import { AuthError } from '../../auth/errors.js';
+import { AuthError } from '../../auth/identity/errors.js';
+import type { Principal } from '../../auth/identity/principal.js';
 import { BastionError } from '../../errors/codes.js';
-import type { Principal } from '../../session/context.js';
-import { authFailureResponse, type AuthChallenge } from './auth-response.js';
+import { sendAuthFailure, type AuthChallenge } from './auth-response.js';
 import type { ClientAddressOf } from './client-address.js';
 import { sendJson } from './send-json.js';
 
@@ -79,9 +79,7 @@ export function createAuthStage(options: AuthStageOptions): AuthStage {
       sendJson(res, 429, { error: THROTTLED_MESSAGE });
       return;
     }
-    const answer = authFailureResponse(error, options.challenge());
-    for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-    sendJson(res, answer.status, answer.body);
+    sendAuthFailure(res, error, options.challenge());
   }
 
   return async (req, res) => {

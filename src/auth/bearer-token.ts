@@ -1,4 +1,4 @@
-import { AuthError } from '../errors.js';
+import { AuthError } from './identity/errors.js';
 
 /** Query parameters that carry credentials in the wild; any of them refuses the request. */
 const CREDENTIAL_PARAMS = new Set(['access_token', 'token', 'api_key', 'apikey', 'key', 'auth', 'authorization']);

@@ -1,0 +1,44 @@
+import type { AuthFailureCode } from '../auth/identity/errors.js';
+import type { ErrorCode } from '../errors/codes.js';
+import type { PoolStats } from '../engine/source.js';
+
+/** How a tool call ended, as the audit stage classifies it. */
+export type CallOutcome = 'ok' | 'denied' | 'rate_limited' | 'error';
+
+/** What the pool gauge reads from a configured source (a SourceEntry has this shape). */
+export interface PooledSource {
+  /** A configured source name: bounded by the configuration, never client text. */
+  readonly name: string;
+  readonly source: { poolStats?(): PoolStats };
+}
+
+/**
+ * Prometheus metrics of one server context. Every recorder is cheap and takes only
+ * bounded labels: tool names we ship (anything else is `other`) and closed error
+ * codes, never text from a client. When metrics are disabled, all of it is a no-op.
+ */
+export interface Metrics {
+  readonly enabled: boolean;
+  /** One finished tool call: counts it, times it, and counts a denial by its code. */
+  recordCall(tool: string, outcome: CallOutcome, code: ErrorCode | undefined, seconds: number): void;
+  recordAuthFailure(reason: AuthFailureCode): void;
+  observeAuditWrite(seconds: number): void;
+  /** Reports the open HTTP sessions as a gauge, read at scrape time. */
+  trackSessions(count: () => number): void;
+  /** Reports each source's pool (total, idle, waiting connections) as gauges, read at scrape time. */
+  trackSources(sources: () => readonly PooledSource[]): void;
+  /** The Prometheus text exposition of every metric. */
+  render(): Promise<{ contentType: string; text: string }>;
+  close(): void;
+}
+
+export const NO_METRICS: Metrics = {
+  enabled: false,
+  recordCall: () => undefined,
+  recordAuthFailure: () => undefined,
+  observeAuditWrite: () => undefined,
+  trackSessions: () => undefined,
+  trackSources: () => undefined,
+  render: () => Promise.resolve({ contentType: 'text/plain', text: '' }),
+  close: () => undefined,
+};

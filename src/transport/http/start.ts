@@ -1,0 +1,109 @@
+import type { AddressInfo } from 'node:net';
+import { openAuthentication } from '../../auth/open.js';
+import type { Principal } from '../../auth/identity/principal.js';
+import { canonicalResource, PROTECTED_RESOURCE_PATH, protectedResourceMetadata, resourceMetadataUrl } from '../../auth/resource-metadata.js';
+import { compileToolScopes } from '../../authorize/scope.js';
+import type { HttpConfig } from '../../config/schema.js';
+import { BastionError } from '../../errors/codes.js';
+import { allReady, createReadiness } from '../../metrics/readiness.js';
+import type { ServerContext } from '../../session/context.js';
+import { createSessionServer } from '../../session/server.js';
+import { reportAuthFailures } from './auth-failure-report.js';
+import { isLoopbackAddress } from './guard.js';
+import { calledTool } from './json-rpc-request.js';
+import { listenFailure } from './listen-failure.js';
+import { startMetricsListener } from './metrics-listener.js';
+import { BastionHttpServer } from './server.js';
+
+export interface HttpStart {
+  server: BastionHttpServer;
+  address: AddressInfo;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves HTTP for a server context: refuses an unsafe exposure, opens the authenticate
+ * stage, assembles the listener (scopes, failure reports, readiness, metrics), listens,
+ * and then publishes the protected-resource metadata for the URL it got.
+ */
+export async function startHttp(ctx: ServerContext, http: HttpConfig, options: { noAuth: boolean }): Promise<HttpStart> {
+  const { config, log } = ctx;
+  const loopback = isLoopbackAddress(http.host);
+  refuseUnsafeExposure(http, loopback, options.noAuth);
+  const auth = await openAuthentication(config, http, { noAuth: options.noAuth, roles: new Set(ctx.roles.keys()), log });
+  const closers: (() => Promise<void>)[] = [() => auth.close()];
+  if (!options.noAuth && !loopback && http.tls === undefined) {
+    log.info({ host: http.host }, 'serving plain HTTP on a non-loopback address: TLS is terminated by the proxy in front (server.http.tls_terminated_by_proxy)');
+  }
+
+  const readiness = createReadiness(() => ctx.sources.list(), log);
+  const toolScopes = compileToolScopes(config.auth.tool_scopes);
+  const server = new BastionHttpServer({
+    config: http,
+    log,
+    authenticate: auth.authenticate,
+    // JSON-response mode carries no server-to-client requests: write approvals go through the CLI.
+    createSession: (principal) => createSessionServer(ctx, principal, { elicitation: false }),
+    authThrottle: ctx.limiter,
+    missingScope: (principal, message) => {
+      const tool = calledTool(message);
+      return tool === undefined ? undefined : toolScopes.missingScope(principal, tool);
+    },
+    onAuthFailure: reportAuthFailures(ctx),
+    ready: async () => allReady(await readiness()),
+    // On the main listener, metrics are for admins; a separate `metrics.listen` serves them to the host only.
+    ...(ctx.metrics.enabled && config.metrics.listen === undefined
+      ? { metrics: { allowed: (principal: Principal) => principal.role === 'admin', render: () => ctx.metrics.render() } }
+      : {}),
+  });
+  ctx.metrics.trackSessions(() => server.sessionCount);
+  ctx.metrics.trackSources(() => ctx.sources.list());
+  const address = await server.listen().catch(async (error: unknown) => {
+    for (const close of closers) await close();
+    throw listenFailure(error, http.host, http.port, { port: '--port N or server.http.port', host: '--host or server.http.host' });
+  });
+  if (ctx.metrics.enabled && config.metrics.listen !== undefined) {
+    try {
+      closers.unshift(await startMetricsListener(ctx, http, config.metrics.listen));
+    } catch (error) {
+      await server.close();
+      for (const close of closers) await close();
+      throw error;
+    }
+  }
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${http.tls === undefined ? 'http' : 'https'}://${host}:${address.port}/mcp`;
+  const resource = canonicalResource(config.auth, url);
+  const resourcePath = new URL(resource).pathname.replace(/\/$/, '');
+  server.setChallenge({
+    metadataPaths: [PROTECTED_RESOURCE_PATH, `${PROTECTED_RESOURCE_PATH}${resourcePath}`],
+    metadata: protectedResourceMetadata(config.auth, resource, toolScopes.scopes),
+    metadataUrl: resourceMetadataUrl(resource),
+  });
+  return {
+    server,
+    address,
+    url,
+    async close() {
+      await server.close();
+      for (const close of closers) await close();
+    },
+  };
+}
+
+/** The same rule as `bastion doctor`'s http-exposure item: off loopback, authentication always, and TLS here or at a proxy. */
+function refuseUnsafeExposure(http: HttpConfig, loopback: boolean, noAuth: boolean): void {
+  if (noAuth && !loopback) {
+    throw new BastionError(
+      'CONFIG_INVALID',
+      `--no-auth is refused on the non-loopback address ${http.host}: anyone who can reach it could query your database. Bind to 127.0.0.1, or drop --no-auth and use API keys (bastion keys create) or JWT.`,
+    );
+  }
+  if (!loopback && http.tls === undefined && !http.tls_terminated_by_proxy) {
+    throw new BastionError(
+      'CONFIG_INVALID',
+      `Listening on the non-loopback address ${http.host} without TLS is refused: API keys, tokens and results would cross the network in clear text. Configure server.http.tls (cert_file, key_file); or, when a TLS-terminating proxy sits in front, set server.http.tls_terminated_by_proxy: true (and list it in server.http.trusted_proxies); or bind to 127.0.0.1.`,
+    );
+  }
+}
