@@ -9,7 +9,8 @@ import { newCorrelationId } from '../errors/correlation.js';
 import { allReady, createReadiness } from '../metrics/readiness.js';
 import type { ServerContext } from '../session/context.js';
 import { createSessionServer } from '../session/server.js';
-import { createHttpGuard, isLoopbackAddress } from '../transport/http/guard.js';
+import { createHttpGuard } from '../transport/http/guard.js';
+import { isLoopbackAddress } from '../util/loopback.js';
 import { BastionHttpServer } from '../transport/http/server.js';
 
 export interface HttpStart {
