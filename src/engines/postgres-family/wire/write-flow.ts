@@ -47,7 +47,7 @@ export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest
   const sample = new RowCollector(request.sampleRows ?? DEFAULT_SAMPLE_ROWS, request.maxBytes);
   const definition = request.kind === 'ddl' && request.describe !== undefined ? new DefinitionReader(request.describe) : undefined;
   // A dry run of an UPDATE reads its target rows first, in the same transaction, for before → after.
-  const readBefore = request.kind === 'dml' && request.dryRun ? request.before : undefined;
+  const readBefore = request.kind === 'dml' && request.dryRun && request.checked?.tool === 'execute' ? request.checked.before : undefined;
   const before = readBefore === undefined ? undefined : new RowCollector(BEFORE_ROWS, request.maxBytes);
   const changedSink = request.kind === 'dml' ? { before: new FirstValue(), after: new FirstValue() } : undefined;
   const steps: PipelineStep[] = [
@@ -96,7 +96,7 @@ export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest
 function statementFor(request: WriteRequest, serverVersion: number): string {
   if (request.kind !== 'dml' || !request.dryRun || request.sampleSql === undefined) return request.sql;
   // MERGE ... RETURNING is a syntax error before PostgreSQL 17: run the plain statement, without a sample.
-  if (request.sampleNeedsPg17 === true && serverVersion < PG17) return request.sql;
+  if (request.checked?.sampleNeedsPg17 === true && serverVersion < PG17) return request.sql;
   return request.sampleSql;
 }
 
