@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { canonicalJson } from '../audit/chain.js';
-import { hashesEqual } from '../auth/api-keys/key.js';
+import { canonicalJson } from '../util/canonical-json.js';
+import { hashesEqual } from '../util/constant-time.js';
 import { BastionError } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
 

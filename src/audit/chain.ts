@@ -1,76 +1,10 @@
 import { createHmac, hash as oneShotHash } from 'node:crypto';
+import { canonicalJson, escapeLineBreakers, hasLineBreakers, sortedJson, sortedMembers } from '../util/canonical-json.js';
 
 /** The `prev` of the first record. */
 export const GENESIS_HASH = '0'.repeat(64);
 
 export type AuditKey = string | Buffer;
-
-/**
- * JSON with object keys sorted at every level and `undefined` members dropped, so
- * the same record always serializes to the same bytes. Characters that some readers
- * treat as line breaks or terminal controls (DEL, C1 controls, U+2028, U+2029) are
- * escaped on top of what JSON.stringify escapes, so a record is always one line; so
- * are zero-width and bidi controls.
- */
-export function canonicalJson(value: unknown): string {
-  return escapeLineBreakers(serialize(value));
-}
-
-// Also the invisible and bidi-control characters, so `cat audit.jsonl` shows what is there.
-const UNSAFE_IN_LINE = /[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
-const HAS_UNSAFE = /[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
-
-function escapeLineBreakers(text: string): string {
-  if (!HAS_UNSAFE.test(text)) return text;
-  return text.replace(UNSAFE_IN_LINE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/** Keys that JSON.stringify would quote as they are (the usual case): no call needed. */
-const PLAIN_KEY = /^[A-Za-z0-9_$.:-]*$/;
-
-function quoteKey(key: string): string {
-  return PLAIN_KEY.test(key) ? `"${key}"` : JSON.stringify(key);
-}
-
-/** The same bytes as JSON.stringify with sorted keys, built in one pass without intermediate arrays. */
-function serialize(value: unknown): string {
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value);
-    case 'number':
-      // For a finite number String() and JSON.stringify() agree.
-      return Number.isFinite(value) ? String(value) : 'null';
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'object':
-      break;
-    default:
-      return JSON.stringify(value) ?? 'null';
-  }
-  if (value === null) return 'null';
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      out += (i > 0 ? ',' : '') + (item === undefined ? 'null' : serialize(item));
-    }
-    return `${out}]`;
-  }
-  return `{${membersText(value as Readonly<Record<string, unknown>>)}}`;
-}
-
-/** `"key":value` of the members that serialize and pass `keep`, sorted by key, comma-separated. */
-function membersText(value: Readonly<Record<string, unknown>>, keep?: (key: string) => boolean): string {
-  const keys = Object.keys(value);
-  if (keys.length > 1) keys.sort();
-  let out = '';
-  for (const key of keys) {
-    const member = value[key];
-    if (member === undefined || typeof member === 'function' || (keep !== undefined && !keep(key))) continue;
-    out += (out.length > 0 ? ',' : '') + quoteKey(key) + ':' + serialize(member);
-  }
-  return out;
-}
 
 /** SHA-256, or HMAC-SHA-256 when a key is configured, as lowercase hex. */
 export function digest(text: string, key?: AuditKey): string {
@@ -123,7 +57,7 @@ function knownMembers(body: Readonly<Record<string, unknown>>): [before: string,
     if ((present & (1 << rank)) === 0 || known === undefined) continue;
     const member = body[known.name];
     if (member === undefined || typeof member === 'function') continue;
-    const text = known.prefix + serialize(member);
+    const text = known.prefix + sortedJson(member);
     if (rank < AFTER_HASH) before += (before.length > 0 ? ',' : '') + text;
     else after += (after.length > 0 ? ',' : '') + text;
   }
@@ -136,10 +70,10 @@ function knownMembers(body: Readonly<Record<string, unknown>>): [before: string,
  */
 export function sealRecord<T extends Record<string, unknown>>(body: T, key?: AuditKey): { record: T & { hash: string }; line: string } {
   // Members sort around `hash`; a `hash` the caller left in the body is replaced, never chained.
-  let [before, after] = knownMembers(body) ?? [membersText(body, (name) => name < 'hash'), membersText(body, (name) => name > 'hash')];
+  let [before, after] = knownMembers(body) ?? [sortedMembers(body, (name) => name < 'hash'), sortedMembers(body, (name) => name > 'hash')];
   let canonicalBody = `{${before}${before && after ? ',' : ''}${after}}`;
   // Escaping acts character by character on string contents, so escaping each half is escaping the whole.
-  if (HAS_UNSAFE.test(canonicalBody)) {
+  if (hasLineBreakers(canonicalBody)) {
     before = escapeLineBreakers(before);
     after = escapeLineBreakers(after);
     canonicalBody = `{${before}${before && after ? ',' : ''}${after}}`;

@@ -2,7 +2,8 @@ import { constants } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readStateFile } from '../util/private-file.js';
-import { canonicalJson, digest, type AuditKey } from './chain.js';
+import { canonicalJson } from '../util/canonical-json.js';
+import { digest, type AuditKey } from './chain.js';
 
 /**
  * The signed head checkpoint: the seq and hash of the last durable record. The log

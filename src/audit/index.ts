@@ -1,6 +1,7 @@
 export { argsShape } from './record.js';
 export type { AuditDecision, AuditEvent, AuditOutcome, AuditPrincipal, AuditPrincipalKind, AuditRecord } from './record.js';
-export { canonicalJson, GENESIS_HASH, recordHash, type AuditKey } from './chain.js';
+export { canonicalJson } from '../util/canonical-json.js';
+export { GENESIS_HASH, recordHash, type AuditKey } from './chain.js';
 export { AuditFileSink, LOG_FILE, type AuditSinkLogger, type AuditSinkOptions, type AuditSinkStats } from './file-sink.js';
 export { HEAD_FILE, type AuditHead } from './head.js';
 export { LOCK_FILE } from './lock.js';

@@ -1,6 +1,6 @@
 import { compileGlobs } from '../authorize/glob.js';
 import type { BastionConfig } from '../config/schema.js';
-import { isLoopbackAddress } from '../transport/http/guard.js';
+import { isLoopbackAddress } from '../util/loopback.js';
 import { fail, pass, warn, type Check } from './check.js';
 import { checkNetworkLinks } from './network.js';
 

@@ -1,6 +1,6 @@
 import type { BastionConfig } from '../config/schema.js';
 import { parseListen } from '../metrics/listener.js';
-import { isLoopbackAddress } from '../transport/http/guard.js';
+import { isLoopbackAddress } from '../util/loopback.js';
 import { fail, pass, warn, type Check } from './check.js';
 
 /**

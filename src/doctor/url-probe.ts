@@ -1,4 +1,4 @@
-import { isLoopbackAddress } from '../transport/http/guard.js';
+import { isLoopbackAddress } from '../util/loopback.js';
 import { fail, pass, warn, type Check } from './check.js';
 
 /**

@@ -1,3 +1,5 @@
+import type { CheckedWrite } from './policy.js';
+
 /**
  * The one interface every database adapter implements. The core talks only to
  * this; a driver (pg, PGlite, ...) is imported by its own adapter and loaded only
@@ -57,14 +59,12 @@ export interface WriteRequest {
    */
   readonly sampleSql?: string | undefined;
   /**
-   * UPDATE dry run: a SELECT of the target rows as they are, with the statement's own
-   * WHERE (from the policy, checked to be exactly that), binding the statement's
-   * parameters at paramIndexes, run in the same transaction just before the statement,
-   * so a preview can show before → after.
+   * The policy's verdict on `sql`, as the tool received it. An engine reads its own
+   * details from it: the PostgreSQL family, an UPDATE dry run's read of the target rows
+   * as they are (CheckedDml.before, for before → after) and whether a MERGE sample needs
+   * PostgreSQL 17 (CheckedDml.sampleNeedsPg17). Absent, the engine does neither.
    */
-  readonly before?: { readonly sql: string; readonly paramIndexes: readonly number[] } | undefined;
-  /** true when sampleSql uses RETURNING on MERGE, which needs PostgreSQL 17+: older servers run `sql` and return no sample. */
-  readonly sampleNeedsPg17?: boolean | undefined;
+  readonly checked?: CheckedWrite | undefined;
   /** How many sample rows to return (default 20). */
   readonly sampleRows?: number | undefined;
   /** DDL: the object to describe after the statement ran (in the same transaction). */

@@ -7,7 +7,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BastionError } from '../../src/errors/codes.js';
 import type { CheckedDdl, CheckedDml, WriteTool } from '../../src/engine/policy.js';
-import { SqliteGuard, loadSqliteParser } from '../../src/engines/sqlite/guard.js';
+import { SqliteGuard } from '../../src/engines/sqlite/guard.js';
+import { loadSqliteParser } from '../../src/engines/sqlite/parser.js';
 
 const OPTIONS = { prefix: 'ai_', allowUnbounded: false };
 let guard: SqliteGuard;

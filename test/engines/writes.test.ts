@@ -16,6 +16,7 @@ import { BastionError } from '../../src/errors/codes.js';
 import { createLogger } from '../../src/log/logger.js';
 import { PgliteSource } from '../../src/engines/pglite/source.js';
 import { PostgresSource } from '../../src/engines/postgres/source.js';
+import type { CheckedDml, StatementReads } from '../../src/engine/policy.js';
 import type { ParamValue, Source, WriteRequest, WriteResult } from '../../src/engine/source.js';
 import { createTestDatabase, PG_ADMIN_URL, postgres, type TestDatabase } from '../helpers/postgres.js';
 
@@ -35,6 +36,12 @@ interface Engine {
 function write(source: Source, request: Partial<WriteRequest> & Pick<WriteRequest, 'kind' | 'sql'>): Promise<WriteResult> {
   if (source.write === undefined) throw new Error('this source cannot write');
   return source.write({ params: [], dryRun: true, maxAffectedRows: 1000, maxBytes: 1 << 20, ...request });
+}
+
+/** The write policy's verdict on a MERGE, as the tool hands it over: its sample (RETURNING) needs PostgreSQL 17. */
+function checkedMerge(sql: string): CheckedDml {
+  const reads: StatementReads = { relations: [], functions: [], columnRefs: [], directColumnRefs: new Set(), hasSetOperation: false, usingColumns: [], hasNaturalJoin: false, paramCount: 0 };
+  return { sql, tool: 'execute', command: 'merge', target: { schema: 'public', name: 'ai_notes' }, reads, paramCount: 0, hasReturning: false, sampleSql: `${sql} RETURNING *`, sampleNeedsPg17: true };
 }
 
 async function failure(promise: Promise<unknown>): Promise<BastionError> {
@@ -218,7 +225,7 @@ function writeSuite(label: string, open: () => Promise<Engine>): void {
       const merge = `MERGE INTO ${NOTES} t USING (VALUES ('one'), ('zz')) AS s(body) ON t.body = s.body
         WHEN MATCHED THEN UPDATE SET n = t.n + 10 WHEN NOT MATCHED THEN INSERT (body) VALUES (s.body)`;
       const before = await state(NOTES_STATE);
-      const result = await write(source, { kind: 'dml', sql: merge, sampleSql: `${merge} RETURNING *`, sampleNeedsPg17: true });
+      const result = await write(source, { kind: 'dml', sql: merge, sampleSql: `${merge} RETURNING *`, checked: checkedMerge(merge) });
       expect(result.affected).toBe(2);
       if (Number(version?.['v']) >= 170000) expect(result.sample?.rows).toHaveLength(2);
       else expect(result.sample).toBeUndefined();

@@ -7,7 +7,8 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { configSchema, type HttpConfig } from '../../src/config/schema.js';
-import { createHttpGuard, isLoopbackAddress, jsonDepthExceeds } from '../../src/transport/http/guard.js';
+import { createHttpGuard, jsonDepthExceeds } from '../../src/transport/http/guard.js';
+import { isLoopbackAddress } from '../../src/util/loopback.js';
 
 function httpConfig(http: Record<string, unknown> = {}): HttpConfig {
   return configSchema.parse({ sources: { demo: { engine: 'pglite' } }, server: { http } }).server.http;

@@ -6,7 +6,7 @@ import type { Logger } from '../../log/logger.js';
 import { withStateFileLock } from '../../util/file-lock.js';
 import { ensurePrivateDir, readPrivateFile, writePrivateFileAtomic } from '../../util/private-file.js';
 import { parseKeyFile, serializeKeyFile } from './file-format.js';
-import { hashesEqual } from './key.js';
+import { hashesEqual } from '../../util/constant-time.js';
 import { LastUsedBuffer } from './last-used.js';
 import { buildNewKey } from './new-key.js';
 import { withoutHash, type ApiKeyRecord, type ApiKeySnapshot, type ApiKeyStore, type CreatedApiKey, type NewApiKey, type StoredApiKey } from './store.js';

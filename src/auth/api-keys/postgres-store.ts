@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from '../../log/logger.js';
 import { isUniqueViolation, openStatePool, type StateTable } from '../../util/state-pool.js';
-import { hashesEqual } from './key.js';
+import { hashesEqual } from '../../util/constant-time.js';
 import { LastUsedBuffer } from './last-used.js';
 import { buildNewKey } from './new-key.js';
 import { withoutHash, type ApiKeyRecord, type ApiKeySnapshot, type ApiKeyStore, type CreatedApiKey, type NewApiKey, type StoredApiKey } from './store.js';

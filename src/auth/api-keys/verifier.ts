@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../log/logger.js';
 import type { Principal } from '../identity/principal.js';
-import { hashApiKey, hashesEqual, isWellFormedApiKey } from './key.js';
+import { hashesEqual } from '../../util/constant-time.js';
+import { hashApiKey, isWellFormedApiKey } from './key.js';
 import type { ApiKeyStore, StoredApiKey } from './store.js';
 
 export interface ApiKeyVerifierOptions {

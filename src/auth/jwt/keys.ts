@@ -2,6 +2,7 @@ import { createRemoteJWKSet, customFetch, errors, importSPKI, type CryptoKey, ty
 import type { JwtIssuerConfig } from '../../config/schema.js';
 import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
+import { isLoopbackAddress } from '../../util/loopback.js';
 import { AuthError } from '../identity/errors.js';
 
 /** After a failed fetch, further fetches fail at once for this long: no request per token while the IdP is down. */
@@ -126,8 +127,7 @@ function backoffFetch(backoffMs: number): FetchImplementation {
 /** A key set fetched over plain HTTP could be swapped in transit, so only loopback may use http. */
 function checkJwksUrl(value: string, where: string): URL {
   const url = new URL(value);
-  const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackAddress(url.hostname))) {
     throw new BastionError('CONFIG_INVALID', `${where}.jwks_url: use an https:// URL (plain http is accepted only for loopback addresses).`);
   }
   if (url.username !== '' || url.password !== '') {

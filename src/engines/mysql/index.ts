@@ -8,7 +8,8 @@ import { MysqlGuard, type MysqlParser } from './guard.js';
 import { MysqlIntrospector } from './introspect.js';
 import { OriginIds } from '../../engine/origin-ids.js';
 import { checkServedDatabases, DatabaseScope } from './scope.js';
-import { MysqlSource, type MysqlDriver } from './source.js';
+import { MysqlSource } from './source.js';
+import type { MysqlDriver } from './driver.js';
 import { MysqlWriter } from './write.js';
 import { isSystemDatabase } from './write-rules.js';
 

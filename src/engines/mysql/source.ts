@@ -3,28 +3,17 @@ import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { MysqlSourceConfig } from '../../config/schema.js';
 import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
-import type { ParamValue, PoolStats, ReadRequest, ReadResult, ResultColumn, Source, WriteRequest, WriteResult } from '../../engine/source.js';
+import type { PoolStats, ReadRequest, ReadResult, ResultColumn, Source, WriteRequest, WriteResult } from '../../engine/source.js';
 import { CuttableCall, discard } from './cut.js';
 import { toBastionError } from './errors.js';
 import type { OriginIds } from '../../engine/origin-ids.js';
 import type { MysqlWriter } from './write.js';
+import { SESSION_SQL_MODE, encodeParam, type MysqlDriver } from './driver.js';
 
 /** Milliseconds after the server-side limit before the client gives up on a silent server. */
 const CLIENT_GRACE_MS = 5_000;
 /** Per-value overhead counted on top of the text, so many tiny values still hit the byte cap. */
 const VALUE_OVERHEAD = 4;
-
-/**
- * ANSI_QUOTES and NO_BACKSLASH_ESCAPES change how strings and identifiers are
- * tokenized; the guard scans with both off, so every connection turns them off.
- */
-export const SESSION_SQL_MODE = `SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(REPLACE(REPLACE(REPLACE(
-  CONCAT(',', @@SESSION.sql_mode, ','), ',ANSI_QUOTES,', ','), ',NO_BACKSLASH_ESCAPES,', ','), ',ANSI,', ','), ',,', ','))`;
-
-export interface MysqlDriver {
-  createPool(options: Record<string, unknown>): Pool;
-  Types: Record<string, number>;
-}
 
 interface Streamed {
   readonly result: ReadResult;
@@ -256,13 +245,6 @@ function isAborted(signal: AbortSignal | undefined): boolean {
 /** The callback connection under a promise one (mysql2's typings call it a promise Connection). */
 function coreOf(connection: PoolConnection): CoreConnection {
   return connection.connection as unknown as CoreConnection;
-}
-
-/** A JSON parameter as the MySQL binary protocol takes it: arrays and objects as JSON text. */
-export function encodeParam(value: ParamValue): string | number | null {
-  if (value === null || typeof value === 'string' || typeof value === 'number') return value;
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  return JSON.stringify(value);
 }
 
 /** Values as a client can show them: binary as \x hex (like PostgreSQL's bytea), bigints as text. */

@@ -8,7 +8,7 @@ import { CuttableCall, discard } from './cut.js';
 import { toBastionError } from './errors.js';
 import { expectAll } from './write-catalog.js';
 import type { MysqlWritePlan, ShowTarget } from './write-rules.js';
-import { SESSION_SQL_MODE, encodeParam, type MysqlDriver } from './source.js';
+import { SESSION_SQL_MODE, encodeParam, type MysqlDriver } from './driver.js';
 
 /** The policy's plan for a statement, as the guard gives it (cached by text). */
 export type PlanWrite = (sql: string, tool: WriteTool) => MysqlWritePlan;

@@ -1,5 +1,5 @@
 import type { FieldDescription } from '../postgres-family/wire/collector.js';
-import { asError, parseCommandTag, type PipelineResult, type PipelineStep, type StepOutcome } from '../postgres-family/wire/write-flow.js';
+import { asError, parseCommandTag, type PipelineResult, type PipelineStep, type StepOutcome } from '../postgres-family/wire/pipeline.js';
 import type { WireConnection } from './guarded-read.js';
 
 /**

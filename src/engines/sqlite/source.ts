@@ -5,12 +5,12 @@ import { fileURLToPath } from 'node:url';
 import type { SqliteSourceConfig } from '../../config/schema.js';
 import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
-import { redactText } from '../../log/redact.js';
 import { packageRoot } from '../../util/package-root.js';
 import type { ReadRequest, ReadResult, ResultColumn, Source, WriteRequest, WriteResult } from '../../engine/source.js';
 import type { OriginIds } from '../../engine/origin-ids.js';
-import type { WorkerColumn, WorkerRequest, WorkerResponse, WorkerWriteResult } from './worker.js';
+import type { WorkerColumn, WorkerRequest, WorkerResponse, WorkerWriteResult } from './worker-protocol.js';
 import type { PlanSqliteWrite, SqliteWritePlan } from './write-plan.js';
+import { timeoutMessage, toBastionError, writeRefusal, type WorkerFailed } from './errors.js';
 
 interface Pending {
   resolve: (response: WorkerResponse) => void;
@@ -25,8 +25,6 @@ function workerPath(): string {
 
 /** How many sample rows a dry run returns when the request does not say. */
 const SAMPLE_ROWS = 20;
-
-type Failure = Extract<WorkerResponse, { ok: false }>;
 
 /**
  * A SQLite database file in a child process (see worker.ts). Calls run one at a
@@ -61,7 +59,7 @@ export class SqliteSource implements Source {
   /**
    * One governed write. The engine plans the statement again (its own view of what
    * it may touch, not the caller's) and refuses a statement that is not the one
-   * the policy checked; the worker then checks the effect itself (see worker.ts).
+   * the policy checked; the worker then checks the effect itself (see worker-write.ts).
    */
   async write(request: WriteRequest): Promise<WriteResult> {
     const plan = this.plan(request);
@@ -168,80 +166,14 @@ export class SqliteSource implements Source {
     return { name: c.name, type: c.type, origin: this.origins.of(c.database, c.table, c.column) };
   }
 
-  /**
-   * A write failure: the engine's own refusals first (each after ROLLBACK in the
-   * worker, so nothing changed), then the read mapping.
-   */
-  private writeError(response: Failure, request: WriteRequest): BastionError {
-    const detail = { code: response.code ?? '', message: response.message };
-    const undone = 'It was rolled back and nothing changed.';
-    switch (response.failure) {
-      case 'writes-disabled':
-        return new BastionError('DENIED_BY_POLICY', 'Writes are not enabled for this source.', detail);
-      case 'not-a-write':
-        return new BastionError('WRITE_NOT_ALLOWED', `SQLite reports that this statement is not a plain write (it only reads, or controls the transaction). ${undone}`, detail);
-      case 'schema-changed':
-        return new BastionError(
-          'WRITE_NOT_ALLOWED',
-          request.kind === 'dml'
-            ? `The statement changed the database schema, which execute never does. ${undone}`
-            : `The statement changed objects in the schema other than those it names. ${undone}`,
-          detail,
-        );
-      case 'rows-changed':
-        return new BastionError(
-          'WRITE_NOT_ALLOWED',
-          `The schema change also changed rows (a foreign-key action, or the implicit delete when dropping a table other tables reference). ${undone} ` +
-            'Drop the referencing tables or delete their rows first.',
-          detail,
-        );
-      case 'breaks-dependents':
-        return new BastionError(
-          'WRITE_NOT_ALLOWED',
-          `A view or trigger that this change does not name depends on what it drops or changes, and would stop working. ${undone} ` +
-            'Change or drop that view or trigger first.',
-          detail,
-        );
-      case 'limit':
-        return new BastionError(
-          'WRITE_LIMIT_EXCEEDED',
-          `The statement changes ${response.changed ?? 'more'} rows (counting those changed by triggers and foreign-key actions), more than the limit of ${request.maxAffectedRows}. ${undone}`,
-          detail,
-        );
-      default:
-        if (response.code?.startsWith('SQLITE_READONLY') === true) {
-          return new BastionError('WRITE_NOT_ALLOWED', `SQLite could not write: the database file, or its folder (for the journal), is read-only to this server. Nothing changed.`, detail);
-        }
-        return this.toError(response);
-    }
+  /** A write failure: the engine's own refusals (errors.ts), else the read mapping. */
+  private writeError(response: WorkerFailed, request: WriteRequest): BastionError {
+    return writeRefusal(response, request) ?? this.toError(response);
   }
 
-  /** Maps a worker failure to the closed codes; SQLite's text is shown only for statement errors, redacted. */
-  private toError(response: Failure): BastionError {
-    const code = response.code ?? '';
-    const detail = { code, message: response.message };
-    switch (response.failure) {
-      case 'unavailable':
-        this.log.warn({ source: this.name, code }, 'SQLite database could not be opened');
-        return new BastionError('SOURCE_UNAVAILABLE', undefined, detail);
-      case 'multiple':
-        return new BastionError('SQL_MULTIPLE_STATEMENTS', undefined, detail);
-      case 'not-read-only':
-        return new BastionError('SQL_NOT_READ_ONLY', 'SQLite reports that this statement does not only read.', detail);
-      default:
-        break;
-    }
-    if (code.startsWith('SQLITE_READONLY')) return new BastionError('SQL_NOT_READ_ONLY', 'The database refused a write: the source is read-only.', detail);
-    if (code === 'SQLITE_AUTH') return new BastionError('DENIED_BY_POLICY', 'The database denied the statement.', detail);
-    if (/^SQLITE_(CANTOPEN|NOTADB|CORRUPT|IOERR|PERM|FULL|NOMEM|BUSY|LOCKED|PROTOCOL)/u.test(code)) {
-      return new BastionError('SOURCE_UNAVAILABLE', undefined, detail);
-    }
-    // Extended codes too: a write's constraint failure comes as SQLITE_CONSTRAINT_UNIQUE, _FOREIGNKEY ...
-    if (/^SQLITE_(ERROR|MISMATCH|RANGE|TOOBIG|CONSTRAINT)(_[A-Z]+)?$/u.test(code)) {
-      const text = typeof response.message === 'string' ? `: ${redactText(response.message).slice(0, 300)}` : '.';
-      return new BastionError('QUERY_FAILED', `The database rejected the statement${text}`, detail);
-    }
-    return new BastionError('QUERY_FAILED', undefined, detail);
+  private toError(response: WorkerFailed): BastionError {
+    if (response.failure === 'unavailable') this.log.warn({ source: this.name, code: response.code ?? '' }, 'SQLite database could not be opened');
+    return toBastionError(response);
   }
 
   private start(): ChildProcess {
@@ -281,13 +213,4 @@ export class SqliteSource implements Source {
       child.kill('SIGKILL');
     });
   }
-}
-
-/** After a timeout the worker was killed; SQLite rolls back an open transaction when the file is next opened. */
-function timeoutMessage(request: WriteRequest): string {
-  if (request.dryRun) return 'The statement ran past its time limit and was stopped; its transaction was never committed, so nothing changed.';
-  return (
-    'The change ran past its time limit and was stopped before it reported back; SQLite rolls back a transaction that had not committed, ' +
-    'so it is almost certainly not applied. Check the data before trying again.'
-  );
 }

@@ -2,7 +2,7 @@ import { BastionError } from '../../errors/codes.js';
 import type { WritePolicyOptions, WriteTool } from '../../engine/policy.js';
 import { isWord, splitStatements, tokenize, type Token } from './lexer.js';
 import { checkTokens } from './lexical.js';
-import type { SqlParser } from './guard.js';
+import type { SqlParser } from './parser.js';
 import { inspectSqliteDdl } from './write-ddl.js';
 import { inspectSqliteDml } from './write-dml.js';
 import type { SqliteWritePlan } from './write-plan.js';

@@ -3,7 +3,7 @@ import type { ColumnRefParts, RelationRef, StatementReads } from '../../engine/p
 import { SQLITE_ALLOWED_FUNCTIONS, SQLITE_KEYWORDS } from './functions.js';
 import { isWord, type Token } from './lexer.js';
 import { forParser } from './lexical.js';
-import type { SqlParser } from './guard.js';
+import type { SqlParser } from './parser.js';
 
 export type Node = Record<string, unknown>;
 

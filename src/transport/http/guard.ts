@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { HttpConfig } from '../../config/schema.js';
+import { isLoopbackAddress } from '../../util/loopback.js';
 
 /**
  * The HTTP guard stage: Host and Origin allow-lists (DNS rebinding, CSRF from a
@@ -59,12 +60,6 @@ function originAllowed(origin: string, allowed: ReadonlySet<string>): boolean {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
   return LOOPBACK_HOSTNAMES.has(url.hostname) || isLoopbackAddress(url.hostname) || allowed.has(url.origin);
-}
-
-/** True when `host` is a loopback address or name, for the bind-address rule. */
-export function isLoopbackAddress(host: string): boolean {
-  const h = host.toLowerCase();
-  return h === 'localhost' || h === '::1' || h === '[::1]' || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
 /**

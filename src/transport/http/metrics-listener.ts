@@ -1,7 +1,8 @@
 import type { HttpConfig } from '../../config/schema.js';
 import { BastionError } from '../../errors/codes.js';
 import type { ServerContext } from '../../session/context.js';
-import { createHttpGuard, isLoopbackAddress } from './guard.js';
+import { isLoopbackAddress } from '../../util/loopback.js';
+import { createHttpGuard } from './guard.js';
 import { listenFailure } from './listen-failure.js';
 
 /** The loopback-only listener of metrics.listen; a non-loopback address stops the start. Also used over stdio. */

@@ -9,7 +9,7 @@ import { allReady, createReadiness } from '../../metrics/readiness.js';
 import type { ServerContext } from '../../session/context.js';
 import { createSessionServer } from '../../session/server.js';
 import { reportAuthFailures } from './auth-failure-report.js';
-import { isLoopbackAddress } from './guard.js';
+import { isLoopbackAddress } from '../../util/loopback.js';
 import { calledTool } from './json-rpc-request.js';
 import { listenFailure } from './listen-failure.js';
 import { startMetricsListener } from './metrics-listener.js';

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { scanSync } from 'libpg-query';
 import { parseSql } from './parse.js';
-import { listOf, unwrap, type Node } from './write-walker.js';
+import { listOf, unwrap, type Node } from './write-nodes.js';
 import type { BeforeRead } from '../../../engine/policy.js';
 
 

@@ -3,7 +3,9 @@ import { BastionError } from '../../../errors/codes.js';
 import { describeStatement } from './nodes.js';
 import { parseSql } from './parse.js';
 import { beforeReadOf, setColumnsOf } from './write-before.js';
-import { WriteWalker, changedRelation, checkSchemaChange, isSchemaChange, listOf, onlyFields, unwrap, writeDenied, type Node } from './write-walker.js';
+import { checkSchemaChange, isSchemaChange } from './ddl-rules.js';
+import { WriteWalker } from './write-walker.js';
+import { changedRelation, listOf, onlyFields, unwrap, writeDenied, type Node } from './write-nodes.js';
 import type { CheckedDml, CheckedWrite, DmlCommand, WritePolicyOptions, WriteTool } from '../../../engine/policy.js';
 
 /** The one statement of a call, as libpg-query returns it. */

@@ -1,6 +1,6 @@
 import type { DescribeTarget } from '../../../engine/source.js';
 import { RowCollector } from './collector.js';
-import type { PipelineStep } from './write-flow.js';
+import type { PipelineStep } from './pipeline.js';
 
 /**
  * Catalog reads that describe an object right after a DDL statement, inside its

@@ -1,42 +1,10 @@
 import { BastionError } from '../../../errors/codes.js';
 import type { WriteRequest, WriteResult } from '../../../engine/source.js';
-import { RowCollector, type FieldDescription } from './collector.js';
+import { RowCollector } from './collector.js';
 import { encodeParam } from './decode.js';
 import { BEGIN_READ_WRITE, COMMIT, ROLLBACK } from './statements.js';
+import { asError, type Pipeline, type PipelineResult, type PipelineStep, type RowSink } from './pipeline.js';
 import { DefinitionReader } from './write-definition.js';
-
-/** Where a step's rows go; RowCollector is one. */
-export interface RowSink {
-  describe(fields: readonly FieldDescription[]): void;
-  add(fields: readonly (string | null)[]): unknown;
-}
-
-export interface PipelineStep {
-  readonly text: string;
-  readonly values: readonly (string | null)[];
-  readonly sink?: RowSink | undefined;
-}
-
-export interface StepOutcome {
-  /** The command tag without its counts: 'UPDATE', 'CREATE TABLE', 'COMMIT', ... */
-  readonly command: string;
-  /** Rows the command processed, 0 when its tag carries no count. */
-  readonly rowCount: number;
-}
-
-export interface PipelineResult {
-  /** One outcome per step that completed, in order. */
-  readonly completed: readonly StepOutcome[];
-  /** The first error (the engine's own, carrying its SQLSTATE as `code`); the steps after it did not run. */
-  readonly error?: Error;
-}
-
-/**
- * Runs steps in order over the extended protocol, each a separate statement with
- * bound values, and ends with Sync: the first error skips the rest. An engine
- * adapter implements this for its connection; the write flow below is shared.
- */
-export type Pipeline = (steps: readonly PipelineStep[]) => Promise<PipelineResult>;
 
 export interface WriteContext {
   /** The transaction-local limits statement and its values (timeouts, role), exactly as reads use it. */
@@ -79,7 +47,7 @@ export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest
   const sample = new RowCollector(request.sampleRows ?? DEFAULT_SAMPLE_ROWS, request.maxBytes);
   const definition = request.kind === 'ddl' && request.describe !== undefined ? new DefinitionReader(request.describe) : undefined;
   // A dry run of an UPDATE reads its target rows first, in the same transaction, for before → after.
-  const readBefore = request.kind === 'dml' && request.dryRun ? request.before : undefined;
+  const readBefore = request.kind === 'dml' && request.dryRun && request.checked?.tool === 'execute' ? request.checked.before : undefined;
   const before = readBefore === undefined ? undefined : new RowCollector(BEFORE_ROWS, request.maxBytes);
   const changedSink = request.kind === 'dml' ? { before: new FirstValue(), after: new FirstValue() } : undefined;
   const steps: PipelineStep[] = [
@@ -128,7 +96,7 @@ export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest
 function statementFor(request: WriteRequest, serverVersion: number): string {
   if (request.kind !== 'dml' || !request.dryRun || request.sampleSql === undefined) return request.sql;
   // MERGE ... RETURNING is a syntax error before PostgreSQL 17: run the plain statement, without a sample.
-  if (request.sampleNeedsPg17 === true && serverVersion < PG17) return request.sql;
+  if (request.checked?.sampleNeedsPg17 === true && serverVersion < PG17) return request.sql;
   return request.sampleSql;
 }
 
@@ -157,19 +125,7 @@ async function attempt(pipeline: Pipeline, steps: readonly PipelineStep[]): Prom
   }
 }
 
-/** Engines throw Error objects; anything else is wrapped so it can be thrown on. */
-export function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error('the engine failed', { cause: value });
-}
-
 function hasSqlState(error: Error): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
-}
-
-/** 'INSERT 0 5' → INSERT, 5; 'CREATE TABLE' → CREATE TABLE, 0. */
-export function parseCommandTag(tag: string): StepOutcome {
-  const words = tag.split(' ');
-  const counts = words.filter((w) => /^\d+$/.test(w));
-  return { command: words.filter((w) => !/^\d+$/.test(w)).join(' '), rowCount: Number(counts.at(-1) ?? 0) };
 }

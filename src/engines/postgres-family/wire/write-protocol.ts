@@ -1,5 +1,5 @@
 import { serialize } from 'pg-protocol';
-import { asError, parseCommandTag, type PipelineResult, type PipelineStep, type RowSink, type StepOutcome } from './write-flow.js';
+import { asError, parseCommandTag, type PipelineResult, type PipelineStep, type RowSink, type StepOutcome } from './pipeline.js';
 
 /** The slice of an in-process engine (PGlite) this module drives, typed locally. */
 export interface ProtocolExecutor {
