@@ -17,8 +17,8 @@ export function registerExplain(server: McpServer, call: ToolCall): RegisteredTo
       outputSchema: rowsOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    guardedTool('explain', call, async (args: { source?: string | undefined; sql: string; params?: ParamValue[] | undefined }, _note, extra) =>
-      rowsResult(await runRead(call, 'explain', args, extra), readCaps(call.ctx.config.limits), 'explain'),
+    guardedTool('explain', call, async (args: { source?: string | undefined; sql: string; params?: ParamValue[] | undefined }, state, extra) =>
+      rowsResult(await runRead(call, 'explain', args, state, extra), readCaps(call.ctx.config.limits), 'explain'),
     ),
   );
 }

@@ -15,8 +15,8 @@ export function registerListSchemas(server: McpServer, call: ToolCall): Register
       outputSchema: { schemas: z.array(z.object({ schema: z.string(), comment: orNull(z.string(), 'The schema comment, when there is one.') })) },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    guardedTool('list_schemas', call, async ({ source }: { source?: string | undefined }) => {
-      const entry = call.ctx.sources.resolve(source, call.role);
+    guardedTool('list_schemas', call, async (_args: { source?: string | undefined }, state) => {
+      const entry = state.source();
       const schemas = await entry.introspector.listSchemas();
       if (call.role.unrestricted) return jsonResult({ schemas });
       const tables = await entry.introspector.listTables({});

@@ -29,8 +29,8 @@ export function registerListTables(server: McpServer, call: ToolCall): Registere
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    guardedTool('list_tables', call, async (args: { source?: string | undefined; schema?: string | undefined; pattern?: string | undefined }) => {
-      const entry = call.ctx.sources.resolve(args.source, call.role);
+    guardedTool('list_tables', call, async (args: { source?: string | undefined; schema?: string | undefined; pattern?: string | undefined }, state) => {
+      const entry = state.source();
       const tables = await entry.introspector.listTables({ schema: args.schema, pattern: args.pattern });
       return jsonResult({ tables: visibleTables(call.role, tables) });
     }),
