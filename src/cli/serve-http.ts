@@ -8,7 +8,7 @@ import { BastionError } from '../errors/codes.js';
 import { newCorrelationId } from '../errors/correlation.js';
 import { allReady, createReadiness } from '../metrics/readiness.js';
 import type { ServerContext } from '../session/context.js';
-import { createSessionServer } from '../session/server.js';
+import { createSessionServer } from '../tools/session-server.js';
 import { createHttpGuard, isLoopbackAddress } from '../transport/http/guard.js';
 import { BastionHttpServer } from '../transport/http/server.js';
 

@@ -1,7 +1,7 @@
 import { closeContext, createContext } from '../app.js';
 import { BastionError } from '../errors/codes.js';
 import { LOCAL_PRINCIPAL } from '../auth/principal.js';
-import { createSessionServer } from '../session/server.js';
+import { createSessionServer } from '../tools/session-server.js';
 import { serveStdio } from '../transport/stdio.js';
 import { connectHelp } from './connect-help.js';
 import { startHttp, startMetricsListener } from './serve-http.js';

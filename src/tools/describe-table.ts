@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { visibleDescription } from '../authorize/visibility.js';
 import { BastionError } from '../errors/codes.js';
 import { jsonResult } from '../shape/result.js';
-import { guardedTool, type ToolCall } from './run.js';
+import { guardedTool } from './run.js';
+import type { ToolCall } from '../session/context.js';
 import { sourceArg } from './schemas.js';
 
 export function registerDescribeTable(server: McpServer, call: ToolCall): RegisteredTool {

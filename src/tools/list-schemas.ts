@@ -2,7 +2,8 @@ import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server
 import { z } from 'zod';
 import { visibleSchemas } from '../authorize/visibility.js';
 import { jsonResult } from '../shape/result.js';
-import { guardedTool, type ToolCall } from './run.js';
+import { guardedTool } from './run.js';
+import type { ToolCall } from '../session/context.js';
 import { orNull, sourceArg } from './schemas.js';
 
 export function registerListSchemas(server: McpServer, call: ToolCall): RegisteredTool {

@@ -7,7 +7,8 @@ import type { ReadTool } from '../engine/policy.js';
 import { applyMasks } from '../shape/mask.js';
 import { readCaps, rowsResult } from '../shape/result.js';
 import type { ParamValue, ReadResult } from '../engine/source.js';
-import { guardedTool, type CallExtra, type CallState, type ToolCall } from './run.js';
+import { guardedTool, type CallExtra, type CallState } from './run.js';
+import type { ToolCall } from '../session/context.js';
 import { paramsArg, rowsOutput, sourceArg, sqlArg } from './schemas.js';
 
 interface ReadArgs {

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { argsShape, type AuditApproval, type AuditDecision, type AuditOutcome } from '../audit/record.js';
-import type { Role } from '../authorize/roles.js';
 import { BastionError, type ErrorCode } from '../errors/codes.js';
 import { newCorrelationId } from '../errors/correlation.js';
 import { toToolErrorResult } from '../errors/to-result.js';
@@ -9,18 +8,7 @@ import { redactDeep } from '../log/redact.js';
 import type { Fingerprinted } from '../engine/policy.js';
 import type { SourceEntry } from '../engine/registry.js';
 import type { CallOutcome } from '../metrics/index.js';
-import type { Principal, ServerContext } from '../session/context.js';
-
-export interface ToolCall {
-  readonly ctx: ServerContext;
-  readonly principal: Principal;
-  /** The principal's role, resolved when the session opened. */
-  readonly role: Role;
-  /** Names the session in audit records when the transport has no session id (stdio, in-memory). */
-  readonly session: string;
-  /** The transport carries server-to-client requests, so a write can ask the person (MCP elicitation). */
-  readonly elicitation: boolean;
-}
+import type { ServerContext, ToolCall } from '../session/context.js';
 
 /** What a tool body adds to its call's audit record (writes: dry run, rows affected, approval). */
 export interface CallNote {

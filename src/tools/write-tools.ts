@@ -10,7 +10,8 @@ import { jsonResult } from '../shape/result.js';
 import { approvalView } from './approval-view.js';
 import type { SourceEntry } from '../engine/registry.js';
 import type { ParamValue, WriteRequest, WriteResult } from '../engine/source.js';
-import { guardedTool, type CallNote, type CallState, type ToolCall } from './run.js';
+import { guardedTool, type CallNote, type CallState } from './run.js';
+import type { ToolCall } from '../session/context.js';
 import { paramsArg, sourceArg, sqlArg } from './schemas.js';
 
 interface WriteArgs {
