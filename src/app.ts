@@ -6,7 +6,7 @@ import { engineOpener } from './engines/index.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { openMetrics } from './metrics/index.js';
 import { createRateLimiter } from './ratelimit/index.js';
-import type { ServerContext } from './session/context.js';
+import type { RegisterTools, ServerContext } from './session/context.js';
 import { SourceRegistry } from './engine/registry.js';
 import { packageVersion } from './util/package-root.js';
 
@@ -33,11 +33,7 @@ function withOverrides(config: BastionConfig, { ratePerPrincipalPerMinute }: Con
 /** Roles, sources (each with its engine's SQL policy), rate limiter and audit trail for a validated configuration. */
 export async function contextFor(config: BastionConfig, log: Logger): Promise<ServerContext> {
   const roles = buildRoles(config);
-  if (config.files.roots.length > 0) {
-    // A missing or protected root stops the start, not the first call.
-    const { fileRootsFor } = await import('./files/tools.js');
-    fileRootsFor(config.files);
-  }
+  const fileTools = config.files.roots.length > 0 ? await loadFileTools(config) : undefined;
   const sources = await SourceRegistry.create(config.sources, log, engineOpener(config.sql));
   const limiter = await createRateLimiter(config, log);
   let audit;
@@ -56,7 +52,14 @@ export async function contextFor(config: BastionConfig, log: Logger): Promise<Se
   }
   const approvalWatch = approvals !== undefined && audit.enabled ? (await import('./approvals/watch.js')).watchApprovals(approvals, audit, log) : undefined;
   const metrics = await openMetrics(config);
-  return { config, sources, log, version: packageVersion(), roles, limiter, audit, approvals, approvalWatch, metrics };
+  return { config, sources, log, version: packageVersion(), roles, limiter, audit, approvals, approvalWatch, metrics, fileTools };
+}
+
+/** The file tools, imported only when roots are configured; a missing or protected root stops the start, not the first call. */
+async function loadFileTools(config: BastionConfig): Promise<RegisterTools> {
+  const { fileRootsFor, registerFileTools } = await import('./files/tools.js');
+  fileRootsFor(config.files);
+  return (server, call) => registerFileTools(server, call, config.files);
 }
 
 /** Releases what contextFor opened: database pools and workers, the rate-limit store, the audit sinks. */

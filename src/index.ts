@@ -4,5 +4,5 @@ export type { BastionConfig } from './config/schema.js';
 export { BastionError, type ErrorCode } from './errors/codes.js';
 export { SqlPolicy } from './engines/postgres-family/index.js';
 export type { CheckedStatement, ReadTool } from './engine/policy.js';
-export { createSessionServer } from './session/server.js';
+export { createSessionServer } from './tools/session-server.js';
 export { BastionHttpServer } from './transport/http/server.js';

@@ -1,7 +1,7 @@
 import { closeContext, createContext } from '../app.js';
 import { BastionError } from '../errors/codes.js';
 import { LOCAL_PRINCIPAL } from '../auth/identity/principal.js';
-import { createSessionServer } from '../session/server.js';
+import { createSessionServer } from '../tools/session-server.js';
 import { startMetricsListener } from '../transport/http/metrics-listener.js';
 import { startHttp } from '../transport/http/start.js';
 import { serveStdio } from '../transport/stdio.js';

@@ -14,7 +14,11 @@ import type { Source } from './source.js';
 export interface ReadGuard {
   /** Throws a BastionError unless `sql` is exactly one statement this tool may run. */
   checkRead(sql: string, tool: ReadTool): CheckedStatement;
-  /** The statement's fingerprint for the audit, where the engine's parser gives one (libpg-query's). */
+  /**
+   * The statement's fingerprint for the audit, where the engine's parser gives one, for a
+   * call whose statement the policy did not accept (refused, or never reached). A statement
+   * it accepted carries its own (Fingerprinted), so the audit never fingerprints it again.
+   */
   fingerprint?(sql: string): string | undefined;
   /**
    * The write policy of `execute` and `change_schema` on this engine's parser:

@@ -34,8 +34,19 @@ export interface StatementReads {
 
 export type ReadTool = 'query' | 'explain';
 
+/** What the audit takes from a statement the policy accepted. */
+export interface Fingerprinted {
+  /**
+   * The statement's fingerprint, where the engine's parser gives one (libpg-query's,
+   * MySQL's token hash), of the text as sent. Computed on first use and kept with the
+   * guard's cached verdict: a repeated statement costs nothing, and a server with the
+   * audit off never computes it.
+   */
+  readonly fingerprint?: (() => string | undefined) | undefined;
+}
+
 /** A statement that passed the policy, with what it touches (used by later stages). */
-export interface CheckedStatement extends StatementReads {
+export interface CheckedStatement extends StatementReads, Fingerprinted {
   readonly sql: string;
   /** 'explain' for any EXPLAIN, whichever tool received it. */
   readonly tool: ReadTool;
@@ -61,7 +72,7 @@ export interface WritePolicyOptions {
 export type DmlCommand = 'insert' | 'update' | 'delete' | 'merge';
 
 /** One INSERT, UPDATE, DELETE or MERGE that passed the write policy. */
-export interface CheckedDml {
+export interface CheckedDml extends Fingerprinted {
   readonly sql: string;
   readonly tool: 'execute';
   readonly command: DmlCommand;
@@ -104,7 +115,7 @@ export interface DdlObject {
 }
 
 /** One schema change on an object the AI owns that passed the write policy. */
-export interface CheckedDdl {
+export interface CheckedDdl extends Fingerprinted {
   readonly sql: string;
   readonly tool: 'change_schema';
   readonly kind: DdlKind;

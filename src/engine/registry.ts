@@ -68,20 +68,25 @@ export class SourceRegistry {
     return visible;
   }
 
+  /** What resolve() returns, or undefined where it would throw: a call resolves its source once, and fails in its turn. */
+  pick(name: string | undefined, role?: SourceFilter): SourceEntry | undefined {
+    const visible = this.list(role);
+    if (name === undefined) return visible.length === 1 ? visible[0] : undefined;
+    return visible.find((e) => e.name === name);
+  }
+
   /**
    * The named source, or the only one the role may use when `name` is omitted.
    * A source the role may not use is reported exactly like one that does not exist.
    */
   resolve(name: string | undefined, role?: SourceFilter): SourceEntry {
+    const entry = this.pick(name, role);
+    if (entry !== undefined) return entry;
     const visible = this.list(role);
-    if (name === undefined) {
-      if (visible.length === 1) return visible[0] as SourceEntry;
-      if (visible.length === 0) throw new BastionError('SOURCE_NOT_FOUND');
+    if (name === undefined && visible.length > 1) {
       throw new BastionError('INVALID_ARGUMENT', `Several sources are available; name one with "source" (${visible.map((e) => e.name).join(', ')}).`);
     }
-    const entry = visible.find((e) => e.name === name);
-    if (entry === undefined) throw new BastionError('SOURCE_NOT_FOUND');
-    return entry;
+    throw new BastionError('SOURCE_NOT_FOUND');
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,8 @@ import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server
 import { z } from 'zod';
 import type { FilesConfig } from '../config/schema.js';
 import { jsonResult } from '../shape/result.js';
-import { guardedTool, type ToolCall } from '../tools/run.js';
+import { guardedTool } from '../tools/run.js';
+import type { ToolCall } from '../session/context.js';
 import { listFiles, MAX_LIST_ENTRIES, type ListArgs } from './list.js';
 import { FileRoots, MAX_PATH_CHARS } from './path-policy.js';
 import { readFile, type ReadArgs } from './read.js';

@@ -1,5 +1,12 @@
+/**
+ * What a session holds, as types only: the stages that serve a session (tools, files)
+ * import these, and this module imports none of them back.
+ */
+
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ApprovalStore } from '../approvals/index.js';
 import type { AuditTrail } from '../audit/trail.js';
+import type { Principal } from '../auth/identity/principal.js';
 import type { Role } from '../authorize/roles.js';
 import type { BastionConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -25,6 +32,23 @@ export interface ServerContext {
   readonly approvalWatch?: { stop(): Promise<void> } | undefined;
   /** Prometheus counters and histograms; no-ops unless metrics.enabled. */
   readonly metrics: Metrics;
+  /** list_files, read_file and search_files (files/tools.ts): loaded at start-up only when files.roots is configured. */
+  readonly fileTools?: RegisterTools | undefined;
 }
 
-export type { Principal } from '../auth/identity/principal.js';
+/** One session, as each of its tool calls sees it. */
+export interface ToolCall {
+  readonly ctx: ServerContext;
+  readonly principal: Principal;
+  /** The principal's role, resolved when the session opened. */
+  readonly role: Role;
+  /** Names the session in audit records when the transport has no session id (stdio, in-memory). */
+  readonly session: string;
+  /** The transport carries server-to-client requests, so a write can ask the person (MCP elicitation). */
+  readonly elicitation: boolean;
+}
+
+/** Registers on a session's server the tools of one kind its role allows, by name. */
+export type RegisterTools = (server: McpServer, call: ToolCall) => Map<string, RegisteredTool>;
+
+export type { Principal };

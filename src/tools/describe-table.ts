@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { visibleDescription } from '../authorize/visibility.js';
 import { BastionError } from '../errors/codes.js';
 import { jsonResult } from '../shape/result.js';
-import { guardedTool, type ToolCall } from './run.js';
+import { guardedTool } from './run.js';
+import type { ToolCall } from '../session/context.js';
 import { sourceArg } from './schemas.js';
 
 export function registerDescribeTable(server: McpServer, call: ToolCall): RegisteredTool {
@@ -15,8 +16,8 @@ export function registerDescribeTable(server: McpServer, call: ToolCall): Regist
       inputSchema: { source: sourceArg, table: z.string().min(1).max(300) },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    guardedTool('describe_table', call, async (args: { source?: string | undefined; table: string }) => {
-      const entry = call.ctx.sources.resolve(args.source, call.role);
+    guardedTool('describe_table', call, async (args: { source?: string | undefined; table: string }, state) => {
+      const entry = state.source();
       const visible = visibleDescription(call.role, await entry.introspector.describeTable(args.table));
       if (visible === undefined) throw new BastionError('TABLE_NOT_FOUND', `No table or view named ${JSON.stringify(args.table)} is visible.`);
       return jsonResult({ ...visible });

@@ -2,7 +2,8 @@ import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server
 import { CallToolRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import { BastionError } from '../errors/codes.js';
-import { refusedCall, type CallExtra, type ToolCall } from './run.js';
+import { refusedCall, type CallExtra } from './run.js';
+import type { ToolCall } from '../session/context.js';
 
 type Handler = (args: unknown, extra: CallExtra) => Promise<CallToolResult>;
 

@@ -2,7 +2,8 @@ import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server
 import type { ParamValue } from '../engine/source.js';
 import { readCaps, rowsResult } from '../shape/result.js';
 import { runRead } from './query.js';
-import { guardedTool, type ToolCall } from './run.js';
+import { guardedTool } from './run.js';
+import type { ToolCall } from '../session/context.js';
 import { paramsArg, rowsOutput, sourceArg, sqlArg } from './schemas.js';
 
 export function registerExplain(server: McpServer, call: ToolCall): RegisteredTool {
@@ -17,8 +18,8 @@ export function registerExplain(server: McpServer, call: ToolCall): RegisteredTo
       outputSchema: rowsOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    guardedTool('explain', call, async (args: { source?: string | undefined; sql: string; params?: ParamValue[] | undefined }, _note, extra) =>
-      rowsResult(await runRead(call, 'explain', args, extra), readCaps(call.ctx.config.limits), 'explain'),
+    guardedTool('explain', call, async (args: { source?: string | undefined; sql: string; params?: ParamValue[] | undefined }, state, extra) =>
+      rowsResult(await runRead(call, 'explain', args, state, extra), readCaps(call.ctx.config.limits), 'explain'),
     ),
   );
 }

@@ -2,7 +2,8 @@ import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server
 import { z } from 'zod';
 import { visibleSchemas } from '../authorize/visibility.js';
 import { jsonResult } from '../shape/result.js';
-import { guardedTool, type ToolCall } from './run.js';
+import { guardedTool } from './run.js';
+import type { ToolCall } from '../session/context.js';
 import { orNull, sourceArg } from './schemas.js';
 
 export function registerListSchemas(server: McpServer, call: ToolCall): RegisteredTool {
@@ -15,8 +16,8 @@ export function registerListSchemas(server: McpServer, call: ToolCall): Register
       outputSchema: { schemas: z.array(z.object({ schema: z.string(), comment: orNull(z.string(), 'The schema comment, when there is one.') })) },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    guardedTool('list_schemas', call, async ({ source }: { source?: string | undefined }) => {
-      const entry = call.ctx.sources.resolve(source, call.role);
+    guardedTool('list_schemas', call, async (_args: { source?: string | undefined }, state) => {
+      const entry = state.source();
       const schemas = await entry.introspector.listSchemas();
       if (call.role.unrestricted) return jsonResult({ schemas });
       const tables = await entry.introspector.listTables({});

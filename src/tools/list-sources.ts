@@ -1,7 +1,8 @@
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { jsonResult } from '../shape/result.js';
-import { guardedTool, type ToolCall } from './run.js';
+import { guardedTool } from './run.js';
+import type { ToolCall } from '../session/context.js';
 
 export function registerListSources(server: McpServer, call: ToolCall): RegisteredTool {
   return server.registerTool(

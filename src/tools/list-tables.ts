@@ -2,7 +2,8 @@ import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server
 import { z } from 'zod';
 import { visibleTables } from '../authorize/visibility.js';
 import { jsonResult } from '../shape/result.js';
-import { guardedTool, type ToolCall } from './run.js';
+import { guardedTool } from './run.js';
+import type { ToolCall } from '../session/context.js';
 import { orNull, sourceArg } from './schemas.js';
 
 export function registerListTables(server: McpServer, call: ToolCall): RegisteredTool {
@@ -29,8 +30,8 @@ export function registerListTables(server: McpServer, call: ToolCall): Registere
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    guardedTool('list_tables', call, async (args: { source?: string | undefined; schema?: string | undefined; pattern?: string | undefined }) => {
-      const entry = call.ctx.sources.resolve(args.source, call.role);
+    guardedTool('list_tables', call, async (args: { source?: string | undefined; schema?: string | undefined; pattern?: string | undefined }, state) => {
+      const entry = state.source();
       const tables = await entry.introspector.listTables({ schema: args.schema, pattern: args.pattern });
       return jsonResult({ tables: visibleTables(call.role, tables) });
     }),

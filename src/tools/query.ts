@@ -7,7 +7,8 @@ import type { ReadTool } from '../engine/policy.js';
 import { applyMasks } from '../shape/mask.js';
 import { readCaps, rowsResult } from '../shape/result.js';
 import type { ParamValue, ReadResult } from '../engine/source.js';
-import { guardedTool, type CallExtra, type ToolCall } from './run.js';
+import { guardedTool, type CallExtra, type CallState } from './run.js';
+import type { ToolCall } from '../session/context.js';
 import { paramsArg, rowsOutput, sourceArg, sqlArg } from './schemas.js';
 
 interface ReadArgs {
@@ -21,14 +22,16 @@ interface ReadArgs {
 const PROGRESS_INTERVAL_MS = 1_000;
 
 /**
- * policy → source → caps: the read path shared by query and explain. With the
- * call's `extra`, a client's cancellation stops the statement on the engine, and a
+ * policy → source → caps: the read path shared by query and explain, on the source
+ * the call resolved (`state`), where the checked statement is left for the audit. With
+ * the call's `extra`, a client's cancellation stops the statement on the engine, and a
  * client that asked for progress hears every second that the read still runs.
  */
-export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, extra?: CallExtra): Promise<ReadResult> {
+export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, state: CallState, extra?: CallExtra): Promise<ReadResult> {
   const { ctx } = call;
-  const entry = ctx.sources.resolve(args.source, call.role);
+  const entry = state.source();
   const checked = entry.guard.checkRead(args.sql, tool);
+  state.checked = checked;
   // An EXPLAIN through query is the explain tool's call: a role without explain gets no plan either way.
   if (checked.tool === 'explain' && !call.role.tool('explain')) {
     throw new BastionError('TOOL_NOT_ALLOWED', 'EXPLAIN needs the explain tool, which your role does not allow.');
@@ -98,8 +101,8 @@ export function registerQuery(server: McpServer, call: ToolCall): RegisteredTool
       outputSchema: rowsOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    guardedTool('query', call, async (args: ReadArgs, _note, extra) =>
-      rowsResult(await runRead(call, 'query', args, extra), readCaps(call.ctx.config.limits, args.max_rows)),
+    guardedTool('query', call, async (args: ReadArgs, state, extra) =>
+      rowsResult(await runRead(call, 'query', args, state, extra), readCaps(call.ctx.config.limits, args.max_rows)),
     ),
   );
 }

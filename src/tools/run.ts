@@ -1,30 +1,36 @@
 import { performance } from 'node:perf_hooks';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { argsShape, type AuditApproval, type AuditDecision, type AuditOutcome } from '../audit/record.js';
-import type { Role } from '../authorize/roles.js';
 import { BastionError, type ErrorCode } from '../errors/codes.js';
 import { newCorrelationId } from '../errors/correlation.js';
 import { toToolErrorResult } from '../errors/to-result.js';
 import { redactDeep } from '../log/redact.js';
+import type { Fingerprinted } from '../engine/policy.js';
+import type { SourceEntry } from '../engine/registry.js';
 import type { CallOutcome } from '../metrics/index.js';
-import type { Principal, ServerContext } from '../session/context.js';
-
-export interface ToolCall {
-  readonly ctx: ServerContext;
-  readonly principal: Principal;
-  /** The principal's role, resolved when the session opened. */
-  readonly role: Role;
-  /** Names the session in audit records when the transport has no session id (stdio, in-memory). */
-  readonly session: string;
-  /** The transport carries server-to-client requests, so a write can ask the person (MCP elicitation). */
-  readonly elicitation: boolean;
-}
+import type { ServerContext, ToolCall } from '../session/context.js';
 
 /** What a tool body adds to its call's audit record (writes: dry run, rows affected, approval). */
 export interface CallNote {
   dry_run?: boolean;
   affected?: number;
   approval?: AuditApproval;
+}
+
+/**
+ * One call on its way through the stages: its source, resolved once before the rate
+ * limiter, and what the body learns for the audit record, so the audit neither looks
+ * the source up again nor parses the statement again.
+ */
+export interface CallState {
+  /** The source the call names, or the only one its role sees: the per-source limit's key and the record's `source`. */
+  readonly sourceName: string | undefined;
+  /** The source the call uses; throws what the registry's resolve() throws (unknown, not visible, several and none named). */
+  source(): SourceEntry;
+  /** What the body adds to the audit record. */
+  readonly note: CallNote;
+  /** The statement the source's guard accepted, with its fingerprint for the audit record. */
+  checked?: Fingerprinted;
 }
 
 /** What the SDK passes a tool handler that this stage uses. */
@@ -47,13 +53,25 @@ export interface ProgressNotice {
 /** Tools that read files, not a database source. */
 const FILE_TOOLS: ReadonlySet<string> = new Set(['list_files', 'read_file', 'search_files']);
 
-/** The source a call will use, for the per-source limit: named, or the only visible one. */
-function sourceOf(call: ToolCall, tool: string, args: unknown): string | undefined {
-  if (FILE_TOOLS.has(tool)) return undefined;
+interface OpenCall extends CallState {
+  /** The resolved source, when the call has one the role may use. */
+  readonly entry: SourceEntry | undefined;
+}
+
+/**
+ * Resolves the call's source once, without throwing: a call refused for its source is
+ * still rate limited first, and its error comes from the body, as resolve() words it.
+ */
+function openCall(call: ToolCall, tool: string, args: unknown): OpenCall {
   const named = (args as { source?: unknown } | undefined)?.source;
-  if (typeof named === 'string') return named;
-  const visible = call.ctx.sources.list(call.role);
-  return visible.length === 1 ? visible[0]?.name : undefined;
+  const name = typeof named === 'string' ? named : undefined;
+  const entry = FILE_TOOLS.has(tool) ? undefined : call.ctx.sources.pick(name, call.role);
+  return {
+    sourceName: FILE_TOOLS.has(tool) ? undefined : (name ?? entry?.name),
+    entry,
+    source: () => entry ?? call.ctx.sources.resolve(name, call.role),
+    note: {},
+  };
 }
 
 /**
@@ -65,24 +83,23 @@ function sourceOf(call: ToolCall, tool: string, args: unknown): string | undefin
 export function guardedTool<A>(
   name: string,
   call: ToolCall,
-  body: (args: A, note: CallNote, extra: CallExtra | undefined) => Promise<CallToolResult>,
+  body: (args: A, state: CallState, extra: CallExtra | undefined) => Promise<CallToolResult>,
 ): (args: A, extra?: CallExtra) => Promise<CallToolResult> {
   return async (args: A, extra?: CallExtra) => {
     const started = performance.now();
-    const note: CallNote = {};
     const correlationId = newCorrelationId();
-    const source = sourceOf(call, name, args);
+    const state = openCall(call, name, args);
     let result: CallToolResult;
     let code: ErrorCode | undefined;
     try {
-      await call.ctx.limiter.consumeCall({ principal: call.principal, tool: name, source });
-      result = await body(args, note, extra);
+      await call.ctx.limiter.consumeCall({ principal: call.principal, tool: name, source: state.sourceName });
+      result = await body(args, state, extra);
       result._meta = { ...result._meta, 'bastion/correlation_id': correlationId };
     } catch (error) {
       code = error instanceof BastionError ? error.code : 'INTERNAL';
       result = toToolErrorResult(error, call.ctx.log, { tool: name, principal: call.principal.id }, correlationId);
     }
-    return audited(call, { tool: name, args, source, correlationId, started, code, extra, note }, result);
+    return audited(call, { tool: name, args, correlationId, started, code, extra, state }, result);
   };
 }
 
@@ -94,19 +111,19 @@ export async function refusedCall(call: ToolCall, tool: string, args: unknown, e
   const started = performance.now();
   const correlationId = newCorrelationId();
   const result = toToolErrorResult(error, call.ctx.log, { tool: printableTool(tool), principal: call.principal.id }, correlationId);
-  return audited(call, { tool: printableTool(tool), args, source: undefined, correlationId, started, code: error.code, extra }, result);
+  return audited(call, { tool: printableTool(tool), args, correlationId, started, code: error.code, extra }, result);
 }
 
 interface CallFacts {
   readonly tool: string;
   readonly args: unknown;
-  readonly source: string | undefined;
   readonly correlationId: string;
   readonly started: number;
   /** The error code, when the call failed. */
   readonly code: ErrorCode | undefined;
   readonly extra: CallExtra | undefined;
-  readonly note?: CallNote;
+  /** Absent for a call refused before its tool ran. */
+  readonly state?: OpenCall;
 }
 
 /** Records the call; if the record cannot be kept, the answer is withheld (fail closed). */
@@ -116,7 +133,7 @@ async function audited(call: ToolCall, facts: CallFacts, result: CallToolResult)
   ctx.metrics.recordCall(facts.tool, outcome, facts.code, (performance.now() - facts.started) / 1000);
   if (!ctx.audit.enabled) return result;
   const structured = result.structuredContent as { row_count?: unknown } | undefined;
-  const sql = (facts.args as { sql?: unknown } | undefined)?.sql;
+  const note = facts.state?.note;
   const auditStarted = performance.now();
   try {
     await ctx.audit.record({
@@ -124,9 +141,8 @@ async function audited(call: ToolCall, facts: CallFacts, result: CallToolResult)
       session: facts.extra?.sessionId ?? call.session,
       correlation_id: facts.correlationId,
       tool: facts.tool,
-      source: facts.source,
-      // Each engine fingerprints its own dialect; a PostgreSQL fingerprint of MySQL text would mislead.
-      fingerprint: typeof sql === 'string' && facts.source !== undefined ? ctx.sources.get(facts.source)?.guard.fingerprint?.(sql) : undefined,
+      source: facts.state?.sourceName,
+      fingerprint: fingerprintOf(ctx, facts),
       args_shape: argsShape(facts.args ?? {}),
       args: ctx.config.audit.include_values ? redactDeep(facts.args ?? {}) : undefined,
       decision,
@@ -134,14 +150,28 @@ async function audited(call: ToolCall, facts: CallFacts, result: CallToolResult)
       rows: typeof structured?.row_count === 'number' ? structured.row_count : undefined,
       bytes: answerBytes(result),
       duration_ms: Math.round((performance.now() - facts.started) * 100) / 100,
-      ...facts.note,
-      outcome: facts.note?.approval?.state === 'requested' && outcome === 'ok' ? 'pending' : outcome,
+      ...note,
+      outcome: note?.approval?.state === 'requested' && outcome === 'ok' ? 'pending' : outcome,
     });
     ctx.metrics.observeAuditWrite((performance.now() - auditStarted) / 1000);
   } catch (error) {
     return toToolErrorResult(new BastionError('AUDIT_UNAVAILABLE', undefined, error), ctx.log, { tool: facts.tool, principal: call.principal.id }, facts.correlationId);
   }
   return result;
+}
+
+/**
+ * The statement's fingerprint, by the engine of the call's source (a PostgreSQL fingerprint
+ * of MySQL text would mislead): the one its guard's verdict keeps when the guard accepted
+ * the statement; else, for a call refused before or by the guard, the guard fingerprints
+ * the text — also that of a source the call named but may not use.
+ */
+function fingerprintOf(ctx: ServerContext, facts: CallFacts): string | undefined {
+  const sql = (facts.args as { sql?: unknown } | undefined)?.sql;
+  const state = facts.state;
+  if (typeof sql !== 'string' || state?.sourceName === undefined) return undefined;
+  if (state.checked !== undefined) return state.checked.fingerprint?.();
+  return (state.entry ?? ctx.sources.get(state.sourceName))?.guard.fingerprint?.(sql);
 }
 
 /** Codes that mean a control said no; the rest are failures of a call that was allowed. */

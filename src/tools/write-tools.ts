@@ -10,7 +10,8 @@ import { jsonResult } from '../shape/result.js';
 import { approvalView } from './approval-view.js';
 import type { SourceEntry } from '../engine/registry.js';
 import type { ParamValue, WriteRequest, WriteResult } from '../engine/source.js';
-import { guardedTool, type CallNote, type ToolCall } from './run.js';
+import { guardedTool, type CallNote, type CallState } from './run.js';
+import type { ToolCall } from '../session/context.js';
 import { paramsArg, sourceArg, sqlArg } from './schemas.js';
 
 interface WriteArgs {
@@ -57,7 +58,7 @@ export function registerWriteTools(server: McpServer, call: ToolCall): Map<strin
           inputSchema: { source: sourceArg, sql: sqlArg, params: paramsArg, dry_run: dryRunArg, approval_id: approvalArg },
           annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
         },
-        guardedTool('execute', call, (args: WriteArgs, note) => runWrite(server, call, 'execute', args, note)),
+        guardedTool('execute', call, (args: WriteArgs, state) => runWrite(server, call, 'execute', args, state)),
       ),
     );
   }
@@ -74,21 +75,23 @@ export function registerWriteTools(server: McpServer, call: ToolCall): Map<strin
           inputSchema: { source: sourceArg, sql: sqlArg, dry_run: dryRunArg, approval_id: approvalArg },
           annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
         },
-        guardedTool('change_schema', call, (args: WriteArgs, note) => runWrite(server, call, 'change_schema', args, note)),
+        guardedTool('change_schema', call, (args: WriteArgs, state) => runWrite(server, call, 'change_schema', args, state)),
       ),
     );
   }
   return tools;
 }
 
-async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, args: WriteArgs, note: CallNote): Promise<CallToolResult> {
+async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, args: WriteArgs, state: CallState): Promise<CallToolResult> {
   const { ctx } = call;
-  const entry = ctx.sources.resolve(args.source, call.role);
+  const { note } = state;
+  const entry = state.source();
   if (!entry.writes.enabled || entry.source.write === undefined) {
     throw new BastionError('DENIED_BY_POLICY', `Writes are not enabled for the source ${entry.name}.`);
   }
   if (entry.guard.checkWrite === undefined) throw new BastionError('DENIED_BY_POLICY', `Writes are not available on the source ${entry.name}.`);
   const checked = entry.guard.checkWrite(args.sql, tool, { prefix: entry.writes.prefix, allowUnbounded: entry.writes.allow_unbounded });
+  state.checked = checked;
   const authorized = await authorizeWrite(call.role, checked, entry.catalog, entry.writes);
   const params = tool === 'execute' ? (args.params ?? []) : [];
   if (params.length !== checked.paramCount) {

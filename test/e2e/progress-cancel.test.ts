@@ -13,7 +13,7 @@ import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BastionError } from '../../src/errors/codes.js';
 import type { Principal } from '../../src/session/context.js';
-import { createSessionServer } from '../../src/session/server.js';
+import { createSessionServer } from '../../src/tools/session-server.js';
 import type { Source } from '../../src/engine/source.js';
 import { rowsOf, startBastion, type TestBastion } from '../helpers/bastion.js';
 import { eventually } from '../helpers/eventually.js';

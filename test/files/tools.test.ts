@@ -14,9 +14,8 @@ import { roleOf, compileRole } from '../../src/authorize/roles.js';
 import { configSchema, type BastionConfig } from '../../src/config/schema.js';
 import { registerFileTools } from '../../src/files/tools.js';
 import { createLogger } from '../../src/log/logger.js';
-import type { ServerContext } from '../../src/session/context.js';
+import type { ServerContext, ToolCall } from '../../src/session/context.js';
 import { dispatchCalls } from '../../src/tools/dispatch.js';
-import type { ToolCall } from '../../src/tools/run.js';
 
 /** In every file outside the root: must never appear in any answer. */
 const OUTSIDE = `outsidecanary${randomBytes(6).toString('hex')}`;

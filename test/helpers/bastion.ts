@@ -9,7 +9,7 @@ import { auditChainDir } from '../../src/audit/chains.js';
 import { configSchema, type BastionConfig } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { Principal, ServerContext } from '../../src/session/context.js';
-import { createSessionServer } from '../../src/session/server.js';
+import { createSessionServer } from '../../src/tools/session-server.js';
 
 export interface TestBastion {
   ctx: ServerContext;

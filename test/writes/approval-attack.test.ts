@@ -14,7 +14,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSessionServer } from '../../src/session/server.js';
+import { createSessionServer } from '../../src/tools/session-server.js';
 import { errorCode, startBastion, type TestBastion } from '../helpers/bastion.js';
 import { eventually } from '../helpers/eventually.js';
 import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BastionError } from '../../errors/codes.js';
+import { lazy } from '../../util/lazy.js';
 import type { CheckedStatement, ReadTool, CheckedWrite, WritePolicyOptions, WriteTool } from '../../engine/policy.js';
 import type { ReadGuard } from '../../engine/parts.js';
 import { PAREN_KEYWORDS, ALLOWED_FUNCTIONS } from './functions.js';
@@ -46,7 +47,7 @@ export class MysqlGuard implements ReadGuard {
     let verdict = this.cache.get(key);
     if (verdict === undefined) {
       try {
-        verdict = this.inspect(sql, tool);
+        verdict = { ...this.inspect(sql, tool), fingerprint: lazy(() => this.fingerprint(sql)) };
       } catch (error) {
         if (!(error instanceof BastionError)) throw error;
         verdict = error;
@@ -86,8 +87,9 @@ export class MysqlGuard implements ReadGuard {
     let verdict = this.writeCache.get(key);
     if (verdict === undefined) {
       try {
-        verdict = inspectMysqlWrite(this.parser, sql, tool, options);
-        this.scope.checkWrite(verdict.checked);
+        const plan = inspectMysqlWrite(this.parser, sql, tool, options);
+        this.scope.checkWrite(plan.checked);
+        verdict = { ...plan, checked: { ...plan.checked, fingerprint: lazy(() => this.fingerprint(sql)) } };
       } catch (error) {
         if (!(error instanceof BastionError)) throw error;
         verdict = error;

@@ -7,7 +7,7 @@ import type { HttpConfig } from '../../config/schema.js';
 import { BastionError } from '../../errors/codes.js';
 import { allReady, createReadiness } from '../../metrics/readiness.js';
 import type { ServerContext } from '../../session/context.js';
-import { createSessionServer } from '../../session/server.js';
+import { createSessionServer } from '../../tools/session-server.js';
 import { reportAuthFailures } from './auth-failure-report.js';
 import { isLoopbackAddress } from '../../util/loopback.js';
 import { calledTool } from './json-rpc-request.js';

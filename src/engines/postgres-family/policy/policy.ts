@@ -1,4 +1,5 @@
 import { BastionError } from '../../../errors/codes.js';
+import { lazy } from '../../../util/lazy.js';
 import { NEVER_ALLOWED_FUNCTIONS } from './function-allowlist.js';
 import { EXPLAIN_OPTIONS, describeStatement } from './nodes.js';
 import { fingerprintSql, loadParser, parseSql } from './parse.js';
@@ -69,14 +70,17 @@ export class SqlPolicy {
     const key = `${tool}\u0000${options.prefix}\u0000${options.allowUnbounded}\u0000${sql}`;
     let verdict = this.writeCache.get(key);
     if (verdict === undefined) {
-      verdict = settle(() => inspectWrite(sql, onlyStatement(sql), tool, options, this.extraFunctions));
+      verdict = settle(() => ({ ...inspectWrite(sql, onlyStatement(sql), tool, options, this.extraFunctions), fingerprint: lazy(() => fingerprintSql(sql)) }));
       remember(this.writeCache, key, verdict, this.cacheSize);
     }
     if (!verdict.ok) throw verdict.error;
     return verdict.value;
   }
 
-  /** The statement's fingerprint for the audit (cached by text); undefined when it does not parse. */
+  /**
+   * The statement's fingerprint for the audit of a call the policy did not accept (cached
+   * by text); undefined when it does not parse. An accepted statement carries its own.
+   */
   fingerprint(sql: string): string | undefined {
     if (this.fingerprints.has(sql)) return this.fingerprints.get(sql);
     const value = fingerprintSql(sql);
@@ -113,7 +117,8 @@ export class SqlPolicy {
 
     const walker = new ReadWalker(this.extraFunctions);
     walker.visitNode('SelectStmt', selectBody);
-    return { sql, tool: mode, ...walker.reads() };
+    // libpg-query fingerprints text, not a tree: the second pass runs once per verdict, and only for the audit.
+    return { sql, tool: mode, ...walker.reads(), fingerprint: lazy(() => fingerprintSql(sql)) };
   }
 }
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { roleOf } from '../authorize/roles.js';
-import { registerTools } from '../tools/index.js';
-import type { Principal, ServerContext } from './context.js';
+import type { Principal, ServerContext } from '../session/context.js';
+import { registerTools } from './index.js';
 
 /** One MCP server object per session, bound to its principal; never shared. */
 export function createSessionServer(ctx: ServerContext, principal: Principal, options: { elicitation?: boolean } = {}): McpServer {
