@@ -37,12 +37,12 @@ export type ReadTool = 'query' | 'explain';
 /** What the audit takes from a statement the policy accepted. */
 export interface Fingerprinted {
   /**
-   * The statement's fingerprint, where the engine's parser gives one (libpg-query's,
-   * MySQL's token hash), of the text as sent. Computed on first use and kept with the
-   * guard's cached verdict: a repeated statement costs nothing, and a server with the
-   * audit off never computes it.
+   * The statement's fingerprint, where the engine gives one (the PostgreSQL family's
+   * from the parse tree the policy walked, MySQL's token hash), of the text as sent.
+   * Computed with the guard's verdict and cached with it: a repeated statement costs
+   * nothing. A plain value, so a checked statement can cross to a worker thread.
    */
-  readonly fingerprint?: (() => string | undefined) | undefined;
+  readonly fingerprint?: string | undefined;
 }
 
 /** A statement that passed the policy, with what it touches (used by later stages). */

@@ -170,7 +170,7 @@ function fingerprintOf(ctx: ServerContext, facts: CallFacts): string | undefined
   const sql = (facts.args as { sql?: unknown } | undefined)?.sql;
   const state = facts.state;
   if (typeof sql !== 'string' || state?.sourceName === undefined) return undefined;
-  if (state.checked !== undefined) return state.checked.fingerprint?.();
+  if (state.checked !== undefined) return state.checked.fingerprint;
   return (state.entry ?? ctx.sources.get(state.sourceName))?.guard.fingerprint?.(sql);
 }
 

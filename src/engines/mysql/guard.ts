@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { BastionError } from '../../errors/codes.js';
-import { lazy } from '../../util/lazy.js';
 import type { CheckedStatement, ReadTool, CheckedWrite, WritePolicyOptions, WriteTool } from '../../engine/policy.js';
 import type { ReadGuard } from '../../engine/parts.js';
 import { PAREN_KEYWORDS, ALLOWED_FUNCTIONS } from './functions.js';
@@ -47,7 +46,7 @@ export class MysqlGuard implements ReadGuard {
     let verdict = this.cache.get(key);
     if (verdict === undefined) {
       try {
-        verdict = { ...this.inspect(sql, tool), fingerprint: lazy(() => this.fingerprint(sql)) };
+        verdict = { ...this.inspect(sql, tool), fingerprint: this.fingerprint(sql) };
       } catch (error) {
         if (!(error instanceof BastionError)) throw error;
         verdict = error;
@@ -89,7 +88,7 @@ export class MysqlGuard implements ReadGuard {
       try {
         const plan = inspectMysqlWrite(this.parser, sql, tool, options);
         this.scope.checkWrite(plan.checked);
-        verdict = { ...plan, checked: { ...plan.checked, fingerprint: lazy(() => this.fingerprint(sql)) } };
+        verdict = { ...plan, checked: { ...plan.checked, fingerprint: this.fingerprint(sql) } };
       } catch (error) {
         if (!(error instanceof BastionError)) throw error;
         verdict = error;

@@ -1,4 +1,4 @@
-import { fingerprintSync, loadModule, parseSync, type ParseResult } from 'libpg-query';
+import { loadModule, parseSync, type ParseResult } from 'libpg-query';
 
 let ready: Promise<void> | undefined;
 
@@ -11,17 +11,4 @@ export function loadParser(): Promise<void> {
 /** Parses with PostgreSQL's own grammar. Call loadParser() first. Throws on a syntax error. */
 export function parseSql(sql: string): ParseResult {
   return parseSync(sql);
-}
-
-/**
- * libpg-query's fingerprint: the same for statements that differ only in constants,
- * spacing or comments, so the audit can group calls without keeping their values.
- * Undefined when the text does not parse.
- */
-export function fingerprintSql(sql: string): string | undefined {
-  try {
-    return fingerprintSync(sql);
-  } catch {
-    return undefined;
-  }
 }

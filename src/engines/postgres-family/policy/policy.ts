@@ -1,8 +1,8 @@
 import { BastionError } from '../../../errors/codes.js';
-import { lazy } from '../../../util/lazy.js';
 import { NEVER_ALLOWED_FUNCTIONS } from './function-allowlist.js';
 import { EXPLAIN_OPTIONS, describeStatement } from './nodes.js';
-import { fingerprintSql, loadParser, parseSql } from './parse.js';
+import { fingerprintStatements } from './fingerprint.js';
+import { loadParser, parseSql } from './parse.js';
 import { ReadWalker } from './read-walker.js';
 import type { CheckedStatement, CheckedWrite, ReadTool, WritePolicyOptions, WriteTool } from '../../../engine/policy.js';
 import { inspectWrite, type RawStatement } from './write-policy.js';
@@ -70,7 +70,11 @@ export class SqlPolicy {
     const key = `${tool}\u0000${options.prefix}\u0000${options.allowUnbounded}\u0000${sql}`;
     let verdict = this.writeCache.get(key);
     if (verdict === undefined) {
-      verdict = settle(() => ({ ...inspectWrite(sql, onlyStatement(sql), tool, options, this.extraFunctions), fingerprint: lazy(() => fingerprintSql(sql)) }));
+      verdict = settle(() => {
+        const statement = onlyStatement(sql);
+        const fingerprint = fingerprintStatements([statement]);
+        return { ...inspectWrite(sql, statement, tool, options, this.extraFunctions), fingerprint };
+      });
       remember(this.writeCache, key, verdict, this.cacheSize);
     }
     if (!verdict.ok) throw verdict.error;
@@ -83,14 +87,15 @@ export class SqlPolicy {
    */
   fingerprint(sql: string): string | undefined {
     if (this.fingerprints.has(sql)) return this.fingerprints.get(sql);
-    const value = fingerprintSql(sql);
+    const value = fingerprintText(sql);
     // Long texts are rare and would make the cache heavy: fingerprint them each time.
     if (sql.length <= 8192) remember(this.fingerprints, sql, value, this.cacheSize);
     return value;
   }
 
   private inspect(sql: string, tool: ReadTool): CheckedStatement {
-    const root = onlyStatement(sql).stmt as Record<string, unknown> | undefined;
+    const statement = onlyStatement(sql);
+    const root = statement.stmt as Record<string, unknown> | undefined;
     const [nodeType, body] = root ? (Object.entries(root)[0] ?? []) : [];
     if (nodeType === undefined) throw new BastionError('SQL_PARSE_ERROR', 'The SQL contains no statement.');
 
@@ -117,8 +122,9 @@ export class SqlPolicy {
 
     const walker = new ReadWalker(this.extraFunctions);
     walker.visitNode('SelectStmt', selectBody);
-    // libpg-query fingerprints text, not a tree: the second pass runs once per verdict, and only for the audit.
-    return { sql, tool: mode, ...walker.reads(), fingerprint: lazy(() => fingerprintSql(sql)) };
+    // From the tree just walked: the call is parsed once.
+    const fingerprint = fingerprintStatements([statement]);
+    return { sql, tool: mode, ...walker.reads(), fingerprint };
   }
 }
 
@@ -150,6 +156,15 @@ function settle<T>(check: () => T): Verdict<T> {
 }
 
 /** Parses `sql` and returns its one statement; refuses none, several, or a syntax error. */
+/** The fingerprint of any text that parses, accepted or not (one statement or several); undefined when it does not parse. */
+function fingerprintText(sql: string): string | undefined {
+  try {
+    return fingerprintStatements(parseSql(sql).stmts ?? []);
+  } catch {
+    return undefined;
+  }
+}
+
 function onlyStatement(sql: string): RawStatement {
   let tree;
   try {
