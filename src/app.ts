@@ -2,7 +2,7 @@ import { openAuditTrail } from './audit/trail.js';
 import { buildRoles } from './authorize/roles.js';
 import { loadConfig, type ConfigSources, type LoadedConfig } from './config/load.js';
 import type { BastionConfig } from './config/schema.js';
-import { engineOpener } from './engines/index.js';
+import { checkEngineSettings, engineOpener } from './engines/index.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { openMetrics } from './metrics/index.js';
 import { createRateLimiter } from './ratelimit/index.js';
@@ -34,6 +34,7 @@ function withOverrides(config: BastionConfig, { ratePerPrincipalPerMinute }: Con
 export async function contextFor(config: BastionConfig, log: Logger): Promise<ServerContext> {
   const roles = buildRoles(config);
   const fileTools = config.files.roots.length > 0 ? await loadFileTools(config) : undefined;
+  await checkEngineSettings(config.sql);
   const sources = await SourceRegistry.create(config.sources, log, engineOpener(config.sql));
   const limiter = await createRateLimiter(config, log);
   let audit;

@@ -4,6 +4,17 @@ import type { OpenEngine } from '../engine/parts.js';
 import type { SqlPolicy } from './postgres-family/index.js';
 
 /**
+ * Checks the engines' own settings at start, whichever sources are configured: a
+ * `sql.allow_functions` entry that can never be allowed stops the start (CONFIG_INVALID)
+ * even before a PostgreSQL-family source is added. Loads the family's module only when
+ * that list is set (it needs no parser).
+ */
+export async function checkEngineSettings(sql: BastionConfig['sql']): Promise<void> {
+  if (sql.allow_functions.length === 0) return;
+  (await import('./postgres-family/index.js')).extraFunctionsOf(sql.allow_functions);
+}
+
+/**
  * The engines' loader. Each engine folder is imported only when a source of that
  * engine is configured: a MySQL- or SQLite-only deployment never loads pg, PGlite or
  * libpg-query's WASM, and the demo never loads pg. The PostgreSQL-family sources of one

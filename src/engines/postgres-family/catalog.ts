@@ -4,7 +4,6 @@ import type { ColumnOrigin } from '../../engine/catalog.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
 
-
 /** Each relation name on the search path, with the schema PostgreSQL resolves it to: the first on the path. */
 const RESOLUTION = `
 SELECT DISTINCT ON (c.relname) c.relname, n.nspname

@@ -66,7 +66,6 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace`;
 
 const CATALOG_CAPS = { maxRows: 2000, maxBytes: 4 * 1024 * 1024 };
 
-
 export class PostgresIntrospector {
   constructor(private readonly read: Read) {}
 

@@ -7,7 +7,6 @@ import { ReadWalker } from './read-walker.js';
 import type { CheckedStatement, CheckedWrite, ReadTool, WritePolicyOptions, WriteTool } from '../../../engine/policy.js';
 import { inspectWrite, type RawStatement } from './write-policy.js';
 
-
 export interface SqlPolicyOptions {
   /** Extra callable functions from config: `name` or `schema.name`, lower case. */
   extraFunctions?: readonly string[];
@@ -30,17 +29,7 @@ export class SqlPolicy {
   private readonly cacheSize: number;
 
   constructor(options: SqlPolicyOptions = {}) {
-    const extra = new Set<string>();
-    for (const name of options.extraFunctions ?? []) {
-      const bare = name.startsWith('pg_catalog.') ? name.slice('pg_catalog.'.length) : name;
-      // An extension function keeps its danger in any schema: judge the last part of the name.
-      const lastPart = bare.slice(bare.lastIndexOf('.') + 1);
-      if (NEVER_ALLOWED_FUNCTIONS.has(lastPart)) {
-        throw new BastionError('CONFIG_INVALID', `sql.allow_functions: ${name} can never be allowed (it has side effects or reads host data).`);
-      }
-      extra.add(bare);
-    }
-    this.extraFunctions = extra;
+    this.extraFunctions = extraFunctionsOf(options.extraFunctions ?? []);
     this.cacheSize = options.cacheSize ?? 2000;
   }
 
@@ -141,7 +130,6 @@ function checkExplainOptions(options: unknown[]): void {
   }
 }
 
-
 /** A check's outcome as a cacheable verdict: policy refusals are kept, anything else is a bug and propagates. */
 function settle<T>(check: () => T): Verdict<T> {
   try {
@@ -155,7 +143,25 @@ function settle<T>(check: () => T): Verdict<T> {
   }
 }
 
-/** Parses `sql` and returns its one statement; refuses none, several, or a syntax error. */
+/**
+ * `sql.allow_functions` as the policy matches it (without `pg_catalog.`); throws CONFIG_INVALID
+ * for a name that can never be allowed. Needs no parser, so the configuration is checked at
+ * start even where no PostgreSQL-family source is configured.
+ */
+export function extraFunctionsOf(names: readonly string[]): ReadonlySet<string> {
+  const extra = new Set<string>();
+  for (const name of names) {
+    const bare = name.startsWith('pg_catalog.') ? name.slice('pg_catalog.'.length) : name;
+    // An extension function keeps its danger in any schema: judge the last part of the name.
+    const lastPart = bare.slice(bare.lastIndexOf('.') + 1);
+    if (NEVER_ALLOWED_FUNCTIONS.has(lastPart)) {
+      throw new BastionError('CONFIG_INVALID', `sql.allow_functions: ${name} can never be allowed (it has side effects or reads host data).`);
+    }
+    extra.add(bare);
+  }
+  return extra;
+}
+
 /** The fingerprint of any text that parses, accepted or not (one statement or several); undefined when it does not parse. */
 function fingerprintText(sql: string): string | undefined {
   try {
@@ -165,6 +171,7 @@ function fingerprintText(sql: string): string | undefined {
   }
 }
 
+/** Parses `sql` and returns its one statement; refuses none, several, or a syntax error. */
 function onlyStatement(sql: string): RawStatement {
   let tree;
   try {

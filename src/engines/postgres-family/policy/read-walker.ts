@@ -3,7 +3,6 @@ import { ALLOWED_FUNCTIONS } from './function-allowlist.js';
 import { DENIED_SYSTEM_RELATIONS, READ_NODE_TYPES, TABLESAMPLE_METHODS, describeStatement } from './nodes.js';
 import type { RelationRef, ColumnRefParts, StatementReads } from '../../../engine/policy.js';
 
-
 /**
  * Visits every node of a read statement and throws on the first thing that is
  * not allowed. On the way it records what the statement touches, for the

@@ -4,7 +4,6 @@ import { parseSql } from './parse.js';
 import { listOf, unwrap, type Node } from './write-nodes.js';
 import type { BeforeRead } from '../../../engine/policy.js';
 
-
 /**
  * The SELECT that reads the rows an UPDATE would change, built from the statement's own
  * text (the target between UPDATE and SET, the condition after WHERE) and proven by the
