@@ -32,8 +32,8 @@
  * dist/cli/main.js with the same config, so two commits compare in one run).
  *
  * bastion-literal-http sends the point lookup with its aid as a literal constant instead
- * of $1 (a new statement text on every call), on the bastion-http server: the policy's
- * verdict cache never hits, so it prices parsing and checking a statement.
+ * of $1 (a new statement text on every call), to a server of its own with bastion-http's
+ * config: the policy's verdict cache never hits, so it prices parsing and checking a statement.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -218,7 +218,7 @@ rate_limits:
   per_tool: { query: 1000000000 }
   per_source: { main: 1000000000 }
 `;
-const CONFIG_OF = { bastion: BASTION_CONFIG_YAML, baseline: BASTION_CONFIG_YAML, 'bastion-noaudit': BASTION_NOAUDIT_CONFIG_YAML, 'bastion-auth': BASTION_AUTH_CONFIG_YAML };
+const CONFIG_OF = { bastion: BASTION_CONFIG_YAML, 'bastion-literal': BASTION_CONFIG_YAML, baseline: BASTION_CONFIG_YAML, 'baseline-literal': BASTION_CONFIG_YAML, 'bastion-noaudit': BASTION_NOAUDIT_CONFIG_YAML, 'bastion-auth': BASTION_AUTH_CONFIG_YAML };
 
 /**
  * A fresh temp folder per server (kind and transport) that is also its cwd, so no
@@ -255,7 +255,7 @@ function profArgs(name) {
 async function startServer(kind, transport) {
   const stdio = transport === 'stdio';
   const name = `${kind}-${transport}`;
-  const script = kind === 'bare' ? join(BENCH_DIR, 'bare-server.mjs') : join(kind === 'baseline' ? BASELINE_ROOT : ROOT, 'dist/cli/main.js');
+  const script = kind === 'bare' ? join(BENCH_DIR, 'bare-server.mjs') : join(kind.startsWith('baseline') ? BASELINE_ROOT : ROOT, 'dist/cli/main.js');
   const args = [...profArgs(name), script];
   const workDir = kind === 'bare' ? undefined : workDirFor(kind, transport);
   if (kind !== 'bare') args.push('serve', '--config', join(workDir, 'bastion.yaml'));
@@ -269,8 +269,9 @@ async function startServer(kind, transport) {
 }
 
 /** The per-worker call functions of one target, plus the process doing the server work. */
-async function prepareMcpTarget(kind, transport, { server, key, literal = false } = {}) {
-  const s = server ?? (await startServer(kind, transport));
+async function prepareMcpTarget(kind, transport) {
+  const s = await startServer(kind, transport);
+  const literal = kind.endsWith('-literal');
   const args = literal ? () => ({ sql: literalPointSql(), params: [] }) : () => ({ sql: POINT_SQL, params: [randomAid()] });
   let workers;
   let capSession;
@@ -298,7 +299,7 @@ async function prepareMcpTarget(kind, transport, { server, key, literal = false 
     capSession = sessions[0];
     s.agent = agent;
   }
-  return { key: key ?? s.name, pid: s.pid, workers, check: checkMcp, capSession, server: s };
+  return { key: s.name, pid: s.pid, workers, check: checkMcp, capSession, server: s };
 }
 
 function checkMcp(result) {
@@ -575,13 +576,10 @@ async function main() {
     ['bastion', 'http'],
     ['bastion-noaudit', 'http'],
     ['bastion-auth', 'http'],
-    ...(BASELINE_ROOT === undefined ? [] : [['baseline', 'http']]),
+    ['bastion-literal', 'http'],
+    ...(BASELINE_ROOT === undefined ? [] : [['baseline', 'http'], ['baseline-literal', 'http']]),
   ]) {
     targets.push(await prepareMcpTarget(kind, transport));
-  }
-  // Literal constants: new sessions on the same HTTP servers, each call a new statement text.
-  for (const [base, key] of [['bastion-http', 'bastion-literal-http'], ...(BASELINE_ROOT === undefined ? [] : [['baseline-http', 'baseline-literal-http']])]) {
-    targets.push(await prepareMcpTarget('bastion', 'http', { server: targets.find((t) => t.key === base).server, key, literal: true }));
   }
   // Sanity: one call each, with the expected result, before anything is timed.
   for (const t of targets) {
