@@ -11,8 +11,10 @@
  * Cases listed in KNOWN_LEAKS / KNOWN_FALSE_POSITIVES run as `it.fails`: they are
  * expected to fail on today's main, and the day a change fixes one, its test goes red
  * until the id is removed from the list — a fix cannot go unnoticed, and a
- * regression of a passing case cannot either. Nothing is skipped: a case that exists
- * on one engine only says so in its `engines`.
+ * regression of a passing case cannot either. Nothing is skipped silently: a case that
+ * exists on one engine only says so in its `engines` (hstore: PostgreSQL, where the
+ * fixture creates the extension); the PostgreSQL suite runs when the server answers, as
+ * the global setup reports (BASTION_REQUIRE_PG=1 makes it mandatory).
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
