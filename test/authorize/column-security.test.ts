@@ -1,0 +1,295 @@
+/**
+ * Column security judged by effect (issue 17), on PGlite and a real PostgreSQL: the
+ * attack corpus of test/corpus/column-security.ts never gets a planted value out and
+ * never gets a yes/no question about one answered; the benign corpus runs for the
+ * restricted role and answers exactly what the masked model says.
+ *
+ * Every case runs through the whole MCP pipeline (query tool) as role `analyst`; the
+ * expected answers of benign cases come from the unrestricted `admin` role on the same
+ * server, reading model.employees (the table as the analyst should see it).
+ *
+ * Cases listed in KNOWN_LEAKS / KNOWN_FALSE_POSITIVES run as `it.fails`: they are
+ * expected to fail on today's main, and the day a change fixes one, its test goes red
+ * until the id is removed from the list — a fix cannot go unnoticed, and a
+ * regression of a passing case cannot either. Nothing is skipped silently: a case that
+ * exists on one engine only says so in its `engines` (hstore: PostgreSQL, where the
+ * fixture creates the extension); the PostgreSQL suite runs when the server answers, as
+ * the global setup reports (BASTION_REQUIRE_PG=1 makes it mandatory).
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSessionServer } from '../../src/tools/session-server.js';
+import {
+  ALLOWED_FUNCTIONS,
+  ANALYST_ROLE,
+  attacks,
+  benign,
+  KNOWN_FALSE_POSITIVES,
+  KNOWN_LEAKS,
+  PLANTED,
+  type AttackCase,
+  type BenignCase,
+  type Engine,
+  type Param,
+} from '../corpus/column-security.js';
+import { startBastion, type TestBastion } from '../helpers/bastion.js';
+import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
+
+const FIXTURE = readFileSync(new URL('../fixtures/column-security/schema.sql', import.meta.url), 'utf8');
+
+// ---------------------------------------------------------------------------
+// Needles: every planted value and the encodings an attacker would use first.
+// ---------------------------------------------------------------------------
+
+interface Needle {
+  label: string;
+  /** Lower case; searched case-insensitively in the whole answer. */
+  text: string;
+  /** For short hex forms: only as a whole hex word (not inside a longer hex string). */
+  word?: boolean;
+}
+
+function textNeedles(kind: string, value: string): Needle[] {
+  const out: Needle[] = [
+    { label: `${kind} ${value}`, text: value },
+    { label: `${kind} hex`, text: Buffer.from(value, 'utf8').toString('hex') },
+    { label: `${kind} base64`, text: Buffer.from(value, 'utf8').toString('base64') },
+    { label: `${kind} md5`, text: createHash('md5').update(value).digest('hex') },
+    { label: `${kind} sha256`, text: createHash('sha256').update(value).digest('hex') },
+  ];
+  return out.map((n) => ({ ...n, text: n.text.toLowerCase() }));
+}
+
+function buildNeedles(): Needle[] {
+  const out: Needle[] = [];
+  for (const ssn of PLANTED.ssn) {
+    const [a = '', b = '', c = ''] = ssn.split('-');
+    out.push(...textNeedles('ssn', ssn), { label: `ssn digits ${ssn}`, text: a + b + c }, { label: `ssn part ${ssn}`, text: `${a}-${b}` }, { label: `ssn part ${ssn}`, text: `${b}-${c}` });
+  }
+  for (const email of PLANTED.email) {
+    const local = email.slice(0, email.indexOf('@'));
+    out.push(...textNeedles('email', email), { label: `email local part ${email}`, text: local.slice(1) }, { label: `email prefix ${email}`, text: local.slice(0, 4) });
+  }
+  for (const phone of PLANTED.phone) {
+    out.push(...textNeedles('phone', phone), { label: `phone digits ${phone}`, text: phone.replace(/\D/g, '') }, { label: `phone tail ${phone}`, text: phone.slice(7) });
+  }
+  for (const token of PLANTED.token) out.push(...textNeedles('token', token).map((n) => ({ ...n })), { label: `token tail ${token}`, text: token.slice(6).toLowerCase() });
+  for (const [kind, values] of [['salary', PLANTED.salary], ['bonus', PLANTED.bonus]] as const) {
+    for (const value of values) {
+      out.push(...textNeedles(kind, String(value)), { label: `${kind} grouped ${value}`, text: value.toLocaleString('en-US') }, { label: `${kind} hex ${value}`, text: value.toString(16), word: true });
+    }
+  }
+  return out;
+}
+
+const NEEDLES = buildNeedles();
+
+function found(haystack: string, needle: Needle): boolean {
+  if (needle.word !== true) return haystack.includes(needle.text);
+  let at = haystack.indexOf(needle.text);
+  while (at >= 0) {
+    const before = haystack[at - 1] ?? ' ';
+    const after = haystack[at + needle.text.length] ?? ' ';
+    if (!/[0-9a-f]/.test(before) && !/[0-9a-f]/.test(after)) return true;
+    at = haystack.indexOf(needle.text, at + 1);
+  }
+  return false;
+}
+
+/**
+ * The planted values found anywhere in an answer (rows, text, error, metadata), except
+ * those the statement or its parameters spell out themselves.
+ */
+function leaksIn(result: CallToolResult, sql: string, params: Param[] | undefined): string[] {
+  const asked = `${sql} ${JSON.stringify(params ?? [])}`.toLowerCase();
+  const answer = JSON.stringify(result).toLowerCase();
+  return NEEDLES.filter((n) => !asked.includes(n.text) && found(answer, n)).map((n) => n.label);
+}
+
+function textOf(result: CallToolResult): string {
+  const first = result.content[0];
+  return first !== undefined && first.type === 'text' ? first.text : '';
+}
+
+/** What a caller learns from one answer: the rows, or the error without its correlation id. */
+function answerOf(result: CallToolResult): unknown {
+  if (result.isError === true) return { error: textOf(result).replace(/\s*\(correlation id: [^)]*\)/, '') };
+  const content = result.structuredContent as { rows: unknown[][] };
+  return { rows: content.rows };
+}
+
+// ---------------------------------------------------------------------------
+// Engines
+// ---------------------------------------------------------------------------
+
+interface Session {
+  call(sql: string, params?: Param[]): Promise<CallToolResult>;
+  close(): Promise<void>;
+}
+
+interface Env {
+  analyst: Session;
+  admin: Session;
+  close(): Promise<void>;
+}
+
+interface EngineUnderTest {
+  engine: Engine;
+  label: string;
+  run: boolean;
+  /** Creates the fixture; returns the source config and how to clean up. */
+  prepare(): Promise<{ source: Record<string, unknown>; cleanup: () => Promise<void> }>;
+}
+
+const ENGINES: EngineUnderTest[] = [
+  {
+    engine: 'pglite',
+    label: 'PGlite',
+    run: true,
+    async prepare() {
+      const dir = mkdtempSync(join(tmpdir(), 'bastion-colsec-'));
+      const db = await PGlite.create({ dataDir: join(dir, 'pgdata') });
+      try {
+        await db.exec(FIXTURE);
+      } finally {
+        await db.close();
+      }
+      return { source: { engine: 'pglite', path: join(dir, 'pgdata') }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    engine: 'postgres',
+    label: 'PostgreSQL',
+    run: postgres.ok || process.env['BASTION_REQUIRE_PG'] === '1',
+    async prepare() {
+      const db: TestDatabase = await createTestDatabase({ seed: false });
+      await db.admin(FIXTURE);
+      // The whole-row cases for hstore(e) and e.hstore need the extension (contrib).
+      await db.admin('CREATE EXTENSION hstore');
+      return { source: { engine: 'postgres', url: db.url, pool: { max: 2 } }, cleanup: () => db.drop() };
+    },
+  },
+];
+
+async function sessionOn(bastion: TestBastion, role: string): Promise<Session> {
+  const server = createSessionServer(bastion.ctx, { id: `${role}-colsec`, kind: 'local', role, scopes: [] });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: 'bastion-colsec', version: '1' });
+  await client.connect(clientSide);
+  return {
+    call: async (sql, params) => (await client.callTool({ name: 'query', arguments: params === undefined ? { sql } : { sql, params } })) as CallToolResult,
+    async close() {
+      await client.close();
+      await server.close();
+    },
+  };
+}
+
+async function startEnv(target: EngineUnderTest): Promise<Env> {
+  const { source, cleanup } = await target.prepare();
+  const bastion = await startBastion(
+    { sources: { hr: source }, sql: { allow_functions: ALLOWED_FUNCTIONS }, roles: { analyst: ANALYST_ROLE } },
+    { id: 'analyst-colsec', kind: 'local', role: 'analyst', scopes: [] },
+  );
+  const analyst: Session = {
+    call: async (sql, params) => bastion.call('query', params === undefined ? { sql } : { sql, params }),
+    close: async () => undefined,
+  };
+  const admin = await sessionOn(bastion, 'admin');
+  return {
+    analyst,
+    admin,
+    async close() {
+      await admin.close();
+      await bastion.close();
+      await cleanup();
+    },
+  };
+}
+
+const known = (set: ReadonlySet<string>, id: string, engine: Engine): boolean => set.has(id) || set.has(`${id}@${engine}`);
+const runsOn = (engines: Engine[] | undefined, engine: Engine): boolean => engines === undefined || engines.includes(engine);
+
+// ---------------------------------------------------------------------------
+// The suites
+// ---------------------------------------------------------------------------
+
+for (const target of ENGINES) {
+  describe.runIf(target.run)(`${target.label}: column security by effect (role analyst)`, () => {
+    let env: Env;
+    beforeAll(async () => {
+      env = await startEnv(target);
+    });
+    afterAll(async () => {
+      await env?.close();
+    });
+
+    async function checkAttack(c: AttackCase): Promise<void> {
+      const first = await env.analyst.call(c.sql, c.params);
+      const leaked = leaksIn(first, c.sql, c.params);
+      if (c.twin === undefined) {
+        expect(leaked, `planted values in the answer: ${textOf(first).slice(0, 300)}`).toEqual([]);
+        return;
+      }
+      const second = await env.analyst.call(c.twin, c.twinParams ?? c.params);
+      leaked.push(...leaksIn(second, c.twin, c.twinParams ?? c.params));
+      expect(leaked, 'planted values in the answers').toEqual([]);
+      // The pair asks a yes/no question about a protected value: the same answer twice tells nothing.
+      expect(answerOf(second), 'the two halves of a yes/no question were answered differently').toEqual(answerOf(first));
+    }
+
+    async function checkBenign(c: BenignCase): Promise<void> {
+      const result = await env.analyst.call(c.sql, c.params);
+      expect(result.isError === true ? textOf(result) : 'answered').toBe('answered');
+      expect(leaksIn(result, c.sql, c.params)).toEqual([]);
+      if (c.expect === 'model') {
+        const modelSql = c.modelSql ?? c.sql.replace(/\bhr\.employees\b/gi, 'model.employees');
+        const model = await env.admin.call(modelSql, c.params);
+        expect(model.isError === true ? `the model statement failed: ${textOf(model)}` : 'answered').toBe('answered');
+        expect(answerOf(result)).toEqual(answerOf(model));
+      }
+    }
+
+    const attackCases = attacks.filter((c) => runsOn(c.engines, target.engine));
+    const benignCases = benign;
+    const leaking = attackCases.filter((c) => known(KNOWN_LEAKS, c.id, target.engine));
+    const holding = attackCases.filter((c) => !known(KNOWN_LEAKS, c.id, target.engine));
+    const refused = benignCases.filter((c) => known(KNOWN_FALSE_POSITIVES, c.id, target.engine));
+    const passing = benignCases.filter((c) => !known(KNOWN_FALSE_POSITIVES, c.id, target.engine));
+
+    describe('attacks: no planted value in any answer or error, no yes/no question answered', () => {
+      it.each(holding)('[$cls] $id', checkAttack);
+      // Known leaks of main: expected to fail; when one stops leaking, remove its id from KNOWN_LEAKS.
+      it.fails.each(leaking)('[$cls] $id (KNOWN LEAK)', checkAttack);
+    });
+
+    describe('benign: answered for the restricted role, exactly as the masked model says', () => {
+      it.each(passing)('[$cls] $id', checkBenign);
+      // Known false positives of main: expected to fail; when one passes, remove its id from KNOWN_FALSE_POSITIVES.
+      it.fails.each(refused)('[$cls] $id (KNOWN FALSE POSITIVE)', checkBenign);
+    });
+
+    it('the corpus has at least 150 attacks and 150 benign cases on this engine, with unique ids', () => {
+      expect(attackCases.length).toBeGreaterThanOrEqual(150);
+      expect(benignCases.length).toBeGreaterThanOrEqual(150);
+      const ids = [...attacks, ...benign].map((c) => c.id);
+      expect(new Set(ids).size).toBe(ids.length);
+    });
+  });
+}
+
+it('every id in KNOWN_LEAKS and KNOWN_FALSE_POSITIVES names a case of the corpus', () => {
+  const attackIds = new Set(attacks.map((c) => c.id));
+  const benignIds = new Set(benign.map((c) => c.id));
+  const bare = (id: string): string => id.replace(/@(postgres|pglite)$/, '');
+  expect([...KNOWN_LEAKS].filter((id) => !attackIds.has(bare(id)))).toEqual([]);
+  expect([...KNOWN_FALSE_POSITIVES].filter((id) => !benignIds.has(bare(id)))).toEqual([]);
+});
