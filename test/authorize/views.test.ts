@@ -41,12 +41,15 @@ const VIEWS = [
   // Named by a rule: the configuration's explicit choice.
   'CREATE VIEW reports.blessed AS SELECT service, api_key FROM hr.api_credentials',
   'CREATE VIEW reports.on_blessed AS SELECT service FROM reports.blessed',
+  // A schema whose only relation is a view over denied data.
+  'CREATE SCHEMA hidden_views',
+  'CREATE VIEW hidden_views.k AS SELECT api_key FROM hr.api_credentials',
 ];
 
 const ROLES = {
   analyst: {
     tools: ['list_*', 'describe_table', 'query'],
-    tables: { allow: ['shop.*', 'hr.*', 'reports.*', 'reports.blessed'], deny: ['hr.api_credentials'] },
+    tables: { allow: ['shop.*', 'hr.*', 'reports.*', 'reports.blessed', 'hidden_views.*'], deny: ['hr.api_credentials'] },
     columns: { deny: ['hr.employees.ssn'], mask: { 'hr.employees.email': 'partial' } },
   },
 };
@@ -118,6 +121,13 @@ function viewsSuite(label: string, setup: () => Promise<{ source: Record<string,
         expect(leaks(described)).toBe(false);
       }
       expect(errorCode(await bastion.call('describe_table', { table: 'reports.names' }))).toBeUndefined();
+    });
+
+    it('a schema whose only relations are views over denied data is left out of list_schemas', async () => {
+      const listed = await bastion.call('list_schemas', {});
+      const schemas = (listed.structuredContent as { schemas: { schema: string }[] }).schemas.map((s) => s.schema);
+      expect(schemas).toContain('reports');
+      expect(schemas).not.toContain('hidden_views');
     });
 
     it('a view over allowed data only stays visible and answers', async () => {
