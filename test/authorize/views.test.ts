@@ -34,10 +34,21 @@ const VIEWS = [
   // Through a function of its own: its body records no dependency, so the view is not readable.
   'CREATE FUNCTION public.leak() RETURNS text LANGUAGE sql AS $$ SELECT api_key FROM hr.api_credentials ORDER BY id LIMIT 1 $$',
   'CREATE VIEW reports.via_function AS SELECT public.leak() AS k',
+  'CREATE VIEW reports.from_function AS SELECT * FROM public.leak() AS k',
+  'CREATE FUNCTION public.peek(int, int) RETURNS text LANGUAGE sql AS $$ SELECT api_key FROM hr.api_credentials WHERE id = $1 $$',
+  'CREATE OPERATOR public.<<~>> (LEFTARG = int, RIGHTARG = int, FUNCTION = public.peek)',
+  'CREATE VIEW reports.via_operator AS SELECT 1 OPERATOR(public.<<~>>) 1 AS k',
+  // Other shapes of reading the same data: a CTE, a UNION, EXISTS, LATERAL, a whole row.
+  'CREATE VIEW reports.cte AS WITH c AS (SELECT api_key FROM hr.api_credentials) SELECT * FROM c',
+  "CREATE VIEW reports.unioned AS SELECT 'x'::text AS v UNION ALL SELECT api_key FROM hr.api_credentials",
+  'CREATE VIEW reports.by_exists AS SELECT name FROM hr.employees e WHERE EXISTS (SELECT 1 FROM hr.api_credentials c WHERE c.id = e.id)',
+  'CREATE VIEW reports.lateral AS SELECT e.name, x.s FROM hr.employees e, LATERAL (SELECT e.ssn AS s) x',
+  'CREATE VIEW reports.row_value AS SELECT e AS r FROM hr.employees e',
   // Over allowed data only.
   'CREATE VIEW reports.names AS SELECT id, name, title FROM hr.employees',
   'CREATE VIEW reports.headcount AS SELECT count(*) AS n FROM hr.employees',
   'CREATE VIEW reports.names_m AS SELECT id, name FROM reports.names',
+  "CREATE VIEW reports.titles AS WITH t AS (SELECT title, upper(name) AS n FROM hr.employees WHERE name <> '') SELECT title, count(*) AS c FROM t GROUP BY title",
   // Named by a rule: the configuration's explicit choice.
   'CREATE VIEW reports.blessed AS SELECT service, api_key FROM hr.api_credentials',
   'CREATE VIEW reports.on_blessed AS SELECT service FROM reports.blessed',
@@ -56,7 +67,10 @@ const ROLES = {
 const ANALYST: Principal = { id: 'p:analyst', kind: 'api_key', role: 'analyst', scopes: [] };
 const ADMIN: Principal = { id: 'p:admin', kind: 'api_key', role: 'admin', scopes: [] };
 
-const DENIED_VIEWS = ['keys', 'key_count', 'keys_again', 'keys_m', 'contacts', 'by_ssn', 'whole', 'scalar', 'via_function'];
+const DENIED_VIEWS = [
+  ...['keys', 'key_count', 'keys_again', 'keys_m', 'contacts', 'by_ssn', 'whole', 'scalar', 'via_function', 'from_function', 'via_operator'],
+  ...['cte', 'unioned', 'by_exists', 'lateral', 'row_value'],
+];
 
 function leaks(result: CallToolResult): boolean {
   const text = JSON.stringify(result);
@@ -114,7 +128,7 @@ function viewsSuite(label: string, setup: () => Promise<{ source: Record<string,
     it('a view over denied data is left out of list_tables and describe_table, like a denied table', async () => {
       const listed = await bastion.call('list_tables', { schema: 'reports' });
       const names = (listed.structuredContent as { tables: { name: string }[] }).tables.map((t) => t.name).sort();
-      expect(names).toEqual(['blessed', 'headcount', 'names', 'names_m', 'on_blessed']);
+      expect(names).toEqual(['blessed', 'headcount', 'names', 'names_m', 'on_blessed', 'titles']);
       for (const view of DENIED_VIEWS) {
         const described = await bastion.call('describe_table', { table: `reports.${view}` });
         expect(errorCode(described), view).toBe('TABLE_NOT_FOUND');
@@ -134,6 +148,7 @@ function viewsSuite(label: string, setup: () => Promise<{ source: Record<string,
       expect(rowsOf(await bastion.call('query', { sql: 'SELECT name, title FROM reports.names WHERE id = 3' }))).toEqual([['Employee 3', 'Analyst']]);
       expect(rowsOf(await bastion.call('query', { sql: 'SELECT n FROM reports.headcount' }))).toEqual([[40]]);
       expect(rowsOf(await bastion.call('query', { sql: 'SELECT count(*) FROM reports.names_m' }))).toEqual([[40]]);
+      expect(rowsOf(await bastion.call('query', { sql: 'SELECT sum(c) FROM reports.titles' })).map((r) => Number(r[0]))).toEqual([40]);
     });
 
     it('a view named exactly by a rule is allowed, and so is a view that reads only it', async () => {
