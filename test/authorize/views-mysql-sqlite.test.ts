@@ -34,6 +34,11 @@ const TABLES = [
   'CREATE VIEW v_blessed AS SELECT token FROM secrets',
 ];
 const DENIED = ['v_tokens', 'v_token_count', 'v_tokens_again', 'v_emails', 'v_filtered'];
+/** MariaDB/MySQL only: a view over a stored function, whose body the view's definition does not show. */
+const MYSQL_ONLY = [
+  'CREATE FUNCTION leak() RETURNS VARCHAR(50) READS SQL DATA RETURN (SELECT token FROM secrets ORDER BY id LIMIT 1)',
+  'CREATE VIEW v_via_function AS SELECT leak() AS k',
+];
 
 function rolesFor(schema: string): Record<string, unknown> {
   return {
@@ -51,7 +56,7 @@ function leaks(result: CallToolResult): boolean {
   return text.includes(TOKEN) || text.includes(EMAIL) || text.includes('123-45-6789');
 }
 
-function suite(label: string, open: () => Promise<{ schema: string; source: Record<string, unknown>; done: () => Promise<void> }>): void {
+function suite(label: string, open: () => Promise<{ schema: string; source: Record<string, unknown>; done: () => Promise<void> }>, denied = DENIED): void {
   describe(label, () => {
     let bastion: TestBastion;
     let done: () => Promise<void>;
@@ -65,7 +70,7 @@ function suite(label: string, open: () => Promise<{ schema: string; source: Reco
       await done();
     });
 
-    it.each(DENIED)('a view over denied or protected data (%s) returns nothing and is hidden like a denied table', async (view) => {
+    it.each(denied)('a view over denied or protected data (%s) returns nothing and is hidden like a denied table', async (view) => {
       const result = await bastion.call('query', { sql: `SELECT * FROM ${view}` });
       expect(errorCode(result)).toBe('TABLE_NOT_FOUND');
       expect(leaks(result)).toBe(false);
@@ -76,7 +81,7 @@ function suite(label: string, open: () => Promise<{ schema: string; source: Reco
       const listed = await bastion.call('list_tables', {});
       const names = (listed.structuredContent as { tables: { name: string }[] }).tables.map((t) => t.name);
       expect(names).toEqual(expect.arrayContaining(['v_totals', 'v_blessed', 'orders', 'people']));
-      for (const view of DENIED) expect(names).not.toContain(view);
+      for (const view of denied) expect(names).not.toContain(view);
       expect(leaks(listed)).toBe(false);
     });
 
@@ -104,7 +109,7 @@ describe.skipIf(!mariadb.ok)('views on MariaDB/MySQL', () => {
   let db: TestMysqlDatabase;
   suite('views on MariaDB/MySQL', async () => {
     db = await createMysqlDatabase();
-    for (const sql of TABLES) await db.admin(sql);
+    for (const sql of [...TABLES, ...MYSQL_ONLY]) await db.admin(sql);
     return { schema: db.name, source: { engine: 'mysql', url: db.url }, done: () => db.drop() };
-  });
+  }, [...DENIED, 'v_via_function']);
 });

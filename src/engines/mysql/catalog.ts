@@ -27,6 +27,9 @@ const VIEW_DEFINITION = `SELECT VIEW_DEFINITION FROM information_schema.VIEWS
 /** Which of some (database, name) pairs are tables or views; the pairs are bound as parameters. */
 const EXISTING = (pairs: number): string =>
   `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE (TABLE_SCHEMA, TABLE_NAME) IN (${Array.from({ length: pairs }, () => '(?, ?)').join(', ')})`;
+/** Whether any of some (database, name) pairs is a stored function or procedure: a view calling one may read anything. */
+const ROUTINES = (pairs: number): string =>
+  `SELECT 1 FROM information_schema.ROUTINES WHERE (ROUTINE_SCHEMA, ROUTINE_NAME) IN (${Array.from({ length: pairs }, () => '(?, ?)').join(', ')}) LIMIT 1`;
 /** At most this many names of a definition are looked up; a view naming more is treated as reading what cannot be checked. */
 const MAX_NAMES = 2000;
 
@@ -70,8 +73,8 @@ export class MysqlCatalog implements Catalog {
    * What a view reads. MariaDB has no VIEW_TABLE_USAGE, so the stored definition is
    * read and every name in it that is an existing table or view counts as read in
    * whole: more than the view may use (a column named like a table), never less. A
-   * definition this server does not show (no SHOW VIEW) lists the view itself, which
-   * the authorize stage treats as unreadable, so denied.
+   * definition this server does not show (no SHOW VIEW), or one that names a stored
+   * routine, lists the view itself, which the authorize stage treats as unreadable.
    */
   async viewReads(schema: string, name: string): Promise<readonly ViewRead[] | undefined> {
     return this.views.get(`${schema}\u0000${name}`, async () => {
@@ -82,6 +85,9 @@ export class MysqlCatalog implements Catalog {
       const candidates = typeof definition === 'string' && definition !== '' ? namesIn(definition, schema).filter(([db, t]) => db !== schema || t !== name) : undefined;
       if (candidates === undefined || candidates.length > MAX_NAMES) return [{ schema, name, columns: '*' }];
       if (candidates.length === 0) return [];
+      // A stored function's body records nothing the view shows: a view calling one is unreadable.
+      const calls = await this.read({ sql: ROUTINES(candidates.length), params: candidates.flat(), maxRows: 1, maxBytes: 4096 });
+      if (calls.rows.length > 0) return [{ schema, name, columns: '*' }];
       const existing = await this.read({ sql: EXISTING(candidates.length), params: candidates.flat(), ...BIG });
       return existing.rows.map((row) => ({ schema: String(row[0]), name: String(row[1]), columns: '*' as const }));
     });
