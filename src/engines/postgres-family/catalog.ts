@@ -1,5 +1,6 @@
 import type { ReadRequest, ReadResult } from '../../engine/source.js';
 import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
+import { NEVER_ALLOWED_FUNCTIONS } from './policy/function-allowlist.js';
 import type { ColumnOrigin, ViewRead } from '../../engine/catalog.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
@@ -28,7 +29,11 @@ ORDER BY a.attnum`;
  * holds a whole-row Var (varattno 0): then every relation counts as wholly read. A
  * relation that is not a view returns no row; a view that reads nothing, one row of NULLs.
  * A function or operator of its own that the view calls may read anything, and its body
- * records no dependency (calls_user_code): such a view is treated as unreadable.
+ * records no dependency (calls_user_code); a built-in that no statement may call (SQL
+ * given as a string, files: NEVER_ALLOWED_FUNCTIONS) would do in the view what the policy
+ * refuses in a statement. Built-ins are pinned, so pg_depend never lists them: they are
+ * found by the function ids in the rule's query tree (calls_refused, $3). Either makes
+ * the view unreadable.
  */
 const VIEW_READS = `
 SELECT rn.nspname, rc.relname, a.attname,
@@ -41,7 +46,12 @@ SELECT rn.nspname, rc.relname, a.attname,
          JOIN pg_catalog.pg_namespace fn ON fn.oid = COALESCE(p.pronamespace, op.pronamespace)
          WHERE f.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND f.objid = r.oid
            AND fn.nspname NOT IN ('pg_catalog', 'information_schema')
-       ) AS calls_user_code
+       ) AS calls_user_code,
+       EXISTS (
+         SELECT 1 FROM pg_catalog.regexp_matches(r.ev_action::pg_catalog.text, ':(?:funcid|aggfnoid|winfnoid|opfuncid) (\\d+)', 'g') AS m(id)
+         JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) (m.id[1])::pg_catalog.oid
+         WHERE p.proname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.text[])
+       ) AS calls_refused
 FROM pg_catalog.pg_class v
 JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace
 JOIN pg_catalog.pg_rewrite r ON r.ev_class = v.oid
@@ -52,6 +62,8 @@ LEFT JOIN pg_catalog.pg_class rc ON rc.oid = d.refobjid AND rc.relkind IN ('r', 
 LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
 LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = rc.oid AND a.attnum = d.refobjsubid AND d.refobjsubid > 0
 WHERE vn.nspname = $1 AND v.relname = $2 AND v.relkind IN ('v', 'm')`;
+
+const REFUSED_FUNCTIONS = [...NEVER_ALLOWED_FUNCTIONS];
 
 /** The schema PostgreSQL finds a relation of any kind (index included) in, searching the path as it would. */
 const LOCATE = `
@@ -107,7 +119,7 @@ export class RelationCatalog {
   /** What a view or materialized view reads (VIEW_READS), or undefined when the relation is not one. */
   async viewReads(schema: string, name: string): Promise<readonly ViewRead[] | undefined> {
     return this.views.get(`${schema}\u0000${name}`, () =>
-      this.read({ sql: VIEW_READS, params: [schema, name], ...BIG }).then((r) => (r.rows.length === 0 ? undefined : viewReadsOf(schema, name, r.rows))),
+      this.read({ sql: VIEW_READS, params: [schema, name, REFUSED_FUNCTIONS], ...BIG }).then((r) => (r.rows.length === 0 ? undefined : viewReadsOf(schema, name, r.rows))),
     );
   }
 
@@ -161,10 +173,11 @@ export class RelationCatalog {
 
 /**
  * VIEW_READS rows folded per relation: its columns, or '*' when the view uses whole rows;
- * the view itself alone (unreadable, so denied) when it calls code that is not built in.
+ * the view itself alone (unreadable, so denied) when it calls code that is not built in,
+ * or a built-in no statement may call.
  */
 function viewReadsOf(schema: string, view: string, rows: readonly (readonly unknown[])[]): ViewRead[] {
-  if (rows.some((row) => row[4] === true)) return [{ schema, name: view, columns: '*' }];
+  if (rows.some((row) => row[4] === true || row[5] === true)) return [{ schema, name: view, columns: '*' }];
   const wholeRow = rows.some((row) => row[3] === true);
   const reads = new Map<string, { schema: string; name: string; columns: Set<string> }>();
   for (const [schema, name, column] of rows) {
