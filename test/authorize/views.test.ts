@@ -38,6 +38,9 @@ const VIEWS = [
   'CREATE FUNCTION public.peek(int, int) RETURNS text LANGUAGE sql AS $$ SELECT api_key FROM hr.api_credentials WHERE id = $1 $$',
   'CREATE OPERATOR public.<<~>> (LEFTARG = int, RIGHTARG = int, FUNCTION = public.peek)',
   'CREATE VIEW reports.via_operator AS SELECT 1 OPERATOR(public.<<~>>) 1 AS k',
+  // Catalog relations: column statistics (values of hr.employees included), and a catalog the role may not read.
+  'CREATE VIEW reports.stats AS SELECT starelid, staattnum, stavalues1::text AS v FROM pg_catalog.pg_statistic',
+  'CREATE VIEW reports.relations AS SELECT relname FROM pg_catalog.pg_class',
   // A built-in that runs SQL given as a string: no statement may call it, nor may a view.
   "CREATE VIEW reports.via_string AS SELECT * FROM ts_stat('SELECT to_tsvector(''simple'', api_key) FROM hr.api_credentials')",
   // Other shapes of reading the same data: a CTE, a UNION, EXISTS, LATERAL, a whole row.
@@ -70,7 +73,7 @@ const ANALYST: Principal = { id: 'p:analyst', kind: 'api_key', role: 'analyst', 
 const ADMIN: Principal = { id: 'p:admin', kind: 'api_key', role: 'admin', scopes: [] };
 
 const DENIED_VIEWS = [
-  ...['keys', 'key_count', 'keys_again', 'keys_m', 'contacts', 'by_ssn', 'whole', 'scalar', 'via_function', 'from_function', 'via_operator', 'via_string'],
+  ...['keys', 'key_count', 'keys_again', 'keys_m', 'contacts', 'by_ssn', 'whole', 'scalar', 'via_function', 'from_function', 'via_operator', 'via_string', 'stats', 'relations'],
   ...['cte', 'unioned', 'by_exists', 'lateral', 'row_value'],
 ];
 

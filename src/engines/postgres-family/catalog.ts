@@ -1,6 +1,7 @@
 import type { ReadRequest, ReadResult } from '../../engine/source.js';
 import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
 import { NEVER_ALLOWED_FUNCTIONS } from './policy/function-allowlist.js';
+import { DENIED_SYSTEM_RELATIONS } from './policy/nodes.js';
 import type { ColumnOrigin, ViewRead } from '../../engine/catalog.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
@@ -33,7 +34,8 @@ ORDER BY a.attnum`;
  * given as a string, files: NEVER_ALLOWED_FUNCTIONS) would do in the view what the policy
  * refuses in a statement. Built-ins are pinned, so pg_depend never lists them: they are
  * found by the function ids in the rule's query tree (calls_refused, $3). Either makes
- * the view unreadable.
+ * the view unreadable. Catalog relations are pinned too: those the query tree names
+ * (`:relid`) come as system_reads, each read in whole.
  */
 const VIEW_READS = `
 SELECT rn.nspname, rc.relname, a.attname,
@@ -51,7 +53,13 @@ SELECT rn.nspname, rc.relname, a.attname,
          SELECT 1 FROM pg_catalog.regexp_matches(r.ev_action::pg_catalog.text, ':(?:funcid|aggfnoid|winfnoid|opfuncid) (\\d+)', 'g') AS m(id)
          JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) (m.id[1])::pg_catalog.oid
          WHERE p.proname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.text[])
-       ) AS calls_refused
+       ) AS calls_refused,
+       (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(sn.nspname, sc.relname))
+        FROM (SELECT DISTINCT (m.id[1])::pg_catalog.oid AS oid
+              FROM pg_catalog.regexp_matches(r.ev_action::pg_catalog.text, ':relid (\\d+)', 'g') AS m(id)) ids
+        JOIN pg_catalog.pg_class sc ON sc.oid = ids.oid
+        JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
+        WHERE sn.nspname IN ('pg_catalog', 'information_schema')) AS system_reads
 FROM pg_catalog.pg_class v
 JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace
 JOIN pg_catalog.pg_rewrite r ON r.ev_class = v.oid
@@ -177,15 +185,28 @@ export class RelationCatalog {
  * or a built-in no statement may call.
  */
 function viewReadsOf(schema: string, view: string, rows: readonly (readonly unknown[])[]): ViewRead[] {
-  if (rows.some((row) => row[4] === true || row[5] === true)) return [{ schema, name: view, columns: '*' }];
+  const system = systemReadsOf(rows[0]?.[6]);
+  const refusedSystem = system.some(([, name]) => DENIED_SYSTEM_RELATIONS.has(name));
+  if (refusedSystem || rows.some((row) => row[4] === true || row[5] === true)) return [{ schema, name: view, columns: '*' }];
   const wholeRow = rows.some((row) => row[3] === true);
-  const reads = new Map<string, { schema: string; name: string; columns: Set<string> }>();
-  for (const [schema, name, column] of rows) {
-    if (typeof schema !== 'string' || typeof name !== 'string') continue;
+  const reads = new Map<string, { schema: string; name: string; columns: Set<string> | '*' }>();
+  const readOf = (schema: string, name: string): { columns: Set<string> | '*' } => {
     const key = `${schema}\u0000${name}`;
     let read = reads.get(key);
     if (read === undefined) reads.set(key, (read = { schema, name, columns: new Set() }));
-    if (typeof column === 'string') read.columns.add(column);
+    return read;
+  };
+  for (const [schema, name, column] of rows) {
+    if (typeof schema !== 'string' || typeof name !== 'string') continue;
+    const read = readOf(schema, name);
+    if (typeof column === 'string' && read.columns !== '*') read.columns.add(column);
   }
-  return [...reads.values()].map((r) => ({ schema: r.schema, name: r.name, columns: wholeRow ? '*' : [...r.columns] }));
+  for (const [schema, name] of system) readOf(schema, name).columns = '*';
+  return [...reads.values()].map((r) => ({ schema: r.schema, name: r.name, columns: wholeRow || r.columns === '*' ? '*' : [...r.columns] }));
+}
+
+/** system_reads (jsonb, decoded): [schema, name] pairs. */
+function systemReadsOf(value: unknown): [string, string][] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((pair): pair is [string, string] => Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'string');
 }
