@@ -12,6 +12,11 @@ export interface Role {
   /** True when the role may read every table and column: authorization skips the catalog. */
   readonly unrestricted: boolean;
   readonly tableAllowed: (schema: string, table: string) => boolean;
+  /**
+   * True when `tables.allow` names exactly this relation (no wildcard) and no deny
+   * rule takes it back: a view so named is trusted even if it reads what the role may not.
+   */
+  readonly tableNamedExplicitly: (schema: string, table: string) => boolean;
   readonly columnDenied: (schema: string, table: string, column: string) => boolean;
   /** How a column is masked for this role, if it is. */
   readonly columnMask: (schema: string, table: string, column: string) => MaskKind | undefined;
@@ -36,6 +41,7 @@ export function compileRole(name: string, config: RoleConfig): Role {
   const masks = Object.entries(config.columns.mask).map(([glob, kind]) => ({ match: compileGlobs([glob]), kind }));
   const hasMasks = masks.length > 0;
   const approvals = Object.entries(config.approval).map(([glob, mode]) => ({ match: compileGlobs([glob]), mode }));
+  const named = new Set(config.tables.allow.filter((pattern) => !/[*?]/.test(pattern)));
   const unrestricted =
     config.tables.allow.includes('*.*') && config.tables.deny.length === 0 && config.columns.deny.length === 0 && !hasMasks;
   return {
@@ -46,6 +52,10 @@ export function compileRole(name: string, config: RoleConfig): Role {
     tableAllowed: (schema, table) => {
       const qualified = `${schema}.${table}`;
       return allow(qualified) && !deny(qualified);
+    },
+    tableNamedExplicitly: (schema, table) => {
+      const qualified = `${schema}.${table}`;
+      return named.has(qualified) && !deny(qualified);
     },
     columnDenied: (schema, table, column) => columnDeny(`${schema}.${table}.${column}`),
     columnMask: (schema, table, column) => {

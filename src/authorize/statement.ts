@@ -2,6 +2,7 @@ import { BastionError } from '../errors/codes.js';
 import type { CheckedStatement } from '../engine/policy.js';
 import type { Catalog } from '../engine/catalog.js';
 import type { MaskKind, Role } from './roles.js';
+import { authorizeViews } from './views.js';
 
 interface Touched {
   schema: string;
@@ -34,6 +35,7 @@ function invisible(name: string): BastionError {
  */
 export async function authorizeRead(role: Role, statement: CheckedStatement, catalog: Catalog): Promise<MaskPlan> {
   if (role.unrestricted) return NO_MASKS;
+  await authorizeViews(role, statement, catalog);
   const touched: Touched[] = [];
   const plan: { tableOid: number; attnum: number; kind: MaskKind }[] = [];
   for (const relation of statement.relations) {

@@ -1,5 +1,7 @@
 import type { SchemaInfo, TableDescription, TableInfo } from '../engine/introspection.js';
+import type { Catalog } from '../engine/catalog.js';
 import type { Role } from './roles.js';
+import { readsProtected } from './views.js';
 
 /**
  * What list_* and describe_table may show a role: denied tables and columns are
@@ -7,6 +9,21 @@ import type { Role } from './roles.js';
  */
 export function visibleTables(role: Role, tables: TableInfo[]): TableInfo[] {
   return role.unrestricted ? tables : tables.filter((t) => role.tableAllowed(t.schema, t.name));
+}
+
+/**
+ * visibleTables, less the views that read what the role may not see (authorize/views.ts):
+ * such a view is as invisible in a listing as it is to a query.
+ */
+export async function visibleRelations(role: Role, tables: TableInfo[], catalog: Catalog): Promise<TableInfo[]> {
+  const allowed = visibleTables(role, tables);
+  if (role.unrestricted) return allowed;
+  const shown: TableInfo[] = [];
+  // One at a time: the catalog caches each answer, and a listing must not flood the pool.
+  for (const table of allowed) {
+    if (!isView(table) || !(await readsProtected(role, catalog, table.schema, table.name))) shown.push(table);
+  }
+  return shown;
 }
 
 export function visibleSchemas(role: Role, schemas: SchemaInfo[], allTables: TableInfo[]): SchemaInfo[] {
@@ -29,6 +46,18 @@ export function visibleDescription(role: Role, description: TableDescription): T
     constraints: description.constraints.filter((c) => !mentions(c.definition)),
     indexes: description.indexes.filter((i) => !mentions(i.definition)),
   };
+}
+
+/** visibleDescription, and undefined as well for a view that reads what the role may not see. */
+export async function visibleRelationDescription(role: Role, description: TableDescription, catalog: Catalog): Promise<TableDescription | undefined> {
+  const visible = visibleDescription(role, description);
+  if (visible === undefined || role.unrestricted) return visible;
+  return (await readsProtected(role, catalog, description.schema, description.name)) ? undefined : visible;
+}
+
+/** Every engine's listing names a view's kind with "view" ('view', 'materialized view', MySQL's 'VIEW'). */
+function isView(table: TableInfo): boolean {
+  return /view/i.test(table.kind);
 }
 
 function escapeRegExp(text: string): string {

@@ -5,12 +5,29 @@ export interface ColumnOrigin {
   attnum: number;
 }
 
+/**
+ * One relation a view's definition reads, and which of its columns: `'*'` when the
+ * definition uses whole rows (or the engine cannot tell columns apart), `[]` when it
+ * reads no column value (only that rows exist, as `count(*)` does).
+ */
+export interface ViewRead {
+  readonly schema: string;
+  readonly name: string;
+  readonly columns: readonly string[] | '*';
+}
+
 /** Name resolution as the database does it, for the authorize stage. */
 export interface Catalog {
   /** The schema an unqualified table or view name resolves to, or undefined. */
   resolve(name: string): Promise<string | undefined>;
   /** A table's columns with the origin ids its result columns carry (ResultColumn.origin). */
   columnOrigins(schema: string, table: string): Promise<ColumnOrigin[]>;
+  /**
+   * What a view or materialized view reads directly (a view it reads is listed, not
+   * expanded); undefined when the relation is not a view. A view whose definition the
+   * engine cannot read lists itself, which the authorize stage denies.
+   */
+  viewReads(schema: string, name: string): Promise<readonly ViewRead[] | undefined>;
   /** Like resolve, for any relation kind (indexes too). */
   locate(name: string): Promise<string | undefined>;
   /** Where an unqualified CREATE puts a new object. */

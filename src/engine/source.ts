@@ -18,6 +18,11 @@ export interface ReadRequest {
   readonly maxBytes: number;
   /** Aborted when the client cancels the call: the adapter stops the statement on the engine. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The caller's role has rules on what it may read: an error of a data-quoting kind (a
+   * bad cast, a constraint) comes back without the values its message would quote.
+   */
+  readonly quietData?: boolean | undefined;
 }
 
 export interface ResultColumn {

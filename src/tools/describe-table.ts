@@ -1,6 +1,6 @@
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { visibleDescription } from '../authorize/visibility.js';
+import { visibleRelationDescription } from '../authorize/visibility.js';
 import { BastionError } from '../errors/codes.js';
 import { jsonResult } from '../shape/result.js';
 import { guardedTool } from './run.js';
@@ -18,7 +18,7 @@ export function registerDescribeTable(server: McpServer, call: ToolCall): Regist
     },
     guardedTool('describe_table', call, async (args: { source?: string | undefined; table: string }, state) => {
       const entry = state.source();
-      const visible = visibleDescription(call.role, await entry.introspector.describeTable(args.table));
+      const visible = await visibleRelationDescription(call.role, await entry.introspector.describeTable(args.table), entry.catalog);
       if (visible === undefined) throw new BastionError('TABLE_NOT_FOUND', `No table or view named ${JSON.stringify(args.table)} is visible.`);
       return jsonResult({ ...visible });
     }),

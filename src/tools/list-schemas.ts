@@ -1,6 +1,6 @@
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { visibleSchemas } from '../authorize/visibility.js';
+import { visibleRelations, visibleSchemas } from '../authorize/visibility.js';
 import { jsonResult } from '../shape/result.js';
 import { guardedTool } from './run.js';
 import type { ToolCall } from '../session/context.js';
@@ -21,7 +21,7 @@ export function registerListSchemas(server: McpServer, call: ToolCall): Register
       const schemas = await entry.introspector.listSchemas();
       if (call.role.unrestricted) return jsonResult({ schemas });
       const tables = await entry.introspector.listTables({});
-      return jsonResult({ schemas: visibleSchemas(call.role, schemas, tables) });
+      return jsonResult({ schemas: visibleSchemas(call.role, schemas, await visibleRelations(call.role, tables, entry.catalog)) });
     }),
   );
 }

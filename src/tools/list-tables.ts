@@ -1,6 +1,6 @@
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { visibleTables } from '../authorize/visibility.js';
+import { visibleRelations } from '../authorize/visibility.js';
 import { jsonResult } from '../shape/result.js';
 import { guardedTool } from './run.js';
 import type { ToolCall } from '../session/context.js';
@@ -33,7 +33,7 @@ export function registerListTables(server: McpServer, call: ToolCall): Registere
     guardedTool('list_tables', call, async (args: { source?: string | undefined; schema?: string | undefined; pattern?: string | undefined }, state) => {
       const entry = state.source();
       const tables = await entry.introspector.listTables({ schema: args.schema, pattern: args.pattern });
-      return jsonResult({ tables: visibleTables(call.role, tables) });
+      return jsonResult({ tables: await visibleRelations(call.role, tables, entry.catalog) });
     }),
   );
 }

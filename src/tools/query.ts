@@ -54,6 +54,7 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, st
       maxRows: Math.min(args.max_rows ?? limits.max_rows, limits.max_rows),
       maxBytes: limits.max_bytes,
       signal: extra?.signal,
+      quietData: !call.role.unrestricted,
     }),
   );
   return applyMasks(result, masks);

@@ -1,7 +1,8 @@
-import type { ColumnOrigin, Catalog } from '../../engine/catalog.js';
+import type { ColumnOrigin, Catalog, ViewRead } from '../../engine/catalog.js';
 import type { ReadRequest, ReadResult } from '../../engine/source.js';
 import type { OriginIds } from '../../engine/origin-ids.js';
 import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
+import { tokenize } from './tokens.js';
 import { isSystemDatabase } from './write-rules.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
@@ -20,6 +21,17 @@ const LOCATE = `SELECT TABLE_SCHEMA FROM information_schema.TABLES
   WHERE TABLE_SCHEMA = DATABASE() AND CAST(INDEX_NAME AS BINARY) = CAST(? AS BINARY) LIMIT 1`;
 const COLUMNS = `SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`;
 const CURRENT_DATABASE = 'SELECT DATABASE()';
+/** A view's stored definition: the server writes it back with every table name qualified (`db`.`t`). */
+const VIEW_DEFINITION = `SELECT VIEW_DEFINITION FROM information_schema.VIEWS
+  WHERE CAST(TABLE_SCHEMA AS BINARY) = CAST(? AS BINARY) AND CAST(TABLE_NAME AS BINARY) = CAST(? AS BINARY)`;
+/** Which of some (database, name) pairs are tables or views; the pairs are bound as parameters. */
+const EXISTING = (pairs: number): string =>
+  `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE (TABLE_SCHEMA, TABLE_NAME) IN (${Array.from({ length: pairs }, () => '(?, ?)').join(', ')})`;
+/** Whether any of some (database, name) pairs is a stored function or procedure: a view calling one may read anything. */
+const ROUTINES = (pairs: number): string =>
+  `SELECT 1 FROM information_schema.ROUTINES WHERE (ROUTINE_SCHEMA, ROUTINE_NAME) IN (${Array.from({ length: pairs }, () => '(?, ?)').join(', ')}) LIMIT 1`;
+/** At most this many names of a definition are looked up; a view naming more is treated as reading what cannot be checked. */
+const MAX_NAMES = 2000;
 
 const BIG = { maxRows: 100_000, maxBytes: 32 * 1024 * 1024 };
 const TTL_MS = 30_000;
@@ -34,6 +46,7 @@ export class MysqlCatalog implements Catalog {
   private loaded: { at: number; resolve: Map<string, string> } | undefined;
   private loading: Promise<Map<string, string>> | undefined;
   private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
+  private readonly views = new TtlPromiseCache<readonly ViewRead[] | undefined>(TTL_MS);
 
   constructor(
     private readonly read: Read,
@@ -56,6 +69,30 @@ export class MysqlCatalog implements Catalog {
     );
   }
 
+  /**
+   * What a view reads. MariaDB has no VIEW_TABLE_USAGE, so the stored definition is
+   * read and every name in it that is an existing table or view counts as read in
+   * whole: more than the view may use (a column named like a table), never less. A
+   * definition this server does not show (no SHOW VIEW), or one that names a stored
+   * routine, lists the view itself, which the authorize stage treats as unreadable.
+   */
+  async viewReads(schema: string, name: string): Promise<readonly ViewRead[] | undefined> {
+    return this.views.get(`${schema}\u0000${name}`, async () => {
+      const found = await this.read({ sql: VIEW_DEFINITION, params: [schema, name], ...BIG });
+      if (found.rows.length === 0) return undefined;
+      const definition = found.rows[0]?.[0];
+      // A view cannot read itself: its own name in the definition is a column's or an alias.
+      const candidates = typeof definition === 'string' && definition !== '' ? namesIn(definition, schema).filter(([db, t]) => db !== schema || t !== name) : undefined;
+      if (candidates === undefined || candidates.length > MAX_NAMES) return [{ schema, name, columns: '*' }];
+      if (candidates.length === 0) return [];
+      // A stored function's body records nothing the view shows: a view calling one is unreadable.
+      const calls = await this.read({ sql: ROUTINES(candidates.length), params: candidates.flat(), maxRows: 1, maxBytes: 4096 });
+      if (calls.rows.length > 0) return [{ schema, name, columns: '*' }];
+      const existing = await this.read({ sql: EXISTING(candidates.length), params: candidates.flat(), ...BIG });
+      return existing.rows.map((row) => ({ schema: String(row[0]), name: String(row[1]), columns: '*' as const }));
+    });
+  }
+
   async locate(name: string): Promise<string | undefined> {
     const result = await this.read({ sql: LOCATE, params: [name, name], maxRows: 1, maxBytes: 4096 });
     const schema = result.rows[0]?.[0];
@@ -76,6 +113,7 @@ export class MysqlCatalog implements Catalog {
   invalidate(): void {
     this.loaded = undefined;
     this.columns.clear();
+    this.views.clear();
   }
 
   private refresh(): Promise<Map<string, string>> {
@@ -90,4 +128,21 @@ export class MysqlCatalog implements Catalog {
       });
     return this.loading;
   }
+}
+
+/**
+ * Every (database, name) a definition could mean by a name: `a`.`b` as database a,
+ * table b, and any single name as a table of the view's own database.
+ */
+function namesIn(definition: string, database: string): [string, string][] {
+  const tokens = tokenize(definition);
+  const names = new Map<string, [string, string]>();
+  const add = (db: string, table: string): void => void names.set(`${db}\u0000${table}`, [db, table]);
+  tokens.forEach((token, i) => {
+    if (token.kind !== 'word' && token.kind !== 'quoted') return;
+    add(database, token.text);
+    const next = tokens[i + 2];
+    if (tokens[i + 1]?.text === '.' && tokens[i + 1]?.kind === 'punct' && (next?.kind === 'word' || next?.kind === 'quoted')) add(token.text, next.text);
+  });
+  return [...names.values()];
 }

@@ -1,5 +1,6 @@
 import { BastionError } from '../../errors/codes.js';
 import { redactText } from '../../log/redact.js';
+import { withoutQuotedValues } from '../../util/quoted-values.js';
 
 /** The fields of a mysql2 error the mapping reads. */
 interface MysqlErrorLike {
@@ -18,8 +19,12 @@ const ACCESS_DENIED = new Set([1142, 1143, 1044, 1227, 1370, 1045, 1698]);
 /** The server cannot serve: too many connections, shutdown, out of memory, lost connection. */
 const UNAVAILABLE = new Set([1040, 1053, 1037, 1038, 1041, 1081, 1152, 1153, 1154, 1155, 1156, 1157, 1158, 1159, 1160, 1161, 2002, 2003, 2006, 2013]);
 
-/** Maps a mysql2 or server error to the closed code set, with a message safe for the client. */
-export function toBastionError(error: unknown): BastionError {
+/**
+ * Maps a mysql2 or server error to the closed code set, with a message safe for the
+ * client. `quietData` (ReadRequest.quietData): a data or integrity error (SQLSTATE class
+ * 22, 23: `Truncated incorrect DOUBLE value: 'x'`) loses the values it quotes.
+ */
+export function toBastionError(error: unknown, quietData = false): BastionError {
   if (error instanceof BastionError) return error;
   const db = (typeof error === 'object' && error !== null ? error : {}) as MysqlErrorLike;
   const errno = typeof db.errno === 'number' ? db.errno : undefined;
@@ -39,7 +44,8 @@ export function toBastionError(error: unknown): BastionError {
   if (UNAVAILABLE.has(errno) || sqlState.startsWith('08')) return new BastionError('SOURCE_UNAVAILABLE', undefined, error);
   const cls = sqlState.slice(0, 2);
   if ((cls === '42' || cls === '22' || cls === '21' || cls === '23') && typeof db.sqlMessage === 'string') {
-    const message = redactText(db.sqlMessage).replace(/'[^']*'@'[^']*'/g, "'***'@'***'").slice(0, 300);
+    const redacted = redactText(db.sqlMessage).replace(/'[^']*'@'[^']*'/g, "'***'@'***'");
+    const message = (quietData && (cls === '22' || cls === '23') ? withoutQuotedValues(redacted, ["'", '"']) : redacted).slice(0, 300);
     return new BastionError('QUERY_FAILED', `The database rejected the statement (error ${errno}, SQLSTATE ${sqlState}): ${message}`, error);
   }
   return new BastionError('QUERY_FAILED', `The database rejected the statement (error ${errno}, SQLSTATE ${sqlState}).`, error);

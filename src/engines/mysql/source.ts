@@ -104,7 +104,7 @@ export class MysqlSource implements Source {
       return streamed.result;
     } catch (error) {
       if (call.reason !== undefined) throw new BastionError(call.reason.code, call.reason.message, error);
-      throw toBastionError(error);
+      throw toBastionError(error, request.quietData);
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);

@@ -20,6 +20,8 @@ type Call = WithoutId<WorkerRequest>;
 interface Pending {
   resolve: (result: unknown) => void;
   reject: (error: Error) => void;
+  /** ReadRequest.quietData: the engine's error is mapped without the values it quotes. */
+  quietData?: boolean | undefined;
 }
 
 /**
@@ -60,7 +62,7 @@ export class PgliteSource implements Source {
       maxRows: request.maxRows,
       maxBytes: request.maxBytes,
     };
-    return this.enqueue<ReadResult>(call, request.signal);
+    return this.enqueue<ReadResult>(call, request.signal, request.quietData);
   }
 
   /**
@@ -77,13 +79,13 @@ export class PgliteSource implements Source {
     return [String(this.config.statement_timeout_ms), String(PGLITE_LOCK_TIMEOUT_MS)];
   }
 
-  private enqueue<T>(call: Call, signal?: AbortSignal): Promise<T> {
-    const run = this.tail.then(() => this.runOne<T>(call, signal));
+  private enqueue<T>(call: Call, signal?: AbortSignal, quietData?: boolean): Promise<T> {
+    const run = this.tail.then(() => this.runOne<T>(call, signal, quietData));
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  private async runOne<T>(call: Call, signal?: AbortSignal): Promise<T> {
+  private async runOne<T>(call: Call, signal?: AbortSignal, quietData?: boolean): Promise<T> {
     if (signal?.aborted === true) throw new BastionError('QUERY_CANCELLED');
     const worker = await this.start();
     const id = this.nextId++;
@@ -117,6 +119,7 @@ export class PgliteSource implements Source {
           finish();
           reject(error);
         },
+        quietData,
       });
       worker.postMessage({ ...call, id });
     });
@@ -140,13 +143,13 @@ export class PgliteSource implements Source {
             this.pending.get(message.id)?.resolve(message.result);
             this.pending.delete(message.id);
             break;
-          case 'error':
-            this.pending
-              .get(message.id)
-              ?.reject(message.refusal !== undefined ? new BastionError(message.refusal.code, message.refusal.message) : toBastionError(message.error));
+          case 'error': {
+            const pending = this.pending.get(message.id);
+            pending?.reject(message.refusal !== undefined ? new BastionError(message.refusal.code, message.refusal.message) : toBastionError(message.error, pending.quietData));
             this.pending.delete(message.id);
             if (message.fatal) void this.restart('engine left a transaction open');
             break;
+          }
         }
       });
       worker.on('error', (error) => {

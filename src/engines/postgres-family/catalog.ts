@@ -1,6 +1,8 @@
 import type { ReadRequest, ReadResult } from '../../engine/source.js';
 import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
-import type { ColumnOrigin } from '../../engine/catalog.js';
+import { NEVER_ALLOWED_FUNCTIONS } from './policy/function-allowlist.js';
+import { DENIED_SYSTEM_RELATIONS } from './policy/nodes.js';
+import type { ColumnOrigin, ViewRead } from '../../engine/catalog.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
 
@@ -19,6 +21,57 @@ JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum`;
+
+/**
+ * What a view or materialized view reads, from the dependencies PostgreSQL records
+ * for its rewrite rule: one row per column used anywhere in its query (a relation of
+ * which no column is used, as in count(*), comes with attname NULL). A whole-row value
+ * (`row_to_json(t)`) records no column, so the rule's query tree is asked whether it
+ * holds a whole-row Var (varattno 0): then every relation counts as wholly read. A
+ * relation that is not a view returns no row; a view that reads nothing, one row of NULLs.
+ * A function or operator of its own that the view calls may read anything, and its body
+ * records no dependency (calls_user_code); a built-in that no statement may call (SQL
+ * given as a string, files: NEVER_ALLOWED_FUNCTIONS) would do in the view what the policy
+ * refuses in a statement. Built-ins are pinned, so pg_depend never lists them: they are
+ * found by the function ids in the rule's query tree (calls_refused, $3). Either makes
+ * the view unreadable. Catalog relations are pinned too: those the query tree names
+ * (`:relid`) come as system_reads, each read in whole.
+ */
+const VIEW_READS = `
+SELECT rn.nspname, rc.relname, a.attname,
+       r.ev_action::pg_catalog.text OPERATOR(pg_catalog.~) ':varattno 0[ }]' AS whole_row,
+       EXISTS (
+         SELECT 1 FROM pg_catalog.pg_depend f
+         LEFT JOIN pg_catalog.pg_proc p ON f.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = f.refobjid
+         LEFT JOIN pg_catalog.pg_operator o ON f.refclassid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND o.oid = f.refobjid
+         LEFT JOIN pg_catalog.pg_proc op ON op.oid = o.oprcode
+         JOIN pg_catalog.pg_namespace fn ON fn.oid = COALESCE(p.pronamespace, op.pronamespace)
+         WHERE f.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND f.objid = r.oid
+           AND fn.nspname NOT IN ('pg_catalog', 'information_schema')
+       ) AS calls_user_code,
+       EXISTS (
+         SELECT 1 FROM pg_catalog.regexp_matches(r.ev_action::pg_catalog.text, ':(?:funcid|aggfnoid|winfnoid|opfuncid) (\\d+)', 'g') AS m(id)
+         JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) (m.id[1])::pg_catalog.oid
+         WHERE p.proname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.text[])
+       ) AS calls_refused,
+       (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(sn.nspname, sc.relname))
+        FROM (SELECT DISTINCT (m.id[1])::pg_catalog.oid AS oid
+              FROM pg_catalog.regexp_matches(r.ev_action::pg_catalog.text, ':relid (\\d+)', 'g') AS m(id)) ids
+        JOIN pg_catalog.pg_class sc ON sc.oid = ids.oid
+        JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
+        WHERE sn.nspname IN ('pg_catalog', 'information_schema')) AS system_reads
+FROM pg_catalog.pg_class v
+JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace
+JOIN pg_catalog.pg_rewrite r ON r.ev_class = v.oid
+LEFT JOIN pg_catalog.pg_depend d
+  ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
+ AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid OPERATOR(pg_catalog.<>) v.oid
+LEFT JOIN pg_catalog.pg_class rc ON rc.oid = d.refobjid AND rc.relkind IN ('r', 'p', 'v', 'm', 'f')
+LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
+LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = rc.oid AND a.attnum = d.refobjsubid AND d.refobjsubid > 0
+WHERE vn.nspname = $1 AND v.relname = $2 AND v.relkind IN ('v', 'm')`;
+
+const REFUSED_FUNCTIONS = [...NEVER_ALLOWED_FUNCTIONS];
 
 /** The schema PostgreSQL finds a relation of any kind (index included) in, searching the path as it would. */
 const LOCATE = `
@@ -51,6 +104,7 @@ export class RelationCatalog {
   private loaded: Snapshot | undefined;
   private loading: Promise<Snapshot> | undefined;
   private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
+  private readonly views = new TtlPromiseCache<readonly ViewRead[] | undefined>(TTL_MS);
   private creation: { at: number; schema: Promise<string | undefined> } | undefined;
 
   constructor(private readonly read: Read) {}
@@ -67,6 +121,13 @@ export class RelationCatalog {
       this.read({ sql: COLUMNS, params: [schema, table], ...BIG }).then((r) =>
         r.rows.map((row) => ({ name: String(row[0]), tableOid: Number(row[1]), attnum: Number(row[2]) })),
       ),
+    );
+  }
+
+  /** What a view or materialized view reads (VIEW_READS), or undefined when the relation is not one. */
+  async viewReads(schema: string, name: string): Promise<readonly ViewRead[] | undefined> {
+    return this.views.get(`${schema}\u0000${name}`, () =>
+      this.read({ sql: VIEW_READS, params: [schema, name, REFUSED_FUNCTIONS], ...BIG }).then((r) => (r.rows.length === 0 ? undefined : viewReadsOf(schema, name, r.rows))),
     );
   }
 
@@ -99,6 +160,7 @@ export class RelationCatalog {
   invalidate(): void {
     this.loaded = undefined;
     this.columns.clear();
+    this.views.clear();
     this.creation = undefined;
   }
 
@@ -115,4 +177,36 @@ export class RelationCatalog {
       });
     return this.loading;
   }
+}
+
+/**
+ * VIEW_READS rows folded per relation: its columns, or '*' when the view uses whole rows;
+ * the view itself alone (unreadable, so denied) when it calls code that is not built in,
+ * or a built-in no statement may call.
+ */
+function viewReadsOf(schema: string, view: string, rows: readonly (readonly unknown[])[]): ViewRead[] {
+  const system = systemReadsOf(rows[0]?.[6]);
+  const refusedSystem = system.some(([, name]) => DENIED_SYSTEM_RELATIONS.has(name));
+  if (refusedSystem || rows.some((row) => row[4] === true || row[5] === true)) return [{ schema, name: view, columns: '*' }];
+  const wholeRow = rows.some((row) => row[3] === true);
+  const reads = new Map<string, { schema: string; name: string; columns: Set<string> | '*' }>();
+  const readOf = (schema: string, name: string): { columns: Set<string> | '*' } => {
+    const key = `${schema}\u0000${name}`;
+    let read = reads.get(key);
+    if (read === undefined) reads.set(key, (read = { schema, name, columns: new Set() }));
+    return read;
+  };
+  for (const [schema, name, column] of rows) {
+    if (typeof schema !== 'string' || typeof name !== 'string') continue;
+    const read = readOf(schema, name);
+    if (typeof column === 'string' && read.columns !== '*') read.columns.add(column);
+  }
+  for (const [schema, name] of system) readOf(schema, name).columns = '*';
+  return [...reads.values()].map((r) => ({ schema: r.schema, name: r.name, columns: wholeRow || r.columns === '*' ? '*' : [...r.columns] }));
+}
+
+/** system_reads (jsonb, decoded): [schema, name] pairs. */
+function systemReadsOf(value: unknown): [string, string][] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((pair): pair is [string, string] => Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'string');
 }

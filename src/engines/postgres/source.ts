@@ -119,7 +119,7 @@ export class PostgresSource implements Source {
       return guarded.incomplete ? 'incomplete' : result;
     } catch (error) {
       if (aborted(signal)) throw new BastionError('QUERY_CANCELLED', undefined, error);
-      throw toBastionError(error);
+      throw toBastionError(error, request.quietData);
     } finally {
       running = false;
       signal?.removeEventListener('abort', onAbort);

@@ -1,7 +1,8 @@
-import type { ColumnOrigin, Catalog } from '../../engine/catalog.js';
+import type { ColumnOrigin, Catalog, ViewRead } from '../../engine/catalog.js';
 import type { ReadRequest, ReadResult } from '../../engine/source.js';
 import type { OriginIds } from '../../engine/origin-ids.js';
 import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
+import { tokenize } from './lexer.js';
 import { asciiLower } from './write-rules.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
@@ -10,6 +11,8 @@ type Read = (request: ReadRequest) => Promise<ReadResult>;
 const RELATION_NAMES = "SELECT lower(name) FROM main.sqlite_schema WHERE type IN ('table', 'view')";
 const ANY_OBJECT = 'SELECT 1 FROM main.sqlite_schema WHERE lower(name) = lower(?)';
 const COLUMNS = 'SELECT name FROM pragma_table_info(?, ?) ORDER BY cid';
+/** A view's own CREATE VIEW text, as SQLite keeps it. */
+const VIEW_SQL = "SELECT sql FROM main.sqlite_schema WHERE type = 'view' AND lower(name) = lower(?)";
 
 const BIG = { maxRows: 100_000, maxBytes: 32 * 1024 * 1024 };
 const TTL_MS = 30_000;
@@ -23,6 +26,7 @@ const TTL_MS = 30_000;
 export class SqliteCatalog implements Catalog {
   private names: { at: number; set: Promise<Set<string>> } | undefined;
   private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
+  private readonly views = new TtlPromiseCache<readonly ViewRead[] | undefined>(TTL_MS);
 
   constructor(
     private readonly read: Read,
@@ -51,6 +55,27 @@ export class SqliteCatalog implements Catalog {
     );
   }
 
+  /**
+   * What a view reads, from its own SQL: every name after its AS that is a table or
+   * view of `main` counts as read in whole (more than the view may use, never less).
+   * SQL that does not tokenize lists the view itself, which the authorize stage denies.
+   */
+  async viewReads(schema: string, name: string): Promise<readonly ViewRead[] | undefined> {
+    if (schema !== 'main') return undefined;
+    return this.views.get(asciiLower(name), async () => {
+      const found = await this.read({ sql: VIEW_SQL, params: [name], ...BIG });
+      if (found.rows.length === 0) return undefined;
+      const sql = found.rows[0]?.[0];
+      const names = typeof sql === 'string' ? namesAfterAs(sql) : undefined;
+      if (names === undefined) return [{ schema, name, columns: '*' }];
+      const relations = [];
+      // A view cannot read itself: its own name after AS is a column's or an alias.
+      names.delete(asciiLower(name));
+      for (const candidate of names) if ((await this.resolve(candidate)) !== undefined) relations.push(candidate);
+      return relations.map((relation) => ({ schema, name: relation, columns: '*' as const }));
+    });
+  }
+
   async locate(name: string): Promise<string | undefined> {
     const result = await this.read({ sql: ANY_OBJECT, params: [name], maxRows: 1, maxBytes: 4096 });
     return result.rows.length > 0 ? 'main' : undefined;
@@ -68,5 +93,18 @@ export class SqliteCatalog implements Catalog {
   invalidate(): void {
     this.names = undefined;
     this.columns.clear();
+    this.views.clear();
   }
+}
+
+/** The names (lower case) in a CREATE VIEW's query, after its first AS; undefined when the text does not tokenize. */
+function namesAfterAs(sql: string): Set<string> | undefined {
+  let tokens;
+  try {
+    tokens = tokenize(sql);
+  } catch {
+    return undefined;
+  }
+  const as = tokens.findIndex((t) => t.kind === 'word' && asciiLower(t.text) === 'as');
+  return new Set(tokens.slice(as + 1).filter((t) => t.kind === 'word' || t.kind === 'quoted').map((t) => asciiLower(t.text)));
 }

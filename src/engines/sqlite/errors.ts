@@ -1,5 +1,6 @@
 import { BastionError } from '../../errors/codes.js';
 import { redactText } from '../../log/redact.js';
+import { withoutQuotedValues } from '../../util/quoted-values.js';
 import type { WriteRequest } from '../../engine/source.js';
 import type { WorkerResponse } from './worker-protocol.js';
 
@@ -54,8 +55,14 @@ export function writeRefusal(response: WorkerFailed, request: WriteRequest): Bas
   }
 }
 
-/** Maps a worker failure to the closed codes; SQLite's text is shown only for statement errors, redacted. */
-export function toBastionError(response: WorkerFailed): BastionError {
+/**
+ * Maps a worker failure to the closed codes; SQLite's text is shown only for statement
+ * errors, redacted. `quietData` (ReadRequest.quietData): a data error (mismatch, range,
+ * size, constraint) loses every quoted span, and any other error its single-quoted ones
+ * (`JSON path error near '…'` quotes a value; a syntax error quotes the statement's own
+ * text in double quotes, which stays).
+ */
+export function toBastionError(response: WorkerFailed, quietData = false): BastionError {
   const code = response.code ?? '';
   const detail = { code, message: response.message };
   switch (response.failure) {
@@ -75,7 +82,9 @@ export function toBastionError(response: WorkerFailed): BastionError {
   }
   // Extended codes too: a write's constraint failure comes as SQLITE_CONSTRAINT_UNIQUE, _FOREIGNKEY ...
   if (/^SQLITE_(ERROR|MISMATCH|RANGE|TOOBIG|CONSTRAINT)(_[A-Z]+)?$/u.test(code)) {
-    const text = typeof response.message === 'string' ? `: ${redactText(response.message).slice(0, 300)}` : '.';
+    const quotes = code.startsWith('SQLITE_ERROR') ? ["'"] : ["'", '"'];
+    const shown = (message: string): string => (quietData ? withoutQuotedValues(message, quotes) : message);
+    const text = typeof response.message === 'string' ? `: ${shown(redactText(response.message)).slice(0, 300)}` : '.';
     return new BastionError('QUERY_FAILED', `The database rejected the statement${text}`, detail);
   }
   return new BastionError('QUERY_FAILED', undefined, detail);

@@ -90,7 +90,7 @@ export class SqliteSource implements Source {
       undefined,
       request.signal,
     );
-    if (!response.ok) throw this.toError(response);
+    if (!response.ok) throw this.toError(response, request.quietData);
     if (!('result' in response)) throw new BastionError('INTERNAL', 'The SQLite worker answered a read with something else.');
     const { result } = response;
     const base = { columns: result.columns.map((c) => this.column(c)), rows: result.rows, bytes: result.bytes };
@@ -171,9 +171,9 @@ export class SqliteSource implements Source {
     return writeRefusal(response, request) ?? this.toError(response);
   }
 
-  private toError(response: WorkerFailed): BastionError {
+  private toError(response: WorkerFailed, quietData?: boolean): BastionError {
     if (response.failure === 'unavailable') this.log.warn({ source: this.name, code: response.code ?? '' }, 'SQLite database could not be opened');
-    return toBastionError(response);
+    return toBastionError(response, quietData);
   }
 
   private start(): ChildProcess {

@@ -1,0 +1,55 @@
+import { BastionError } from '../errors/codes.js';
+import type { Catalog } from '../engine/catalog.js';
+import type { CheckedStatement } from '../engine/policy.js';
+import type { Role } from './roles.js';
+
+/** Views over views deeper than this are denied rather than followed (a cycle, or a catalog gone wrong). */
+const MAX_VIEW_DEPTH = 16;
+
+/**
+ * Denial follows data through views: a view or materialized view the statement reads
+ * is denied, exactly like a denied table (TABLE_NOT_FOUND, the same message), when its
+ * definition reads — directly or through other views — a relation the role may not
+ * read, or a column the role has denied or masked. A view that `tables.allow` names
+ * exactly (no wildcard) is the configuration's explicit choice and is read as allowed.
+ * Names the catalog cannot resolve are left to the relation check, which refuses them.
+ */
+export async function authorizeViews(role: Role, statement: CheckedStatement, catalog: Catalog): Promise<void> {
+  if (role.unrestricted) return;
+  for (const relation of statement.relations) {
+    const schema = relation.schema ?? (await catalog.resolve(relation.name));
+    if (schema === undefined) continue;
+    if (await readsProtected(role, catalog, schema, relation.name)) {
+      throw invisibleView(relation.schema === undefined ? relation.name : `${relation.schema}.${relation.name}`);
+    }
+  }
+}
+
+/**
+ * Whether a relation is a view whose data includes what the role may not see. False
+ * for a table (the relation check judges tables) and for a view the role names explicitly.
+ */
+export async function readsProtected(role: Role, catalog: Catalog, schema: string, name: string, depth = 0): Promise<boolean> {
+  if (role.unrestricted || role.tableNamedExplicitly(schema, name)) return false;
+  const reads = await catalog.viewReads(schema, name);
+  if (reads === undefined) return false;
+  if (depth >= MAX_VIEW_DEPTH) return true;
+  for (const read of reads) {
+    // A view listed as reading itself: its definition could not be read (Catalog.viewReads).
+    if (read.schema === schema && read.name === name) return true;
+    if (!role.tableAllowed(read.schema, read.name)) return true;
+    if (role.hasColumnRules) {
+      const columns = read.columns === '*' ? (await catalog.columnOrigins(read.schema, read.name)).map((c) => c.name) : read.columns;
+      const guarded = (column: string): boolean =>
+        role.columnDenied(read.schema, read.name, column) || role.columnMask(read.schema, read.name, column) !== undefined;
+      if (columns.some(guarded)) return true;
+    }
+    if (await readsProtected(role, catalog, read.schema, read.name, depth + 1)) return true;
+  }
+  return false;
+}
+
+/** The same answer as for a denied or missing table (authorize/statement.ts). */
+function invisibleView(name: string): BastionError {
+  return new BastionError('TABLE_NOT_FOUND', `No table or view named ${name} is available to you.`);
+}

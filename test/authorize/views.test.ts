@@ -1,0 +1,219 @@
+/**
+ * Denial follows data through views: a view (or materialized view) in an allowed
+ * schema whose definition reads a denied table, or a denied or masked column, is as
+ * invisible to the role as a denied table, in queries, listings and descriptions,
+ * unless a rule names it exactly. And a data error (a bad cast) never quotes a value
+ * to a role with rules. Each attack is judged by effect: the planted values never
+ * appear in any answer or error. On PGlite always, on PostgreSQL when one answers.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Principal } from '../../src/session/context.js';
+import { createSessionServer } from '../../src/tools/session-server.js';
+import { errorCode, rowsOf, startBastion, type TestBastion } from '../helpers/bastion.js';
+import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
+
+const SECRET = 'sk_test_demo_not_a_real_key_0001';
+const REAL_EMAIL = 'employee3@example.com';
+const SSN = /\d{3}-\d{2}-\d{4}/;
+
+const VIEWS = [
+  'CREATE SCHEMA reports',
+  // Over a denied table: directly, by count only, through another view, materialized.
+  'CREATE VIEW reports.keys AS SELECT service, api_key FROM hr.api_credentials',
+  'CREATE VIEW reports.key_count AS SELECT count(*) AS n FROM hr.api_credentials',
+  'CREATE VIEW reports.keys_again AS SELECT * FROM reports.keys',
+  'CREATE MATERIALIZED VIEW reports.keys_m AS SELECT service, api_key FROM hr.api_credentials',
+  // Over a masked column, a denied column used only in a filter, whole rows.
+  'CREATE VIEW reports.contacts AS SELECT id, name, email FROM hr.employees',
+  "CREATE VIEW reports.by_ssn AS SELECT name FROM hr.employees WHERE ssn LIKE '0%'",
+  'CREATE VIEW reports.whole AS SELECT to_jsonb(e) AS r FROM hr.employees e',
+  'CREATE VIEW reports.scalar AS SELECT (SELECT max(email) FROM hr.employees) AS m',
+  // Through a function of its own: its body records no dependency, so the view is not readable.
+  'CREATE FUNCTION public.leak() RETURNS text LANGUAGE sql AS $$ SELECT api_key FROM hr.api_credentials ORDER BY id LIMIT 1 $$',
+  'CREATE VIEW reports.via_function AS SELECT public.leak() AS k',
+  'CREATE VIEW reports.from_function AS SELECT * FROM public.leak() AS k',
+  'CREATE FUNCTION public.peek(int, int) RETURNS text LANGUAGE sql AS $$ SELECT api_key FROM hr.api_credentials WHERE id = $1 $$',
+  'CREATE OPERATOR public.<<~>> (LEFTARG = int, RIGHTARG = int, FUNCTION = public.peek)',
+  'CREATE VIEW reports.via_operator AS SELECT 1 OPERATOR(public.<<~>>) 1 AS k',
+  // Catalog relations: column statistics (values of hr.employees included), and a catalog the role may not read.
+  'CREATE VIEW reports.stats AS SELECT starelid, staattnum, stavalues1::text AS v FROM pg_catalog.pg_statistic',
+  'CREATE VIEW reports.relations AS SELECT relname FROM pg_catalog.pg_class',
+  // A built-in that runs SQL given as a string: no statement may call it, nor may a view.
+  "CREATE VIEW reports.via_string AS SELECT * FROM ts_stat('SELECT to_tsvector(''simple'', api_key) FROM hr.api_credentials')",
+  // Other shapes of reading the same data: a CTE, a UNION, EXISTS, LATERAL, a whole row.
+  'CREATE VIEW reports.cte AS WITH c AS (SELECT api_key FROM hr.api_credentials) SELECT * FROM c',
+  "CREATE VIEW reports.unioned AS SELECT 'x'::text AS v UNION ALL SELECT api_key FROM hr.api_credentials",
+  'CREATE VIEW reports.by_exists AS SELECT name FROM hr.employees e WHERE EXISTS (SELECT 1 FROM hr.api_credentials c WHERE c.id = e.id)',
+  'CREATE VIEW reports.lateral AS SELECT e.name, x.s FROM hr.employees e, LATERAL (SELECT e.ssn AS s) x',
+  'CREATE VIEW reports.row_value AS SELECT e AS r FROM hr.employees e',
+  // Over allowed data only.
+  'CREATE VIEW reports.names AS SELECT id, name, title FROM hr.employees',
+  'CREATE VIEW reports.headcount AS SELECT count(*) AS n FROM hr.employees',
+  'CREATE VIEW reports.names_m AS SELECT id, name FROM reports.names',
+  "CREATE VIEW reports.titles AS WITH t AS (SELECT title, upper(name) AS n FROM hr.employees WHERE name <> '') SELECT title, count(*) AS c FROM t GROUP BY title",
+  // Named by a rule: the configuration's explicit choice.
+  'CREATE VIEW reports.blessed AS SELECT service, api_key FROM hr.api_credentials',
+  'CREATE VIEW reports.on_blessed AS SELECT service FROM reports.blessed',
+  // A schema whose only relation is a view over denied data.
+  'CREATE SCHEMA hidden_views',
+  'CREATE VIEW hidden_views.k AS SELECT api_key FROM hr.api_credentials',
+];
+
+const ROLES = {
+  analyst: {
+    tools: ['list_*', 'describe_table', 'query'],
+    tables: { allow: ['shop.*', 'hr.*', 'reports.*', 'reports.blessed', 'hidden_views.*'], deny: ['hr.api_credentials'] },
+    columns: { deny: ['hr.employees.ssn'], mask: { 'hr.employees.email': 'partial' } },
+  },
+};
+const ANALYST: Principal = { id: 'p:analyst', kind: 'api_key', role: 'analyst', scopes: [] };
+const ADMIN: Principal = { id: 'p:admin', kind: 'api_key', role: 'admin', scopes: [] };
+
+const DENIED_VIEWS = [
+  ...['keys', 'key_count', 'keys_again', 'keys_m', 'contacts', 'by_ssn', 'whole', 'scalar', 'via_function', 'from_function', 'via_operator', 'via_string', 'stats', 'relations'],
+  ...['cte', 'unioned', 'by_exists', 'lateral', 'row_value'],
+];
+
+function leaks(result: CallToolResult): boolean {
+  const text = JSON.stringify(result);
+  return text.includes(SECRET) || text.includes(REAL_EMAIL) || SSN.test(text);
+}
+
+function messageOf(result: CallToolResult): string {
+  const first = result.content[0];
+  return first !== undefined && first.type === 'text' ? first.text : '';
+}
+
+/** Another session on the same server (and so the same database), as someone else. */
+async function sessionAs(bastion: TestBastion, principal: Principal): Promise<{ call: TestBastion['call']; close: () => Promise<void> }> {
+  const server = createSessionServer(bastion.ctx, principal);
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: 'bastion-test-admin', version: '1' });
+  await client.connect(clientSide);
+  return {
+    call: async (name, args) => (await client.callTool({ name, arguments: args })) as CallToolResult,
+    close: async () => {
+      await client.close();
+      await server.close();
+    },
+  };
+}
+
+function viewsSuite(label: string, setup: () => Promise<{ source: Record<string, unknown>; admin: (sql: string) => Promise<void>; cleanup: () => Promise<void> }>): void {
+  describe(label, () => {
+    let bastion: TestBastion;
+    let cleanup: () => Promise<void>;
+    beforeAll(async () => {
+      const s = await setup();
+      cleanup = s.cleanup;
+      bastion = await startBastion({ sources: { main: s.source }, roles: ROLES }, ANALYST);
+      const admin = s.admin === noAdmin ? pgliteAdmin(bastion) : s.admin;
+      for (const sql of VIEWS) await admin(sql);
+    }, 60_000);
+    afterAll(async () => {
+      await bastion.close();
+      await cleanup();
+    });
+
+    it.each(DENIED_VIEWS)('a view over denied or protected data (reports.%s) returns nothing and is reported like a denied table', async (view) => {
+      for (const sql of [`SELECT * FROM reports.${view}`, `SELECT count(*) FROM reports.${view}`, `SELECT 1 FROM shop.customers WHERE EXISTS (SELECT 1 FROM reports.${view})`]) {
+        const result = await bastion.call('query', { sql });
+        expect(errorCode(result), sql).toBe('TABLE_NOT_FOUND');
+        expect(leaks(result), sql).toBe(false);
+      }
+      const denied = messageOf(await bastion.call('query', { sql: 'SELECT * FROM hr.api_credentials' }));
+      const viaView = messageOf(await bastion.call('query', { sql: `SELECT * FROM reports.${view}` }));
+      expect(viaView.replace(`reports.${view}`, 'X').replace(/\(correlation id: [^)]*\)/, '')).toBe(denied.replace('hr.api_credentials', 'X').replace(/\(correlation id: [^)]*\)/, ''));
+    });
+
+    it('a view over denied data is left out of list_tables and describe_table, like a denied table', async () => {
+      const listed = await bastion.call('list_tables', { schema: 'reports' });
+      const names = (listed.structuredContent as { tables: { name: string }[] }).tables.map((t) => t.name).sort();
+      expect(names).toEqual(['blessed', 'headcount', 'names', 'names_m', 'on_blessed', 'titles']);
+      for (const view of DENIED_VIEWS) {
+        const described = await bastion.call('describe_table', { table: `reports.${view}` });
+        expect(errorCode(described), view).toBe('TABLE_NOT_FOUND');
+        expect(leaks(described)).toBe(false);
+      }
+      expect(errorCode(await bastion.call('describe_table', { table: 'reports.names' }))).toBeUndefined();
+    });
+
+    it('a schema whose only relations are views over denied data is left out of list_schemas', async () => {
+      const listed = await bastion.call('list_schemas', {});
+      const schemas = (listed.structuredContent as { schemas: { schema: string }[] }).schemas.map((s) => s.schema);
+      expect(schemas).toContain('reports');
+      expect(schemas).not.toContain('hidden_views');
+    });
+
+    it('a view over allowed data only stays visible and answers', async () => {
+      expect(rowsOf(await bastion.call('query', { sql: 'SELECT name, title FROM reports.names WHERE id = 3' }))).toEqual([['Employee 3', 'Analyst']]);
+      expect(rowsOf(await bastion.call('query', { sql: 'SELECT n FROM reports.headcount' }))).toEqual([[40]]);
+      expect(rowsOf(await bastion.call('query', { sql: 'SELECT count(*) FROM reports.names_m' }))).toEqual([[40]]);
+      expect(rowsOf(await bastion.call('query', { sql: 'SELECT sum(c) FROM reports.titles' })).map((r) => Number(r[0]))).toEqual([40]);
+    });
+
+    it('a view named exactly by a rule is allowed, and so is a view that reads only it', async () => {
+      const blessed = await bastion.call('query', { sql: "SELECT api_key FROM reports.blessed WHERE service = 'payments'" });
+      expect(rowsOf(blessed)).toEqual([[SECRET]]);
+      expect(rowsOf(await bastion.call('query', { sql: 'SELECT service FROM reports.on_blessed ORDER BY 1' }))).toEqual([['email'], ['payments']]);
+    });
+
+    it('the same views answer a role without rules (the check costs it nothing)', async () => {
+      const admin = await sessionAs(bastion, ADMIN);
+      try {
+        expect(rowsOf(await admin.call('query', { sql: "SELECT api_key FROM reports.keys WHERE service = 'payments'" }))).toEqual([[SECRET]]);
+      } finally {
+        await admin.close();
+      }
+    });
+
+    it('the cast-error attack on a masked column returns an error without the value', async () => {
+      const result = await bastion.call('query', { sql: 'SELECT (SELECT email FROM hr.employees WHERE id = 3)::int' });
+      expect(result.isError).toBe(true);
+      expect(leaks(result)).toBe(false);
+    });
+
+    it('a data error quotes no value to a role with rules, and still says what went wrong', async () => {
+      const result = await bastion.call('query', { sql: 'SELECT name::int FROM hr.employees WHERE id = 3' });
+      expect(errorCode(result)).toBe('QUERY_FAILED');
+      expect(messageOf(result)).toContain('invalid input syntax for type integer: "…"');
+      expect(messageOf(result)).not.toContain('Employee 3');
+      const admin = await sessionAs(bastion, ADMIN);
+      try {
+        expect(messageOf(await admin.call('query', { sql: 'SELECT name::int FROM hr.employees WHERE id = 3' }))).toContain('"Employee 3"');
+      } finally {
+        await admin.close();
+      }
+    });
+  });
+}
+
+/** Marks the PGlite setup: its database lives in the server, so views are made through the source itself. */
+const noAdmin = (): Promise<void> => Promise.resolve();
+
+function pgliteAdmin(bastion: TestBastion): (sql: string) => Promise<void> {
+  const source = bastion.ctx.sources.get('main')?.source;
+  return async (sql) => {
+    await source?.write?.({ kind: 'ddl', sql, params: [], dryRun: false, maxAffectedRows: 0, maxBytes: 1 << 20 });
+  };
+}
+
+viewsSuite('views on PGlite', () => Promise.resolve({ source: { engine: 'pglite', writes: { enabled: true } }, admin: noAdmin, cleanup: () => Promise.resolve() }));
+
+describe.skipIf(!postgres.ok)('views on PostgreSQL', () => {
+  let db: TestDatabase;
+  viewsSuite('views on PostgreSQL', async () => {
+    db = await createTestDatabase();
+    return {
+      source: { engine: 'postgres', url: db.url },
+      admin: async (sql) => {
+        await db.admin(sql);
+      },
+      cleanup: () => db.drop(),
+    };
+  });
+});
