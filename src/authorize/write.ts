@@ -5,6 +5,7 @@ import type { Catalog } from '../engine/catalog.js';
 import type { DescribeTarget } from '../engine/source.js';
 import type { Role } from './roles.js';
 import { authorizeRead } from './statement.js';
+import { readsProtected } from './views.js';
 
 export interface ResolvedRelation {
   readonly schema: string;
@@ -44,6 +45,8 @@ async function authorizeDml(role: Role, checked: CheckedDml, catalog: Catalog): 
   if (schema === undefined) throw invisible(written(target));
   if (isSystemSchema(schema, catalog)) throw systemSchema(schema, target.name);
   if (!role.tableAllowed(schema, target.name)) throw invisible(written(target));
+  // A view over data the role may not see is invisible to its writes too (RETURNING, the preview).
+  if (await readsProtected(role, catalog, schema, target.name)) throw invisible(written(target));
   if (role.hasColumnRules) {
     for (const column of await catalog.columnOrigins(schema, target.name)) {
       const why = role.columnDenied(schema, target.name, column.name) ? 'denied' : role.columnMask(schema, target.name, column.name) !== undefined ? 'masked' : undefined;
@@ -82,6 +85,7 @@ async function authorizeDdl(role: Role, checked: CheckedDdl, catalog: Catalog, w
     if (checked.kind.startsWith('create_')) throw new BastionError('WRITE_NOT_ALLOWED', `Your role may not use ${schema}.${object.name}.`);
     throw invisible(written(object));
   }
+  if (isRelation && !checked.kind.startsWith('create_') && (await readsProtected(role, catalog, schema, object.name))) throw invisible(written(object));
   const renamed = checked.kind === 'rename' && checked.column === undefined && checked.constraint === undefined ? checked.newName : undefined;
   if (renamed !== undefined && isRelation && !role.tableAllowed(schema, renamed)) {
     throw new BastionError('WRITE_NOT_ALLOWED', `Your role may not use ${schema}.${renamed}.`);

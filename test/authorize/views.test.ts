@@ -69,7 +69,10 @@ const ROLES = {
     columns: { deny: ['hr.employees.ssn'], mask: { 'hr.employees.email': 'partial' } },
   },
 };
+/** The analyst's rules with execute: writes through a view must see no more than reads. */
+const SCRIBE_ROLE = { ...ROLES.analyst, tools: ['query', 'execute'], approval: { '*': 'none' } };
 const ANALYST: Principal = { id: 'p:analyst', kind: 'api_key', role: 'analyst', scopes: [] };
+const SCRIBE: Principal = { id: 'p:scribe', kind: 'api_key', role: 'scribe', scopes: [] };
 const ADMIN: Principal = { id: 'p:admin', kind: 'api_key', role: 'admin', scopes: [] };
 
 const DENIED_VIEWS = [
@@ -103,6 +106,9 @@ async function sessionAs(bastion: TestBastion, principal: Principal): Promise<{ 
   };
 }
 
+/** Which suites run with writes enabled on their source (execute listed for the scribe). */
+const writesOn = new Map<string, boolean>();
+
 function viewsSuite(label: string, setup: () => Promise<{ source: Record<string, unknown>; admin: (sql: string) => Promise<void>; cleanup: () => Promise<void> }>): void {
   describe(label, () => {
     let bastion: TestBastion;
@@ -110,7 +116,8 @@ function viewsSuite(label: string, setup: () => Promise<{ source: Record<string,
     beforeAll(async () => {
       const s = await setup();
       cleanup = s.cleanup;
-      bastion = await startBastion({ sources: { main: s.source }, roles: ROLES }, ANALYST);
+      writesOn.set(label, (s.source['writes'] as { enabled?: boolean } | undefined)?.enabled === true);
+      bastion = await startBastion({ sources: { main: s.source }, roles: { ...ROLES, scribe: SCRIBE_ROLE } }, ANALYST);
       const admin = s.admin === noAdmin ? pgliteAdmin(bastion) : s.admin;
       for (const sql of VIEWS) await admin(sql);
     }, 60_000);
@@ -128,6 +135,28 @@ function viewsSuite(label: string, setup: () => Promise<{ source: Record<string,
       const denied = messageOf(await bastion.call('query', { sql: 'SELECT * FROM hr.api_credentials' }));
       const viaView = messageOf(await bastion.call('query', { sql: `SELECT * FROM reports.${view}` }));
       expect(viaView.replace(`reports.${view}`, 'X').replace(/\(correlation id: [^)]*\)/, '')).toBe(denied.replace('hr.api_credentials', 'X').replace(/\(correlation id: [^)]*\)/, ''));
+    });
+
+    it('a write through a view over denied data is refused like a denied table: no RETURNING, no preview, nothing changed', async () => {
+      if ((writesOn.get(label) ?? false) === false) return;
+      const scribe = await sessionAs(bastion, SCRIBE);
+      try {
+        for (const sql of ["UPDATE reports.keys SET service = service WHERE service = 'payments' RETURNING api_key", "DELETE FROM reports.keys WHERE service = 'nothing' RETURNING *"]) {
+          for (const dry_run of [true, false]) {
+            const result = await scribe.call('execute', { sql, dry_run });
+            expect(errorCode(result), sql).toBe('TABLE_NOT_FOUND');
+            expect(leaks(result), sql).toBe(false);
+          }
+        }
+        const admin = await sessionAs(bastion, ADMIN);
+        try {
+          expect(rowsOf(await admin.call('query', { sql: "SELECT api_key FROM reports.keys WHERE service = 'payments'" }))).toEqual([[SECRET]]);
+        } finally {
+          await admin.close();
+        }
+      } finally {
+        await scribe.close();
+      }
     });
 
     it('a view over denied data is left out of list_tables and describe_table, like a denied table', async () => {
