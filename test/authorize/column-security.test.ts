@@ -109,8 +109,16 @@ function found(haystack: string, needle: Needle): boolean {
  */
 function leaksIn(result: CallToolResult, sql: string, params: Param[] | undefined): string[] {
   const asked = `${sql} ${JSON.stringify(params ?? [])}`.toLowerCase();
-  const answer = JSON.stringify(result).toLowerCase();
+  // The correlation id is random text (it once spelled "zARa", a planted email's prefix): not data.
+  const answer = JSON.stringify(withoutCorrelationIds(result)).toLowerCase();
   return NEEDLES.filter((n) => !asked.includes(n.text) && found(answer, n)).map((n) => n.label);
+}
+
+function withoutCorrelationIds(result: CallToolResult): unknown {
+  const meta = { ...result._meta };
+  delete meta['bastion/correlation_id'];
+  const content = result.content.map((part) => (part.type === 'text' ? { ...part, text: part.text.replace(/\(correlation id: [^)]*\)/g, '') } : part));
+  return { ...result, _meta: meta, content };
 }
 
 function textOf(result: CallToolResult): string {
