@@ -70,9 +70,24 @@ function changeFor(edit: Exclude<TextEdit, { kind: 'unsplicable' }>, tokens: rea
         // `name *`: the old spelling of "with its descendants", which the subquery keeps.
         end = tokens[last + 1]?.end ?? end;
       }
-      const subquery = deparseSync(edit.subquery, { pretty: false });
+      const subquery = subqueryText(edit.subquery);
       const alias = edit.alias === undefined ? '' : ` AS ${QuoteUtils.quoteIdentifier(edit.alias)}`;
       return { start, end, text: `(${subquery})${alias}` };
     }
   }
+}
+
+/** Subquery texts by their tree: a protected table's replacement is the same for every statement of a role. */
+const subqueries = new Map<string, string>();
+const SUBQUERY_CACHE_SIZE = 500;
+
+function subqueryText(subquery: Record<string, unknown>): string {
+  const key = JSON.stringify(subquery);
+  let text = subqueries.get(key);
+  if (text === undefined) {
+    text = deparseSync(subquery, { pretty: false });
+    if (subqueries.size >= SUBQUERY_CACHE_SIZE) subqueries.clear();
+    subqueries.set(key, text);
+  }
+  return text;
 }
