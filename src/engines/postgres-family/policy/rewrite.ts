@@ -31,7 +31,8 @@ interface Rewritten {
  * built, or the statement is refused. Statements of roles without rules never come here.
  */
 export class StatementProtector {
-  private readonly cache = new Map<string, Rewritten>();
+  /** Rewrites and refusals by statement text and rules: a repeated statement costs a lookup. */
+  private readonly cache = new Map<string, Rewritten | BastionError>();
 
   constructor(private readonly cacheSize = 2000) {}
 
@@ -39,16 +40,28 @@ export class StatementProtector {
     const key = `${checked.sql}\u0000${signature(protection)}`;
     let rewritten = this.cache.get(key);
     if (rewritten === undefined) {
-      rewritten = rewrite(checked.sql, protection, checked.paramCount + 1);
+      rewritten = settle(() => rewrite(checked.sql, protection, checked.paramCount + 1));
       if (this.cache.size >= this.cacheSize) {
         const oldest = this.cache.keys().next().value;
         if (oldest !== undefined) this.cache.delete(oldest);
       }
       this.cache.set(key, rewritten);
     }
+    if (rewritten instanceof BastionError) throw rewritten;
     if (!rewritten.usesHashKey) return { sql: rewritten.sql, params: [] };
     // EXPLAIN computes nothing, and its plan may print parameter values: a throwaway key.
     return { sql: rewritten.sql, params: hashKeyParams(checked.tool === 'explain' ? randomBytes(32) : hashKey) };
+  }
+}
+
+function settle(work: () => Rewritten): Rewritten | BastionError {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof BastionError) return error;
+    // A tree deep enough to exhaust the stack here is refused, not crashed on.
+    if (error instanceof RangeError) return cannotRewrite(error);
+    throw error;
   }
 }
 
