@@ -158,10 +158,11 @@ function constructionSuite(label: string, source: (who: 'analyst' | 'admin') => 
       expect(row).not.toHaveProperty('ssn');
     });
 
-    it('a cast error quotes the masked value, never the real one', async () => {
+    it('a cast error can only be about the masked value, never the real one', async () => {
       const result = await bastion.call('query', { sql: 'SELECT (SELECT email FROM hr.employees WHERE id = 3)::int' });
       expect(result.isError).toBe(true);
-      expect(JSON.stringify(result)).toContain('z***@corp.example');
+      expect(JSON.stringify(result)).toMatch(/invalid input syntax for type integer/);
+      expect(leaked(result)).toEqual([]);
     });
 
     it('the shadowing function and the user operator are never called', async () => {
