@@ -3,7 +3,7 @@ import security from 'eslint-plugin-security';
 import tseslint from 'typescript-eslint';
 
 const DRIVER_MESSAGE = 'Database drivers and parsers are imported only inside src/engines/ (and pg by the state stores).';
-const DRIVERS = ['pg', 'pg-protocol', 'mysql2', 'better-sqlite3', '@electric-sql/pglite', 'libpg-query', 'node-sql-parser'].map((name) => ({ name, message: DRIVER_MESSAGE }));
+const DRIVERS = ['pg', 'pg-protocol', 'mysql2', 'better-sqlite3', '@electric-sql/pglite', 'libpg-query', 'pgsql-deparser', 'node-sql-parser'].map((name) => ({ name, message: DRIVER_MESSAGE }));
 const DRIVER_SUBPATHS = [{ group: ['mysql2/*', '@electric-sql/pglite/*', 'node-sql-parser/*', 'pg/*'], message: DRIVER_MESSAGE }];
 const ENGINE_INTERNALS = {
   group: ['**/engines/*/**'],

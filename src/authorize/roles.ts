@@ -1,8 +1,9 @@
 import type { BastionConfig, RoleConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
+import type { MaskKind } from '../engine/protection.js';
 import { compileGlobs, type Matcher } from './glob.js';
 
-export type MaskKind = 'partial' | 'hash' | 'null';
+export type { MaskKind };
 
 /** A role compiled once at start-up into matchers. */
 export interface Role {

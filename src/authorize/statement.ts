@@ -1,6 +1,7 @@
 import { BastionError } from '../errors/codes.js';
 import type { CheckedStatement } from '../engine/policy.js';
 import type { Catalog } from '../engine/catalog.js';
+import type { ProtectedColumn, ProtectedRelation, ReadProtection } from '../engine/protection.js';
 import type { MaskKind, Role } from './roles.js';
 import { authorizeViews } from './views.js';
 
@@ -17,7 +18,26 @@ export interface MaskPlan {
   readonly columns: readonly { tableOid: number; attnum: number; kind: MaskKind }[];
 }
 
-const NO_MASKS: MaskPlan = { columns: [] };
+/**
+ * What the authorize stage decided for a read the role may run: the output masks by
+ * result-column origin (a second layer where the engine protects by construction, the
+ * only one where it cannot), and where each relation resolves and which have column
+ * rules, for ReadGuard.protect.
+ */
+export interface ReadAuthorization extends MaskPlan {
+  readonly protection: ReadProtection;
+}
+
+export interface ReadAuthorizeOptions {
+  /**
+   * The engine replaces protected relations before the statement sees them
+   * (ReadGuard.protect): a denied column does not exist and a masked one is its mask,
+   * so the name-based column checks have nothing left to refuse and are skipped.
+   */
+  readonly byConstruction?: boolean;
+}
+
+const NOTHING: ReadAuthorization = { columns: [], protection: { resolved: new Map(), relations: [] } };
 
 /** Same answer for a denied table and a missing one: a denied table is invisible. */
 function invisible(name: string): BastionError {
@@ -26,28 +46,40 @@ function invisible(name: string): BastionError {
 
 /**
  * The authorize stage for a read: every relation the statement touches must be
- * allowed for the role, and no denied column may be reachable — by name, by a
- * star, as a whole-row value, through USING or a NATURAL join. A masked column may
- * only be selected as it is (then its values are masked on the way out); in an
- * expression, filter, join, ordering or set operation it is refused, because its
- * real value would shape the answer. Where the AST alone cannot tell which table a
- * name belongs to, the answer is no (fail closed).
+ * allowed for the role. For each one with column rules it lists what every column
+ * becomes (kept, denied, masked), for an engine that applies them on the parse tree
+ * before the statement runs (options.byConstruction). Where the engine cannot, no
+ * denied column may be reachable by name — by a star, as a whole-row value, through
+ * USING or a NATURAL join — and a masked column may only be selected as it is (its
+ * values are then masked on the way out); in an expression, filter, join, ordering
+ * or set operation it is refused, because its real value would shape the answer.
+ * Where the AST alone cannot tell which table a name belongs to, the answer is no.
  */
-export async function authorizeRead(role: Role, statement: CheckedStatement, catalog: Catalog): Promise<MaskPlan> {
-  if (role.unrestricted) return NO_MASKS;
+export async function authorizeRead(
+  role: Role,
+  statement: CheckedStatement,
+  catalog: Catalog,
+  options: ReadAuthorizeOptions = {},
+): Promise<ReadAuthorization> {
+  if (role.unrestricted) return NOTHING;
   await authorizeViews(role, statement, catalog);
   const touched: Touched[] = [];
   const plan: { tableOid: number; attnum: number; kind: MaskKind }[] = [];
+  const resolved = new Map<string, string>();
+  const relations = new Map<string, ProtectedRelation>();
   for (const relation of statement.relations) {
     const written = relation.schema === undefined ? relation.name : `${relation.schema}.${relation.name}`;
     const schema = relation.schema ?? (await catalog.resolve(relation.name));
     if (schema === undefined) throw invisible(written);
     if (!role.tableAllowed(schema, relation.name)) throw invisible(written);
+    if (relation.schema === undefined) resolved.set(relation.name, schema);
     const entry: Touched = { schema, name: relation.name, alias: relation.alias, denied: [], masked: [] };
     if (role.hasColumnRules) {
+      const columns: ProtectedColumn[] = [];
       for (const column of await catalog.columnOrigins(schema, relation.name)) {
         if (role.columnDenied(schema, relation.name, column.name)) {
           entry.denied.push(column.name);
+          columns.push({ name: column.name, treatment: 'deny' });
           continue;
         }
         const kind = role.columnMask(schema, relation.name, column.name);
@@ -55,12 +87,16 @@ export async function authorizeRead(role: Role, statement: CheckedStatement, cat
           entry.masked.push(column.name);
           plan.push({ tableOid: column.tableOid, attnum: column.attnum, kind });
         }
+        columns.push({ name: column.name, treatment: kind ?? 'keep' });
+      }
+      if (entry.denied.length > 0 || entry.masked.length > 0) {
+        relations.set(`${schema}\u0000${relation.name}`, { schema, name: relation.name, columns });
       }
     }
     touched.push(entry);
   }
-  checkColumns(statement, touched);
-  return plan.length === 0 ? NO_MASKS : { columns: plan };
+  if (options.byConstruction !== true) checkColumns(statement, touched);
+  return { columns: plan, protection: { resolved, relations: [...relations.values()] } };
 }
 
 function checkColumns(statement: CheckedStatement, touched: Touched[]): void {

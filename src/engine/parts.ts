@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.js';
 import type { Catalog } from './catalog.js';
 import type { Introspector } from './introspection.js';
 import type { CheckedStatement, CheckedWrite, ReadTool, WritePolicyOptions, WriteTool } from './policy.js';
+import type { ProtectedStatement, ReadProtection } from './protection.js';
 import type { Source } from './source.js';
 
 /**
@@ -26,6 +27,15 @@ export interface ReadGuard {
    * Absent on an engine without governed writes (the config refuses writes.enabled there).
    */
   checkWrite?(sql: string, tool: WriteTool, options: WritePolicyOptions): CheckedWrite;
+  /**
+   * Column security by construction: the statement to run for a role with rules, in which
+   * every reference to a protected relation is replaced, on the parse tree, by a relation
+   * that omits its denied columns and computes its masked ones, and every other relation is
+   * qualified with the schema `protection.resolved` gives. It runs with names pinned
+   * (ReadRequest.pinnedNames). `hashKey` keys the `hash` mask; it travels as a parameter.
+   * An engine with this method needs no name-based column checks; one without it keeps them.
+   */
+  protect?(checked: CheckedStatement, protection: ReadProtection, hashKey: Uint8Array): ProtectedStatement;
 }
 
 export interface EngineParts {

@@ -23,6 +23,12 @@ export interface ReadRequest {
    * bad cast, a constraint) comes back without the values its message would quote.
    */
   readonly quietData?: boolean | undefined;
+  /**
+   * The statement names every relation with its schema (ReadGuard.protect): resolve nothing
+   * else through a search path a user can put objects on, so an unqualified function,
+   * operator or type can only be a built-in (PostgreSQL: search_path = pg_catalog, pg_temp).
+   */
+  readonly pinnedNames?: boolean | undefined;
 }
 
 export interface ResultColumn {

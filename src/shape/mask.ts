@@ -9,6 +9,14 @@ import type { ReadResult } from '../engine/source.js';
  */
 const HASH_KEY = randomBytes(32);
 
+/**
+ * The per-process key of the `hash` mask, for an engine that computes the mask in the
+ * statement (ReadGuard.protect): the same value masks the same way on both paths.
+ */
+export function maskHashKey(): Uint8Array {
+  return Uint8Array.from(HASH_KEY);
+}
+
 export function applyMasks(result: ReadResult, plan: MaskPlan): ReadResult {
   if (plan.columns.length === 0) return result;
   const kinds = result.columns.map((column) => {

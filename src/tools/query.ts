@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { authorizeRead } from '../authorize/statement.js';
 import { BastionError } from '../errors/codes.js';
 import type { ReadTool } from '../engine/policy.js';
-import { applyMasks } from '../shape/mask.js';
+import { applyMasks, maskHashKey } from '../shape/mask.js';
 import { readCaps, rowsResult } from '../shape/result.js';
 import type { ParamValue, ReadResult } from '../engine/source.js';
 import { guardedTool, type CallExtra, type CallState } from './run.js';
@@ -36,7 +36,8 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, st
   if (checked.tool === 'explain' && !call.role.tool('explain')) {
     throw new BastionError('TOOL_NOT_ALLOWED', 'EXPLAIN needs the explain tool, which your role does not allow.');
   }
-  const masks = await authorizeRead(call.role, checked, entry.catalog);
+  const { guard } = entry;
+  const authorized = await authorizeRead(call.role, checked, entry.catalog, { byConstruction: guard.protect !== undefined });
   const params = args.params ?? [];
   if (params.length !== checked.paramCount) {
     throw new BastionError(
@@ -46,18 +47,22 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, st
   }
   const limits = ctx.config.limits;
   if (extra?.signal?.aborted === true) throw new BastionError('QUERY_CANCELLED');
+  // A role with rules runs the statement as its engine rebuilt it: protected relations
+  // replaced by what the role may see, every name qualified, nothing else resolvable.
+  const run = call.role.unrestricted || guard.protect === undefined ? undefined : guard.protect(checked, authorized.protection, maskHashKey());
   const result = await withProgress(
     extra,
     entry.source.read({
-      sql: checked.sql,
-      params,
+      sql: run?.sql ?? checked.sql,
+      params: run === undefined ? params : [...params, ...run.params],
+      pinnedNames: run !== undefined,
       maxRows: Math.min(args.max_rows ?? limits.max_rows, limits.max_rows),
       maxBytes: limits.max_bytes,
       signal: extra?.signal,
       quietData: !call.role.unrestricted,
     }),
   );
-  return applyMasks(result, masks);
+  return applyMasks(result, authorized);
 }
 
 /**

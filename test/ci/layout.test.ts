@@ -64,7 +64,7 @@ function loaderImportsOfInternals(): string[] {
   return [...(loader?.files ?? [])].filter((target) => target.startsWith(ENGINES) && !isEntry(target));
 }
 
-const DRIVERS = ['pg', 'pg-protocol', 'mysql2', 'mysql2/promise', 'better-sqlite3', '@electric-sql/pglite', 'libpg-query', 'node-sql-parser'];
+const DRIVERS = ['pg', 'pg-protocol', 'mysql2', 'mysql2/promise', 'better-sqlite3', '@electric-sql/pglite', 'libpg-query', 'pgsql-deparser', 'node-sql-parser'];
 const isDriver = (name: string): boolean => DRIVERS.some((d) => name === d || name.startsWith(`${d}/`));
 /** Bastion's own state in PostgreSQL (audit sink, approvals, API keys) uses pg: these are not engines. */
 const STATE_STORES: ReadonlySet<string> = new Set([

@@ -77,9 +77,12 @@ function explainSuite(label: string, enabled: boolean, setup: () => Promise<Engi
     it('an EXPLAIN naming a denied column is refused through query as through explain, with no plan', async () => {
       const viaQuery = await as('analyst').call('query', { sql: engine.deniedPlan });
       const viaExplain = await as('analyst').call('explain', { sql: engine.deniedPlan });
-      expect(errorCode(viaQuery)).toBe('DENIED_BY_POLICY');
-      expect(errorCode(viaExplain)).toBe('DENIED_BY_POLICY');
+      // Refused by name (MySQL, SQLite), or unknown to the statement because the PostgreSQL
+      // family removes a denied column before the statement sees the table.
+      expect(['DENIED_BY_POLICY', 'QUERY_FAILED']).toContain(errorCode(viaQuery));
+      expect(errorCode(viaExplain)).toBe(errorCode(viaQuery));
       expect(viaQuery.structuredContent).toBeUndefined();
+      expect(viaExplain.structuredContent).toBeUndefined();
     });
 
     it('a role without the explain tool gets no plan through query', async () => {

@@ -1,6 +1,6 @@
 import { serialize } from 'pg-protocol';
 import { RowCollector, type FieldDescription } from '../postgres-family/wire/collector.js';
-import { BEGIN_READ_ONLY, ROLLBACK, SET_LOCAL_LIMITS } from '../postgres-family/wire/statements.js';
+import { BEGIN_READ_ONLY, ROLLBACK, SET_LOCAL_LIMITS, SET_LOCAL_LIMITS_PINNED } from '../postgres-family/wire/statements.js';
 import type { ReadResult } from '../../engine/source.js';
 
 /** The slice of PGlite this module uses, typed locally so the core never imports PGlite. */
@@ -23,6 +23,8 @@ interface BackendMessage {
 export interface ProtocolReadRequest {
   /** statement_timeout and lock_timeout in ms, as text (also takes the transaction's snapshot). */
   limits: [string, string];
+  /** Pin the search path for the statement (ReadRequest.pinnedNames). */
+  pinnedNames?: boolean | undefined;
   sql: string;
   values: (string | null)[];
   maxRows: number;
@@ -49,7 +51,7 @@ export async function protocolRead(engine: ProtocolEngine, request: ProtocolRead
     serialize.bind({}),
     serialize.execute({}),
     // Runs a query before the caller's statement, so the transaction can no longer be switched to read-write.
-    serialize.parse({ text: SET_LOCAL_LIMITS }),
+    serialize.parse({ text: request.pinnedNames === true ? SET_LOCAL_LIMITS_PINNED : SET_LOCAL_LIMITS }),
     serialize.bind({ values: request.limits }),
     serialize.execute({}),
     serialize.parse({ text: request.sql }),

@@ -57,6 +57,7 @@ export class PgliteSource implements Source {
     const call: Call = {
       type: 'read',
       limits: this.limits(),
+      pinnedNames: request.pinnedNames === true,
       sql: request.sql,
       values: request.params.map(encodeParam),
       maxRows: request.maxRows,

@@ -13,6 +13,7 @@ export function postgresFamilyParts(source: Source, policy: SqlPolicy): EnginePa
       checkRead: (sql, tool) => policy.checkReadOnlyStatement(sql, tool),
       fingerprint: (sql) => policy.fingerprint(sql),
       checkWrite: (sql, tool, options) => policy.checkWriteStatement(sql, tool, options),
+      protect: (checked, protection, hashKey) => policy.protectRead(checked, protection, hashKey),
     },
     catalog: new RelationCatalog(read),
     introspector: new PostgresIntrospector(read),

@@ -5,7 +5,7 @@ import type { Logger } from '../../log/logger.js';
 import type { PoolStats, ReadRequest, ReadResult, Source, WriteRequest, WriteResult } from '../../engine/source.js';
 import { encodeParam } from '../postgres-family/wire/decode.js';
 import { toBastionError } from '../postgres-family/wire/errors.js';
-import { SET_LOCAL_LIMITS, SET_LOCAL_LIMITS_AND_ROLE } from '../postgres-family/wire/statements.js';
+import { SET_LOCAL_LIMITS, SET_LOCAL_LIMITS_AND_ROLE, SET_LOCAL_LIMITS_AND_ROLE_PINNED, SET_LOCAL_LIMITS_PINNED } from '../postgres-family/wire/statements.js';
 import { runGovernedWrite } from '../postgres-family/wire/write-flow.js';
 import { GuardedRead } from './guarded-read.js';
 import { runWriteBatch, type BatchClient } from './write.js';
@@ -32,6 +32,8 @@ export class PostgresSource implements Source {
   readonly mode = 'read-only' as const;
   private readonly pool: pg.Pool;
   private readonly limits: { text: string; values: (string | null)[] };
+  /** The same limits, with the search path pinned (ReadRequest.pinnedNames). */
+  private readonly pinnedLimits: { text: string; values: (string | null)[] };
 
   constructor(
     readonly name: string,
@@ -64,6 +66,7 @@ export class PostgresSource implements Source {
       config.role === undefined
         ? { text: SET_LOCAL_LIMITS, values: timeouts }
         : { text: SET_LOCAL_LIMITS_AND_ROLE, values: [...timeouts, config.role] };
+    this.pinnedLimits = { ...this.limits, text: config.role === undefined ? SET_LOCAL_LIMITS_PINNED : SET_LOCAL_LIMITS_AND_ROLE_PINNED };
   }
 
   /** Statements that returned more than one batch: they go straight to the batched read. */
@@ -103,7 +106,7 @@ export class PostgresSource implements Source {
       values: request.params.map(encodeParam),
       maxRows: request.maxRows,
       maxBytes: request.maxBytes,
-      limits: this.limits,
+      limits: request.pinnedNames === true ? this.pinnedLimits : this.limits,
       mode,
     });
     let discard = true;

@@ -86,7 +86,7 @@ const COMMON_ANALYTICS: readonly string[] = [
   // text search, uuid, misc, catalog
   'to_tsvector', 'to_tsquery', 'plainto_tsquery', 'websearch_to_tsquery', 'ts_rank', 'ts_headline',
   'gen_random_uuid', 'pg_typeof', 'format_type', 'num_nulls', 'num_nonnulls',
-  'pg_get_viewdef', 'pg_get_indexdef', 'pg_get_constraintdef', 'obj_description',
+  'obj_description',
   'col_description', 'has_table_privilege', 'to_regclass', 'pg_size_pretty', 'pg_relation_size',
   'current_database', 'current_schema',
 ];
@@ -151,6 +151,16 @@ describe('function allow-list', () => {
     for (const name of ['version', 'inet_server_addr', 'inet_server_port', 'inet_client_addr', 'inet_client_port', 'pg_backend_pid', 'pg_lock_status', 'pg_relation_filepath', 'pg_tablespace_location', 'txid_current_snapshot', 'pg_current_snapshot', 'txid_current_if_assigned']) {
       expect(ALLOWED_FUNCTIONS.has(name), name).toBe(false);
     }
+  });
+
+  it('leaves out the definition readers, which print any object\'s text with its constants', () => {
+    const readers = [
+      'pg_get_viewdef', 'pg_get_functiondef', 'pg_get_function_sqlbody', 'pg_get_function_arguments',
+      'pg_get_function_arg_default', 'pg_get_triggerdef', 'pg_get_ruledef', 'pg_get_indexdef',
+      'pg_get_constraintdef', 'pg_get_expr', 'pg_get_partkeydef', 'pg_get_partition_constraintdef',
+      'pg_get_statisticsobjdef', 'pg_get_statisticsobjdef_columns', 'pg_get_statisticsobjdef_expressions',
+    ];
+    expect(readers.filter((name) => ALLOWED_FUNCTIONS.has(name))).toEqual([]);
   });
 
   it('has a list of common analytics functions to check', () => {

@@ -220,15 +220,14 @@ export const ALLOWED_FUNCTIONS: ReadonlySet<string> = new Set([
   'pg_type_is_visible',
   // Comments
   'col_description', 'obj_description', 'shobj_description',
-  // DDL reconstruction. These deparse catalog rows that are world-readable in pg_catalog
-  // anyway, and the assistant needs them to understand the schema.
-  'pg_get_constraintdef', 'pg_get_expr', 'pg_get_function_arg_default',
-  'pg_get_function_arguments', 'pg_get_function_identity_arguments', 'pg_get_function_result',
-  'pg_get_function_sqlbody', 'pg_get_functiondef', 'pg_get_indexdef',
-  'pg_get_partition_constraintdef', 'pg_get_partkeydef', 'pg_get_ruledef',
-  'pg_get_serial_sequence', 'pg_get_statisticsobjdef', 'pg_get_statisticsobjdef_columns',
-  'pg_get_statisticsobjdef_expressions', 'pg_get_triggerdef', 'pg_get_viewdef',
-  'pg_get_userbyid', 'pg_get_replica_identity_index', 'pg_get_keywords',
+  // Signatures and names only. The definition readers (pg_get_viewdef, pg_get_functiondef,
+  // pg_get_function_sqlbody, pg_get_function_arguments and _arg_default, pg_get_triggerdef,
+  // pg_get_ruledef, pg_get_indexdef, pg_get_constraintdef, pg_get_expr, pg_get_partkeydef,
+  // pg_get_partition_constraintdef, pg_get_statisticsobjdef*) are left out: they print the
+  // text of any object, with its constants, whether or not the role may see what it reads.
+  // describe_table shows what the role may see of them (Bastion's own catalog queries).
+  'pg_get_function_identity_arguments', 'pg_get_function_result',
+  'pg_get_serial_sequence', 'pg_get_userbyid', 'pg_get_replica_identity_index', 'pg_get_keywords',
   'pg_get_catalog_foreign_keys',
   // Object identification and index / partition metadata
   'pg_describe_object', 'pg_get_object_address', 'pg_identify_object',

@@ -6,6 +6,8 @@ import { loadParser, parseSql } from './parse.js';
 import { ReadWalker } from './read-walker.js';
 import type { CheckedStatement, CheckedWrite, ReadTool, WritePolicyOptions, WriteTool } from '../../../engine/policy.js';
 import { inspectWrite, type RawStatement } from './write-policy.js';
+import { StatementProtector } from './rewrite.js';
+import type { ProtectedStatement, ReadProtection } from '../../../engine/protection.js';
 
 export interface SqlPolicyOptions {
   /** Extra callable functions from config: `name` or `schema.name`, lower case. */
@@ -27,10 +29,12 @@ export class SqlPolicy {
   private readonly writeCache = new Map<string, Verdict<CheckedWrite>>();
   private readonly fingerprints = new Map<string, string | undefined>();
   private readonly cacheSize: number;
+  private readonly protector: StatementProtector;
 
   constructor(options: SqlPolicyOptions = {}) {
     this.extraFunctions = extraFunctionsOf(options.extraFunctions ?? []);
     this.cacheSize = options.cacheSize ?? 2000;
+    this.protector = new StatementProtector(this.cacheSize);
   }
 
   static async create(options: SqlPolicyOptions = {}): Promise<SqlPolicy> {
@@ -48,6 +52,14 @@ export class SqlPolicy {
     }
     if (!verdict.ok) throw verdict.error;
     return verdict.value;
+  }
+
+  /**
+   * The statement a role with rules runs instead of `checked`: protected relations replaced
+   * by what the role may see of them, every relation qualified (see rewrite.ts).
+   */
+  protectRead(checked: CheckedStatement, protection: ReadProtection, hashKey: Uint8Array): ProtectedStatement {
+    return this.protector.protect(checked, protection, hashKey);
   }
 
   /**

@@ -13,3 +13,11 @@ export const SET_LOCAL_LIMITS_AND_ROLE =
 /** Writes open their transaction read-write explicitly: every session defaults to read-only. */
 export const BEGIN_READ_WRITE = 'BEGIN TRANSACTION READ WRITE';
 export const COMMIT = 'COMMIT';
+/**
+ * Appended to the limits of a read whose statement names every relation with its schema
+ * (ReadRequest.pinnedNames): functions, operators and types then resolve to built-ins only,
+ * never to an object someone created in a schema on the usual search path.
+ */
+const PIN_SEARCH_PATH = ", pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)";
+export const SET_LOCAL_LIMITS_PINNED = SET_LOCAL_LIMITS + PIN_SEARCH_PATH;
+export const SET_LOCAL_LIMITS_AND_ROLE_PINNED = SET_LOCAL_LIMITS_AND_ROLE + PIN_SEARCH_PATH;

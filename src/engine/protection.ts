@@ -1,0 +1,39 @@
+/**
+ * What the authorize stage hands an engine that protects columns by construction
+ * (ReadGuard.protect): for every relation the statement reads, where its name
+ * resolves, and for those with column rules for the role, what each column becomes.
+ * The engine then replaces every reference to a protected relation, on its parse
+ * tree, by a relation that already applies the rules.
+ */
+import type { ParamValue } from './source.js';
+
+/** How a masked column's values are replaced. */
+export type MaskKind = 'partial' | 'hash' | 'null';
+
+/** What a role's rules make of one column: kept as it is, absent, or computed by a mask. */
+export type ColumnTreatment = 'keep' | 'deny' | MaskKind;
+
+export interface ProtectedColumn {
+  readonly name: string;
+  readonly treatment: ColumnTreatment;
+}
+
+/** A relation with column rules for the role: every column, in table order, with its treatment. */
+export interface ProtectedRelation {
+  readonly schema: string;
+  readonly name: string;
+  readonly columns: readonly ProtectedColumn[];
+}
+
+export interface ReadProtection {
+  /** The schema each relation name the statement writes unqualified resolves to on the search path. */
+  readonly resolved: ReadonlyMap<string, string>;
+  /** The relations the statement reads that have column rules for the role (each once). */
+  readonly relations: readonly ProtectedRelation[];
+}
+
+/** The statement to run instead of the one the policy accepted, and the parameters to append to the call's own. */
+export interface ProtectedStatement {
+  readonly sql: string;
+  readonly params: readonly ParamValue[];
+}

@@ -1,0 +1,190 @@
+import type { ProtectedRelation, ReadProtection } from '../../../engine/protection.js';
+import { maskExpression } from './mask-sql.js';
+
+type Node = Record<string, unknown>;
+
+/**
+ * One change to the statement's text, by the byte offset PostgreSQL's parser gives the
+ * node it changes (see splice.ts). `unsplicable` marks a change only the deparser can make.
+ */
+export type TextEdit =
+  | { readonly kind: 'qualify'; readonly at: number; readonly schema: string }
+  | { readonly kind: 'replace'; readonly at: number; readonly only: boolean; readonly subquery: Node; readonly alias: string | undefined }
+  | { readonly kind: 'drop-schema'; readonly at: number }
+  | { readonly kind: 'unsplicable' };
+
+/**
+ * Walks a statement's parse tree and, on the tree itself, replaces every RangeVar that names
+ * a protected relation — wherever it is: FROM, JOIN, subqueries, CTE bodies, LATERAL,
+ * EXISTS, set operations — by `(SELECT <kept columns>, <mask> AS <masked column> FROM
+ * schema.table) AS <its alias or name>(<its column aliases>)`, and qualifies every other
+ * relation with the schema its name resolves to. A reference to a CTE is left as it is,
+ * with PostgreSQL's scoping (as ReadWalker has it). Each change is also recorded as a
+ * TextEdit, so the statement's own text can be changed in place.
+ */
+export class RelationRewriter {
+  usesHashKey = false;
+  readonly edits: TextEdit[] = [];
+  private readonly protectedRelations = new Map<string, ProtectedRelation>();
+  /** CTE names visible at the current point, innermost last. */
+  private readonly cteScopes: ReadonlySet<string>[] = [];
+
+  constructor(
+    private readonly protection: ReadProtection,
+    private readonly firstKeyParam: number,
+  ) {
+    for (const relation of protection.relations) this.protectedRelations.set(key(relation.schema, relation.name), relation);
+  }
+
+  /** Visits a part of the tree: a node wrapper (`{ Type: body }`), a list, or a node's fields. */
+  walk(value: unknown): void {
+    if (Array.isArray(value)) {
+      for (const item of value) this.walk(item);
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    const node = value as Node;
+    // A snapshot of the entries: a replacement added to `node` is not walked again.
+    for (const [name, child] of Object.entries(node)) {
+      if (name === 'RangeVar') this.relation(node, child as Node);
+      else if (name === 'RangeTableSample') this.sample(node, child as Node);
+      else if (name === 'SelectStmt') this.select(child as Node);
+      else if (name === 'ColumnRef') this.column(child as Node);
+      else this.walk(child);
+    }
+  }
+
+  /** A WITH clause scopes its statement: each CTE body sees the ones before it (all under RECURSIVE). */
+  private select(select: Node): void {
+    const clause = select['withClause'] as { ctes?: unknown[]; recursive?: boolean } | undefined;
+    if (clause === undefined) {
+      this.walk(select);
+      return;
+    }
+    const ctes = (clause.ctes ?? []).map((c) => (c as { CommonTableExpr?: Node }).CommonTableExpr ?? {});
+    const names = ctes.map((c) => (typeof c['ctename'] === 'string' ? c['ctename'] : ''));
+    ctes.forEach((cte, i) => {
+      this.cteScopes.push(new Set(clause.recursive === true ? names : names.slice(0, i)));
+      try {
+        this.walk(cte);
+      } finally {
+        this.cteScopes.pop();
+      }
+    });
+    this.cteScopes.push(new Set(names));
+    try {
+      for (const [name, child] of Object.entries(select)) if (name !== 'withClause') this.walk(child);
+    } finally {
+      this.cteScopes.pop();
+    }
+  }
+
+  /** A relation in FROM: a protected one becomes its subquery, any other is qualified. */
+  private relation(wrapper: Node, range: Node): void {
+    const target = this.resolve(range);
+    if (target === undefined) return;
+    const at = locationOf(range);
+    const guarded = this.protectedRelations.get(key(target.schema, target.name));
+    if (guarded === undefined) {
+      if (range['schemaname'] === undefined) this.edits.push(at === undefined ? UNSPLICABLE : { kind: 'qualify', at, schema: target.schema });
+      range['schemaname'] = target.schema;
+      return;
+    }
+    const replacement = this.subselect(range, guarded, { RangeVar: innerRange(range, guarded) });
+    delete wrapper['RangeVar'];
+    wrapper['RangeSubselect'] = replacement;
+    const written = range['alias'] === undefined ? guarded.name : undefined;
+    this.edits.push(at === undefined ? UNSPLICABLE : { kind: 'replace', at, only: range['inh'] !== true, subquery: replacement['subquery'] as Node, alias: written });
+  }
+
+  /** TABLESAMPLE applies to tables only: on a protected one, the sampling moves inside the subquery. */
+  private sample(wrapper: Node, sample: Node): void {
+    for (const [name, child] of Object.entries(sample)) if (name !== 'relation') this.walk(child);
+    const range = (sample['relation'] as { RangeVar?: Node } | undefined)?.RangeVar;
+    const target = range === undefined ? undefined : this.resolve(range);
+    if (range === undefined || target === undefined) {
+      this.walk(sample['relation']);
+      return;
+    }
+    const guarded = this.protectedRelations.get(key(target.schema, target.name));
+    if (guarded === undefined) {
+      const at = locationOf(range);
+      if (range['schemaname'] === undefined) this.edits.push(at === undefined ? UNSPLICABLE : { kind: 'qualify', at, schema: target.schema });
+      range['schemaname'] = target.schema;
+      return;
+    }
+    const inner = { RangeTableSample: { ...sample, relation: { RangeVar: innerRange(range, guarded) } } };
+    delete wrapper['RangeTableSample'];
+    wrapper['RangeSubselect'] = this.subselect(range, guarded, inner);
+    this.edits.push(UNSPLICABLE);
+  }
+
+  /**
+   * `schema.table.column` names a protected relation by its schema, which its replacement
+   * does not have: it becomes `table.column`, the name the replacement carries.
+   */
+  private column(ref: Node): void {
+    const fields = ref['fields'];
+    if (!Array.isArray(fields) || fields.length < 3) return;
+    const [schema, name] = fields.slice(0, 2).map((f) => (f as { String?: { sval?: string } }).String?.sval);
+    if (schema === undefined || name === undefined || !this.protectedRelations.has(key(schema, name))) return;
+    ref['fields'] = fields.slice(1);
+    const at = locationOf(ref);
+    this.edits.push(at === undefined ? UNSPLICABLE : { kind: 'drop-schema', at });
+  }
+
+  /** The schema and name a RangeVar stands for; undefined for a CTE reference. */
+  private resolve(range: Node): { schema: string; name: string } | undefined {
+    const name = typeof range['relname'] === 'string' ? range['relname'] : '';
+    const written = typeof range['schemaname'] === 'string' ? range['schemaname'] : undefined;
+    if (written === undefined && this.cteScopes.some((scope) => scope.has(name))) return undefined;
+    const schema = written ?? this.protection.resolved.get(name);
+    // The authorize stage resolved every relation the policy saw; anything else is a mismatch.
+    if (schema === undefined) throw new RewriteMismatch(`no schema for ${name}`);
+    return { schema, name };
+  }
+
+  private subselect(range: Node, relation: ProtectedRelation, from: Node): Node {
+    const targetList: Node[] = [];
+    for (const column of relation.columns) {
+      if (column.treatment === 'deny') continue;
+      if (column.treatment === 'keep') {
+        targetList.push({ ResTarget: { val: { ColumnRef: { fields: [{ String: { sval: column.name } }] } } } });
+        continue;
+      }
+      if (column.treatment === 'hash') this.usesHashKey = true;
+      targetList.push({ ResTarget: { name: column.name, val: maskExpression(column.treatment, column.name, this.firstKeyParam) } });
+    }
+    const written = range['alias'] as Node | undefined;
+    // Named as the reference was (its alias, else the table's name), column aliases kept.
+    const alias: Node = { ...(written ?? {}), aliasname: written?.['aliasname'] ?? relation.name };
+    const select: Node = { fromClause: [from], limitOption: 'LIMIT_OPTION_DEFAULT', op: 'SETOP_NONE' };
+    // Every column denied: `SELECT FROM t` keeps the row count and nothing else.
+    if (targetList.length > 0) select['targetList'] = targetList;
+    return { subquery: { SelectStmt: select }, alias };
+  }
+}
+
+/** The tree does not say what the authorize stage decided about it: refuse rather than guess. */
+export class RewriteMismatch extends Error {
+  override readonly name = 'RewriteMismatch';
+}
+
+const UNSPLICABLE: TextEdit = { kind: 'unsplicable' };
+
+function key(schema: string, name: string): string {
+  return `${schema}\u0000${name}`;
+}
+
+function locationOf(node: Node): number | undefined {
+  const at = node['location'];
+  return typeof at === 'number' && at >= 0 ? at : undefined;
+}
+
+/** The table itself, inside the subquery: qualified, ONLY kept, no alias. */
+function innerRange(range: Node, relation: ProtectedRelation): Node {
+  const inner: Node = { schemaname: relation.schema, relname: relation.name };
+  if (range['inh'] === true) inner['inh'] = true;
+  inner['relpersistence'] = range['relpersistence'] ?? 'p';
+  return inner;
+}
