@@ -21,11 +21,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSessionServer } from '../../src/tools/session-server.js';
 import {
   ALLOWED_FUNCTIONS,
   ANALYST_ROLE,
@@ -39,7 +36,7 @@ import {
   type Engine,
   type Param,
 } from '../corpus/column-security.js';
-import { startBastion, type TestBastion } from '../helpers/bastion.js';
+import { openSession, startBastion, type TestBastion } from '../helpers/bastion.js';
 import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
 
 const FIXTURE = readFileSync(new URL('../fixtures/column-security/schema.sql', import.meta.url), 'utf8');
@@ -187,17 +184,10 @@ const ENGINES: EngineUnderTest[] = [
 ];
 
 async function sessionOn(bastion: TestBastion, role: string): Promise<Session> {
-  const server = createSessionServer(bastion.ctx, { id: `${role}-colsec`, kind: 'local', role, scopes: [] });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: 'bastion-colsec', version: '1' });
-  await client.connect(clientSide);
+  const session = await openSession(bastion.ctx, { id: `${role}-colsec`, kind: 'local', role, scopes: [] });
   return {
-    call: async (sql, params) => (await client.callTool({ name: 'query', arguments: params === undefined ? { sql } : { sql, params } })) as CallToolResult,
-    async close() {
-      await client.close();
-      await server.close();
-    },
+    call: (sql, params) => session.call('query', params === undefined ? { sql } : { sql, params }),
+    close: () => session.close(),
   };
 }
 

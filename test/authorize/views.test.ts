@@ -6,13 +6,10 @@
  * to a role with rules. Each attack is judged by effect: the planted values never
  * appear in any answer or error. On PGlite always, on PostgreSQL when one answers.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/session/context.js';
-import { createSessionServer } from '../../src/tools/session-server.js';
-import { errorCode, rowsOf, startBastion, type TestBastion } from '../helpers/bastion.js';
+import { errorCode, openSession, rowsOf, startBastion, type TestBastion } from '../helpers/bastion.js';
 import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
 
 const SECRET = 'sk_test_demo_not_a_real_key_0001';
@@ -91,20 +88,7 @@ function messageOf(result: CallToolResult): string {
 }
 
 /** Another session on the same server (and so the same database), as someone else. */
-async function sessionAs(bastion: TestBastion, principal: Principal): Promise<{ call: TestBastion['call']; close: () => Promise<void> }> {
-  const server = createSessionServer(bastion.ctx, principal);
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverSide);
-  const client = new Client({ name: 'bastion-test-admin', version: '1' });
-  await client.connect(clientSide);
-  return {
-    call: async (name, args) => (await client.callTool({ name, arguments: args })) as CallToolResult,
-    close: async () => {
-      await client.close();
-      await server.close();
-    },
-  };
-}
+const sessionAs = (bastion: TestBastion, principal: Principal): ReturnType<typeof openSession> => openSession(bastion.ctx, principal);
 
 /** Which suites run with writes enabled on their source (execute listed for the scribe). */
 const writesOn = new Map<string, boolean>();

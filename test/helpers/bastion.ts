@@ -41,21 +41,36 @@ export async function startBastion(raw: Record<string, unknown>, principal: Prin
   });
   const ctx = await contextFor(config, createLogger('silent'));
   const auditDir = ctx.audit.enabled ? auditChainDir(config.audit.dir ?? ownDir, ctx.audit.instance) : (config.audit.dir ?? ownDir);
+  const session = await openSession(ctx, principal);
+  return {
+    ctx,
+    auditDir,
+    client: session.client,
+    call: session.call,
+    async close() {
+      await session.close();
+      await closeContext(ctx);
+      rmSync(ownDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A session of its own on a running server's context, as `principal`, through the SDK client. */
+export async function openSession(
+  ctx: ServerContext,
+  principal: Principal,
+): Promise<{ client: Client; call: TestBastion['call']; close(): Promise<void> }> {
   const server = createSessionServer(ctx, principal);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: 'bastion-test', version: '1' });
   await client.connect(clientSide);
   return {
-    ctx,
-    auditDir,
     client,
     call: async (name, args) => (await client.callTool({ name, arguments: args })) as CallToolResult,
     async close() {
       await client.close();
       await server.close();
-      await closeContext(ctx);
-      rmSync(ownDir, { recursive: true, force: true });
     },
   };
 }
