@@ -114,7 +114,10 @@ function leaksIn(result: CallToolResult, sql: string, params: Param[] | undefine
 function withoutCorrelationIds(result: CallToolResult): unknown {
   const meta = { ...result._meta };
   delete meta['bastion/correlation_id'];
-  const content = result.content.map((part) => (part.type === 'text' ? { ...part, text: part.text.replace(/\(correlation id: [^)]*\)/g, '') } : part));
+  // So is the fence's per-answer nonce (32 hex digits, which can spell a planted number's hex).
+  const content = result.content.map((part) =>
+    part.type === 'text' ? { ...part, text: part.text.replace(/\(correlation id: [^)]*\)/g, '').replace(/untrusted-data-[0-9a-f]{32}/g, 'untrusted-data') } : part,
+  );
   return { ...result, _meta: meta, content };
 }
 
