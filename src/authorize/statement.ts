@@ -3,6 +3,7 @@ import type { CheckedStatement } from '../engine/policy.js';
 import type { Catalog } from '../engine/catalog.js';
 import type { ProtectedColumn, ProtectedRelation, ReadProtection } from '../engine/protection.js';
 import type { MaskKind, Role } from './roles.js';
+import { relationRules } from './family.js';
 import { authorizeViews } from './views.js';
 
 interface Touched {
@@ -71,18 +72,20 @@ export async function authorizeRead(
     const written = relation.schema === undefined ? relation.name : `${relation.schema}.${relation.name}`;
     const schema = relation.schema ?? (await catalog.resolve(relation.name));
     if (schema === undefined) throw invisible(written);
-    if (!role.tableAllowed(schema, relation.name)) throw invisible(written);
+    // The role's rules as they follow rows through inheritance and partitions (family.ts).
+    const rules = await relationRules(role, catalog, schema, relation.name);
+    if (!rules.allowed) throw invisible(written);
     if (relation.schema === undefined) resolved.set(relation.name, schema);
     const entry: Touched = { schema, name: relation.name, alias: relation.alias, denied: [], masked: [] };
     if (role.hasColumnRules) {
       const columns: ProtectedColumn[] = [];
       for (const column of await catalog.columnOrigins(schema, relation.name)) {
-        if (role.columnDenied(schema, relation.name, column.name)) {
+        if (rules.denied(column.name)) {
           entry.denied.push(column.name);
           columns.push({ name: column.name, treatment: 'deny' });
           continue;
         }
-        const kind = role.columnMask(schema, relation.name, column.name);
+        const kind = rules.mask(column.name);
         if (kind !== undefined) {
           entry.masked.push(column.name);
           plan.push({ tableOid: column.tableOid, attnum: column.attnum, kind });

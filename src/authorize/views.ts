@@ -1,6 +1,7 @@
 import { BastionError } from '../errors/codes.js';
 import type { Catalog } from '../engine/catalog.js';
 import type { CheckedStatement } from '../engine/policy.js';
+import { relationRules } from './family.js';
 import type { Role } from './roles.js';
 
 /** Views over views deeper than this are denied rather than followed (a cycle, or a catalog gone wrong). */
@@ -37,11 +38,12 @@ export async function readsProtected(role: Role, catalog: Catalog, schema: strin
   for (const read of reads) {
     // A view listed as reading itself: its definition could not be read (Catalog.viewReads).
     if (read.schema === schema && read.name === name) return true;
-    if (!role.tableAllowed(read.schema, read.name)) return true;
+    // The rules of what the view reads, as they follow rows through inheritance and partitions.
+    const rules = await relationRules(role, catalog, read.schema, read.name);
+    if (!rules.allowed) return true;
     if (role.hasColumnRules) {
       const columns = read.columns === '*' ? (await catalog.columnOrigins(read.schema, read.name)).map((c) => c.name) : read.columns;
-      const guarded = (column: string): boolean =>
-        role.columnDenied(read.schema, read.name, column) || role.columnMask(read.schema, read.name, column) !== undefined;
+      const guarded = (column: string): boolean => rules.denied(column) || rules.mask(column) !== undefined;
       if (columns.some(guarded)) return true;
     }
     if (await readsProtected(role, catalog, read.schema, read.name, depth + 1)) return true;

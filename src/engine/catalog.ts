@@ -16,6 +16,20 @@ export interface ViewRead {
   readonly columns: readonly string[] | '*';
 }
 
+/** A relation by schema and name. */
+export interface RelationName {
+  readonly schema: string;
+  readonly name: string;
+}
+
+/** The relations a table shares rows with through inheritance or partitioning, at any depth. */
+export interface RelationKin {
+  /** Parents, their parents, ...: the relation's rows are theirs too. */
+  readonly ancestors: readonly RelationName[];
+  /** Children and partitions, theirs, ...: their rows are read through the relation. */
+  readonly descendants: readonly RelationName[];
+}
+
 /** Name resolution as the database does it, for the authorize stage. */
 export interface Catalog {
   /** The schema an unqualified table or view name resolves to, or undefined. */
@@ -28,6 +42,11 @@ export interface Catalog {
    * engine cannot read lists itself, which the authorize stage denies.
    */
   viewReads(schema: string, name: string): Promise<readonly ViewRead[] | undefined>;
+  /**
+   * Table inheritance and partitions (PostgreSQL): the relation's ancestors and
+   * descendants, so that rules follow rows through them. Absent where the engine has none.
+   */
+  family?(schema: string, name: string): Promise<RelationKin>;
   /** Like resolve, for any relation kind (indexes too). */
   locate(name: string): Promise<string | undefined>;
   /** Where an unqualified CREATE puts a new object. */

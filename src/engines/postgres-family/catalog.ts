@@ -2,7 +2,7 @@ import type { ReadRequest, ReadResult } from '../../engine/source.js';
 import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
 import { NEVER_ALLOWED_FUNCTIONS } from './policy/function-allowlist.js';
 import { DENIED_SYSTEM_RELATIONS } from './policy/nodes.js';
-import type { ColumnOrigin, ViewRead } from '../../engine/catalog.js';
+import type { ColumnOrigin, RelationKin, RelationName, ViewRead } from '../../engine/catalog.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
 
@@ -73,6 +73,29 @@ WHERE vn.nspname = $1 AND v.relname = $2 AND v.relkind IN ('v', 'm')`;
 
 const REFUSED_FUNCTIONS = [...NEVER_ALLOWED_FUNCTIONS];
 
+/**
+ * A table's ancestors ('up') and descendants ('down') through pg_inherits — inheritance
+ * children and partitions alike — at any depth (PostgreSQL forbids cycles; the depth
+ * bound is a second guard). Partitioned indexes also inherit; only relations count.
+ */
+const FAMILY = `
+WITH RECURSIVE self AS (
+  SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1 AND c.relname = $2
+), up(oid, depth) AS (
+  SELECT i.inhparent, 1 FROM pg_catalog.pg_inherits i JOIN self ON i.inhrelid = self.oid
+  UNION ALL
+  SELECT i.inhparent, up.depth + 1 FROM pg_catalog.pg_inherits i JOIN up ON i.inhrelid = up.oid WHERE up.depth < 64
+), down(oid, depth) AS (
+  SELECT i.inhrelid, 1 FROM pg_catalog.pg_inherits i JOIN self ON i.inhparent = self.oid
+  UNION ALL
+  SELECT i.inhrelid, down.depth + 1 FROM pg_catalog.pg_inherits i JOIN down ON i.inhparent = down.oid WHERE down.depth < 64
+)
+SELECT DISTINCT k.direction, n.nspname, c.relname
+FROM (SELECT 'up' AS direction, oid FROM up UNION ALL SELECT 'down', oid FROM down) k
+JOIN pg_catalog.pg_class c ON c.oid = k.oid AND c.relkind IN ('r', 'p', 'f')
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace`;
+
 /** The schema PostgreSQL finds a relation of any kind (index included) in, searching the path as it would. */
 const LOCATE = `
 SELECT n.nspname
@@ -105,6 +128,7 @@ export class RelationCatalog {
   private loading: Promise<Snapshot> | undefined;
   private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
   private readonly views = new TtlPromiseCache<readonly ViewRead[] | undefined>(TTL_MS);
+  private readonly families = new TtlPromiseCache<RelationKin>(TTL_MS);
   private creation: { at: number; schema: Promise<string | undefined> } | undefined;
 
   constructor(private readonly read: Read) {}
@@ -128,6 +152,21 @@ export class RelationCatalog {
   async viewReads(schema: string, name: string): Promise<readonly ViewRead[] | undefined> {
     return this.views.get(`${schema}\u0000${name}`, () =>
       this.read({ sql: VIEW_READS, params: [schema, name, REFUSED_FUNCTIONS], ...BIG }).then((r) => (r.rows.length === 0 ? undefined : viewReadsOf(schema, name, r.rows))),
+    );
+  }
+
+  /** The relation's ancestors and descendants through inheritance and partitions (FAMILY). */
+  async family(schema: string, name: string): Promise<RelationKin> {
+    return this.families.get(`${schema}\u0000${name}`, () =>
+      this.read({ sql: FAMILY, params: [schema, name], ...BIG }).then((r) => {
+        const ancestors: RelationName[] = [];
+        const descendants: RelationName[] = [];
+        for (const [direction, nspname, relname] of r.rows) {
+          if (typeof nspname !== 'string' || typeof relname !== 'string') continue;
+          (direction === 'up' ? ancestors : descendants).push({ schema: nspname, name: relname });
+        }
+        return { ancestors, descendants };
+      }),
     );
   }
 
@@ -161,6 +200,7 @@ export class RelationCatalog {
     this.loaded = undefined;
     this.columns.clear();
     this.views.clear();
+    this.families.clear();
     this.creation = undefined;
   }
 

@@ -1,0 +1,57 @@
+import type { Catalog, RelationKin } from '../engine/catalog.js';
+import type { MaskKind } from '../engine/protection.js';
+import type { Role } from './roles.js';
+
+/** What the role's rules make of one relation, once they have followed its data through table inheritance. */
+export interface RelationRules {
+  /** The role may read the relation: its own rules, its ancestors' and its descendants' allow it. */
+  readonly allowed: boolean;
+  readonly denied: (column: string) => boolean;
+  readonly mask: (column: string) => MaskKind | undefined;
+}
+
+/** The mask that gives away least wins when relations of one family mask a column differently. */
+const STRENGTH: Readonly<Record<MaskKind, number>> = { partial: 1, hash: 2, null: 3 };
+
+const NO_KIN: RelationKin = { ancestors: [], descendants: [] };
+
+/**
+ * Rules follow data through table inheritance and partitions (PostgreSQL's pg_inherits),
+ * both ways. A partition or inheritance child holds rows of its ancestors, so it carries
+ * their table and column rules: a partition of a denied table is denied, a column denied
+ * or masked on the parent is denied or masked on the child. A parent returns the rows of
+ * its descendants, so it carries theirs: a parent with a denied partition or child is
+ * denied, and a column denied or masked on any descendant is denied or masked when read
+ * through the parent (columns of one family share their names). When several masks
+ * apply, the strongest does (null, then hash, then partial); a denial beats any mask.
+ * A relation that `tables.allow` names exactly is the configuration's explicit choice of
+ * table, as for views: its family's table rules do not take it away, its column rules
+ * still apply. Engines without inheritance (no Catalog.family) see the role's own rules.
+ */
+export async function relationRules(role: Role, catalog: Catalog, schema: string, name: string): Promise<RelationRules> {
+  const kin = catalog.family === undefined ? NO_KIN : await catalog.family(schema, name);
+  const self = { schema, name };
+  const family = [self, ...kin.ancestors, ...kin.descendants];
+  const ownAllowed = role.tableAllowed(schema, name);
+  const allowed =
+    ownAllowed && (role.tableNamedExplicitly(schema, name) || family.every((relation) => role.tableAllowed(relation.schema, relation.name)));
+  if (family.length === 1) {
+    return {
+      allowed,
+      denied: (column) => role.columnDenied(schema, name, column),
+      mask: (column) => role.columnMask(schema, name, column),
+    };
+  }
+  return {
+    allowed,
+    denied: (column) => family.some((relation) => role.columnDenied(relation.schema, relation.name, column)),
+    mask: (column) => {
+      let strongest: MaskKind | undefined;
+      for (const relation of family) {
+        const kind = role.columnMask(relation.schema, relation.name, column);
+        if (kind !== undefined && (strongest === undefined || STRENGTH[kind] > STRENGTH[strongest])) strongest = kind;
+      }
+      return strongest;
+    },
+  };
+}

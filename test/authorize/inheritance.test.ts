@@ -1,0 +1,195 @@
+/**
+ * Rules follow rows through table inheritance and partitions (src/authorize/family.ts).
+ * Attacks an independent attacker found against construction by table name: a partition
+ * or inheritance child of a table with rules read directly, an inheritance parent that
+ * returns its child's denied column, a partitioned parent that returns the rows of a
+ * denied partition, and views over each. Every attack is judged by effect: the planted
+ * values never appear in any answer or error. On PGlite always, on PostgreSQL when one answers.
+ */
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Principal } from '../../src/session/context.js';
+import { errorCode, openSession, rowsOf, startBastion, type TestBastion } from '../helpers/bastion.js';
+import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
+
+const SSN = '731-44-9025';
+const EMAIL = 'zed.marker@corp.example';
+const CHILD_SECRET = 'child-secret-5519';
+const LEDGER_SECRET = 4242427;
+
+const FAMILY = [
+  'CREATE SCHEMA fam',
+  // Rules on a partitioned parent: its partitions hold the same rows.
+  'CREATE TABLE fam.people (id int, name text, email text, ssn text, region text) PARTITION BY LIST (region)',
+  "CREATE TABLE fam.people_eu PARTITION OF fam.people FOR VALUES IN ('eu')",
+  "CREATE TABLE fam.people_us PARTITION OF fam.people FOR VALUES IN ('us')",
+  `INSERT INTO fam.people VALUES (1, 'Zed', '${EMAIL}', '${SSN}', 'eu'), (2, 'Amy', 'amy@corp.example', '000-00-0000', 'us')`,
+  // A rule on an inheritance child: its parent returns the child's rows.
+  'CREATE TABLE fam.base (id int, note text, secret text)',
+  'CREATE TABLE fam.child (extra text) INHERITS (fam.base)',
+  "INSERT INTO fam.base VALUES (1, 'parent row', 'nothing')",
+  `INSERT INTO fam.child VALUES (2, 'child row', '${CHILD_SECRET}', 'x')`,
+  // A denied partition: its parent returns its rows.
+  'CREATE TABLE fam.ledger (id int, kind text, amount int) PARTITION BY LIST (kind)',
+  "CREATE TABLE fam.ledger_public PARTITION OF fam.ledger FOR VALUES IN ('public')",
+  "CREATE TABLE fam.ledger_secret PARTITION OF fam.ledger FOR VALUES IN ('secret')",
+  `INSERT INTO fam.ledger VALUES (1, 'public', 10), (2, 'secret', ${LEDGER_SECRET})`,
+  // Views over each.
+  'CREATE VIEW fam.v_people_eu AS SELECT id, ssn FROM fam.people_eu',
+  'CREATE VIEW fam.v_people_email AS SELECT id, email FROM fam.people_us',
+  'CREATE VIEW fam.v_base AS SELECT id, secret FROM fam.base',
+  'CREATE VIEW fam.v_ledger AS SELECT sum(amount) AS total FROM fam.ledger',
+  'CREATE VIEW fam.v_names AS SELECT id, name FROM fam.people_eu',
+];
+
+const ROLES = {
+  analyst: {
+    tools: ['query', 'describe_table', 'list_tables'],
+    tables: { allow: ['fam.*'], deny: ['fam.ledger_secret'] },
+    columns: { deny: ['fam.people.ssn', 'fam.child.secret'], mask: { 'fam.people.email': 'partial' } },
+  },
+  // Names the parent exactly: the configuration's explicit choice of table.
+  auditor: { tools: ['query'], tables: { allow: ['fam.ledger'], deny: ['fam.ledger_secret'] } },
+};
+const ANALYST: Principal = { id: 'p:analyst', kind: 'api_key', role: 'analyst', scopes: [] };
+const AUDITOR: Principal = { id: 'p:auditor', kind: 'api_key', role: 'auditor', scopes: [] };
+const ADMIN: Principal = { id: 'p:admin', kind: 'api_key', role: 'admin', scopes: [] };
+
+function leaks(result: CallToolResult): string | undefined {
+  const text = JSON.stringify(result);
+  for (const needle of [SSN, SSN.replace(/-/g, ''), EMAIL, 'zed.marker', CHILD_SECRET, String(LEDGER_SECRET)]) if (text.includes(needle)) return needle;
+  return undefined;
+}
+
+const ATTACKS: readonly string[] = [
+  // A partition of a table with rules, read directly.
+  'SELECT ssn FROM fam.people_eu',
+  'SELECT * FROM fam.people_eu',
+  'SELECT to_jsonb(p) FROM fam.people_eu p',
+  'SELECT p.to_jsonb FROM fam.people_eu p',
+  'SELECT email FROM fam.people_eu',
+  'SELECT x FROM (SELECT email AS x FROM fam.people_eu) s',
+  "SELECT count(*) FROM fam.people_eu WHERE email = 'zed.marker@corp.example'",
+  "SELECT string_agg(email, ',') FROM fam.people_eu",
+  'SELECT d FROM fam.people_eu AS p(a, b, c, d)',
+  'SELECT * FROM fam.people_eu UNION ALL SELECT * FROM fam.people_us',
+  // The inheritance parent of a child with a denied column.
+  'SELECT secret FROM fam.base',
+  'SELECT * FROM fam.base',
+  'SELECT to_jsonb(b) FROM fam.base b',
+  'SELECT c FROM fam.base AS b(a, bb, c)',
+  'SELECT max(secret) FROM fam.base',
+  // The child itself.
+  'SELECT * FROM fam.child',
+  // The partitioned parent of a denied partition.
+  'SELECT * FROM fam.ledger',
+  'SELECT sum(amount) FROM fam.ledger',
+  'SELECT max(amount) FROM fam.ledger',
+  'SELECT * FROM fam.ledger_secret',
+  // Views over each.
+  'SELECT * FROM fam.v_people_eu',
+  'SELECT * FROM fam.v_people_email',
+  'SELECT * FROM fam.v_base',
+  'SELECT * FROM fam.v_ledger',
+];
+
+/** Yes/no questions: each pair must get the same answer, or the question was answered. */
+const TWINS: readonly [string, string][] = [
+  ["SELECT count(*) FROM fam.people_eu WHERE email LIKE 'zed.m%'", "SELECT count(*) FROM fam.people_eu WHERE email LIKE 'zqq.q%'"],
+  ['SELECT count(*) FROM fam.ledger WHERE amount > 1000000', 'SELECT count(*) FROM fam.ledger WHERE amount > 100000000'],
+  ["SELECT count(*) FROM fam.base WHERE secret LIKE 'child%'", "SELECT count(*) FROM fam.base WHERE secret LIKE 'qqqqq%'"],
+];
+
+function familySuite(label: string, setup: () => Promise<{ source: Record<string, unknown>; admin?: (sql: string) => Promise<void>; cleanup: () => Promise<void> }>): void {
+  describe(label, () => {
+    let bastion: TestBastion;
+    let cleanup: () => Promise<void>;
+    beforeAll(async () => {
+      const s = await setup();
+      cleanup = s.cleanup;
+      bastion = await startBastion({ sources: { main: s.source }, roles: ROLES }, ANALYST);
+      const source = bastion.ctx.sources.get('main')?.source;
+      const admin =
+        s.admin ??
+        (async (sql: string): Promise<void> => {
+          await source?.write?.({ kind: 'ddl', sql, params: [], dryRun: false, maxAffectedRows: 0, maxBytes: 1 << 20 });
+        });
+      for (const sql of FAMILY) await admin(sql);
+    }, 60_000);
+    afterAll(async () => {
+      await bastion.close();
+      await cleanup();
+    });
+
+    it('the planted values are there: an unrestricted role reads them', async () => {
+      const admin = await openSession(bastion.ctx, ADMIN);
+      try {
+        expect(rowsOf(await admin.call('query', { sql: 'SELECT ssn FROM fam.people_eu' }))).toEqual([[SSN]]);
+        expect(rowsOf(await admin.call('query', { sql: 'SELECT secret FROM fam.base WHERE id = 2' }))).toEqual([[CHILD_SECRET]]);
+        expect(rowsOf(await admin.call('query', { sql: 'SELECT sum(amount) FROM fam.ledger' })).map((r) => Number(r[0]))).toEqual([LEDGER_SECRET + 10]);
+      } finally {
+        await admin.close();
+      }
+    });
+
+    it.each(ATTACKS)('no planted value comes out of: %s', async (sql) => {
+      const result = await bastion.call('query', { sql });
+      expect(leaks(result), sql).toBeUndefined();
+    });
+
+    it.each(TWINS)('a yes/no question gets the same answer either way: %s', async (yes, no) => {
+      const a = await bastion.call('query', { sql: yes });
+      const b = await bastion.call('query', { sql: no });
+      expect(JSON.stringify(a.structuredContent ?? a.content).replace(/correlation id: [^)]*/g, '')).toBe(JSON.stringify(b.structuredContent ?? b.content).replace(/correlation id: [^)]*/g, ''));
+    });
+
+    it('a partition carries its parent\'s rules: the denied column is absent, the masked one masked', async () => {
+      const result = await bastion.call('query', { sql: 'SELECT * FROM fam.people_eu' });
+      expect(errorCode(result)).toBeUndefined();
+      const columns = (result.structuredContent as { columns: { name: string }[] }).columns.map((c) => c.name);
+      expect(columns).toEqual(['id', 'name', 'email', 'region']);
+      expect(rowsOf(result)).toEqual([[1, 'Zed', 'z***@corp.example', 'eu']]);
+    });
+
+    it('a parent carries its child\'s column rules, and still returns the child\'s rows', async () => {
+      expect(rowsOf(await bastion.call('query', { sql: 'SELECT id, note FROM fam.base ORDER BY id' }))).toEqual([
+        [1, 'parent row'],
+        [2, 'child row'],
+      ]);
+      expect(errorCode(await bastion.call('query', { sql: 'SELECT secret FROM fam.base' }))).toBe('QUERY_FAILED');
+    });
+
+    it('a parent with a denied partition is denied like the partition; its allowed partition answers', async () => {
+      const parent = await bastion.call('query', { sql: 'SELECT sum(amount) FROM fam.ledger' });
+      expect(errorCode(parent)).toBe('TABLE_NOT_FOUND');
+      expect(rowsOf(await bastion.call('query', { sql: 'SELECT id, amount FROM fam.ledger_public' }))).toEqual([[1, 10]]);
+    });
+
+    it('views over a partition or parent follow the same rules; a view over allowed columns answers', async () => {
+      for (const view of ['v_people_eu', 'v_people_email', 'v_base', 'v_ledger']) {
+        expect(errorCode(await bastion.call('query', { sql: `SELECT * FROM fam.${view}` })), view).toBe('TABLE_NOT_FOUND');
+      }
+      expect(rowsOf(await bastion.call('query', { sql: 'SELECT name FROM fam.v_names' }))).toEqual([['Zed']]);
+    });
+
+    it('a parent named exactly by a rule is read, with its partitions, as the configuration chose', async () => {
+      const auditor = await openSession(bastion.ctx, AUDITOR);
+      try {
+        expect(rowsOf(await auditor.call('query', { sql: 'SELECT count(*) FROM fam.ledger' })).map((r) => Number(r[0]))).toEqual([2]);
+        expect(errorCode(await auditor.call('query', { sql: 'SELECT * FROM fam.ledger_secret' }))).toBe('TABLE_NOT_FOUND');
+      } finally {
+        await auditor.close();
+      }
+    });
+  });
+}
+
+familySuite('inheritance and partitions on PGlite', () => Promise.resolve({ source: { engine: 'pglite', writes: { enabled: true } }, cleanup: () => Promise.resolve() }));
+
+describe.skipIf(!postgres.ok)('inheritance and partitions on PostgreSQL', () => {
+  let db: TestDatabase;
+  familySuite('inheritance and partitions on PostgreSQL', async () => {
+    db = await createTestDatabase();
+    return { source: { engine: 'postgres', url: db.url }, admin: async (sql) => void (await db.admin(sql)), cleanup: () => db.drop() };
+  });
+});
