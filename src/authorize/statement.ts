@@ -63,6 +63,7 @@ export async function authorizeRead(
   options: ReadAuthorizeOptions = {},
 ): Promise<ReadAuthorization> {
   if (role.unrestricted) return NOTHING;
+  await refuseUntrustedCasts(catalog);
   await authorizeViews(role, statement, catalog);
   const touched: Touched[] = [];
   const plan: { tableOid: number; attnum: number; kind: MaskKind }[] = [];
@@ -100,6 +101,21 @@ export async function authorizeRead(
   }
   if (options.byConstruction !== true) checkColumns(statement, touched);
   return { columns: plan, protection: { resolved, relations: [...relations.values()] } };
+}
+
+/**
+ * A cast that runs code which is not built in reaches a statement whatever its text: the
+ * database picks it by type, implicitly too. That code may read anything the connection
+ * can, so a role with rules cannot use the source until it is gone (fail closed).
+ */
+async function refuseUntrustedCasts(catalog: Catalog): Promise<void> {
+  const casts = catalog.untrustedCasts === undefined ? [] : await catalog.untrustedCasts();
+  if (casts.length === 0) return;
+  throw new BastionError(
+    'DENIED_BY_POLICY',
+    `This database defines ${casts.length === 1 ? 'a cast' : `${casts.length} casts`} that run${casts.length === 1 ? 's' : ''} a function that is not built in (${casts.slice(0, 3).join('; ')}${casts.length > 3 ? '; …' : ''}). ` +
+      'Such a cast can run inside any statement, so roles with table or column rules cannot query this source until it is dropped.',
+  );
 }
 
 function checkColumns(statement: CheckedStatement, touched: Touched[]): void {

@@ -47,6 +47,13 @@ export interface Catalog {
    * descendants, so that rules follow rows through them. Absent where the engine has none.
    */
   family?(schema: string, name: string): Promise<RelationKin>;
+  /**
+   * Casts the database would run through code that is not built in (PostgreSQL: a cast whose
+   * function is outside pg_catalog and belongs to no extension), each described as
+   * `source → target through schema.function`. A cast is found by its types, whatever the
+   * search path, so pinning names cannot keep such a function out of a statement.
+   */
+  untrustedCasts?(): Promise<readonly string[]>;
   /** Like resolve, for any relation kind (indexes too). */
   locate(name: string): Promise<string | undefined>;
   /** Where an unqualified CREATE puts a new object. */

@@ -96,6 +96,22 @@ FROM (SELECT 'up' AS direction, oid FROM up UNION ALL SELECT 'down', oid FROM do
 JOIN pg_catalog.pg_class c ON c.oid = k.oid AND c.relkind IN ('r', 'p', 'f')
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace`;
 
+/**
+ * Casts whose function is neither built in nor part of an installed extension: PostgreSQL
+ * picks a cast by its source and target types (implicitly too), whatever the search path.
+ */
+const UNTRUSTED_CASTS = `
+SELECT pg_catalog.format('%s → %s through %I.%I', c.castsource::pg_catalog.regtype, c.casttarget::pg_catalog.regtype, n.nspname, p.proname)
+FROM pg_catalog.pg_cast c
+JOIN pg_catalog.pg_proc p ON p.oid = c.castfunc
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_catalog.pg_depend d
+    WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype = 'e'
+  )
+ORDER BY 1`;
+
 /** The schema PostgreSQL finds a relation of any kind (index included) in, searching the path as it would. */
 const LOCATE = `
 SELECT n.nspname
@@ -129,6 +145,7 @@ export class RelationCatalog {
   private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
   private readonly views = new TtlPromiseCache<readonly ViewRead[] | undefined>(TTL_MS);
   private readonly families = new TtlPromiseCache<RelationKin>(TTL_MS);
+  private readonly casts = new TtlPromiseCache<readonly string[]>(TTL_MS);
   private creation: { at: number; schema: Promise<string | undefined> } | undefined;
 
   constructor(private readonly read: Read) {}
@@ -153,6 +170,11 @@ export class RelationCatalog {
     return this.views.get(`${schema}\u0000${name}`, () =>
       this.read({ sql: VIEW_READS, params: [schema, name, REFUSED_FUNCTIONS], ...BIG }).then((r) => (r.rows.length === 0 ? undefined : viewReadsOf(schema, name, r.rows))),
     );
+  }
+
+  /** Casts that would run a function that is not built in (UNTRUSTED_CASTS). */
+  async untrustedCasts(): Promise<readonly string[]> {
+    return this.casts.get('', () => this.read({ sql: UNTRUSTED_CASTS, params: [], ...BIG }).then((r) => r.rows.map((row) => String(row[0]))));
   }
 
   /** The relation's ancestors and descendants through inheritance and partitions (FAMILY). */
@@ -201,6 +223,7 @@ export class RelationCatalog {
     this.columns.clear();
     this.views.clear();
     this.families.clear();
+    this.casts.clear();
     this.creation = undefined;
   }
 

@@ -1,4 +1,5 @@
 import type { ProtectedRelation, ReadProtection } from '../../../engine/protection.js';
+import { BastionError } from '../../../errors/codes.js';
 import { maskExpression } from './mask-sql.js';
 
 type Node = Record<string, unknown>;
@@ -50,6 +51,7 @@ export class RelationRewriter {
       else if (name === 'RangeTableSample') this.sample(node, child as Node);
       else if (name === 'SelectStmt') this.select(child as Node);
       else if (name === 'ColumnRef') this.column(child as Node);
+      else if (name === 'typeName' || name === 'TypeName') this.type(child as Node);
       else this.walk(child);
     }
   }
@@ -131,6 +133,23 @@ export class RelationRewriter {
     ref['fields'] = fields.slice(1);
     const at = locationOf(ref);
     this.edits.push(at === undefined ? UNSPLICABLE : { kind: 'drop-schema', at });
+  }
+
+  /**
+   * A type named with a schema other than pg_catalog: casting to it runs code of its own (a
+   * domain's CHECK calls any function), which the pinned search path cannot keep out. With
+   * the names pinned, a type written without a schema can only be a built-in one.
+   */
+  private type(typeName: Node): void {
+    const names = typeName['names'];
+    if (Array.isArray(names) && names.length > 1) {
+      const schema = (names[0] as { String?: { sval?: string } }).String?.sval;
+      if (schema !== 'pg_catalog') {
+        const written = names.map((n) => (n as { String?: { sval?: string } }).String?.sval ?? '?').join('.');
+        throw new BastionError('SQL_FEATURE_DENIED', `The type ${written} is not a built-in type; under your role's rules a statement may name built-in types only.`);
+      }
+    }
+    this.walk(typeName);
   }
 
   /** The schema and name a RangeVar stands for; undefined for a CTE reference. */

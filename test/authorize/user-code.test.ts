@@ -1,0 +1,105 @@
+/**
+ * A role with rules runs its statements with names pinned to the built-ins; two routes to
+ * code that is not built in do not go through names, and are closed here (attacker's leak 4):
+ * - a cast between built-in types through a function of its own (CREATE CAST ... WITH
+ *   FUNCTION public.f): PostgreSQL picks a cast by its types, implicitly too, whatever the
+ *   search path. While one exists, a role with rules cannot query the source (fail closed);
+ * - a type named with its schema (a domain whose CHECK calls any function): refused.
+ * Judged by effect: the planted key never appears in any answer or error, and the
+ * unrestricted role is unaffected. On PGlite always, on PostgreSQL when one answers.
+ */
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Principal } from '../../src/session/context.js';
+import { errorCode, openSession, rowsOf, startBastion, type TestBastion } from '../helpers/bastion.js';
+import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
+
+const SECRET = 'sk_test_demo_not_a_real_key_0001';
+
+const USER_CODE = [
+  'CREATE FUNCTION public.key_of(int) RETURNS text LANGUAGE sql AS $$ SELECT api_key FROM hr.api_credentials ORDER BY id LIMIT 1 $$',
+  'CREATE FUNCTION public.shout(text) RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION \'%\', (SELECT api_key FROM hr.api_credentials ORDER BY id LIMIT 1); END $$',
+  'CREATE DOMAIN public.loud AS text CHECK (public.shout(VALUE))',
+];
+const CAST = 'CREATE CAST (int4 AS text) WITH FUNCTION public.key_of(int) AS IMPLICIT';
+const UNCAST = 'DROP CAST (int4 AS text)';
+
+const ROLES = {
+  analyst: { tools: ['query'], tables: { allow: ['hr.*', 'shop.*'], deny: ['hr.api_credentials'] }, columns: { deny: ['hr.employees.ssn'] } },
+};
+const ANALYST: Principal = { id: 'p:analyst', kind: 'api_key', role: 'analyst', scopes: [] };
+const ADMIN: Principal = { id: 'p:admin', kind: 'api_key', role: 'admin', scopes: [] };
+
+const leaks = (result: CallToolResult): boolean => JSON.stringify(result).includes(SECRET);
+
+function userCodeSuite(label: string, setup: () => Promise<{ source: Record<string, unknown>; admin?: (sql: string) => Promise<void>; cleanup: () => Promise<void> }>): void {
+  describe(label, () => {
+    let bastion: TestBastion;
+    let admin: (sql: string) => Promise<void>;
+    let cleanup: () => Promise<void>;
+    const forget = (): void => bastion.ctx.sources.get('main')?.catalog.invalidate();
+    beforeAll(async () => {
+      const s = await setup();
+      cleanup = s.cleanup;
+      bastion = await startBastion({ sources: { main: s.source }, roles: ROLES }, ANALYST);
+      const source = bastion.ctx.sources.get('main')?.source;
+      admin =
+        s.admin ??
+        (async (sql: string): Promise<void> => {
+          await source?.write?.({ kind: 'ddl', sql, params: [], dryRun: false, maxAffectedRows: 0, maxBytes: 1 << 20 });
+        });
+      for (const sql of USER_CODE) await admin(sql);
+    }, 60_000);
+    afterAll(async () => {
+      await bastion.close();
+      await cleanup();
+    });
+
+    it('a cast through a function of its own: the role with rules is refused every statement, and gets no key', async () => {
+      await admin(CAST);
+      forget();
+      try {
+        for (const sql of ['SELECT 42::text', 'SELECT lower(42)', "SELECT concat('', 42)", 'SELECT name FROM hr.employees WHERE id = 1', "SELECT 'a' || 42"]) {
+          const result = await bastion.call('query', { sql });
+          expect(leaks(result), sql).toBe(false);
+          expect(errorCode(result), sql).toBe('DENIED_BY_POLICY');
+        }
+        // The role without rules is not affected: the cast is the database's, and it sees everything anyway.
+        const root = await openSession(bastion.ctx, ADMIN);
+        try {
+          expect(rowsOf(await root.call('query', { sql: 'SELECT 42::text' }))).toEqual([[SECRET]]);
+        } finally {
+          await root.close();
+        }
+      } finally {
+        await admin(UNCAST);
+        forget();
+      }
+      expect(rowsOf(await bastion.call('query', { sql: 'SELECT 42::text' }))).toEqual([['42']]);
+    });
+
+    it('a type named with its schema (a domain whose CHECK runs any function) is refused, without the key', async () => {
+      for (const sql of ["SELECT 'x'::public.loud", "SELECT CAST('x' AS public.loud)", "SELECT ARRAY['x']::public.loud[]", "SELECT name FROM hr.employees WHERE name::public.loud IS NOT NULL"]) {
+        const result = await bastion.call('query', { sql });
+        expect(leaks(result), sql).toBe(false);
+        expect(errorCode(result), sql).toBe('SQL_FEATURE_DENIED');
+      }
+      // Unqualified, with names pinned, it is not found at all.
+      const unqualified = await bastion.call('query', { sql: "SELECT 'x'::loud" });
+      expect(leaks(unqualified)).toBe(false);
+      expect(unqualified.isError).toBe(true);
+      // Built-in types, written either way, still work.
+      expect(rowsOf(await bastion.call('query', { sql: "SELECT '7'::int + '1'::pg_catalog.int4" }))).toEqual([[8]]);
+    });
+  });
+}
+
+userCodeSuite('user code on PGlite', () => Promise.resolve({ source: { engine: 'pglite', writes: { enabled: true } }, cleanup: () => Promise.resolve() }));
+
+describe.skipIf(!postgres.ok)('user code on PostgreSQL', () => {
+  let db: TestDatabase;
+  userCodeSuite('user code on PostgreSQL', async () => {
+    db = await createTestDatabase();
+    return { source: { engine: 'postgres', url: db.url }, admin: async (sql) => void (await db.admin(sql)), cleanup: () => db.drop() };
+  });
+});
