@@ -4,7 +4,7 @@ import type { Catalog } from '../engine/catalog.js';
 import type { ProtectedColumn, ProtectedRelation, ReadProtection } from '../engine/protection.js';
 import type { MaskKind, Role } from './roles.js';
 import { relationRules } from './family.js';
-import { authorizeViews } from './views.js';
+import { authorizeFunctions, authorizeViews } from './views.js';
 
 interface Touched {
   schema: string;
@@ -65,6 +65,7 @@ export async function authorizeRead(
   if (role.unrestricted) return NOTHING;
   await refuseUntrustedCasts(catalog);
   await authorizeViews(role, statement, catalog);
+  await authorizeFunctions(role, statement, catalog);
   const touched: Touched[] = [];
   const plan: { tableOid: number; attnum: number; kind: MaskKind }[] = [];
   const resolved = new Map<string, string>();

@@ -1,5 +1,5 @@
 import { BastionError } from '../errors/codes.js';
-import type { Catalog } from '../engine/catalog.js';
+import type { Catalog, ViewRead } from '../engine/catalog.js';
 import type { CheckedStatement } from '../engine/policy.js';
 import { relationRules } from './family.js';
 import type { Role } from './roles.js';
@@ -34,15 +34,47 @@ export async function readsProtected(role: Role, catalog: Catalog, schema: strin
   if (role.unrestricted || role.tableNamedExplicitly(schema, name)) return false;
   const reads = await catalog.viewReads(schema, name);
   if (reads === undefined) return false;
+  return anyProtected(role, catalog, schema, name, reads, depth);
+}
+
+/**
+ * Denial follows data through the functions the configuration allows (`sql.allow_functions`)
+ * too: a function of a schema of its own that the statement calls is judged like a view by
+ * what its body reads (Catalog.functionReads), and refused like a denied table when that
+ * includes a relation the role may not read or one with a column rule for it — or when its
+ * body cannot be read through. Built-ins (pg_catalog, or a name without a schema, which
+ * resolves only to built-ins under the pinned search path) are not asked about.
+ */
+export async function authorizeFunctions(role: Role, statement: CheckedStatement, catalog: Catalog): Promise<void> {
+  if (role.unrestricted || catalog.functionReads === undefined) return;
+  for (const qualified of statement.functions) {
+    const dot = qualified.indexOf('.');
+    if (dot < 0) continue;
+    const schema = qualified.slice(0, dot);
+    const name = qualified.slice(dot + 1);
+    if (schema === 'pg_catalog') continue;
+    const reads = await catalog.functionReads(schema, name);
+    if (reads !== undefined && (await anyProtected(role, catalog, schema, name, reads, 0, true))) {
+      throw new BastionError('SQL_FUNCTION_DENIED', `The function ${qualified} reads data your role may not see, so it is not available to you.`);
+    }
+  }
+}
+
+/**
+ * Whether what a view or function reads includes what the role may not see: a relation it
+ * may not read, a column (of `columns`, or any when '*') it has denied or masked — or with
+ * `wholeRelations`, any column rule on a relation read at all — directly or through views.
+ * The object itself among its reads means its definition could not be read: protected.
+ */
+async function anyProtected(role: Role, catalog: Catalog, schema: string, name: string, reads: readonly ViewRead[], depth: number, wholeRelations = false): Promise<boolean> {
   if (depth >= MAX_VIEW_DEPTH) return true;
   for (const read of reads) {
-    // A view listed as reading itself: its definition could not be read (Catalog.viewReads).
     if (read.schema === schema && read.name === name) return true;
-    // The rules of what the view reads, as they follow rows through inheritance and partitions.
+    // The rules of what it reads, as they follow rows through inheritance and partitions.
     const rules = await relationRules(role, catalog, read.schema, read.name);
     if (!rules.allowed) return true;
     if (role.hasColumnRules) {
-      const columns = read.columns === '*' ? (await catalog.columnOrigins(read.schema, read.name)).map((c) => c.name) : read.columns;
+      const columns = read.columns === '*' || wholeRelations ? (await catalog.columnOrigins(read.schema, read.name)).map((c) => c.name) : read.columns;
       const guarded = (column: string): boolean => rules.denied(column) || rules.mask(column) !== undefined;
       if (columns.some(guarded)) return true;
     }

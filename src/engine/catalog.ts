@@ -48,6 +48,12 @@ export interface Catalog {
    */
   family?(schema: string, name: string): Promise<RelationKin>;
   /**
+   * What a function the configuration allows reads, as viewReads has it for a view (each
+   * relation its body names; itself when its body cannot be read through); undefined when
+   * no function has that name. Absent where the engine allows no functions of its own.
+   */
+  functionReads?(schema: string, name: string): Promise<readonly ViewRead[] | undefined>;
+  /**
    * Casts the database would run through code that is not built in (PostgreSQL: a cast whose
    * function is outside pg_catalog and belongs to no extension), each described as
    * `source → target through schema.function`. A cast is found by its types, whatever the

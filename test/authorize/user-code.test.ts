@@ -20,7 +20,15 @@ const USER_CODE = [
   'CREATE FUNCTION public.key_of(int) RETURNS text LANGUAGE sql AS $$ SELECT api_key FROM hr.api_credentials ORDER BY id LIMIT 1 $$',
   'CREATE FUNCTION public.shout(text) RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION \'%\', (SELECT api_key FROM hr.api_credentials ORDER BY id LIMIT 1); END $$',
   'CREATE DOMAIN public.loud AS text CHECK (public.shout(VALUE))',
+  // Functions the configuration allows: judged by what their bodies read.
+  'CREATE FUNCTION public.key_atomic(int) RETURNS text LANGUAGE sql BEGIN ATOMIC SELECT api_key FROM hr.api_credentials WHERE id = $1; END',
+  'CREATE FUNCTION public.via_other(int) RETURNS text LANGUAGE sql AS $$ SELECT public.key_of($1) $$',
+  'CREATE FUNCTION public.employee_ssn(int) RETURNS text LANGUAGE sql AS $$ SELECT ssn FROM hr.employees WHERE id = $1 $$',
+  'CREATE FUNCTION public.with_path(int) RETURNS text LANGUAGE sql SET search_path = hr AS $$ SELECT api_key FROM api_credentials WHERE id = $1 $$',
+  'CREATE FUNCTION public.dept_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM shop.products $$',
+  'CREATE FUNCTION public.twice(int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT $1 * 2 $$',
 ];
+const CONFIGURED = ['public.key_of', 'public.shout', 'public.key_atomic', 'public.via_other', 'public.employee_ssn', 'public.with_path', 'public.dept_count', 'public.twice'];
 const CAST = 'CREATE CAST (int4 AS text) WITH FUNCTION public.key_of(int) AS IMPLICIT';
 const UNCAST = 'DROP CAST (int4 AS text)';
 
@@ -41,7 +49,7 @@ function userCodeSuite(label: string, setup: () => Promise<{ source: Record<stri
     beforeAll(async () => {
       const s = await setup();
       cleanup = s.cleanup;
-      bastion = await startBastion({ sources: { main: s.source }, roles: ROLES }, ANALYST);
+      bastion = await startBastion({ sources: { main: s.source }, roles: ROLES, sql: { allow_functions: CONFIGURED } }, ANALYST);
       const source = bastion.ctx.sources.get('main')?.source;
       admin =
         s.admin ??
@@ -76,6 +84,21 @@ function userCodeSuite(label: string, setup: () => Promise<{ source: Record<stri
         forget();
       }
       expect(rowsOf(await bastion.call('query', { sql: 'SELECT 42::text' }))).toEqual([['42']]);
+    });
+
+    it('a function the configuration allows is refused to the role when its body reads what the role may not see, or cannot be read through', async () => {
+      for (const sql of ['SELECT public.key_of(1)', 'SELECT public.key_atomic(1)', 'SELECT public.via_other(1)', 'SELECT public.employee_ssn(1)', 'SELECT public.with_path(1)', "SELECT public.shout('x')", 'SELECT * FROM public.key_of(1)', 'SELECT name FROM hr.employees WHERE public.employee_ssn(id) LIKE \'0%\'']) {
+        const result = await bastion.call('query', { sql });
+        expect(leaks(result), sql).toBe(false);
+        expect(errorCode(result), sql).toBe('SQL_FUNCTION_DENIED');
+      }
+      expect(rowsOf(await bastion.call('query', { sql: 'SELECT public.dept_count() > 0, public.twice(21)' }))).toEqual([[true, 42]]);
+      const root = await openSession(bastion.ctx, ADMIN);
+      try {
+        expect(rowsOf(await root.call('query', { sql: 'SELECT public.key_atomic(1)' }))).toEqual([[SECRET]]);
+      } finally {
+        await root.close();
+      }
     });
 
     it('a type named with its schema (a domain whose CHECK runs any function) is refused, without the key', async () => {

@@ -764,12 +764,8 @@ export const benign: readonly BenignCase[] = [
  */
 export const KNOWN_LEAKS: ReadonlySet<string> = new Set<string>([
   'w-attr-hstore@pglite',
-  'd-col-description',
-  'd-obj-description',
   'v-directory-email',
   'v-directory-email-filter',
-  'v-configured-fn',
-  'v-configured-fn-in-from',
 ]);
 
 /**

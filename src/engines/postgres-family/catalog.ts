@@ -2,6 +2,7 @@ import type { ReadRequest, ReadResult } from '../../engine/source.js';
 import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
 import { NEVER_ALLOWED_FUNCTIONS } from './policy/function-allowlist.js';
 import { DENIED_SYSTEM_RELATIONS } from './policy/nodes.js';
+import { FUNCTION_SOURCES, functionReadsOf } from './function-reads.js';
 import type { ColumnOrigin, RelationKin, RelationName, ViewRead } from '../../engine/catalog.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
@@ -146,6 +147,7 @@ export class RelationCatalog {
   private readonly views = new TtlPromiseCache<readonly ViewRead[] | undefined>(TTL_MS);
   private readonly families = new TtlPromiseCache<RelationKin>(TTL_MS);
   private readonly casts = new TtlPromiseCache<readonly string[]>(TTL_MS);
+  private readonly functions = new TtlPromiseCache<readonly ViewRead[] | undefined>(TTL_MS);
   private creation: { at: number; schema: Promise<string | undefined> } | undefined;
 
   constructor(private readonly read: Read) {}
@@ -169,6 +171,13 @@ export class RelationCatalog {
   async viewReads(schema: string, name: string): Promise<readonly ViewRead[] | undefined> {
     return this.views.get(`${schema}\u0000${name}`, () =>
       this.read({ sql: VIEW_READS, params: [schema, name, REFUSED_FUNCTIONS], ...BIG }).then((r) => (r.rows.length === 0 ? undefined : viewReadsOf(schema, name, r.rows))),
+    );
+  }
+
+  /** What a function's body reads, as a view's definition would (function-reads.ts); undefined when there is no such function. */
+  async functionReads(schema: string, name: string): Promise<readonly ViewRead[] | undefined> {
+    return this.functions.get(`${schema}\u0000${name}`, () =>
+      this.read({ sql: FUNCTION_SOURCES, params: [schema, name], ...BIG }).then((r) => functionReadsOf(schema, name, r.rows, (relation) => this.resolve(relation))),
     );
   }
 
@@ -224,6 +233,7 @@ export class RelationCatalog {
     this.views.clear();
     this.families.clear();
     this.casts.clear();
+    this.functions.clear();
     this.creation = undefined;
   }
 

@@ -218,8 +218,10 @@ export const ALLOWED_FUNCTIONS: ReadonlySet<string> = new Set([
   'pg_statistics_obj_is_visible', 'pg_table_is_visible', 'pg_ts_config_is_visible',
   'pg_ts_dict_is_visible', 'pg_ts_parser_is_visible', 'pg_ts_template_is_visible',
   'pg_type_is_visible',
-  // Comments
-  'col_description', 'obj_description', 'shobj_description',
+  // Not the comment readers (col_description, obj_description, shobj_description): like the
+  // definition readers below, they print the text anyone wrote on any object, a column the
+  // role may not see included. describe_table and list_tables show the comments of what the
+  // role may see.
   // Signatures and names only. The definition readers (pg_get_viewdef, pg_get_functiondef,
   // pg_get_function_sqlbody, pg_get_function_arguments and _arg_default, pg_get_triggerdef,
   // pg_get_ruledef, pg_get_indexdef, pg_get_constraintdef, pg_get_expr, pg_get_partkeydef,
