@@ -1,9 +1,10 @@
 import { BastionError } from '../errors/codes.js';
 import type { CheckedStatement } from '../engine/policy.js';
 import type { Catalog } from '../engine/catalog.js';
-import type { ProtectedColumn, ProtectedRelation, ReadProtection } from '../engine/protection.js';
+import type { InlinedView, ProtectedColumn, ProtectedRelation, ReadProtection } from '../engine/protection.js';
 import type { MaskKind, Role } from './roles.js';
 import { relationRules } from './family.js';
+import { inlineNamedView } from './named-views.js';
 import { authorizeFunctions, authorizeViews } from './views.js';
 
 interface Touched {
@@ -70,38 +71,48 @@ export async function authorizeRead(
   const plan: { tableOid: number; attnum: number; kind: MaskKind }[] = [];
   const resolved = new Map<string, string>();
   const relations = new Map<string, ProtectedRelation>();
+  const views = new Map<string, InlinedView>();
+  /** What every column of a relation becomes for the role; listed when any rule applies. */
+  const protect = async (schema: string, name: string, entry?: Touched): Promise<void> => {
+    if (!role.hasColumnRules || (entry === undefined && relations.has(`${schema}\u0000${name}`))) return;
+    // The role's rules as they follow rows through inheritance and partitions (family.ts).
+    const rules = await relationRules(role, catalog, schema, name);
+    const columns: ProtectedColumn[] = [];
+    let ruled = false;
+    for (const column of await catalog.columnOrigins(schema, name)) {
+      if (rules.denied(column.name)) {
+        entry?.denied.push(column.name);
+        columns.push({ name: column.name, treatment: 'deny' });
+        ruled = true;
+        continue;
+      }
+      const kind = rules.mask(column.name);
+      if (kind !== undefined) {
+        entry?.masked.push(column.name);
+        if (entry !== undefined) plan.push({ tableOid: column.tableOid, attnum: column.attnum, kind });
+        ruled = true;
+      }
+      columns.push({ name: column.name, treatment: kind ?? 'keep' });
+    }
+    if (ruled) relations.set(`${schema}\u0000${name}`, { schema, name, columns });
+  };
   for (const relation of statement.relations) {
     const written = relation.schema === undefined ? relation.name : `${relation.schema}.${relation.name}`;
     const schema = relation.schema ?? (await catalog.resolve(relation.name));
     if (schema === undefined) throw invisible(written);
-    // The role's rules as they follow rows through inheritance and partitions (family.ts).
-    const rules = await relationRules(role, catalog, schema, relation.name);
-    if (!rules.allowed) throw invisible(written);
+    if (!(await relationRules(role, catalog, schema, relation.name)).allowed) throw invisible(written);
     if (relation.schema === undefined) resolved.set(relation.name, schema);
     const entry: Touched = { schema, name: relation.name, alias: relation.alias, denied: [], masked: [] };
-    if (role.hasColumnRules) {
-      const columns: ProtectedColumn[] = [];
-      for (const column of await catalog.columnOrigins(schema, relation.name)) {
-        if (rules.denied(column.name)) {
-          entry.denied.push(column.name);
-          columns.push({ name: column.name, treatment: 'deny' });
-          continue;
-        }
-        const kind = rules.mask(column.name);
-        if (kind !== undefined) {
-          entry.masked.push(column.name);
-          plan.push({ tableOid: column.tableOid, attnum: column.attnum, kind });
-        }
-        columns.push({ name: column.name, treatment: kind ?? 'keep' });
-      }
-      if (entry.denied.length > 0 || entry.masked.length > 0) {
-        relations.set(`${schema}\u0000${relation.name}`, { schema, name: relation.name, columns });
-      }
+    await protect(schema, relation.name, entry);
+    // A view a rule names over protected data: read as its query, under the role's rules.
+    if (options.byConstruction === true && role.tableNamedExplicitly(schema, relation.name)) {
+      await inlineNamedView(role, catalog, schema, relation.name, views, (s, n) => protect(s, n));
     }
     touched.push(entry);
   }
   if (options.byConstruction !== true) checkColumns(statement, touched);
-  return { columns: plan, protection: { resolved, relations: [...relations.values()] } };
+  const protection = { resolved, relations: [...relations.values()], ...(views.size > 0 ? { views: [...views.values()] } : {}) };
+  return { columns: plan, protection };
 }
 
 /**

@@ -38,6 +38,16 @@ export async function readsProtected(role: Role, catalog: Catalog, schema: strin
 }
 
 /**
+ * What a view reads, when that includes data the role may not see — whether or not a rule
+ * names the view; undefined for a table, or a view over what the role may see in full.
+ */
+export async function protectedViewReads(role: Role, catalog: Catalog, schema: string, name: string): Promise<readonly ViewRead[] | undefined> {
+  const reads = await catalog.viewReads(schema, name);
+  if (reads === undefined) return undefined;
+  return (await anyProtected(role, catalog, schema, name, reads, 0)) ? reads : undefined;
+}
+
+/**
  * Denial follows data through the functions the configuration allows (`sql.allow_functions`)
  * too: a function of a schema of its own that the statement calls is judged like a view by
  * what its body reads (Catalog.functionReads), and refused like a denied table when that

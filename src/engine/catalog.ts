@@ -48,6 +48,12 @@ export interface Catalog {
    */
   family?(schema: string, name: string): Promise<RelationKin>;
   /**
+   * A view's query, written so that it means the same in a statement that runs with names
+   * pinned (ReadRequest.pinnedNames): for reading a view named by a rule through the role's
+   * column rules. Absent where the engine does not rebuild statements.
+   */
+  viewDefinition?(schema: string, name: string): Promise<string | undefined>;
+  /**
    * What a function the configuration allows reads, as viewReads has it for a view (each
    * relation its body names; itself when its body cannot be read through); undefined when
    * no function has that name. Absent where the engine allows no functions of its own.

@@ -28,8 +28,24 @@ export interface ProtectedRelation {
 export interface ReadProtection {
   /** The schema each relation name the statement writes unqualified resolves to on the search path. */
   readonly resolved: ReadonlyMap<string, string>;
-  /** The relations the statement reads that have column rules for the role (each once). */
+  /**
+   * The relations the statement reads that have column rules for the role (each once),
+   * those read through `views` included.
+   */
   readonly relations: readonly ProtectedRelation[];
+  /**
+   * Views a rule names explicitly whose data is protected for the role: each is read as its
+   * own query (every name qualified), so the relations it reads are replaced like the
+   * statement's own and its masked columns stay masked. Views they read come too.
+   */
+  readonly views?: readonly InlinedView[];
+}
+
+/** A view read as its definition (ReadProtection.views). */
+export interface InlinedView {
+  readonly schema: string;
+  readonly name: string;
+  readonly definition: string;
 }
 
 /** The statement to run instead of the one the policy accepted, and the parameters to append to the call's own. */

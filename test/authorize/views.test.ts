@@ -54,6 +54,10 @@ const VIEWS = [
   // Named by a rule: the configuration's explicit choice.
   'CREATE VIEW reports.blessed AS SELECT service, api_key FROM hr.api_credentials',
   'CREATE VIEW reports.on_blessed AS SELECT service FROM reports.blessed',
+  // Named by a rule, over protected columns: read through the role's rules (masks kept, denied columns absent).
+  'CREATE VIEW reports.named_contacts AS SELECT id, name, email FROM hr.employees',
+  "CREATE VIEW reports.named_by_ssn AS SELECT name FROM hr.employees WHERE ssn LIKE '0%'",
+  'CREATE VIEW reports.named_nested AS SELECT c.email, k.service FROM reports.contacts c CROSS JOIN reports.keys k',
   // A schema whose only relation is a view over denied data.
   'CREATE SCHEMA hidden_views',
   'CREATE VIEW hidden_views.k AS SELECT api_key FROM hr.api_credentials',
@@ -62,7 +66,10 @@ const VIEWS = [
 const ROLES = {
   analyst: {
     tools: ['list_*', 'describe_table', 'query'],
-    tables: { allow: ['shop.*', 'hr.*', 'reports.*', 'reports.blessed', 'hidden_views.*'], deny: ['hr.api_credentials'] },
+    tables: {
+      allow: ['shop.*', 'hr.*', 'reports.*', 'reports.blessed', 'reports.named_contacts', 'reports.named_by_ssn', 'reports.named_nested', 'hidden_views.*'],
+      deny: ['hr.api_credentials'],
+    },
     columns: { deny: ['hr.employees.ssn'], mask: { 'hr.employees.email': 'partial' } },
   },
 };
@@ -146,7 +153,7 @@ function viewsSuite(label: string, setup: () => Promise<{ source: Record<string,
     it('a view over denied data is left out of list_tables and describe_table, like a denied table', async () => {
       const listed = await bastion.call('list_tables', { schema: 'reports' });
       const names = (listed.structuredContent as { tables: { name: string }[] }).tables.map((t) => t.name).sort();
-      expect(names).toEqual(['blessed', 'headcount', 'names', 'names_m', 'on_blessed', 'titles']);
+      expect(names).toEqual(['blessed', 'headcount', 'named_by_ssn', 'named_contacts', 'named_nested', 'names', 'names_m', 'on_blessed', 'titles']);
       for (const view of DENIED_VIEWS) {
         const described = await bastion.call('describe_table', { table: `reports.${view}` });
         expect(errorCode(described), view).toBe('TABLE_NOT_FOUND');
@@ -173,6 +180,34 @@ function viewsSuite(label: string, setup: () => Promise<{ source: Record<string,
       const blessed = await bastion.call('query', { sql: "SELECT api_key FROM reports.blessed WHERE service = 'payments'" });
       expect(rowsOf(blessed)).toEqual([[SECRET]]);
       expect(rowsOf(await bastion.call('query', { sql: 'SELECT service FROM reports.on_blessed ORDER BY 1' }))).toEqual([['email'], ['payments']]);
+    });
+
+    it('a view named by a rule over a masked column answers with masked values, and a filter on it sees only the mask', async () => {
+      const rows = rowsOf(await bastion.call('query', { sql: 'SELECT id, email FROM reports.named_contacts WHERE id = 3' }));
+      expect(rows).toHaveLength(1);
+      expect(String(rows[0]?.[1])).not.toBe(REAL_EMAIL);
+      expect(String(rows[0]?.[1])).toMatch(/\*/);
+      for (const sql of [
+        'SELECT * FROM reports.named_contacts',
+        "SELECT count(*) FROM reports.named_contacts WHERE email = 'employee3@example.com'",
+        'SELECT string_agg(email, \',\') FROM reports.named_contacts',
+        'SELECT x FROM (SELECT email AS x FROM reports.named_contacts) s',
+        'SELECT to_jsonb(v) FROM reports.named_contacts v',
+        'SELECT * FROM reports.named_nested',
+      ]) {
+        const result = await bastion.call('query', { sql });
+        expect(leaks(result), sql).toBe(false);
+      }
+      // A yes/no question about the real value gets the same answer either way.
+      const yes = rowsOf(await bastion.call('query', { sql: "SELECT count(*) FROM reports.named_contacts WHERE email = 'employee3@example.com'" }));
+      const no = rowsOf(await bastion.call('query', { sql: "SELECT count(*) FROM reports.named_contacts WHERE email = 'employee3@example.org'" }));
+      expect(yes).toEqual(no);
+    });
+
+    it('a view named by a rule that needs a denied column fails for the role, without the value', async () => {
+      const result = await bastion.call('query', { sql: 'SELECT * FROM reports.named_by_ssn' });
+      expect(result.isError).toBe(true);
+      expect(leaks(result)).toBe(false);
     });
 
     it('the same views answer a role without rules (the check costs it nothing)', async () => {

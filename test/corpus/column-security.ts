@@ -763,8 +763,6 @@ export const benign: readonly BenignCase[] = [
  * here. An id with `@pglite` or `@postgres` applies to that engine only.
  */
 export const KNOWN_LEAKS: ReadonlySet<string> = new Set<string>([
-  'v-directory-email',
-  'v-directory-email-filter',
 ]);
 
 /**

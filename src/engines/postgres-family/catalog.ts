@@ -113,6 +113,16 @@ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
   )
 ORDER BY 1`;
 
+/**
+ * A view's definition as PostgreSQL prints it. Asked with the search path pinned to
+ * pg_catalog (ReadRequest.pinnedNames), so every name outside pg_catalog comes qualified:
+ * the text means the same inside a statement that runs pinned.
+ */
+const VIEW_DEFINITION = `
+SELECT pg_catalog.pg_get_viewdef(c.oid, false)
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('v', 'm')`;
+
 /** The schema PostgreSQL finds a relation of any kind (index included) in, searching the path as it would. */
 const LOCATE = `
 SELECT n.nspname
@@ -148,6 +158,7 @@ export class RelationCatalog {
   private readonly families = new TtlPromiseCache<RelationKin>(TTL_MS);
   private readonly casts = new TtlPromiseCache<readonly string[]>(TTL_MS);
   private readonly functions = new TtlPromiseCache<readonly ViewRead[] | undefined>(TTL_MS);
+  private readonly definitions = new TtlPromiseCache<string | undefined>(TTL_MS);
   private creation: { at: number; schema: Promise<string | undefined> } | undefined;
 
   constructor(private readonly read: Read) {}
@@ -171,6 +182,16 @@ export class RelationCatalog {
   async viewReads(schema: string, name: string): Promise<readonly ViewRead[] | undefined> {
     return this.views.get(`${schema}\u0000${name}`, () =>
       this.read({ sql: VIEW_READS, params: [schema, name, REFUSED_FUNCTIONS], ...BIG }).then((r) => (r.rows.length === 0 ? undefined : viewReadsOf(schema, name, r.rows))),
+    );
+  }
+
+  /** A view's query, every name outside pg_catalog qualified (VIEW_DEFINITION); undefined when it is not a view. */
+  async viewDefinition(schema: string, name: string): Promise<string | undefined> {
+    return this.definitions.get(`${schema}\u0000${name}`, () =>
+      this.read({ sql: VIEW_DEFINITION, params: [schema, name], pinnedNames: true, ...BIG }).then((r) => {
+        const text = r.rows[0]?.[0];
+        return typeof text === 'string' ? text.trim().replace(/;$/, '') : undefined;
+      }),
     );
   }
 
@@ -234,6 +255,7 @@ export class RelationCatalog {
     this.families.clear();
     this.casts.clear();
     this.functions.clear();
+    this.definitions.clear();
     this.creation = undefined;
   }
 

@@ -1,6 +1,7 @@
 import type { ProtectedRelation, ReadProtection } from '../../../engine/protection.js';
 import { BastionError } from '../../../errors/codes.js';
 import { maskExpression } from './mask-sql.js';
+import { parseSql } from './parse.js';
 
 type Node = Record<string, unknown>;
 
@@ -30,11 +31,16 @@ export class RelationRewriter {
   /** CTE names visible at the current point, innermost last. */
   private readonly cteScopes: ReadonlySet<string>[] = [];
 
+  private readonly inlined = new Map<string, string>();
+  /** Inside a view's definition (ReadProtection.views): its unqualified names are pg_catalog's. */
+  private definitionDepth = 0;
+
   constructor(
     private readonly protection: ReadProtection,
     private readonly firstKeyParam: number,
   ) {
     for (const relation of protection.relations) this.protectedRelations.set(key(relation.schema, relation.name), relation);
+    for (const view of protection.views ?? []) this.inlined.set(key(view.schema, view.name), view.definition);
   }
 
   /** Visits a part of the tree: a node wrapper (`{ Type: body }`), a list, or a node's fields. */
@@ -86,9 +92,14 @@ export class RelationRewriter {
     const target = this.resolve(range);
     if (target === undefined) return;
     const at = locationOf(range);
+    const definition = this.inlined.get(key(target.schema, target.name));
+    if (definition !== undefined) {
+      this.inline(wrapper, range, target.name, definition, at);
+      return;
+    }
     const guarded = this.protectedRelations.get(key(target.schema, target.name));
     if (guarded === undefined) {
-      if (range['schemaname'] === undefined) this.edits.push(at === undefined ? UNSPLICABLE : { kind: 'qualify', at, schema: target.schema });
+      if (range['schemaname'] === undefined) this.record(at === undefined ? UNSPLICABLE : { kind: 'qualify', at, schema: target.schema });
       range['schemaname'] = target.schema;
       return;
     }
@@ -96,7 +107,39 @@ export class RelationRewriter {
     delete wrapper['RangeVar'];
     wrapper['RangeSubselect'] = replacement;
     const written = range['alias'] === undefined ? guarded.name : undefined;
-    this.edits.push(at === undefined ? UNSPLICABLE : { kind: 'replace', at, only: range['inh'] !== true, subquery: replacement['subquery'] as Node, alias: written });
+    this.record(at === undefined ? UNSPLICABLE : { kind: 'replace', at, only: range['inh'] !== true, subquery: replacement['subquery'] as Node, alias: written });
+  }
+
+  /**
+   * A change to the statement's text. Inside a view's definition there is no text of the
+   * statement's to change: the definition goes in whole, as its rewritten tree.
+   */
+  private record(edit: TextEdit): void {
+    if (this.definitionDepth === 0) this.edits.push(edit);
+  }
+
+  /**
+   * A view read as its query (ReadProtection.views): `(<its definition, rewritten>) AS <its
+   * alias or name>(<its column aliases>)`. The definition is walked like the statement, so the
+   * protected tables and views it reads are replaced in turn; the statement's CTEs are not in
+   * scope inside it.
+   */
+  private inline(wrapper: Node, range: Node, name: string, definition: string, at: number | undefined): void {
+    const parsed = parseSql(definition).stmts ?? [];
+    const query = parsed[0]?.stmt as Node | undefined;
+    if (parsed.length !== 1 || query?.['SelectStmt'] === undefined) throw new RewriteMismatch(`the definition of ${name} is not one query`);
+    const scopes = this.cteScopes.splice(0);
+    this.definitionDepth += 1;
+    try {
+      this.walk(query);
+    } finally {
+      this.definitionDepth -= 1;
+      this.cteScopes.push(...scopes);
+    }
+    const written = range['alias'] as Node | undefined;
+    delete wrapper['RangeVar'];
+    wrapper['RangeSubselect'] = { subquery: query, alias: { ...(written ?? {}), aliasname: written?.['aliasname'] ?? name } };
+    this.record(at === undefined ? UNSPLICABLE : { kind: 'replace', at, only: range['inh'] !== true, subquery: query, alias: written === undefined ? name : undefined });
   }
 
   /** TABLESAMPLE applies to tables only: on a protected one, the sampling moves inside the subquery. */
@@ -111,14 +154,14 @@ export class RelationRewriter {
     const guarded = this.protectedRelations.get(key(target.schema, target.name));
     if (guarded === undefined) {
       const at = locationOf(range);
-      if (range['schemaname'] === undefined) this.edits.push(at === undefined ? UNSPLICABLE : { kind: 'qualify', at, schema: target.schema });
+      if (range['schemaname'] === undefined) this.record(at === undefined ? UNSPLICABLE : { kind: 'qualify', at, schema: target.schema });
       range['schemaname'] = target.schema;
       return;
     }
     const inner = { RangeTableSample: { ...sample, relation: { RangeVar: innerRange(range, guarded) } } };
     delete wrapper['RangeTableSample'];
     wrapper['RangeSubselect'] = this.subselect(range, guarded, inner);
-    this.edits.push(UNSPLICABLE);
+    this.record(UNSPLICABLE);
   }
 
   /**
@@ -132,7 +175,7 @@ export class RelationRewriter {
     if (schema === undefined || name === undefined || !this.protectedRelations.has(key(schema, name))) return;
     ref['fields'] = fields.slice(1);
     const at = locationOf(ref);
-    this.edits.push(at === undefined ? UNSPLICABLE : { kind: 'drop-schema', at });
+    this.record(at === undefined ? UNSPLICABLE : { kind: 'drop-schema', at });
   }
 
   /**
@@ -157,7 +200,8 @@ export class RelationRewriter {
     const name = typeof range['relname'] === 'string' ? range['relname'] : '';
     const written = typeof range['schemaname'] === 'string' ? range['schemaname'] : undefined;
     if (written === undefined && this.cteScopes.some((scope) => scope.has(name))) return undefined;
-    const schema = written ?? this.protection.resolved.get(name);
+    // In a view's definition every name outside pg_catalog is qualified (Catalog.viewDefinition).
+    const schema = written ?? (this.definitionDepth > 0 ? 'pg_catalog' : this.protection.resolved.get(name));
     // The authorize stage resolved every relation the policy saw; anything else is a mismatch.
     if (schema === undefined) throw new RewriteMismatch(`no schema for ${name}`);
     return { schema, name };

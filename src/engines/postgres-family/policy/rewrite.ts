@@ -66,7 +66,7 @@ function settle(work: () => Rewritten): Rewritten | BastionError {
 }
 
 function signature(protection: ReadProtection): string {
-  return JSON.stringify([[...protection.resolved].sort(), protection.relations]);
+  return JSON.stringify([[...protection.resolved].sort(), protection.relations, protection.views ?? []]);
 }
 
 function rewrite(sql: string, protection: ReadProtection, firstKeyParam: number): Rewritten {
