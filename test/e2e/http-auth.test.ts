@@ -186,6 +186,36 @@ describe('HTTP with authentication required', () => {
     expect(asAlice.status).toBe(200);
   });
 
+  it('a session opened with one role is not usable with a token of the same subject for another role or other scopes', async () => {
+    const issue = async (role: string, scope?: string): Promise<string> => {
+      const args = ['token', 'issue', '--sub', 'carol', '--role', role, '--ttl', '1h', ...(scope === undefined ? [] : ['--scope', scope])];
+      const run = await runCli(args, { cwd, env: ENV });
+      expect(run.code, run.stderr).toBe(0);
+      return run.stdout.trim();
+    };
+    const strong = await issue('admin', 'bastion:query');
+    const opened = await initialize(server.url, { authorization: `Bearer ${strong}` });
+    const session = opened.session ?? '';
+    expect(session).not.toBe('');
+    const list = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    const as = (token: string): ReturnType<typeof rawRequest> =>
+      rawRequest(server.url, {
+        method: 'POST',
+        headers: { ...JSON_HEADERS, authorization: `Bearer ${token}`, 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' },
+        body: list,
+      });
+    // Same subject, a weaker role: the admin session's tools stay out of reach.
+    const weaker = await as(await issue('analyst', 'bastion:query'));
+    expect(weaker.status).toBe(404);
+    expect(weaker.body).not.toContain('"tools"');
+    // Same subject and role, other scopes.
+    const otherScopes = await as(await issue('admin'));
+    expect(otherScopes.status).toBe(404);
+    expect(otherScopes.body).not.toContain('"tools"');
+    // The same credential's powers still reach it.
+    expect((await as(await issue('admin', 'bastion:query'))).status).toBe(200);
+  });
+
   it('a JWT from `bastion token issue` works, and a missing scope gets 403 insufficient_scope naming it', async () => {
     const withScope = await runCli(['token', 'issue', '--sub', 'alice', '--role', 'reader', '--ttl', '1h', '--scope', 'bastion:query'], { cwd, env: ENV });
     expect(withScope.code, withScope.stderr).toBe(0);

@@ -42,7 +42,7 @@ export class SessionTable {
    */
   find(sessionId: string | string[] | undefined, principal: Principal): Session | undefined {
     const session = typeof sessionId === 'string' ? this.sessions.get(sessionId) : undefined;
-    return session === undefined || session.principal.id !== principal.id ? undefined : session;
+    return session === undefined || !samePrincipal(session.principal, principal) ? undefined : session;
   }
 
   async open(principal: Principal): Promise<Session> {
@@ -76,4 +76,15 @@ export class SessionTable {
     await Promise.allSettled([...this.sessions.values()].map((s) => s.server.close()));
     this.sessions.clear();
   }
+}
+
+/**
+ * The same caller with the same powers: a session's tools were built for the role and
+ * scopes of the principal that opened it, so a credential of the same subject with another
+ * role or other scopes (a reader token for a writer's session) is another principal here.
+ */
+function samePrincipal(a: Principal, b: Principal): boolean {
+  if (a.id !== b.id || a.kind !== b.kind || a.role !== b.role || a.scopes.length !== b.scopes.length) return false;
+  const scopes = new Set(a.scopes);
+  return b.scopes.every((scope) => scopes.has(scope));
 }
