@@ -218,7 +218,17 @@ rate_limits:
   per_tool: { query: 1000000000 }
   per_source: { main: 1000000000 }
 `;
-const CONFIG_OF = { bastion: BASTION_CONFIG_YAML, 'bastion-literal': BASTION_CONFIG_YAML, baseline: BASTION_CONFIG_YAML, 'baseline-literal': BASTION_CONFIG_YAML, 'bastion-noaudit': BASTION_NOAUDIT_CONFIG_YAML, 'bastion-auth': BASTION_AUTH_CONFIG_YAML };
+/**
+ * The same, with column rules on the point-lookup table: the role sees pgbench_accounts
+ * with \`filler\` masked and \`bid\` denied, so every call runs the statement as rebuilt
+ * (the table replaced by a subquery applying the rules, names pinned). The contrast with
+ * bastion-auth prices column security by construction.
+ */
+const BASTION_MASKED_CONFIG_YAML = BASTION_AUTH_CONFIG_YAML.replace(
+  '    tables: { allow: ["public.pgbench_*"], deny: ["public.pgbench_history"] }\n',
+  '    tables: { allow: ["public.pgbench_*"], deny: ["public.pgbench_history"] }\n    columns: { deny: ["public.pgbench_accounts.bid"], mask: { "public.pgbench_accounts.filler": partial } }\n',
+);
+const CONFIG_OF = { bastion: BASTION_CONFIG_YAML, 'bastion-literal': BASTION_CONFIG_YAML, baseline: BASTION_CONFIG_YAML, 'baseline-literal': BASTION_CONFIG_YAML, 'bastion-noaudit': BASTION_NOAUDIT_CONFIG_YAML, 'bastion-auth': BASTION_AUTH_CONFIG_YAML, 'bastion-masked': BASTION_MASKED_CONFIG_YAML };
 
 /**
  * A fresh temp folder per server (kind and transport) that is also its cwd, so no
@@ -235,10 +245,10 @@ function workDirFor(kind, transport) {
   return workDirs.get(name);
 }
 
-/** An API key for the `bench` role, made with the CLI as a user would. */
-function benchApiKey() {
+/** An API key for the `bench` role of a server kind, made with the CLI as a user would. */
+function benchApiKey(kind) {
   const out = execFileSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'keys', 'create', '--name', 'bench', '--role', 'bench'], {
-    cwd: workDirFor('bastion-auth', 'http'),
+    cwd: workDirFor(kind, 'http'),
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'ignore'],
   });
@@ -260,7 +270,8 @@ async function startServer(kind, transport) {
   const workDir = kind === 'bare' ? undefined : workDirFor(kind, transport);
   if (kind !== 'bare') args.push('serve', '--config', join(workDir, 'bastion.yaml'));
   args.push('--db', DB_URL);
-  if (!stdio) args.push('--http', '--port', '0', ...(kind === 'bastion-auth' ? [] : ['--no-auth']));
+  const withKeys = kind === 'bastion-auth' || kind === 'bastion-masked';
+  if (!stdio) args.push('--http', '--port', '0', ...(withKeys ? [] : ['--no-auth']));
   const readyMsg = `${kind === 'bare' ? 'bare' : 'bastion'} serving over ${stdio ? 'stdio' : 'HTTP'}`;
   const server = spawnServer({ name, args, readyMsg, cwd: kind === 'bare' ? BENCH_DIR : workDir, env: childEnv() });
   servers.push({ server, stdio });
@@ -285,8 +296,8 @@ async function prepareMcpTarget(kind, transport) {
     const agent = createAgent(CFG.concurrency);
     const sessions = [];
     let token;
-    if (kind === 'bastion-auth') {
-      token = benchApiKey();
+    if (kind === 'bastion-auth' || kind === 'bastion-masked') {
+      token = benchApiKey(kind);
       // the running server loads new keys from its store within a second
       await new Promise((resolve) => setTimeout(resolve, 1500));
     }
@@ -576,6 +587,7 @@ async function main() {
     ['bastion', 'http'],
     ['bastion-noaudit', 'http'],
     ['bastion-auth', 'http'],
+    ['bastion-masked', 'http'],
     ['bastion-literal', 'http'],
     ...(BASELINE_ROOT === undefined ? [] : [['baseline', 'http'], ['baseline-literal', 'http']]),
   ]) {
@@ -624,6 +636,7 @@ async function main() {
     { name: 'bastion-http / bare-http', value: cps('bastion-http') / cps('bare-http'), target: 1.0 },
     { name: 'bastion-stdio / bare-stdio', value: cps('bastion-stdio') / cps('bare-stdio'), target: 0.9 },
     { name: 'bastion-auth-http / bastion-http (auth, roles, limits on vs off)', value: cps('bastion-auth-http') / cps('bastion-http'), target: 0.9 },
+    { name: 'bastion-masked-http / bastion-auth-http (column rules on the point-lookup table: statement rebuilt, names pinned)', value: cps('bastion-masked-http') / cps('bastion-auth-http') },
     { name: 'bastion-http / bastion-noaudit-http (audit on vs off)', value: cps('bastion-http') / cps('bastion-noaudit-http'), target: 0.9 },
     { name: 'bastion-http / raw-pg', value: cps('bastion-http') / cps('raw-pg') },
     { name: 'bastion-stdio / raw-pg', value: cps('bastion-stdio') / cps('raw-pg') },
