@@ -1,6 +1,7 @@
 import type { SchemaInfo, TableDescription, TableInfo } from '../engine/introspection.js';
 import type { Catalog } from '../engine/catalog.js';
 import type { Role } from './roles.js';
+import { relationRules, type RelationRules } from './family.js';
 import { readsProtected } from './views.js';
 
 /**
@@ -21,7 +22,8 @@ export async function visibleRelations(role: Role, tables: TableInfo[], catalog:
   const shown: TableInfo[] = [];
   // One at a time: the catalog caches each answer, and a listing must not flood the pool.
   for (const table of allowed) {
-    if (!isView(table) || !(await readsProtected(role, catalog, table.schema, table.name))) shown.push(table);
+    if (isView(table) ? await readsProtected(role, catalog, table.schema, table.name) : !(await relationRules(role, catalog, table.schema, table.name)).allowed) continue;
+    shown.push(table);
   }
   return shown;
 }
@@ -32,12 +34,16 @@ export function visibleSchemas(role: Role, schemas: SchemaInfo[], allTables: Tab
   return schemas.filter((s) => withVisibleTables.has(s.schema));
 }
 
-/** undefined when the table itself is not visible. */
-export function visibleDescription(role: Role, description: TableDescription): TableDescription | undefined {
+/**
+ * undefined when the table itself is not visible. `rules` are the role's rules as they
+ * follow rows through inheritance and partitions (family.ts); the role's own when absent.
+ */
+export function visibleDescription(role: Role, description: TableDescription, rules?: RelationRules): TableDescription | undefined {
   if (role.unrestricted) return description;
   const { schema, name } = description;
-  if (!role.tableAllowed(schema, name)) return undefined;
-  const denied = description.columns.map((c) => c.name).filter((column) => role.columnDenied(schema, name, column));
+  if (!(rules?.allowed ?? role.tableAllowed(schema, name))) return undefined;
+  const isDenied = rules === undefined ? (column: string): boolean => role.columnDenied(schema, name, column) : rules.denied;
+  const denied = description.columns.map((c) => c.name).filter(isDenied);
   if (denied.length === 0) return description;
   const mentions = (text: string): boolean => denied.some((column) => new RegExp(`(^|[^\\w$])"?${escapeRegExp(column)}"?([^\\w$]|$)`).test(text));
   return {
@@ -50,8 +56,9 @@ export function visibleDescription(role: Role, description: TableDescription): T
 
 /** visibleDescription, and undefined as well for a view that reads what the role may not see. */
 export async function visibleRelationDescription(role: Role, description: TableDescription, catalog: Catalog): Promise<TableDescription | undefined> {
-  const visible = visibleDescription(role, description);
-  if (visible === undefined || role.unrestricted) return visible;
+  if (role.unrestricted) return description;
+  const visible = visibleDescription(role, description, await relationRules(role, catalog, description.schema, description.name));
+  if (visible === undefined) return visible;
   return (await readsProtected(role, catalog, description.schema, description.name)) ? undefined : visible;
 }
 

@@ -172,6 +172,20 @@ function familySuite(label: string, setup: () => Promise<{ source: Record<string
       expect(rowsOf(await bastion.call('query', { sql: 'SELECT name FROM fam.v_names' }))).toEqual([['Zed']]);
     });
 
+    it('list_tables and describe_table show what the rules leave: no denied parent, no inherited denied column', async () => {
+      const listed = await bastion.call('list_tables', { schema: 'fam' });
+      const names = (listed.structuredContent as { tables: { name: string }[] }).tables.map((t) => t.name);
+      expect(names).toEqual(['base', 'child', 'people', 'v_names']);
+      expect(names).not.toContain('ledger');
+      expect(names).not.toContain('ledger_secret');
+      const described = await bastion.call('describe_table', { table: 'fam.people_eu' });
+      const columns = (described.structuredContent as { columns: { name: string }[] }).columns.map((c) => c.name);
+      expect(columns).toEqual(['id', 'name', 'email', 'region']);
+      const parent = await bastion.call('describe_table', { table: 'fam.base' });
+      expect((parent.structuredContent as { columns: { name: string }[] }).columns.map((c) => c.name)).toEqual(['id', 'note']);
+      expect(errorCode(await bastion.call('describe_table', { table: 'fam.ledger' }))).toBe('TABLE_NOT_FOUND');
+    });
+
     it('a parent named exactly by a rule is read, with its partitions, as the configuration chose', async () => {
       const auditor = await openSession(bastion.ctx, AUDITOR);
       try {
