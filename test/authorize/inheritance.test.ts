@@ -7,10 +7,10 @@
  * values never appear in any answer or error. On PGlite always, on PostgreSQL when one answers.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Principal } from '../../src/session/context.js';
-import { errorCode, openSession, rowsOf, startBastion, type TestBastion } from '../helpers/bastion.js';
-import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
+import { errorCode, openSession, rowsOf } from '../helpers/bastion.js';
+import { pgFamilySuites } from '../helpers/pg-family-suites.js';
 
 const SSN = '731-44-9025';
 const EMAIL = 'zed.marker@corp.example';
@@ -100,110 +100,79 @@ const TWINS: readonly [string, string][] = [
   ["SELECT count(*) FROM fam.base WHERE secret LIKE 'child%'", "SELECT count(*) FROM fam.base WHERE secret LIKE 'qqqqq%'"],
 ];
 
-function familySuite(label: string, setup: () => Promise<{ source: Record<string, unknown>; admin?: (sql: string) => Promise<void>; cleanup: () => Promise<void> }>): void {
-  describe(label, () => {
-    let bastion: TestBastion;
-    let cleanup: () => Promise<void>;
-    beforeAll(async () => {
-      const s = await setup();
-      cleanup = s.cleanup;
-      bastion = await startBastion({ sources: { main: s.source }, roles: ROLES }, ANALYST);
-      const source = bastion.ctx.sources.get('main')?.source;
-      const admin =
-        s.admin ??
-        (async (sql: string): Promise<void> => {
-          await source?.write?.({ kind: 'ddl', sql, params: [], dryRun: false, maxAffectedRows: 0, maxBytes: 1 << 20 });
-        });
-      for (const sql of FAMILY) await admin(sql);
-    }, 60_000);
-    afterAll(async () => {
-      await bastion.close();
-      await cleanup();
-    });
-
-    it('the planted values are there: an unrestricted role reads them', async () => {
-      const admin = await openSession(bastion.ctx, ADMIN);
-      try {
-        expect(rowsOf(await admin.call('query', { sql: 'SELECT ssn FROM fam.people_eu' }))).toEqual([[SSN]]);
-        expect(rowsOf(await admin.call('query', { sql: 'SELECT secret FROM fam.base WHERE id = 2' }))).toEqual([[CHILD_SECRET]]);
-        expect(rowsOf(await admin.call('query', { sql: 'SELECT sum(amount) FROM fam.ledger' })).map((r) => Number(r[0]))).toEqual([LEDGER_SECRET + 10]);
-      } finally {
-        await admin.close();
-      }
-    });
-
-    it.each(ATTACKS)('no planted value comes out of: %s', async (sql) => {
-      const result = await bastion.call('query', { sql });
-      expect(leaks(result), sql).toBeUndefined();
-    });
-
-    it.each(TWINS)('a yes/no question gets the same answer either way: %s', async (yes, no) => {
-      const a = await bastion.call('query', { sql: yes });
-      const b = await bastion.call('query', { sql: no });
-      expect(JSON.stringify(a.structuredContent ?? a.content).replace(/correlation id: [^)]*/g, '')).toBe(JSON.stringify(b.structuredContent ?? b.content).replace(/correlation id: [^)]*/g, ''));
-    });
-
-    it('a partition carries its parent\'s rules: the denied column is absent, the masked one masked', async () => {
-      const result = await bastion.call('query', { sql: 'SELECT * FROM fam.people_eu' });
-      expect(errorCode(result)).toBeUndefined();
-      const columns = (result.structuredContent as { columns: { name: string }[] }).columns.map((c) => c.name);
-      expect(columns).toEqual(['id', 'name', 'email', 'region']);
-      expect(rowsOf(result)).toEqual([[1, 'Zed', 'z***@corp.example', 'eu']]);
-    });
-
-    it('a parent carries its child\'s column rules, and still returns the child\'s rows', async () => {
-      expect(rowsOf(await bastion.call('query', { sql: 'SELECT id, note FROM fam.base ORDER BY id' }))).toEqual([
-        [1, 'parent row'],
-        [2, 'child row'],
-      ]);
-      expect(errorCode(await bastion.call('query', { sql: 'SELECT secret FROM fam.base' }))).toBe('QUERY_FAILED');
-    });
-
-    it('a parent with a denied partition is denied like the partition; its allowed partition answers', async () => {
-      const parent = await bastion.call('query', { sql: 'SELECT sum(amount) FROM fam.ledger' });
-      expect(errorCode(parent)).toBe('TABLE_NOT_FOUND');
-      expect(rowsOf(await bastion.call('query', { sql: 'SELECT id, amount FROM fam.ledger_public' }))).toEqual([[1, 10]]);
-    });
-
-    it('views over a partition or parent follow the same rules; a view over allowed columns answers', async () => {
-      for (const view of ['v_people_eu', 'v_people_email', 'v_base', 'v_ledger']) {
-        expect(errorCode(await bastion.call('query', { sql: `SELECT * FROM fam.${view}` })), view).toBe('TABLE_NOT_FOUND');
-      }
-      expect(rowsOf(await bastion.call('query', { sql: 'SELECT name FROM fam.v_names' }))).toEqual([['Zed']]);
-    });
-
-    it('list_tables and describe_table show what the rules leave: no denied parent, no inherited denied column', async () => {
-      const listed = await bastion.call('list_tables', { schema: 'fam' });
-      const names = (listed.structuredContent as { tables: { name: string }[] }).tables.map((t) => t.name);
-      expect(names).toEqual(['base', 'child', 'people', 'v_names']);
-      expect(names).not.toContain('ledger');
-      expect(names).not.toContain('ledger_secret');
-      const described = await bastion.call('describe_table', { table: 'fam.people_eu' });
-      const columns = (described.structuredContent as { columns: { name: string }[] }).columns.map((c) => c.name);
-      expect(columns).toEqual(['id', 'name', 'email', 'region']);
-      const parent = await bastion.call('describe_table', { table: 'fam.base' });
-      expect((parent.structuredContent as { columns: { name: string }[] }).columns.map((c) => c.name)).toEqual(['id', 'note']);
-      expect(errorCode(await bastion.call('describe_table', { table: 'fam.ledger' }))).toBe('TABLE_NOT_FOUND');
-    });
-
-    it('a parent named exactly by a rule is read, with its partitions, as the configuration chose', async () => {
-      const auditor = await openSession(bastion.ctx, AUDITOR);
-      try {
-        expect(rowsOf(await auditor.call('query', { sql: 'SELECT count(*) FROM fam.ledger' })).map((r) => Number(r[0]))).toEqual([2]);
-        expect(errorCode(await auditor.call('query', { sql: 'SELECT * FROM fam.ledger_secret' }))).toBe('TABLE_NOT_FOUND');
-      } finally {
-        await auditor.close();
-      }
-    });
+pgFamilySuites('inheritance and partitions', { roles: ROLES }, ANALYST, FAMILY, (env) => {
+  it('the planted values are there: an unrestricted role reads them', async () => {
+    const admin = await openSession(env().bastion.ctx, ADMIN);
+    try {
+      expect(rowsOf(await admin.call('query', { sql: 'SELECT ssn FROM fam.people_eu' }))).toEqual([[SSN]]);
+      expect(rowsOf(await admin.call('query', { sql: 'SELECT secret FROM fam.base WHERE id = 2' }))).toEqual([[CHILD_SECRET]]);
+      expect(rowsOf(await admin.call('query', { sql: 'SELECT sum(amount) FROM fam.ledger' })).map((r) => Number(r[0]))).toEqual([LEDGER_SECRET + 10]);
+    } finally {
+      await admin.close();
+    }
   });
-}
 
-familySuite('inheritance and partitions on PGlite', () => Promise.resolve({ source: { engine: 'pglite', writes: { enabled: true } }, cleanup: () => Promise.resolve() }));
+  it.each(ATTACKS)('no planted value comes out of: %s', async (sql) => {
+    const result = await env().bastion.call('query', { sql });
+    expect(leaks(result), sql).toBeUndefined();
+  });
 
-describe.skipIf(!postgres.ok)('inheritance and partitions on PostgreSQL', () => {
-  let db: TestDatabase;
-  familySuite('inheritance and partitions on PostgreSQL', async () => {
-    db = await createTestDatabase();
-    return { source: { engine: 'postgres', url: db.url }, admin: async (sql) => void (await db.admin(sql)), cleanup: () => db.drop() };
+  it.each(TWINS)('a yes/no question gets the same answer either way: %s', async (yes, no) => {
+    const a = await env().bastion.call('query', { sql: yes });
+    const b = await env().bastion.call('query', { sql: no });
+    expect(JSON.stringify(a.structuredContent ?? a.content).replace(/correlation id: [^)]*/g, '')).toBe(JSON.stringify(b.structuredContent ?? b.content).replace(/correlation id: [^)]*/g, ''));
+  });
+
+  it('a partition carries its parent\'s rules: the denied column is absent, the masked one masked', async () => {
+    const result = await env().bastion.call('query', { sql: 'SELECT * FROM fam.people_eu' });
+    expect(errorCode(result)).toBeUndefined();
+    const columns = (result.structuredContent as { columns: { name: string }[] }).columns.map((c) => c.name);
+    expect(columns).toEqual(['id', 'name', 'email', 'region']);
+    expect(rowsOf(result)).toEqual([[1, 'Zed', 'z***@corp.example', 'eu']]);
+  });
+
+  it('a parent carries its child\'s column rules, and still returns the child\'s rows', async () => {
+    expect(rowsOf(await env().bastion.call('query', { sql: 'SELECT id, note FROM fam.base ORDER BY id' }))).toEqual([
+      [1, 'parent row'],
+      [2, 'child row'],
+    ]);
+    expect(errorCode(await env().bastion.call('query', { sql: 'SELECT secret FROM fam.base' }))).toBe('QUERY_FAILED');
+  });
+
+  it('a parent with a denied partition is denied like the partition; its allowed partition answers', async () => {
+    const parent = await env().bastion.call('query', { sql: 'SELECT sum(amount) FROM fam.ledger' });
+    expect(errorCode(parent)).toBe('TABLE_NOT_FOUND');
+    expect(rowsOf(await env().bastion.call('query', { sql: 'SELECT id, amount FROM fam.ledger_public' }))).toEqual([[1, 10]]);
+  });
+
+  it('views over a partition or parent follow the same rules; a view over allowed columns answers', async () => {
+    for (const view of ['v_people_eu', 'v_people_email', 'v_base', 'v_ledger']) {
+      expect(errorCode(await env().bastion.call('query', { sql: `SELECT * FROM fam.${view}` })), view).toBe('TABLE_NOT_FOUND');
+    }
+    expect(rowsOf(await env().bastion.call('query', { sql: 'SELECT name FROM fam.v_names' }))).toEqual([['Zed']]);
+  });
+
+  it('list_tables and describe_table show what the rules leave: no denied parent, no inherited denied column', async () => {
+    const listed = await env().bastion.call('list_tables', { schema: 'fam' });
+    const names = (listed.structuredContent as { tables: { name: string }[] }).tables.map((t) => t.name);
+    expect(names).toEqual(['base', 'child', 'people', 'v_names']);
+    expect(names).not.toContain('ledger');
+    expect(names).not.toContain('ledger_secret');
+    const described = await env().bastion.call('describe_table', { table: 'fam.people_eu' });
+    const columns = (described.structuredContent as { columns: { name: string }[] }).columns.map((c) => c.name);
+    expect(columns).toEqual(['id', 'name', 'email', 'region']);
+    const parent = await env().bastion.call('describe_table', { table: 'fam.base' });
+    expect((parent.structuredContent as { columns: { name: string }[] }).columns.map((c) => c.name)).toEqual(['id', 'note']);
+    expect(errorCode(await env().bastion.call('describe_table', { table: 'fam.ledger' }))).toBe('TABLE_NOT_FOUND');
+  });
+
+  it('a parent named exactly by a rule is read, with its partitions, as the configuration chose', async () => {
+    const auditor = await openSession(env().bastion.ctx, AUDITOR);
+    try {
+      expect(rowsOf(await auditor.call('query', { sql: 'SELECT count(*) FROM fam.ledger' })).map((r) => Number(r[0]))).toEqual([2]);
+      expect(errorCode(await auditor.call('query', { sql: 'SELECT * FROM fam.ledger_secret' }))).toBe('TABLE_NOT_FOUND');
+    } finally {
+      await auditor.close();
+    }
   });
 });

@@ -9,10 +9,10 @@
  * unrestricted role is unaffected. On PGlite always, on PostgreSQL when one answers.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Principal } from '../../src/session/context.js';
-import { errorCode, openSession, rowsOf, startBastion, type TestBastion } from '../helpers/bastion.js';
-import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
+import { errorCode, openSession, rowsOf } from '../helpers/bastion.js';
+import { pgFamilySuites } from '../helpers/pg-family-suites.js';
 
 const SECRET = 'sk_test_demo_not_a_real_key_0001';
 
@@ -40,89 +40,56 @@ const ADMIN: Principal = { id: 'p:admin', kind: 'api_key', role: 'admin', scopes
 
 const leaks = (result: CallToolResult): boolean => JSON.stringify(result).includes(SECRET);
 
-function userCodeSuite(label: string, setup: () => Promise<{ source: Record<string, unknown>; admin?: (sql: string) => Promise<void>; cleanup: () => Promise<void> }>): void {
-  describe(label, () => {
-    let bastion: TestBastion;
-    let admin: (sql: string) => Promise<void>;
-    let cleanup: () => Promise<void>;
-    const forget = (): void => bastion.ctx.sources.get('main')?.catalog.invalidate();
-    beforeAll(async () => {
-      const s = await setup();
-      cleanup = s.cleanup;
-      bastion = await startBastion({ sources: { main: s.source }, roles: ROLES, sql: { allow_functions: CONFIGURED } }, ANALYST);
-      const source = bastion.ctx.sources.get('main')?.source;
-      admin =
-        s.admin ??
-        (async (sql: string): Promise<void> => {
-          await source?.write?.({ kind: 'ddl', sql, params: [], dryRun: false, maxAffectedRows: 0, maxBytes: 1 << 20 });
-        });
-      for (const sql of USER_CODE) await admin(sql);
-    }, 60_000);
-    afterAll(async () => {
-      await bastion.close();
-      await cleanup();
-    });
-
-    it('a cast through a function of its own: the role with rules is refused every statement, and gets no key', async () => {
-      await admin(CAST);
-      forget();
-      try {
-        for (const sql of ['SELECT 42::text', 'SELECT lower(42)', "SELECT concat('', 42)", 'SELECT name FROM hr.employees WHERE id = 1', "SELECT 'a' || 42"]) {
-          const result = await bastion.call('query', { sql });
-          expect(leaks(result), sql).toBe(false);
-          expect(errorCode(result), sql).toBe('DENIED_BY_POLICY');
-        }
-        // The role without rules is not affected: the cast is the database's, and it sees everything anyway.
-        const root = await openSession(bastion.ctx, ADMIN);
-        try {
-          expect(rowsOf(await root.call('query', { sql: 'SELECT 42::text' }))).toEqual([[SECRET]]);
-        } finally {
-          await root.close();
-        }
-      } finally {
-        await admin(UNCAST);
-        forget();
-      }
-      expect(rowsOf(await bastion.call('query', { sql: 'SELECT 42::text' }))).toEqual([['42']]);
-    });
-
-    it('a function the configuration allows is refused to the role when its body reads what the role may not see, or cannot be read through', async () => {
-      for (const sql of ['SELECT public.key_of(1)', 'SELECT public.key_atomic(1)', 'SELECT public.via_other(1)', 'SELECT public.employee_ssn(1)', 'SELECT public.with_path(1)', "SELECT public.shout('x')", 'SELECT * FROM public.key_of(1)', 'SELECT name FROM hr.employees WHERE public.employee_ssn(id) LIKE \'0%\'']) {
-        const result = await bastion.call('query', { sql });
+pgFamilySuites('user code', { roles: ROLES, sql: { allow_functions: CONFIGURED } }, ANALYST, USER_CODE, (env) => {
+  it('a cast through a function of its own: the role with rules is refused every statement, and gets no key', async () => {
+    await env().admin(CAST);
+    env().bastion.ctx.sources.get('main')?.catalog.invalidate();
+    try {
+      for (const sql of ['SELECT 42::text', 'SELECT lower(42)', "SELECT concat('', 42)", 'SELECT name FROM hr.employees WHERE id = 1', "SELECT 'a' || 42"]) {
+        const result = await env().bastion.call('query', { sql });
         expect(leaks(result), sql).toBe(false);
-        expect(errorCode(result), sql).toBe('SQL_FUNCTION_DENIED');
+        expect(errorCode(result), sql).toBe('DENIED_BY_POLICY');
       }
-      expect(rowsOf(await bastion.call('query', { sql: 'SELECT public.dept_count() > 0, public.twice(21)' }))).toEqual([[true, 42]]);
-      const root = await openSession(bastion.ctx, ADMIN);
+      // The role without rules is not affected: the cast is the database's, and it sees everything anyway.
+      const root = await openSession(env().bastion.ctx, ADMIN);
       try {
-        expect(rowsOf(await root.call('query', { sql: 'SELECT public.key_atomic(1)' }))).toEqual([[SECRET]]);
+        expect(rowsOf(await root.call('query', { sql: 'SELECT 42::text' }))).toEqual([[SECRET]]);
       } finally {
         await root.close();
       }
-    });
-
-    it('a type named with its schema (a domain whose CHECK runs any function) is refused, without the key', async () => {
-      for (const sql of ["SELECT 'x'::public.loud", "SELECT CAST('x' AS public.loud)", "SELECT ARRAY['x']::public.loud[]", "SELECT name FROM hr.employees WHERE name::public.loud IS NOT NULL"]) {
-        const result = await bastion.call('query', { sql });
-        expect(leaks(result), sql).toBe(false);
-        expect(errorCode(result), sql).toBe('SQL_FEATURE_DENIED');
-      }
-      // Unqualified, with names pinned, it is not found at all.
-      const unqualified = await bastion.call('query', { sql: "SELECT 'x'::loud" });
-      expect(leaks(unqualified)).toBe(false);
-      expect(unqualified.isError).toBe(true);
-      // Built-in types, written either way, still work.
-      expect(rowsOf(await bastion.call('query', { sql: "SELECT '7'::int + '1'::pg_catalog.int4" }))).toEqual([[8]]);
-    });
+    } finally {
+      await env().admin(UNCAST);
+      env().bastion.ctx.sources.get('main')?.catalog.invalidate();
+    }
+    expect(rowsOf(await env().bastion.call('query', { sql: 'SELECT 42::text' }))).toEqual([['42']]);
   });
-}
 
-userCodeSuite('user code on PGlite', () => Promise.resolve({ source: { engine: 'pglite', writes: { enabled: true } }, cleanup: () => Promise.resolve() }));
+  it('a function the configuration allows is refused to the role when its body reads what the role may not see, or cannot be read through', async () => {
+    for (const sql of ['SELECT public.key_of(1)', 'SELECT public.key_atomic(1)', 'SELECT public.via_other(1)', 'SELECT public.employee_ssn(1)', 'SELECT public.with_path(1)', "SELECT public.shout('x')", 'SELECT * FROM public.key_of(1)', 'SELECT name FROM hr.employees WHERE public.employee_ssn(id) LIKE \'0%\'']) {
+      const result = await env().bastion.call('query', { sql });
+      expect(leaks(result), sql).toBe(false);
+      expect(errorCode(result), sql).toBe('SQL_FUNCTION_DENIED');
+    }
+    expect(rowsOf(await env().bastion.call('query', { sql: 'SELECT public.dept_count() > 0, public.twice(21)' }))).toEqual([[true, 42]]);
+    const root = await openSession(env().bastion.ctx, ADMIN);
+    try {
+      expect(rowsOf(await root.call('query', { sql: 'SELECT public.key_atomic(1)' }))).toEqual([[SECRET]]);
+    } finally {
+      await root.close();
+    }
+  });
 
-describe.skipIf(!postgres.ok)('user code on PostgreSQL', () => {
-  let db: TestDatabase;
-  userCodeSuite('user code on PostgreSQL', async () => {
-    db = await createTestDatabase();
-    return { source: { engine: 'postgres', url: db.url }, admin: async (sql) => void (await db.admin(sql)), cleanup: () => db.drop() };
+  it('a type named with its schema (a domain whose CHECK runs any function) is refused, without the key', async () => {
+    for (const sql of ["SELECT 'x'::public.loud", "SELECT CAST('x' AS public.loud)", "SELECT ARRAY['x']::public.loud[]", "SELECT name FROM hr.employees WHERE name::public.loud IS NOT NULL"]) {
+      const result = await env().bastion.call('query', { sql });
+      expect(leaks(result), sql).toBe(false);
+      expect(errorCode(result), sql).toBe('SQL_FEATURE_DENIED');
+    }
+    // Unqualified, with names pinned, it is not found at all.
+    const unqualified = await env().bastion.call('query', { sql: "SELECT 'x'::loud" });
+    expect(leaks(unqualified)).toBe(false);
+    expect(unqualified.isError).toBe(true);
+    // Built-in types, written either way, still work.
+    expect(rowsOf(await env().bastion.call('query', { sql: "SELECT '7'::int + '1'::pg_catalog.int4" }))).toEqual([[8]]);
   });
 });
