@@ -38,6 +38,22 @@ const text = (value: unknown): string | undefined => {
 };
 
 /**
+ * The items of a FROM clause: a list, or (for a parenthesized join, `FROM (a JOIN b) JOIN c`)
+ * an object with the parenthesized items in `expr` and the joins after it in `joins`.
+ * Anything else is refused: a FROM the walk cannot see into is a relation it cannot check.
+ */
+export function fromItems(from: unknown): Node[] {
+  if (from === null || from === undefined) return [];
+  if (Array.isArray(from)) return from as Node[];
+  const group = from as Node;
+  if (typeof group === 'object' && Array.isArray(group['expr'])) {
+    const joins = Array.isArray(group['joins']) ? (group['joins'] as Node[]) : [];
+    return [...(group['expr'] as Node[]), ...joins];
+  }
+  throw new BastionError('SQL_FEATURE_DENIED', 'This kind of FROM clause is not allowed in a read.');
+}
+
+/**
  * Walks a node-sql-parser (MySQL grammar) AST of one SELECT and records what the
  * authorize stage needs, throwing on the first thing a read may not do. Only the
  * outermost select list counts as "direct": a column passed up through a subquery
@@ -134,7 +150,7 @@ export class MysqlReadWalker {
     } else if (columns !== '*' && columns !== undefined && columns !== null) {
       this.visit(columns);
     }
-    for (const source of Array.isArray(node['from']) ? (node['from'] as Node[]) : []) this.visitFrom(source);
+    for (const source of fromItems(node['from'])) this.visitFrom(source);
     for (const key of ['where', 'groupby', 'having', 'orderby', 'limit', 'window', 'options', 'distinct', 'collate']) {
       this.visit(node[key]);
     }
