@@ -8,11 +8,12 @@
  * model.employees. Cases in KNOWN_LEAKS / KNOWN_FALSE_POSITIVES run as `it.fails`.
  * Runs when MariaDB answers (BASTION_REQUIRE_MARIADB=1 makes it mandatory).
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maskedRelationSql } from '../../src/engines/mysql/mask-sql.js';
 import { maskHashKey } from '../../src/shape/mask.js';
 import { analystRole, attacks, benign, KNOWN_FALSE_POSITIVES, KNOWN_LEAKS, type AttackCase, type BenignCase, type Param } from '../corpus/column-security-mysql.js';
 import { openSession, startBastion, type TestBastion } from '../helpers/bastion.js';
@@ -120,6 +121,30 @@ describe.runIf(mariadb.ok)('MariaDB: column security by effect (role analyst)', 
     expect(rows.rows[0]?.[0]).toMatch(/^hmac:[0-9a-f]{16}$/);
     expect(answerOf(derived)).toEqual(rows);
     expect(answerOf(renamedLikeTable)).toEqual(rows);
+  });
+
+  it('the masks computed in SQL give exactly what src/shape/mask.ts gives: keyed HMAC-SHA-256, partial', async () => {
+    const phone = answerOf(await analyst.call('SELECT phone FROM hr.contacts WHERE id = 3')) as { rows: unknown[][] };
+    const expected = `hmac:${createHmac('sha256', maskHashKey()).update('+1-555-0142-9876').digest('hex').slice(0, 16)}`;
+    expect(phone.rows).toEqual([[expected]]);
+    const email = answerOf(await analyst.call('SELECT email FROM hr.employees ORDER BY id')) as { rows: unknown[][] };
+    expect(email.rows).toEqual([['a***@corp.example'], ['b***@corp.example'], ['z***@corp.example'], ['z***@corp.example'], [null]]);
+  });
+
+  it('the partial mask in SQL treats short text, a leading @, non-ASCII and numbers as mask.ts does', async () => {
+    const values = ['a', '', 'Zed', 'x@y', '@x', 'ab@c', 'é@x', '987654'];
+    const expected = ['***', '***', 'Z***', 'x***@y', '@***', 'a***@c', 'é***@x', '9***'];
+    const root = await mysql.createConnection({ uri: withDatabase(MYSQL_ADMIN_URL, db('model')) });
+    try {
+      await root.query('CREATE TABLE texts (n INT PRIMARY KEY, v VARCHAR(20), i INT)');
+      await root.query('INSERT INTO texts VALUES ?', [values.map((v, n) => [n, v, n === 7 ? 987654 : null])]);
+      const masked = maskedRelationSql({ schema: db('model'), name: 'texts', columns: [{ name: 'n', treatment: 'keep' }, { name: 'v', treatment: 'partial' }, { name: 'i', treatment: 'partial' }] });
+      const [rows] = await root.query<mysql.RowDataPacket[]>(`SELECT v, i FROM (${masked?.subquery ?? ''}) AS t ORDER BY n`);
+      expect(rows.map((r) => r['v'] as unknown)).toEqual(expected);
+      expect(rows[7]?.['i']).toBe('9***');
+    } finally {
+      await root.end();
+    }
   });
 
   it('the corpus holds over 100 attacks and over 100 benign cases, with unique ids', () => {

@@ -18,14 +18,15 @@ export function quoteIdentifier(name: string): string {
  * null: NULL of the column's own type (a branch never taken: the value is never read).
  */
 function maskExpression(kind: MaskKind, column: string): string {
-  const text = `CAST(${quoteIdentifier(column)} AS CHAR)`;
+  // The string functions take any value as its text, as mask.ts does (numbers, dates as text).
+  const value = quoteIdentifier(column);
   switch (kind) {
     case 'partial':
-      return `CASE WHEN LOCATE('@', ${text}) > 1 THEN CONCAT(LEFT(${text}, 1), '***', SUBSTRING(${text}, LOCATE('@', ${text}))) WHEN CHAR_LENGTH(${text}) <= 1 THEN '***' ELSE CONCAT(LEFT(${text}, 1), '***') END`;
+      return `IF(LOCATE('@', ${value}) > 1, INSERT(${value}, 2, LOCATE('@', ${value}) - 2, '***'), IF(CHAR_LENGTH(${value}) <= 1, '***', CONCAT(LEFT(${value}, 1), '***')))`;
     case 'hash':
-      return `CONCAT('hmac:', LEFT(SHA2(CONCAT(UNHEX(?), UNHEX(SHA2(CONCAT(UNHEX(?), CONVERT(${text} USING utf8mb4)), 256))), 256), 16))`;
+      return `CONCAT('hmac:', LEFT(SHA2(CONCAT(UNHEX(?), UNHEX(SHA2(CONCAT(UNHEX(?), CONVERT(${value} USING utf8mb4)), 256))), 256), 16))`;
     case 'null':
-      return `CASE WHEN FALSE THEN ${quoteIdentifier(column)} END`;
+      return `CASE WHEN FALSE THEN ${value} END`;
   }
 }
 

@@ -160,7 +160,7 @@ function countPlaceholders(fragment: string): number {
  */
 function verify(parser: LocatingParser, built: string, protection: ReadProtection, generated: ReadonlyMap<string, string>, replaced: number): void {
   const guarded = new Set(protection.relations.map((r) => key(r.schema, r.name)));
-  const expected = new Set([...generated.keys()].map((subquery) => JSON.stringify(withoutLocations(parseOnce(parser, subquery, false)))));
+  const expected = new Set([...generated.keys()].map((subquery) => templateTree(parser, subquery)));
   let found = 0;
   const tree = parseOnce(parser, built, false);
   new TableVisitor(protection, {
@@ -180,6 +180,20 @@ function verify(parser: LocatingParser, built: string, protection: ReadProtectio
     },
   }).visit(tree);
   if (found !== replaced) throw new RewriteMismatch('a replacement went missing');
+}
+
+/** Generated subqueries as trees (JSON), by text: the same for every statement of a role. */
+const templates = new Map<string, string>();
+const TEMPLATE_CACHE_SIZE = 500;
+
+function templateTree(parser: LocatingParser, subquery: string): string {
+  let tree = templates.get(subquery);
+  if (tree === undefined) {
+    tree = JSON.stringify(withoutLocations(parseOnce(parser, subquery, false)));
+    if (templates.size >= TEMPLATE_CACHE_SIZE) templates.clear();
+    templates.set(subquery, tree);
+  }
+  return tree;
 }
 
 interface Visits {
