@@ -28,7 +28,7 @@ const db = (name: string): string => `${PREFIX}_${name}`;
 
 /** The corpus's database names (bare or in backquotes) with this run's prefix. */
 function localize(sql: string): string {
-  return sql.replace(/\b(hr|pub|reports|model)\.(?=[`A-Za-z_])/g, (_m, name: string) => `${db(name)}.`).replace(/`(hr|pub|reports|model)`\./g, (_m, name: string) => `\`${db(name)}\`.`);
+  return sql.replace(/\b(hr|pub|reports|model)(\s*)\.(?=\s*[`A-Za-z_])/g, (_m, name: string, space: string) => `${db(name)}${space}.`).replace(/`(hr|pub|reports|model)`\./g, (_m, name: string) => `\`${db(name)}\`.`);
 }
 
 /** The hash mask's padded keys as the statement would bind them: never in an answer. */

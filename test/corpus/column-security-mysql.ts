@@ -219,6 +219,10 @@ export const attacks: readonly AttackCase[] = [
     ['i-derived-join-salary', `SELECT count(*) FROM (SELECT salary AS s FROM hr.employees) t JOIN hr.departments d ON t.s > d.budget`, `SELECT count(*) FROM (SELECT salary AS s FROM hr.employees) t JOIN hr.departments d ON t.s > d.budget * 2`],
     ['i-cte-length-email', `WITH c AS (SELECT id, email AS m FROM hr.employees) SELECT length(m) FROM c WHERE id = 3`, `WITH c AS (SELECT id, email AS m FROM hr.employees) SELECT length(m) FROM c WHERE id = 4`],
     ['i-derived-phone-like', `SELECT count(*) FROM (SELECT phone AS p FROM hr.contacts) t WHERE p LIKE '+1-555-0142%'`, `SELECT count(*) FROM (SELECT phone AS p FROM hr.contacts) t WHERE p LIKE '+1-555-0143%'`],
+    ['i-cte-scope-escape-ssn', `SELECT count(*) FROM (WITH employees AS (SELECT 3 AS id) SELECT id FROM employees) a JOIN employees e ON e.id = a.id WHERE e.ssn LIKE '372%'`, `SELECT count(*) FROM (WITH employees AS (SELECT 3 AS id) SELECT id FROM employees) a JOIN employees e ON e.id = a.id WHERE e.ssn LIKE '373%'`],
+    ['i-alias-named-like-table-salary', `SELECT count(*) FROM pub.orders AS employees JOIN hr.employees e ON e.id = employees.employee_id WHERE e.salary > 987653`, `SELECT count(*) FROM pub.orders AS employees JOIN hr.employees e ON e.id = employees.employee_id WHERE e.salary > 987655`],
+    ['i-unicode-before-table-salary', `SELECT '😀é' AS s, id FROM hr.employees WHERE salary > 987653`, `SELECT '😀é' AS s, id FROM hr.employees WHERE salary > 987655`],
+    ['i-placeholder-in-string-salary', `SELECT '?' AS q, id FROM hr.employees WHERE salary > 987653`, `SELECT '?' AS q, id FROM hr.employees WHERE salary > 987655`],
     ['i-three-part-salary', `SELECT count(*) FROM hr.employees WHERE hr.employees.salary > 987653`, `SELECT count(*) FROM hr.employees WHERE hr.employees.salary > 987655`],
   ]),
   { id: 'i-param-salary', cls: 'inference', sql: 'SELECT id FROM hr.employees WHERE salary > ? ORDER BY id', params: [987653], twin: 'SELECT id FROM hr.employees WHERE salary > ? ORDER BY id', twinParams: [987655] },
@@ -512,6 +516,114 @@ export const benign: readonly BenignCase[] = [
     ['h-params-both-sides', `SELECT ? AS a, phone FROM hr.contacts WHERE id = ?`, ['x', 3]],
   ]),
 
+  ...benignGroup('allowed-columns', 'model', [
+    ['ac2-unicode-before-table', `SELECT '😀é' AS s, name FROM hr.employees ORDER BY id`],
+    ['ac2-string-with-question-mark', `SELECT 'why?' AS q, name FROM hr.employees WHERE id = ? ORDER BY id`, [2]],
+    ['ac2-backslash-string', `SELECT 'it\\'s', name FROM hr.employees WHERE id = 1`],
+    ['ac2-double-quoted-string', `SELECT "a?b", name FROM hr.employees WHERE id = 1`],
+    ['ac2-alias-no-as', `SELECT e.name FROM hr.employees e WHERE e.id < 3 ORDER BY e.id`],
+    ['ac2-spaced-name', `SELECT name FROM hr . employees ORDER BY id`],
+    ['ac2-alias-named-like-table', `SELECT employees.name FROM hr.employees AS employees ORDER BY employees.id`],
+    ['ac2-where-in-list', `SELECT name FROM hr.employees WHERE dept_id IN (1, 3) ORDER BY id`],
+    ['ac2-between-hired', `SELECT name FROM hr.employees WHERE hired BETWEEN '2019-01-01' AND '2021-12-31' ORDER BY hired`],
+    ['ac2-order-two-keys', `SELECT dept_id, name FROM hr.employees ORDER BY dept_id DESC, name`],
+    ['ac2-limit-offset', `SELECT name FROM hr.employees ORDER BY id LIMIT 2 OFFSET 1`],
+    ['ac2-limit-comma', `SELECT name FROM hr.employees ORDER BY id LIMIT 1, 2`],
+    ['ac2-datediff', `SELECT name, datediff('2024-01-01', hired) FROM hr.employees ORDER BY id`],
+    ['ac2-date-format', `SELECT date_format(hired, '%Y/%m') FROM hr.employees ORDER BY id`],
+    ['ac2-concat-name', `SELECT concat(name, ' (', dept_id, ')') FROM hr.employees ORDER BY id`],
+    ['ac2-is-not-null', `SELECT count(*) FROM hr.employees WHERE dept_id IS NOT NULL`],
+  ]),
+
+  ...benignGroup('joins', 'model', [
+    ['j2-emp-contacts-left', `SELECT e.id, c.city FROM hr.employees e LEFT JOIN hr.contacts c ON c.employee_id = e.id ORDER BY e.id`],
+    ['j2-orders-masked-email', `SELECT o.id, e.email FROM pub.orders o LEFT JOIN hr.employees e ON e.id = o.employee_id ORDER BY o.id`],
+    ['j2-join-on-masked-equal', `SELECT count(*) FROM hr.employees a JOIN hr.employees b ON a.email = b.email`],
+    ['j2-join-derived-masked', `SELECT d.name, m.email FROM hr.departments d JOIN (SELECT dept_id, email FROM hr.employees) m ON m.dept_id = d.id ORDER BY d.id, m.email`],
+    ['j2-customers-orders', `SELECT c.name, sum(o.amount) FROM pub.customers c JOIN pub.orders o ON o.customer_id = c.id GROUP BY c.name ORDER BY c.name`],
+    ['j2-three-tables-hr', `SELECT e.name, d.name, c.city FROM hr.employees e JOIN hr.departments d ON d.id = e.dept_id JOIN hr.contacts c ON c.employee_id = e.id ORDER BY e.id`],
+    ['j2-using-two', `SELECT id, name FROM hr.employees JOIN hr.departments USING (id, name) ORDER BY id`],
+    ['j2-semi-join-exists', `SELECT name FROM hr.employees e WHERE EXISTS (SELECT 1 FROM pub.orders o WHERE o.employee_id = e.id AND o.amount > 100) ORDER BY id`],
+    ['j2-anti-join', `SELECT e.name FROM hr.employees e LEFT JOIN pub.orders o ON o.employee_id = e.id WHERE o.id IS NULL ORDER BY e.id`],
+    ['j2-three-part-join', `SELECT hr.employees.name, hr.departments.name FROM hr.employees JOIN hr.departments ON hr.departments.id = hr.employees.dept_id ORDER BY hr.employees.id`],
+  ]),
+
+  ...benignGroup('aggregates', 'model', [
+    ['a2-masked-count-per-email', `SELECT email, count(*) AS n FROM hr.employees GROUP BY email ORDER BY n, email`],
+    ['a2-salary-avg-per-dept', `SELECT dept_id, avg(salary) FROM hr.employees GROUP BY dept_id ORDER BY dept_id`],
+    ['a2-group-concat-email-distinct', `SELECT group_concat(DISTINCT email ORDER BY email) FROM hr.employees`],
+    ['a2-count-if-email', `SELECT sum(email LIKE 'z%') FROM hr.employees`],
+    ['a2-max-hired-per-dept', `SELECT dept_id, max(hired) FROM hr.employees GROUP BY dept_id ORDER BY dept_id`],
+    ['a2-having-masked', `SELECT email FROM hr.employees GROUP BY email HAVING count(*) > 1`],
+    ['a2-bit-or', `SELECT bit_or(dept_id) FROM hr.employees`],
+    ['a2-variance', `SELECT round(var_pop(budget), 0) FROM hr.departments`],
+    ['a2-nested-aggregate', `SELECT max(n) FROM (SELECT dept_id, count(*) AS n FROM hr.employees GROUP BY dept_id) s`],
+    ['a2-json-objectagg', `SELECT json_objectagg(name, dept_id) FROM (SELECT name, dept_id FROM hr.employees ORDER BY id) s`],
+  ]),
+
+  ...benignGroup('windows', 'model', [
+    ['w2-rank-email', `SELECT id, rank() OVER (ORDER BY email, id) FROM hr.employees ORDER BY id`],
+    ['w2-lag-email', `SELECT id, lag(email) OVER (ORDER BY id) FROM hr.employees ORDER BY id`],
+    ['w2-count-salary-window', `SELECT id, count(salary) OVER () FROM hr.employees ORDER BY id`],
+    ['w2-row-number-derived', `SELECT id, r FROM (SELECT id, row_number() OVER (PARTITION BY email ORDER BY id) AS r FROM hr.employees) s ORDER BY id`],
+    ['w2-cume-dist', `SELECT id, cume_dist() OVER (ORDER BY amount) FROM pub.orders ORDER BY id`],
+    ['w2-last-value', `SELECT id, last_value(name) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) FROM hr.employees ORDER BY id`],
+    ['w2-nth-value', `SELECT DISTINCT nth_value(name, 2) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) FROM hr.employees`],
+    ['w2-sum-partition', `SELECT id, sum(amount) OVER (PARTITION BY status) FROM pub.orders ORDER BY id`],
+  ]),
+
+  ...benignGroup('set-operations', 'model', [
+    ['s2-union-masked-and-plain', `SELECT email FROM hr.employees UNION SELECT name FROM hr.departments ORDER BY 1`],
+    ['s2-union-all-salary', `SELECT salary FROM hr.employees UNION ALL SELECT budget FROM hr.departments ORDER BY 1`],
+    ['s2-except-masked', `SELECT email FROM hr.employees EXCEPT SELECT 'a***@corp.example' ORDER BY 1`],
+    ['s2-intersect-masked', `SELECT email FROM hr.employees INTERSECT SELECT email FROM hr.employees WHERE id > 2 ORDER BY 1`],
+    ['s2-union-three', `SELECT id FROM hr.employees UNION SELECT id FROM hr.departments UNION SELECT id FROM pub.customers ORDER BY 1`],
+    ['s2-union-count', `SELECT count(*) FROM (SELECT email FROM hr.employees UNION ALL SELECT email FROM hr.employees) s`],
+    ['s2-union-order-limit', `SELECT name FROM hr.employees UNION ALL SELECT name FROM pub.customers ORDER BY 1 LIMIT 3`],
+  ]),
+
+  ...benignGroup('ctes-subqueries', 'model', [
+    ['c2-cte-masked-group', `WITH m AS (SELECT email FROM hr.employees) SELECT email, count(*) FROM m GROUP BY email ORDER BY email`],
+    ['c2-cte-used-twice', `WITH x AS (SELECT id, dept_id FROM hr.employees) SELECT a.id, b.id FROM x a JOIN x b ON a.dept_id = b.dept_id AND a.id < b.id ORDER BY 1, 2`],
+    ['c2-recursive-over-table', `WITH RECURSIVE r(n, i) AS (SELECT 1, min(id) FROM hr.employees UNION ALL SELECT n + 1, i + 1 FROM r WHERE n < 3) SELECT * FROM r ORDER BY n`],
+    ['c2-nested-cte', `SELECT * FROM (WITH c AS (SELECT name FROM hr.employees WHERE id = 1) SELECT name FROM c) s`],
+    ['c2-scalar-masked', `SELECT id, (SELECT max(email) FROM hr.employees x WHERE x.dept_id = e.dept_id) FROM hr.employees e ORDER BY id`],
+    ['c2-in-masked', `SELECT id FROM hr.employees WHERE email IN (SELECT email FROM hr.employees WHERE dept_id = 3) ORDER BY id`],
+    ['c2-derived-three-levels', `SELECT n FROM (SELECT n FROM (SELECT name AS n, id FROM hr.employees) a WHERE id < 4) b ORDER BY n`],
+    ['c2-exists-masked', `SELECT count(*) FROM hr.departments d WHERE EXISTS (SELECT 1 FROM hr.employees e WHERE e.dept_id = d.id AND e.email LIKE 'z%')`],
+    ['c2-all-subquery', `SELECT name FROM hr.departments WHERE budget >= ALL (SELECT budget FROM hr.departments)`],
+  ]),
+
+  {
+    id: 'c2-cte-shadow-inner-only',
+    cls: 'ctes-subqueries',
+    sql: `SELECT (WITH employees AS (SELECT 7 AS id) SELECT id FROM employees), count(*), max(email) FROM employees`,
+    expect: 'model',
+    // The CTE is seen inside the scalar subquery only; the outer employees is the table.
+    modelSql: `SELECT (WITH employees AS (SELECT 7 AS id) SELECT id FROM employees), count(*), max(email) FROM model.employees`,
+  },
+
+  ...benignGroup('masked-used', 'model', [
+    ['mu2-locate', `SELECT id, locate('@', email) FROM hr.employees ORDER BY id`],
+    ['mu2-left', `SELECT id, left(email, 2) FROM hr.employees ORDER BY id`],
+    ['mu2-replace', `SELECT id, replace(email, '***', '') FROM hr.employees ORDER BY id`],
+    ['mu2-null-safe-eq', `SELECT count(*) FROM hr.employees WHERE salary <=> NULL`],
+    ['mu2-ifnull', `SELECT id, ifnull(email, 'none') FROM hr.employees ORDER BY id`],
+    ['mu2-regexp', `SELECT count(*) FROM hr.employees WHERE email REGEXP '^z[*]'`],
+    ['mu2-cast-char', `SELECT id, CAST(salary AS CHAR) FROM hr.employees ORDER BY id`],
+    ['mu2-params-both-sides', `SELECT ? AS a, id FROM hr.employees WHERE email = ? ORDER BY id`, ['x', 'z***@corp.example']],
+    ['mu2-order-desc-email', `SELECT id FROM hr.employees ORDER BY email DESC, id`],
+    ['mu2-crc32', `SELECT crc32(email) FROM hr.employees WHERE id = 4`],
+  ]),
+  ...benignGroup('hash-masked', 'succeeds', [
+    ['h2-hash-in-where', `SELECT id FROM hr.contacts WHERE phone = (SELECT phone FROM hr.contacts WHERE id = 3) ORDER BY id`],
+    ['h2-hash-group-concat', `SELECT group_concat(phone ORDER BY id) FROM hr.contacts`],
+    ['h2-hash-twice', `SELECT a.phone, b.phone FROM hr.contacts a JOIN hr.contacts b ON b.id = a.id ORDER BY a.id`],
+    ['h2-hash-in-cte', `WITH p AS (SELECT id, phone FROM hr.contacts) SELECT phone FROM p ORDER BY id`],
+    ['h2-hash-union', `SELECT phone FROM hr.contacts UNION SELECT 'x'`],
+    ['h2-hash-param-before-and-after', `SELECT id FROM hr.contacts WHERE city = ? AND phone IS NOT NULL AND id IN (SELECT id FROM hr.contacts WHERE id > ?) ORDER BY id`, ['Oslo', 0]],
+  ]),
+
   ...benignGroup('named-objects', 'model', [
     ['n-headcount-view', `SELECT secrets FROM reports.headcount`],
     ['n-directory-names', `SELECT name FROM reports.directory WHERE id < 3 ORDER BY id`],
@@ -531,7 +643,12 @@ export const KNOWN_LEAKS: ReadonlySet<string> = new Set<string>(['v-directory-em
 
 /**
  * Benign cases still refused or answered wrongly (marked `it.fails`); same rule.
- * node-sql-parser reads `= ANY (SELECT ...)` as a call to a function ANY, which the
- * allow-list refuses (the guard's, before any column rule).
+ * node-sql-parser reads `= ANY (SELECT ...)` and `>= ALL (SELECT ...)` as calls to functions
+ * ANY and ALL, which the allow-list refuses (the guard's, before any column rule).
  */
-export const KNOWN_FALSE_POSITIVES: ReadonlySet<string> = new Set<string>(['c-any-subquery']);
+export const KNOWN_FALSE_POSITIVES: ReadonlySet<string> = new Set<string>([
+  'c-any-subquery',
+  'c2-all-subquery',
+  // node-sql-parser does not parse `<=>` (SQL_PARSE_ERROR).
+  'mu2-null-safe-eq',
+]);
