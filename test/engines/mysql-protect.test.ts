@@ -74,6 +74,12 @@ describe('MySQL protect: protected tables replaced before the statement sees the
     expect(() => run('WITH Employees AS (SELECT 1 AS id) SELECT id FROM employees')).toThrow(/could not be rebuilt|No table/);
   });
 
+  it('reads a name matching a CTE only in another case as the table it is on MySQL (authorized, not skipped)', () => {
+    const checked = guard.checkRead('WITH Salaries AS (SELECT 1 AS id) SELECT * FROM salaries', 'query');
+    expect(checked.relations.map((r) => r.name)).toEqual(['salaries']);
+    expect(guard.checkRead('WITH salaries AS (SELECT 1 AS id) SELECT * FROM salaries', 'query').relations).toEqual([]);
+  });
+
   it('puts the hash key parameters where the derived table is, among the call’s own ?', () => {
     const out = run('SELECT id FROM orders WHERE id = ? AND customer IN (SELECT phone FROM employees WHERE id = ?)');
     expect(out.at).toEqual([1, 2]);

@@ -115,7 +115,9 @@ export class MysqlReadWalker {
       throw new BastionError('SQL_NOT_READ_ONLY', 'FOR UPDATE / LOCK IN SHARE MODE takes row locks; it is not allowed.');
     }
     const ctes = Array.isArray(node['with']) ? (node['with'] as Node[]) : [];
-    const names = ctes.map((cte) => (text(cte['name']) ?? '').toLowerCase());
+    // Exact names: MariaDB compares CTE names without regard to case, MySQL on Unix exactly. A
+    // reference matching a CTE only in another case counts as the table it may be (checked).
+    const names = ctes.map((cte) => text(cte['name']) ?? '');
     ctes.forEach((cte, i) => {
       const recursive = cte['recursive'] === true;
       this.cteScopes.push(new Set(recursive ? names : names.slice(0, i)));
@@ -125,7 +127,7 @@ export class MysqlReadWalker {
         this.cteScopes.pop();
       }
     });
-    for (const name of names) this.cteNames.add(name);
+    for (const name of names) this.cteNames.add(name.toLowerCase());
     this.cteScopes.push(new Set(names));
     try {
       this.visitBody(node, top);
@@ -187,7 +189,7 @@ export class MysqlReadWalker {
     if (schema === 'information_schema' && !ALLOWED_INFORMATION_SCHEMA.has(name.toUpperCase())) {
       throw new BastionError('DENIED_BY_POLICY', `Reading information_schema.${name} is not allowed: only structural tables (${[...ALLOWED_INFORMATION_SCHEMA].join(', ')}) are.`);
     }
-    if (db === undefined && this.cteScopes.some((scope) => scope.has(name.toLowerCase()))) return;
+    if (db === undefined && this.cteScopes.some((scope) => scope.has(name))) return;
     const alias = typeof source['as'] === 'string' ? source['as'] : undefined;
     this.relations.push({ schema: db, name, alias });
   }
