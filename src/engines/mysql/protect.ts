@@ -91,7 +91,8 @@ function signature(protection: ReadProtection): string {
 function rewrite(parser: LocatingParser, sql: string, protection: ReadProtection): Rewritten {
   const guarded = new Map(protection.relations.map((r) => [key(r.schema, r.name), r]));
   const edits: Edit[] = [];
-  const generated = new Map<string, string>();
+  const generated = new Set<string>();
+  let replaced = 0;
   const tree = parseOnce(parser, sql, true);
   new TableVisitor(protection, {
     table(item, target) {
@@ -106,7 +107,8 @@ function rewrite(parser: LocatingParser, sql: string, protection: ReadProtection
       }
       const masked = maskedRelationSql(relation);
       if (masked === undefined) throw allDenied(relation);
-      generated.set(masked.subquery, masked.subquery);
+      generated.add(masked.subquery);
+      replaced++;
       const alias = text(item['as']) === undefined ? ` AS ${quoteIdentifier(relation.name)}` : '';
       edits.push({ start: at, end: name.end, text: `(${masked.subquery})${alias}`, keyParams: masked.keyParams });
     },
@@ -124,7 +126,7 @@ function rewrite(parser: LocatingParser, sql: string, protection: ReadProtection
   }).visit(tree);
   if (edits.length === 0) return { sql, keySlots: [] };
   const { text: built, keySlots } = applyEdits(sql, edits);
-  verify(parser, built, protection, generated, edits.filter((e) => e.text.startsWith('(')).length);
+  verify(parser, built, protection, generated, replaced);
   return { sql: built, keySlots };
 }
 
@@ -158,9 +160,9 @@ function countPlaceholders(fragment: string): number {
  * relation must be the one inside a generated derived table, and every generated derived
  * table must be there.
  */
-function verify(parser: LocatingParser, built: string, protection: ReadProtection, generated: ReadonlyMap<string, string>, replaced: number): void {
+function verify(parser: LocatingParser, built: string, protection: ReadProtection, generated: ReadonlySet<string>, replaced: number): void {
   const guarded = new Set(protection.relations.map((r) => key(r.schema, r.name)));
-  const expected = new Set([...generated.keys()].map((subquery) => templateTree(parser, subquery)));
+  const expected = new Set([...generated].map((subquery) => templateTree(parser, subquery)));
   let found = 0;
   const tree = parseOnce(parser, built, false);
   new TableVisitor(protection, {
