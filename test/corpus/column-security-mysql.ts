@@ -84,6 +84,8 @@ export const attacks: readonly AttackCase[] = [
     ['b-secret-quoted', 'SELECT `token` FROM `hr`.`salaries_secret`'],
     ['b-secret-subquery', `SELECT (SELECT token FROM hr.salaries_secret ORDER BY id LIMIT 1)`],
     ['b-secret-exists', `SELECT EXISTS (SELECT 1 FROM hr.salaries_secret WHERE token = 'TOKEN-7f3a9c2e')`, `SELECT EXISTS (SELECT 1 FROM hr.salaries_secret WHERE token = 'TOKEN-7f3a9c2f')`],
+    ['b-secret-any', `SELECT 'TOKEN-7f3a9c2e' = ANY (SELECT token FROM hr.salaries_secret)`, `SELECT 'TOKEN-7f3a9c2f' = ANY (SELECT token FROM hr.salaries_secret)`],
+    ['b-ssn-some', `SELECT '372-81-5096' = SOME (SELECT ssn FROM hr.employees)`, `SELECT '372-81-5097' = SOME (SELECT ssn FROM hr.employees)`],
     ['b-secret-parenthesized-join', `SELECT s.token FROM (hr.salaries_secret s JOIN hr.departments d ON d.id = s.id)`],
     ['b-ssn-where', `SELECT id FROM hr.employees WHERE ssn = '372-81-5096'`, `SELECT id FROM hr.employees WHERE ssn = '372-81-5097'`],
     ['b-ssn-parenthesized-join', `SELECT e.ssn FROM (hr.employees e JOIN hr.departments d ON d.id = e.dept_id)`],
@@ -643,12 +645,6 @@ export const KNOWN_LEAKS: ReadonlySet<string> = new Set<string>(['v-directory-em
 
 /**
  * Benign cases still refused or answered wrongly (marked `it.fails`); same rule.
- * node-sql-parser reads `= ANY (SELECT ...)` and `>= ALL (SELECT ...)` as calls to functions
- * ANY and ALL, which the allow-list refuses (the guard's, before any column rule).
+ * node-sql-parser does not parse `<=>` (SQL_PARSE_ERROR, the guard's, before any column rule).
  */
-export const KNOWN_FALSE_POSITIVES: ReadonlySet<string> = new Set<string>([
-  'c-any-subquery',
-  'c2-all-subquery',
-  // node-sql-parser does not parse `<=>` (SQL_PARSE_ERROR).
-  'mu2-null-safe-eq',
-]);
+export const KNOWN_FALSE_POSITIVES: ReadonlySet<string> = new Set<string>(['mu2-null-safe-eq']);

@@ -38,6 +38,20 @@ const text = (value: unknown): string | undefined => {
 };
 
 /**
+ * `x = ANY (SELECT ...)`, `x > ALL (...)`, `x < SOME (...)`: the parser writes the quantifier
+ * as a call named ANY, ALL or SOME of one subquery. They are reserved words in MySQL, never a
+ * stored function's unquoted name; the subquery is still walked.
+ */
+function isQuantifiedSubquery(node: Node): boolean {
+  const parts = (node['name'] as Node | undefined)?.['name'];
+  const first = Array.isArray(parts) && parts.length === 1 ? (parts[0] as Node) : undefined;
+  if (first === undefined || first['type'] !== 'default' || typeof first['value'] !== 'string') return false;
+  if (!['ANY', 'ALL', 'SOME'].includes(first['value'].toUpperCase())) return false;
+  const args = (node['args'] as Node | undefined)?.['value'];
+  return Array.isArray(args) && args.length === 1 && typeof args[0] === 'object' && args[0] !== null && 'ast' in (args[0] as Node);
+}
+
+/**
  * The items of a FROM clause: a list, or (for a parenthesized join, `FROM (a JOIN b) JOIN c`)
  * an object with the parenthesized items in `expr` and the joins after it in `joins`.
  * Anything else is refused: a FROM the walk cannot see into is a relation it cannot check.
@@ -232,7 +246,7 @@ export class MysqlReadWalker {
       }
       if (!EXPRESSION_TYPES.has(type)) throw new BastionError('SQL_FEATURE_DENIED', `The SQL feature ${type} is not allowed in a read.`);
       if (type === 'column_ref') return this.visitColumn(node, false);
-      if (type === 'function') this.checkFunction(node['name']);
+      if (type === 'function' && !isQuantifiedSubquery(node)) this.checkFunction(node['name']);
       if (type === 'aggr_func') this.checkName(typeof node['name'] === 'string' ? node['name'] : '');
     }
     for (const [key, child] of Object.entries(node)) {
