@@ -623,6 +623,8 @@ export const benign: readonly BenignCase[] = [
     ['h2-hash-twice', `SELECT a.phone, b.phone FROM hr.contacts a JOIN hr.contacts b ON b.id = a.id ORDER BY a.id`],
     ['h2-hash-in-cte', `WITH p AS (SELECT id, phone FROM hr.contacts) SELECT phone FROM p ORDER BY id`],
     ['h2-hash-union', `SELECT phone FROM hr.contacts UNION SELECT 'x'`],
+    ['h2-explain-hash', `EXPLAIN SELECT phone FROM hr.contacts WHERE id = ?`, [3]],
+    ['h2-explain-masked-join', `EXPLAIN SELECT e.email, c.phone FROM hr.employees e JOIN hr.contacts c ON c.employee_id = e.id`],
     ['h2-hash-param-before-and-after', `SELECT id FROM hr.contacts WHERE city = ? AND phone IS NOT NULL AND id IN (SELECT id FROM hr.contacts WHERE id > ?) ORDER BY id`, ['Oslo', 0]],
   ]),
 
