@@ -48,8 +48,27 @@ export interface InlinedView {
   readonly definition: string;
 }
 
-/** The statement to run instead of the one the policy accepted, and the parameters to append to the call's own. */
+/** The statement to run instead of the one the policy accepted, and the parameters it adds to the call's own. */
 export interface ProtectedStatement {
   readonly sql: string;
   readonly params: readonly ParamValue[];
+  /**
+   * For positional placeholders (MySQL's `?`): where each of `params` goes among the
+   * statement's placeholders (0-based, ascending). Absent: after the call's own.
+   */
+  readonly at?: readonly number[];
+}
+
+/** The call's own parameters with the ones the protected statement adds, in placeholder order. */
+export function withProtectionParams(own: readonly ParamValue[], run: ProtectedStatement): ParamValue[] {
+  const at = run.at;
+  if (at === undefined) return [...own, ...run.params];
+  const out: ParamValue[] = [];
+  let next = 0;
+  let added = 0;
+  for (let slot = 0; slot < own.length + run.params.length; slot++) {
+    const value = at[added] === slot ? run.params[added++] : own[next++];
+    out.push(value as ParamValue);
+  }
+  return out;
 }

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { authorizeRead } from '../authorize/statement.js';
+import { withProtectionParams } from '../engine/protection.js';
 import { BastionError } from '../errors/codes.js';
 import type { ReadTool } from '../engine/policy.js';
 import { applyMasks, maskHashKey } from '../shape/mask.js';
@@ -54,7 +55,7 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, st
     extra,
     entry.source.read({
       sql: run?.sql ?? checked.sql,
-      params: run === undefined ? params : [...params, ...run.params],
+      params: run === undefined ? params : withProtectionParams(params, run),
       pinnedNames: run !== undefined,
       maxRows: Math.min(args.max_rows ?? limits.max_rows, limits.max_rows),
       maxBytes: limits.max_bytes,

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { BastionError } from '../../errors/codes.js';
 import type { CheckedStatement, ReadTool, CheckedWrite, WritePolicyOptions, WriteTool } from '../../engine/policy.js';
 import type { ReadGuard } from '../../engine/parts.js';
+import type { ProtectedStatement, ReadProtection } from '../../engine/protection.js';
+import { MysqlProtector } from './protect.js';
 import { PAREN_KEYWORDS, ALLOWED_FUNCTIONS } from './functions.js';
 import { scanMysql, type ScannedSql } from './lexer.js';
 import { tokenize } from './tokens.js';
@@ -34,12 +36,15 @@ const CACHE_SIZE = 2000;
 export class MysqlGuard implements ReadGuard {
   private readonly cache = new Map<string, CheckedStatement | BastionError>();
   private readonly writeCache = new Map<string, MysqlWritePlan | BastionError>();
+  private readonly protector: MysqlProtector;
 
   constructor(
     private readonly parser: MysqlParser,
     /** The databases the source serves; a statement naming another is refused. */
     private readonly scope: DatabaseScope = new DatabaseScope(undefined, undefined),
-  ) {}
+  ) {
+    this.protector = new MysqlProtector(parser);
+  }
 
   checkRead(sql: string, tool: ReadTool): CheckedStatement {
     const key = `${tool}\u0000${sql}`;
@@ -73,6 +78,11 @@ export class MysqlGuard implements ReadGuard {
     if (tokens.length === 0) return undefined;
     const shape = tokens.map((t) => (t.kind === 'string' || (t.kind === 'word' && /^[0-9]/.test(t.text)) ? '?' : t.kind === 'quoted' ? `\`${t.text}\`` : t.kind === 'word' ? t.text.toUpperCase() : t.text));
     return createHash('sha256').update(shape.join(' ')).digest('hex').slice(0, 16);
+  }
+
+  /** Column security by construction (protect.ts): protected tables replaced by what the role may see. */
+  protect(checked: CheckedStatement, protection: ReadProtection, hashKey: Uint8Array): ProtectedStatement {
+    return this.protector.protect(checked, protection, hashKey);
   }
 
   /** The write policy (write-guard.ts): throws a BastionError unless `sql` is exactly one statement `tool` allows. */

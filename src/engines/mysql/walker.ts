@@ -38,6 +38,36 @@ const text = (value: unknown): string | undefined => {
 };
 
 /**
+ * `x = ANY (SELECT ...)`, `x > ALL (...)`, `x < SOME (...)`: the parser writes the quantifier
+ * as a call named ANY, ALL or SOME of one subquery. They are reserved words in MySQL, never a
+ * stored function's unquoted name; the subquery is still walked.
+ */
+function isQuantifiedSubquery(node: Node): boolean {
+  const parts = (node['name'] as Node | undefined)?.['name'];
+  const first = Array.isArray(parts) && parts.length === 1 ? (parts[0] as Node) : undefined;
+  if (first === undefined || first['type'] !== 'default' || typeof first['value'] !== 'string') return false;
+  if (!['ANY', 'ALL', 'SOME'].includes(first['value'].toUpperCase())) return false;
+  const args = (node['args'] as Node | undefined)?.['value'];
+  return Array.isArray(args) && args.length === 1 && typeof args[0] === 'object' && args[0] !== null && 'ast' in (args[0] as Node);
+}
+
+/**
+ * The items of a FROM clause: a list, or (for a parenthesized join, `FROM (a JOIN b) JOIN c`)
+ * an object with the parenthesized items in `expr` and the joins after it in `joins`.
+ * Anything else is refused: a FROM the walk cannot see into is a relation it cannot check.
+ */
+export function fromItems(from: unknown): Node[] {
+  if (from === null || from === undefined) return [];
+  if (Array.isArray(from)) return from as Node[];
+  const group = from as Node;
+  if (typeof group === 'object' && Array.isArray(group['expr'])) {
+    const joins = Array.isArray(group['joins']) ? (group['joins'] as Node[]) : [];
+    return [...(group['expr'] as Node[]), ...joins];
+  }
+  throw new BastionError('SQL_FEATURE_DENIED', 'This kind of FROM clause is not allowed in a read.');
+}
+
+/**
  * Walks a node-sql-parser (MySQL grammar) AST of one SELECT and records what the
  * authorize stage needs, throwing on the first thing a read may not do. Only the
  * outermost select list counts as "direct": a column passed up through a subquery
@@ -99,7 +129,9 @@ export class MysqlReadWalker {
       throw new BastionError('SQL_NOT_READ_ONLY', 'FOR UPDATE / LOCK IN SHARE MODE takes row locks; it is not allowed.');
     }
     const ctes = Array.isArray(node['with']) ? (node['with'] as Node[]) : [];
-    const names = ctes.map((cte) => (text(cte['name']) ?? '').toLowerCase());
+    // Exact names: MariaDB compares CTE names without regard to case, MySQL on Unix exactly. A
+    // reference matching a CTE only in another case counts as the table it may be (checked).
+    const names = ctes.map((cte) => text(cte['name']) ?? '');
     ctes.forEach((cte, i) => {
       const recursive = cte['recursive'] === true;
       this.cteScopes.push(new Set(recursive ? names : names.slice(0, i)));
@@ -109,7 +141,7 @@ export class MysqlReadWalker {
         this.cteScopes.pop();
       }
     });
-    for (const name of names) this.cteNames.add(name);
+    for (const name of names) this.cteNames.add(name.toLowerCase());
     this.cteScopes.push(new Set(names));
     try {
       this.visitBody(node, top);
@@ -134,7 +166,7 @@ export class MysqlReadWalker {
     } else if (columns !== '*' && columns !== undefined && columns !== null) {
       this.visit(columns);
     }
-    for (const source of Array.isArray(node['from']) ? (node['from'] as Node[]) : []) this.visitFrom(source);
+    for (const source of fromItems(node['from'])) this.visitFrom(source);
     for (const key of ['where', 'groupby', 'having', 'orderby', 'limit', 'window', 'options', 'distinct', 'collate']) {
       this.visit(node[key]);
     }
@@ -171,7 +203,7 @@ export class MysqlReadWalker {
     if (schema === 'information_schema' && !ALLOWED_INFORMATION_SCHEMA.has(name.toUpperCase())) {
       throw new BastionError('DENIED_BY_POLICY', `Reading information_schema.${name} is not allowed: only structural tables (${[...ALLOWED_INFORMATION_SCHEMA].join(', ')}) are.`);
     }
-    if (db === undefined && this.cteScopes.some((scope) => scope.has(name.toLowerCase()))) return;
+    if (db === undefined && this.cteScopes.some((scope) => scope.has(name))) return;
     const alias = typeof source['as'] === 'string' ? source['as'] : undefined;
     this.relations.push({ schema: db, name, alias });
   }
@@ -214,7 +246,7 @@ export class MysqlReadWalker {
       }
       if (!EXPRESSION_TYPES.has(type)) throw new BastionError('SQL_FEATURE_DENIED', `The SQL feature ${type} is not allowed in a read.`);
       if (type === 'column_ref') return this.visitColumn(node, false);
-      if (type === 'function') this.checkFunction(node['name']);
+      if (type === 'function' && !isQuantifiedSubquery(node)) this.checkFunction(node['name']);
       if (type === 'aggr_func') this.checkName(typeof node['name'] === 'string' ? node['name'] : '');
     }
     for (const [key, child] of Object.entries(node)) {

@@ -8,7 +8,7 @@ import type { MysqlWritePlan, Node } from './write-rules.js';
 
 /** The part of node-sql-parser the guard uses, described locally so the core never imports it. */
 export interface MysqlParser {
-  astify(sql: string, options: { database: string }): unknown;
+  astify(sql: string, options: { database: string; parseOptions?: { includeLocations: boolean } }): unknown;
 }
 
 /**
