@@ -32,8 +32,19 @@ export interface ReadProtection {
   readonly relations: readonly ProtectedRelation[];
 }
 
+/**
+ * Relations an engine replaces by name before the statement runs (SQLite: TEMP views that
+ * shadow the tables, see src/engines/sqlite/worker-shadow.ts), with the `hash` mask's key.
+ */
+export interface ShadowedRelations {
+  readonly relations: readonly ProtectedRelation[];
+  readonly hashKey: Uint8Array;
+}
+
 /** The statement to run instead of the one the policy accepted, and the parameters to append to the call's own. */
 export interface ProtectedStatement {
   readonly sql: string;
   readonly params: readonly ParamValue[];
+  /** Set when the engine must set the relations up before the statement runs (ReadRequest.shadows). */
+  readonly shadows?: ShadowedRelations;
 }

@@ -2,6 +2,7 @@ import { BastionError } from '../../errors/codes.js';
 import type { RelationRef } from '../../engine/policy.js';
 import { SQLITE_ALLOWED_FUNCTIONS, SQLITE_KEYWORDS, SQLITE_SIZED_TYPES, isDeniedRelation } from './functions.js';
 import { isWord, type Token } from './lexer.js';
+import { respellWindows } from './windows.js';
 
 /** Words that change data, schema or connection state: never part of a read. */
 export const WRITE_WORDS = new Set([
@@ -88,24 +89,25 @@ export function checkRelation(relation: RelationRef): void {
 /**
  * The statement re-spelled for node-sql-parser's narrower SQLite grammar, keeping
  * its meaning for the walk: comments dropped, parameters as `:p`, GLOB/REGEXP as
- * LIKE, quoted identifiers bare when that is the same name (others are refused).
+ * LIKE, quoted identifiers bare when that is the same name (others are refused),
+ * window clauses as plain expressions (windows.ts).
  */
 export function forParser(tokens: readonly Token[]): string {
-  return tokens
-    .map((t) => {
-      switch (t.kind) {
-        case 'param':
-          return ':p';
-        case 'quoted':
-          if (!/^[A-Za-z_][A-Za-z0-9_]*$/u.test(t.text) || SQLITE_KEYWORDS.has(t.text.toUpperCase())) {
-            throw new BastionError('SQL_FEATURE_DENIED', 'Quoted identifiers are supported only for plain names (letters, digits, _).');
-          }
-          return t.text;
-        case 'word':
-          return isWord(t, 'GLOB', 'REGEXP') ? 'LIKE' : t.text;
-        default:
-          return t.text;
+  return respellWindows(tokens, parserPiece).join(' ');
+}
+
+function parserPiece(t: Token): string {
+  switch (t.kind) {
+    case 'param':
+      return ':p';
+    case 'quoted':
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/u.test(t.text) || SQLITE_KEYWORDS.has(t.text.toUpperCase())) {
+        throw new BastionError('SQL_FEATURE_DENIED', 'Quoted identifiers are supported only for plain names (letters, digits, _).');
       }
-    })
-    .join(' ');
+      return t.text;
+    case 'word':
+      return isWord(t, 'GLOB', 'REGEXP') ? 'LIKE' : t.text;
+    default:
+      return t.text;
+  }
 }
