@@ -111,9 +111,9 @@ describe('SQLite: column security by effect (role analyst)', () => {
     expect(answerOf(masked)).toEqual({ rows: [['z***@corp.example']] });
   });
 
-  it('the corpus has at least 150 attacks and 150 benign cases, with unique ids, and every known id names a case', () => {
+  it('the corpus has at least 150 attacks and as many benign cases, with unique ids, and every known id names a case', () => {
     expect(sqliteAttacks.length).toBeGreaterThanOrEqual(150);
-    expect(sqliteBenign.length).toBeGreaterThanOrEqual(150);
+    expect(sqliteBenign.length).toBeGreaterThanOrEqual(sqliteAttacks.length);
     const ids = [...sqliteAttacks, ...sqliteBenign].map((c) => c.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...SQLITE_KNOWN_LEAKS].filter((id) => !sqliteAttacks.some((c) => c.id === id))).toEqual([]);

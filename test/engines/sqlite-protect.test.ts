@@ -145,6 +145,12 @@ describe('SQLite column security by construction', () => {
       ['a denied table in FILTER', 'SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM hidden)) OVER () FROM orders'],
       ['a denied table in an aggregate ORDER BY', 'SELECT group_concat(id ORDER BY (SELECT token FROM hidden)) FROM orders'],
       ['a denied table in a frame bound', 'SELECT sum(amount) OVER (ORDER BY id ROWS (SELECT count(*) FROM hidden) PRECEDING) FROM orders'],
+      ['a denied table after INTERSECT', 'SELECT id FROM orders INTERSECT SELECT id FROM hidden'],
+      ['a denied table after EXCEPT', 'SELECT id FROM orders EXCEPT SELECT id FROM main.hidden'],
+      ['a denied table in a RIGHT JOIN', 'SELECT o.id FROM orders o RIGHT JOIN hidden h ON h.id = o.id'],
+      ['a denied table in a FULL OUTER JOIN', 'SELECT o.id FROM orders o FULL OUTER JOIN hidden h ON h.id = o.id'],
+      ['a denied table in a MATERIALIZED CTE', 'WITH x AS MATERIALIZED (SELECT token FROM hidden) SELECT * FROM x'],
+      ['a denied table named main.table.column', 'SELECT main.hidden.token FROM main.hidden'],
     ])('a role is refused %s', async (_name, sql) => {
       const checked = engine.guard.checkRead(sql, 'query');
       expect(checked.relations.map((r) => r.name)).toContain('hidden');
