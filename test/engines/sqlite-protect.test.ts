@@ -98,6 +98,8 @@ describe('SQLite column security by construction', () => {
     'SELECT [Email] FROM [MAIN].[People]',
     'SELECT Email FROM main /* c */ . people',
     'SELECT main.people.Email FROM main.people',
+    "SELECT Email FROM 'main'.'people'",
+    "SELECT Email FROM 'main'.people",
     'WITH people AS (SELECT * FROM main.people) SELECT Email FROM people',
   ])('main.<table> is read through the shadow too: %s', async (sql) => {
     const result = await runAs(role('analyst', { 'main.people.email': 'partial' }), sql);
@@ -162,6 +164,8 @@ describe('SQLite column security by construction', () => {
       ['an unlisted function in a window', "SELECT sum(amount) OVER (PARTITION BY load_extension('x')) FROM orders"],
       ['the schema table in a WINDOW clause', 'SELECT rank() OVER w FROM orders WINDOW w AS (ORDER BY (SELECT sql FROM sqlite_master))'],
       ['an unlisted function in FILTER', "SELECT count(*) FILTER (WHERE readfile('/etc/passwd') IS NULL) FROM orders"],
+      ['a table-valued pragma named by a string', "SELECT * FROM 'pragma_table_info'('orders')"],
+      ['the schema table named by strings', "SELECT sql FROM 'main'.'sqlite_schema'"],
     ])('the guard refuses %s', (_name, sql) => {
       expect(() => engine.guard.checkRead(sql, 'query')).toThrow();
     });

@@ -2,7 +2,7 @@ import { BastionError } from '../../errors/codes.js';
 import type { CheckedStatement, ColumnRefParts, ReadTool, RelationRef, CheckedWrite, WritePolicyOptions, WriteTool } from '../../engine/policy.js';
 import type { ReadGuard } from '../../engine/parts.js';
 import type { ProtectedStatement, ReadProtection } from '../../engine/protection.js';
-import { isWord, splitStatements, tokenize, type Token } from './lexer.js';
+import { isWord, nameOf, splitStatements, tokenize, type Token } from './lexer.js';
 import { checkRelation, checkTokens, forParser } from './lexical.js';
 import { walkSelect } from './walk.js';
 import { inspectSqliteWrite } from './write-guard.js';
@@ -48,8 +48,8 @@ export class SqliteGuard implements ReadGuard {
    * protected table shadows it (worker-shadow.ts) — denied columns absent, masked ones
    * computed — and SQLite resolves every unqualified name to that view before `main`. The
    * only way past it is naming the schema, so every `main.<protected table>` (any quoting,
-   * comments between, as a relation or a column's qualifier) becomes `temp.<table>`, on
-   * SQLite's own tokens. A role without rules on the statement's tables runs it as written.
+   * a '…' string SQLite takes as a name, comments between, as a relation or a column's
+   * qualifier) becomes `temp.<table>`, on SQLite's own tokens. A role without rules on the statement's tables runs it as written.
    */
   protect(checked: CheckedStatement, protection: ReadProtection, hashKey: Uint8Array): ProtectedStatement {
     if (protection.relations.length === 0) return { sql: checked.sql, params: [] };
@@ -59,9 +59,8 @@ export class SqliteGuard implements ReadGuard {
     let from = 0;
     tokens.forEach((token, i) => {
       const dot = tokens[i + 1];
-      const table = tokens[i + 2];
-      if (!isName(token) || token.text.toLowerCase() !== 'main' || dot?.kind !== 'punct' || dot.text !== '.') return;
-      if (!isName(table) || !names.has(table.text.toLowerCase())) return;
+      if (nameOf(tokens, i)?.toLowerCase() !== 'main' || dot?.kind !== 'punct' || dot.text !== '.') return;
+      if (!names.has(nameOf(tokens, i + 2)?.toLowerCase() ?? '')) return;
       sql += `${checked.sql.slice(from, token.start)}temp`;
       from = token.end;
     });
@@ -141,10 +140,6 @@ export class SqliteGuard implements ReadGuard {
     if (root?.type !== 'select') throw new BastionError('SQL_NOT_READ_ONLY');
     return root;
   }
-}
-
-function isName(token: Token | undefined): token is Token {
-  return token?.kind === 'word' || token?.kind === 'quoted';
 }
 
 const EMPTY_READS = {
