@@ -48,6 +48,15 @@ export interface InlinedView {
   readonly definition: string;
 }
 
+/**
+ * Relations an engine replaces by name before the statement runs (SQLite: TEMP views that
+ * shadow the tables, see src/engines/sqlite/worker-shadow.ts), with the `hash` mask's key.
+ */
+export interface ShadowedRelations {
+  readonly relations: readonly ProtectedRelation[];
+  readonly hashKey: Uint8Array;
+}
+
 /** The statement to run instead of the one the policy accepted, and the parameters it adds to the call's own. */
 export interface ProtectedStatement {
   readonly sql: string;
@@ -57,6 +66,8 @@ export interface ProtectedStatement {
    * statement's placeholders (0-based, ascending). Absent: after the call's own.
    */
   readonly at?: readonly number[];
+  /** Set when the engine must set the relations up before the statement runs (ReadRequest.shadows). */
+  readonly shadows?: ShadowedRelations;
 }
 
 /** The call's own parameters with the ones the protected statement adds, in placeholder order. */

@@ -1,4 +1,5 @@
 import type { CheckedWrite } from './policy.js';
+import type { ShadowedRelations } from './protection.js';
 
 /**
  * The one interface every database adapter implements. The core talks only to
@@ -29,6 +30,11 @@ export interface ReadRequest {
    * operator or type can only be a built-in (PostgreSQL: search_path = pg_catalog, pg_temp).
    */
   readonly pinnedNames?: boolean | undefined;
+  /**
+   * Run the statement where these relations are already replaced by what the role may see
+   * (ProtectedStatement.shadows); only an engine whose ReadGuard.protect asked for it gets it.
+   */
+  readonly shadows?: ShadowedRelations | undefined;
 }
 
 export interface ResultColumn {

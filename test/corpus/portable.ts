@@ -47,8 +47,6 @@ export interface PortableCase {
 /** Whose guard judges a statement: PostgreSQL and PGlite share one policy. */
 export type GuardFamily = 'postgres' | 'mysql' | 'sqlite';
 
-const SQLITE_WINDOW_ORDER_ONLY = 'SQL_PARSE_ERROR: the SQLite grammar (node-sql-parser) needs PARTITION BY in OVER (...); OVER (ORDER BY ...) and OVER () do not parse';
-const SQLITE_WINDOW_FRAME = 'SQL_PARSE_ERROR: the SQLite grammar (node-sql-parser) has no ROWS/RANGE frame clause';
 const DISTINCT_AGGREGATE = 'SQL_PARSE_ERROR: node-sql-parser 5.4 parses COUNT(DISTINCT x) but not SUM(DISTINCT x) or AVG(DISTINCT x)';
 
 // ---------------------------------------------------------------------------
@@ -275,7 +273,6 @@ export const portable: readonly PortableCase[] = [
     name: 'RIGHT JOIN',
     sql: 'SELECT c.id FROM orders o RIGHT JOIN customers c ON c.id = o.customer_id WHERE o.id IS NULL ORDER BY c.id',
     rows: 10,
-    guardGaps: { sqlite: 'SQL_PARSE_ERROR: the SQLite grammar (node-sql-parser) has no RIGHT JOIN (SQLite has since 3.39)' },
   },
 
   // ----------------------------------------------------------- subqueries
@@ -334,7 +331,6 @@ export const portable: readonly PortableCase[] = [
     name: 'RANK and DENSE_RANK',
     sql: 'SELECT id, price, RANK() OVER (ORDER BY price DESC) AS rnk, DENSE_RANK() OVER (ORDER BY price DESC) AS drnk FROM products ORDER BY price DESC, id',
     rows: 20,
-    guardGaps: { sqlite: SQLITE_WINDOW_ORDER_ONLY },
   },
   { name: 'DENSE_RANK within a partition', sql: 'SELECT category, id, DENSE_RANK() OVER (PARTITION BY category ORDER BY price DESC) AS drnk FROM products ORDER BY category, drnk, id', rows: 20 },
   { name: 'running total with SUM OVER ORDER BY', sql: 'SELECT id, total, SUM(total) OVER (PARTITION BY customer_id ORDER BY id) AS running FROM orders WHERE customer_id = ? ORDER BY id', params: [3], rows: 6 },
@@ -343,7 +339,6 @@ export const portable: readonly PortableCase[] = [
     name: 'LAG and LEAD',
     sql: 'SELECT id, total, LAG(total) OVER (ORDER BY id) AS prev_total, LEAD(id) OVER (ORDER BY id) AS next_id FROM orders WHERE customer_id = 1 ORDER BY id',
     rows: 6,
-    guardGaps: { sqlite: SQLITE_WINDOW_ORDER_ONLY },
   },
   {
     name: 'LAG within a partition, COALESCE for the first row',
@@ -354,22 +349,19 @@ export const portable: readonly PortableCase[] = [
     name: 'moving sum over a ROWS frame',
     sql: 'SELECT id, SUM(total) OVER (ORDER BY id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS moving FROM orders WHERE id <= 20 ORDER BY id',
     rows: 20,
-    guardGaps: { sqlite: SQLITE_WINDOW_ORDER_ONLY },
   },
   {
     name: 'ROWS frame within a partition',
     sql: 'SELECT customer_id, id, SUM(total) OVER (PARTITION BY customer_id ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS last_two FROM orders WHERE customer_id <= 3 ORDER BY customer_id, id',
     rows: 18,
-    guardGaps: { sqlite: SQLITE_WINDOW_FRAME },
   },
   {
     name: 'share of the grand total with OVER ()',
     sql: 'SELECT id, price, SUM(price) OVER () AS all_products FROM products ORDER BY id',
     rows: 20,
-    guardGaps: { sqlite: SQLITE_WINDOW_ORDER_ONLY },
   },
   { name: 'FIRST_VALUE and COUNT over a partition', sql: 'SELECT customer_id, id, FIRST_VALUE(id) OVER (PARTITION BY customer_id ORDER BY ordered_at, id) AS first_order, COUNT(*) OVER (PARTITION BY customer_id) AS n FROM orders WHERE customer_id <= 4 ORDER BY customer_id, id', rows: 24 },
-  { name: 'NTILE', sql: 'SELECT id, NTILE(4) OVER (ORDER BY price, id) AS quartile FROM products ORDER BY id', rows: 20, guardGaps: { sqlite: SQLITE_WINDOW_ORDER_ONLY } },
+  { name: 'NTILE', sql: 'SELECT id, NTILE(4) OVER (ORDER BY price, id) AS quartile FROM products ORDER BY id', rows: 20 },
 
   // ----------------------------------------------------------- ordering and paging
   { name: 'LIMIT and OFFSET as parameters', sql: 'SELECT id FROM orders ORDER BY id LIMIT ? OFFSET ?', params: [3, 40], result: [[41], [42], [43]] },

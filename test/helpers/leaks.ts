@@ -1,5 +1,5 @@
 /**
- * The leak search of the column-security corpora (PostgreSQL/PGlite and MySQL/MariaDB):
+ * The leak search of the column-security corpora (PostgreSQL/PGlite, MySQL/MariaDB and SQLite):
  * every planted value of test/corpus/column-security.ts and the encodings an attacker would
  * use first, searched in a whole tool answer.
  */

@@ -1,7 +1,8 @@
 import { BastionError } from '../../errors/codes.js';
 import type { CheckedStatement, ColumnRefParts, ReadTool, RelationRef, CheckedWrite, WritePolicyOptions, WriteTool } from '../../engine/policy.js';
 import type { ReadGuard } from '../../engine/parts.js';
-import { isWord, splitStatements, tokenize, type Token } from './lexer.js';
+import type { ProtectedStatement, ReadProtection } from '../../engine/protection.js';
+import { isWord, nameOf, splitStatements, tokenize, type Token } from './lexer.js';
 import { checkRelation, checkTokens, forParser } from './lexical.js';
 import { walkSelect } from './walk.js';
 import { inspectSqliteWrite } from './write-guard.js';
@@ -40,6 +41,31 @@ export class SqliteGuard implements ReadGuard {
     }
     if (!verdict.ok) throw verdict.error;
     return verdict.value;
+  }
+
+  /**
+   * Column security by construction: the statement runs where a TEMP view named like each
+   * protected table shadows it (worker-shadow.ts) — denied columns absent, masked ones
+   * computed — and SQLite resolves every unqualified name to that view before `main`. The
+   * only way past it is naming the schema, so every `main.<protected table>` (any quoting,
+   * a '…' string SQLite takes as a name, comments between, as a relation or a column's
+   * qualifier) becomes `temp.<table>`, on SQLite's own tokens. A role without rules on the statement's tables runs it as written.
+   */
+  protect(checked: CheckedStatement, protection: ReadProtection, hashKey: Uint8Array): ProtectedStatement {
+    if (protection.relations.length === 0) return { sql: checked.sql, params: [] };
+    const names = new Set(protection.relations.map((r) => r.name.toLowerCase()));
+    const tokens = tokenize(checked.sql);
+    let sql = '';
+    let from = 0;
+    tokens.forEach((token, i) => {
+      const dot = tokens[i + 1];
+      if (nameOf(tokens, i)?.toLowerCase() !== 'main' || dot?.kind !== 'punct' || dot.text !== '.') return;
+      if (!names.has(nameOf(tokens, i + 2)?.toLowerCase() ?? '')) return;
+      sql += `${checked.sql.slice(from, token.start)}temp`;
+      from = token.end;
+    });
+    sql += checked.sql.slice(from);
+    return { sql, params: [], shadows: { relations: protection.relations, hashKey } };
   }
 
   /** Write verdicts, kept like the read ones. */

@@ -115,3 +115,22 @@ export function splitStatements(tokens: readonly Token[]): Token[][] {
 export function isWord(token: Token | undefined, ...words: string[]): boolean {
   return token?.kind === 'word' && words.includes(token.text.toUpperCase());
 }
+
+/**
+ * The name a token stands for where SQLite reads it as one: a word or quoted identifier, or a
+ * '…' string in a name's place (SQLite takes `FROM 'main'.'t'` and `FROM 'f'(x)` as names).
+ * Undefined for a token that is no name there.
+ */
+export function nameOf(tokens: readonly Token[], i: number): string | undefined {
+  const token = tokens[i];
+  if (token === undefined) return undefined;
+  if (token.kind === 'word' || token.kind === 'quoted') return token.text;
+  if (token.kind !== 'string') return undefined;
+  const next = tokens[i + 1];
+  const before = tokens[i - 1];
+  const namePlace =
+    (next?.kind === 'punct' && (next.text === '.' || next.text === '(')) ||
+    (before?.kind === 'punct' && before.text === '.') ||
+    isWord(before, 'FROM', 'JOIN');
+  return namePlace ? token.text.slice(1, -1).replaceAll("''", "'") : undefined;
+}

@@ -1,7 +1,8 @@
 import { BastionError } from '../../errors/codes.js';
 import type { RelationRef } from '../../engine/policy.js';
 import { SQLITE_ALLOWED_FUNCTIONS, SQLITE_KEYWORDS, SQLITE_SIZED_TYPES, isDeniedRelation } from './functions.js';
-import { isWord, type Token } from './lexer.js';
+import { isWord, nameOf, type Token } from './lexer.js';
+import { respellWindows } from './windows.js';
 
 /** Words that change data, schema or connection state: never part of a read. */
 export const WRITE_WORDS = new Set([
@@ -39,8 +40,9 @@ export function checkTokens(tokens: readonly Token[], options: TokenCheckOptions
       throw new BastionError('SQL_NOT_READ_ONLY', `${upper} is not allowed in a read.`);
     }
     if (token.kind === 'word' && upper === 'NATURAL') hasNaturalJoin = true;
-    if ((token.kind === 'word' || token.kind === 'quoted') && isDeniedRelation(token.text)) {
-      throw new BastionError('SQL_FEATURE_DENIED', `${token.text} is not available; use list_tables and describe_table.`);
+    const name = nameOf(tokens, i);
+    if (name !== undefined && isDeniedRelation(name)) {
+      throw new BastionError('SQL_FEATURE_DENIED', `${name} is not available; use list_tables and describe_table.`);
     }
     if (token.kind === 'param') {
       if (token.text === '?') paramCount = Math.max(paramCount, ++nextPositional);
@@ -54,11 +56,11 @@ export function checkTokens(tokens: readonly Token[], options: TokenCheckOptions
       }
     }
     const next = tokens[i + 1];
-    const isName = token.kind === 'quoted' || (token.kind === 'word' && !SQLITE_KEYWORDS.has(upper) && !SQLITE_SIZED_TYPES.has(upper));
-    if (isName && next?.kind === 'punct' && next.text === '(' && options.declarations?.has(i) !== true && !isColumnList(tokens, i + 1)) {
-      const name = token.text.toLowerCase();
-      if (!SQLITE_ALLOWED_FUNCTIONS.has(name)) throw new BastionError('SQL_FUNCTION_DENIED', `The function ${name} is not allowed.`);
-      functions.add(name);
+    const isName = token.kind === 'quoted' || token.kind === 'string' || (token.kind === 'word' && !SQLITE_KEYWORDS.has(upper) && !SQLITE_SIZED_TYPES.has(upper));
+    if (isName && name !== undefined && next?.kind === 'punct' && next.text === '(' && options.declarations?.has(i) !== true && !isColumnList(tokens, i + 1)) {
+      const called = name.toLowerCase();
+      if (!SQLITE_ALLOWED_FUNCTIONS.has(called)) throw new BastionError('SQL_FUNCTION_DENIED', `The function ${called} is not allowed.`);
+      functions.add(called);
     }
   });
   const kinds = new Set(tokens.filter((t) => t.kind === 'param').map((t) => (t.text === '?' ? '?' : '?NNN')));
@@ -88,24 +90,25 @@ export function checkRelation(relation: RelationRef): void {
 /**
  * The statement re-spelled for node-sql-parser's narrower SQLite grammar, keeping
  * its meaning for the walk: comments dropped, parameters as `:p`, GLOB/REGEXP as
- * LIKE, quoted identifiers bare when that is the same name (others are refused).
+ * LIKE, quoted identifiers bare when that is the same name (others are refused),
+ * window clauses as plain expressions (windows.ts).
  */
 export function forParser(tokens: readonly Token[]): string {
-  return tokens
-    .map((t) => {
-      switch (t.kind) {
-        case 'param':
-          return ':p';
-        case 'quoted':
-          if (!/^[A-Za-z_][A-Za-z0-9_]*$/u.test(t.text) || SQLITE_KEYWORDS.has(t.text.toUpperCase())) {
-            throw new BastionError('SQL_FEATURE_DENIED', 'Quoted identifiers are supported only for plain names (letters, digits, _).');
-          }
-          return t.text;
-        case 'word':
-          return isWord(t, 'GLOB', 'REGEXP') ? 'LIKE' : t.text;
-        default:
-          return t.text;
+  return respellWindows(tokens, parserPiece).join(' ');
+}
+
+function parserPiece(t: Token): string {
+  switch (t.kind) {
+    case 'param':
+      return ':p';
+    case 'quoted':
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/u.test(t.text) || SQLITE_KEYWORDS.has(t.text.toUpperCase())) {
+        throw new BastionError('SQL_FEATURE_DENIED', 'Quoted identifiers are supported only for plain names (letters, digits, _).');
       }
-    })
-    .join(' ');
+      return t.text;
+    case 'word':
+      return isWord(t, 'GLOB', 'REGEXP') ? 'LIKE' : t.text;
+    default:
+      return t.text;
+  }
 }

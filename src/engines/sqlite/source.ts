@@ -8,7 +8,8 @@ import type { Logger } from '../../log/logger.js';
 import { packageRoot } from '../../util/package-root.js';
 import type { ReadRequest, ReadResult, ResultColumn, Source, WriteRequest, WriteResult } from '../../engine/source.js';
 import type { OriginIds } from '../../engine/origin-ids.js';
-import type { WorkerColumn, WorkerRequest, WorkerResponse, WorkerWriteResult } from './worker-protocol.js';
+import type { ShadowedRelations } from '../../engine/protection.js';
+import type { WorkerColumn, WorkerRequest, WorkerResponse, WorkerShadows, WorkerWriteResult } from './worker-protocol.js';
 import type { PlanSqliteWrite, SqliteWritePlan } from './write-plan.js';
 import { timeoutMessage, toBastionError, writeRefusal, type WorkerFailed } from './errors.js';
 
@@ -21,6 +22,14 @@ interface Pending {
 function workerPath(): string {
   const sibling = fileURLToPath(new URL('./worker.js', import.meta.url));
   return existsSync(sibling) ? sibling : join(packageRoot(), 'dist', 'engines', 'sqlite', 'worker.js');
+}
+
+/** The tables a read must see shadowed, as the worker takes them (names compared as SQLite compares them). */
+function workerShadows(shadows: ShadowedRelations): WorkerShadows {
+  return {
+    relations: shadows.relations.map((r) => ({ name: r.name, columns: r.columns.map((c) => ({ name: c.name.toLowerCase(), treatment: c.treatment })) })),
+    hashKey: shadows.hashKey,
+  };
 }
 
 /** How many sample rows a dry run returns when the request does not say. */
@@ -86,7 +95,15 @@ export class SqliteSource implements Source {
     // A read cancelled while it waited in the queue never starts.
     if (request.signal?.aborted === true) throw new BastionError('QUERY_CANCELLED');
     const response = await this.send(
-      (id) => ({ type: 'read', id, sql: request.sql, params: [...request.params], maxRows: request.maxRows, maxBytes: request.maxBytes }),
+      (id) => ({
+        type: 'read',
+        id,
+        sql: request.sql,
+        params: [...request.params],
+        maxRows: request.maxRows,
+        maxBytes: request.maxBytes,
+        ...(request.shadows === undefined ? {} : { shadows: workerShadows(request.shadows) }),
+      }),
       undefined,
       request.signal,
     );

@@ -2,8 +2,17 @@
 
 export type WorkerRequest =
   | { type: 'init'; path: string; writes: boolean }
-  | { type: 'read'; id: number; sql: string; params: unknown[]; maxRows: number; maxBytes: number }
+  | { type: 'read'; id: number; sql: string; params: unknown[]; maxRows: number; maxBytes: number; shadows?: WorkerShadows }
   | WorkerWriteRequest;
+
+/**
+ * Tables with column rules for the caller's role: the read runs on a connection where a TEMP
+ * view of each one's name shadows it (worker-shadow.ts). Columns by lower-case name.
+ */
+export interface WorkerShadows {
+  relations: { name: string; columns: { name: string; treatment: 'keep' | 'deny' | 'partial' | 'hash' | 'null' }[] }[];
+  hashKey: Uint8Array;
+}
 
 /** One governed write, already planned by the policy; the worker checks its effect on its own. */
 export interface WorkerWriteRequest {

@@ -8,6 +8,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { WorkerFailure, WorkerRequest, WorkerResponse, WorkerResult, WorkerWriteRequest, WorkerWriteResult } from './worker-protocol.js';
 import { bindable, bound, collect, columnsOf, prepareOne, refused, type Database } from './worker-rows.js';
+import { shadowConnection } from './worker-shadow.js';
 import { writeChecked } from './worker-write.js';
 
 /** How long a write waits for another process's lock; the parent's statement timeout still applies on top. */
@@ -33,13 +34,26 @@ async function connect(options: BetterSqlite3.Options): Promise<Database> {
 
 async function open(): Promise<Database> {
   if (db !== undefined) return db;
-  const opened = await connect({ readonly: true });
-  // Second and third guard rails besides the read-only open: no writes on this
-  // connection, and no function in the schema (views, defaults) runs with trust.
+  const opened = await openReader();
   opened.pragma('query_only = ON');
-  opened.pragma('trusted_schema = OFF');
   db = opened;
   return opened;
+}
+
+/**
+ * A read-only connection on which no function in the schema (views, defaults) runs with
+ * trust. The caller switches query_only on (the second guard rail besides the read-only
+ * open) once it has made what it needs in `temp` (worker-shadow.ts).
+ */
+async function openReader(): Promise<Database> {
+  const opened = await connect({ readonly: true });
+  opened.pragma('trusted_schema = OFF');
+  return opened;
+}
+
+/** The connection a read runs on: with TEMP views shadowing protected tables for a role with rules, else the plain one. */
+async function readerFor(request: Extract<WorkerRequest, { type: 'read' }>): Promise<Database> {
+  return request.shadows === undefined ? open() : shadowConnection(openReader, request.shadows);
 }
 
 /**
@@ -59,12 +73,12 @@ async function openWriter(): Promise<Database> {
 
 async function read(request: Extract<WorkerRequest, { type: 'read' }>): Promise<WorkerResult> {
   try {
-    return readOnce(await open(), request);
+    return readOnce(await readerFor(request), request);
   } catch (error) {
     // A write cut off by its time limit leaves a hot journal, which only a writable connection may roll back.
     if (!writesEnabled || !/^SQLITE_READONLY_(ROLLBACK|RECOVERY)$/.test(String((error as { code?: unknown }).code))) throw error;
     (await openWriter()).prepare('SELECT count(*) FROM main.sqlite_schema').get();
-    return readOnce(await open(), request);
+    return readOnce(await readerFor(request), request);
   }
 }
 
