@@ -24,6 +24,10 @@ const NO_KIN: RelationKin = { ancestors: [], descendants: [] };
  * denied, and a column denied or masked on any descendant is denied or masked when read
  * through the parent (columns of one family share their names). When several masks
  * apply, the strongest does (null, then hash, then partial); a denial beats any mask.
+ * A child of several parents holds rows of each, so the rules of every ancestor of the
+ * relation and of its descendants apply. A partition whose partition key (an ancestor's)
+ * includes a denied or masked column is denied itself: which partition a row sits in tells
+ * a range of that column's value (read the partitioned table instead).
  * A relation that `tables.allow` names exactly is the configuration's explicit choice of
  * table, as for views: its family's table rules do not take it away, its column rules
  * still apply. Engines without inheritance (no Catalog.family) see the role's own rules.
@@ -33,8 +37,20 @@ export async function relationRules(role: Role, catalog: Catalog, schema: string
   const self = { schema, name };
   const family = [self, ...kin.ancestors, ...kin.descendants];
   const ownAllowed = role.tableAllowed(schema, name);
-  const allowed =
-    ownAllowed && (role.tableNamedExplicitly(schema, name) || family.every((relation) => role.tableAllowed(relation.schema, relation.name)));
+  const familyAllowed = family.every((relation) => role.tableAllowed(relation.schema, relation.name));
+  const explicit = role.tableNamedExplicitly(schema, name);
+  if (family.length > 1 && ownAllowed && (explicit || familyAllowed) && (kin.partitionKeys ?? []).length > 0 && role.hasColumnRules) {
+    // A partition whose key (an ancestor's) is a protected column: membership is a range of its values.
+    const keys = kin.partitionKeys ?? [];
+    const protectedKey = (column: string): boolean =>
+      family.some((relation) => role.columnDenied(relation.schema, relation.name, column) || role.columnMask(relation.schema, relation.name, column) !== undefined);
+    // A key on an expression does not list its columns: any protected column of the relation counts.
+    const keyProtected = keys.includes('*')
+      ? (await catalog.columnOrigins(schema, name)).some((column) => protectedKey(column.name))
+      : keys.some(protectedKey);
+    if (keyProtected && !explicit) return { allowed: false, denied: () => true, mask: () => undefined };
+  }
+  const allowed = ownAllowed && (explicit || familyAllowed);
   if (family.length === 1) {
     return {
       allowed,
@@ -55,3 +71,4 @@ export async function relationRules(role: Role, catalog: Catalog, schema: string
     },
   };
 }
+

@@ -88,7 +88,10 @@ async function anyProtected(role: Role, catalog: Catalog, schema: string, name: 
       const guarded = (column: string): boolean => rules.denied(column) || rules.mask(column) !== undefined;
       if (columns.some(guarded)) return true;
     }
-    if (await readsProtected(role, catalog, read.schema, read.name, depth + 1)) return true;
+    // A view it reads counts by its data, named by a rule or not: naming a view lifts a table
+    // denial for that view only, never for a view over it (which would read it unmasked).
+    const inner = await catalog.viewReads(read.schema, read.name);
+    if (inner !== undefined && (await anyProtected(role, catalog, read.schema, read.name, inner, depth + 1))) return true;
   }
   return false;
 }

@@ -24,10 +24,19 @@ export interface RelationName {
 
 /** The relations a table shares rows with through inheritance or partitioning, at any depth. */
 export interface RelationKin {
-  /** Parents, their parents, ...: the relation's rows are theirs too. */
+  /**
+   * Parents, their parents, ...: the relation's rows are theirs too; and the other parents of
+   * its descendants, whose rows it returns (a child of two parents holds rows of both).
+   */
   readonly ancestors: readonly RelationName[];
   /** Children and partitions, theirs, ...: their rows are read through the relation. */
   readonly descendants: readonly RelationName[];
+  /**
+   * The partition key columns of the relation's own ancestors ('*' for a key on an
+   * expression): a partition holds the rows whose key falls in its bounds, so reading one
+   * tells something about those columns.
+   */
+  readonly partitionKeys?: readonly string[];
 }
 
 /** Name resolution as the database does it, for the authorize stage. */

@@ -34,6 +34,20 @@ const FAMILY = [
   "CREATE TABLE fam.ledger_public PARTITION OF fam.ledger FOR VALUES IN ('public')",
   "CREATE TABLE fam.ledger_secret PARTITION OF fam.ledger FOR VALUES IN ('secret')",
   `INSERT INTO fam.ledger VALUES (1, 'public', 10), (2, 'secret', ${LEDGER_SECRET})`,
+  // A child of two parents: one with rules, one without (attacker's case); and of a denied table.
+  'CREATE TABLE fam.staff (id int, email text, ssn text)',
+  'CREATE TABLE public.contacts (email text, ssn text)',
+  'CREATE TABLE fam.staff_ext () INHERITS (fam.staff, public.contacts)',
+  `INSERT INTO fam.staff_ext (id, email, ssn) VALUES (9, '${EMAIL}', '${SSN}')`,
+  'CREATE TABLE fam.vault (id int, token text)',
+  'CREATE TABLE public.tokens (token text)',
+  'CREATE TABLE fam.vault_child () INHERITS (fam.vault, public.tokens)',
+  `INSERT INTO fam.vault_child VALUES (1, 'vault-${LEDGER_SECRET}')`,
+  // Partitioned by a masked column: which partition a row is in tells its range.
+  'CREATE TABLE fam.pay (id int, salary int) PARTITION BY RANGE (salary)',
+  'CREATE TABLE fam.pay_low PARTITION OF fam.pay FOR VALUES FROM (0) TO (100000)',
+  'CREATE TABLE fam.pay_high PARTITION OF fam.pay FOR VALUES FROM (100000) TO (MAXVALUE)',
+  'INSERT INTO fam.pay VALUES (1, 987654), (2, 50000)',
   // Views over each.
   'CREATE VIEW fam.v_people_eu AS SELECT id, ssn FROM fam.people_eu',
   'CREATE VIEW fam.v_people_email AS SELECT id, email FROM fam.people_us',
@@ -45,8 +59,11 @@ const FAMILY = [
 const ROLES = {
   analyst: {
     tools: ['query', 'describe_table', 'list_tables'],
-    tables: { allow: ['fam.*'], deny: ['fam.ledger_secret'] },
-    columns: { deny: ['fam.people.ssn', 'fam.child.secret'], mask: { 'fam.people.email': 'partial' } },
+    tables: { allow: ['fam.*', 'public.*'], deny: ['fam.ledger_secret', 'fam.vault'] },
+    columns: {
+      deny: ['fam.people.ssn', 'fam.child.secret', 'fam.staff.ssn'],
+      mask: { 'fam.people.email': 'partial', 'fam.pay.salary': 'null', 'fam.staff.email': 'partial' },
+    },
   },
   // Names the parent exactly: the configuration's explicit choice of table.
   auditor: { tools: ['query'], tables: { allow: ['fam.ledger'], deny: ['fam.ledger_secret'] } },
@@ -57,7 +74,7 @@ const ADMIN: Principal = { id: 'p:admin', kind: 'api_key', role: 'admin', scopes
 
 function leaks(result: CallToolResult): string | undefined {
   const text = JSON.stringify(result);
-  for (const needle of [SSN, SSN.replace(/-/g, ''), EMAIL, 'zed.marker', CHILD_SECRET, String(LEDGER_SECRET)]) if (text.includes(needle)) return needle;
+  for (const needle of [SSN, SSN.replace(/-/g, ''), EMAIL, 'zed.marker', CHILD_SECRET, String(LEDGER_SECRET), '987654']) if (text.includes(needle)) return needle;
   return undefined;
 }
 
@@ -86,6 +103,28 @@ const ATTACKS: readonly string[] = [
   'SELECT sum(amount) FROM fam.ledger',
   'SELECT max(amount) FROM fam.ledger',
   'SELECT * FROM fam.ledger_secret',
+  // A child of two parents: one with rules, one without (attacker's case); and of a denied table.
+  'CREATE TABLE fam.staff (id int, email text, ssn text)',
+  'CREATE TABLE public.contacts (email text, ssn text)',
+  'CREATE TABLE fam.staff_ext () INHERITS (fam.staff, public.contacts)',
+  `INSERT INTO fam.staff_ext (id, email, ssn) VALUES (9, '${EMAIL}', '${SSN}')`,
+  'CREATE TABLE fam.vault (id int, token text)',
+  'CREATE TABLE public.tokens (token text)',
+  'CREATE TABLE fam.vault_child () INHERITS (fam.vault, public.tokens)',
+  `INSERT INTO fam.vault_child VALUES (1, 'vault-${LEDGER_SECRET}')`,
+  // Partitioned by a masked column: which partition a row is in tells its range.
+  'CREATE TABLE fam.pay (id int, salary int) PARTITION BY RANGE (salary)',
+  'CREATE TABLE fam.pay_low PARTITION OF fam.pay FOR VALUES FROM (0) TO (100000)',
+  'CREATE TABLE fam.pay_high PARTITION OF fam.pay FOR VALUES FROM (100000) TO (MAXVALUE)',
+  'INSERT INTO fam.pay VALUES (1, 987654), (2, 50000)',
+  // Through a second parent: the child's rows carry the rules of all its parents.
+  'SELECT * FROM public.contacts',
+  'SELECT * FROM public.tokens',
+  'SELECT count(*) FROM public.tokens',
+  // A partition of a table partitioned by a masked column.
+  'SELECT id FROM fam.pay_high',
+  'SELECT count(*) FROM fam.pay_high',
+  'SELECT * FROM fam.pay',
   // Views over each.
   'SELECT * FROM fam.v_people_eu',
   'SELECT * FROM fam.v_people_email',
@@ -98,6 +137,8 @@ const TWINS: readonly [string, string][] = [
   ["SELECT count(*) FROM fam.people_eu WHERE email LIKE 'zed.m%'", "SELECT count(*) FROM fam.people_eu WHERE email LIKE 'zqq.q%'"],
   ['SELECT count(*) FROM fam.ledger WHERE amount > 1000000', 'SELECT count(*) FROM fam.ledger WHERE amount > 100000000'],
   ["SELECT count(*) FROM fam.base WHERE secret LIKE 'child%'", "SELECT count(*) FROM fam.base WHERE secret LIKE 'qqqqq%'"],
+  ['SELECT count(*) FROM fam.pay_high WHERE id = 1', 'SELECT count(*) FROM fam.pay_high WHERE id = 2'],
+  ["SELECT count(*) FROM public.contacts WHERE email LIKE 'zed%'", "SELECT count(*) FROM public.contacts WHERE email LIKE 'qqq%'"],
 ];
 
 pgFamilySuites('inheritance and partitions', { roles: ROLES }, ANALYST, FAMILY, (env) => {
@@ -155,7 +196,7 @@ pgFamilySuites('inheritance and partitions', { roles: ROLES }, ANALYST, FAMILY, 
   it('list_tables and describe_table show what the rules leave: no denied parent, no inherited denied column', async () => {
     const listed = await env().bastion.call('list_tables', { schema: 'fam' });
     const names = (listed.structuredContent as { tables: { name: string }[] }).tables.map((t) => t.name);
-    expect(names).toEqual(['base', 'child', 'people', 'v_names']);
+    expect(names).toEqual(['base', 'child', 'pay', 'people', 'staff', 'staff_ext', 'v_names']);
     expect(names).not.toContain('ledger');
     expect(names).not.toContain('ledger_secret');
     const described = await env().bastion.call('describe_table', { table: 'fam.people_eu' });
@@ -164,6 +205,21 @@ pgFamilySuites('inheritance and partitions', { roles: ROLES }, ANALYST, FAMILY, 
     const parent = await env().bastion.call('describe_table', { table: 'fam.base' });
     expect((parent.structuredContent as { columns: { name: string }[] }).columns.map((c) => c.name)).toEqual(['id', 'note']);
     expect(errorCode(await env().bastion.call('describe_table', { table: 'fam.ledger' }))).toBe('TABLE_NOT_FOUND');
+  });
+
+  it('a table that shares rows with a ruled table through a second parent carries its rules', async () => {
+    const contacts = await env().bastion.call('query', { sql: 'SELECT * FROM public.contacts' });
+    expect((contacts.structuredContent as { columns: { name: string }[] }).columns.map((c) => c.name)).toEqual(['email']);
+    expect(rowsOf(contacts)).toEqual([['z***@corp.example']]);
+    expect(errorCode(await env().bastion.call('query', { sql: 'SELECT * FROM public.tokens' }))).toBe('TABLE_NOT_FOUND');
+  });
+
+  it('a partition of a table partitioned by a masked column is denied; the table answers masked', async () => {
+    expect(errorCode(await env().bastion.call('query', { sql: 'SELECT id FROM fam.pay_high' }))).toBe('TABLE_NOT_FOUND');
+    expect(rowsOf(await env().bastion.call('query', { sql: 'SELECT id, salary FROM fam.pay ORDER BY id' }))).toEqual([
+      [1, null],
+      [2, null],
+    ]);
   });
 
   it('a parent named exactly by a rule is read, with its partitions, as the configuration chose', async () => {

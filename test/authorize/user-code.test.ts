@@ -27,8 +27,14 @@ const USER_CODE = [
   'CREATE FUNCTION public.with_path(int) RETURNS text LANGUAGE sql SET search_path = hr AS $$ SELECT api_key FROM api_credentials WHERE id = $1 $$',
   'CREATE FUNCTION public.dept_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM shop.products $$',
   'CREATE FUNCTION public.twice(int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT $1 * 2 $$',
+  // Atomic bodies that reach data without a dependency: SQL given as a string, a user operator.
+  "CREATE FUNCTION public.as_xml() RETURNS xml LANGUAGE sql STABLE BEGIN ATOMIC SELECT pg_catalog.query_to_xml('select api_key from hr.api_credentials', true, false, ''); END",
+  'CREATE FUNCTION public.peek(text, text) RETURNS text LANGUAGE sql STABLE AS $$ SELECT api_key FROM hr.api_credentials ORDER BY id LIMIT 1 $$',
+  'CREATE OPERATOR public.<~> (LEFTARG = text, RIGHTARG = text, FUNCTION = public.peek)',
+  "CREATE FUNCTION public.via_operator() RETURNS text LANGUAGE sql STABLE BEGIN ATOMIC SELECT 'a'::text OPERATOR(public.<~>) 'b'::text; END",
+  'CREATE FUNCTION public.returned() RETURNS text LANGUAGE sql STABLE RETURN (SELECT api_key FROM hr.api_credentials ORDER BY id LIMIT 1)',
 ];
-const CONFIGURED = ['public.key_of', 'public.shout', 'public.key_atomic', 'public.via_other', 'public.employee_ssn', 'public.with_path', 'public.dept_count', 'public.twice'];
+const CONFIGURED = ['public.as_xml', 'public.via_operator', 'public.returned', 'public.key_of', 'public.shout', 'public.key_atomic', 'public.via_other', 'public.employee_ssn', 'public.with_path', 'public.dept_count', 'public.twice'];
 const CAST = 'CREATE CAST (int4 AS text) WITH FUNCTION public.key_of(int) AS IMPLICIT';
 const UNCAST = 'DROP CAST (int4 AS text)';
 
@@ -65,7 +71,7 @@ pgFamilySuites('user code', { roles: ROLES, sql: { allow_functions: CONFIGURED }
   });
 
   it('a function the configuration allows is refused to the role when its body reads what the role may not see, or cannot be read through', async () => {
-    for (const sql of ['SELECT public.key_of(1)', 'SELECT public.key_atomic(1)', 'SELECT public.via_other(1)', 'SELECT public.employee_ssn(1)', 'SELECT public.with_path(1)', "SELECT public.shout('x')", 'SELECT * FROM public.key_of(1)', 'SELECT name FROM hr.employees WHERE public.employee_ssn(id) LIKE \'0%\'']) {
+    for (const sql of ['SELECT public.as_xml()', 'SELECT public.via_operator()', 'SELECT public.returned()', 'SELECT public.key_of(1)', 'SELECT public.key_atomic(1)', 'SELECT public.via_other(1)', 'SELECT public.employee_ssn(1)', 'SELECT public.with_path(1)', "SELECT public.shout('x')", 'SELECT * FROM public.key_of(1)', 'SELECT name FROM hr.employees WHERE public.employee_ssn(id) LIKE \'0%\'']) {
       const result = await env().bastion.call('query', { sql });
       expect(leaks(result), sql).toBe(false);
       expect(errorCode(result), sql).toBe('SQL_FUNCTION_DENIED');
@@ -74,6 +80,27 @@ pgFamilySuites('user code', { roles: ROLES, sql: { allow_functions: CONFIGURED }
     const root = await openSession(env().bastion.ctx, ADMIN);
     try {
       expect(rowsOf(await root.call('query', { sql: 'SELECT public.key_atomic(1)' }))).toEqual([[SECRET]]);
+    } finally {
+      await root.close();
+    }
+  });
+
+  it('catalog lookups by name are refused to a role with rules: a denied table is not even shown to exist', async () => {
+    for (const sql of [
+      "SELECT to_regclass('hr.api_credentials')",
+      "SELECT 'hr.api_credentials'::regclass::oid",
+      "SELECT has_column_privilege('hr.employees', 'ssn', 'select')",
+      "SELECT pg_relation_size('hr.api_credentials')",
+      "SELECT pg_table_is_visible(1259)",
+    ]) {
+      const result = await env().bastion.call('query', { sql });
+      expect(errorCode(result), sql).toBe('SQL_FUNCTION_DENIED');
+      expect(JSON.stringify(result), sql).not.toContain('api_credentials"');
+    }
+    // The unrestricted role keeps them.
+    const root = await openSession(env().bastion.ctx, ADMIN);
+    try {
+      expect(rowsOf(await root.call('query', { sql: "SELECT to_regclass('hr.api_credentials') IS NOT NULL" }))).toEqual([[true]]);
     } finally {
       await root.close();
     }

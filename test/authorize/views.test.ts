@@ -58,6 +58,9 @@ const VIEWS = [
   'CREATE VIEW reports.named_contacts AS SELECT id, name, email FROM hr.employees',
   "CREATE VIEW reports.named_by_ssn AS SELECT name FROM hr.employees WHERE ssn LIKE '0%'",
   'CREATE VIEW reports.named_nested AS SELECT c.email, k.service FROM reports.contacts c CROSS JOIN reports.keys k',
+  // Over a named view, not named itself: plain and materialized (attacker's case).
+  'CREATE VIEW reports.over_named AS SELECT * FROM reports.named_contacts',
+  'CREATE MATERIALIZED VIEW reports.over_named_m AS SELECT * FROM reports.named_contacts',
   // A schema whose only relation is a view over denied data.
   'CREATE SCHEMA hidden_views',
   'CREATE VIEW hidden_views.k AS SELECT api_key FROM hr.api_credentials',
@@ -81,7 +84,7 @@ const ADMIN: Principal = { id: 'p:admin', kind: 'api_key', role: 'admin', scopes
 
 const DENIED_VIEWS = [
   ...['keys', 'key_count', 'keys_again', 'keys_m', 'contacts', 'by_ssn', 'whole', 'scalar', 'via_function', 'from_function', 'via_operator', 'via_string', 'stats', 'relations'],
-  ...['cte', 'unioned', 'by_exists', 'lateral', 'row_value'],
+  ...['cte', 'unioned', 'by_exists', 'lateral', 'row_value', 'over_named', 'over_named_m'],
 ];
 
 function leaks(result: CallToolResult): boolean {
@@ -153,7 +156,7 @@ function viewsSuite(label: string, setup: () => Promise<{ source: Record<string,
     it('a view over denied data is left out of list_tables and describe_table, like a denied table', async () => {
       const listed = await bastion.call('list_tables', { schema: 'reports' });
       const names = (listed.structuredContent as { tables: { name: string }[] }).tables.map((t) => t.name).sort();
-      expect(names).toEqual(['blessed', 'headcount', 'named_by_ssn', 'named_contacts', 'named_nested', 'names', 'names_m', 'on_blessed', 'titles']);
+      expect(names).toEqual(['blessed', 'headcount', 'named_by_ssn', 'named_contacts', 'named_nested', 'names', 'names_m', 'titles']);
       for (const view of DENIED_VIEWS) {
         const described = await bastion.call('describe_table', { table: `reports.${view}` });
         expect(errorCode(described), view).toBe('TABLE_NOT_FOUND');
@@ -176,10 +179,18 @@ function viewsSuite(label: string, setup: () => Promise<{ source: Record<string,
       expect(rowsOf(await bastion.call('query', { sql: 'SELECT sum(c) FROM reports.titles' })).map((r) => Number(r[0]))).toEqual([40]);
     });
 
-    it('a view named exactly by a rule is allowed, and so is a view that reads only it', async () => {
+    it('a view named exactly by a rule is allowed; a view over it is judged by its data, so it needs naming too', async () => {
       const blessed = await bastion.call('query', { sql: "SELECT api_key FROM reports.blessed WHERE service = 'payments'" });
       expect(rowsOf(blessed)).toEqual([[SECRET]]);
-      expect(rowsOf(await bastion.call('query', { sql: 'SELECT service FROM reports.on_blessed ORDER BY 1' }))).toEqual([['email'], ['payments']]);
+      // Naming a view lifts a table denial for that view only: a view over it could read it unmasked.
+      expect(errorCode(await bastion.call('query', { sql: 'SELECT service FROM reports.on_blessed ORDER BY 1' }))).toBe('TABLE_NOT_FOUND');
+    });
+
+    it('a view over a named view keeps its masks: it is denied unless named, and read through the rules when named', async () => {
+      // reports.named_nested reads reports.contacts (masked email); a wrapper over a named view must not unmask it.
+      for (const sql of ['SELECT * FROM reports.named_nested', "SELECT count(*) FROM reports.named_nested WHERE email = 'employee3@example.com'"]) {
+        expect(leaks(await bastion.call('query', { sql })), sql).toBe(false);
+      }
     });
 
     it('a view named by a rule over a masked column answers with masked values, and a filter on it sees only the mask', async () => {

@@ -75,27 +75,41 @@ WHERE vn.nspname = $1 AND v.relname = $2 AND v.relkind IN ('v', 'm')`;
 const REFUSED_FUNCTIONS = [...NEVER_ALLOWED_FUNCTIONS];
 
 /**
- * A table's ancestors ('up') and descendants ('down') through pg_inherits — inheritance
- * children and partitions alike — at any depth (PostgreSQL forbids cycles; the depth
- * bound is a second guard). Partitioned indexes also inherit; only relations count.
+ * The relations that hold rows of a table, or whose rows it returns, through pg_inherits
+ * (inheritance children and partitions alike), at any depth: its descendants ('down'), whose
+ * rows it returns, and the ancestors of it and of every descendant ('up') — a child with two
+ * parents holds rows of both, so the rules of either apply to it wherever it is read. PostgreSQL
+ * forbids cycles; the depth bound is a second guard. Partitioned indexes also inherit; only
+ * relations count. `keys` are the partition key columns of every ancestor ('*' for a key on an
+ * expression): which partition a row is in tells something about them.
  */
 const FAMILY = `
 WITH RECURSIVE self AS (
   SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE n.nspname = $1 AND c.relname = $2
-), up(oid, depth) AS (
-  SELECT i.inhparent, 1 FROM pg_catalog.pg_inherits i JOIN self ON i.inhrelid = self.oid
-  UNION ALL
-  SELECT i.inhparent, up.depth + 1 FROM pg_catalog.pg_inherits i JOIN up ON i.inhrelid = up.oid WHERE up.depth < 64
 ), down(oid, depth) AS (
   SELECT i.inhrelid, 1 FROM pg_catalog.pg_inherits i JOIN self ON i.inhparent = self.oid
   UNION ALL
   SELECT i.inhrelid, down.depth + 1 FROM pg_catalog.pg_inherits i JOIN down ON i.inhparent = down.oid WHERE down.depth < 64
+), own_up(oid, depth) AS (
+  SELECT i.inhparent, 1 FROM pg_catalog.pg_inherits i JOIN self ON i.inhrelid = self.oid
+  UNION ALL
+  SELECT i.inhparent, own_up.depth + 1 FROM pg_catalog.pg_inherits i JOIN own_up ON i.inhrelid = own_up.oid WHERE own_up.depth < 64
+), up(oid, depth) AS (
+  SELECT i.inhparent, 1 FROM pg_catalog.pg_inherits i JOIN (SELECT oid FROM self UNION SELECT oid FROM down) m ON i.inhrelid = m.oid
+  UNION ALL
+  SELECT i.inhparent, up.depth + 1 FROM pg_catalog.pg_inherits i JOIN up ON i.inhrelid = up.oid WHERE up.depth < 64
 )
-SELECT DISTINCT k.direction, n.nspname, c.relname
+SELECT DISTINCT k.direction, n.nspname, c.relname, NULL::pg_catalog.text AS key
 FROM (SELECT 'up' AS direction, oid FROM up UNION ALL SELECT 'down', oid FROM down) k
 JOIN pg_catalog.pg_class c ON c.oid = k.oid AND c.relkind IN ('r', 'p', 'f')
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace`;
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+UNION ALL
+SELECT DISTINCT 'key', NULL, NULL, CASE WHEN a.attname IS NULL THEN '*' ELSE a.attname::pg_catalog.text END
+FROM own_up
+JOIN pg_catalog.pg_partitioned_table p ON p.partrelid = own_up.oid
+CROSS JOIN LATERAL pg_catalog.unnest(p.partattrs::pg_catalog.int2[]) AS k(attnum)
+LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = k.attnum AND k.attnum > 0`;
 
 /**
  * Casts whose function is neither built in nor part of an installed extension: PostgreSQL
@@ -198,7 +212,7 @@ export class RelationCatalog {
   /** What a function's body reads, as a view's definition would (function-reads.ts); undefined when there is no such function. */
   async functionReads(schema: string, name: string): Promise<readonly ViewRead[] | undefined> {
     return this.functions.get(`${schema}\u0000${name}`, () =>
-      this.read({ sql: FUNCTION_SOURCES, params: [schema, name], ...BIG }).then((r) => functionReadsOf(schema, name, r.rows, (relation) => this.resolve(relation))),
+      this.read({ sql: FUNCTION_SOURCES, params: [schema, name], pinnedNames: true, ...BIG }).then((r) => functionReadsOf(schema, name, r.rows, (relation) => this.resolve(relation))),
     );
   }
 
@@ -213,11 +227,13 @@ export class RelationCatalog {
       this.read({ sql: FAMILY, params: [schema, name], ...BIG }).then((r) => {
         const ancestors: RelationName[] = [];
         const descendants: RelationName[] = [];
-        for (const [direction, nspname, relname] of r.rows) {
+        const partitionKeys: string[] = [];
+        for (const [direction, nspname, relname, key] of r.rows) {
+          if (direction === 'key' && typeof key === 'string') partitionKeys.push(key);
           if (typeof nspname !== 'string' || typeof relname !== 'string') continue;
           (direction === 'up' ? ancestors : descendants).push({ schema: nspname, name: relname });
         }
-        return { ancestors, descendants };
+        return { ancestors, descendants, partitionKeys };
       }),
     );
   }

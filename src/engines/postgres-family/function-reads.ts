@@ -7,8 +7,10 @@ import { parseSql } from './policy/parse.js';
  * Every overload of a function, with what it takes to know what its body reads: its
  * language, its source (a plain SQL body), whether the body is SQL-standard (BEGIN ATOMIC:
  * PostgreSQL records its dependencies), its own settings (a search_path of its own changes
- * what its names resolve to), and for an atomic body, the relations it depends on and
- * whether it calls code that is not built in.
+ * what its names resolve to), and for an atomic body, the relations it depends on, whether
+ * it depends on a function, operator or type that is not built in, and its text. Asked with
+ * the search path pinned (ReadRequest.pinnedNames), so the text names everything outside
+ * pg_catalog with its schema.
  */
 export const FUNCTION_SOURCES = `
 SELECT l.lanname, p.prosrc, p.prosqlbody IS NOT NULL AS atomic, p.proconfig IS NOT NULL AS configured,
@@ -20,12 +22,15 @@ SELECT l.lanname, p.prosrc, p.prosqlbody IS NOT NULL AS atomic, p.proconfig IS N
           AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass) AS relations,
        EXISTS (
          SELECT 1 FROM pg_catalog.pg_depend d
-         JOIN pg_catalog.pg_proc f ON f.oid = d.refobjid
-         JOIN pg_catalog.pg_namespace fn ON fn.oid = f.pronamespace
+         LEFT JOIN pg_catalog.pg_proc f ON d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND f.oid = d.refobjid
+         LEFT JOIN pg_catalog.pg_operator o ON d.refclassid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND o.oid = d.refobjid
+         LEFT JOIN pg_catalog.pg_proc op ON op.oid = o.oprcode
+         LEFT JOIN pg_catalog.pg_type t ON d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND t.oid = d.refobjid
+         JOIN pg_catalog.pg_namespace fn ON fn.oid = COALESCE(f.pronamespace, op.pronamespace, o.oprnamespace, t.typnamespace)
          WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid
-           AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
            AND fn.nspname NOT IN ('pg_catalog', 'information_schema')
-       ) AS calls_user_code
+       ) AS calls_user_code,
+       CASE WHEN p.prosqlbody IS NOT NULL THEN pg_catalog.pg_get_function_sqlbody(p.oid) END AS sqlbody
 FROM pg_catalog.pg_proc p
 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_catalog.pg_language l ON l.oid = p.prolang
@@ -49,7 +54,7 @@ export async function functionReadsOf(schema: string, name: string, rows: readon
   const add = (relation: { schema: string; name: string }): void => {
     reads.set(`${relation.schema}\u0000${relation.name}`, { ...relation, columns: '*' });
   };
-  for (const [language, source, atomic, configured, relations, callsUserCode] of rows) {
+  for (const [language, source, atomic, configured, relations, callsUserCode, sqlBody] of rows) {
     if (language !== 'sql' || configured === true || callsUserCode === true) return unreadable;
     if (atomic === true) {
       for (const pair of Array.isArray(relations) ? relations : []) {
@@ -58,9 +63,11 @@ export async function functionReadsOf(schema: string, name: string, rows: readon
           add({ schema: pair[0], name: pair[1] });
         }
       }
-      continue;
     }
-    const body = typeof source === 'string' ? bodyOf(source) : undefined;
+    // A plain body as written; an atomic one as PostgreSQL prints it: built-ins it calls (SQL
+    // given as a string) record no dependency, so the text is read the same way.
+    const text = atomic === true ? (typeof sqlBody === 'string' ? statementsOf(sqlBody) : undefined) : typeof source === 'string' ? source : undefined;
+    const body = text === undefined ? undefined : bodyOf(text);
     if (body === undefined) return unreadable;
     for (const range of body.relations) {
       const where = range.schema ?? (await resolve(range.name));
@@ -71,6 +78,19 @@ export async function functionReadsOf(schema: string, name: string, rows: readon
     if (!body.readable) return unreadable;
   }
   return [...reads.values()];
+}
+
+/**
+ * An atomic body as pg_get_function_sqlbody prints it — `BEGIN ATOMIC <statements>; END` or
+ * `RETURN <expression>` — as statements the parser takes; undefined for any other shape.
+ */
+function statementsOf(body: string): string | undefined {
+  const text = body.trim();
+  const atomic = /^BEGIN\s+ATOMIC\b([\s\S]*)\bEND$/i.exec(text);
+  if (atomic !== null) return atomic[1];
+  const returned = /^RETURN\b([\s\S]*)$/i.exec(text);
+  if (returned !== null) return `SELECT ${returned[1] ?? ''}`;
+  return undefined;
 }
 
 const isSystem = (schema: string): boolean => schema === 'pg_catalog' || schema === 'information_schema';

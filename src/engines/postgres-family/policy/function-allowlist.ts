@@ -244,6 +244,26 @@ export const ALLOWED_FUNCTIONS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Catalog lookups by name or object id (on the allow-list above) that a role with table or
+ * column rules may not call: they answer about any object, a denied table or column included
+ * — whether it exists (`to_regclass`, `has_column_privilege`), how big it is
+ * (`pg_relation_size`), what it is called (`pg_identify_object`). For such a role a denied
+ * table is invisible and a denied column does not exist; list_tables and describe_table show
+ * what it may see. The reg* types do the same by cast (`'t'::regclass`): see REGISTRY_TYPES.
+ */
+export const LOOKUPS_UNDER_RULES: ReadonlySet<string> = new Set([
+  ...[...ALLOWED_FUNCTIONS].filter(
+    (name) => name !== 'pg_column_size' && /^(to_reg|has_.*_privilege$|pg_has_role$|pg_.*_is_visible$|pg_.*_size$|pg_partition_|pg_index|pg_identify_object|pg_describe_object$|pg_get_object_address$)/.test(name),
+  ),
+  'pg_get_serial_sequence', 'pg_get_replica_identity_index', 'pg_get_function_identity_arguments', 'pg_get_function_result',
+]);
+
+/** Object-identifier types whose input looks a name up in the catalog (see LOOKUPS_UNDER_RULES). */
+export const REGISTRY_TYPES: ReadonlySet<string> = new Set([
+  'regclass', 'regcollation', 'regconfig', 'regdictionary', 'regnamespace', 'regoper', 'regoperator', 'regproc', 'regprocedure', 'regrole', 'regtype',
+]);
+
+/**
  * Names that must never be allowed, even if configuration tries to add them (config extension is refused for these).
  *
  * The list covers functions that write or change state (sequences, large objects, settings,

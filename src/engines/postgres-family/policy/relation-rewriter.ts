@@ -1,5 +1,6 @@
 import type { ProtectedRelation, ReadProtection } from '../../../engine/protection.js';
 import { BastionError } from '../../../errors/codes.js';
+import { LOOKUPS_UNDER_RULES, REGISTRY_TYPES } from './function-allowlist.js';
 import { maskExpression } from './mask-sql.js';
 import { parseSql } from './parse.js';
 
@@ -58,6 +59,7 @@ export class RelationRewriter {
       else if (name === 'SelectStmt') this.select(child as Node);
       else if (name === 'ColumnRef') this.column(child as Node);
       else if (name === 'typeName' || name === 'TypeName') this.type(child as Node);
+      else if (name === 'FuncCall') this.call(child as Node);
       else this.walk(child);
     }
   }
@@ -185,6 +187,8 @@ export class RelationRewriter {
    */
   private type(typeName: Node): void {
     const names = typeName['names'];
+    const last = Array.isArray(names) ? (names[names.length - 1] as { String?: { sval?: string } } | undefined)?.String?.sval : undefined;
+    if (last !== undefined && REGISTRY_TYPES.has(last)) throw lookupRefused(last);
     if (Array.isArray(names) && names.length > 1) {
       const schema = (names[0] as { String?: { sval?: string } }).String?.sval;
       if (schema !== 'pg_catalog') {
@@ -193,6 +197,14 @@ export class RelationRewriter {
       }
     }
     this.walk(typeName);
+  }
+
+  /** A catalog lookup that answers about any object (LOOKUPS_UNDER_RULES): not for a role with rules. */
+  private call(call: Node): void {
+    const names = call['funcname'];
+    const last = Array.isArray(names) ? (names[names.length - 1] as { String?: { sval?: string } } | undefined)?.String?.sval : undefined;
+    if (last !== undefined && LOOKUPS_UNDER_RULES.has(last)) throw lookupRefused(`${last}()`);
+    this.walk(call);
   }
 
   /** The schema and name a RangeVar stands for; undefined for a CTE reference. */
@@ -226,6 +238,13 @@ export class RelationRewriter {
     if (targetList.length > 0) select['targetList'] = targetList;
     return { subquery: { SelectStmt: select }, alias };
   }
+}
+
+function lookupRefused(what: string): BastionError {
+  return new BastionError(
+    'SQL_FUNCTION_DENIED',
+    `${what} looks objects up in the catalog, which your role's table and column rules do not allow; list_tables and describe_table show what you may see.`,
+  );
 }
 
 /** The tree does not say what the authorize stage decided about it: refuse rather than guess. */
