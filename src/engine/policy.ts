@@ -58,6 +58,8 @@ export interface BeforeRead {
   readonly sql: string;
   /** For each $n of `sql`, in order, the index of the statement's parameter it binds. */
   readonly paramIndexes: readonly number[];
+  /** Bound after those (a rebuilt read's mask key, ReadGuard.protectWrite). */
+  readonly extraParams?: readonly string[] | undefined;
 }
 
 export type WriteTool = 'execute' | 'change_schema';
