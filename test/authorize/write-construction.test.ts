@@ -4,7 +4,7 @@
  * denied column does not exist, a masked one is its mask), so renaming, nesting, whole
  * rows, attribute notation and filters cannot carry a protected value into a table the role
  * can read back: every attack below runs for real, and the stored rows are then read as the
- * role AND as an unrestricted admin. A table with protected columns may be written as long
+ * role AND as a role without rules. A table with protected columns may be written as long
  * as the write neither sets, reads nor returns them: its RETURNING and the preview a person
  * approves show masked values and no denied column.
  */
@@ -41,10 +41,12 @@ const ROLES = {
   robot: { tools: ['*'], ...RULES, approval: { '*': 'none' } },
   // The same rules, but a person approves each change: the preview is what they read.
   asker: { tools: ['*'], ...RULES },
+  // No rules: sees what is stored, and puts public.notes back before each attack.
+  keeper: { tools: ['*'], approval: { '*': 'none' } },
 };
 const robot = { id: 'key:robot', kind: 'api_key' as const, role: 'robot', scopes: [] };
 const asker = { id: 'key:asker', kind: 'api_key' as const, role: 'asker', scopes: [] };
-const admin = { id: 'key:admin', kind: 'api_key' as const, role: 'admin', scopes: [] };
+const keeper = { id: 'key:keeper', kind: 'api_key' as const, role: 'keeper', scopes: [] };
 
 /** Planted values (and the real title, hashed for the role) found anywhere in `text`. */
 function planted(text: string): string[] {
@@ -110,35 +112,40 @@ function text(result: CallToolResult): string {
 function writeSuite(label: string, source: () => Record<string, unknown>): void {
   describe(label, () => {
     let bastion: TestBastion;
-    let asAdmin: Awaited<ReturnType<typeof openSession>>;
+    let asKeeper: Awaited<ReturnType<typeof openSession>>;
     let asAsker: Awaited<ReturnType<typeof openSession>>;
     beforeAll(async () => {
       bastion = await startBastion({ sources: { main: { ...source(), writes: { enabled: true, schemas: ['public'] } } }, roles: ROLES }, robot);
-      asAdmin = await openSession(bastion.ctx, admin);
+      asKeeper = await openSession(bastion.ctx, keeper);
       asAsker = await openSession(bastion.ctx, asker);
     }, 60_000);
     afterAll(async () => {
       await asAsker?.close();
-      await asAdmin?.close();
+      await asKeeper?.close();
       await bastion?.close();
     });
 
     const execute = (sql: string, dryRun = false): Promise<CallToolResult> => bastion.call('execute', { sql, dry_run: dryRun });
-    /** Every stored note, read by the role and by the admin: the admin sees exactly what is stored. */
+    /** Every stored note, read by the role and by the keeper (no rules): the keeper sees exactly what is stored. */
     const notes = async (): Promise<{ role: unknown[][]; stored: unknown[][] }> => {
       const sql = 'SELECT id, body FROM public.notes ORDER BY id';
-      return { role: rowsOf(await bastion.call('query', { sql })), stored: rowsOf(await asAdmin.call('query', { sql })) };
+      return { role: rowsOf(await bastion.call('query', { sql })), stored: rowsOf(await asKeeper.call('query', { sql })) };
     };
     const employee3 = async (): Promise<unknown[][]> =>
-      rowsOf(await asAdmin.call('query', { sql: 'SELECT name, email, title, salary, ssn FROM hr.employees WHERE id = 3' }));
+      rowsOf(await asKeeper.call('query', { sql: 'SELECT name, email, title, salary, ssn FROM hr.employees WHERE id = 3' }));
 
-    it('the fixture plants the values (the admin sees them)', async () => {
-      expect(planted(text(await asAdmin.call('query', { sql: 'SELECT email, salary, ssn, title FROM hr.employees WHERE id = 3' })))).toEqual(
+    it('the fixture plants the values (a role without rules sees them)', async () => {
+      expect(planted(text(await asKeeper.call('query', { sql: 'SELECT email, salary, ssn, title FROM hr.employees WHERE id = 3' })))).toEqual(
         expect.arrayContaining([SSN, EMAIL, SALARY, 'title']),
       );
     });
 
     it.each(ATTACKS)('%s: no planted value in the answer, nor stored where the role reads it back', async (_how, sql) => {
+      // Each attack starts from the one note the fixture made.
+      for (const reset of ['DELETE FROM public.notes WHERE id <> 1', "UPDATE public.notes SET body = 'start' WHERE id = 1"]) {
+        expect((await asKeeper.call('execute', { sql: reset, dry_run: false })).isError).toBeFalsy();
+      }
+      expect((await notes()).stored).toEqual([[1, 'start']]);
       const result = await execute(sql);
       expect(planted(text(result)), text(result)).toEqual([]);
       const { role, stored } = await notes();
@@ -171,12 +178,12 @@ function writeSuite(label: string, source: () => Record<string, unknown>): void 
 
     it.each(TARGET_REFUSALS)('%s: refused, and hr.employees is unchanged', async (_how, sql) => {
       const before = await employee3();
-      const count = rowsOf(await asAdmin.call('query', { sql: 'SELECT count(*) FROM hr.employees' }));
+      const count = rowsOf(await asKeeper.call('query', { sql: 'SELECT count(*) FROM hr.employees' }));
       const result = await execute(sql);
       expect(errorCode(result), text(result)).toBe('DENIED_BY_POLICY');
       expect(planted(text(result))).toEqual([]);
       expect(await employee3()).toEqual(before);
-      expect(rowsOf(await asAdmin.call('query', { sql: 'SELECT count(*) FROM hr.employees' }))).toEqual(count);
+      expect(rowsOf(await asKeeper.call('query', { sql: 'SELECT count(*) FROM hr.employees' }))).toEqual(count);
     });
 
     it('an UPDATE of an allowed column of a table with protected columns changes only that column', async () => {
@@ -209,7 +216,7 @@ function writeSuite(label: string, source: () => Record<string, unknown>): void 
 
     it('a dry run of the protected table shows masked rows and no denied column, and changes nothing', async () => {
       const before = await employee3();
-      const count = rowsOf(await asAdmin.call('query', { sql: 'SELECT count(*) FROM hr.employees' }));
+      const count = rowsOf(await asKeeper.call('query', { sql: 'SELECT count(*) FROM hr.employees' }));
       // employee 40 manages no one: a DELETE of it is not stopped by a foreign key
       for (const [sql, email] of [["UPDATE hr.employees SET name = 'Dry 3' WHERE id = 3", MASKED_EMAIL], ['DELETE FROM hr.employees WHERE id = 40', 'e***@example.com']] as const) {
         const result = await execute(sql, true);
@@ -221,7 +228,7 @@ function writeSuite(label: string, source: () => Record<string, unknown>): void 
         expect(planted(text(result)), sql).toEqual([]);
       }
       expect(await employee3()).toEqual(before);
-      expect(rowsOf(await asAdmin.call('query', { sql: 'SELECT count(*) FROM hr.employees' }))).toEqual(count);
+      expect(rowsOf(await asKeeper.call('query', { sql: 'SELECT count(*) FROM hr.employees' }))).toEqual(count);
     });
 
     it('the preview a person approves shows before → after with masked values and no denied column', async () => {
