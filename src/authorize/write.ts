@@ -23,6 +23,8 @@ export interface AuthorizedWrite {
   readonly describe?: DescribeTarget;
   /** execute by construction, for a role with rules: what the engine needs to rebuild the write (ReadGuard.protectWrite). */
   readonly protection?: WriteProtection;
+  /** execute by name into a table with protected columns: the dry run shows no rows, only the count. */
+  readonly withoutSample?: boolean;
 }
 
 export interface WriteAuthorizeOptions {
@@ -47,8 +49,10 @@ export interface WriteAuthorizeOptions {
  *
  * Otherwise (MySQL, SQLite) everything the statement reads is authorized like a read
  * with one difference: a masked column is refused wherever it appears, because a write
- * would carry its real value into a table; and a write into a table with any column the
- * role may not see in full is refused outright.
+ * would carry its real value into a table. A table with columns the role may not see in
+ * full may be written when the engine says which columns the statement assigns and none
+ * is protected; its own columns then count as read by name (a protected one, `*` or the
+ * whole row refused), and the dry run shows the count without rows.
  *
  * A schema change reads by name, a masked column counting as denied, and may not read a
  * table with protected columns at all (a view or a copy of it could rename them).
@@ -75,14 +79,34 @@ async function authorizeDml(role: Role, checked: CheckedDml, catalog: Catalog, o
     return { target: { schema, name: target.name }, protection: { ...reads.protection, target: { schema, name: target.name, columns } } };
   }
   const guarded = columns?.find((column) => column.treatment !== 'keep');
-  if (guarded !== undefined) {
+  if (guarded !== undefined) checkAssigned(checked, schema, columns ?? [], guarded);
+  // The target's own columns count as read by name too: naming a protected one, its `*` or its whole row is refused.
+  const withTarget = guarded === undefined ? checked : { ...checked, reads: { ...checked.reads, relations: [{ ...target, schema }, ...checked.reads.relations] } };
+  await authorizeReads(role, withTarget, catalog);
+  // Its rows as RETURNING * gives them would show the protected columns: no sample rows then.
+  return { target: { schema, name: target.name }, ...(guarded === undefined ? {} : { withoutSample: true }) };
+}
+
+/**
+ * By name, for an engine that cannot rebuild a write: a write to a table with protected
+ * columns must say which columns it assigns, and none may be protected.
+ */
+function checkAssigned(checked: CheckedDml, schema: string, columns: readonly ProtectedColumn[], guarded: ProtectedColumn): void {
+  const label = `${schema}.${checked.target.name}`;
+  if (checked.assigns === undefined || checked.hasReturning) {
     throw new BastionError(
       'DENIED_BY_POLICY',
-      `Writes to ${schema}.${target.name} are not allowed for your role: its column ${guarded.name} is ${guarded.treatment === 'deny' ? 'denied' : 'masked'} for you, and a write or its preview could reach it.`,
+      `Writes to ${label} are not allowed for your role: its column ${guarded.name} is ${guarded.treatment === 'deny' ? 'denied' : 'masked'} for you, and a write or its preview could reach it.`,
     );
   }
-  await authorizeReads(role, checked, catalog);
-  return { target: { schema, name: target.name } };
+  const assigned = checked.assigns === 'all' ? columns.map((c) => c.name) : checked.assigns;
+  for (const name of assigned) {
+    const column = columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+    if (column !== undefined && column.treatment !== 'keep') {
+      const how = checked.assigns === 'all' ? ' (an INSERT without a column list sets every column)' : '';
+      throw new BastionError('DENIED_BY_POLICY', `The column ${label}.${column.name} is ${column.treatment === 'deny' ? 'denied' : 'masked'} for your role: a write may not set it${how}.`);
+    }
+  }
 }
 
 /** Every column of the target with what the role's rules make of it; undefined when no rule touches it. */

@@ -101,6 +101,12 @@ export interface CheckedDml extends Fingerprinted {
   readonly before?: BeforeRead | undefined;
   /** UPDATE: the columns it sets. */
   readonly setColumns?: readonly string[] | undefined;
+  /**
+   * The target's columns the statement assigns (SET, an INSERT's column list), as written;
+   * 'all' for an INSERT without a column list. Given by engines whose writes are checked by
+   * name (MySQL, SQLite): absent, a write to a table with protected columns is refused.
+   */
+  readonly assigns?: readonly string[] | 'all' | undefined;
 }
 
 export type DdlKind =

@@ -69,6 +69,8 @@ export interface WriteRequest {
    * instead of `sql` when dryRun, to show rows as they would be after the change.
    */
   readonly sampleSql?: string | undefined;
+  /** The dry run shows the count without rows (a table the role may not see in full, checked by name). */
+  readonly withoutSample?: boolean | undefined;
   /** The parameters of sampleSql, when they are not `params` (ReadGuard.protectWrite may append a mask key to one and not the other). */
   readonly sampleParams?: readonly ParamValue[] | undefined;
   /**

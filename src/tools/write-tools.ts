@@ -116,6 +116,7 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
     maxAffectedRows: approvedRows === null ? entry.writes.max_affected_rows : Math.min(approvedRows, entry.writes.max_affected_rows),
     sampleSql: run === undefined ? checked.sampleSql : run.sampleSql,
     sampleParams: run === undefined ? undefined : [...params, ...run.sampleParams],
+    withoutSample: authorized.withoutSample,
     checked: run === undefined || checked.tool !== 'execute' ? checked : { ...checked, before: run.before },
     sampleRows: SAMPLE_ROWS,
     describe: authorized.describe,

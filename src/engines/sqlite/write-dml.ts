@@ -62,7 +62,14 @@ export function inspectSqliteDml(sql: string, tokens: readonly Token[], parse: (
   const last = tokens[tokens.length - 1];
   // RETURNING after the last token: a trailing `;` or comment cannot hide it or make it a second statement.
   const sampleSql = `${sql.slice(0, last?.end ?? sql.length)}\nRETURNING *`;
-  return { sql, tool: 'execute', command, target: written, reads, paramCount, hasReturning: false, sampleSql, sampleNeedsPg17: false };
+  return { sql, tool: 'execute', command, target: written, reads, paramCount, hasReturning: false, sampleSql, sampleNeedsPg17: false, assigns: assignedColumns(root) };
+}
+
+/** The target's columns an INSERT or UPDATE assigns; every column for an INSERT without a column list. */
+function assignedColumns(root: Node): readonly string[] | 'all' {
+  const listed = listOf(root['columns']);
+  if (root['type'] === 'insert') return listed.length === 0 ? 'all' : listed.map(String);
+  return listOf(root['set']).map((item) => String(item['column']));
 }
 
 /** UPDATE and DELETE take no ORDER BY, LIMIT or FROM of their own (inside a subquery they are reads). */

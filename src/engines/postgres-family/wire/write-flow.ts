@@ -98,7 +98,7 @@ export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest
 
 function statementFor(request: WriteRequest, serverVersion: number): { text: string; values: (string | null)[] } {
   const plain = { text: request.sql, values: request.params.map(encodeParam) };
-  if (request.kind !== 'dml' || !request.dryRun || request.sampleSql === undefined) return plain;
+  if (request.kind !== 'dml' || !request.dryRun || request.sampleSql === undefined || request.withoutSample === true) return plain;
   // MERGE ... RETURNING is a syntax error before PostgreSQL 17: run the plain statement, without a sample.
   if (request.checked?.sampleNeedsPg17 === true && serverVersion < PG17) return plain;
   return { text: request.sampleSql, values: (request.sampleParams ?? request.params).map(encodeParam) };
