@@ -88,7 +88,7 @@ const ORACLES: readonly (readonly [string, string, string])[] = [
 ];
 
 /** The target table's own protected columns: each write is refused and hr.employees is unchanged. */
-const TARGET_REFUSALS: readonly (readonly [string, string])[] = [
+const TARGET_REFUSALS: readonly (readonly [string, string, string?])[] = [
   ['SET of a masked column', "UPDATE hr.employees SET email = 'attacker@example.com' WHERE id = 3"],
   ['SET of a denied column', "UPDATE hr.employees SET ssn = '000-00-0000' WHERE id = 3"],
   ['SET of a masked column in a row assignment', "UPDATE hr.employees SET (name, salary) = ('x', 1) WHERE id = 3"],
@@ -102,6 +102,9 @@ const TARGET_REFUSALS: readonly (readonly [string, string])[] = [
   ['INSERT without a column list', `INSERT INTO hr.employees VALUES (99, 'n', 'e', 't', NULL, 1, 's', '2020-01-01')`],
   ['RETURNING the denied column', "UPDATE hr.employees SET name = 'x' WHERE id = 3 RETURNING ssn"],
   ['RETURNING a masked column in an expression', "UPDATE hr.employees SET name = 'x' WHERE id = 3 RETURNING upper(email)"],
+  ['a schema-qualified star of the target', "UPDATE hr.employees SET name = 'x' WHERE id = 3 AND (hr.employees.*) IS NOT NULL"],
+  ['RETURNING * mixing another table with the target', "UPDATE hr.employees e SET name = 'x' FROM public.notes n WHERE e.id = 3 AND n.id = 1 RETURNING *"],
+  ['a data-modifying CTE', "WITH d AS (UPDATE hr.employees SET name = 'cte' WHERE id = 3 RETURNING email) UPDATE public.notes SET body = (SELECT email FROM d) WHERE id = 1", 'SQL_NOT_READ_ONLY'],
   ['MERGE into the protected table', "MERGE INTO hr.employees t USING (SELECT 3 AS id) s ON t.id = s.id WHEN MATCHED THEN UPDATE SET name = 'x'"],
 ];
 
@@ -176,11 +179,11 @@ function writeSuite(label: string, source: () => Record<string, unknown>): void 
       expect((a.structuredContent as { affected_rows: number }).affected_rows).toBe((b.structuredContent as { affected_rows: number }).affected_rows);
     });
 
-    it.each(TARGET_REFUSALS)('%s: refused, and hr.employees is unchanged', async (_how, sql) => {
+    it.each(TARGET_REFUSALS)('%s: refused, and hr.employees is unchanged', async (_how, sql, code = 'DENIED_BY_POLICY') => {
       const before = await employee3();
       const count = rowsOf(await asKeeper.call('query', { sql: 'SELECT count(*) FROM hr.employees' }));
       const result = await execute(sql);
-      expect(errorCode(result), text(result)).toBe('DENIED_BY_POLICY');
+      expect(errorCode(result), text(result)).toBe(code);
       expect(planted(text(result))).toEqual([]);
       expect(await employee3()).toEqual(before);
       expect(rowsOf(await asKeeper.call('query', { sql: 'SELECT count(*) FROM hr.employees' }))).toEqual(count);
@@ -245,8 +248,11 @@ function writeSuite(label: string, source: () => Record<string, unknown>): void 
     });
 
     it('a write that touches no protected column of the target works as for an unrestricted role', async () => {
-      const inserted = await execute("INSERT INTO public.notes (id, body) VALUES (900, 'plain') RETURNING *");
+      // unqualified: the target is qualified with the schema it resolves to (the search path is pinned)
+      const inserted = await execute("INSERT INTO notes (id, body) VALUES (900, 'plain') RETURNING *");
       expect((inserted.structuredContent as { sample: { rows: unknown[][] } }).sample.rows).toEqual([[900, 'plain']]);
+      const updated = await execute("UPDATE notes SET body = 'plainer' WHERE id = 900", true);
+      expect((updated.structuredContent as { sample: { rows: unknown[][] } }).sample.rows).toEqual([[900, 'plainer']]);
       const deleted = await execute('DELETE FROM public.notes WHERE id = 900');
       expect((deleted.structuredContent as { affected_rows: number }).affected_rows).toBe(1);
     });
