@@ -179,7 +179,7 @@ function writeSuite(label: string, source: () => Record<string, unknown>): void 
       expect((a.structuredContent as { affected_rows: number }).affected_rows).toBe((b.structuredContent as { affected_rows: number }).affected_rows);
     });
 
-    it.each(TARGET_REFUSALS)('%s: refused, and hr.employees is unchanged', async (_how, sql, code = 'DENIED_BY_POLICY') => {
+    it.each(TARGET_REFUSALS.map(([how, sql, code]) => [how, sql, code ?? 'DENIED_BY_POLICY'] as const))('%s: refused, and hr.employees is unchanged', async (_how, sql, code) => {
       const before = await employee3();
       const count = rowsOf(await asKeeper.call('query', { sql: 'SELECT count(*) FROM hr.employees' }));
       const result = await execute(sql);

@@ -8,7 +8,7 @@ import type { CheckedDml, CheckedStatement, CheckedWrite, ReadTool, WritePolicyO
 import { inspectWrite, type RawStatement } from './write-policy.js';
 import { StatementProtector } from './rewrite.js';
 import type { ProtectedStatement, ProtectedWrite, ReadProtection, WriteProtection } from '../../../engine/protection.js';
-import { protectWrite } from './write-protect.js';
+import { WriteProtector } from './write-protect.js';
 
 export interface SqlPolicyOptions {
   /** Extra callable functions from config: `name` or `schema.name`, lower case. */
@@ -31,11 +31,13 @@ export class SqlPolicy {
   private readonly fingerprints = new Map<string, string | undefined>();
   private readonly cacheSize: number;
   private readonly protector: StatementProtector;
+  private readonly writeProtector: WriteProtector;
 
   constructor(options: SqlPolicyOptions = {}) {
     this.extraFunctions = extraFunctionsOf(options.extraFunctions ?? []);
     this.cacheSize = options.cacheSize ?? 2000;
     this.protector = new StatementProtector(this.cacheSize);
+    this.writeProtector = new WriteProtector(this.cacheSize);
   }
 
   static async create(options: SqlPolicyOptions = {}): Promise<SqlPolicy> {
@@ -65,7 +67,7 @@ export class SqlPolicy {
 
   /** The same for a write: what it reads rebuilt, its target kept and checked (see write-protect.ts). */
   protectWrite(checked: CheckedDml, protection: WriteProtection, hashKey: Uint8Array): ProtectedWrite {
-    return protectWrite(checked, protection, hashKey);
+    return this.writeProtector.protect(checked, protection, hashKey);
   }
 
   /**

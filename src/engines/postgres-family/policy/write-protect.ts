@@ -22,20 +22,58 @@ import { listOf, unwrap, type Node } from './write-nodes.js';
  * shows what the role may see, by construction. Every relation ends up qualified: the
  * statements run with the search path pinned.
  */
-export function protectWrite(checked: CheckedDml, protection: WriteProtection, hashKey: Uint8Array): ProtectedWrite {
+export class WriteProtector {
+  /** Rebuilt statements by statement text and rules: a repeated write costs a lookup. */
+  private readonly cache = new Map<string, Rebuilt | BastionError>();
+
+  constructor(private readonly cacheSize = 2000) {}
+
+  protect(checked: CheckedDml, protection: WriteProtection, hashKey: Uint8Array): ProtectedWrite {
+    const key = JSON.stringify([checked.sql, checked.sampleSql, checked.before, [...protection.resolved].sort(), protection.relations, protection.target]);
+    let rebuilt = this.cache.get(key);
+    if (rebuilt === undefined) {
+      rebuilt = settle(() => rebuildAll(checked, protection));
+      if (this.cache.size >= this.cacheSize) {
+        const oldest = this.cache.keys().next().value;
+        if (oldest !== undefined) this.cache.delete(oldest);
+      }
+      this.cache.set(key, rebuilt);
+    }
+    if (rebuilt instanceof BastionError) throw rebuilt;
+    const { main, sample, before } = rebuilt;
+    // Each statement binds the key only if it computes a hash: PostgreSQL refuses a parameter a statement does not use.
+    const keys = (uses: boolean | undefined): string[] => (uses === true ? hashKeyParams(hashKey) : []);
+    return {
+      sql: main.sql,
+      params: keys(main.usesHashKey),
+      sampleSql: sample?.sql,
+      sampleParams: keys(sample?.usesHashKey),
+      before: before === undefined ? undefined : { ...before.read, extraParams: keys(before.usesHashKey) },
+    };
+  }
+}
+
+interface Rebuilt {
+  readonly main: Rewritten;
+  readonly sample: Rewritten | undefined;
+  readonly before: { read: BeforeRead; usesHashKey: boolean } | undefined;
+}
+
+function rebuildAll(checked: CheckedDml, protection: WriteProtection): Rebuilt {
   const firstKeyParam = checked.paramCount + 1;
   const main = rebuild(checked.sql, protection, firstKeyParam);
   const sample = checked.sampleSql === undefined ? undefined : checked.sampleSql === checked.sql ? main : rebuild(checked.sampleSql, protection, firstKeyParam);
   const before = checked.before === undefined ? undefined : beforeRead(checked.before, protection);
-  // Each statement binds the key only if it computes a hash: PostgreSQL refuses a parameter a statement does not use.
-  const keys = (uses: boolean | undefined): string[] => (uses === true ? hashKeyParams(hashKey) : []);
-  return {
-    sql: main.sql,
-    params: keys(main.usesHashKey),
-    sampleSql: sample?.sql,
-    sampleParams: keys(sample?.usesHashKey),
-    before: before === undefined ? undefined : { ...before.read, extraParams: keys(before.usesHashKey) },
-  };
+  return { main, sample, before };
+}
+
+function settle(work: () => Rebuilt): Rebuilt | BastionError {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof BastionError) return error;
+    throw error;
+  }
 }
 
 const DML_TYPES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
