@@ -75,6 +75,8 @@ const ATTACKS: readonly (readonly [string, string])[] = [
   ['the whole-row value as text', 'INSERT INTO public.notes (id, body) SELECT 500, e::text FROM hr.employees e WHERE id = 3'],
   ['row_to_json of the whole row', 'INSERT INTO public.notes (id, body) SELECT 600, row_to_json(e)::text FROM hr.employees e WHERE id = 3'],
   ['ON CONFLICT DO UPDATE from a protected read', 'INSERT INTO public.notes (id, body) SELECT 1, salary::text FROM hr.employees WHERE id = 3 ON CONFLICT (id) DO UPDATE SET body = excluded.body'],
+  ['MERGE reading the protected table', 'MERGE INTO public.notes n USING (SELECT id, email, title, ssn FROM hr.employees WHERE id = 3) s ON n.id = 1 WHEN MATCHED THEN UPDATE SET body = s.ssn'],
+  ['MERGE reading masked columns', "MERGE INTO public.notes n USING (SELECT id, email, title FROM hr.employees WHERE id = 3) s ON n.id = 1 WHEN MATCHED THEN UPDATE SET body = s.email || ' ' || s.title"],
   ['a user function shadowing lower()', 'UPDATE public.notes SET body = lower(1) WHERE id = 1'],
   ['a cast error quoting the masked value', 'UPDATE public.notes SET body = (SELECT email FROM hr.employees WHERE id = 3)::int::text WHERE id = 1'],
   ['RETURNING a subquery of the protected table', 'UPDATE public.notes SET body = \'r\' WHERE id = 1 RETURNING (SELECT email || title FROM hr.employees WHERE id = 3)'],
