@@ -65,11 +65,11 @@ export function inspectSqliteDml(sql: string, tokens: readonly Token[], parse: (
   return { sql, tool: 'execute', command, target: written, reads, paramCount, hasReturning: false, sampleSql, sampleNeedsPg17: false, assigns: assignedColumns(root) };
 }
 
-/** The target's columns an INSERT or UPDATE assigns; every column for an INSERT without a column list. */
-function assignedColumns(root: Node): readonly string[] | 'all' {
-  const listed = listOf(root['columns']);
-  if (root['type'] === 'insert') return listed.length === 0 ? 'all' : listed.map(String);
-  return listOf(root['set']).map((item) => String(item['column']));
+/** The target's columns an INSERT or UPDATE assigns; every column for an INSERT without a column list; undefined when a name is not plain. */
+function assignedColumns(root: Node): readonly string[] | 'all' | undefined {
+  const names = root['type'] === 'insert' ? (Array.isArray(root['columns']) ? (root['columns'] as unknown[]) : []) : listOf(root['set']).map((item) => item['column']);
+  if (root['type'] === 'insert' && names.length === 0) return 'all';
+  return names.every((name): name is string => typeof name === 'string') ? names : undefined;
 }
 
 /** UPDATE and DELETE take no ORDER BY, LIMIT or FROM of their own (inside a subquery they are reads). */
