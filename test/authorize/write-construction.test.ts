@@ -223,7 +223,13 @@ function writeSuite(label: string, source: () => Record<string, unknown>): void 
       const before = await employee3();
       const count = rowsOf(await asKeeper.call('query', { sql: 'SELECT count(*) FROM hr.employees' }));
       // employee 40 manages no one: a DELETE of it is not stopped by a foreign key
-      for (const [sql, email] of [["UPDATE hr.employees SET name = 'Dry 3' WHERE id = 3", MASKED_EMAIL], ['DELETE FROM hr.employees WHERE id = 40', 'e***@example.com']] as const) {
+      for (const [sql, email] of [
+        ["UPDATE hr.employees SET name = 'Dry 3' WHERE id = 3", MASKED_EMAIL],
+        ['DELETE FROM hr.employees WHERE id = 40', 'e***@example.com'],
+        // with another table in FROM / USING, the sample is the target's rows (RETURNING e.*), rebuilt the same way
+        ["UPDATE hr.employees e SET name = n.body FROM public.notes n WHERE e.id = 3 AND n.id = 1", MASKED_EMAIL],
+        ['DELETE FROM hr.employees e USING public.notes n WHERE e.id = 40 AND n.id = 1', 'e***@example.com'],
+      ] as const) {
         const result = await execute(sql, true);
         expect(result.isError, text(result)).toBeFalsy();
         const sample = (result.structuredContent as { sample: { columns: string[]; rows: unknown[][] } }).sample;
