@@ -125,6 +125,7 @@ describe('protectWrite', () => {
   it('an INSERT without a column list that stops before the protected columns is allowed', () => {
     expect(refusal("INSERT INTO hr.employees VALUES (1, 'a')")).toBe('ALLOWED');
     expect(refusal('INSERT INTO hr.employees DEFAULT VALUES')).toBe('ALLOWED');
+    expect(refusal("UPDATE hr.employees e SET name = 'x' WHERE e.id = 1 AND e.xmin IS NOT NULL")).toBe('ALLOWED');
     expect(refusal("INSERT INTO hr.employees (id, name) VALUES (1, 'a') ON CONFLICT (id) DO UPDATE SET name = excluded.name")).toBe('ALLOWED');
   });
 });

@@ -29,6 +29,9 @@ export function checkTargetUse(type: string, node: Node, columns: readonly Prote
   }
 }
 
+/** PostgreSQL's system columns: `t.ctid` is a column, not a function of the whole row. */
+const SYSTEM_COLUMNS: ReadonlySet<string> = new Set(['ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid']);
+
 /** The names a statement can call the target by: its alias (else its name) first, then its name. */
 export function targetNames(relation: Node): string[] {
   const name = typeof relation['relname'] === 'string' ? relation['relname'] : '';
@@ -60,7 +63,7 @@ export function checkTargetRefs(value: unknown, names: readonly string[], column
     if ((parts.length === 1 && lowered.has(last)) || (ofTarget && last === '*')) {
       throw new BastionError('DENIED_BY_POLICY', `The whole row of ${label} is not available to a write of yours: it has columns you may not see in full. Name the columns you need.`);
     }
-    if (ofTarget && column === undefined) {
+    if (ofTarget && column === undefined && !SYSTEM_COLUMNS.has(last)) {
       throw new BastionError('DENIED_BY_POLICY', `${parts.join('.')} is not a column of ${label}; written this way it would be a function of the whole row, which has columns you may not see in full.`);
     }
   };
