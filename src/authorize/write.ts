@@ -2,9 +2,10 @@ import type { WritesConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
 import type { RelationRef, CheckedDdl, CheckedDml, CheckedWrite } from '../engine/policy.js';
 import type { Catalog } from '../engine/catalog.js';
+import type { ProtectedColumn, WriteProtection } from '../engine/protection.js';
 import type { DescribeTarget } from '../engine/source.js';
 import type { Role } from './roles.js';
-import { authorizeRead } from './statement.js';
+import { authorizeRead, type ReadAuthorization } from './statement.js';
 import { readsProtected } from './views.js';
 
 export interface ResolvedRelation {
@@ -20,26 +21,50 @@ export interface AuthorizedWrite {
   readonly table?: ResolvedRelation;
   /** A schema change: the object as it stands after the change, for a dry run to describe; none after DROP. */
   readonly describe?: DescribeTarget;
+  /** execute by construction, for a role with rules: what the engine needs to rebuild the write (ReadGuard.protectWrite). */
+  readonly protection?: WriteProtection;
+  /** execute by name into a table with protected columns: the dry run shows no rows, only the count. */
+  readonly withoutSample?: boolean;
+}
+
+export interface WriteAuthorizeOptions {
+  /**
+   * The engine rebuilds a write for the role (ReadGuard.protectWrite): what it reads from
+   * other tables is replaced like a read's, and its target is checked and its RETURNING
+   * masked on the parse tree. The name-based checks and the refusal of every write to a
+   * table with protected columns are then not needed.
+   */
+  readonly byConstruction?: boolean;
 }
 
 /**
  * The authorize stage for `execute` and `change_schema`, after the write policy.
  *
- * Everything the statement reads is authorized like a read, with one difference:
- * a masked column is refused wherever it appears, because a write would carry its
- * real value into a table. A write into a table with any column the role may not
- * see in full (denied or masked) is refused outright — simpler than tracking
- * which columns an INSERT's defaults, a trigger or the RETURNING preview reach.
+ * By construction (options.byConstruction, the PostgreSQL family): everything an
+ * `execute` reads is authorized like a read, and the engine rebuilds it so a denied
+ * column does not exist and a masked one is its mask (a masked value read from another
+ * table may then be stored: the role sees it anyway). The target may have protected
+ * columns; the engine refuses a statement that sets, reads or returns one of them as
+ * it is, and computes masked ones in RETURNING and the preview.
  *
- * A schema change must land in one of `writes.schemas`, resolved as the database
- * would: a qualified name by its schema, an unqualified CREATE in the connection's
- * creation schema, an existing object through the search path.
+ * Otherwise (MySQL, SQLite) everything the statement reads is authorized like a read
+ * with one difference: a masked column is refused wherever it appears, because a write
+ * would carry its real value into a table. A table with columns the role may not see in
+ * full may be written when the engine says which columns the statement assigns and none
+ * is protected; its own columns then count as read by name (a protected one, `*` or the
+ * whole row refused), and the dry run shows the count without rows.
+ *
+ * A schema change reads by name, a masked column counting as denied, and may not read a
+ * table with protected columns at all (a view or a copy of it could rename them).
+ * It must land in one of `writes.schemas`, resolved as the database would: a qualified
+ * name by its schema, an unqualified CREATE in the connection's creation schema, an
+ * existing object through the search path.
  */
-export async function authorizeWrite(role: Role, checked: CheckedWrite, catalog: Catalog, writes: WritesConfig): Promise<AuthorizedWrite> {
-  return checked.tool === 'execute' ? authorizeDml(role, checked, catalog) : authorizeDdl(role, checked, catalog, writes);
+export async function authorizeWrite(role: Role, checked: CheckedWrite, catalog: Catalog, writes: WritesConfig, options: WriteAuthorizeOptions = {}): Promise<AuthorizedWrite> {
+  return checked.tool === 'execute' ? authorizeDml(role, checked, catalog, options) : authorizeDdl(role, checked, catalog, writes);
 }
 
-async function authorizeDml(role: Role, checked: CheckedDml, catalog: Catalog): Promise<AuthorizedWrite> {
+async function authorizeDml(role: Role, checked: CheckedDml, catalog: Catalog, options: WriteAuthorizeOptions): Promise<AuthorizedWrite> {
   const { target } = checked;
   const schema = target.schema ?? (await catalog.resolve(target.name));
   if (schema === undefined) throw invisible(written(target));
@@ -47,19 +72,50 @@ async function authorizeDml(role: Role, checked: CheckedDml, catalog: Catalog): 
   if (!role.tableAllowed(schema, target.name)) throw invisible(written(target));
   // A view over data the role may not see is invisible to its writes too (RETURNING, the preview).
   if (await readsProtected(role, catalog, schema, target.name)) throw invisible(written(target));
-  if (role.hasColumnRules) {
-    for (const column of await catalog.columnOrigins(schema, target.name)) {
-      const why = role.columnDenied(schema, target.name, column.name) ? 'denied' : role.columnMask(schema, target.name, column.name) !== undefined ? 'masked' : undefined;
-      if (why !== undefined) {
-        throw new BastionError(
-          'DENIED_BY_POLICY',
-          `Writes to ${schema}.${target.name} are not allowed for your role: its column ${column.name} is ${why} for you, and a write or its preview could reach it.`,
-        );
-      }
+  const columns = role.hasColumnRules ? await targetColumns(role, catalog, schema, target.name) : undefined;
+  if (options.byConstruction === true) {
+    if (role.unrestricted) return { target: { schema, name: target.name } };
+    const reads = await authorizeRead(role, { sql: checked.sql, tool: 'query', ...checked.reads }, catalog, { byConstruction: true });
+    return { target: { schema, name: target.name }, protection: { ...reads.protection, target: { schema, name: target.name, columns } } };
+  }
+  const guarded = columns?.find((column) => column.treatment !== 'keep');
+  if (guarded !== undefined) checkAssigned(checked, schema, columns ?? [], guarded);
+  // The target's own columns count as read by name too: naming a protected one, its `*` or its whole row is refused.
+  const withTarget = guarded === undefined ? checked : { ...checked, reads: { ...checked.reads, relations: [{ ...target, schema }, ...checked.reads.relations] } };
+  await authorizeReads(role, withTarget, catalog);
+  // Its rows as RETURNING * gives them would show the protected columns: no sample rows then.
+  return { target: { schema, name: target.name }, ...(guarded === undefined ? {} : { withoutSample: true }) };
+}
+
+/**
+ * By name, for an engine that cannot rebuild a write: a write to a table with protected
+ * columns must say which columns it assigns, and none may be protected.
+ */
+function checkAssigned(checked: CheckedDml, schema: string, columns: readonly ProtectedColumn[], guarded: ProtectedColumn): void {
+  const label = `${schema}.${checked.target.name}`;
+  if (checked.assigns === undefined || checked.hasReturning) {
+    throw new BastionError(
+      'DENIED_BY_POLICY',
+      `Writes to ${label} are not allowed for your role: its column ${guarded.name} is ${guarded.treatment === 'deny' ? 'denied' : 'masked'} for you, and a write or its preview could reach it.`,
+    );
+  }
+  const assigned = checked.assigns === 'all' ? columns.map((c) => c.name) : checked.assigns;
+  for (const name of assigned) {
+    const column = columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+    if (column !== undefined && column.treatment !== 'keep') {
+      const how = checked.assigns === 'all' ? ' (an INSERT without a column list sets every column)' : '';
+      throw new BastionError('DENIED_BY_POLICY', `The column ${label}.${column.name} is ${column.treatment === 'deny' ? 'denied' : 'masked'} for your role: a write may not set it${how}.`);
     }
   }
-  await authorizeReads(role, checked, catalog);
-  return { target: { schema, name: target.name } };
+}
+
+/** Every column of the target with what the role's rules make of it; undefined when no rule touches it. */
+async function targetColumns(role: Role, catalog: Catalog, schema: string, name: string): Promise<ProtectedColumn[] | undefined> {
+  const columns = (await catalog.columnOrigins(schema, name)).map((column): ProtectedColumn => ({
+    name: column.name,
+    treatment: role.columnDenied(schema, name, column.name) ? 'deny' : (role.columnMask(schema, name, column.name) ?? 'keep'),
+  }));
+  return columns.some((column) => column.treatment !== 'keep') ? columns : undefined;
 }
 
 async function authorizeDdl(role: Role, checked: CheckedDdl, catalog: Catalog, writes: WritesConfig): Promise<AuthorizedWrite> {
@@ -102,14 +158,20 @@ async function authorizeDdl(role: Role, checked: CheckedDdl, catalog: Catalog, w
     requireWritableSchema(referenced.schema, writes, catalog);
     if (!role.tableAllowed(referenced.schema, referenced.name)) throw invisible(written(reference));
   }
-  await authorizeReads(role, checked, catalog);
+  const protectedRead = (await authorizeReads(role, checked, catalog)).protection.relations[0];
+  if (protectedRead !== undefined) {
+    throw new BastionError(
+      'DENIED_BY_POLICY',
+      `A schema change may not read ${protectedRead.schema}.${protectedRead.name}: it has columns you may not see in full, and a view or a copy could rename them.`,
+    );
+  }
   const describe: DescribeTarget | undefined =
     checked.kind === 'drop' ? undefined : { schema: checked.newSchema ?? schema, name: renamed ?? object.name, type: object.type };
   return { target: { schema, name: object.name }, table, describe };
 }
 
 /** What the statement reads, authorized like a read with every masked column treated as denied. */
-async function authorizeReads(role: Role, checked: CheckedWrite, catalog: Catalog): Promise<void> {
+async function authorizeReads(role: Role, checked: CheckedWrite, catalog: Catalog): Promise<ReadAuthorization> {
   const strict: Role = {
     ...role,
     columnDenied: (schema, table, column) => role.columnDenied(schema, table, column) || role.columnMask(schema, table, column) !== undefined,
@@ -117,7 +179,7 @@ async function authorizeReads(role: Role, checked: CheckedWrite, catalog: Catalo
   };
   try {
     // authorizeRead looks only at what the statement reads; `tool` does not enter into it.
-    await authorizeRead(strict, { sql: checked.sql, tool: 'query', ...checked.reads }, catalog);
+    return await authorizeRead(strict, { sql: checked.sql, tool: 'query', ...checked.reads }, catalog);
   } catch (error) {
     if (error instanceof BastionError && error.code === 'DENIED_BY_POLICY' && role.hasColumnRules) {
       throw new BastionError('DENIED_BY_POLICY', `${error.message} In a write, a masked column counts as denied: its real value would be stored.`);

@@ -2,8 +2,8 @@ import type { SourceConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Catalog } from './catalog.js';
 import type { Introspector } from './introspection.js';
-import type { CheckedStatement, CheckedWrite, ReadTool, WritePolicyOptions, WriteTool } from './policy.js';
-import type { ProtectedStatement, ReadProtection } from './protection.js';
+import type { CheckedDml, CheckedStatement, CheckedWrite, ReadTool, WritePolicyOptions, WriteTool } from './policy.js';
+import type { ProtectedStatement, ProtectedWrite, ReadProtection, WriteProtection } from './protection.js';
 import type { Source } from './source.js';
 
 /**
@@ -36,6 +36,15 @@ export interface ReadGuard {
    * An engine with this method needs no name-based column checks; one without it keeps them.
    */
   protect?(checked: CheckedStatement, protection: ReadProtection, hashKey: Uint8Array): ProtectedStatement;
+  /**
+   * The same for a write (execute): every relation it reads other than its target rebuilt as
+   * `protect` does; the target itself kept, and refused where the statement sets, reads or
+   * returns one of its protected columns as it is — RETURNING computes masked columns by
+   * their mask and leaves denied ones out. The dry run's sample and before-read likewise.
+   * Runs with names pinned (WriteRequest.pinnedNames). An engine without it refuses writes
+   * to a table with protected columns and checks what a write reads by name.
+   */
+  protectWrite?(checked: CheckedDml, protection: WriteProtection, hashKey: Uint8Array): ProtectedWrite;
 }
 
 export interface EngineParts {

@@ -58,6 +58,8 @@ export interface BeforeRead {
   readonly sql: string;
   /** For each $n of `sql`, in order, the index of the statement's parameter it binds. */
   readonly paramIndexes: readonly number[];
+  /** Bound after those (a rebuilt read's mask key, ReadGuard.protectWrite). */
+  readonly extraParams?: readonly string[] | undefined;
 }
 
 export type WriteTool = 'execute' | 'change_schema';
@@ -99,6 +101,12 @@ export interface CheckedDml extends Fingerprinted {
   readonly before?: BeforeRead | undefined;
   /** UPDATE: the columns it sets. */
   readonly setColumns?: readonly string[] | undefined;
+  /**
+   * The target's columns the statement assigns (SET, an INSERT's column list), as written;
+   * 'all' for an INSERT without a column list. Given by engines whose writes are checked by
+   * name (MySQL, SQLite): absent, a write to a table with protected columns is refused.
+   */
+  readonly assigns?: readonly string[] | 'all' | undefined;
 }
 
 export type DdlKind =

@@ -5,6 +5,7 @@
  * The engine then replaces every reference to a protected relation, on its parse
  * tree, by a relation that already applies the rules.
  */
+import type { BeforeRead } from './policy.js';
 import type { ParamValue } from './source.js';
 
 /** How a masked column's values are replaced. */
@@ -82,4 +83,24 @@ export function withProtectionParams(own: readonly ParamValue[], run: ProtectedS
     out.push(value as ParamValue);
   }
   return out;
+}
+
+/**
+ * What the authorize stage hands an engine for a write (ReadGuard.protectWrite): the
+ * relations the write reads, as for a read, and the relation it writes.
+ */
+export interface WriteProtection extends ReadProtection {
+  /** The relation written, where its name resolves; `columns` (every column, in table order) when the role has rules on it. */
+  readonly target: { readonly schema: string; readonly name: string; readonly columns?: readonly ProtectedColumn[] | undefined };
+}
+
+/** A write as it runs for a role with rules: each statement rebuilt, and the parameters to append to the call's own. */
+export interface ProtectedWrite {
+  readonly sql: string;
+  /** The dry run's statement (CheckedDml.sampleSql), rebuilt the same way, and the parameters to append to the call's own for it. */
+  readonly sampleSql: string | undefined;
+  readonly sampleParams: readonly ParamValue[];
+  /** An UPDATE dry run's read of its rows as they are (CheckedDml.before), rebuilt like a read. */
+  readonly before: BeforeRead | undefined;
+  readonly params: readonly ParamValue[];
 }

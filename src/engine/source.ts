@@ -75,6 +75,10 @@ export interface WriteRequest {
    * instead of `sql` when dryRun, to show rows as they would be after the change.
    */
   readonly sampleSql?: string | undefined;
+  /** The dry run shows the count without rows (a table the role may not see in full, checked by name). */
+  readonly withoutSample?: boolean | undefined;
+  /** The parameters of sampleSql, when they are not `params` (ReadGuard.protectWrite may append a mask key to one and not the other). */
+  readonly sampleParams?: readonly ParamValue[] | undefined;
   /**
    * The policy's verdict on `sql`, as the tool received it. An engine reads its own
    * details from it: the PostgreSQL family, an UPDATE dry run's read of the target rows
@@ -88,6 +92,10 @@ export interface WriteRequest {
   readonly describe?: DescribeTarget | undefined;
   /** Cap on the sample's size, in bytes of text. */
   readonly maxBytes: number;
+  /** The statements name every relation with its schema (ReadGuard.protectWrite): pin the search path, as ReadRequest.pinnedNames. */
+  readonly pinnedNames?: boolean | undefined;
+  /** As ReadRequest.quietData: an error of a data-quoting kind comes back without the values it quotes. */
+  readonly quietData?: boolean | undefined;
 }
 
 export interface WriteSample {

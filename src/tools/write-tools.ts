@@ -7,6 +7,7 @@ import { BastionError } from '../errors/codes.js';
 import { MAX_APPROVAL_TEXT } from '../approvals/store.js';
 import { redactLines, redactText } from '../log/redact.js';
 import { jsonResult } from '../shape/result.js';
+import { maskHashKey } from '../shape/mask.js';
 import { approvalView } from './approval-view.js';
 import type { SourceEntry } from '../engine/registry.js';
 import type { ParamValue, WriteRequest, WriteResult } from '../engine/source.js';
@@ -92,25 +93,36 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
   if (entry.guard.checkWrite === undefined) throw new BastionError('DENIED_BY_POLICY', `Writes are not available on the source ${entry.name}.`);
   const checked = entry.guard.checkWrite(args.sql, tool, { prefix: entry.writes.prefix, allowUnbounded: entry.writes.allow_unbounded });
   state.checked = checked;
-  const authorized = await authorizeWrite(call.role, checked, entry.catalog, entry.writes);
+  const { guard } = entry;
+  const authorized = await authorizeWrite(call.role, checked, entry.catalog, entry.writes, { byConstruction: guard.protectWrite !== undefined });
   const params = tool === 'execute' ? (args.params ?? []) : [];
   if (params.length !== checked.paramCount) {
     throw new BastionError('INVALID_ARGUMENT', `The statement uses ${checked.paramCount} parameter(s) but ${params.length} were given.`);
   }
+  // A role with rules runs the write as its engine rebuilt it: what it reads replaced by what
+  // the role may see, its RETURNING and preview masked, every name qualified and pinned.
+  const run =
+    checked.tool === 'execute' && authorized.protection !== undefined && guard.protectWrite !== undefined
+      ? guard.protectWrite(checked, authorized.protection, maskHashKey())
+      : undefined;
   // `approvedRows`: the rows of the dry run a person approved; the real run may change no
   // more (a statement whose effect depends on the time, or on rows added meanwhile, is
   // rolled back rather than doing more than the person was shown).
   const request = (dryRun: boolean, approvedRows: number | null = null): WriteRequest => ({
     kind: tool === 'execute' ? 'dml' : 'ddl',
-    sql: checked.sql,
-    params,
+    sql: run?.sql ?? checked.sql,
+    params: run === undefined ? params : [...params, ...run.params],
     dryRun,
     maxAffectedRows: approvedRows === null ? entry.writes.max_affected_rows : Math.min(approvedRows, entry.writes.max_affected_rows),
-    sampleSql: checked.sampleSql,
-    checked,
+    sampleSql: run === undefined ? checked.sampleSql : run.sampleSql,
+    sampleParams: run === undefined ? undefined : [...params, ...run.sampleParams],
+    withoutSample: authorized.withoutSample,
+    checked: run === undefined || checked.tool !== 'execute' ? checked : { ...checked, before: run.before },
     sampleRows: SAMPLE_ROWS,
     describe: authorized.describe,
     maxBytes: ctx.config.limits.max_bytes,
+    pinnedNames: run !== undefined,
+    quietData: !call.role.unrestricted,
   });
   const write = entry.source.write.bind(entry.source);
   const dryRun = args.dry_run !== false;

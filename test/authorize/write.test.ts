@@ -66,10 +66,14 @@ function writeAuthorizationSuite(label: string, open: () => Promise<{ exec: Exec
     });
     afterAll(async () => close());
 
-    async function authorize(sql: string, tool: WriteTool, options: { role?: Role; writes?: WritesConfig; searchPath?: string } = {}): Promise<AuthorizedWrite> {
+    async function authorize(
+      sql: string,
+      tool: WriteTool,
+      options: { role?: Role; writes?: WritesConfig; searchPath?: string; byConstruction?: boolean } = {},
+    ): Promise<AuthorizedWrite> {
       const writes = options.writes ?? PUBLIC_ONLY;
       const checked = policy.checkWriteStatement(sql, tool, { prefix: writes.prefix, allowUnbounded: writes.allow_unbounded });
-      return authorizeWrite(options.role ?? analyst, checked, catalogOver(exec, options.searchPath ?? '"$user", public'), writes);
+      return authorizeWrite(options.role ?? analyst, checked, catalogOver(exec, options.searchPath ?? '"$user", public'), writes, { byConstruction: options.byConstruction });
     }
 
     async function refusal(promise: Promise<unknown>): Promise<string> {
@@ -130,7 +134,7 @@ function writeAuthorizationSuite(label: string, open: () => Promise<{ exec: Exec
       expect((await authorize('CREATE VIEW ai_v AS SELECT * FROM hr.salaries', 'change_schema', { role: writer })).target).toEqual({ schema: 'public', name: 'ai_v' });
     });
 
-    it('a masked column is refused anywhere in a write, even selected as it is', async () => {
+    it('without construction (MySQL, SQLite), a masked column is refused anywhere in a write, even selected as it is', async () => {
       for (const [sql, tool] of [
         ['INSERT INTO ai_log (id, name) SELECT id, ssn FROM hr.people', 'execute'],
         ['INSERT INTO ai_log SELECT * FROM hr.people', 'execute'],
@@ -154,9 +158,40 @@ function writeAuthorizationSuite(label: string, open: () => Promise<{ exec: Exec
       expect((await authorize('INSERT INTO hr.salaries VALUES (1, 2)', 'execute', { role: writer })).target).toEqual({ schema: 'hr', name: 'salaries' });
     });
 
-    it('a write into a table with a masked column is refused outright', async () => {
+    it('without construction (MySQL, SQLite), a write into a table with a masked column is refused outright', async () => {
       expect(await refusal(authorize("UPDATE customers SET name = 'x' WHERE id = 1", 'execute'))).toBe('DENIED_BY_POLICY');
       expect(await refusal(authorize("INSERT INTO hr.people (id, name) VALUES (9, 'x')", 'execute'))).toBe('DENIED_BY_POLICY');
+    });
+
+    it('by construction (PostgreSQL family), a write into a table with a masked column is handed to the engine with every column\'s treatment', async () => {
+      const allowed = await authorize("UPDATE customers SET name = 'x' WHERE id = 1", 'execute', { byConstruction: true });
+      expect(allowed.protection?.target).toEqual({
+        schema: 'public',
+        name: 'customers',
+        columns: [
+          { name: 'id', treatment: 'keep' },
+          { name: 'name', treatment: 'keep' },
+          { name: 'email', treatment: 'partial' },
+        ],
+      });
+      // what it reads from another table is listed for the engine to rebuild, masked columns included
+      const copying = await authorize('INSERT INTO ai_log (id, name) SELECT id, ssn FROM hr.people', 'execute', { byConstruction: true });
+      expect(copying.protection?.target).toEqual({ schema: 'public', name: 'ai_log', columns: undefined });
+      expect(copying.protection?.relations.map((r) => `${r.schema}.${r.name}`)).toEqual(['hr.people']);
+      // a denied table stays invisible, and a role without rules needs no rebuilding
+      expect(await refusal(authorize('INSERT INTO ai_log (id) SELECT id FROM hr.salaries', 'execute', { byConstruction: true }))).toBe('TABLE_NOT_FOUND');
+      expect((await authorize("UPDATE customers SET email = 'x' WHERE id = 1", 'execute', { role: writer, byConstruction: true })).protection).toBeUndefined();
+    });
+
+    it('a schema change may not read a table with protected columns, even its allowed columns or renamed', async () => {
+      for (const sql of [
+        'CREATE VIEW ai_v AS SELECT name FROM hr.people',
+        'CREATE TABLE ai_c AS SELECT c FROM hr.people AS p(a, b, c)',
+        'CREATE MATERIALIZED VIEW ai_m AS SELECT x FROM (SELECT email AS x FROM customers) s',
+      ]) {
+        expect(await refusal(authorize(sql, 'change_schema')), sql).toBe('DENIED_BY_POLICY');
+      }
+      expect((await authorize('CREATE VIEW ai_v AS SELECT name FROM hr.people', 'change_schema', { role: writer })).target).toEqual({ schema: 'public', name: 'ai_v' });
     });
 
     it('an unqualified DML target resolves through the search path; system catalogs are refused', async () => {

@@ -79,6 +79,7 @@ export function inspectDml(scanned: ScannedSql, tokens: readonly Token[], parse:
       // MySQL has no RETURNING for UPDATE: a dry run reports the affected-row count only.
       sampleSql: undefined,
       sampleNeedsPg17: false,
+      assigns: assignedColumns(root),
     },
     // The second layer: the target must be a base table whose engine really rolls back.
     expectations: [{ kind: 'relation', schema: target.schema, name: target.name, state: 'table', transactional: true }],
@@ -157,6 +158,17 @@ function remove(root: Node, walker: MysqlReadWalker): Shape {
   const source = relationOf(only, 'DELETE');
   if (source.schema !== target.schema || source.name !== target.name || source.alias !== target.alias) throw writeDenied('DELETE writes exactly one table.');
   return { target, filtersOnColumns: filter(root, walker) };
+}
+
+/** The target's columns an INSERT or UPDATE assigns (its column list or SET); every column for INSERT ... VALUES/SELECT without a list. */
+function assignedColumns(root: Node): readonly string[] | 'all' {
+  const listed = (Array.isArray(root['columns']) ? (root['columns'] as unknown[]) : []).filter((c): c is string => typeof c === 'string');
+  const set = listOf(root['set']).flatMap((item) => {
+    const column = item['column'];
+    return typeof column === 'string' ? [column] : [];
+  });
+  if (root['type'] === 'insert' && listed.length === 0 && set.length === 0) return 'all';
+  return [...listed, ...set];
 }
 
 /** SET a = expr, ...: each value checked like a read, each column of the target. */

@@ -73,7 +73,7 @@ export class PgliteSource implements Source {
    */
   write(request: WriteRequest): Promise<WriteResult> {
     if (!this.config.writes.enabled) return Promise.reject(new BastionError('DENIED_BY_POLICY', 'Writes are not enabled for this source.'));
-    return this.enqueue<WriteResult>({ type: 'write', limits: this.limits(), request });
+    return this.enqueue<WriteResult>({ type: 'write', limits: this.limits(), request }, undefined, request.quietData);
   }
 
   private limits(): [string, string] {

@@ -14,6 +14,7 @@ export function postgresFamilyParts(source: Source, policy: SqlPolicy): EnginePa
       fingerprint: (sql) => policy.fingerprint(sql),
       checkWrite: (sql, tool, options) => policy.checkWriteStatement(sql, tool, options),
       protect: (checked, protection, hashKey) => policy.protectRead(checked, protection, hashKey),
+      protectWrite: (checked, protection, hashKey) => policy.protectWrite(checked, protection, hashKey),
     },
     catalog: new RelationCatalog(read),
     introspector: new PostgresIntrospector(read),

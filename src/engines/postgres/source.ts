@@ -172,7 +172,7 @@ export class PostgresSource implements Source {
       failed = false;
       return result;
     } catch (error) {
-      throw toBastionError(error);
+      throw toBastionError(error, request.quietData);
     } finally {
       // Even a DDL whose COMMIT outcome is unknown retires the cached statements.
       if (request.kind === 'ddl' && !request.dryRun) this.schemaEpoch++;

@@ -117,7 +117,7 @@ export class SqliteSource implements Source {
   private async runWrite(request: WriteRequest, plan: SqliteWritePlan): Promise<WriteResult> {
     const { checked } = plan;
     // A DML dry run shows the rows as they would be: the policy's own RETURNING form of the statement.
-    const sql = request.dryRun && checked.tool === 'execute' && checked.sampleSql !== undefined ? checked.sampleSql : checked.sql;
+    const sql = request.dryRun && request.withoutSample !== true && checked.tool === 'execute' && checked.sampleSql !== undefined ? checked.sampleSql : checked.sql;
     const response = await this.send(
       (id) => ({
         type: 'write',

@@ -62,7 +62,14 @@ export function inspectSqliteDml(sql: string, tokens: readonly Token[], parse: (
   const last = tokens[tokens.length - 1];
   // RETURNING after the last token: a trailing `;` or comment cannot hide it or make it a second statement.
   const sampleSql = `${sql.slice(0, last?.end ?? sql.length)}\nRETURNING *`;
-  return { sql, tool: 'execute', command, target: written, reads, paramCount, hasReturning: false, sampleSql, sampleNeedsPg17: false };
+  return { sql, tool: 'execute', command, target: written, reads, paramCount, hasReturning: false, sampleSql, sampleNeedsPg17: false, assigns: assignedColumns(root) };
+}
+
+/** The target's columns an INSERT or UPDATE assigns; every column for an INSERT without a column list; undefined when a name is not plain. */
+function assignedColumns(root: Node): readonly string[] | 'all' | undefined {
+  const names = root['type'] === 'insert' ? (Array.isArray(root['columns']) ? (root['columns'] as unknown[]) : []) : listOf(root['set']).map((item) => item['column']);
+  if (root['type'] === 'insert' && names.length === 0) return 'all';
+  return names.every((name): name is string => typeof name === 'string') ? names : undefined;
 }
 
 /** UPDATE and DELETE take no ORDER BY, LIMIT or FROM of their own (inside a subquery they are reads). */

@@ -4,10 +4,11 @@ import { EXPLAIN_OPTIONS, describeStatement } from './nodes.js';
 import { fingerprintStatements } from './fingerprint.js';
 import { loadParser, parseSql } from './parse.js';
 import { ReadWalker } from './read-walker.js';
-import type { CheckedStatement, CheckedWrite, ReadTool, WritePolicyOptions, WriteTool } from '../../../engine/policy.js';
+import type { CheckedDml, CheckedStatement, CheckedWrite, ReadTool, WritePolicyOptions, WriteTool } from '../../../engine/policy.js';
 import { inspectWrite, type RawStatement } from './write-policy.js';
 import { StatementProtector } from './rewrite.js';
-import type { ProtectedStatement, ReadProtection } from '../../../engine/protection.js';
+import type { ProtectedStatement, ProtectedWrite, ReadProtection, WriteProtection } from '../../../engine/protection.js';
+import { WriteProtector } from './write-protect.js';
 
 export interface SqlPolicyOptions {
   /** Extra callable functions from config: `name` or `schema.name`, lower case. */
@@ -30,11 +31,13 @@ export class SqlPolicy {
   private readonly fingerprints = new Map<string, string | undefined>();
   private readonly cacheSize: number;
   private readonly protector: StatementProtector;
+  private readonly writeProtector: WriteProtector;
 
   constructor(options: SqlPolicyOptions = {}) {
     this.extraFunctions = extraFunctionsOf(options.extraFunctions ?? []);
     this.cacheSize = options.cacheSize ?? 2000;
     this.protector = new StatementProtector(this.cacheSize);
+    this.writeProtector = new WriteProtector(this.cacheSize);
   }
 
   static async create(options: SqlPolicyOptions = {}): Promise<SqlPolicy> {
@@ -60,6 +63,11 @@ export class SqlPolicy {
    */
   protectRead(checked: CheckedStatement, protection: ReadProtection, hashKey: Uint8Array): ProtectedStatement {
     return this.protector.protect(checked, protection, hashKey);
+  }
+
+  /** The same for a write: what it reads rebuilt, its target kept and checked (see write-protect.ts). */
+  protectWrite(checked: CheckedDml, protection: WriteProtection, hashKey: Uint8Array): ProtectedWrite {
+    return this.writeProtector.protect(checked, protection, hashKey);
   }
 
   /**

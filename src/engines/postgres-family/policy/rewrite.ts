@@ -5,12 +5,12 @@ import type { CheckedStatement } from '../../../engine/policy.js';
 import type { ProtectedStatement, ReadProtection } from '../../../engine/protection.js';
 import { hashKeyParams } from './mask-sql.js';
 import { parseSql } from './parse.js';
-import { RelationRewriter, RewriteMismatch } from './relation-rewriter.js';
+import { RelationRewriter, RewriteMismatch, type TextEdit } from './relation-rewriter.js';
 import { spliceEdits } from './splice.js';
 
 type Node = Record<string, unknown>;
 
-interface Rewritten {
+export interface Rewritten {
   readonly sql: string;
   /** The statement computes a hash mask: the two key parameters follow the call's own. */
   readonly usesHashKey: boolean;
@@ -69,7 +69,8 @@ function signature(protection: ReadProtection): string {
   return JSON.stringify([[...protection.resolved].sort(), protection.relations, protection.views ?? []]);
 }
 
-function rewrite(sql: string, protection: ReadProtection, firstKeyParam: number): Rewritten {
+/** A read rebuilt under `protection` (also a write's before-read, see write-protect.ts). */
+export function rewrite(sql: string, protection: ReadProtection, firstKeyParam: number): Rewritten {
   const tree = parseSql(sql);
   const statement = tree.stmts?.[0]?.stmt as Node | undefined;
   if (statement === undefined || tree.stmts?.length !== 1) throw cannotRewrite();
@@ -80,19 +81,26 @@ function rewrite(sql: string, protection: ReadProtection, firstKeyParam: number)
     if (error instanceof RewriteMismatch) throw cannotRewrite(error);
     throw error;
   }
-  // Every relation already qualified and none protected: the text runs as written.
-  if (rewriter.edits.length === 0) return { sql, usesHashKey: false };
+  return { sql: render(sql, tree.version, statement, rewriter.edits), usesHashKey: rewriter.usesHashKey };
+}
+
+/**
+ * The text that runs for a rebuilt `statement`: `sql` itself when nothing changed (every
+ * relation already qualified and none protected); else the user's own text with the edits
+ * made in place; else the whole tree deparsed. Either way, the text must parse to exactly
+ * the tree that was built, or the statement is refused.
+ */
+export function render(sql: string, version: number | undefined, statement: Node, edits: readonly TextEdit[]): string {
+  if (edits.length === 0) return sql;
   const built = comparable(statement);
-  // The user's own text with the edits made in place; else the whole tree deparsed. Either
-  // way, the text that runs must parse to exactly the tree that was built.
-  for (const candidate of [() => spliceEdits(sql, rewriter.edits), () => deparseSync({ version: tree.version, stmts: [{ stmt: statement }] } as never, { pretty: false })]) {
+  for (const candidate of [() => spliceEdits(sql, edits), () => deparseSync({ version, stmts: [{ stmt: statement }] } as never, { pretty: false })]) {
     let text: string | undefined;
     try {
       text = candidate();
     } catch {
       continue;
     }
-    if (text !== undefined && parsesTo(text, built)) return { sql: text, usesHashKey: rewriter.usesHashKey };
+    if (text !== undefined && parsesTo(text, built)) return text;
   }
   throw cannotRewrite();
 }
@@ -139,7 +147,7 @@ function sameTree(a: unknown, b: unknown): boolean {
   return left.length === Object.keys(right).length && left.every(([key, value]) => sameTree(value, right[key]));
 }
 
-function cannotRewrite(cause?: unknown): BastionError {
+export function cannotRewrite(cause?: unknown): BastionError {
   return new BastionError(
     'SQL_FEATURE_DENIED',
     'This statement could not be rebuilt under your role\'s column rules; write it more simply (e.g. without unusual syntax around the protected table).',

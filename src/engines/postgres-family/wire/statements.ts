@@ -18,6 +18,6 @@ export const COMMIT = 'COMMIT';
  * (ReadRequest.pinnedNames): functions, operators and types then resolve to built-ins only,
  * never to an object someone created in a schema on the usual search path.
  */
-const PIN_SEARCH_PATH = ", pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)";
+export const PIN_SEARCH_PATH = ", pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)";
 export const SET_LOCAL_LIMITS_PINNED = SET_LOCAL_LIMITS + PIN_SEARCH_PATH;
 export const SET_LOCAL_LIMITS_AND_ROLE_PINNED = SET_LOCAL_LIMITS_AND_ROLE + PIN_SEARCH_PATH;

@@ -2,7 +2,7 @@ import { BastionError } from '../../../errors/codes.js';
 import type { WriteRequest, WriteResult } from '../../../engine/source.js';
 import { RowCollector } from './collector.js';
 import { encodeParam } from './decode.js';
-import { BEGIN_READ_WRITE, COMMIT, ROLLBACK } from './statements.js';
+import { BEGIN_READ_WRITE, COMMIT, PIN_SEARCH_PATH, ROLLBACK } from './statements.js';
 import { asError, type Pipeline, type PipelineResult, type PipelineStep, type RowSink } from './pipeline.js';
 import { DefinitionReader } from './write-definition.js';
 
@@ -52,12 +52,15 @@ export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest
   const changedSink = request.kind === 'dml' ? { before: new FirstValue(), after: new FirstValue() } : undefined;
   const steps: PipelineStep[] = [
     { text: BEGIN_READ_WRITE, values: [] },
-    { text: context.limits.text, values: context.limits.values },
-    ...(readBefore === undefined ? [] : [{ text: readBefore.sql, values: readBefore.paramIndexes.map((i) => encodeParam(request.params[i] ?? null)), sink: before }]),
+    // A statement that names every relation with its schema resolves nothing else through the search path.
+    { text: request.pinnedNames === true ? context.limits.text + PIN_SEARCH_PATH : context.limits.text, values: context.limits.values },
+    ...(readBefore === undefined
+      ? []
+      : [{ text: readBefore.sql, values: [...readBefore.paramIndexes.map((i) => encodeParam(request.params[i] ?? null)), ...(readBefore.extraParams ?? [])], sink: before }]),
     // The counters also hold this session's earlier transactions until they are flushed to the
     // shared statistics: the statement's share is the difference across it.
     ...(changedSink === undefined ? [] : [{ text: CHANGED_IN_TRANSACTION, values: [], sink: changedSink.before }]),
-    { text: statementFor(request, context.serverVersion), values: request.params.map(encodeParam), sink: sample },
+    { ...statementFor(request, context.serverVersion), sink: sample },
     ...(changedSink === undefined ? [] : [{ text: CHANGED_IN_TRANSACTION, values: [], sink: changedSink.after }]),
     ...(definition?.steps ?? []),
   ];
@@ -93,11 +96,12 @@ export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest
   };
 }
 
-function statementFor(request: WriteRequest, serverVersion: number): string {
-  if (request.kind !== 'dml' || !request.dryRun || request.sampleSql === undefined) return request.sql;
+function statementFor(request: WriteRequest, serverVersion: number): { text: string; values: (string | null)[] } {
+  const plain = { text: request.sql, values: request.params.map(encodeParam) };
+  if (request.kind !== 'dml' || !request.dryRun || request.sampleSql === undefined || request.withoutSample === true) return plain;
   // MERGE ... RETURNING is a syntax error before PostgreSQL 17: run the plain statement, without a sample.
-  if (request.checked?.sampleNeedsPg17 === true && serverVersion < PG17) return request.sql;
-  return request.sampleSql;
+  if (request.checked?.sampleNeedsPg17 === true && serverVersion < PG17) return plain;
+  return { text: request.sampleSql, values: (request.sampleParams ?? request.params).map(encodeParam) };
 }
 
 /** Ends the transaction; anything but the expected command tag is an error. */
