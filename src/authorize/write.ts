@@ -6,6 +6,7 @@ import type { ProtectedColumn, WriteProtection } from '../engine/protection.js';
 import type { DescribeTarget } from '../engine/source.js';
 import type { Role } from './roles.js';
 import { authorizeRead, type ReadAuthorization } from './statement.js';
+import { relationRules, type RelationRules } from './family.js';
 import { readsProtected } from './views.js';
 
 export interface ResolvedRelation {
@@ -69,10 +70,12 @@ async function authorizeDml(role: Role, checked: CheckedDml, catalog: Catalog, o
   const schema = target.schema ?? (await catalog.resolve(target.name));
   if (schema === undefined) throw invisible(written(target));
   if (isSystemSchema(schema, catalog)) throw systemSchema(schema, target.name);
-  if (!role.tableAllowed(schema, target.name)) throw invisible(written(target));
+  // The role's rules as they follow rows through inheritance and partitions (family.ts).
+  const rules = await relationRules(role, catalog, schema, target.name);
+  if (!rules.allowed) throw invisible(written(target));
   // A view over data the role may not see is invisible to its writes too (RETURNING, the preview).
   if (await readsProtected(role, catalog, schema, target.name)) throw invisible(written(target));
-  const columns = role.hasColumnRules ? await targetColumns(role, catalog, schema, target.name) : undefined;
+  const columns = role.hasColumnRules ? await targetColumns(rules, catalog, schema, target.name) : undefined;
   if (options.byConstruction === true) {
     if (role.unrestricted) return { target: { schema, name: target.name } };
     const reads = await authorizeRead(role, { sql: checked.sql, tool: 'query', ...checked.reads }, catalog, { byConstruction: true });
@@ -110,10 +113,10 @@ function checkAssigned(checked: CheckedDml, schema: string, columns: readonly Pr
 }
 
 /** Every column of the target with what the role's rules make of it; undefined when no rule touches it. */
-async function targetColumns(role: Role, catalog: Catalog, schema: string, name: string): Promise<ProtectedColumn[] | undefined> {
+async function targetColumns(rules: RelationRules, catalog: Catalog, schema: string, name: string): Promise<ProtectedColumn[] | undefined> {
   const columns = (await catalog.columnOrigins(schema, name)).map((column): ProtectedColumn => ({
     name: column.name,
-    treatment: role.columnDenied(schema, name, column.name) ? 'deny' : (role.columnMask(schema, name, column.name) ?? 'keep'),
+    treatment: rules.denied(column.name) ? 'deny' : (rules.mask(column.name) ?? 'keep'),
   }));
   return columns.some((column) => column.treatment !== 'keep') ? columns : undefined;
 }

@@ -65,11 +65,19 @@ const ROLES = {
       mask: { 'fam.people.email': 'partial', 'fam.pay.salary': 'null', 'fam.staff.email': 'partial' },
     },
   },
+  // The analyst's rules with execute: writes through a partition or parent see no more than reads.
+  scribe: {
+    tools: ['query', 'execute'],
+    tables: { allow: ['fam.*', 'public.*'], deny: ['fam.ledger_secret', 'fam.vault'] },
+    columns: { deny: ['fam.people.ssn', 'fam.child.secret', 'fam.staff.ssn'], mask: { 'fam.people.email': 'partial' } },
+    approval: { '*': 'none' },
+  },
   // Names the parent exactly: the configuration's explicit choice of table.
   auditor: { tools: ['query'], tables: { allow: ['fam.ledger'], deny: ['fam.ledger_secret'] } },
 };
 const ANALYST: Principal = { id: 'p:analyst', kind: 'api_key', role: 'analyst', scopes: [] };
 const AUDITOR: Principal = { id: 'p:auditor', kind: 'api_key', role: 'auditor', scopes: [] };
+const SCRIBE: Principal = { id: 'p:scribe', kind: 'api_key', role: 'scribe', scopes: [] };
 const ADMIN: Principal = { id: 'p:admin', kind: 'api_key', role: 'admin', scopes: [] };
 
 function leaks(result: CallToolResult): string | undefined {
@@ -220,6 +228,29 @@ pgFamilySuites('inheritance and partitions', { roles: ROLES }, ANALYST, FAMILY, 
       [1, null],
       [2, null],
     ]);
+  });
+
+  it('a write through a partition or a parent carries the same rules: no denied column set, read or returned', async () => {
+    const scribe = await openSession(env().bastion.ctx, SCRIBE);
+    try {
+      for (const sql of ['UPDATE fam.people_eu SET name = ssn WHERE id = 1', 'UPDATE fam.base SET note = secret', "UPDATE fam.people_eu SET ssn = 'x'", 'UPDATE fam.ledger SET amount = amount', "INSERT INTO fam.ledger VALUES (3, 'public', 1)"]) {
+        const result = await scribe.call('execute', { sql, dry_run: false });
+        expect(result.isError, sql).toBe(true);
+        expect(leaks(result), sql).toBeUndefined();
+      }
+      const returned = await scribe.call('execute', { sql: "UPDATE fam.people_eu SET name = 'Zed' WHERE id = 1 RETURNING *", dry_run: false });
+      expect(leaks(returned)).toBeUndefined();
+      expect(JSON.stringify(returned)).toContain('z***@corp.example');
+    } finally {
+      await scribe.close();
+    }
+    const admin = await openSession(env().bastion.ctx, ADMIN);
+    try {
+      expect(rowsOf(await admin.call('query', { sql: 'SELECT name, ssn FROM fam.people_eu' }))).toEqual([['Zed', SSN]]);
+      expect(rowsOf(await admin.call('query', { sql: 'SELECT count(*) FROM fam.ledger' })).map((r) => Number(r[0]))).toEqual([2]);
+    } finally {
+      await admin.close();
+    }
   });
 
   it('a parent named exactly by a rule is read, with its partitions, as the configuration chose', async () => {

@@ -47,7 +47,7 @@ export function pgFamilySuites(label: string, config: Record<string, unknown>, p
   describe.skipIf(!postgres.ok)(`${label} on PostgreSQL (when one answers)`, () => {
     suite('PostgreSQL', async () => {
       const db = await createTestDatabase();
-      return { source: { engine: 'postgres', url: db.url }, admin: async (sql) => void (await db.admin(sql)), cleanup: () => db.drop() };
+      return { source: { engine: 'postgres', url: db.url, writes: { enabled: true } }, admin: async (sql) => void (await db.admin(sql)), cleanup: () => db.drop() };
     });
   });
 }
