@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainTexts, recordsOf } from '../helpers/audit-chains.js';
-import { cleanup, demoConfigWithJwt, dirWithConfig, parseLogLines, rawRequest, runCli, startHttp, type HttpBastion } from '../helpers/spawn.js';
+import { cleanup, demoConfigWithJwt, dirWithConfig, parseLogLines, POLL, rawRequest, runCli, startHttp, type HttpBastion } from '../helpers/spawn.js';
 
 const SECRET = 'refusals-test-secret-0123456789abcdef012345';
 const ENV = { BASTION_TEST_JWT_SECRET: SECRET };
@@ -72,8 +72,10 @@ describe('a JWT without the tool’s scope is refused, audited, logged and count
     const bobs = auditRecords(cwd).filter((r) => (r['principal'] as { id?: string }).id === `jwt:${ISSUER}#bob`);
     expect(bobs).toHaveLength(1);
     expect(bobs[0]).toMatchObject({ tool: 'query', decision: 'deny', reason: 'AUTH_INSUFFICIENT_SCOPE', outcome: 'denied', session: headers['mcp-session-id'], principal: { kind: 'jwt', role: 'admin' } });
-    const logged = parseLogLines(server.stderr()).filter((l) => l['msg'] === 'request refused');
-    expect(logged).toMatchObject([{ code: 'AUTH_INSUFFICIENT_SCOPE', principal: `jwt:${ISSUER}#bob`, tool: 'query', correlationId: bobs[0]?.['correlation_id'] }]);
+    // The log is written asynchronously: its line may come after the answer.
+    const logged = (): Record<string, unknown>[] => parseLogLines(server.stderr()).filter((l) => l['msg'] === 'request refused');
+    await expect.poll(() => logged().length, POLL).toBe(1);
+    expect(logged()).toMatchObject([{ code: 'AUTH_INSUFFICIENT_SCOPE', principal: `jwt:${ISSUER}#bob`, tool: 'query', correlationId: bobs[0]?.['correlation_id'] }]);
 
     // With the scope, the same admin's metrics scrape shows the refusal by reason and tool.
     const scraped = await rawRequest(`http://${server.hostPort}/metrics`, { headers: { authorization: `Bearer ${await token(cwd, 'ops', 'admin', 'bastion:query')}` } });

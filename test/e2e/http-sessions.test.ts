@@ -117,8 +117,10 @@ describe('a principal flooding initialize keeps only its cap of sessions; the ot
     expect(await orderCount(bob)).toBeGreaterThan(0);
     await Promise.all([bob.close(), carol.close()]);
 
-    const reclaims = parseLogLines(server.stderr()).filter((l) => l['msg'] === 'idle session closed to make room for a new one');
-    expect(reclaims.map((l) => l['principal'])).toEqual(Array<string>(8).fill(principalOf('alice')));
+    // The log is written asynchronously: wait for its lines.
+    const reclaims = (): unknown[] => parseLogLines(server.stderr()).filter((l) => l['msg'] === 'idle session closed to make room for a new one').map((l) => l['principal']);
+    await expect.poll(() => reclaims().length, POLL).toBe(8);
+    expect(reclaims()).toEqual(Array<string>(8).fill(principalOf('alice')));
     // Nothing was refused, so nothing was audited as refused.
     expect(auditRecords(cwd).filter((r) => r['decision'] === 'deny')).toEqual([]);
   });
