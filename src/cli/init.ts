@@ -131,8 +131,9 @@ server:
     max_json_depth: 64
     headers_timeout_ms: 10000
     request_timeout_ms: 60000
-    max_sessions: 1000
-    session_idle_timeout_ms: 1800000
+    max_sessions: 1000                 # open MCP sessions, all principals together
+    max_sessions_per_principal: 32     # past it, that principal's least recently used idle session is closed
+    session_idle_timeout_ms: 600000    # a session without a request for 10 minutes is closed
     # tls:                             # native HTTPS; client_ca_file turns on mTLS
     #   cert_file: ./tls/server.crt
     #   key_file: ./tls/server.key

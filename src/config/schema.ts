@@ -119,8 +119,15 @@ const httpSchema = z.strictObject({
   max_json_depth: positiveInt.max(1000).default(64),
   headers_timeout_ms: positiveInt.default(10_000),
   request_timeout_ms: positiveInt.default(60_000),
+  /** Open MCP sessions on this listener, all principals together. */
   max_sessions: positiveInt.default(1000),
-  session_idle_timeout_ms: positiveInt.default(30 * 60_000),
+  /**
+   * Open sessions per principal: well under max_sessions, so one caller cannot lock the
+   * others out. Past it, that principal's least recently used idle session is closed.
+   */
+  max_sessions_per_principal: positiveInt.default(32),
+  /** A session with no request for this long is closed. */
+  session_idle_timeout_ms: positiveInt.default(10 * 60_000),
   /** Native HTTPS (and mTLS with client_ca_file). */
   tls: tlsSchema.optional(),
   /**

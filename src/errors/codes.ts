@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'WRITE_LIMIT_EXCEEDED'
   | 'RATE_LIMITED'
   | 'LIMITER_UNAVAILABLE'
+  | 'SESSION_LIMIT'
   | 'TOOL_NOT_ALLOWED'
   | 'AUDIT_UNAVAILABLE'
   | 'APPROVAL_INVALID'
@@ -47,6 +48,7 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   WRITE_LIMIT_EXCEEDED: 'The change affects more rows than allowed, so it was rolled back entirely.',
   RATE_LIMITED: 'Too many calls; try again later.',
   LIMITER_UNAVAILABLE: 'The rate-limit store is unreachable, so calls are refused until it is back.',
+  SESSION_LIMIT: 'Too many open sessions; close one (HTTP DELETE) or retry when a request has finished.',
   TOOL_NOT_ALLOWED: 'Your role may not use this tool.',
   APPROVAL_INVALID: 'The change was not approved for this call; nothing was changed.',
   AUDIT_UNAVAILABLE: 'The audit record of this call could not be written, so its answer is withheld; calls are refused until an operator fixes the audit log.',

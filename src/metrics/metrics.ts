@@ -5,6 +5,13 @@ import type { PoolStats } from '../engine/source.js';
 /** How a tool call ended, as the audit stage classifies it. */
 export type CallOutcome = 'ok' | 'denied' | 'rate_limited' | 'error';
 
+/**
+ * Why the HTTP layer refused an authenticated request before any tool ran: a JWT
+ * without the tool's scope, a principal at its session cap (every session busy), a
+ * full session table, or a principal opening sessions faster than its rate limit.
+ */
+export type HttpRefusalReason = 'insufficient_scope' | 'session_limit' | 'sessions_full' | 'session_rate_limited';
+
 /** What the pool gauge reads from a configured source (a SourceEntry has this shape). */
 export interface PooledSource {
   /** A configured source name: bounded by the configuration, never client text. */
@@ -22,6 +29,10 @@ export interface Metrics {
   /** One finished tool call: counts it, times it, and counts a denial by its code. */
   recordCall(tool: string, outcome: CallOutcome, code: ErrorCode | undefined, seconds: number): void;
   recordAuthFailure(reason: AuthFailureCode): void;
+  /** One request refused by the HTTP layer after authentication; `tool` only for a missing scope. */
+  recordHttpRefusal(reason: HttpRefusalReason, tool?: string): void;
+  /** One idle session closed so that its principal (or a newcomer) could open another. */
+  recordSessionReclaimed(): void;
   observeAuditWrite(seconds: number): void;
   /** Reports the open HTTP sessions as a gauge, read at scrape time. */
   trackSessions(count: () => number): void;
@@ -36,6 +47,8 @@ export const NO_METRICS: Metrics = {
   enabled: false,
   recordCall: () => undefined,
   recordAuthFailure: () => undefined,
+  recordHttpRefusal: () => undefined,
+  recordSessionReclaimed: () => undefined,
   observeAuditWrite: () => undefined,
   trackSessions: () => undefined,
   trackSources: () => undefined,

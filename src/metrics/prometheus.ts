@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { AuthFailureCode } from '../auth/identity/errors.js';
 import type { ErrorCode } from '../errors/codes.js';
 import type { PoolStats } from '../engine/source.js';
-import type { CallOutcome, Metrics, PooledSource } from './metrics.js';
+import type { CallOutcome, HttpRefusalReason, Metrics, PooledSource } from './metrics.js';
 
 /** The tool names a label may carry; a client's made-up name becomes `other`, so labels stay bounded. */
 const KNOWN_TOOLS: ReadonlySet<string> = new Set([
@@ -44,6 +44,17 @@ export class PrometheusMetrics implements Metrics {
     name: 'bastion_auth_failures_total',
     help: 'Failed HTTP authentications, by reason.',
     labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly httpRefusals = new Counter({
+    name: 'bastion_http_refusals_total',
+    help: 'Authenticated HTTP requests refused before a tool ran (insufficient_scope, session_limit, sessions_full, session_rate_limited), by reason and tool (none for sessions).',
+    labelNames: ['reason', 'tool'] as const,
+    registers: [this.registry],
+  });
+  private readonly sessionsReclaimed = new Counter({
+    name: 'bastion_sessions_reclaimed_total',
+    help: 'Idle HTTP sessions closed to make room for a new one (a principal at its cap, or a full table).',
     registers: [this.registry],
   });
   private readonly callDuration = new Histogram({
@@ -108,6 +119,14 @@ export class PrometheusMetrics implements Metrics {
 
   recordAuthFailure(reason: AuthFailureCode): void {
     this.authFailures.inc({ reason });
+  }
+
+  recordHttpRefusal(reason: HttpRefusalReason, tool?: string): void {
+    this.httpRefusals.inc({ reason, tool: tool === undefined ? 'none' : KNOWN_TOOLS.has(tool) ? tool : 'other' });
+  }
+
+  recordSessionReclaimed(): void {
+    this.sessionsReclaimed.inc();
   }
 
   observeAuditWrite(seconds: number): void {

@@ -36,10 +36,17 @@ export interface RateLimiter {
    */
   consumeCall(input: CallInput): Promise<void>;
   /**
+   * Counts the opening of an MCP session against the principal's bucket, like a call, so
+   * an `initialize` flood is limited like a call flood. Throws as consumeCall does.
+   */
+  consumeSessionOpen(principal: Principal): Promise<void>;
+  /**
    * Counts one failed authentication from `address`; says whether this failure is past
    * the allowance. The first `auth_failures_per_minute` failures of a minute are not.
    * Only failures are counted, after the credential was checked: a valid credential is
-   * never refused because of failures from the same address.
+   * never refused because of failures from the same address. While Redis is down, the
+   * failures are counted in this process, so a failed login is still answered 401 (and
+   * audited) or 429, never refused for the outage.
    */
   consumeAuthFailure(address: string): Promise<AuthThrottle>;
   close(): Promise<void>;
@@ -94,7 +101,7 @@ export async function createRateLimiter(config: BastionConfig, log: Logger): Pro
       bucket('source', points, `source "${source}" (${points} calls/min for all callers)`, `set rate_limits.per_source.${source} ${IN_CONFIG}`),
     ]),
   );
-  const authFailures = store.bucket({ name: 'auth-failures', points: limits.auth_failures_per_minute });
+  const authFailures = store.bucket({ name: 'auth-failures', points: limits.auth_failures_per_minute, localFallback: true });
 
   async function take({ limiter, label, raise }: Bucket, key: string): Promise<void> {
     try {
@@ -123,10 +130,13 @@ export async function createRateLimiter(config: BastionConfig, log: Logger): Pro
       if (sourceBucket !== undefined) await take(sourceBucket, source);
     },
 
+    consumeSessionOpen: (principal) => take(principalBucket(principal.role), principal.id),
+
     async consumeAuthFailure(address) {
       try {
+        // No outage.answered() here: during an outage the local fallback answers, which says
+        // nothing about the store; the calls' buckets report when it is back.
         await authFailures.consume(addressKey(address));
-        outage.answered();
         return NOT_BLOCKED;
       } catch (rejection) {
         // Past the allowance. The store counts atomically, so exactly one failure (on one

@@ -1,4 +1,4 @@
-import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Redis as RedisClient, RedisOptions } from 'ioredis';
 import { BastionError } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
@@ -44,7 +44,7 @@ export async function createRedisStore(url: string, log: Logger): Promise<Counte
   }
   return {
     kind: 'redis',
-    bucket: ({ name, points }) =>
+    bucket: ({ name, points, localFallback }) =>
       new RateLimiterRedis({
         storeClient: client,
         keyPrefix: `${KEY_PREFIX}${name}`,
@@ -55,6 +55,8 @@ export async function createRedisStore(url: string, log: Logger): Promise<Counte
         // Once a key is over its limit, this replica refuses it locally until the window
         // ends, so a client hammering past its limit does not also hammer Redis.
         inMemoryBlockOnConsumed: points + 1,
+        // The library's own fallback: while Redis fails, this replica counts alone.
+        ...(localFallback === true ? { insuranceLimiter: new RateLimiterMemory({ keyPrefix: `${KEY_PREFIX}local:${name}`, points, duration: WINDOW_SECONDS }) } : {}),
       }),
     describeFailure: (cause) => ({
       cause: summarizeError(cause),

@@ -11,6 +11,12 @@ export interface BucketSpec {
   readonly name: string;
   /** Calls admitted per window. */
   readonly points: number;
+  /**
+   * Count in this process while a shared store is down, instead of failing. Only for
+   * the failed-login throttle: authentication must keep working in an outage (every
+   * call after it still fails closed), and a local count still bounds a flood.
+   */
+  readonly localFallback?: boolean;
 }
 
 /** Where the counters live: this process, or a Redis shared by every replica. */

@@ -205,6 +205,6 @@ function answerBytes(result: CallToolResult): number {
 }
 
 /** A tool name from the client goes into records and logs only in a bounded, plain form. */
-function printableTool(name: string): string {
+export function printableTool(name: string): string {
   return /^[a-z_]{1,64}$/.test(name) ? name : `(invalid name, ${name.length} chars)`;
 }

@@ -27,6 +27,25 @@ describe('openMetrics', () => {
     }
   });
 
+  it('counts HTTP refusals by reason, with bounded tool labels (none for sessions, other for a made-up name), and reclaimed sessions', async () => {
+    const metrics = await openMetrics(configSchema.parse({ ...base, metrics: { enabled: true } }));
+    try {
+      metrics.recordHttpRefusal('insufficient_scope', 'query');
+      metrics.recordHttpRefusal('insufficient_scope', 'made_up_tool_xyz');
+      metrics.recordHttpRefusal('session_limit');
+      metrics.recordHttpRefusal('session_limit');
+      metrics.recordSessionReclaimed();
+      const { text } = await metrics.render();
+      expect(text).not.toContain('made_up_tool_xyz');
+      expect(text).toContain('bastion_http_refusals_total{reason="insufficient_scope",tool="query"} 1');
+      expect(text).toContain('bastion_http_refusals_total{reason="insufficient_scope",tool="other"} 1');
+      expect(text).toContain('bastion_http_refusals_total{reason="session_limit",tool="none"} 2');
+      expect(text).toContain('bastion_sessions_reclaimed_total 1');
+    } finally {
+      metrics.close();
+    }
+  });
+
   it('labels a tool name it does not ship as `other`, so a client cannot mint label values', async () => {
     const metrics = await openMetrics(configSchema.parse({ ...base, metrics: { enabled: true } }));
     try {

@@ -200,7 +200,7 @@ describe.skipIf(!redisServerBinary.ok)(`Redis outage, ${privateTitle}`, () => {
     const redis = await privateRedis();
     await redis.start();
     const captured = captureLog();
-    const rl = await limiter({ redis: { url: redis.url }, rate_limits: { per_principal_per_minute: 1000 } }, captured);
+    const rl = await limiter({ redis: { url: redis.url }, rate_limits: { per_principal_per_minute: 1000, auth_failures_per_minute: 2 } }, captured);
     const principal = freshPrincipal();
     expect(await outcomes(3, () => rl.consumeCall({ principal, tool: 'query' }))).toEqual(times(3, 'ok'));
 
@@ -208,10 +208,15 @@ describe.skipIf(!redisServerBinary.ok)(`Redis outage, ${privateTitle}`, () => {
     expect(await outcomes(5, () => rl.consumeCall({ principal, tool: 'query' }))).toEqual(times(5, 'LIMITER_UNAVAILABLE'));
     const error: unknown = await rl.consumeCall({ principal, tool: 'query' }).catch((e: unknown) => e);
     expect((error as BastionError).message).toBe('The rate-limit store is unreachable, so calls are refused until it is back.');
-    // The auth throttle fails closed the same way: a failure is answered 503, not counted.
-    expect(await outcome(rl.consumeAuthFailure('192.0.2.1'))).toBe('LIMITER_UNAVAILABLE');
-    // One warning for the whole outage, not one per refused call.
+    // The failed-login throttle is not refused by the outage: it counts in this process, so a
+    // failed login is still answered (401, audited) and a flood from one address is still cut
+    // at its allowance (2 here): the 3rd failure starts the block, the 4th finds it started.
+    const during = [];
+    for (let i = 0; i < 4; i++) during.push(await rl.consumeAuthFailure('192.0.2.77'));
+    expect(during.map((v) => [v.blocked, v.alreadyBlocked])).toEqual([[false, false], [false, false], [true, false], [true, true]]);
+    // One warning for the whole outage, not one per refused call; the local count ends nothing.
     expect(captured.count('warn', 'rate-limit store unreachable; calls are refused')).toBe(1);
+    expect(captured.count('info', 'rate-limit store reachable again')).toBe(0);
 
     await redis.start();
     await expect.poll(() => outcome(rl.consumeCall({ principal, tool: 'query' })), RECOVERY).toBe('ok');

@@ -68,13 +68,12 @@ export function createAuthStage(options: AuthStageOptions): AuthStage {
     // would stop every new client behind it from signing in. It is still counted, so past
     // the allowance it fills neither the log nor the audit.
     const challengeOnly = error.code === 'AUTH_MISSING';
-    const verdict = throttle === undefined ? NOT_COUNTED : await limiterAnswer(() => throttle.consumeAuthFailure(address));
-    if (verdict === undefined && !challengeOnly) {
-      sendJson(res, 503, { error: 'rate-limit store unavailable' });
-      return;
-    }
-    if (verdict !== undefined) await options.onAuthFailure?.({ address, error, throttled: verdict.blocked, repeated: verdict.alreadyBlocked });
-    if (verdict?.blocked === true && !challengeOnly) {
+    // The limiter counts failures in this process while its shared store is down. Should it
+    // still fail, the failure is answered and audited as one within the allowance: a refusal
+    // is never left unrecorded, and a valid credential never depends on the store.
+    const verdict = throttle === undefined ? NOT_COUNTED : ((await limiterAnswer(() => throttle.consumeAuthFailure(address))) ?? NOT_COUNTED);
+    await options.onAuthFailure?.({ address, error, throttled: verdict.blocked, repeated: verdict.alreadyBlocked });
+    if (verdict.blocked && !challengeOnly) {
       res.setHeader('retry-after', String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))));
       sendJson(res, 429, { error: THROTTLED_MESSAGE });
       return;

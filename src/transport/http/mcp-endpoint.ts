@@ -2,14 +2,22 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { AuthError } from '../../auth/identity/errors.js';
 import type { Principal } from '../../auth/identity/principal.js';
+import { newCorrelationId } from '../../errors/correlation.js';
 import { sendAuthFailure, type AuthChallenge } from './auth-response.js';
 import type { AuthStage } from './auth-stage.js';
 import type { CorsStage } from './cors.js';
-import { idOf, readJsonRpcMessage, rpcError, type BodyLimits } from './json-rpc-request.js';
+import { calledTool, idOf, readJsonRpcMessage, rpcError, type BodyLimits } from './json-rpc-request.js';
+import type { HttpRefusal } from './refusal-report.js';
 import { requestResponse } from './response-stream.js';
 import type { Route } from './routes.js';
 import { sendJson } from './send-json.js';
 import type { Session, SessionTable } from './sessions.js';
+
+/** A session opening refused by the rate limiter: how long to wait, and client-safe words saying which limit. */
+export interface SessionOpenRefusal {
+  readonly retryAfterMs: number;
+  readonly message: string;
+}
 
 export interface McpEndpointOptions {
   cors: CorsStage;
@@ -20,6 +28,14 @@ export interface McpEndpointOptions {
   missingScope?: ((principal: Principal, message: JSONRPCMessage) => string | undefined) | undefined;
   /** The Bearer challenge, known once the server listens. */
   challenge: () => AuthChallenge | undefined;
+  /** Counts a session opening against the principal's rate limit; a refusal when it is spent. */
+  limitSessionOpen?: ((principal: Principal) => Promise<SessionOpenRefusal | undefined>) | undefined;
+  /** Called with every refusal of an authenticated request (metrics, log, audit); awaited before the answer. */
+  onRefusal?: ((refusal: HttpRefusal) => Promise<void>) | undefined;
+  /** Called when an idle session was closed to make room for a new one. */
+  onSessionReclaimed?: ((owner: Principal, sessionId: string) => void) | undefined;
+  /** The per-principal session cap, for the refusal message. */
+  maxSessionsPerPrincipal: number;
 }
 
 /**
@@ -37,13 +53,43 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
       if (session === undefined) sendJson(res, 404, rpcError(idOf(message), -32001, 'Session not found'));
       return session;
     }
-    if ('method' in message && message.method === 'initialize' && 'id' in message) {
-      if (!sessions.full) return sessions.open(principal);
-      sendJson(res, 503, rpcError(idOf(message), -32000, 'Too many sessions'));
-      return undefined;
-    }
+    if ('method' in message && message.method === 'initialize' && 'id' in message) return openSession(res, principal, idOf(message));
     sendJson(res, 400, rpcError(idOf(message), -32600, 'Bad Request: Mcp-Session-Id header is required'));
     return undefined;
+  }
+
+  /**
+   * A new session for `initialize`: counted by the rate limiter like a call, then opened
+   * within the session caps (which may close an idle session of the same principal, or of
+   * whoever holds the most). Every refusal is reported before it is answered.
+   */
+  async function openSession(res: ServerResponse, principal: Principal, id: string | number | null): Promise<Session | undefined> {
+    const limited = await options.limitSessionOpen?.(principal);
+    if (limited !== undefined) {
+      const correlationId = await refused({ principal, reason: 'session_rate_limited' });
+      res.setHeader('retry-after', String(Math.max(1, Math.ceil(limited.retryAfterMs / 1000))));
+      sendJson(res, 429, rpcErrorWithCode(id, `${limited.message} (correlation id: ${correlationId})`, 'RATE_LIMITED', correlationId));
+      return undefined;
+    }
+    const opened = await sessions.open(principal);
+    if ('refused' in opened) {
+      const atCap = opened.refused === 'principal_cap';
+      const correlationId = await refused({ principal, reason: atCap ? 'session_limit' : 'sessions_full' });
+      const message = atCap
+        ? `Too many sessions for this principal (${options.maxSessionsPerPrincipal}), each with a request in flight; close one (HTTP DELETE) or retry when a request has finished. The limit is server.http.max_sessions_per_principal.`
+        : 'Too many sessions on this server; retry later. The limit is server.http.max_sessions.';
+      sendJson(res, atCap ? 429 : 503, rpcErrorWithCode(id, `${message} (correlation id: ${correlationId})`, 'SESSION_LIMIT', correlationId));
+      return undefined;
+    }
+    if (opened.reclaimed !== undefined) options.onSessionReclaimed?.(opened.reclaimed.principal, opened.reclaimed.transport.sessionId);
+    return opened.session;
+  }
+
+  /** Reports a refusal with a fresh correlation id, and returns that id for the answer. */
+  async function refused(refusal: Omit<HttpRefusal, 'correlationId'>): Promise<string> {
+    const correlationId = newCorrelationId();
+    await options.onRefusal?.({ ...refusal, correlationId });
+    return correlationId;
   }
 
   async function post(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
@@ -55,6 +101,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
 
     const scope = options.missingScope?.(principal, message);
     if (scope !== undefined) {
+      await refused({ principal, reason: 'insufficient_scope', tool: calledTool(message), session: session.transport.sessionId });
       sendAuthFailure(res, new AuthError('AUTH_INSUFFICIENT_SCOPE', `missing scope ${scope}`, scope), options.challenge());
       return;
     }
@@ -106,4 +153,9 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
         res.end('{"error":"method not allowed"}');
     }
   };
+}
+
+/** A JSON-RPC error carrying Bastion's error code and correlation id in `data`, as tool errors do in `_meta`. */
+function rpcErrorWithCode(id: string | number | null, message: string, code: string, correlationId: string): unknown {
+  return { jsonrpc: '2.0', id, error: { code: -32000, message, data: { code, correlation_id: correlationId } } };
 }

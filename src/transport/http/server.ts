@@ -11,7 +11,7 @@ import { createAuthStage, type AuthFailure, type AuthFailureThrottle } from './a
 import { createClientAddress } from './client-address.js';
 import { createCors } from './cors.js';
 import { createHttpGuard } from './guard.js';
-import { createMcpEndpoint } from './mcp-endpoint.js';
+import { createMcpEndpoint, type McpEndpointOptions } from './mcp-endpoint.js';
 import { createNodeServer } from './node-server.js';
 import { createRoutes, type MetricsEndpoint } from './routes.js';
 import { sendJson } from './send-json.js';
@@ -31,13 +31,19 @@ export interface HttpServerOptions {
   missingScope?: (principal: Principal, message: JSONRPCMessage) => string | undefined;
   /** Called with every authentication failure and its client address, for the metrics, the log and the audit. */
   onAuthFailure?: (failure: AuthFailure) => void | Promise<void>;
+  /** Counts a session opening against the principal's rate limit; a refusal when it is spent. */
+  limitSessionOpen?: McpEndpointOptions['limitSessionOpen'];
+  /** Called with every refusal of an authenticated request, for the metrics, the log and the audit. */
+  onRefusal?: McpEndpointOptions['onRefusal'];
+  /** Called when an idle session was closed to make room for a new one. */
+  onSessionReclaimed?: McpEndpointOptions['onSessionReclaimed'];
   /** GET /metrics on this listener, behind authentication, for principals `allowed` accepts. */
   metrics?: MetricsEndpoint;
   /** GET /readyz: true when every source answers its probe. The answer names nothing. */
   ready?: () => Promise<boolean>;
 }
 
-/** Idle sessions are looked for this often. */
+/** Idle sessions are looked for this often, or twice per idle timeout when that is shorter (at most once a second). */
 const SWEEP_INTERVAL_MS = 60_000;
 
 /**
@@ -62,8 +68,24 @@ export class BastionHttpServer {
       onAuthFailure: options.onAuthFailure,
       challenge,
     });
-    this.sessions = new SessionTable({ createSession: options.createSession, maxSessions: config.max_sessions, idleTimeoutMs: config.session_idle_timeout_ms });
-    const mcp = createMcpEndpoint({ cors: createCors(config.allowed_origins), authenticate, limits: guard, sessions: this.sessions, missingScope: options.missingScope, challenge });
+    this.sessions = new SessionTable({
+      createSession: options.createSession,
+      maxSessions: config.max_sessions,
+      maxSessionsPerPrincipal: config.max_sessions_per_principal,
+      idleTimeoutMs: config.session_idle_timeout_ms,
+    });
+    const mcp = createMcpEndpoint({
+      cors: createCors(config.allowed_origins),
+      authenticate,
+      limits: guard,
+      sessions: this.sessions,
+      missingScope: options.missingScope,
+      challenge,
+      limitSessionOpen: options.limitSessionOpen,
+      onRefusal: options.onRefusal,
+      onSessionReclaimed: options.onSessionReclaimed,
+      maxSessionsPerPrincipal: config.max_sessions_per_principal,
+    });
     const route = createRoutes({ mcp, authenticate, ready: options.ready, metrics: options.metrics, challenge });
     this.http = createNodeServer(config, options.log, async (req, res) => {
       const rejection = guard.checkHostAndOrigin(req);
@@ -74,7 +96,8 @@ export class BastionHttpServer {
       }
       await route(req, res);
     });
-    this.sweeper = setInterval(() => this.sessions.sweep(), SWEEP_INTERVAL_MS);
+    const sweepEvery = Math.min(SWEEP_INTERVAL_MS, Math.max(1000, Math.floor(config.session_idle_timeout_ms / 2)));
+    this.sweeper = setInterval(() => this.sessions.sweep(), sweepEvery);
     this.sweeper.unref();
   }
 

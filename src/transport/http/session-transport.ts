@@ -28,6 +28,11 @@ export class SessionTransport implements Transport {
 
   constructor(readonly sessionId: string) {}
 
+  /** True while a request of this session waits for its answer: such a session is never reclaimed as idle. */
+  get busy(): boolean {
+    return this.waiting.size > 0;
+  }
+
   async start(): Promise<void> {
     // nothing to open: requests arrive through deliver()
   }

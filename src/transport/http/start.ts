@@ -8,7 +8,10 @@ import { BastionError } from '../../errors/codes.js';
 import { allReady, createReadiness } from '../../metrics/readiness.js';
 import type { ServerContext } from '../../session/context.js';
 import { createSessionServer } from '../../tools/session-server.js';
+import { RateLimitedError } from '../../ratelimit/index.js';
 import { reportAuthFailures } from './auth-failure-report.js';
+import type { SessionOpenRefusal } from './mcp-endpoint.js';
+import { reportReclaims, reportRefusals } from './refusal-report.js';
 import { isLoopbackAddress } from '../../util/loopback.js';
 import { calledTool } from './json-rpc-request.js';
 import { listenFailure } from './listen-failure.js';
@@ -51,6 +54,9 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
       return tool === undefined ? undefined : toolScopes.missingScope(principal, tool);
     },
     onAuthFailure: reportAuthFailures(ctx),
+    limitSessionOpen: (principal) => sessionOpenRefusal(() => ctx.limiter.consumeSessionOpen(principal)),
+    onRefusal: reportRefusals(ctx),
+    onSessionReclaimed: reportReclaims(ctx),
     ready: async () => allReady(await readiness()),
     // On the main listener, metrics are for admins; a separate `metrics.listen` serves them to the host only.
     ...(ctx.metrics.enabled && config.metrics.listen === undefined
@@ -105,5 +111,22 @@ function refuseUnsafeExposure(http: HttpConfig, loopback: boolean, noAuth: boole
       'CONFIG_INVALID',
       `Listening on the non-loopback address ${http.host} without TLS is refused: API keys, tokens and results would cross the network in clear text. Configure server.http.tls (cert_file, key_file); or, when a TLS-terminating proxy sits in front, set server.http.tls_terminated_by_proxy: true (and list it in server.http.trusted_proxies); or bind to 127.0.0.1.`,
     );
+  }
+}
+
+/**
+ * The rate limiter's answer to a session opening: a refusal when the principal's bucket is
+ * spent. While the store is down (LIMITER_UNAVAILABLE) the session opens: the per-principal
+ * session cap still bounds it, and every tool call in it is refused until the store is back
+ * (fail closed, audited), which the client can only be told inside a session.
+ */
+async function sessionOpenRefusal(consume: () => Promise<void>): Promise<SessionOpenRefusal | undefined> {
+  try {
+    await consume();
+    return undefined;
+  } catch (error) {
+    if (error instanceof RateLimitedError) return { retryAfterMs: error.retryAfterMs, message: error.message };
+    if (error instanceof BastionError && error.code === 'LIMITER_UNAVAILABLE') return undefined;
+    throw error;
   }
 }
