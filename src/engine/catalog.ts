@@ -39,6 +39,15 @@ export interface RelationKin {
   readonly partitionKeys?: readonly string[];
 }
 
+/** The other side of a foreign key (Catalog.foreignKeys). */
+export interface ForeignKeyPeer {
+  readonly direction: 'to' | 'from';
+  readonly schema: string;
+  readonly name: string;
+  /** Its columns in the key. */
+  readonly columns: readonly string[];
+}
+
 /** Name resolution as the database does it, for the authorize stage. */
 export interface Catalog {
   /** The schema an unqualified table or view name resolves to, or undefined. */
@@ -68,6 +77,12 @@ export interface Catalog {
    * no function has that name. Absent where the engine allows no functions of its own.
    */
   functionReads?(schema: string, name: string): Promise<readonly ViewRead[] | undefined>;
+  /**
+   * The foreign keys between a table and others: `to` a table it references (the referenced
+   * columns), `from` a table that references it (the referencing columns). Absent where the
+   * engine does not tell.
+   */
+  foreignKeys?(schema: string, name: string): Promise<readonly ForeignKeyPeer[]>;
   /**
    * Casts the database would run through code that is not built in (PostgreSQL: a cast whose
    * function is outside pg_catalog and belongs to no extension), each described as

@@ -48,6 +48,15 @@ const FAMILY = [
   'CREATE TABLE fam.pay_low PARTITION OF fam.pay FOR VALUES FROM (0) TO (100000)',
   'CREATE TABLE fam.pay_high PARTITION OF fam.pay FOR VALUES FROM (100000) TO (MAXVALUE)',
   'INSERT INTO fam.pay VALUES (1, 987654), (2, 50000)',
+  // Foreign keys into a denied table and onto a masked column (writes would answer yes/no about them).
+  'CREATE TABLE fam.vault_keys (token text PRIMARY KEY)',
+  `INSERT INTO fam.vault_keys VALUES ('vault-${LEDGER_SECRET}')`,
+  'CREATE TABLE public.notes (id int, ref text REFERENCES fam.vault_keys (token))',
+  'CREATE TABLE public.teams (name text PRIMARY KEY)',
+  "INSERT INTO public.teams VALUES ('red'), ('blue')",
+  'CREATE TABLE fam.vault_rows (id int, team text REFERENCES public.teams (name) ON DELETE CASCADE)',
+  "INSERT INTO fam.vault_rows VALUES (1, 'red'), (2, 'red')",
+  'CREATE VIEW fam.v_named_people AS SELECT id, name, email FROM fam.people',
   // Views over each.
   'CREATE VIEW fam.v_people_eu AS SELECT id, ssn FROM fam.people_eu',
   'CREATE VIEW fam.v_people_email AS SELECT id, email FROM fam.people_us',
@@ -59,7 +68,7 @@ const FAMILY = [
 const ROLES = {
   analyst: {
     tools: ['query', 'describe_table', 'list_tables'],
-    tables: { allow: ['fam.*', 'public.*'], deny: ['fam.ledger_secret', 'fam.vault'] },
+    tables: { allow: ['fam.*', 'public.*', 'fam.v_named_people'], deny: ['fam.ledger_secret', 'fam.vault', 'fam.vault_keys', 'fam.vault_rows'] },
     columns: {
       deny: ['fam.people.ssn', 'fam.child.secret', 'fam.staff.ssn'],
       mask: { 'fam.people.email': 'partial', 'fam.pay.salary': 'null', 'fam.staff.email': 'partial' },
@@ -68,8 +77,8 @@ const ROLES = {
   // The analyst's rules with execute: writes through a partition or parent see no more than reads.
   scribe: {
     tools: ['query', 'execute'],
-    tables: { allow: ['fam.*', 'public.*'], deny: ['fam.ledger_secret', 'fam.vault'] },
-    columns: { deny: ['fam.people.ssn', 'fam.child.secret', 'fam.staff.ssn'], mask: { 'fam.people.email': 'partial' } },
+    tables: { allow: ['fam.*', 'public.*', 'fam.v_named_people'], deny: ['fam.ledger_secret', 'fam.vault', 'fam.vault_keys', 'fam.vault_rows'] },
+    columns: { deny: ['fam.people.ssn', 'fam.child.secret', 'fam.staff.ssn'], mask: { 'fam.people.email': 'partial', 'fam.pay.salary': 'null' } },
     approval: { '*': 'none' },
   },
   // Names the parent exactly: the configuration's explicit choice of table.
@@ -133,6 +142,15 @@ const ATTACKS: readonly string[] = [
   'SELECT id FROM fam.pay_high',
   'SELECT count(*) FROM fam.pay_high',
   'SELECT * FROM fam.pay',
+  // Foreign keys into a denied table and onto a masked column (writes would answer yes/no about them).
+  'CREATE TABLE fam.vault_keys (token text PRIMARY KEY)',
+  `INSERT INTO fam.vault_keys VALUES ('vault-${LEDGER_SECRET}')`,
+  'CREATE TABLE public.notes (id int, ref text REFERENCES fam.vault_keys (token))',
+  'CREATE TABLE public.teams (name text PRIMARY KEY)',
+  "INSERT INTO public.teams VALUES ('red'), ('blue')",
+  'CREATE TABLE fam.vault_rows (id int, team text REFERENCES public.teams (name) ON DELETE CASCADE)',
+  "INSERT INTO fam.vault_rows VALUES (1, 'red'), (2, 'red')",
+  'CREATE VIEW fam.v_named_people AS SELECT id, name, email FROM fam.people',
   // Views over each.
   'SELECT * FROM fam.v_people_eu',
   'SELECT * FROM fam.v_people_email',
@@ -204,7 +222,7 @@ pgFamilySuites('inheritance and partitions', { roles: ROLES }, ANALYST, FAMILY, 
   it('list_tables and describe_table show what the rules leave: no denied parent, no inherited denied column', async () => {
     const listed = await env().bastion.call('list_tables', { schema: 'fam' });
     const names = (listed.structuredContent as { tables: { name: string }[] }).tables.map((t) => t.name);
-    expect(names).toEqual(['base', 'child', 'pay', 'people', 'staff', 'staff_ext', 'v_names']);
+    expect(names).toEqual(['base', 'child', 'pay', 'people', 'staff', 'staff_ext', 'v_named_people', 'v_names']);
     expect(names).not.toContain('ledger');
     expect(names).not.toContain('ledger_secret');
     const described = await env().bastion.call('describe_table', { table: 'fam.people_eu' });
@@ -233,7 +251,21 @@ pgFamilySuites('inheritance and partitions', { roles: ROLES }, ANALYST, FAMILY, 
   it('a write through a partition or a parent carries the same rules: no denied column set, read or returned', async () => {
     const scribe = await openSession(env().bastion.ctx, SCRIBE);
     try {
-      for (const sql of ['UPDATE fam.people_eu SET name = ssn WHERE id = 1', 'UPDATE fam.base SET note = secret', "UPDATE fam.people_eu SET ssn = 'x'", 'UPDATE fam.ledger SET amount = amount', "INSERT INTO fam.ledger VALUES (3, 'public', 1)"]) {
+      for (const sql of [
+        'UPDATE fam.people_eu SET name = ssn WHERE id = 1',
+        'UPDATE fam.base SET note = secret',
+        "UPDATE fam.people_eu SET ssn = 'x'",
+        'UPDATE fam.ledger SET amount = amount',
+        "INSERT INTO fam.ledger VALUES (3, 'public', 1)",
+        // The partition a row is in tells the range of a masked key.
+        'UPDATE fam.pay p SET id = id WHERE p.tableoid > 0',
+        'UPDATE fam.pay SET id = id RETURNING tableoid',
+        // A view a rule names is read through the rules; a write through it would reach real values.
+        "UPDATE fam.v_named_people SET name = name WHERE email LIKE 'zed%' RETURNING email",
+        // Foreign keys to a denied table or from one: success or failure answers yes/no.
+        `INSERT INTO public.notes VALUES (1, 'vault-${LEDGER_SECRET}')`,
+        "DELETE FROM public.teams WHERE name = 'red'",
+      ]) {
         const result = await scribe.call('execute', { sql, dry_run: false });
         expect(result.isError, sql).toBe(true);
         expect(leaks(result), sql).toBeUndefined();
@@ -248,6 +280,8 @@ pgFamilySuites('inheritance and partitions', { roles: ROLES }, ANALYST, FAMILY, 
     try {
       expect(rowsOf(await admin.call('query', { sql: 'SELECT name, ssn FROM fam.people_eu' }))).toEqual([['Zed', SSN]]);
       expect(rowsOf(await admin.call('query', { sql: 'SELECT count(*) FROM fam.ledger' })).map((r) => Number(r[0]))).toEqual([2]);
+      expect(rowsOf(await admin.call('query', { sql: "SELECT count(*) FROM fam.vault_rows WHERE team = 'red'" })).map((r) => Number(r[0]))).toEqual([2]);
+      expect(rowsOf(await admin.call('query', { sql: 'SELECT count(*) FROM public.notes' })).map((r) => Number(r[0]))).toEqual([0]);
     } finally {
       await admin.close();
     }

@@ -3,7 +3,7 @@ import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
 import { NEVER_ALLOWED_FUNCTIONS } from './policy/function-allowlist.js';
 import { DENIED_SYSTEM_RELATIONS } from './policy/nodes.js';
 import { FUNCTION_SOURCES, functionReadsOf } from './function-reads.js';
-import type { ColumnOrigin, RelationKin, RelationName, ViewRead } from '../../engine/catalog.js';
+import type { ColumnOrigin, ForeignKeyPeer, RelationKin, RelationName, ViewRead } from '../../engine/catalog.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
 
@@ -137,6 +137,20 @@ SELECT pg_catalog.pg_get_viewdef(c.oid, false)
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('v', 'm')`;
 
+/** The foreign keys from and to a table, with the other table's columns in each. */
+const FOREIGN_KEYS = `
+SELECT CASE WHEN k.conrelid = t.oid THEN 'to' ELSE 'from' END, n.nspname, c.relname,
+       pg_catalog.jsonb_agg(a.attname::pg_catalog.text ORDER BY a.attnum)
+FROM pg_catalog.pg_class t
+JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+JOIN pg_catalog.pg_constraint k ON k.contype = 'f' AND (k.conrelid = t.oid OR k.confrelid = t.oid)
+JOIN pg_catalog.pg_class c ON c.oid = CASE WHEN k.conrelid = t.oid THEN k.confrelid ELSE k.conrelid END
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
+ AND a.attnum = ANY (CASE WHEN k.conrelid = t.oid THEN k.confkey ELSE k.conkey END)
+WHERE tn.nspname = $1 AND t.relname = $2
+GROUP BY k.oid, 1, n.nspname, c.relname`;
+
 /** The schema PostgreSQL finds a relation of any kind (index included) in, searching the path as it would. */
 const LOCATE = `
 SELECT n.nspname
@@ -173,6 +187,7 @@ export class RelationCatalog {
   private readonly casts = new TtlPromiseCache<readonly string[]>(TTL_MS);
   private readonly functions = new TtlPromiseCache<readonly ViewRead[] | undefined>(TTL_MS);
   private readonly definitions = new TtlPromiseCache<string | undefined>(TTL_MS);
+  private readonly keys = new TtlPromiseCache<readonly ForeignKeyPeer[]>(TTL_MS);
   private creation: { at: number; schema: Promise<string | undefined> } | undefined;
 
   constructor(private readonly read: Read) {}
@@ -196,6 +211,20 @@ export class RelationCatalog {
   async viewReads(schema: string, name: string): Promise<readonly ViewRead[] | undefined> {
     return this.views.get(`${schema}\u0000${name}`, () =>
       this.read({ sql: VIEW_READS, params: [schema, name, REFUSED_FUNCTIONS], ...BIG }).then((r) => (r.rows.length === 0 ? undefined : viewReadsOf(schema, name, r.rows))),
+    );
+  }
+
+  /** The foreign keys between a table and others (FOREIGN_KEYS). */
+  async foreignKeys(schema: string, name: string): Promise<readonly ForeignKeyPeer[]> {
+    return this.keys.get(`${schema}\u0000${name}`, () =>
+      this.read({ sql: FOREIGN_KEYS, params: [schema, name], ...BIG }).then((r) =>
+        r.rows.map((row) => ({
+          direction: row[0] === 'to' ? ('to' as const) : ('from' as const),
+          schema: String(row[1]),
+          name: String(row[2]),
+          columns: Array.isArray(row[3]) ? row[3].map(String) : [],
+        })),
+      ),
     );
   }
 
@@ -272,6 +301,7 @@ export class RelationCatalog {
     this.casts.clear();
     this.functions.clear();
     this.definitions.clear();
+    this.keys.clear();
     this.creation = undefined;
   }
 

@@ -29,8 +29,12 @@ export function checkTargetUse(type: string, node: Node, columns: readonly Prote
   }
 }
 
-/** PostgreSQL's system columns: `t.ctid` is a column, not a function of the whole row. */
-const SYSTEM_COLUMNS: ReadonlySet<string> = new Set(['ctid', 'xmin', 'xmax', 'cmin', 'cmax', 'tableoid']);
+/**
+ * PostgreSQL's system columns: `t.ctid` is a column, not a function of the whole row. Not
+ * `tableoid`: on a partitioned table it names the partition a row is in, which tells a range
+ * of its partition key — a protected column, perhaps — so it is refused like one.
+ */
+const SYSTEM_COLUMNS: ReadonlySet<string> = new Set(['ctid', 'xmin', 'xmax', 'cmin', 'cmax']);
 
 /** The names a statement can call the target by: its alias (else its name) first, then its name. */
 export function targetNames(relation: Node): string[] {
@@ -60,6 +64,9 @@ export function checkTargetRefs(value: unknown, names: readonly string[], column
     const column = byName.get(last);
     if (column !== undefined && column.treatment !== 'keep') throw refused(label, column, 'a write may not read it');
     const ofTarget = qualifier !== undefined && lowered.has(qualifier);
+    if (last === 'tableoid' && (parts.length === 1 || ofTarget)) {
+      throw new BastionError('DENIED_BY_POLICY', `tableoid of ${label} is not available to a write of yours: the partition a row is in tells about columns you may not see in full.`);
+    }
     if ((parts.length === 1 && lowered.has(last)) || (ofTarget && last === '*')) {
       throw new BastionError('DENIED_BY_POLICY', `The whole row of ${label} is not available to a write of yours: it has columns you may not see in full. Name the columns you need.`);
     }
