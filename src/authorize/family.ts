@@ -50,6 +50,14 @@ export async function relationRules(role: Role, catalog: Catalog, schema: string
       : keys.some(protectedKey);
     if (keyProtected && !explicit) return { allowed: false, denied: () => true, mask: () => undefined };
   }
+  if (kin.opaque === true && ownAllowed && role.hasColumnRules) {
+    // Its ancestors' rows under other names: any column rule on them makes it unreadable.
+    for (const ancestor of kin.ancestors) {
+      const columns = await catalog.columnOrigins(ancestor.schema, ancestor.name);
+      const ruled = columns.some((c) => role.columnDenied(ancestor.schema, ancestor.name, c.name) || role.columnMask(ancestor.schema, ancestor.name, c.name) !== undefined);
+      if (ruled) return { allowed: false, denied: () => true, mask: () => undefined };
+    }
+  }
   const allowed = ownAllowed && (explicit || familyAllowed);
   if (family.length === 1) {
     return {

@@ -37,6 +37,12 @@ export interface RelationKin {
    * tells something about those columns.
    */
   readonly partitionKeys?: readonly string[];
+  /**
+   * The relation holds its ancestors' rows under column names of its own (SQLite's shadow
+   * tables of a virtual table): their column rules cannot be matched by name, so any of them
+   * makes the relation unreadable.
+   */
+  readonly opaque?: boolean;
 }
 
 /** The other side of a foreign key (Catalog.foreignKeys). */

@@ -1,4 +1,6 @@
-import type { ColumnOrigin, Catalog, ViewRead } from '../../engine/catalog.js';
+import type { ColumnOrigin, Catalog, RelationKin, ViewRead } from '../../engine/catalog.js';
+
+const NO_KIN: RelationKin = { ancestors: [], descendants: [] };
 import type { ReadRequest, ReadResult } from '../../engine/source.js';
 import type { OriginIds } from '../../engine/origin-ids.js';
 import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
@@ -14,6 +16,9 @@ const COLUMNS = 'SELECT name FROM pragma_table_info(?, ?) ORDER BY cid';
 /** A view's own CREATE VIEW text, as SQLite keeps it. */
 const VIEW_SQL = "SELECT sql FROM main.sqlite_schema WHERE type = 'view' AND lower(name) = lower(?)";
 
+/** Virtual tables (FTS, R*Tree, …): their shadow tables `<name>_*` hold their rows. */
+const VIRTUAL_TABLES = "SELECT lower(name) FROM main.sqlite_schema WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'";
+
 const BIG = { maxRows: 100_000, maxBytes: 32 * 1024 * 1024 };
 const TTL_MS = 30_000;
 
@@ -25,6 +30,7 @@ const TTL_MS = 30_000;
  */
 export class SqliteCatalog implements Catalog {
   private names: { at: number; set: Promise<Set<string>> } | undefined;
+  private virtual: { at: number; set: Promise<Set<string>> } | undefined;
   private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
   private readonly views = new TtlPromiseCache<readonly ViewRead[] | undefined>(TTL_MS);
 
@@ -39,6 +45,7 @@ export class SqliteCatalog implements Catalog {
       this.names = { at: Date.now(), set };
       set.catch(() => {
         this.names = undefined;
+    this.virtual = undefined;
       });
     }
     return (await this.names.set).has(asciiLower(name)) ? 'main' : undefined;
@@ -76,6 +83,33 @@ export class SqliteCatalog implements Catalog {
     });
   }
 
+  /**
+   * A virtual table's shadow tables (`docs_content`, `docs_data` of an FTS table `docs`) hold
+   * its rows under other column names: each is listed as holding its virtual table's rows
+   * (`opaque`), so it carries that table's rules — and with any column rule there, is denied.
+   */
+  async family(schema: string, name: string): Promise<RelationKin> {
+    if (schema !== 'main') return NO_KIN;
+    const virtual = await this.virtualTables();
+    const lowered = asciiLower(name);
+    if (virtual.has(lowered)) return NO_KIN;
+    for (const table of virtual) {
+      if (lowered.startsWith(`${table}_`)) return { ancestors: [{ schema: 'main', name: table }], descendants: [], opaque: true };
+    }
+    return NO_KIN;
+  }
+
+  private virtualTables(): Promise<Set<string>> {
+    if (this.virtual === undefined || Date.now() - this.virtual.at >= TTL_MS) {
+      const set = this.read({ sql: VIRTUAL_TABLES, params: [], ...BIG }).then((r) => new Set(r.rows.map((row) => String(row[0]))));
+      this.virtual = { at: Date.now(), set };
+      set.catch(() => {
+        this.virtual = undefined;
+      });
+    }
+    return this.virtual.set;
+  }
+
   async locate(name: string): Promise<string | undefined> {
     const result = await this.read({ sql: ANY_OBJECT, params: [name], maxRows: 1, maxBytes: 4096 });
     return result.rows.length > 0 ? 'main' : undefined;
@@ -106,5 +140,7 @@ function namesAfterAs(sql: string): Set<string> | undefined {
     return undefined;
   }
   const as = tokens.findIndex((t) => t.kind === 'word' && asciiLower(t.text) === 'as');
-  return new Set(tokens.slice(as + 1).filter((t) => t.kind === 'word' || t.kind === 'quoted').map((t) => asciiLower(t.text)));
+  // SQLite takes a string where it expects a name (`FROM 'employees'`): strings count as names too.
+  const text = (t: { kind: string; text: string }): string => (t.kind === 'string' ? t.text.slice(1, -1).replaceAll("''", "'") : t.text);
+  return new Set(tokens.slice(as + 1).filter((t) => t.kind === 'word' || t.kind === 'quoted' || t.kind === 'string').map((t) => asciiLower(text(t))));
 }
