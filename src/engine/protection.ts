@@ -6,7 +6,7 @@
  * tree, by a relation that already applies the rules.
  */
 import type { BeforeRead } from './policy.js';
-import type { ParamValue } from './source.js';
+import type { ParamValue } from './param-value.js';
 
 /** How a masked column's values are replaced. */
 export type MaskKind = 'partial' | 'hash' | 'null';

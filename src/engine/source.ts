@@ -1,3 +1,4 @@
+import type { ParamValue } from './param-value.js';
 import type { CheckedWrite } from './policy.js';
 import type { ShadowedRelations } from './protection.js';
 
@@ -8,8 +9,7 @@ import type { ShadowedRelations } from './protection.js';
  */
 export type Engine = 'postgres' | 'pglite' | 'mysql' | 'sqlite';
 
-/** A parameter value as it arrives in a tool call (JSON). */
-export type ParamValue = string | number | boolean | null | ParamValue[] | { [key: string]: ParamValue };
+export type { ParamValue } from './param-value.js';
 
 export interface ReadRequest {
   /** A statement the SQL policy already accepted. */

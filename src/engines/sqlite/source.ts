@@ -44,11 +44,15 @@ const SAMPLE_ROWS = 20;
  * exists. Reads use a read-only connection; with writes enabled (`planWrite`
  * given) governed writes use a second, writable one, opened on the first write.
  */
+/** How long a worker may take to load before the source counts as unavailable (a busy machine is slow to start one). */
+const STARTUP_MS = 30_000;
+
 export class SqliteSource implements Source {
   readonly engine = 'sqlite' as const;
   readonly mode = 'read-only' as const;
   private child: ChildProcess | undefined;
   private readonly pending = new Map<number, Pending>();
+  private readonly readiness = new WeakMap<ChildProcess, Promise<void>>();
   private nextId = 1;
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -155,6 +159,9 @@ export class SqliteSource implements Source {
    */
   private async send(message: (id: number) => WorkerRequest, timeout?: string, signal?: AbortSignal): Promise<WorkerResponse> {
     const child = this.start();
+    // The time limit is the statement's: a worker that is still starting (after a restart, on a
+    // busy machine) does not spend it.
+    await this.whenReady(child, signal);
     const id = this.nextId++;
     return new Promise<WorkerResponse>((resolve, reject) => {
       const end = (error: BastionError, reason: string): void => {
@@ -191,6 +198,36 @@ export class SqliteSource implements Source {
   private toError(response: WorkerFailed, quietData?: boolean): BastionError {
     if (response.failure === 'unavailable') this.log.warn({ source: this.name, code: response.code ?? '' }, 'SQLite database could not be opened');
     return toBastionError(response, quietData);
+  }
+
+  /** Resolves when `child` has answered its `init`; SOURCE_UNAVAILABLE when it does not within STARTUP_MS or exits. */
+  private whenReady(child: ChildProcess, signal?: AbortSignal): Promise<void> {
+    let ready = this.readiness.get(child);
+    if (ready === undefined) {
+      ready = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new BastionError('SOURCE_UNAVAILABLE'));
+          if (this.child === child) this.stop('worker did not start');
+        }, STARTUP_MS);
+        const onMessage = (response: WorkerResponse): void => {
+          if (response.id !== 0) return;
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          resolve();
+        };
+        child.on('message', onMessage);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          reject(new BastionError('SOURCE_UNAVAILABLE'));
+        });
+      });
+      // A rejection nobody awaits yet must not become an unhandled one.
+      ready.catch(() => undefined);
+      this.readiness.set(child, ready);
+    }
+    if (signal === undefined) return ready;
+    if (signal.aborted) return Promise.reject(new BastionError('QUERY_CANCELLED'));
+    return Promise.race([ready, new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(new BastionError('QUERY_CANCELLED')), { once: true }))]);
   }
 
   private start(): ChildProcess {

@@ -68,6 +68,8 @@ export type WorkerFailure =
   | 'writes-disabled' | 'not-a-write' | 'schema-changed' | 'rows-changed' | 'breaks-dependents' | 'limit';
 
 export type WorkerResponse =
+  /** The answer to `init`: the worker has loaded and will take requests (id 0, never a request's). */
+  | { id: 0; ok: true; ready: true }
   | { id: number; ok: true; result: WorkerResult }
   | { id: number; ok: true; written: WorkerWriteResult }
   | { id: number; ok: false; failure: WorkerFailure; code?: string; message?: string; changed?: number };

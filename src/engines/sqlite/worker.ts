@@ -120,6 +120,7 @@ if (process.send !== undefined) {
       case 'init':
         path = request.path;
         writesEnabled = request.writes;
+        send({ id: 0, ok: true, ready: true });
         return;
       case 'read':
         read(request).then(
