@@ -56,6 +56,11 @@ export interface InlinedView {
 export interface ShadowedRelations {
   readonly relations: readonly ProtectedRelation[];
   readonly hashKey: Uint8Array;
+  /**
+   * Views a rule names over protected data, each as the `CREATE TEMP VIEW` that shadows it
+   * with its own definition reading the shadows; inner views before the views that read them.
+   */
+  readonly views?: readonly { readonly name: string; readonly sql: string }[];
 }
 
 /** The statement to run instead of the one the policy accepted, and the parameters it adds to the call's own. */

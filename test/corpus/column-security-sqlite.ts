@@ -654,15 +654,10 @@ export const sqliteBenign: readonly SqliteBenignCase[] = [
 /**
  * Attacks that still leak with column security by construction on SQLite. The runner marks
  * them `it.fails`: when a change stops one, its test goes red until the id is removed here.
- * A view a rule names reads the real table (SQLite resolves a view's own names in its own
- * schema, past the shadowing TEMP view) and its masks are not applied (the statement's
- * relation, the view, has no rules of its own) — the same gap as on PostgreSQL.
+ * None today: the view a rule names (directory) is shadowed by a TEMP view of its own
+ * definition, whose names find the shadowed tables first.
  */
-export const SQLITE_KNOWN_LEAKS: ReadonlySet<string> = new Set<string>([
-  'v-directory-email',
-  'v-directory-email-filter',
-  'v-directory-email-expression',
-]);
+export const SQLITE_KNOWN_LEAKS: ReadonlySet<string> = new Set<string>([]);
 
 /**
  * Benign cases refused or answered differently from the model. Same rule: `it.fails` until

@@ -110,6 +110,14 @@ export class SqliteCatalog implements Catalog {
     return this.virtual.set;
   }
 
+  /** A view's CREATE VIEW text as SQLite keeps it (the guard makes the TEMP view that shadows it from it). */
+  async viewDefinition(schema: string, name: string): Promise<string | undefined> {
+    if (schema !== 'main') return undefined;
+    const found = await this.read({ sql: VIEW_SQL, params: [name], ...BIG });
+    const sql = found.rows[0]?.[0];
+    return typeof sql === 'string' ? sql : undefined;
+  }
+
   async locate(name: string): Promise<string | undefined> {
     const result = await this.read({ sql: ANY_OBJECT, params: [name], maxRows: 1, maxBytes: 4096 });
     return result.rows.length > 0 ? 'main' : undefined;

@@ -52,20 +52,13 @@ export class SqliteGuard implements ReadGuard {
    * qualifier) becomes `temp.<table>`, on SQLite's own tokens. A role without rules on the statement's tables runs it as written.
    */
   protect(checked: CheckedStatement, protection: ReadProtection, hashKey: Uint8Array): ProtectedStatement {
-    if (protection.relations.length === 0) return { sql: checked.sql, params: [] };
-    const names = new Set(protection.relations.map((r) => r.name.toLowerCase()));
-    const tokens = tokenize(checked.sql);
-    let sql = '';
-    let from = 0;
-    tokens.forEach((token, i) => {
-      const dot = tokens[i + 1];
-      if (nameOf(tokens, i)?.toLowerCase() !== 'main' || dot?.kind !== 'punct' || dot.text !== '.') return;
-      if (!names.has(nameOf(tokens, i + 2)?.toLowerCase() ?? '')) return;
-      sql += `${checked.sql.slice(from, token.start)}temp`;
-      from = token.end;
-    });
-    sql += checked.sql.slice(from);
-    return { sql, params: [], shadows: { relations: protection.relations, hashKey } };
+    const views = protection.views ?? [];
+    if (protection.relations.length === 0 && views.length === 0) return { sql: checked.sql, params: [] };
+    const names = new Set([...protection.relations, ...views].map((r) => r.name.toLowerCase()));
+    // A view a rule names over protected data is shadowed too, by its own definition reading the
+    // shadows (named-views.ts lists outer views first: inner ones are made before them).
+    const shadowViews = [...views].reverse().map((view) => ({ name: view.name, sql: tempView(view.name, view.definition, names) }));
+    return { sql: toTemp(checked.sql, names), params: [], shadows: { relations: protection.relations, hashKey, ...(shadowViews.length > 0 ? { views: shadowViews } : {}) } };
   }
 
   /** Write verdicts, kept like the read ones. */
@@ -156,4 +149,41 @@ function stripExplain(tokens: Token[], mode: ReadTool): Token[] {
   if (mode === 'query') return tokens;
   if (!isWord(tokens[0], 'EXPLAIN')) throw new BastionError('SQL_NOT_READ_ONLY', 'explain takes a statement starting with EXPLAIN QUERY PLAN.');
   return isWord(tokens[1], 'QUERY') && isWord(tokens[2], 'PLAN') ? tokens.slice(3) : tokens.slice(1);
+}
+
+/** `main.<name>` → `temp.<name>` for each of `names`, on SQLite's own tokens (any quoting, a string as a name). */
+function toTemp(text: string, names: ReadonlySet<string>): string {
+  const tokens = tokenize(text);
+  let sql = '';
+  let from = 0;
+  tokens.forEach((token, i) => {
+    const dot = tokens[i + 1];
+    if (nameOf(tokens, i)?.toLowerCase() !== 'main' || dot?.kind !== 'punct' || dot.text !== '.') return;
+    if (!names.has(nameOf(tokens, i + 2)?.toLowerCase() ?? '')) return;
+    sql += `${text.slice(from, token.start)}temp`;
+    from = token.end;
+  });
+  return sql + text.slice(from);
+}
+
+/**
+ * The TEMP view that shadows a view a rule names: its stored `CREATE VIEW [IF NOT EXISTS]
+ * [schema.]name` head replaced, the rest (column list, AS and the query) kept with every
+ * `main.<shadowed>` turned to `temp.<shadowed>`. A head of another shape is refused.
+ */
+function tempView(name: string, created: string, names: ReadonlySet<string>): string {
+  const tokens = tokenize(created);
+  let i = 0;
+  if (!isWord(tokens[i++], 'CREATE')) throw unreadableView(name);
+  if (isWord(tokens[i], 'TEMP', 'TEMPORARY')) i++;
+  if (!isWord(tokens[i++], 'VIEW')) throw unreadableView(name);
+  if (isWord(tokens[i], 'IF')) i += 3;
+  if (tokens[i + 1]?.kind === 'punct' && tokens[i + 1]?.text === '.') i += 2;
+  const nameToken = tokens[i];
+  if (nameToken === undefined || nameOf(tokens, i)?.toLowerCase() !== name.toLowerCase()) throw unreadableView(name);
+  return `CREATE TEMP VIEW "${name.replaceAll('"', '""')}"${toTemp(created.slice(nameToken.end), names)}`;
+}
+
+function unreadableView(name: string): BastionError {
+  return new BastionError('SQL_FEATURE_DENIED', `The view ${name} could not be read under your role's column rules.`);
 }

@@ -29,6 +29,7 @@ function workerShadows(shadows: ShadowedRelations): WorkerShadows {
   return {
     relations: shadows.relations.map((r) => ({ name: r.name, columns: r.columns.map((c) => ({ name: c.name.toLowerCase(), treatment: c.treatment })) })),
     hashKey: shadows.hashKey,
+    ...(shadows.views === undefined ? {} : { views: shadows.views.map((v) => ({ name: v.name, sql: v.sql })) }),
   };
 }
 

@@ -12,6 +12,8 @@ export type WorkerRequest =
 export interface WorkerShadows {
   relations: { name: string; columns: { name: string; treatment: 'keep' | 'deny' | 'partial' | 'hash' | 'null' }[] }[];
   hashKey: Uint8Array;
+  /** Views shadowed by their own definitions over the shadows (ShadowedRelations.views), in order. */
+  views?: { name: string; sql: string }[];
 }
 
 /** One governed write, already planned by the policy; the worker checks its effect on its own. */

@@ -47,7 +47,7 @@ export async function shadowConnection(open: () => Promise<Database>, shadows: W
 }
 
 function signature(shadows: WorkerShadows): string {
-  return JSON.stringify([shadows.relations, Buffer.from(shadows.hashKey).toString('hex')]);
+  return JSON.stringify([shadows.relations, shadows.views ?? [], Buffer.from(shadows.hashKey).toString('hex')]);
 }
 
 /**
@@ -75,6 +75,8 @@ function defineShadows(database: Database, shadows: WorkerShadows): void {
     if (items.length === 0) items.push('NULL AS "?column?"');
     database.exec(`CREATE TEMP VIEW ${quote(relation.name)} AS SELECT ${items.join(', ')} FROM main.${quote(relation.name)}`);
   }
+  // Views a rule names: their own definitions, whose unqualified names now find the shadows first.
+  for (const view of shadows.views ?? []) database.exec(view.sql);
   database.pragma('query_only = ON');
 }
 
