@@ -105,8 +105,8 @@ export async function authorizeRead(
     const entry: Touched = { schema, name: relation.name, alias: relation.alias, denied: [], masked: [] };
     await protect(schema, relation.name, entry);
     // A view a rule names over protected data: read as its query, under the role's rules.
-    if (options.byConstruction === true && role.tableNamedExplicitly(schema, relation.name)) {
-      await inlineNamedView(role, catalog, schema, relation.name, views, (s, n) => protect(s, n));
+    if (role.tableNamedExplicitly(schema, relation.name)) {
+      await inlineNamedView(role, catalog, schema, relation.name, views, (s, n) => protect(s, n), options.byConstruction === true);
     }
     touched.push(entry);
   }
