@@ -9,6 +9,7 @@ import { SET_LOCAL_LIMITS, SET_LOCAL_LIMITS_AND_ROLE, SET_LOCAL_LIMITS_AND_ROLE_
 import { runGovernedWrite } from '../postgres-family/wire/write-flow.js';
 import { GuardedRead } from './guarded-read.js';
 import { runWriteBatch, type BatchClient } from './write.js';
+import { WireGate, type GateStream } from './wire-gate.js';
 
 /** How many multi-batch statement texts to remember before starting over. */
 const MULTI_BATCH_MEMORY = 1000;
@@ -60,6 +61,13 @@ export class PostgresSource implements Source {
     // it fails on its own and the client is destroyed, never reused.
     this.pool.on('connect', (client) => {
       client.on('error', (error) => this.log.warn({ source: name, err: error }, 'database connection lost'));
+      // Every byte from the server passes the wire gate before pg parses it (see wire-gate.ts).
+      const stream = (client as unknown as { connection: { stream: GateStream } }).connection.stream;
+      const gate = WireGate.install(stream, (error) =>
+        this.log.error({ source: name, err: error }, 'a database answer outside any call could not be read; its connection was cut'),
+      );
+      if (gate !== undefined) this.gates.set(client, gate);
+      else this.log.warn({ source: name }, 'could not put the wire gate on a database connection; its answers are bounded only after decoding');
     });
     const timeouts = [String(config.statement_timeout_ms), String(config.lock_timeout_ms)];
     this.limits =
@@ -80,6 +88,7 @@ export class PostgresSource implements Source {
    */
   private schemaEpoch = 0;
   private readonly clientEpochs = new WeakMap<pg.PoolClient, number>();
+  private readonly gates = new WeakMap<pg.PoolClient, WireGate>();
   private serverVersion: number | undefined;
 
   async read(request: ReadRequest): Promise<ReadResult> {
@@ -115,6 +124,8 @@ export class PostgresSource implements Source {
     let running = true;
     const onAbort = (): void => void this.stopStatement(client, () => running);
     signal?.addEventListener('abort', onAbort, { once: true });
+    const gate = this.gates.get(client);
+    gate?.arm(guarded);
     try {
       void client.query(guarded as unknown as pg.Submittable);
       const result = await guarded.done;
@@ -124,6 +135,13 @@ export class PostgresSource implements Source {
       if (aborted(signal)) throw new BastionError('QUERY_CANCELLED', undefined, error);
       throw toBastionError(error, request.quietData);
     } finally {
+      gate?.arm(undefined);
+      if (guarded.cutShort) {
+        // A row too large to read, or a fault: nothing more is read from this connection;
+        // the backend is stopped before the call returns, then the connection discarded.
+        discard = true;
+        await this.stopStatement(client, () => running);
+      }
       running = false;
       signal?.removeEventListener('abort', onAbort);
       clearTimeout(timer);
