@@ -40,8 +40,8 @@ const HEADER = 5;
 type DataListener = (chunk: Buffer) => void;
 
 export interface GateStream {
-  listeners(event: 'data'): ((...args: unknown[]) => void)[];
-  removeListener(event: 'data', listener: (...args: unknown[]) => void): unknown;
+  listeners(event: 'data'): unknown[];
+  removeListener(event: 'data', listener: DataListener): unknown;
   on(event: 'data', listener: DataListener): unknown;
   destroy(): void;
 }
@@ -67,10 +67,10 @@ export class WireGate {
    */
   static install(stream: GateStream, onUngatedFault: (error: unknown) => void): WireGate | undefined {
     const listeners = stream.listeners('data');
-    if (listeners.length !== 1) return undefined;
-    const parse = listeners[0] as DataListener;
-    stream.removeListener('data', listeners[0] as (...args: unknown[]) => void);
-    const gate = new WireGate(stream, parse, onUngatedFault);
+    const parse = listeners[0];
+    if (listeners.length !== 1 || typeof parse !== 'function') return undefined;
+    stream.removeListener('data', parse as DataListener);
+    const gate = new WireGate(stream, parse as DataListener, onUngatedFault);
     stream.on('data', (chunk: Buffer) => gate.receive(chunk));
     return gate;
   }
