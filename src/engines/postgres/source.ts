@@ -5,10 +5,11 @@ import type { Logger } from '../../log/logger.js';
 import type { PoolStats, ReadRequest, ReadResult, Source, WriteRequest, WriteResult } from '../../engine/source.js';
 import { encodeParam } from '../postgres-family/wire/decode.js';
 import { toBastionError } from '../postgres-family/wire/errors.js';
-import { SET_LOCAL_LIMITS, SET_LOCAL_LIMITS_AND_ROLE, SET_LOCAL_LIMITS_AND_ROLE_PINNED, SET_LOCAL_LIMITS_PINNED } from '../postgres-family/wire/statements.js';
+import { setLocalLimits } from '../postgres-family/wire/statements.js';
 import { runGovernedWrite } from '../postgres-family/wire/write-flow.js';
 import { GuardedRead } from './guarded-read.js';
 import { runWriteBatch, type BatchClient } from './write.js';
+import { readTempFileLimit } from './temp-file-limit.js';
 import { WireGate, type GateStream } from './wire-gate.js';
 
 /** How many multi-batch statement texts to remember before starting over. */
@@ -32,9 +33,12 @@ export class PostgresSource implements Source {
   readonly engine = 'postgres' as const;
   readonly mode = 'read-only' as const;
   private readonly pool: pg.Pool;
-  private readonly limits: { text: string; values: (string | null)[] };
-  /** The same limits, with the search path pinned (ReadRequest.pinnedNames). */
-  private readonly pinnedLimits: { text: string; values: (string | null)[] };
+  /**
+   * Whether the login may set temp_file_limit, once a connection told us (see limits()).
+   * Until then, and when it may not, calls go without it.
+   */
+  private tempFileLimitSettable: boolean | undefined;
+  private tempFileLimitProbe: Promise<void> | undefined;
 
   constructor(
     readonly name: string,
@@ -69,12 +73,6 @@ export class PostgresSource implements Source {
       if (gate !== undefined) this.gates.set(client, gate);
       else this.log.warn({ source: name }, 'could not put the wire gate on a database connection; its answers are bounded only after decoding');
     });
-    const timeouts = [String(config.statement_timeout_ms), String(config.lock_timeout_ms)];
-    this.limits =
-      config.role === undefined
-        ? { text: SET_LOCAL_LIMITS, values: timeouts }
-        : { text: SET_LOCAL_LIMITS_AND_ROLE, values: [...timeouts, config.role] };
-    this.pinnedLimits = { ...this.limits, text: config.role === undefined ? SET_LOCAL_LIMITS_PINNED : SET_LOCAL_LIMITS_AND_ROLE_PINNED };
   }
 
   /** Statements that returned more than one batch: they go straight to the batched read. */
@@ -91,6 +89,50 @@ export class PostgresSource implements Source {
   private readonly gates = new WeakMap<pg.PoolClient, WireGate>();
   private serverVersion: number | undefined;
 
+  /**
+   * The transaction-local limits of a call (statements.ts setLocalLimits): timeouts,
+   * work_mem, temp_file_limit when the login may set it, the role; `pinned` also pins
+   * the search path (ReadRequest.pinnedNames). The first call asks the database once
+   * whether temp_file_limit may be set.
+   */
+  private async limits(pinned = false): Promise<{ text: string; values: (string | null)[] }> {
+    if (this.tempFileLimitSettable === undefined) {
+      this.tempFileLimitProbe ??= this.probeTempFileLimit().finally(() => (this.tempFileLimitProbe = undefined));
+      await this.tempFileLimitProbe;
+    }
+    const tempFileLimit = this.tempFileLimitSettable === true;
+    const { config } = this;
+    const values = [String(config.statement_timeout_ms), String(config.lock_timeout_ms), `${config.work_mem_mb}MB`];
+    if (tempFileLimit) values.push(`${config.temp_file_limit_mb}MB`);
+    if (config.role !== undefined) values.push(config.role);
+    return { text: setLocalLimits({ tempFileLimit, role: config.role !== undefined, pinned }), values };
+  }
+
+  private async probeTempFileLimit(): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.connect();
+    } catch {
+      return; // the call itself reports the source unavailable
+    }
+    let healthy = false;
+    try {
+      const found = await readTempFileLimit((sql) => client.query<Record<string, unknown>>(sql).then((r) => r.rows));
+      healthy = true;
+      this.tempFileLimitSettable = found.settable;
+      if (!found.settable && found.ownLimit === '-1') {
+        this.log.warn(
+          { source: this.name },
+          "this source's login may not set temp_file_limit and has none of its own: one statement can fill the database's disk with temporary files; run ALTER ROLE <login> SET temp_file_limit = '1GB' (see bastion doctor)",
+        );
+      }
+    } catch (error) {
+      this.log.warn({ source: this.name, err: error }, 'could not read whether this source may set temp_file_limit; calls go without it for now');
+    } finally {
+      client.release(healthy ? undefined : true);
+    }
+  }
+
   async read(request: ReadRequest): Promise<ReadResult> {
     if (aborted(request.signal)) throw new BastionError('QUERY_CANCELLED');
     if (this.multiBatch.has(request.sql)) return this.readOnce(request, 'batched');
@@ -104,6 +146,7 @@ export class PostgresSource implements Source {
   private async readOnce(request: ReadRequest, mode: 'batched'): Promise<ReadResult>;
   private async readOnce(request: ReadRequest, mode: 'single'): Promise<ReadResult | 'incomplete'>;
   private async readOnce(request: ReadRequest, mode: 'single' | 'batched'): Promise<ReadResult | 'incomplete'> {
+    const limits = await this.limits(request.pinnedNames === true);
     const client = await this.connect();
     const { signal } = request;
     if (aborted(signal)) {
@@ -115,7 +158,7 @@ export class PostgresSource implements Source {
       values: request.params.map(encodeParam),
       maxRows: request.maxRows,
       maxBytes: request.maxBytes,
-      limits: request.pinnedNames === true ? this.pinnedLimits : this.limits,
+      limits,
       mode,
     });
     let discard = true;
@@ -177,6 +220,7 @@ export class PostgresSource implements Source {
   async write(request: WriteRequest): Promise<WriteResult> {
     if (!this.config.writes.enabled) throw new BastionError('DENIED_BY_POLICY', 'Writes are not enabled for this source.');
     const serverVersion = await this.serverVersionNum();
+    const limits = await this.limits();
     const client = await this.connect();
     const backstopMs = this.config.statement_timeout_ms + CLIENT_GRACE_MS;
     const batches = client as unknown as BatchClient;
@@ -185,7 +229,7 @@ export class PostgresSource implements Source {
       const result = await runGovernedWrite(
         (steps) => runWriteBatch(batches, steps, backstopMs, () => cutSocket(client)),
         request,
-        { limits: this.limits, serverVersion },
+        { limits, serverVersion },
       );
       failed = false;
       return result;

@@ -21,3 +21,16 @@ export const COMMIT = 'COMMIT';
 const PIN_SEARCH_PATH = ", pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)";
 export const SET_LOCAL_LIMITS_PINNED = SET_LOCAL_LIMITS + PIN_SEARCH_PATH;
 export const SET_LOCAL_LIMITS_AND_ROLE_PINNED = SET_LOCAL_LIMITS_AND_ROLE + PIN_SEARCH_PATH;
+
+/**
+ * The transaction-local limits of a PostgreSQL server source, one of eight fixed texts:
+ * statement_timeout $1, lock_timeout $2, work_mem $3, then temp_file_limit $4 when the
+ * login may set it (superuser, or PostgreSQL 15+ GRANT SET ON PARAMETER), then the role.
+ * temp_file_limit comes before the role: PostgreSQL checks who may set it as it is set.
+ */
+export function setLocalLimits(options: { tempFileLimit: boolean; role: boolean; pinned: boolean }): string {
+  const settings = ["pg_catalog.set_config('statement_timeout', $1, true)", "pg_catalog.set_config('lock_timeout', $2, true)", "pg_catalog.set_config('work_mem', $3, true)"];
+  if (options.tempFileLimit) settings.push("pg_catalog.set_config('temp_file_limit', $4, true)");
+  if (options.role) settings.push(`pg_catalog.set_config('role', $${settings.length + 1}, true)`);
+  return `SELECT ${settings.join(', ')}${options.pinned ? PIN_SEARCH_PATH : ''}`;
+}
