@@ -19,7 +19,8 @@ const GRANTED = "SELECT pg_catalog.has_parameter_privilege('temp_file_limit', 'S
 
 export async function readTempFileLimit(rows: Rows): Promise<TempFileLimitFacts> {
   const [facts] = await rows(FACTS);
-  const ownLimit = String(facts?.['own_limit'] ?? '-1');
+  const own = facts?.['own_limit'];
+  const ownLimit = typeof own === 'string' ? own : '-1';
   if (facts?.['superuser'] === true) return { settable: true, ownLimit };
   if (Number(facts?.['version'] ?? 0) < 150000) return { settable: false, ownLimit };
   const [granted] = await rows(GRANTED);
