@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { MAX_OTHER_MESSAGE, WireGate, type GateCall } from '../../src/engines/postgres/wire-gate.js';
+import { MAX_OTHER_MESSAGE, WireGate, type GateCall } from '../../src/engines/postgres-family/wire/gate.js';
 
 class FakeStream extends EventEmitter {
   destroyed = false;

@@ -140,10 +140,15 @@ export class PgliteSource implements Source {
             this.ready = undefined;
             void worker.terminate();
             break;
-          case 'result':
-            this.pending.get(message.id)?.resolve(message.result);
+          case 'result': {
+            const recycle = typeof message.result === 'object' && message.result !== null && 'recycle' in message.result;
+            const result = recycle ? withoutRecycle(message.result as { recycle: true }) : message.result;
+            this.pending.get(message.id)?.resolve(result);
             this.pending.delete(message.id);
+            // A row too large to read was still built in the engine's memory: give it back.
+            if (recycle) void this.restart('a row too large to read grew the engine\'s memory');
             break;
+          }
           case 'error': {
             const pending = this.pending.get(message.id);
             pending?.reject(message.refusal !== undefined ? new BastionError(message.refusal.code, message.refusal.message) : toBastionError(message.error, pending.quietData));
@@ -185,4 +190,10 @@ export class PgliteSource implements Source {
     this.ready = undefined;
     if (worker !== undefined) await worker.terminate();
   }
+}
+
+function withoutRecycle(result: { recycle: true }): unknown {
+  const copy: Record<string, unknown> = { ...result };
+  delete copy['recycle'];
+  return copy;
 }

@@ -11,7 +11,7 @@ import type { WriteRequest } from '../../engine/source.js';
 import { SET_LOCAL_LIMITS } from '../postgres-family/wire/statements.js';
 import { runGovernedWrite } from '../postgres-family/wire/write-flow.js';
 import { ProtocolPipeline } from '../postgres-family/wire/write-protocol.js';
-import { EngineStateError, protocolRead, type ProtocolReadRequest } from './protocol-read.js';
+import { EngineStateError, OversizedMessageError, protocolRead, type ProtocolReadRequest } from './protocol-read.js';
 
 export interface WorkerInit {
   /** Open this data directory (pglite:DIR). */
@@ -81,8 +81,12 @@ function errorResponse(id: number, error: unknown): WorkerResponse {
   return {
     type: 'error',
     id,
-    fatal: error instanceof EngineStateError,
+    // An oversized answer grew the engine's memory: restart it to give that back.
+    fatal: error instanceof EngineStateError || error instanceof OversizedMessageError,
     ...(error instanceof BastionError ? { refusal: { code: error.code, message: error.message } } : {}),
+    ...(error instanceof OversizedMessageError
+      ? { refusal: { code: 'QUERY_FAILED' as const, message: 'The database answered with a message larger than Bastion reads (over 4 MiB); the statement was stopped.' } }
+      : {}),
     error: {
       ...(typeof e.code === 'string' ? { code: e.code } : {}),
       ...(typeof e.message === 'string' ? { message: e.message } : {}),

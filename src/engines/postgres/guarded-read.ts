@@ -3,10 +3,7 @@ import { BEGIN_READ_ONLY, ROLLBACK } from '../postgres-family/wire/statements.js
 import type { ReadResult } from '../../engine/source.js';
 import { BastionError } from '../../errors/codes.js';
 import { cacheFor } from './statement-cache.js';
-import { MAX_OTHER_MESSAGE, type GateCall } from './wire-gate.js';
-
-/** A DataRow up to this size is always read (and dropped by the collector when over a cap). */
-const SMALL_ROW = 64 * 1024;
+import { MAX_OTHER_MESSAGE, SMALL_ROW, type GateCall } from '../postgres-family/wire/gate.js';
 
 /**
  * The part of pg's Connection this submittable drives: a local structural type, so

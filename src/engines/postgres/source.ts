@@ -10,7 +10,7 @@ import { runGovernedWrite } from '../postgres-family/wire/write-flow.js';
 import { GuardedRead } from './guarded-read.js';
 import { runWriteBatch, type BatchClient } from './write.js';
 import { readTempFileLimit } from './temp-file-limit.js';
-import { WireGate, type GateStream } from './wire-gate.js';
+import { WireGate, type GateStream } from '../postgres-family/wire/gate.js';
 
 /** How many multi-batch statement texts to remember before starting over. */
 const MULTI_BATCH_MEMORY = 1000;
@@ -65,7 +65,7 @@ export class PostgresSource implements Source {
     // it fails on its own and the client is destroyed, never reused.
     this.pool.on('connect', (client) => {
       client.on('error', (error) => this.log.warn({ source: name, err: error }, 'database connection lost'));
-      // Every byte from the server passes the wire gate before pg parses it (see wire-gate.ts).
+      // Every byte from the server passes the wire gate before pg parses it (see postgres-family/wire/gate.ts).
       const stream = (client as unknown as { connection: { stream: GateStream } }).connection.stream;
       const gate = WireGate.install(stream, (error) =>
         this.log.error({ source: name, err: error }, 'a database answer outside any call could not be read; its connection was cut'),

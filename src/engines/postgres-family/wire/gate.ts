@@ -34,6 +34,9 @@ export const MAX_OTHER_MESSAGE = 4 * 1024 * 1024;
  */
 export const MAX_UNGATED_ROW = 64 * 1024 * 1024;
 
+/** A DataRow up to this size is always read (and dropped by the collector when over a cap). */
+export const SMALL_ROW = 64 * 1024;
+
 const DATA_ROW = 0x44; // 'D'
 const HEADER = 5;
 
@@ -59,18 +62,21 @@ export class WireGate {
     private readonly stream: GateStream,
     private readonly parse: DataListener,
     private readonly onUngatedFault: (error: unknown) => void,
+    private readonly copy: boolean,
   ) {}
 
   /**
    * Puts a gate in front of the parser listening on `stream` (pg's connection.stream once
    * connected, after any TLS upgrade). Returns undefined when the stream is not as expected.
+   * `copy`: the chunks are views of memory their producer reuses (PGlite's output), so the
+   * parser, which keeps a partial message's bytes, gets copies of what passes.
    */
-  static install(stream: GateStream, onUngatedFault: (error: unknown) => void): WireGate | undefined {
+  static install(stream: GateStream, onUngatedFault: (error: unknown) => void, options: { copy?: boolean } = {}): WireGate | undefined {
     const listeners = stream.listeners('data');
     const parse = listeners[0];
     if (listeners.length !== 1 || typeof parse !== 'function') return undefined;
     stream.removeListener('data', parse as DataListener);
-    const gate = new WireGate(stream, parse as DataListener, onUngatedFault);
+    const gate = new WireGate(stream, parse as DataListener, onUngatedFault, options.copy === true);
     stream.on('data', (chunk: Buffer) => gate.receive(chunk));
     return gate;
   }
@@ -127,7 +133,7 @@ export class WireGate {
   private forward(bytes: Buffer): void {
     if (bytes.length === 0 || this.closed) return;
     try {
-      this.parse(bytes);
+      this.parse(this.copy ? Buffer.from(bytes) : bytes);
     } catch (error) {
       this.closed = true;
       const call = this.call;
