@@ -44,6 +44,18 @@ describe('PGlite: a huge value (built worker)', () => {
     await otherStillServed();
   }, 120_000);
 
+  it('a sort spilling past temp_file_limit_mb ends with the limit exceeded (PGlite honours it too), and the next call is served', async () => {
+    const limited = await startBastion({ sources: { demo: { engine: 'pglite', statement_timeout_ms: 60_000, temp_file_limit_mb: 32 } } });
+    try {
+      const answer = await limited.call('query', { source: 'demo', sql: 'SELECT count(*) FROM (SELECT g FROM generate_series(1, 30000000) AS g ORDER BY md5(g::text)) AS s' });
+      expect(errorCode(answer)).toBe('QUERY_FAILED');
+      expect(JSON.stringify(answer.content)).toContain('temp_file_limit');
+      expect(rowsOf(await limited.call('query', { source: 'demo', sql: 'SELECT 1 AS one' }))).toEqual([[1]]);
+    } finally {
+      await limited.close();
+    }
+  }, 120_000);
+
   it('a 600 MB value (more than the engine can build) fails the call; the process and the source go on', async () => {
     const answer = await bastion.call('query', { source: 'demo', sql: "SELECT repeat('x', 600000000) AS v" });
     expect(errorCode(answer)).toBeDefined();

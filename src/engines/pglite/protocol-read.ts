@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { parse, serialize } from 'pg-protocol';
 import { RowCollector, type FieldDescription } from '../postgres-family/wire/collector.js';
 import { MAX_OTHER_MESSAGE, SMALL_ROW, WireGate } from '../postgres-family/wire/gate.js';
-import { BEGIN_READ_ONLY, ROLLBACK, SET_LOCAL_LIMITS, SET_LOCAL_LIMITS_PINNED } from '../postgres-family/wire/statements.js';
+import { BEGIN_READ_ONLY, ROLLBACK, setLocalLimits } from '../postgres-family/wire/statements.js';
 import type { ReadResult } from '../../engine/source.js';
 
 /** The slice of PGlite this module uses, typed locally so the core never imports PGlite. */
@@ -25,14 +25,22 @@ interface BackendMessage {
 }
 
 export interface ProtocolReadRequest {
-  /** statement_timeout and lock_timeout in ms, as text (also takes the transaction's snapshot). */
-  limits: [string, string];
+  /** statement_timeout and lock_timeout in ms, work_mem and temp_file_limit, as text (see pgliteLimits). */
+  limits: PgliteLimits;
   /** Pin the search path for the statement (ReadRequest.pinnedNames). */
   pinnedNames?: boolean | undefined;
   sql: string;
   values: (string | null)[];
   maxRows: number;
   maxBytes: number;
+}
+
+/** statement_timeout and lock_timeout (ms), work_mem and temp_file_limit ('16MB'): the values of pgliteLimitsText. */
+export type PgliteLimits = [string, string, string, string];
+
+/** PGlite runs as its superuser, so temp_file_limit is always set; no role is ever switched to. */
+export function pgliteLimitsText(pinned: boolean): string {
+  return setLocalLimits({ tempFileLimit: true, role: false, pinned });
 }
 
 /** Raised when the engine did not return to an idle transaction state: the caller must restart it. */
@@ -55,7 +63,7 @@ export async function protocolRead(engine: ProtocolEngine, request: ProtocolRead
       serialize.bind({}),
       serialize.execute({}),
       // Runs a query before the caller's statement, so the transaction can no longer be switched to read-write.
-      serialize.parse({ text: request.pinnedNames === true ? SET_LOCAL_LIMITS_PINNED : SET_LOCAL_LIMITS }),
+      serialize.parse({ text: pgliteLimitsText(request.pinnedNames === true) }),
       serialize.bind({ values: request.limits }),
       serialize.execute({}),
       serialize.parse({ text: request.sql }),

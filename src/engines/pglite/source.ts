@@ -9,6 +9,7 @@ import { encodeParam } from '../postgres-family/wire/decode.js';
 import { toBastionError } from '../postgres-family/wire/errors.js';
 import { demoInit } from './demo.js';
 import type { WorkerInit, WorkerRequest, WorkerResponse } from './worker.js';
+import type { PgliteLimits } from './protocol-read.js';
 
 /** One session, one caller at a time: a lock wait cannot happen, the limit is only a backstop. */
 const PGLITE_LOCK_TIMEOUT_MS = 5_000;
@@ -76,8 +77,9 @@ export class PgliteSource implements Source {
     return this.enqueue<WriteResult>({ type: 'write', limits: this.limits(), request });
   }
 
-  private limits(): [string, string] {
-    return [String(this.config.statement_timeout_ms), String(PGLITE_LOCK_TIMEOUT_MS)];
+  private limits(): PgliteLimits {
+    const { config } = this;
+    return [String(config.statement_timeout_ms), String(PGLITE_LOCK_TIMEOUT_MS), `${config.work_mem_mb}MB`, `${config.temp_file_limit_mb}MB`];
   }
 
   private enqueue<T>(call: Call, signal?: AbortSignal, quietData?: boolean): Promise<T> {
