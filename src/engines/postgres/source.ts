@@ -10,7 +10,7 @@ import { runGovernedWrite } from '../postgres-family/wire/write-flow.js';
 import { GuardedRead } from './guarded-read.js';
 import { runWriteBatch, type BatchClient } from './write.js';
 import { readTempFileLimit } from './temp-file-limit.js';
-import { WireGate, type GateStream } from '../postgres-family/wire/gate.js';
+import { SMALL_ROW, WireGate, type GateStream } from '../postgres-family/wire/gate.js';
 
 /** How many multi-batch statement texts to remember before starting over. */
 const MULTI_BATCH_MEMORY = 1000;
@@ -225,6 +225,21 @@ export class PostgresSource implements Source {
     const backstopMs = this.config.statement_timeout_ms + CLIENT_GRACE_MS;
     const batches = client as unknown as BatchClient;
     let failed = true;
+    // Rows a write returns (RETURNING, samples, definitions) are bounded at the wire as reads are:
+    // a longer one is never read, the socket is cut, and the transaction dies uncommitted with it.
+    let oversized = false;
+    const gate = this.gates.get(client);
+    gate?.arm({
+      dataRowAllowance: () => 3 * request.maxBytes + SMALL_ROW,
+      tooLarge: () => {
+        oversized = true;
+        cutSocket(client);
+      },
+      fault: (error) => {
+        this.log.error({ source: this.name, err: error }, 'reading the answer of a write failed; its connection was cut');
+        cutSocket(client);
+      },
+    });
     try {
       const result = await runGovernedWrite(
         (steps) => runWriteBatch(batches, steps, backstopMs, () => cutSocket(client)),
@@ -234,8 +249,12 @@ export class PostgresSource implements Source {
       failed = false;
       return result;
     } catch (error) {
+      if (oversized) {
+        throw new BastionError('QUERY_FAILED', 'The database answered the change with a row or message larger than Bastion reads; the change was not committed.', error);
+      }
       throw toBastionError(error);
     } finally {
+      gate?.arm(undefined);
       // Even a DDL whose COMMIT outcome is unknown retires the cached statements.
       if (request.kind === 'ddl' && !request.dryRun) this.schemaEpoch++;
       client.release(failed || transactionStatus(client) !== 'I' ? true : undefined);
