@@ -155,7 +155,7 @@ export class PgliteSource implements Source {
             const pending = this.pending.get(message.id);
             pending?.reject(message.refusal !== undefined ? new BastionError(message.refusal.code, message.refusal.message) : toBastionError(message.error, pending.quietData));
             this.pending.delete(message.id);
-            if (message.fatal) void this.restart('engine left a transaction open');
+            if (message.fatal) void this.restart('the engine left a transaction open or grew its memory for an oversized answer');
             break;
           }
         }

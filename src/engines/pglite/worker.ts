@@ -75,13 +75,16 @@ async function write(db: PGlite, message: Extract<WorkerRequest, { type: 'write'
   return result;
 }
 
+/** SQLSTATE 53200: the statement asked for more memory than the engine has. */
+const OUT_OF_MEMORY = '53200';
+
 function errorResponse(id: number, error: unknown): WorkerResponse {
   const e = (error ?? {}) as { code?: unknown; message?: unknown; severity?: unknown };
   return {
     type: 'error',
     id,
-    // An oversized answer grew the engine's memory: restart it to give that back.
-    fatal: error instanceof EngineStateError || error instanceof OversizedMessageError,
+    // An oversized answer or an out-of-memory error grew the engine's memory: restart it to give that back.
+    fatal: error instanceof EngineStateError || error instanceof OversizedMessageError || e.code === OUT_OF_MEMORY,
     ...(error instanceof BastionError ? { refusal: { code: error.code, message: error.message } } : {}),
     ...(error instanceof OversizedMessageError
       ? { refusal: { code: 'QUERY_FAILED' as const, message: 'The database answered with a message larger than Bastion reads (over 4 MiB); the statement was stopped.' } }

@@ -44,6 +44,9 @@ export function toBastionError(error: unknown, quietData = false): BastionError 
       error,
     );
   }
+  if (sqlstate === '53200') {
+    return new BastionError('QUERY_FAILED', 'The statement needed more memory than the database could give it and was stopped; select smaller values or fewer rows.', error);
+  }
   if (sqlstate === '42501') return new BastionError('DENIED_BY_POLICY', 'The database denied access to an object used by the statement.', error);
   const cls = sqlstate.slice(0, 2);
   if (STATEMENT_CLASSES.has(cls) && typeof db.message === 'string' && !(quietData && ROUTINE_CLASSES.has(cls))) {
