@@ -116,6 +116,8 @@ export class PostgresSource implements Source {
       return; // the call itself reports the source unavailable
     }
     let healthy = false;
+    // A silent server must not hold every first call: the socket is cut, the probe fails.
+    const timer = setTimeout(() => cutSocket(client), this.config.statement_timeout_ms + CLIENT_GRACE_MS);
     try {
       const found = await readTempFileLimit((sql) => client.query<Record<string, unknown>>(sql).then((r) => r.rows));
       healthy = true;
@@ -129,6 +131,7 @@ export class PostgresSource implements Source {
     } catch (error) {
       this.log.warn({ source: this.name, err: error }, 'could not read whether this source may set temp_file_limit; calls go without it for now');
     } finally {
+      clearTimeout(timer);
       client.release(healthy ? undefined : true);
     }
   }
