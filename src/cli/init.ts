@@ -91,6 +91,8 @@ sources:
   #   engine: postgres
   #   url: \${DATABASE_URL}
   #   statement_timeout_ms: 30000      # enforced by the server itself
+  #   temp_file_limit_mb: 1024         # per call, when the login may set it (doctor checks)
+  #   work_mem_mb: 16                  # per call: memory per sort or hash before it spills
   #   writes:
   #     enabled: false                 # governed INSERT/UPDATE/DELETE and DDL on ai_* objects
   #     prefix: ai_

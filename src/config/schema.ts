@@ -44,6 +44,14 @@ const postgresSource = z.strictObject({
   writes: writesSchema.default(defaultWrites),
   statement_timeout_ms: positiveInt.max(3_600_000).default(30_000),
   lock_timeout_ms: positiveInt.max(3_600_000).default(5_000),
+  /**
+   * Per call, the temporary-file space one statement may fill (temp_file_limit), in MiB:
+   * enough for a large legitimate sort, while a runaway one stops long before the disk fills.
+   * Set only when the login may set it (superuser or GRANT SET ON PARAMETER); doctor says.
+   */
+  temp_file_limit_mb: positiveInt.max(1_048_576).default(1024),
+  /** Per call, the memory each sort or hash of a statement uses before it spills to disk (work_mem), in MiB. */
+  work_mem_mb: positiveInt.max(2048).default(16),
   pool: z
     .strictObject({
       max: positiveInt.max(200).default(10),
@@ -60,6 +68,10 @@ const pgliteSource = z.strictObject({
   read_only: z.literal(true, { error: 'read_only only accepts true; enable governed writes with writes.enabled: true' }).optional(),
   writes: writesSchema.default(defaultWrites),
   statement_timeout_ms: positiveInt.max(3_600_000).default(30_000),
+  /** Per call, as on PostgreSQL: temporary files one statement may fill (in the data directory, or memory for the demo), in MiB. */
+  temp_file_limit_mb: positiveInt.max(1_048_576).default(1024),
+  /** Per call, as on PostgreSQL: memory per sort or hash before it spills (work_mem), in MiB. */
+  work_mem_mb: positiveInt.max(2048).default(16),
 });
 
 /** MySQL and MariaDB (told apart by the server's version string at connect time). */

@@ -22,6 +22,7 @@ export async function checkDatabaseRoles(config: BastionConfig, connecting?: (na
     connecting?.(name);
     const powers = await probeLogin(source);
     checks.push(powers === undefined ? unreachable(name, source.engine === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB') : judge(name, powers));
+    if (powers?.engine === 'postgres' && powers.tempFiles !== undefined) checks.push(judgeTempFiles(name, powers.role, powers.tempFiles));
   }
   if (checks.length > 0) return checks;
   return [pass('database-role', 'Database roles', 'No PostgreSQL or MySQL source (embedded engines have no server roles).')];
@@ -51,4 +52,24 @@ function judge(name: string, powers: LoginPowers): Check {
     return fail('database-role', title, `Source ${name} connects as ${powers.role}, a member of ${powers.fileRoles.join(', ')}.`, FIX_PG);
   }
   return pass('database-role', title, `Source ${name} connects as ${powers.role}: not a superuser, no server-file roles.`);
+}
+
+/**
+ * `database-temp-files`: a read-only statement can still fill the database's disk with
+ * temporary files (a huge sort or hash). Bastion sets temp_file_limit per call when the
+ * login may; otherwise only the role's own setting bounds it.
+ */
+function judgeTempFiles(name: string, role: string, facts: { settable: boolean; ownLimit: string }): Check {
+  const title = `Temporary files of ${name}`;
+  const quoted = /^[a-z_][a-z0-9_$]*$/.test(role) ? role : `"${role.replaceAll('"', '""')}"`;
+  if (facts.settable) return pass('database-temp-files', title, `Source ${name}: Bastion sets temp_file_limit (temp_file_limit_mb) on every call.`);
+  if (facts.ownLimit !== '-1') {
+    return pass('database-temp-files', title, `Source ${name} connects as ${role}, whose temp_file_limit is ${facts.ownLimit} (Bastion may not set its own).`);
+  }
+  return fail(
+    'database-temp-files',
+    title,
+    `Source ${name} connects as ${role}, which has no temp_file_limit and may not set one: one statement can fill the database's disk with temporary files.`,
+    `Run (as a superuser) ALTER ROLE ${quoted} SET temp_file_limit = '1GB'; or on PostgreSQL 15+ GRANT SET ON PARAMETER temp_file_limit TO ${quoted} so Bastion sets temp_file_limit_mb per call.`,
+  );
 }

@@ -5,7 +5,14 @@
  */
 export type LoginPowers =
   /** PostgreSQL: the role, whether it is a superuser, and which server-file roles it is a member of. */
-  | { readonly engine: 'postgres'; readonly role: string; readonly superuser: boolean; readonly fileRoles: readonly string[] }
+  | {
+      readonly engine: 'postgres';
+      readonly role: string;
+      readonly superuser: boolean;
+      readonly fileRoles: readonly string[];
+      /** Whether the login may set temp_file_limit per call, and the limit it has of its own ('-1': none). */
+      readonly tempFiles?: { readonly settable: boolean; readonly ownLimit: string };
+    }
   /** MySQL/MariaDB: whether a grant gives FILE or ALL PRIVILEGES on every database. */
   | { readonly engine: 'mysql'; readonly fileGrant: boolean };
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema, type BastionConfig } from '../../src/config/schema.js';
+import type { Check } from '../../src/doctor/check.js';
 import { checkDatabaseRoles } from '../../src/doctor/database-role.js';
 import { dangerousMysqlGrant } from '../../src/engines/mysql/login.js';
 import { MYSQL_ADMIN_URL, mariadb } from '../helpers/mariadb.js';
@@ -63,7 +64,43 @@ describe.skipIf(!postgres.ok)('database-role on PostgreSQL', () => {
     expect(member?.detail).toContain('pg_read_server_files');
     expect(JSON.stringify(member)).not.toContain(password);
   });
+
+  it('temporary files: a login that may not set temp_file_limit and has none fails with the ALTER ROLE line; its own limit or a GRANT SET passes', async () => {
+    const tempRole = `${role}_tmp`;
+    const source = config({ main: { engine: 'postgres', url: withUser(PG_ADMIN_URL, tempRole, password) } });
+    const tempCheck = async (): Promise<Check | undefined> => (await checkDatabaseRoles(source)).find((c) => c.id === 'database-temp-files');
+    try {
+      await admin(`CREATE ROLE ${tempRole} LOGIN PASSWORD '${password}'`);
+      const none = await tempCheck();
+      expect(none?.status).toBe('fail');
+      expect(none?.fix).toContain(`ALTER ROLE ${tempRole} SET temp_file_limit = '1GB'`);
+      await admin(`ALTER ROLE ${tempRole} SET temp_file_limit = '512MB'`);
+      const own = await tempCheck();
+      expect(own?.status).toBe('pass');
+      expect(own?.detail).toContain('512MB');
+      await admin(`ALTER ROLE ${tempRole} RESET temp_file_limit`);
+      expect((await tempCheck())?.status).toBe('fail');
+      const version = Number((await pgScalar("SELECT current_setting('server_version_num')")) ?? 0);
+      if (version >= 150000) {
+        await admin(`GRANT SET ON PARAMETER temp_file_limit TO ${tempRole}`);
+        expect((await tempCheck())?.status).toBe('pass');
+        await admin(`REVOKE SET ON PARAMETER temp_file_limit FROM ${tempRole}`);
+      }
+    } finally {
+      await admin(`DROP ROLE IF EXISTS ${tempRole}`);
+    }
+  });
 });
+
+async function pgScalar(sql: string): Promise<unknown> {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    return Object.values((await client.query(sql)).rows[0] as Record<string, unknown>)[0];
+  } finally {
+    await client.end();
+  }
+}
 
 describe.skipIf(!mariadb.ok)('database-role on MariaDB/MySQL', () => {
   it('connecting as root (ALL PRIVILEGES ON *.*) fails', async () => {

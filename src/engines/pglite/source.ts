@@ -9,6 +9,7 @@ import { encodeParam } from '../postgres-family/wire/decode.js';
 import { toBastionError } from '../postgres-family/wire/errors.js';
 import { demoInit } from './demo.js';
 import type { WorkerInit, WorkerRequest, WorkerResponse } from './worker.js';
+import type { PgliteLimits } from './protocol-read.js';
 
 /** One session, one caller at a time: a lock wait cannot happen, the limit is only a backstop. */
 const PGLITE_LOCK_TIMEOUT_MS = 5_000;
@@ -76,8 +77,9 @@ export class PgliteSource implements Source {
     return this.enqueue<WriteResult>({ type: 'write', limits: this.limits(), request }, undefined, request.quietData);
   }
 
-  private limits(): [string, string] {
-    return [String(this.config.statement_timeout_ms), String(PGLITE_LOCK_TIMEOUT_MS)];
+  private limits(): PgliteLimits {
+    const { config } = this;
+    return [String(config.statement_timeout_ms), String(PGLITE_LOCK_TIMEOUT_MS), `${config.work_mem_mb}MB`, `${config.temp_file_limit_mb}MB`];
   }
 
   private enqueue<T>(call: Call, signal?: AbortSignal, quietData?: boolean): Promise<T> {
@@ -140,15 +142,20 @@ export class PgliteSource implements Source {
             this.ready = undefined;
             void worker.terminate();
             break;
-          case 'result':
-            this.pending.get(message.id)?.resolve(message.result);
+          case 'result': {
+            const recycle = typeof message.result === 'object' && message.result !== null && 'recycle' in message.result;
+            const result = recycle ? withoutRecycle(message.result as { recycle: true }) : message.result;
+            this.pending.get(message.id)?.resolve(result);
             this.pending.delete(message.id);
+            // A row too large to read was still built in the engine's memory: give it back.
+            if (recycle) void this.restart('a row too large to read grew the engine\'s memory');
             break;
+          }
           case 'error': {
             const pending = this.pending.get(message.id);
             pending?.reject(message.refusal !== undefined ? new BastionError(message.refusal.code, message.refusal.message) : toBastionError(message.error, pending.quietData));
             this.pending.delete(message.id);
-            if (message.fatal) void this.restart('engine left a transaction open');
+            if (message.fatal) void this.restart('the engine left a transaction open or grew its memory for an oversized answer');
             break;
           }
         }
@@ -185,4 +192,10 @@ export class PgliteSource implements Source {
     this.ready = undefined;
     if (worker !== undefined) await worker.terminate();
   }
+}
+
+function withoutRecycle(result: { recycle: true }): unknown {
+  const copy: Record<string, unknown> = { ...result };
+  delete copy['recycle'];
+  return copy;
 }

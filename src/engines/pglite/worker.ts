@@ -8,10 +8,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { BastionError, type ErrorCode } from '../../errors/codes.js';
 import type { WriteRequest } from '../../engine/source.js';
-import { SET_LOCAL_LIMITS } from '../postgres-family/wire/statements.js';
 import { runGovernedWrite } from '../postgres-family/wire/write-flow.js';
 import { ProtocolPipeline } from '../postgres-family/wire/write-protocol.js';
-import { EngineStateError, protocolRead, type ProtocolReadRequest } from './protocol-read.js';
+import { EngineStateError, OversizedMessageError, pgliteLimitsText, protocolRead, type PgliteLimits, type ProtocolReadRequest } from './protocol-read.js';
 
 export interface WorkerInit {
   /** Open this data directory (pglite:DIR). */
@@ -24,7 +23,7 @@ export interface WorkerInit {
 
 export type WorkerRequest =
   | ({ type: 'read'; id: number } & ProtocolReadRequest)
-  | { type: 'write'; id: number; limits: [string, string]; request: WriteRequest };
+  | { type: 'write'; id: number; limits: PgliteLimits; request: WriteRequest };
 
 export type WorkerResponse =
   | { type: 'ready' }
@@ -64,7 +63,7 @@ async function versionOf(db: PGlite): Promise<number> {
 /** A governed write (see runGovernedWrite); the engine must end idle, else it is restarted. */
 async function write(db: PGlite, message: Extract<WorkerRequest, { type: 'write' }>): Promise<unknown> {
   const pipeline = new ProtocolPipeline(db);
-  const context = { limits: { text: SET_LOCAL_LIMITS, values: message.limits }, serverVersion: await versionOf(db) };
+  const context = { limits: { text: pgliteLimitsText(false), values: message.limits }, serverVersion: await versionOf(db) };
   let result: unknown;
   try {
     result = await runGovernedWrite(pipeline.run, message.request, context);
@@ -76,13 +75,20 @@ async function write(db: PGlite, message: Extract<WorkerRequest, { type: 'write'
   return result;
 }
 
+/** SQLSTATE 53200: the statement asked for more memory than the engine has. */
+const OUT_OF_MEMORY = '53200';
+
 function errorResponse(id: number, error: unknown): WorkerResponse {
   const e = (error ?? {}) as { code?: unknown; message?: unknown; severity?: unknown };
   return {
     type: 'error',
     id,
-    fatal: error instanceof EngineStateError,
+    // An oversized answer or an out-of-memory error grew the engine's memory: restart it to give that back.
+    fatal: error instanceof EngineStateError || error instanceof OversizedMessageError || e.code === OUT_OF_MEMORY,
     ...(error instanceof BastionError ? { refusal: { code: error.code, message: error.message } } : {}),
+    ...(error instanceof OversizedMessageError
+      ? { refusal: { code: 'QUERY_FAILED' as const, message: 'The database answered with a message larger than Bastion reads (over 4 MiB); the statement was stopped.' } }
+      : {}),
     error: {
       ...(typeof e.code === 'string' ? { code: e.code } : {}),
       ...(typeof e.message === 'string' ? { message: e.message } : {}),

@@ -1,7 +1,9 @@
 import { RowCollector, type FieldDescription } from '../postgres-family/wire/collector.js';
 import { BEGIN_READ_ONLY, ROLLBACK } from '../postgres-family/wire/statements.js';
 import type { ReadResult } from '../../engine/source.js';
+import { BastionError } from '../../errors/codes.js';
 import { cacheFor } from './statement-cache.js';
+import { MAX_OTHER_MESSAGE, SMALL_ROW, type GateCall } from '../postgres-family/wire/gate.js';
 
 /**
  * The part of pg's Connection this submittable drives: a local structural type, so
@@ -43,8 +45,9 @@ type Stage = 'begin' | 'limits' | 'statement' | 'rollback' | 'failed';
  * protocol, which would run `;`-separated statements). Rows are fetched in batches
  * from the open portal, so the caps stop the read early. ROLLBACK always follows.
  */
-export class GuardedRead {
+export class GuardedRead implements GateCall {
   private stage: Stage = 'begin';
+  private stopped = false;
   private readonly collector: RowCollector;
   private error: unknown;
   private settled = false;
@@ -82,9 +85,42 @@ export class GuardedRead {
     return null;
   }
 
+  /** The wire gate refused a message or something threw: the connection must be cut and its backend stopped. */
+  get cutShort(): boolean {
+    return this.stopped;
+  }
+
+  dataRowAllowance(): number {
+    return this.stage === 'statement' ? this.collector.rowAllowance(SMALL_ROW) : MAX_OTHER_MESSAGE;
+  }
+
+  /**
+   * A message longer than this read may take was never parsed. A row of the statement ends
+   * the read at the byte cap with the rows so far; anything else fails the call.
+   */
+  tooLarge(kind: 'row' | 'message'): void {
+    this.stopped = true;
+    if (kind === 'row' && this.stage === 'statement') {
+      this.collector.cutByBytes();
+    } else {
+      this.error ??= new BastionError(
+        'QUERY_FAILED',
+        `The database answered with a message larger than Bastion reads (over ${MAX_OTHER_MESSAGE / (1024 * 1024)} MiB); the statement was stopped.`,
+      );
+    }
+    this.settle();
+  }
+
+  /** Something threw while this read's messages were handled: the call fails, never the process. */
+  fault(error: unknown): void {
+    this.stopped = true;
+    this.error ??= new BastionError('INTERNAL', undefined, error);
+    this.settle();
+  }
+
   /** True when a 'single' read stopped at its first batch although more rows existed and no cap was hit. */
   get incomplete(): boolean {
-    return this.moreRows;
+    return this.moreRows && !this.stopped;
   }
 
   handleRowDescription(message: { fields: FieldDescription[] }): void {

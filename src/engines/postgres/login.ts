@@ -1,5 +1,6 @@
 import type { PostgresSourceConfig } from '../../config/schema.js';
 import { LOGIN_PROBE_TIMEOUT_MS, type LoginPowers } from '../../engine/login.js';
+import { readTempFileLimit } from './temp-file-limit.js';
 
 const PG_FILE_ROLES = ['pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program'];
 
@@ -23,7 +24,9 @@ export async function probePostgresLogin(source: PostgresSourceConfig): Promise<
       [PG_FILE_ROLES],
     );
     const row = result.rows[0];
-    return row === undefined ? undefined : { engine: 'postgres', role: row.role, superuser: row.superuser, fileRoles: row.file_roles ?? [] };
+    if (row === undefined) return undefined;
+    const tempFiles = await readTempFileLimit((sql) => client.query<Record<string, unknown>>(sql).then((r) => r.rows));
+    return { engine: 'postgres', role: row.role, superuser: row.superuser, fileRoles: row.file_roles ?? [], tempFiles };
   } catch {
     return undefined;
   } finally {

@@ -5,10 +5,12 @@ import type { Logger } from '../../log/logger.js';
 import type { PoolStats, ReadRequest, ReadResult, Source, WriteRequest, WriteResult } from '../../engine/source.js';
 import { encodeParam } from '../postgres-family/wire/decode.js';
 import { toBastionError } from '../postgres-family/wire/errors.js';
-import { SET_LOCAL_LIMITS, SET_LOCAL_LIMITS_AND_ROLE, SET_LOCAL_LIMITS_AND_ROLE_PINNED, SET_LOCAL_LIMITS_PINNED } from '../postgres-family/wire/statements.js';
+import { setLocalLimits } from '../postgres-family/wire/statements.js';
 import { runGovernedWrite } from '../postgres-family/wire/write-flow.js';
 import { GuardedRead } from './guarded-read.js';
 import { runWriteBatch, type BatchClient } from './write.js';
+import { readTempFileLimit } from './temp-file-limit.js';
+import { SMALL_ROW, WireGate, type GateStream } from '../postgres-family/wire/gate.js';
 
 /** How many multi-batch statement texts to remember before starting over. */
 const MULTI_BATCH_MEMORY = 1000;
@@ -31,9 +33,12 @@ export class PostgresSource implements Source {
   readonly engine = 'postgres' as const;
   readonly mode = 'read-only' as const;
   private readonly pool: pg.Pool;
-  private readonly limits: { text: string; values: (string | null)[] };
-  /** The same limits, with the search path pinned (ReadRequest.pinnedNames). */
-  private readonly pinnedLimits: { text: string; values: (string | null)[] };
+  /**
+   * Whether the login may set temp_file_limit, once a connection told us (see limits()).
+   * Until then, and when it may not, calls go without it.
+   */
+  private tempFileLimitSettable: boolean | undefined;
+  private tempFileLimitProbe: Promise<void> | undefined;
 
   constructor(
     readonly name: string,
@@ -60,13 +65,14 @@ export class PostgresSource implements Source {
     // it fails on its own and the client is destroyed, never reused.
     this.pool.on('connect', (client) => {
       client.on('error', (error) => this.log.warn({ source: name, err: error }, 'database connection lost'));
+      // Every byte from the server passes the wire gate before pg parses it (see postgres-family/wire/gate.ts).
+      const stream = (client as unknown as { connection: { stream: GateStream } }).connection.stream;
+      const gate = WireGate.install(stream, (error) =>
+        this.log.error({ source: name, err: error }, 'a database answer outside any call could not be read; its connection was cut'),
+      );
+      if (gate !== undefined) this.gates.set(client, gate);
+      else this.log.warn({ source: name }, 'could not put the wire gate on a database connection; its answers are bounded only after decoding');
     });
-    const timeouts = [String(config.statement_timeout_ms), String(config.lock_timeout_ms)];
-    this.limits =
-      config.role === undefined
-        ? { text: SET_LOCAL_LIMITS, values: timeouts }
-        : { text: SET_LOCAL_LIMITS_AND_ROLE, values: [...timeouts, config.role] };
-    this.pinnedLimits = { ...this.limits, text: config.role === undefined ? SET_LOCAL_LIMITS_PINNED : SET_LOCAL_LIMITS_AND_ROLE_PINNED };
   }
 
   /** Statements that returned more than one batch: they go straight to the batched read. */
@@ -80,7 +86,55 @@ export class PostgresSource implements Source {
    */
   private schemaEpoch = 0;
   private readonly clientEpochs = new WeakMap<pg.PoolClient, number>();
+  private readonly gates = new WeakMap<pg.PoolClient, WireGate>();
   private serverVersion: number | undefined;
+
+  /**
+   * The transaction-local limits of a call (statements.ts setLocalLimits): timeouts,
+   * work_mem, temp_file_limit when the login may set it, the role; `pinned` also pins
+   * the search path (ReadRequest.pinnedNames). The first call asks the database once
+   * whether temp_file_limit may be set.
+   */
+  private async limits(pinned = false): Promise<{ text: string; values: (string | null)[] }> {
+    if (this.tempFileLimitSettable === undefined) {
+      this.tempFileLimitProbe ??= this.probeTempFileLimit().finally(() => (this.tempFileLimitProbe = undefined));
+      await this.tempFileLimitProbe;
+    }
+    const tempFileLimit = this.tempFileLimitSettable === true;
+    const { config } = this;
+    const values = [String(config.statement_timeout_ms), String(config.lock_timeout_ms), `${config.work_mem_mb}MB`];
+    if (tempFileLimit) values.push(`${config.temp_file_limit_mb}MB`);
+    if (config.role !== undefined) values.push(config.role);
+    return { text: setLocalLimits({ tempFileLimit, role: config.role !== undefined, pinned }), values };
+  }
+
+  private async probeTempFileLimit(): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.connect();
+    } catch {
+      return; // the call itself reports the source unavailable
+    }
+    let healthy = false;
+    // A silent server must not hold every first call: the socket is cut, the probe fails.
+    const timer = setTimeout(() => cutSocket(client), this.config.statement_timeout_ms + CLIENT_GRACE_MS);
+    try {
+      const found = await readTempFileLimit((sql) => client.query<Record<string, unknown>>(sql).then((r) => r.rows));
+      healthy = true;
+      this.tempFileLimitSettable = found.settable;
+      if (!found.settable && found.ownLimit === '-1') {
+        this.log.warn(
+          { source: this.name },
+          "this source's login may not set temp_file_limit and has none of its own: one statement can fill the database's disk with temporary files; run ALTER ROLE <login> SET temp_file_limit = '1GB' (see bastion doctor)",
+        );
+      }
+    } catch (error) {
+      this.log.warn({ source: this.name, err: error }, 'could not read whether this source may set temp_file_limit; calls go without it for now');
+    } finally {
+      clearTimeout(timer);
+      client.release(healthy ? undefined : true);
+    }
+  }
 
   async read(request: ReadRequest): Promise<ReadResult> {
     if (aborted(request.signal)) throw new BastionError('QUERY_CANCELLED');
@@ -95,6 +149,7 @@ export class PostgresSource implements Source {
   private async readOnce(request: ReadRequest, mode: 'batched'): Promise<ReadResult>;
   private async readOnce(request: ReadRequest, mode: 'single'): Promise<ReadResult | 'incomplete'>;
   private async readOnce(request: ReadRequest, mode: 'single' | 'batched'): Promise<ReadResult | 'incomplete'> {
+    const limits = await this.limits(request.pinnedNames === true);
     const client = await this.connect();
     const { signal } = request;
     if (aborted(signal)) {
@@ -106,7 +161,7 @@ export class PostgresSource implements Source {
       values: request.params.map(encodeParam),
       maxRows: request.maxRows,
       maxBytes: request.maxBytes,
-      limits: request.pinnedNames === true ? this.pinnedLimits : this.limits,
+      limits,
       mode,
     });
     let discard = true;
@@ -115,6 +170,8 @@ export class PostgresSource implements Source {
     let running = true;
     const onAbort = (): void => void this.stopStatement(client, () => running);
     signal?.addEventListener('abort', onAbort, { once: true });
+    const gate = this.gates.get(client);
+    gate?.arm(guarded);
     try {
       void client.query(guarded as unknown as pg.Submittable);
       const result = await guarded.done;
@@ -124,6 +181,13 @@ export class PostgresSource implements Source {
       if (aborted(signal)) throw new BastionError('QUERY_CANCELLED', undefined, error);
       throw toBastionError(error, request.quietData);
     } finally {
+      gate?.arm(undefined);
+      if (guarded.cutShort) {
+        // A row too large to read, or a fault: nothing more is read from this connection;
+        // the backend is stopped before the call returns, then the connection discarded.
+        discard = true;
+        await this.stopStatement(client, () => running);
+      }
       running = false;
       signal?.removeEventListener('abort', onAbort);
       clearTimeout(timer);
@@ -159,21 +223,41 @@ export class PostgresSource implements Source {
   async write(request: WriteRequest): Promise<WriteResult> {
     if (!this.config.writes.enabled) throw new BastionError('DENIED_BY_POLICY', 'Writes are not enabled for this source.');
     const serverVersion = await this.serverVersionNum();
+    const limits = await this.limits();
     const client = await this.connect();
     const backstopMs = this.config.statement_timeout_ms + CLIENT_GRACE_MS;
     const batches = client as unknown as BatchClient;
     let failed = true;
+    // Rows a write returns (RETURNING, samples, definitions) are bounded at the wire as reads are:
+    // a longer one is never read, the socket is cut, and the transaction dies uncommitted with it.
+    let oversized = false;
+    const gate = this.gates.get(client);
+    gate?.arm({
+      dataRowAllowance: () => 3 * request.maxBytes + SMALL_ROW,
+      tooLarge: () => {
+        oversized = true;
+        cutSocket(client);
+      },
+      fault: (error) => {
+        this.log.error({ source: this.name, err: error }, 'reading the answer of a write failed; its connection was cut');
+        cutSocket(client);
+      },
+    });
     try {
       const result = await runGovernedWrite(
         (steps) => runWriteBatch(batches, steps, backstopMs, () => cutSocket(client)),
         request,
-        { limits: this.limits, serverVersion },
+        { limits, serverVersion },
       );
       failed = false;
       return result;
     } catch (error) {
+      if (oversized) {
+        throw new BastionError('QUERY_FAILED', 'The database answered the change with a row or message larger than Bastion reads; the change was not committed.', error);
+      }
       throw toBastionError(error, request.quietData);
     } finally {
+      gate?.arm(undefined);
       // Even a DDL whose COMMIT outcome is unknown retires the cached statements.
       if (request.kind === 'ddl' && !request.dryRun) this.schemaEpoch++;
       client.release(failed || transactionStatus(client) !== 'I' ? true : undefined);

@@ -39,6 +39,23 @@ export class RowCollector {
     return this.truncatedBy !== undefined;
   }
 
+  /**
+   * The longest DataRow message (its length field) that could still be kept: a value counts
+   * at least a third of its UTF-8 bytes (one UTF-16 unit per 3 bytes at most), so a longer
+   * row can never fit the bytes left and need not be read at all. Rows up to `floor` always
+   * pass, so an ordinary row after the cap is dropped by add() rather than ending the read.
+   */
+  rowAllowance(floor: number): number {
+    const left = Math.max(0, this.maxBytes - this.bytes);
+    return Math.max(floor, 3 * left + 6);
+  }
+
+  /** A row too large to read arrived (the wire gate refused it): the result ends here. */
+  cutByBytes(): void {
+    // With maxRows rows kept, any further row proves truncation by the row cap.
+    this.truncatedBy ??= this.rows.length >= this.maxRows ? 'rows' : 'bytes';
+  }
+
   /** Rows to ask the server for next: enough to fill the caps, never many more. */
   nextBatchSize(): number {
     const remaining = this.maxRows + 1 - this.rows.length;

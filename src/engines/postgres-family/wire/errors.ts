@@ -36,6 +36,17 @@ export function toBastionError(error: unknown, quietData = false): BastionError 
   if (sqlstate === '25006') {
     return new BastionError('SQL_NOT_READ_ONLY', 'The database refused a write: the transaction is read-only.', error);
   }
+  if (sqlstate === '53400') {
+    // temp_file_limit: the caller's statement, not the server, is at fault.
+    return new BastionError(
+      'QUERY_FAILED',
+      'The statement needed more temporary disk space than allowed (temp_file_limit) and was stopped; sort, group or join fewer rows (WHERE, LIMIT, an aggregate).',
+      error,
+    );
+  }
+  if (sqlstate === '53200') {
+    return new BastionError('QUERY_FAILED', 'The statement needed more memory than the database could give it and was stopped; select smaller values or fewer rows.', error);
+  }
   if (sqlstate === '42501') return new BastionError('DENIED_BY_POLICY', 'The database denied access to an object used by the statement.', error);
   const cls = sqlstate.slice(0, 2);
   if (STATEMENT_CLASSES.has(cls) && typeof db.message === 'string' && !(quietData && ROUTINE_CLASSES.has(cls))) {

@@ -4,12 +4,6 @@
  */
 export const BEGIN_READ_ONLY = 'BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY';
 export const ROLLBACK = 'ROLLBACK';
-/** Transaction-local limits: the same effect as SET LOCAL, with values as parameters. */
-export const SET_LOCAL_LIMITS =
-  "SELECT pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('lock_timeout', $2, true)";
-/** SET LOCAL ROLE, with the role name as a parameter. */
-export const SET_LOCAL_LIMITS_AND_ROLE =
-  "SELECT pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('lock_timeout', $2, true), pg_catalog.set_config('role', $3, true)";
 /** Writes open their transaction read-write explicitly: every session defaults to read-only. */
 export const BEGIN_READ_WRITE = 'BEGIN TRANSACTION READ WRITE';
 export const COMMIT = 'COMMIT';
@@ -19,5 +13,17 @@ export const COMMIT = 'COMMIT';
  * never to an object someone created in a schema on the usual search path.
  */
 export const PIN_SEARCH_PATH = ", pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)";
-export const SET_LOCAL_LIMITS_PINNED = SET_LOCAL_LIMITS + PIN_SEARCH_PATH;
-export const SET_LOCAL_LIMITS_AND_ROLE_PINNED = SET_LOCAL_LIMITS_AND_ROLE + PIN_SEARCH_PATH;
+
+/**
+ * The transaction-local limits of a call (the same effect as SET LOCAL, values as parameters),
+ * one of eight fixed texts:
+ * statement_timeout $1, lock_timeout $2, work_mem $3, then temp_file_limit $4 when the
+ * login may set it (superuser, or PostgreSQL 15+ GRANT SET ON PARAMETER; PGlite always), then the role.
+ * temp_file_limit comes before the role: PostgreSQL checks who may set it as it is set.
+ */
+export function setLocalLimits(options: { tempFileLimit: boolean; role: boolean; pinned: boolean }): string {
+  const settings = ["pg_catalog.set_config('statement_timeout', $1, true)", "pg_catalog.set_config('lock_timeout', $2, true)", "pg_catalog.set_config('work_mem', $3, true)"];
+  if (options.tempFileLimit) settings.push("pg_catalog.set_config('temp_file_limit', $4, true)");
+  if (options.role) settings.push(`pg_catalog.set_config('role', $${settings.length + 1}, true)`);
+  return `SELECT ${settings.join(', ')}${options.pinned ? PIN_SEARCH_PATH : ''}`;
+}
