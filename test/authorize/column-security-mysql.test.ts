@@ -17,7 +17,7 @@ import { maskedRelationSql } from '../../src/engines/mysql/mask-sql.js';
 import { maskHashKey } from '../../src/shape/mask.js';
 import { analystRole, attacks, benign, KNOWN_FALSE_POSITIVES, KNOWN_LEAKS, type AttackCase, type BenignCase, type Param } from '../corpus/column-security-mysql.js';
 import { openSession, startBastion, type TestBastion } from '../helpers/bastion.js';
-import { answerOf, leaksIn, textOf, type Needle } from '../helpers/leaks.js';
+import { answerOf, describeCorpus, leaksIn, textOf, type Needle } from '../helpers/leaks.js';
 import { mariadb, MYSQL_ADMIN_URL } from '../helpers/mariadb.js';
 import { withDatabase } from '../helpers/url.js';
 
@@ -98,20 +98,7 @@ describe.runIf(mariadb.ok)('MariaDB: column security by effect (role analyst)', 
     }
   }
 
-  const leaking = attacks.filter((c) => KNOWN_LEAKS.has(c.id));
-  const holding = attacks.filter((c) => !KNOWN_LEAKS.has(c.id));
-  const refused = benign.filter((c) => KNOWN_FALSE_POSITIVES.has(c.id));
-  const passing = benign.filter((c) => !KNOWN_FALSE_POSITIVES.has(c.id));
-
-  describe('attacks: no planted value in any answer or error, no yes/no question answered', () => {
-    it.each(holding)('[$cls] $id', checkAttack);
-    it.fails.each(leaking)('[$cls] $id (KNOWN LEAK)', checkAttack);
-  });
-
-  describe('benign: answered for the restricted role, exactly as the masked model says', () => {
-    it.each(passing)('[$cls] $id', checkBenign);
-    it.fails.each(refused)('[$cls] $id (KNOWN FALSE POSITIVE)', checkBenign);
-  });
+  describeCorpus({ attacks, benign, knownLeak: (id) => KNOWN_LEAKS.has(id), knownFalsePositive: (id) => KNOWN_FALSE_POSITIVES.has(id), checkAttack, checkBenign });
 
   it('the hash mask answers the same through a derived table as directly (one key, no second masking)', async () => {
     const direct = await analyst.call('SELECT phone FROM hr.contacts WHERE id = 3');

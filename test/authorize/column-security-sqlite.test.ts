@@ -24,7 +24,7 @@ import {
   type SqliteBenignCase,
 } from '../corpus/column-security-sqlite.js';
 import { openSession, startBastion, type TestBastion } from '../helpers/bastion.js';
-import { answerOf, leaksIn, textOf } from '../helpers/leaks.js';
+import { answerOf, describeCorpus, leaksIn, textOf } from '../helpers/leaks.js';
 import { ensureWorkerBuilt } from '../helpers/sqlite-worker.js';
 
 const FIXTURE = readFileSync(new URL('../fixtures/column-security/schema-sqlite.sql', import.meta.url), 'utf8');
@@ -87,20 +87,13 @@ describe('SQLite: column security by effect (role analyst)', () => {
     }
   }
 
-  const leaking = sqliteAttacks.filter((c) => SQLITE_KNOWN_LEAKS.has(c.id));
-  const holding = sqliteAttacks.filter((c) => !SQLITE_KNOWN_LEAKS.has(c.id));
-  const refused = sqliteBenign.filter((c) => SQLITE_KNOWN_FALSE_POSITIVES.has(c.id));
-  const passing = sqliteBenign.filter((c) => !SQLITE_KNOWN_FALSE_POSITIVES.has(c.id));
-
-  describe('attacks: no planted value in any answer or error, no yes/no question answered', () => {
-    it.each(holding)('[$cls] $id', checkAttack);
-    // Known leaks: expected to fail; when one stops leaking, remove its id from SQLITE_KNOWN_LEAKS.
-    it.fails.each(leaking)('[$cls] $id (KNOWN LEAK)', checkAttack);
-  });
-
-  describe('benign: answered for the restricted role, exactly as the masked model says', () => {
-    it.each(passing)('[$cls] $id', checkBenign);
-    it.fails.each(refused)('[$cls] $id (KNOWN FALSE POSITIVE)', checkBenign);
+  describeCorpus({
+    attacks: sqliteAttacks,
+    benign: sqliteBenign,
+    knownLeak: (id) => SQLITE_KNOWN_LEAKS.has(id),
+    knownFalsePositive: (id) => SQLITE_KNOWN_FALSE_POSITIVES.has(id),
+    checkAttack,
+    checkBenign,
   });
 
   it('the unrestricted role still reads the real table on the same source (no shadow leaks across roles)', async () => {

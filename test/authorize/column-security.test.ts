@@ -35,7 +35,7 @@ import {
   type Param,
 } from '../corpus/column-security.js';
 import { openSession, startBastion, type TestBastion } from '../helpers/bastion.js';
-import { answerOf, leaksIn, textOf } from '../helpers/leaks.js';
+import { answerOf, describeCorpus, leaksIn, textOf } from '../helpers/leaks.js';
 import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
 
 const FIXTURE = readFileSync(new URL('../fixtures/column-security/schema.sql', import.meta.url), 'utf8');
@@ -168,21 +168,13 @@ for (const target of ENGINES) {
 
     const attackCases = attacks.filter((c) => runsOn(c.engines, target.engine));
     const benignCases = benign;
-    const leaking = attackCases.filter((c) => known(KNOWN_LEAKS, c.id, target.engine));
-    const holding = attackCases.filter((c) => !known(KNOWN_LEAKS, c.id, target.engine));
-    const refused = benignCases.filter((c) => known(KNOWN_FALSE_POSITIVES, c.id, target.engine));
-    const passing = benignCases.filter((c) => !known(KNOWN_FALSE_POSITIVES, c.id, target.engine));
-
-    describe('attacks: no planted value in any answer or error, no yes/no question answered', () => {
-      it.each(holding)('[$cls] $id', checkAttack);
-      // Known leaks of main: expected to fail; when one stops leaking, remove its id from KNOWN_LEAKS.
-      it.fails.each(leaking)('[$cls] $id (KNOWN LEAK)', checkAttack);
-    });
-
-    describe('benign: answered for the restricted role, exactly as the masked model says', () => {
-      it.each(passing)('[$cls] $id', checkBenign);
-      // Known false positives of main: expected to fail; when one passes, remove its id from KNOWN_FALSE_POSITIVES.
-      it.fails.each(refused)('[$cls] $id (KNOWN FALSE POSITIVE)', checkBenign);
+    describeCorpus({
+      attacks: attackCases,
+      benign: benignCases,
+      knownLeak: (id) => known(KNOWN_LEAKS, id, target.engine),
+      knownFalsePositive: (id) => known(KNOWN_FALSE_POSITIVES, id, target.engine),
+      checkAttack,
+      checkBenign,
     });
 
     it('the corpus has at least 150 attacks and 150 benign cases on this engine, with unique ids', () => {

@@ -65,22 +65,18 @@ const FAMILY = [
   'CREATE VIEW fam.v_names AS SELECT id, name FROM fam.people_eu',
 ];
 
+const ANALYST_RULES = {
+  tables: { allow: ['fam.*', 'public.*', 'fam.v_named_people'], deny: ['fam.ledger_secret', 'fam.vault', 'fam.vault_keys', 'fam.vault_rows'] },
+  columns: {
+    deny: ['fam.people.ssn', 'fam.child.secret', 'fam.staff.ssn'],
+    mask: { 'fam.people.email': 'partial', 'fam.pay.salary': 'null', 'fam.staff.email': 'partial' },
+  },
+};
+
 const ROLES = {
-  analyst: {
-    tools: ['query', 'describe_table', 'list_tables'],
-    tables: { allow: ['fam.*', 'public.*', 'fam.v_named_people'], deny: ['fam.ledger_secret', 'fam.vault', 'fam.vault_keys', 'fam.vault_rows'] },
-    columns: {
-      deny: ['fam.people.ssn', 'fam.child.secret', 'fam.staff.ssn'],
-      mask: { 'fam.people.email': 'partial', 'fam.pay.salary': 'null', 'fam.staff.email': 'partial' },
-    },
-  },
+  analyst: { tools: ['query', 'describe_table', 'list_tables'], ...ANALYST_RULES },
   // The analyst's rules with execute: writes through a partition or parent see no more than reads.
-  scribe: {
-    tools: ['query', 'execute'],
-    tables: { allow: ['fam.*', 'public.*', 'fam.v_named_people'], deny: ['fam.ledger_secret', 'fam.vault', 'fam.vault_keys', 'fam.vault_rows'] },
-    columns: { deny: ['fam.people.ssn', 'fam.child.secret', 'fam.staff.ssn'], mask: { 'fam.people.email': 'partial', 'fam.pay.salary': 'null' } },
-    approval: { '*': 'none' },
-  },
+  scribe: { tools: ['query', 'execute'], ...ANALYST_RULES, approval: { '*': 'none' } },
   // Names the parent exactly: the configuration's explicit choice of table.
   auditor: { tools: ['query'], tables: { allow: ['fam.ledger'], deny: ['fam.ledger_secret'] } },
 };
@@ -120,20 +116,6 @@ const ATTACKS: readonly string[] = [
   'SELECT sum(amount) FROM fam.ledger',
   'SELECT max(amount) FROM fam.ledger',
   'SELECT * FROM fam.ledger_secret',
-  // A child of two parents: one with rules, one without (attacker's case); and of a denied table.
-  'CREATE TABLE fam.staff (id int, email text, ssn text)',
-  'CREATE TABLE public.contacts (email text, ssn text)',
-  'CREATE TABLE fam.staff_ext () INHERITS (fam.staff, public.contacts)',
-  `INSERT INTO fam.staff_ext (id, email, ssn) VALUES (9, '${EMAIL}', '${SSN}')`,
-  'CREATE TABLE fam.vault (id int, token text)',
-  'CREATE TABLE public.tokens (token text)',
-  'CREATE TABLE fam.vault_child () INHERITS (fam.vault, public.tokens)',
-  `INSERT INTO fam.vault_child VALUES (1, 'vault-${LEDGER_SECRET}')`,
-  // Partitioned by a masked column: which partition a row is in tells its range.
-  'CREATE TABLE fam.pay (id int, salary int) PARTITION BY RANGE (salary)',
-  'CREATE TABLE fam.pay_low PARTITION OF fam.pay FOR VALUES FROM (0) TO (100000)',
-  'CREATE TABLE fam.pay_high PARTITION OF fam.pay FOR VALUES FROM (100000) TO (MAXVALUE)',
-  'INSERT INTO fam.pay VALUES (1, 987654), (2, 50000)',
   // Through a second parent: the child's rows carry the rules of all its parents.
   'SELECT * FROM public.contacts',
   'SELECT * FROM public.tokens',

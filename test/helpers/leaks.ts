@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { describe, it } from 'vitest';
 import { PLANTED, type Param } from '../corpus/column-security.js';
 
 export interface Needle {
@@ -93,4 +94,30 @@ export function answerOf(result: CallToolResult): unknown {
   if (result.isError === true) return { error: textOf(result).replace(/\s*\(correlation id: [^)]*\)/, '') };
   const content = result.structuredContent as { rows: unknown[][] };
   return { rows: content.rows };
+}
+
+/**
+ * The attack and benign suites of a column-security corpus runner: every case by effect,
+ * those a list names as known leaks or known false positives as `it.fails` — so a fix turns
+ * its test red until the id leaves the list, and a regression of a passing case cannot hide.
+ */
+export function describeCorpus<A extends { id: string; cls: string }, B extends { id: string; cls: string }>(corpus: {
+  attacks: readonly A[];
+  benign: readonly B[];
+  knownLeak: (id: string) => boolean;
+  knownFalsePositive: (id: string) => boolean;
+  checkAttack: (c: A) => Promise<void>;
+  checkBenign: (c: B) => Promise<void>;
+}): void {
+  const { attacks, benign, knownLeak, knownFalsePositive, checkAttack, checkBenign } = corpus;
+  describe('attacks: no planted value in any answer or error, no yes/no question answered', () => {
+    it.each(attacks.filter((c) => !knownLeak(c.id)))('[$cls] $id', checkAttack);
+    // Known leaks: expected to fail; when one stops leaking, remove its id from its list.
+    it.fails.each(attacks.filter((c) => knownLeak(c.id)))('[$cls] $id (KNOWN LEAK)', checkAttack);
+  });
+  describe('benign: answered for the restricted role, exactly as the masked model says', () => {
+    it.each(benign.filter((c) => !knownFalsePositive(c.id)))('[$cls] $id', checkBenign);
+    // Known false positives: expected to fail; when one passes, remove its id from its list.
+    it.fails.each(benign.filter((c) => knownFalsePositive(c.id)))('[$cls] $id (KNOWN FALSE POSITIVE)', checkBenign);
+  });
 }
