@@ -134,11 +134,12 @@ export class MysqlSource implements Source {
   /**
    * mysql2 publishes no pool counts, so they are read from its core pool's queues
    * (`_allConnections`, `_freeConnections`, `_connectionQueue`, mysql2 3.x). A field a
-   * later version renames counts as 0 rather than failing the scrape.
+   * later version renames counts as 0 rather than failing the scrape. Reads waiting for a
+   * connection slot (see read) count as waiting too.
    */
   poolStats(): PoolStats {
     const core = (this.pool as unknown as { pool?: CorePoolInternals }).pool;
-    return { total: lengthOf(core?._allConnections), idle: lengthOf(core?._freeConnections), waiting: lengthOf(core?._connectionQueue) };
+    return { total: lengthOf(core?._allConnections), idle: lengthOf(core?._freeConnections), waiting: lengthOf(core?._connectionQueue) + this.slots.stats().waiting };
   }
 
   /** One governed write, on the writer's own pool: reads keep their READ ONLY sessions. */
