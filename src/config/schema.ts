@@ -57,8 +57,10 @@ const postgresSource = z.strictObject({
       max: positiveInt.max(200).default(10),
       idle_timeout_ms: positiveInt.default(30_000),
       connect_timeout_ms: positiveInt.default(10_000),
+      /** How long a call waits for a free connection when all pool.max are in use, before SOURCE_BUSY. */
+      acquire_timeout_ms: positiveInt.max(600_000).default(5_000),
     })
-    .default({ max: 10, idle_timeout_ms: 30_000, connect_timeout_ms: 10_000 }),
+    .default({ max: 10, idle_timeout_ms: 30_000, connect_timeout_ms: 10_000, acquire_timeout_ms: 5_000 }),
 });
 
 const pgliteSource = z.strictObject({
@@ -84,8 +86,13 @@ const mysqlSource = z.strictObject({
   writes: writesSchema.default(defaultWrites),
   statement_timeout_ms: positiveInt.max(3_600_000).default(30_000),
   pool: z
-    .strictObject({ max: positiveInt.max(200).default(10), connect_timeout_ms: positiveInt.default(10_000) })
-    .default({ max: 10, connect_timeout_ms: 10_000 }),
+    .strictObject({
+      max: positiveInt.max(200).default(10),
+      connect_timeout_ms: positiveInt.default(10_000),
+      /** How long a call waits for a free connection when all pool.max are in use, before SOURCE_BUSY. */
+      acquire_timeout_ms: positiveInt.max(600_000).default(5_000),
+    })
+    .default({ max: 10, connect_timeout_ms: 10_000, acquire_timeout_ms: 5_000 }),
 });
 
 const sqliteSource = z.strictObject({
@@ -176,8 +183,14 @@ export const configSchema = z.strictObject({
     .strictObject({
       max_rows: positiveInt.max(1_000_000).default(1000),
       max_bytes: positiveInt.max(256 * 1024 * 1024).default(1024 * 1024),
+      /**
+       * Statements one principal may have in flight on one source at a time (reads and
+       * writes); a call past it is refused at once with SOURCE_BUSY. Keep it well under
+       * each source's pool.max so one caller cannot hold every connection.
+       */
+      max_in_flight_per_principal: positiveInt.max(200).default(4),
     })
-    .default({ max_rows: 1000, max_bytes: 1024 * 1024 }),
+    .default({ max_rows: 1000, max_bytes: 1024 * 1024, max_in_flight_per_principal: 4 }),
   sql: z
     .strictObject({
       /** Extra functions a query may call, by lower-case name (`name` or `schema.name`). */

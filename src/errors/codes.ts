@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'SOURCE_NOT_FOUND'
   | 'SOURCE_UNAVAILABLE'
+  | 'SOURCE_BUSY'
   | 'TABLE_NOT_FOUND'
   | 'SQL_PARSE_ERROR'
   | 'SQL_MULTIPLE_STATEMENTS'
@@ -33,7 +34,8 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   INVALID_ARGUMENT: 'The arguments are not valid for this tool.',
   CONFIG_INVALID: 'The configuration is not valid.',
   SOURCE_NOT_FOUND: 'No such source is available to you.',
-  SOURCE_UNAVAILABLE: 'The source is not reachable right now.',
+  SOURCE_UNAVAILABLE: 'The source is not reachable right now (connecting to it failed).',
+  SOURCE_BUSY: 'The source is reachable but busy: too many of your statements are running on it, or all its connections are in use; retry in a few seconds.',
   TABLE_NOT_FOUND: 'No such table or view is visible to you.',
   SQL_PARSE_ERROR: 'The SQL does not parse.',
   SQL_MULTIPLE_STATEMENTS: 'Exactly one SQL statement is allowed per call.',

@@ -192,7 +192,7 @@ const DENIALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 
 function classify(code: ErrorCode | undefined): { decision: AuditDecision; outcome: AuditOutcome & CallOutcome } {
   if (code === undefined) return { decision: 'allow', outcome: 'ok' };
-  if (code === 'RATE_LIMITED') return { decision: 'deny', outcome: 'rate_limited' };
+  if (code === 'RATE_LIMITED' || code === 'SOURCE_BUSY') return { decision: 'deny', outcome: 'rate_limited' };
   if (DENIALS.has(code)) return { decision: 'deny', outcome: 'denied' };
   return { decision: 'allow', outcome: 'error' };
 }

@@ -3,6 +3,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { hashParams, hashStatement, type ApprovalBinding, type ApprovalTool } from '../approvals/index.js';
 import { authorizeWrite } from '../authorize/write.js';
+import { withFairShare } from '../engine/fair-share.js';
 import { BastionError } from '../errors/codes.js';
 import { MAX_APPROVAL_TEXT } from '../approvals/store.js';
 import { redactLines, redactText } from '../log/redact.js';
@@ -124,7 +125,11 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
     pinnedNames: run !== undefined,
     quietData: !call.role.unrestricted,
   });
-  const write = entry.source.write.bind(entry.source);
+  const source = entry.source;
+  const sourceWrite = entry.source.write.bind(entry.source);
+  // Each run of the statement (dry or real) holds one of the principal's slots on the source, never the wait for a person.
+  const write = (req: WriteRequest): Promise<WriteResult> =>
+    withFairShare(source, call.principal.id, ctx.config.limits.max_in_flight_per_principal, () => sourceWrite(req));
   const dryRun = args.dry_run !== false;
   note.dry_run = dryRun;
 

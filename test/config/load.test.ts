@@ -30,7 +30,7 @@ describe('configuration: secure defaults', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bastion-empty-'));
     const { config } = loadConfig({ cwd: dir, env: EMPTY_ENV });
     expect(config.sources).toEqual({ demo: expect.objectContaining({ engine: 'pglite', writes: expect.objectContaining({ enabled: false }), statement_timeout_ms: 30_000 }) });
-    expect(config.limits).toEqual({ max_rows: 1000, max_bytes: 1024 * 1024 });
+    expect(config.limits).toEqual({ max_rows: 1000, max_bytes: 1024 * 1024, max_in_flight_per_principal: 4 });
     expect(config.server.http).toMatchObject({ host: '127.0.0.1', port: 7300, max_body_bytes: 1024 * 1024, max_json_depth: 64 });
   });
 

@@ -5,6 +5,7 @@ import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
 import type { PoolStats, ReadRequest, ReadResult, ResultColumn, Source, WriteRequest, WriteResult } from '../../engine/source.js';
 import { CuttableCall, discard } from './cut.js';
+import { ConnectionSlots } from '../../engine/fair-share.js';
 import { toBastionError } from './errors.js';
 import type { OriginIds } from '../../engine/origin-ids.js';
 import type { MysqlWriter } from './write.js';
@@ -39,6 +40,7 @@ export class MysqlSource implements Source {
   private readonly typeNames: Map<number, string>;
   private readonly prepared = new WeakSet<CoreConnection>();
   private flavour: Promise<'mariadb' | 'mysql'> | undefined;
+  private readonly slots: ConnectionSlots;
 
   constructor(
     readonly name: string,
@@ -49,6 +51,7 @@ export class MysqlSource implements Source {
     /** Present when writes.enabled: governed writes on a pool of their own (write.ts). */
     private readonly writer?: MysqlWriter,
   ) {
+    this.slots = new ConnectionSlots(config.pool.max, config.pool.acquire_timeout_ms);
     this.pool = driver.createPool({
       uri: config.url.replace(/^mariadb:/, 'mysql:'),
       connectionLimit: config.pool.max,
@@ -70,7 +73,22 @@ export class MysqlSource implements Source {
     });
   }
 
+  /**
+   * A read holds one of pool.max slots while it has a connection, waiting at most
+   * pool.acquire_timeout_ms for one (then SOURCE_BUSY): mysql2's pool itself would queue
+   * the call without bound, and a failure to connect stays SOURCE_UNAVAILABLE.
+   */
   async read(request: ReadRequest): Promise<ReadResult> {
+    if (isAborted(request.signal)) throw new BastionError('QUERY_CANCELLED');
+    const releaseSlot = await this.slots.acquire(request.signal);
+    try {
+      return await this.readOnSlot(request);
+    } finally {
+      releaseSlot();
+    }
+  }
+
+  private async readOnSlot(request: ReadRequest): Promise<ReadResult> {
     const { signal } = request;
     if (isAborted(signal)) throw new BastionError('QUERY_CANCELLED');
     const connection = await this.connect();
@@ -116,11 +134,12 @@ export class MysqlSource implements Source {
   /**
    * mysql2 publishes no pool counts, so they are read from its core pool's queues
    * (`_allConnections`, `_freeConnections`, `_connectionQueue`, mysql2 3.x). A field a
-   * later version renames counts as 0 rather than failing the scrape.
+   * later version renames counts as 0 rather than failing the scrape. Reads waiting for a
+   * connection slot (see read) count as waiting too.
    */
   poolStats(): PoolStats {
     const core = (this.pool as unknown as { pool?: CorePoolInternals }).pool;
-    return { total: lengthOf(core?._allConnections), idle: lengthOf(core?._freeConnections), waiting: lengthOf(core?._connectionQueue) };
+    return { total: lengthOf(core?._allConnections), idle: lengthOf(core?._freeConnections), waiting: lengthOf(core?._connectionQueue) + this.slots.stats().waiting };
   }
 
   /** One governed write, on the writer's own pool: reads keep their READ ONLY sessions. */

@@ -11,6 +11,7 @@ import { GuardedRead } from './guarded-read.js';
 import { runWriteBatch, type BatchClient } from './write.js';
 import { readTempFileLimit } from './temp-file-limit.js';
 import { SMALL_ROW, WireGate, type GateStream } from '../postgres-family/wire/gate.js';
+import { ConnectionSlots } from '../../engine/fair-share.js';
 
 /** How many multi-batch statement texts to remember before starting over. */
 const MULTI_BATCH_MEMORY = 1000;
@@ -39,12 +40,19 @@ export class PostgresSource implements Source {
    */
   private tempFileLimitSettable: boolean | undefined;
   private tempFileLimitProbe: Promise<void> | undefined;
+  /**
+   * Every checkout takes one of pool.max slots first, waiting at most pool.acquire_timeout_ms
+   * (then SOURCE_BUSY), so pg's pool never queues a call and its own timeout only means that
+   * connecting failed (SOURCE_UNAVAILABLE).
+   */
+  private readonly slots: ConnectionSlots;
 
   constructor(
     readonly name: string,
     private readonly config: PostgresSourceConfig,
     private readonly log: Logger,
   ) {
+    this.slots = new ConnectionSlots(config.pool.max, config.pool.acquire_timeout_ms);
     this.pool = new pg.Pool({
       connectionString: config.url,
       max: config.pool.max,
@@ -150,7 +158,7 @@ export class PostgresSource implements Source {
   private async readOnce(request: ReadRequest, mode: 'single'): Promise<ReadResult | 'incomplete'>;
   private async readOnce(request: ReadRequest, mode: 'single' | 'batched'): Promise<ReadResult | 'incomplete'> {
     const limits = await this.limits(request.pinnedNames === true);
-    const client = await this.connect();
+    const client = await this.connect(request.signal);
     const { signal } = request;
     if (aborted(signal)) {
       client.release();
@@ -264,19 +272,36 @@ export class PostgresSource implements Source {
     }
   }
 
-  /** A pooled connection whose prepared statements predate no schema change of ours. */
-  private async connect(): Promise<pg.PoolClient> {
-    for (;;) {
-      let client: pg.PoolClient;
-      try {
-        client = await this.pool.connect();
-      } catch (error) {
-        throw new BastionError('SOURCE_UNAVAILABLE', undefined, error);
+  /**
+   * A pooled connection whose prepared statements predate no schema change of ours. It holds
+   * one of the source's connection slots until it is released (or destroyed): the wait for a
+   * slot is bounded (SOURCE_BUSY); connecting failing is SOURCE_UNAVAILABLE.
+   */
+  private async connect(signal?: AbortSignal): Promise<pg.PoolClient> {
+    const releaseSlot = await this.slots.acquire(signal);
+    try {
+      for (;;) {
+        let client: pg.PoolClient;
+        try {
+          client = await this.pool.connect();
+        } catch (error) {
+          throw new BastionError('SOURCE_UNAVAILABLE', undefined, error);
+        }
+        const epoch = this.clientEpochs.get(client);
+        if (epoch === undefined) this.clientEpochs.set(client, this.schemaEpoch);
+        if (epoch === undefined || epoch === this.schemaEpoch) {
+          const release = client.release.bind(client);
+          client.release = (destroy?: boolean | Error) => {
+            releaseSlot();
+            release(destroy);
+          };
+          return client;
+        }
+        client.release(true);
       }
-      const epoch = this.clientEpochs.get(client);
-      if (epoch === undefined) this.clientEpochs.set(client, this.schemaEpoch);
-      if (epoch === undefined || epoch === this.schemaEpoch) return client;
-      client.release(true);
+    } catch (error) {
+      releaseSlot();
+      throw error;
     }
   }
 
@@ -312,7 +337,7 @@ export class PostgresSource implements Source {
   }
 
   poolStats(): PoolStats {
-    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount + this.slots.stats().waiting };
   }
 
   async close(): Promise<void> {
