@@ -168,6 +168,38 @@ describe('SQLite source', () => {
       expect(guardCode(engine, sql)).toBeDefined();
     });
 
+    // Issue 18: `name(...) AS alias` was taken for a CTE's column list and skipped the allow-list.
+    it.each([
+      ['load_extension under an alias', "SELECT load_extension('x') AS a"],
+      ['readfile under an alias', "SELECT readfile('/etc/passwd') AS x"],
+      ['randomblob under an alias', 'SELECT randomblob(1) AS a'],
+      ['an alias SQLite reads as a name though it is a keyword', "SELECT load_extension('x') AS materialized"],
+      ['in a CTE body', 'WITH c AS (SELECT randomblob(5) AS b) SELECT * FROM c'],
+      ['in a CTE body with a column list', 'WITH c(x) AS (SELECT zeroblob(5) AS b) SELECT * FROM c'],
+      ['in a window', 'SELECT sum(id) OVER (ORDER BY randomblob(3)) AS q FROM canary'],
+      ['in ORDER BY', 'SELECT id FROM canary ORDER BY randomblob(1)'],
+      ['in VALUES', 'VALUES (randomblob(1))'],
+      ['in a scalar subquery', "SELECT (SELECT readfile('/etc/passwd') AS y) AS z"],
+      ['in an IN subquery', "SELECT id FROM canary WHERE id IN (SELECT load_extension('x') AS y)"],
+      ['in a WHERE', "SELECT id AS a FROM canary WHERE readfile('/etc/passwd') IS NULL"],
+      ['named like a CTE after a real column list', "WITH a(x) AS (SELECT 1), readfile(y) AS (SELECT 2) SELECT readfile('/etc/passwd') AS k FROM a"],
+    ])('refuses a denied function %s (the same statement with an allowed function passes)', async (_name, sql) => {
+      expect(guardCode(engine, sql)).toBe('SQL_FUNCTION_DENIED');
+      // The refusal is the function's, not the shape's: the same statement with an allowed one passes.
+      const allowed = sql.replaceAll(/load_extension|readfile|randomblob|zeroblob/g, 'length');
+      expect(guardCode(engine, allowed), allowed).toBeUndefined();
+    });
+
+    it('a CTE column list is still a declaration, not a call', () => {
+      for (const sql of [
+        'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 3) SELECT x FROM n',
+        'WITH a(x) AS (SELECT 1), b(y) AS NOT MATERIALIZED (SELECT 2) SELECT * FROM a, b',
+        'SELECT * FROM (WITH q(v) AS MATERIALIZED (SELECT 1) SELECT v FROM q)',
+      ]) {
+        expect(guardCode(engine, sql), sql).toBeUndefined();
+      }
+    });
+
     it('explain accepts EXPLAIN QUERY PLAN and the source returns the plan', async () => {
       const checked = engine.guard.checkRead('EXPLAIN QUERY PLAN SELECT * FROM orders WHERE customer_id = ?', 'explain');
       expect(checked.paramCount).toBe(1);

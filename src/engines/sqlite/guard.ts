@@ -3,6 +3,7 @@ import type { CheckedStatement, ColumnRefParts, ReadTool, RelationRef, CheckedWr
 import type { ReadGuard } from '../../engine/parts.js';
 import type { ProtectedStatement, ReadProtection } from '../../engine/protection.js';
 import { isWord, nameOf, splitStatements, tokenize, type Token } from './lexer.js';
+import { SQLITE_ALLOWED_FUNCTIONS } from './functions.js';
 import { checkRelation, checkTokens, forParser } from './lexical.js';
 import { walkSelect } from './walk.js';
 import { inspectSqliteWrite } from './write-guard.js';
@@ -109,6 +110,10 @@ export class SqliteGuard implements ReadGuard {
     }
     const reads = walkSelect(this.parse(tokens));
     for (const relation of reads.relations) checkRelation(relation);
+    // The parser's calls face the allow-list too, independently of the tokens' check above.
+    for (const name of reads.functions) {
+      if (!SQLITE_ALLOWED_FUNCTIONS.has(name) && !KEYWORD_VALUES.has(name)) throw new BastionError('SQL_FUNCTION_DENIED', `The function ${name} is not allowed.`);
+    }
     return {
       sql,
       tool: mode,
@@ -134,6 +139,9 @@ export class SqliteGuard implements ReadGuard {
     return root;
   }
 }
+
+/** Keywords node-sql-parser reports as calls: SQLite reads them as values, with no `(`. */
+const KEYWORD_VALUES: ReadonlySet<string> = new Set(['current_date', 'current_time', 'current_timestamp']);
 
 const EMPTY_READS = {
   relations: [] as RelationRef[],
