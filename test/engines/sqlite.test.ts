@@ -5,7 +5,7 @@
  * the guard) are refused by SQLite's own verdict and the read-only open.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -18,6 +18,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { applyMasks } from '../../src/shape/mask.js';
 import type { EngineParts } from '../../src/engine/parts.js';
 import { openSqliteEngine } from '../../src/engines/sqlite/index.js';
+import { WORKER_DATA_BYTES } from '../../src/engines/sqlite/source.js';
 import { eventually } from '../helpers/eventually.js';
 import { ensureWorkerBuilt } from '../helpers/sqlite-worker.js';
 
@@ -289,6 +290,44 @@ describe('SQLite source', () => {
         expect(emails).toEqual(['u***@example.com']);
       }
     });
+  });
+
+  // Issue 18: `randomblob(2e8) AS a, randomblob(2e8) AS b` drove the worker to 1.9 GB. Its memory is
+  // bounded now (RLIMIT_DATA, V8 heap): the bomb fails the call or is cut at the byte cap, the server
+  // is untouched and the next call is answered. A bomb SQLite itself runs out of memory on leaves the
+  // worker process alive; one whose values SQLite could make but the copy into JavaScript could not
+  // ends the worker (SOURCE_UNAVAILABLE), and the next call starts a new one.
+  it.each([
+    ['blobs sent straight to the source (the guard refuses randomblob)', 'SELECT randomblob(2e8) AS a, randomblob(2e8) AS b, randomblob(2e8) AS c', false],
+    ['strings through the guard (printf is allowed)', "SELECT printf('%.*c', 300000000, 'x') AS a, printf('%.*c', 300000000, 'y') AS b", true],
+  ])('a memory bomb of %s fails or is truncated, and the next call works', async (_name, sql, guarded) => {
+    const own = await openSqliteEngine('bomb', config({ statement_timeout_ms: 60_000 }), log);
+    try {
+      const source = own.source as unknown as { child?: { pid?: number } } & typeof own.source;
+      expect((await source.read({ sql: 'SELECT count(*) FROM canary', params: [], ...CAPS })).rows).toEqual([[20]]);
+      const pid = source.child?.pid;
+      // The kernel holds the worker to its data bound (Linux; prlimit present).
+      const limits = readFileSync(`/proc/${String(pid)}/limits`, 'utf8');
+      const data = /^Max data size\s+(\d+)/mu.exec(limits)?.[1];
+      expect(Number(data)).toBeLessThanOrEqual(WORKER_DATA_BYTES);
+      if (guarded) expect(guardCode(own, sql)).toBeUndefined();
+      const outcome = await source.read({ sql, params: [], ...CAPS }).then(
+        (result) => ({ result }),
+        (error: unknown) => ({ error }),
+      );
+      if ('error' in outcome) {
+        expect((outcome.error as BastionError).code).toMatch(guarded ? /^QUERY_FAILED$/ : /^(QUERY_FAILED|SOURCE_UNAVAILABLE)$/);
+        if (guarded) expect((outcome.error as BastionError).message).toMatch(/more memory than this source allows/);
+      } else {
+        expect(outcome.result.truncatedBy).toBe('bytes');
+        expect(outcome.result.bytes).toBeLessThanOrEqual(CAPS.maxBytes);
+      }
+      // SQLite's out-of-memory leaves the worker process as it was.
+      if (guarded) expect(source.child?.pid).toBe(pid);
+      expect((await source.read({ sql: 'SELECT count(*) FROM canary', params: [], ...CAPS })).rows).toEqual([[20]]);
+    } finally {
+      await own.source.close();
+    }
   });
 
   it('a runaway statement hits the time limit, and the next call works', async () => {
