@@ -293,6 +293,10 @@ describe.skipIf(!mariadb.ok)('MySQL/MariaDB source against a real server', () =>
       console.log(`mysql: a killed connection's call ended ${elapsed} ms after KILL`);
       // The next calls get live connections (the pool holds up to 3).
       for (let i = 0; i < 4; i++) expect((await own.source.read({ sql: 'SELECT 1', params: [], maxRows: 1, maxBytes: 1024 })).rows).toEqual([[1]]);
+      // An idle pooled connection killed between calls is not handed out either.
+      const idle = await own.source.read({ sql: `SELECT CONNECTION_ID() AS ${marker}`, params: [], maxRows: 1, maxBytes: 1024 });
+      await db.admin(`KILL ${String(idle.rows[0]?.[0])}`);
+      for (let i = 0; i < 4; i++) expect((await own.source.read({ sql: 'SELECT 1', params: [], maxRows: 1, maxBytes: 1024 })).rows).toEqual([[1]]);
     } finally {
       await own.source.close();
     }
