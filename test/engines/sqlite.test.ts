@@ -299,7 +299,7 @@ describe('SQLite source', () => {
   // ends the worker (SOURCE_UNAVAILABLE), and the next call starts a new one.
   it.each([
     ['blobs sent straight to the source (the guard refuses randomblob)', 'SELECT randomblob(2e8) AS a, randomblob(2e8) AS b, randomblob(2e8) AS c', false],
-    ['strings through the guard (printf is allowed)', "SELECT printf('%.*c', 300000000, 'x') AS a, printf('%.*c', 300000000, 'y') AS b", true],
+    ['strings through the guard (printf is allowed)', "SELECT printf('%.*c', 500000000, 'x') AS a, printf('%.*c', 500000000, 'y') AS b", true],
   ])('a memory bomb of %s fails or is truncated, and the next call works', async (_name, sql, guarded) => {
     const own = await openSqliteEngine('bomb', config({ statement_timeout_ms: 60_000 }), log);
     try {
