@@ -263,6 +263,45 @@ describe.skipIf(!mariadb.ok)('MySQL/MariaDB source against a real server', () =>
     }
   });
 
+  // Issue 18: a connection killed from the server side left its in-flight call waiting for the
+  // client backstop (statement time limit + grace, 35 s). It must end when the connection dies,
+  // the dead connection must not come back from the pool, and the next call must work.
+  it('a read whose connection the server kills ends promptly, and the next call works', async () => {
+    const own = await openMysqlEngine('killed', config(db.url, 30_000), log);
+    const marker = `kill_marker_${randomBytes(3).toString('hex')}`;
+    const thread = async (): Promise<number | undefined> => {
+      const rows = await db.admin(`SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE '%AS ${marker}%' AND ID <> CONNECTION_ID()`);
+      const id = rows[0]?.['id'];
+      return id === undefined ? undefined : Number(id);
+    };
+    try {
+      // The guard refuses SLEEP; the source below it runs what it is given.
+      const read = own.source.read({ sql: `SELECT SLEEP(10) AS ${marker}`, params: [], maxRows: 1, maxBytes: 1024 });
+      const outcome = read.then(
+        () => 'ALLOWED',
+        (error: unknown) => (error instanceof BastionError ? error.code : `RAW ${String(error)}`),
+      );
+      let id: number | undefined;
+      expect(await eventually(async () => (id = await thread()) !== undefined, 100, 50)).toBe(true);
+      const started = Date.now();
+      await db.admin(`KILL ${String(id)}`);
+      const code = await outcome;
+      const elapsed = Date.now() - started;
+      expect(code).toMatch(/^(SOURCE_UNAVAILABLE|QUERY_FAILED)$/);
+      // Well before SLEEP(10) would have ended on its own; the figure is printed, not held to.
+      expect(elapsed).toBeLessThan(8_000);
+      console.log(`mysql: a killed connection's call ended ${elapsed} ms after KILL`);
+      // The next calls get live connections (the pool holds up to 3).
+      for (let i = 0; i < 4; i++) expect((await own.source.read({ sql: 'SELECT 1', params: [], maxRows: 1, maxBytes: 1024 })).rows).toEqual([[1]]);
+      // An idle pooled connection killed between calls is not handed out either.
+      const idle = await own.source.read({ sql: `SELECT CONNECTION_ID() AS ${marker}`, params: [], maxRows: 1, maxBytes: 1024 });
+      await db.admin(`KILL ${String(idle.rows[0]?.[0])}`);
+      for (let i = 0; i < 4; i++) expect((await own.source.read({ sql: 'SELECT 1', params: [], maxRows: 1, maxBytes: 1024 })).rows).toEqual([[1]]);
+    } finally {
+      await own.source.close();
+    }
+  });
+
   it('a million-row result stops at max rows with truncated=true, and the next call works', async () => {
     const checked = parts.guard.checkRead('SELECT a.id, b.id, c.id FROM canary a CROSS JOIN canary b CROSS JOIN canary c', 'query');
     const result = await parts.source.read({ sql: checked.sql, params: [], maxRows: 50, maxBytes: 1 << 20 });

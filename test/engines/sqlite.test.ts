@@ -5,7 +5,7 @@
  * the guard) are refused by SQLite's own verdict and the read-only open.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -18,6 +18,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { applyMasks } from '../../src/shape/mask.js';
 import type { EngineParts } from '../../src/engine/parts.js';
 import { openSqliteEngine } from '../../src/engines/sqlite/index.js';
+import { WORKER_DATA_BYTES } from '../../src/engines/sqlite/source.js';
 import { eventually } from '../helpers/eventually.js';
 import { ensureWorkerBuilt } from '../helpers/sqlite-worker.js';
 
@@ -168,6 +169,38 @@ describe('SQLite source', () => {
       expect(guardCode(engine, sql)).toBeDefined();
     });
 
+    // Issue 18: `name(...) AS alias` was taken for a CTE's column list and skipped the allow-list.
+    it.each([
+      ['load_extension under an alias', "SELECT load_extension('x') AS a"],
+      ['readfile under an alias', "SELECT readfile('/etc/passwd') AS x"],
+      ['randomblob under an alias', 'SELECT randomblob(1) AS a'],
+      ['an alias SQLite reads as a name though it is a keyword', "SELECT load_extension('x') AS materialized"],
+      ['in a CTE body', 'WITH c AS (SELECT randomblob(5) AS b) SELECT * FROM c'],
+      ['in a CTE body with a column list', 'WITH c(x) AS (SELECT zeroblob(5) AS b) SELECT * FROM c'],
+      ['in a window', 'SELECT sum(id) OVER (ORDER BY randomblob(3)) AS q FROM canary'],
+      ['in ORDER BY', 'SELECT id FROM canary ORDER BY randomblob(1)'],
+      ['in VALUES', 'VALUES (randomblob(1))'],
+      ['in a scalar subquery', "SELECT (SELECT readfile('/etc/passwd') AS y) AS z"],
+      ['in an IN subquery', "SELECT id FROM canary WHERE id IN (SELECT load_extension('x') AS y)"],
+      ['in a WHERE', "SELECT id AS a FROM canary WHERE readfile('/etc/passwd') IS NULL"],
+      ['named like a CTE after a real column list', "WITH a(x) AS (SELECT 1), readfile(y) AS (SELECT 2) SELECT readfile('/etc/passwd') AS k FROM a"],
+    ])('refuses a denied function %s (the same statement with an allowed function passes)', async (_name, sql) => {
+      expect(guardCode(engine, sql)).toBe('SQL_FUNCTION_DENIED');
+      // The refusal is the function's, not the shape's: the same statement with an allowed one passes.
+      const allowed = sql.replaceAll(/load_extension|readfile|randomblob|zeroblob/g, 'length');
+      expect(guardCode(engine, allowed), allowed).toBeUndefined();
+    });
+
+    it('a CTE column list is still a declaration, not a call', () => {
+      for (const sql of [
+        'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 3) SELECT x FROM n',
+        'WITH a(x) AS (SELECT 1), b(y) AS NOT MATERIALIZED (SELECT 2) SELECT * FROM a, b',
+        'SELECT * FROM (WITH q(v) AS MATERIALIZED (SELECT 1) SELECT v FROM q)',
+      ]) {
+        expect(guardCode(engine, sql), sql).toBeUndefined();
+      }
+    });
+
     it('explain accepts EXPLAIN QUERY PLAN and the source returns the plan', async () => {
       const checked = engine.guard.checkRead('EXPLAIN QUERY PLAN SELECT * FROM orders WHERE customer_id = ?', 'explain');
       expect(checked.paramCount).toBe(1);
@@ -257,6 +290,44 @@ describe('SQLite source', () => {
         expect(emails).toEqual(['u***@example.com']);
       }
     });
+  });
+
+  // Issue 18: `randomblob(2e8) AS a, randomblob(2e8) AS b` drove the worker to 1.9 GB. Its memory is
+  // bounded now (RLIMIT_DATA, V8 heap): the bomb fails the call or is cut at the byte cap, the server
+  // is untouched and the next call is answered. A bomb SQLite itself runs out of memory on leaves the
+  // worker process alive; one whose values SQLite could make but the copy into JavaScript could not
+  // ends the worker (SOURCE_UNAVAILABLE), and the next call starts a new one.
+  it.each([
+    ['blobs sent straight to the source (the guard refuses randomblob)', 'SELECT randomblob(2e8) AS a, randomblob(2e8) AS b, randomblob(2e8) AS c', false],
+    ['strings through the guard (printf is allowed)', "SELECT printf('%.*c', 500000000, 'x') AS a, printf('%.*c', 500000000, 'y') AS b", true],
+  ])('a memory bomb of %s fails or is truncated, and the next call works', async (_name, sql, guarded) => {
+    const own = await openSqliteEngine('bomb', config({ statement_timeout_ms: 60_000 }), log);
+    try {
+      const source = own.source as unknown as { child?: { pid?: number } } & typeof own.source;
+      expect((await source.read({ sql: 'SELECT count(*) FROM canary', params: [], ...CAPS })).rows).toEqual([[20]]);
+      const pid = source.child?.pid;
+      // The kernel holds the worker to its data bound (Linux; prlimit present).
+      const limits = readFileSync(`/proc/${String(pid)}/limits`, 'utf8');
+      const data = /^Max data size\s+(\d+)/mu.exec(limits)?.[1];
+      expect(Number(data)).toBeLessThanOrEqual(WORKER_DATA_BYTES);
+      if (guarded) expect(guardCode(own, sql)).toBeUndefined();
+      const outcome = await source.read({ sql, params: [], ...CAPS }).then(
+        (result) => ({ result }),
+        (error: unknown) => ({ error }),
+      );
+      if ('error' in outcome) {
+        expect((outcome.error as BastionError).code).toMatch(guarded ? /^QUERY_FAILED$/ : /^(QUERY_FAILED|SOURCE_UNAVAILABLE)$/);
+        if (guarded) expect((outcome.error as BastionError).message).toMatch(/more memory than this source allows/);
+      } else {
+        expect(outcome.result.truncatedBy).toBe('bytes');
+        expect(outcome.result.bytes).toBeLessThanOrEqual(CAPS.maxBytes);
+      }
+      // SQLite's out-of-memory leaves the worker process as it was.
+      if (guarded) expect(source.child?.pid).toBe(pid);
+      expect((await source.read({ sql: 'SELECT count(*) FROM canary', params: [], ...CAPS })).rows).toEqual([[20]]);
+    } finally {
+      await own.source.close();
+    }
   });
 
   it('a runaway statement hits the time limit, and the next call works', async () => {

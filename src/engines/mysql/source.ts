@@ -107,6 +107,9 @@ export class MysqlSource implements Source {
     // It may have come while a connection was found.
     if (isAborted(signal)) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
+    // The connection died under the call (KILL from the server side, a restart, a cut network):
+    // mysql2 may never fail the command in flight, so the call ends now, not at the time limit.
+    const unwatch = watchDeath(coreOf(connection), () => call.stop(new BastionError('SOURCE_UNAVAILABLE', CONNECTION_LOST)));
     try {
       const streamed = await call.run(
         (async () => {
@@ -125,6 +128,7 @@ export class MysqlSource implements Source {
       throw toBastionError(error, request.quietData);
     } finally {
       clearTimeout(timer);
+      unwatch();
       signal?.removeEventListener('abort', onAbort);
       if (clean && call.reason === undefined) connection.release();
       else discard(connection);
@@ -243,6 +247,33 @@ export class MysqlSource implements Source {
     }
     return { name: field.name, type };
   }
+}
+
+const CONNECTION_LOST = 'The connection to the database closed while the statement ran (it was ended on the server or the network failed); nothing was returned. Try again.';
+
+/**
+ * Calls `onDeath` once when the connection errors, ends or its socket closes; returns the
+ * function that stops watching. The dead connection is destroyed by the caller (CuttableCall.stop
+ * discards it), so the pool never hands it out again.
+ */
+function watchDeath(core: CoreConnection, onDeath: () => void): () => void {
+  const stream = (core as unknown as { stream?: NodeJS.EventEmitter }).stream;
+  let fired = false;
+  const fire = (): void => {
+    if (fired) return;
+    fired = true;
+    onDeath();
+  };
+  core.on('error', fire);
+  core.on('end', fire);
+  stream?.on('close', fire);
+  stream?.on('end', fire);
+  return () => {
+    core.off('error', fire);
+    core.off('end', fire);
+    stream?.off('close', fire);
+    stream?.off('end', fire);
+  };
 }
 
 /** The parts of mysql2's core pool that poolStats reads; any of them may be missing. */

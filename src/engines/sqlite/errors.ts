@@ -77,7 +77,9 @@ export function toBastionError(response: WorkerFailed, quietData = false): Basti
   }
   if (code.startsWith('SQLITE_READONLY')) return new BastionError('SQL_NOT_READ_ONLY', 'The database refused a write: the source is read-only.', detail);
   if (code === 'SQLITE_AUTH') return new BastionError('DENIED_BY_POLICY', 'The database denied the statement.', detail);
-  if (/^SQLITE_(CANTOPEN|NOTADB|CORRUPT|IOERR|PERM|FULL|NOMEM|BUSY|LOCKED|PROTOCOL)/u.test(code)) {
+  // The worker's memory bound (source.ts): the statement's fault, not the source's; the worker lives on.
+  if (code === 'SQLITE_NOMEM') return new BastionError('QUERY_FAILED', 'The statement needed more memory than this source allows; it was stopped and nothing else was affected.', detail);
+  if (/^SQLITE_(CANTOPEN|NOTADB|CORRUPT|IOERR|PERM|FULL|BUSY|LOCKED|PROTOCOL)/u.test(code)) {
     return new BastionError('SOURCE_UNAVAILABLE', undefined, detail);
   }
   // Extended codes too: a write's constraint failure comes as SQLITE_CONSTRAINT_UNIQUE, _FOREIGNKEY ...

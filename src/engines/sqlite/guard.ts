@@ -3,6 +3,7 @@ import type { CheckedStatement, ColumnRefParts, ReadTool, RelationRef, CheckedWr
 import type { ReadGuard } from '../../engine/parts.js';
 import type { ProtectedStatement, ReadProtection } from '../../engine/protection.js';
 import { isWord, nameOf, splitStatements, tokenize, type Token } from './lexer.js';
+import { SQLITE_ALLOWED_FUNCTIONS, SQLITE_KEYWORDS } from './functions.js';
 import { checkRelation, checkTokens, forParser } from './lexical.js';
 import { walkSelect } from './walk.js';
 import { inspectSqliteWrite } from './write-guard.js';
@@ -109,6 +110,12 @@ export class SqliteGuard implements ReadGuard {
     }
     const reads = walkSelect(this.parse(tokens));
     for (const relation of reads.relations) checkRelation(relation);
+    // The parser's calls face the allow-list too, independently of the tokens' check above. It
+    // reports some syntax as calls (`NOT (…)`, CURRENT_TIMESTAMP): a keyword is no call SQLite
+    // makes unquoted, and a quoted one is a call the tokens checked.
+    for (const name of reads.functions) {
+      if (!SQLITE_ALLOWED_FUNCTIONS.has(name) && !SQLITE_KEYWORDS.has(name.toUpperCase())) throw new BastionError('SQL_FUNCTION_DENIED', `The function ${name} is not allowed.`);
+    }
     return {
       sql,
       tool: mode,

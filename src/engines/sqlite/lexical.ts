@@ -26,7 +26,9 @@ export interface TokenCheckOptions {
 /**
  * Checks on SQLite's own tokens, independent of the parser: no refused word,
  * every call (any name followed by `(` that is not a keyword, a CTE's column list
- * or a declaration) on the allow-list, no system relation, positional parameters only.
+ * in its WITH head (cteColumnLists) or a declaration) on the allow-list, wherever it
+ * stands (select list with an alias, CTE body, window, ORDER BY, VALUES, subquery),
+ * no system relation, positional parameters only.
  */
 export function checkTokens(tokens: readonly Token[], options: TokenCheckOptions = {}): LexicalReads {
   const refusedWords = options.refusedWords ?? WRITE_WORDS;
@@ -34,6 +36,7 @@ export function checkTokens(tokens: readonly Token[], options: TokenCheckOptions
   let paramCount = 0;
   let nextPositional = 0;
   let hasNaturalJoin = false;
+  const columnLists = cteColumnLists(tokens);
   tokens.forEach((token, i) => {
     const upper = token.text.toUpperCase();
     if (token.kind === 'word' && refusedWords.has(upper)) {
@@ -57,7 +60,7 @@ export function checkTokens(tokens: readonly Token[], options: TokenCheckOptions
     }
     const next = tokens[i + 1];
     const isName = token.kind === 'quoted' || token.kind === 'string' || (token.kind === 'word' && !SQLITE_KEYWORDS.has(upper) && !SQLITE_SIZED_TYPES.has(upper));
-    if (isName && name !== undefined && next?.kind === 'punct' && next.text === '(' && options.declarations?.has(i) !== true && !isColumnList(tokens, i + 1)) {
+    if (isName && name !== undefined && next?.kind === 'punct' && next.text === '(' && options.declarations?.has(i) !== true && !columnLists.has(i)) {
       const called = name.toLowerCase();
       if (!SQLITE_ALLOWED_FUNCTIONS.has(called)) throw new BastionError('SQL_FUNCTION_DENIED', `The function ${called} is not allowed.`);
       functions.add(called);
@@ -68,16 +71,56 @@ export function checkTokens(tokens: readonly Token[], options: TokenCheckOptions
   return { functions: [...functions], paramCount, hasNaturalJoin };
 }
 
-/** True when the parenthesis at `open` closes before AS: a CTE's column list, `name(a, b) AS (...)`. */
-function isColumnList(tokens: readonly Token[], open: number): boolean {
-  let depth = 0;
-  for (let i = open; i < tokens.length; i++) {
-    const t = tokens[i];
-    if (t?.kind !== 'punct') continue;
-    if (t.text === '(') depth++;
-    else if (t.text === ')' && --depth === 0) return isWord(tokens[i + 1], 'AS');
-  }
-  return false;
+/**
+ * Indexes of the names whose `(` opens a CTE's column list, found by SQLite's own grammar for
+ * a WITH clause: `WITH [RECURSIVE] name [(cols)] AS [[NOT] MATERIALIZED] (body) [, ...]`. Only a
+ * name in that head position is a declaration; `f(x) AS alias` anywhere else is a call and is
+ * checked (the old test, "the parenthesis closes before AS", took it for a column list).
+ * A clause of another shape yields nothing, so its names are checked as calls.
+ */
+export function cteColumnLists(tokens: readonly Token[]): Set<number> {
+  const found = new Set<number>();
+  const close = matchingParens(tokens);
+  tokens.forEach((token, w) => {
+    if (!isWord(token, 'WITH')) return;
+    let i = isWord(tokens[w + 1], 'RECURSIVE') ? w + 2 : w + 1;
+    for (;;) {
+      if (nameOf(tokens, i) === undefined) return;
+      let at = i + 1;
+      if (isPunct(tokens[at], '(')) {
+        const end = close.get(at);
+        if (end === undefined || !isWord(tokens[end + 1], 'AS')) return;
+        found.add(i);
+        at = end + 1;
+      }
+      if (!isWord(tokens[at++], 'AS')) return;
+      if (isWord(tokens[at], 'NOT')) at++;
+      if (isWord(tokens[at], 'MATERIALIZED')) at++;
+      if (!isPunct(tokens[at], '(')) return;
+      const end = close.get(at);
+      if (end === undefined || !isPunct(tokens[end + 1], ',')) return;
+      i = end + 2;
+    }
+  });
+  return found;
+}
+
+function isPunct(token: Token | undefined, text: string): boolean {
+  return token?.kind === 'punct' && token.text === text;
+}
+
+/** For each `(`, the index of the `)` that closes it (one pass, so a deep nest costs no more than a flat one). */
+function matchingParens(tokens: readonly Token[]): Map<number, number> {
+  const close = new Map<number, number>();
+  const open: number[] = [];
+  tokens.forEach((token, i) => {
+    if (isPunct(token, '(')) open.push(i);
+    else if (isPunct(token, ')')) {
+      const start = open.pop();
+      if (start !== undefined) close.set(start, i);
+    }
+  });
+  return close;
 }
 
 export function checkRelation(relation: RelationRef): void {

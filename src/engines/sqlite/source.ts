@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess, type ForkOptions, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +45,28 @@ const SAMPLE_ROWS = 20;
  * exists. Reads use a read-only connection; with writes enabled (`planWrite`
  * given) governed writes use a second, writable one, opened on the first write.
  */
+/** The worker's V8 heap, in MiB (`--max-old-space-size`). */
+const WORKER_V8_HEAP_MB = 512;
+
+/**
+ * The worker's whole data memory (RLIMIT_DATA: SQLite's allocations, buffers, the V8 heap). The
+ * better-sqlite3 build keeps no memory statistics, so SQLite's own heap limits do nothing; the
+ * kernel's limit does: past it SQLite answers "out of memory" and the call fails (QUERY_FAILED)
+ * while the worker lives on. A V8 heap past its own bound ends the worker instead (the call
+ * answers SOURCE_UNAVAILABLE, the next starts a new one); the server is untouched either way.
+ */
+export const WORKER_DATA_BYTES = 1024 * 1024 * 1024;
+
+/** util-linux `prlimit`, which sets the limit and then becomes the worker (same process). */
+const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
+
+function spawnWorker(): ChildProcess {
+  const options: SpawnOptions & ForkOptions = { serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env: {} };
+  const node = [`--max-old-space-size=${WORKER_V8_HEAP_MB}`, workerPath()];
+  if (PRLIMIT === undefined) return fork(workerPath(), [], { ...options, execArgv: node.slice(0, 1) });
+  return spawn(PRLIMIT, [`--data=${WORKER_DATA_BYTES}`, '--', process.execPath, ...node], options);
+}
+
 /** How long a worker may take to load before the source counts as unavailable (a busy machine is slow to start one). */
 const STARTUP_MS = 30_000;
 
@@ -234,7 +256,7 @@ export class SqliteSource implements Source {
   private start(): ChildProcess {
     if (this.child !== undefined) return this.child;
     // No inherited environment, loaders or stdio: the child gets the file path and nothing else.
-    const child = fork(workerPath(), [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env: {}, execArgv: [] });
+    const child = spawnWorker();
     this.child = child;
     child.on('message', (response: WorkerResponse) => this.pending.get(response.id)?.resolve(response));
     child.on('error', (error) => this.log.error({ source: this.name, err: error }, 'SQLite worker failed'));

@@ -20,6 +20,16 @@ function toValue(value: unknown): unknown {
   return value;
 }
 
+/**
+ * Length of a raw value as text, without making the text: a blob is `\\x` and two hex digits a
+ * byte. Checked before toValue, so a value past the byte budget is never turned into a string
+ * twice its size.
+ */
+function rawLength(value: unknown): number {
+  if (value instanceof Uint8Array) return 2 + 2 * value.length;
+  return typeof value === 'string' ? value.length : 0;
+}
+
 /** Length of a value as text (toValue leaves only strings, numbers and null). */
 function textLength(value: unknown): number {
   if (typeof value === 'string') return value.length;
@@ -61,10 +71,12 @@ export function collect(iterator: IterableIterator<unknown>, maxRows: number, ma
     for (const raw of iterator as Iterable<unknown[]>) {
       collected.seen++;
       if (collected.truncatedBy !== undefined) continue;
-      const row = collected.rows.length < maxRows ? raw.map(toValue) : undefined;
+      const full = collected.rows.length >= maxRows;
+      const tooBig = !full && raw.reduce<number>((sum, v) => sum + rawLength(v), 0) > maxBytes - collected.bytes;
+      const row = full || tooBig ? undefined : raw.map(toValue);
       const size = row?.reduce<number>((sum, v) => sum + VALUE_OVERHEAD + textLength(v), 0) ?? 0;
       if (row === undefined || collected.bytes + size > maxBytes) {
-        collected.truncatedBy = row === undefined ? 'rows' : 'bytes';
+        collected.truncatedBy = full ? 'rows' : 'bytes';
         if (!drain) break;
         continue;
       }
