@@ -18,8 +18,9 @@
  *           the raw instance and Bastion each open their own (PGlite locks a directory
  *           to one process).
  *   bastion node dist/cli/main.js serve --db … --http --no-auth --port 0, in a temp cwd
- *           whose bastion.yaml only raises rate_limits.per_principal_per_minute out of
- *           reach (the run.mjs configuration); `concurrency` HTTP sessions call `query`.
+ *           whose bastion.yaml only raises rate_limits.per_principal_per_minute and
+ *           limits.max_in_flight_per_principal out of reach (the run.mjs configuration);
+ *           `concurrency` HTTP sessions call `query`.
  *
  * An engine whose server cannot be reached (or whose data cannot be made) is skipped
  * with a reason instead of failing the run. Temp folders and server children are
@@ -55,6 +56,8 @@ const balanceOf = (aid) => (aid * 7919) % 100_003;
 const BASTION_CONFIG_YAML = `# written by bench/engines.mjs; the source comes from --db
 rate_limits:
   per_principal_per_minute: 1000000000
+limits:
+  max_in_flight_per_principal: 64
 `;
 
 // ---------------------------------------------------------------- cleanup

@@ -187,13 +187,16 @@ function childEnv() {
 /**
  * Bastion's configuration for the run, in a fresh temp folder that is also its cwd
  * (so no stray ./bastion.yaml or .bastion/ state is picked up or left behind).
- * Everything is the default except the per-principal rate limit (60 calls/min),
- * which would otherwise refuse almost every call: it is raised out of reach, so the
- * limiter still runs on every call (its cost is measured) but never says no.
+ * Everything is the default except the per-principal rate limit (60 calls/min) and the
+ * per-principal statements in flight (4), which would otherwise refuse most calls of one
+ * principal sending 8 at a time: both are raised out of reach, so the limiters still run on
+ * every call (their cost is measured) but never say no.
  */
 const BASTION_CONFIG_YAML = `# written by bench/run.mjs; the source comes from --db
 rate_limits:
   per_principal_per_minute: 1000000000
+limits:
+  max_in_flight_per_principal: 64
 `;
 
 /** The same with the audit trail off: the contrast that prices the audit stage. */
@@ -217,6 +220,8 @@ rate_limits:
   per_principal_per_minute: 1000000000
   per_tool: { query: 1000000000 }
   per_source: { main: 1000000000 }
+limits:
+  max_in_flight_per_principal: 64
 `;
 /**
  * The same, with column rules on the point-lookup table: the role sees pgbench_accounts
