@@ -15,7 +15,19 @@ import { chainTexts, onlyChainText, recordsOf } from '../helpers/audit-chains.js
 import { eventually } from '../helpers/eventually.js';
 import { cleanup, dirWithConfig, rawRequest, runCli, startHttp, type HttpBastion } from '../helpers/spawn.js';
 
-const CONFIG = ['sources:', '  demo:', '    engine: pglite', 'rate_limits:', '  per_principal_per_minute: 1000000', 'state:', '  dir: ./state', ''].join('\n');
+// Eight clients of one principal: the rate limit and the statements in flight (4 by default) raised out of reach.
+const CONFIG = [
+  'sources:',
+  '  demo:',
+  '    engine: pglite',
+  'rate_limits:',
+  '  per_principal_per_minute: 1000000',
+  'limits:',
+  '  max_in_flight_per_principal: 64',
+  'state:',
+  '  dir: ./state',
+  '',
+].join('\n');
 
 afterAll(async () => cleanup());
 
