@@ -2,8 +2,9 @@
  * SQLite routes to rows a rule protects that do not go through the table's name (found by an
  * independent attacker): a view whose table is written as a string (`FROM 'employees'`, which
  * SQLite reads as a name), and the shadow tables of a virtual table (`docs_content` of an FTS5
- * table `docs`), which hold its rows under other column names. Judged by effect: the planted
- * values never appear in any answer, listing or description.
+ * table `docs`), which hold its rows under other column names; and the order of rows read
+ * through an index on a denied column. Judged by effect: the planted values never appear in
+ * any answer, listing or description, and no answer follows their order.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,9 @@ const SETUP = [
   "CREATE VIEW v_string_join AS SELECT e.* FROM secrets s JOIN 'employees' e ON e.id = s.id",
   'CREATE VIRTUAL TABLE docs USING fts5(title, body)',
   `INSERT INTO docs VALUES ('t1', 'body of ${EMAIL} with ${SSN}')`,
+  // An index on a denied column: a covering scan would return ids in ssn order (4, 2, 3, 1).
+  'CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, ssn TEXT UNIQUE)',
+  "INSERT INTO people VALUES (1, 'a', '918-27-4635'), (2, 'b', '123-45-6789'), (3, 'c', '555-11-2222'), (4, 'd', '100-00-0000')",
   'CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)',
   "INSERT INTO notes VALUES (1, 'plain')",
 ];
@@ -37,7 +41,7 @@ const ROLES = {
   analyst: {
     tools: ['query', 'list_tables', 'describe_table'],
     tables: { allow: ['main.*'], deny: ['main.secrets'] },
-    columns: { deny: ['main.employees.ssn'], mask: { 'main.employees.email': 'partial', 'main.docs.body': 'null' } },
+    columns: { deny: ['main.employees.ssn', 'main.people.ssn'], mask: { 'main.employees.email': 'partial', 'main.docs.body': 'null' } },
   },
 };
 const ANALYST: Principal = { id: 'p:analyst', kind: 'api_key', role: 'analyst', scopes: [] };
@@ -76,6 +80,13 @@ describe('SQLite: rows a rule protects, reached without the table name', () => {
     'SELECT * FROM docs',
   ])('no planted value comes out of: %s', async (sql) => {
     expect(leaks(await bastion.call('query', { sql })), sql).toBe(false);
+  });
+
+  it('rows do not come back in the order of an index on a denied column (no rank of the real values)', async () => {
+    // Without the fix SQLite scans the covering ssn index: 4, 2, 3, 1 — ssn's order.
+    expect(rowsOf(await bastion.call('query', { sql: 'SELECT id FROM people' }))).toEqual([[1], [2], [3], [4]]);
+    expect(rowsOf(await bastion.call('query', { sql: 'SELECT id FROM people LIMIT 1' }))).toEqual([[1]]);
+    expect(rowsOf(await bastion.call('query', { sql: 'SELECT group_concat(id) FROM people' }))).toEqual([['1,2,3,4']]);
   });
 
   it('the string-named views and the shadow tables are invisible; the virtual table answers masked', async () => {

@@ -73,7 +73,10 @@ function defineShadows(database: Database, shadows: WorkerShadows): void {
     }
     // A table whose every column is denied still exists for the role, with no readable value.
     if (items.length === 0) items.push('NULL AS "?column?"');
-    database.exec(`CREATE TEMP VIEW ${quote(relation.name)} AS SELECT ${items.join(', ')} FROM main.${quote(relation.name)}`);
+    // An index that includes a denied or masked column would return rows in the order of its
+    // real values (a covering scan for `SELECT id`): such a table is read without indexes.
+    const hidden = indexesOn(database, relation.name).some((names) => names.some((name) => (treatments.get(name.toLowerCase()) ?? 'deny') !== 'keep'));
+    database.exec(`CREATE TEMP VIEW ${quote(relation.name)} AS SELECT ${items.join(', ')} FROM main.${quote(relation.name)}${hidden ? ' NOT INDEXED' : ''}`);
   }
   // Views a rule names: their own definitions, whose unqualified names now find the shadows first.
   for (const view of shadows.views ?? []) database.exec(view.sql);
@@ -102,4 +105,10 @@ function asReturned(value: unknown): unknown {
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   if (value instanceof Uint8Array) return `\\x${Buffer.from(value).toString('hex')}`;
   return value;
+}
+
+/** The column names of each index of a table (an expression column has none: counted as hidden). */
+function indexesOn(database: Database, table: string): string[][] {
+  const indexes = database.prepare('SELECT name FROM pragma_index_list(?, ?)').pluck().all(table, 'main') as string[];
+  return indexes.map((index) => (database.prepare('SELECT name FROM pragma_index_xinfo(?, ?) WHERE key = 1').pluck().all(index, 'main') as (string | null)[]).map((name) => name ?? '?expression'));
 }

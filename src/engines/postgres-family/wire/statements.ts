@@ -9,10 +9,14 @@ export const BEGIN_READ_WRITE = 'BEGIN TRANSACTION READ WRITE';
 export const COMMIT = 'COMMIT';
 /**
  * Appended to the limits of a read whose statement names every relation with its schema
- * (ReadRequest.pinnedNames): functions, operators and types then resolve to built-ins only,
- * never to an object someone created in a schema on the usual search path.
+ * (ReadRequest.pinnedNames, the statements of a role with rules): functions, operators and
+ * types then resolve to built-ins only, never to an object someone created in a schema on the
+ * usual search path. And no index-only scan: after the rewrite a protected column is never
+ * filtered, joined or sorted on, so an index that includes one could only be read whole, as an
+ * index-only scan — which returns rows in the order of that column's real values.
  */
-export const PIN_SEARCH_PATH = ", pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true)";
+export const PIN_SEARCH_PATH =
+  ", pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true), pg_catalog.set_config('enable_indexonlyscan', 'off', true)";
 
 /**
  * The transaction-local limits of a call (the same effect as SET LOCAL, values as parameters),
