@@ -124,15 +124,6 @@ const ATTACKS: readonly string[] = [
   'SELECT id FROM fam.pay_high',
   'SELECT count(*) FROM fam.pay_high',
   'SELECT * FROM fam.pay',
-  // Foreign keys into a denied table and onto a masked column (writes would answer yes/no about them).
-  'CREATE TABLE fam.vault_keys (token text PRIMARY KEY)',
-  `INSERT INTO fam.vault_keys VALUES ('vault-${LEDGER_SECRET}')`,
-  'CREATE TABLE public.notes (id int, ref text REFERENCES fam.vault_keys (token))',
-  'CREATE TABLE public.teams (name text PRIMARY KEY)',
-  "INSERT INTO public.teams VALUES ('red'), ('blue')",
-  'CREATE TABLE fam.vault_rows (id int, team text REFERENCES public.teams (name) ON DELETE CASCADE)',
-  "INSERT INTO fam.vault_rows VALUES (1, 'red'), (2, 'red')",
-  'CREATE VIEW fam.v_named_people AS SELECT id, name, email FROM fam.people',
   // Views over each.
   'SELECT * FROM fam.v_people_eu',
   'SELECT * FROM fam.v_people_email',
