@@ -3,7 +3,7 @@ import type { CheckedStatement } from '../engine/policy.js';
 import type { Catalog } from '../engine/catalog.js';
 import type { InlinedView, ProtectedColumn, ProtectedRelation, ReadProtection } from '../engine/protection.js';
 import type { MaskKind, Role } from './roles.js';
-import { relationRules } from './family.js';
+import { relationRules, type RelationRules } from './family.js';
 import { inlineNamedView } from './named-views.js';
 import { authorizeFunctions, authorizeViews } from './views.js';
 
@@ -73,10 +73,10 @@ export async function authorizeRead(
   const relations = new Map<string, ProtectedRelation>();
   const views = new Map<string, InlinedView>();
   /** What every column of a relation becomes for the role; listed when any rule applies. */
-  const protect = async (schema: string, name: string, entry?: Touched): Promise<void> => {
+  const protect = async (schema: string, name: string, entry?: Touched, known?: RelationRules): Promise<void> => {
     if (!role.hasColumnRules || (entry === undefined && relations.has(`${schema}\u0000${name}`))) return;
     // The role's rules as they follow rows through inheritance and partitions (family.ts).
-    const rules = await relationRules(role, catalog, schema, name);
+    const rules = known ?? (await relationRules(role, catalog, schema, name));
     const columns: ProtectedColumn[] = [];
     let ruled = false;
     for (const column of await catalog.columnOrigins(schema, name)) {
@@ -100,10 +100,11 @@ export async function authorizeRead(
     const written = relation.schema === undefined ? relation.name : `${relation.schema}.${relation.name}`;
     const schema = relation.schema ?? (await catalog.resolve(relation.name));
     if (schema === undefined) throw invisible(written);
-    if (!(await relationRules(role, catalog, schema, relation.name)).allowed) throw invisible(written);
+    const rules = await relationRules(role, catalog, schema, relation.name);
+    if (!rules.allowed) throw invisible(written);
     if (relation.schema === undefined) resolved.set(relation.name, schema);
     const entry: Touched = { schema, name: relation.name, alias: relation.alias, denied: [], masked: [] };
-    await protect(schema, relation.name, entry);
+    await protect(schema, relation.name, entry, rules);
     // A view a rule names over protected data: read as its query, under the role's rules.
     if (role.tableNamedExplicitly(schema, relation.name)) {
       await inlineNamedView(role, catalog, schema, relation.name, views, (s, n) => protect(s, n), options.byConstruction === true);
