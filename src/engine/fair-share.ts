@@ -3,7 +3,7 @@ import type { Source } from './source.js';
 
 /** What a SOURCE_BUSY answer says when the caller already has its share of a source in flight. */
 export function principalBusyMessage(limit: number): string {
-  return `You already have ${limit} statement${limit === 1 ? '' : 's'} running on this source (limits.max_in_flight_per_principal); retry when one of them has finished.`;
+  return `You already have ${limit} call${limit === 1 ? '' : 's'} running on this source (limits.max_in_flight_per_principal); retry when one of them has finished.`;
 }
 
 /** What a SOURCE_BUSY answer says when no connection of the source freed up in time. */

@@ -2,7 +2,6 @@ import { performance } from 'node:perf_hooks';
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { authorizeRead } from '../authorize/statement.js';
-import { withFairShare } from '../engine/fair-share.js';
 import { withProtectionParams } from '../engine/protection.js';
 import { BastionError } from '../errors/codes.js';
 import type { ReadTool } from '../engine/policy.js';
@@ -52,10 +51,10 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, st
   // A role with rules runs the statement as its engine rebuilt it: protected relations
   // replaced by what the role may see, every name qualified, nothing else resolvable.
   const run = call.role.unrestricted || guard.protect === undefined ? undefined : guard.protect(checked, authorized.protection, maskHashKey());
-  // The principal's share of the source is taken before any connection is: past it, SOURCE_BUSY at once.
+  // The principal's share of the source was taken with the call (run.ts): past it, SOURCE_BUSY before any connection.
   const result = await withProgress(
     extra,
-    withFairShare(entry.source, call.principal.id, limits.max_in_flight_per_principal, () => entry.source.read({
+    entry.source.read({
       sql: run?.sql ?? checked.sql,
       params: run === undefined ? params : withProtectionParams(params, run),
       pinnedNames: run !== undefined,
@@ -64,7 +63,7 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, st
       maxBytes: limits.max_bytes,
       signal: extra?.signal,
       quietData: !call.role.unrestricted,
-    })),
+    }),
   );
   return applyMasks(result, authorized);
 }

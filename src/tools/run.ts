@@ -9,6 +9,7 @@ import type { Fingerprinted } from '../engine/policy.js';
 import type { SourceEntry } from '../engine/registry.js';
 import type { CallOutcome } from '../metrics/index.js';
 import type { ServerContext, ToolCall } from '../session/context.js';
+import { withFairShare } from '../engine/fair-share.js';
 
 /** What a tool body adds to its call's audit record (writes: dry run, rows affected, approval). */
 export interface CallNote {
@@ -53,6 +54,15 @@ export interface ProgressNotice {
 /** Tools that read files, not a database source. */
 const FILE_TOOLS: ReadonlySet<string> = new Set(['list_files', 'read_file', 'search_files']);
 
+/**
+ * Tools whose whole call holds one of the principal's slots on its source (fair-share.ts):
+ * the statement and every catalog read behind the call (the rules' lookups, list_tables,
+ * describe_table), so no kind of call lets one principal hold every connection. Governed
+ * writes take theirs around the write itself (write-tools.ts): a write waiting for a
+ * person holds no connection.
+ */
+const SLOT_PER_CALL: ReadonlySet<string> = new Set(['query', 'explain', 'list_tables', 'describe_table', 'list_schemas']);
+
 interface OpenCall extends CallState {
   /** The resolved source, when the call has one the role may use. */
   readonly entry: SourceEntry | undefined;
@@ -93,7 +103,10 @@ export function guardedTool<A>(
     let code: ErrorCode | undefined;
     try {
       await call.ctx.limiter.consumeCall({ principal: call.principal, tool: name, source: state.sourceName });
-      result = await body(args, state, extra);
+      const entry = SLOT_PER_CALL.has(name) ? state.entry : undefined;
+      result = await (entry === undefined
+        ? body(args, state, extra)
+        : withFairShare(entry.source, call.principal.id, call.ctx.config.limits.max_in_flight_per_principal, () => body(args, state, extra)));
       result._meta = { ...result._meta, 'bastion/correlation_id': correlationId };
     } catch (error) {
       code = error instanceof BastionError ? error.code : 'INTERNAL';

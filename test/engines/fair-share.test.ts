@@ -33,7 +33,7 @@ describe('fair share, in process', () => {
     a1();
     a1(); // idempotent: a second release frees nothing more
     const a3 = enterFairShare(source, 'a', 2);
-    expect(() => enterFairShare(source, 'a', 2)).toThrow(/statements running on this source/);
+    expect(() => enterFairShare(source, 'a', 2)).toThrow(/calls running on this source/);
     for (const release of [a2, a3, b1]) release();
   });
 
@@ -89,9 +89,13 @@ describe.skipIf(!postgres.ok)('PostgreSQL: fair share of a source', () => {
     await db.drop();
   });
 
+  /** Calls of other tools by principal id, for the sessions session() opened. */
+  const tools = new Map<string, (name: string, args: Record<string, unknown>) => Promise<CallToolResult>>();
+
   async function session(principal: Principal): Promise<(sql: string, source?: string, signal?: AbortSignal) => Promise<CallToolResult>> {
     const opened = await openSession(bastion.ctx, principal);
     sessions.push(opened);
+    tools.set(principal.id, async (name, args) => (await opened.client.callTool({ name, arguments: args })) as CallToolResult);
     return async (sql, source = 'main', signal) =>
       (await opened.client.callTool({ name: 'query', arguments: { source, sql } }, undefined, { signal, timeout: 120_000 })) as CallToolResult;
   }
@@ -136,6 +140,14 @@ describe.skipIf(!postgres.ok)('PostgreSQL: fair share of a source', () => {
     expect(await blockedStatements()).toBe(2);
     // Alice's share is per source: another source is hers to use.
     expect(rowsOf(await alice('SELECT 7 AS seven', 'short'))).toEqual([[7]]);
+    // Catalog calls hold a slot too: at her limit Alice cannot fill the pool with list_tables or
+    // describe_table either, while Bob's are answered.
+    const aliceTool = tools.get('alice');
+    const bobTool = tools.get('bob');
+    for (const [name, args] of [['list_tables', { source: 'main' }], ['describe_table', { source: 'main', table: 'public.locked_box' }]] as const) {
+      expect(errorCode(await aliceTool!(name, args))).toBe('SOURCE_BUSY');
+      expect(errorCode(await bobTool!(name, args))).toBeUndefined();
+    }
 
     await unlock();
     for (const result of await Promise.all(slow)) expect(rowsOf(result)).toEqual([[2]]);
@@ -147,8 +159,8 @@ describe.skipIf(!postgres.ok)('PostgreSQL: fair share of a source', () => {
       .split('\n')
       .filter((line) => line.includes('"reason":"SOURCE_BUSY"'))
       .map((line) => JSON.parse(line) as { decision: string; principal: { id: string } });
-    expect(busy).toHaveLength(1);
-    expect(busy[0]).toMatchObject({ decision: 'deny', principal: { id: 'alice' } });
+    expect(busy.map((record) => (record as { tool?: string }).tool)).toEqual(['query', 'list_tables', 'describe_table']);
+    for (const record of busy) expect(record).toMatchObject({ decision: 'deny', principal: { id: 'alice' } });
   });
 
   it('the share comes back after an error, a timeout and a cancel', async () => {
