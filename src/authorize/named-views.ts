@@ -3,7 +3,7 @@ import type { Catalog } from '../engine/catalog.js';
 import type { InlinedView } from '../engine/protection.js';
 import type { Role } from './roles.js';
 import { relationRules } from './family.js';
-import { protectedViewReads } from './views.js';
+import { protectedViewReads, readsGuardedColumn } from './views.js';
 
 /** Views inside views deeper than this are refused rather than followed. */
 const MAX_DEPTH = 16;
@@ -65,9 +65,7 @@ async function refuseOverColumnRules(role: Role, catalog: Catalog, schema: strin
       await refuseOverColumnRules(role, catalog, read.schema, read.name, depth + 1);
       continue;
     }
-    const rules = await relationRules(role, catalog, read.schema, read.name);
-    const columns = read.columns === '*' ? (await catalog.columnOrigins(read.schema, read.name)).map((c) => c.name) : read.columns;
-    if (columns.some((column) => rules.denied(column) || rules.mask(column) !== undefined)) {
+    if (await readsGuardedColumn(catalog, read, await relationRules(role, catalog, read.schema, read.name))) {
       throw new BastionError(
         'SQL_FEATURE_DENIED',
         `The view ${schema}.${name} reads columns your role's rules deny or mask, and on this engine it cannot be read under those rules.`,

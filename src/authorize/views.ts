@@ -1,7 +1,7 @@
 import { BastionError } from '../errors/codes.js';
 import type { Catalog, ViewRead } from '../engine/catalog.js';
 import type { CheckedStatement } from '../engine/policy.js';
-import { relationRules } from './family.js';
+import { relationRules, type RelationRules } from './family.js';
 import type { Role } from './roles.js';
 
 /** Views over views deeper than this are denied rather than followed (a cycle, or a catalog gone wrong). */
@@ -83,17 +83,27 @@ async function anyProtected(role: Role, catalog: Catalog, schema: string, name: 
     // The rules of what it reads, as they follow rows through inheritance and partitions.
     const rules = await relationRules(role, catalog, read.schema, read.name);
     if (!rules.allowed) return true;
-    if (role.hasColumnRules) {
-      const columns = read.columns === '*' || wholeRelations ? (await catalog.columnOrigins(read.schema, read.name)).map((c) => c.name) : read.columns;
-      const guarded = (column: string): boolean => rules.denied(column) || rules.mask(column) !== undefined;
-      if (columns.some(guarded)) return true;
-    }
+    if (role.hasColumnRules && (await readsGuardedColumn(catalog, read, rules, wholeRelations))) return true;
     // A view it reads counts by its data, named by a rule or not: naming a view lifts a table
     // denial for that view only, never for a view over it (which would read it unmasked).
     const inner = await catalog.viewReads(read.schema, read.name);
     if (inner !== undefined && (await anyProtected(role, catalog, read.schema, read.name, inner, depth + 1))) return true;
   }
   return false;
+}
+
+/**
+ * Whether `read` takes a column its relation's rules deny or mask: one of the columns it
+ * names, or any column when it reads them all ('*') or `wholeRelations` is set.
+ */
+export async function readsGuardedColumn(
+  catalog: Catalog,
+  read: ViewRead,
+  rules: RelationRules,
+  wholeRelations = false,
+): Promise<boolean> {
+  const columns = read.columns === '*' || wholeRelations ? (await catalog.columnOrigins(read.schema, read.name)).map((c) => c.name) : read.columns;
+  return columns.some((column) => rules.denied(column) || rules.mask(column) !== undefined);
 }
 
 /** The same answer as for a denied or missing table (authorize/statement.ts). */
