@@ -8,6 +8,7 @@ import { openMetrics } from './metrics/index.js';
 import { createRateLimiter } from './ratelimit/index.js';
 import type { RegisterTools, ServerContext } from './session/context.js';
 import { SourceRegistry } from './engine/registry.js';
+import { openTracer } from './telemetry/index.js';
 import { packageVersion } from './util/package-root.js';
 
 /** Command-line settings that win over the configuration file. */
@@ -53,7 +54,8 @@ export async function contextFor(config: BastionConfig, log: Logger): Promise<Se
   }
   const approvalWatch = approvals !== undefined && audit.enabled ? (await import('./approvals/watch.js')).watchApprovals(approvals, audit, log) : undefined;
   const metrics = await openMetrics(config);
-  return { config, sources, log, version: packageVersion(), roles, limiter, audit, approvals, approvalWatch, metrics, fileTools };
+  const tracer = await openTracer(config, packageVersion());
+  return { config, sources, log, version: packageVersion(), roles, limiter, audit, approvals, approvalWatch, metrics, fileTools, tracer };
 }
 
 /** The file tools, imported only when roots are configured; a missing or protected root stops the start, not the first call. */
@@ -71,4 +73,6 @@ export async function closeContext(ctx: ServerContext): Promise<void> {
   await ctx.approvals?.close();
   await ctx.audit.close();
   ctx.metrics.close();
+  // Last: the spans of the calls above are exported before the process ends.
+  await ctx.tracer?.close();
 }

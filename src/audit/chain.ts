@@ -30,7 +30,7 @@ function chainInput(prev: unknown, canonicalBody: string): string {
  */
 const RECORD_KEYS: readonly { readonly name: string; readonly prefix: string }[] = [
   'affected', 'approval', 'args', 'args_shape', 'audit', 'bytes', 'client', 'correlation_id', 'decision', 'dry_run', 'duration_ms',
-  'fingerprint', 'instance', 'outcome', 'prev', 'principal', 'reason', 'rows', 'seq', 'session', 'source', 'time', 'tool',
+  'fingerprint', 'instance', 'outcome', 'prev', 'principal', 'reason', 'rows', 'seq', 'session', 'source', 'time', 'tool', 'trace_id',
 ]
   .sort()
   .map((name) => ({ name, prefix: `${JSON.stringify(name)}:` }));

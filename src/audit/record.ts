@@ -44,6 +44,8 @@ export interface AuditEvent {
   readonly principal: AuditPrincipal;
   readonly session?: string;
   readonly correlation_id: string;
+  /** The W3C trace id of the call's span, when telemetry traced the call. */
+  readonly trace_id?: string | undefined;
   readonly tool?: string;
   readonly source?: string;
   /** Fingerprint of the normalized statement, never the statement itself. */

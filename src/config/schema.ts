@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { telemetrySchema, type TelemetrySettings } from './telemetry.js';
 import { auditSchema, authSchema, identifier, rateLimitSchema, redisSchema, roleSchema, stateSchema, tlsSchema } from './schema-access.js';
 
 /**
@@ -210,6 +211,7 @@ export const configSchema = z.strictObject({
   files: filesSchema.default(filesSchema.parse({})),
   audit: auditSchema.default(auditSchema.parse({})),
   metrics: metricsSchema.default({ enabled: false }),
+  telemetry: telemetrySchema.default({}),
 })
   .superRefine((config, ctx) => {
     for (const [name, source] of Object.entries(config.sources)) {
@@ -229,7 +231,11 @@ export const configSchema = z.strictObject({
     }
   });
 
-export type BastionConfig = z.infer<typeof configSchema>;
+/**
+ * A validated configuration. `tracing` is what loadConfig resolved from `telemetry:` and the
+ * OTEL_* variables: present only when traces are on.
+ */
+export type BastionConfig = z.infer<typeof configSchema> & { readonly tracing?: TelemetrySettings | undefined };
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type PostgresSourceConfig = z.infer<typeof postgresSource>;
 export type PgliteSourceConfig = z.infer<typeof pgliteSource>;

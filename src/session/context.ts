@@ -13,6 +13,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/index.js';
 import type { RateLimiter } from '../ratelimit/index.js';
 import type { SourceRegistry } from '../engine/registry.js';
+import type { CallTracer } from '../telemetry/index.js';
 
 /** What every session's tools share: built once at start-up, read-only afterwards. */
 export interface ServerContext {
@@ -34,6 +35,8 @@ export interface ServerContext {
   readonly metrics: Metrics;
   /** list_files, read_file and search_files (files/tools.ts): loaded at start-up only when files.roots is configured. */
   readonly fileTools?: RegisterTools | undefined;
+  /** OpenTelemetry traces: present only when telemetry is on (the SDK is not even loaded otherwise). */
+  readonly tracer?: CallTracer | undefined;
 }
 
 /** One session, as each of its tool calls sees it. */

@@ -9,6 +9,7 @@ import { applyMasks, maskHashKey } from '../shape/mask.js';
 import { readCaps, rowsResult } from '../shape/result.js';
 import type { ParamValue, ReadResult } from '../engine/source.js';
 import { guardedTool, type CallExtra, type CallState } from './run.js';
+import { inStage } from '../telemetry/index.js';
 import type { ToolCall } from '../session/context.js';
 import { paramsArg, rowsOutput, sourceArg, sqlArg } from './schemas.js';
 
@@ -31,14 +32,16 @@ const PROGRESS_INTERVAL_MS = 1_000;
 export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, state: CallState, extra?: CallExtra): Promise<ReadResult> {
   const { ctx } = call;
   const entry = state.source();
-  const checked = entry.guard.checkRead(args.sql, tool);
-  state.checked = checked;
-  // An EXPLAIN through query is the explain tool's call: a role without explain gets no plan either way.
-  if (checked.tool === 'explain' && !call.role.tool('explain')) {
-    throw new BastionError('TOOL_NOT_ALLOWED', 'EXPLAIN needs the explain tool, which your role does not allow.');
-  }
   const { guard } = entry;
-  const authorized = await authorizeRead(call.role, checked, entry.catalog, { byConstruction: guard.protect !== undefined });
+  const { checked, authorized } = await inStage(state.span, 'authorize', async () => {
+    const checked = guard.checkRead(args.sql, tool);
+    state.checked = checked;
+    // An EXPLAIN through query is the explain tool's call: a role without explain gets no plan either way.
+    if (checked.tool === 'explain' && !call.role.tool('explain')) {
+      throw new BastionError('TOOL_NOT_ALLOWED', 'EXPLAIN needs the explain tool, which your role does not allow.');
+    }
+    return { checked, authorized: await authorizeRead(call.role, checked, entry.catalog, { byConstruction: guard.protect !== undefined }) };
+  });
   const params = args.params ?? [];
   if (params.length !== checked.paramCount) {
     throw new BastionError(
@@ -52,8 +55,7 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, st
   // replaced by what the role may see, every name qualified, nothing else resolvable.
   const run = call.role.unrestricted || guard.protect === undefined ? undefined : guard.protect(checked, authorized.protection, maskHashKey());
   // The principal's share of the source was taken with the call (run.ts): past it, SOURCE_BUSY before any connection.
-  const result = await withProgress(
-    extra,
+  const read = (): Promise<ReadResult> =>
     entry.source.read({
       sql: run?.sql ?? checked.sql,
       params: run === undefined ? params : withProtectionParams(params, run),
@@ -63,8 +65,9 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, st
       maxBytes: limits.max_bytes,
       signal: extra?.signal,
       quietData: !call.role.unrestricted,
-    }),
-  );
+    });
+  const statement = { engine: entry.engine, source: entry.name, fingerprint: checked.fingerprint, tool: checked.tool };
+  const result = await withProgress(extra, state.span === undefined ? read() : state.span.statement(statement, read));
   return applyMasks(result, authorized);
 }
 

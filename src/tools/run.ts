@@ -10,6 +10,7 @@ import type { SourceEntry } from '../engine/registry.js';
 import type { CallOutcome } from '../metrics/index.js';
 import type { ServerContext, ToolCall } from '../session/context.js';
 import { withFairShare } from '../engine/fair-share.js';
+import { inStage, type CallRequest, type CallSpan } from '../telemetry/index.js';
 
 /** What a tool body adds to its call's audit record (writes: dry run, rows affected, approval). */
 export interface CallNote {
@@ -32,15 +33,21 @@ export interface CallState {
   readonly note: CallNote;
   /** The statement the source's guard accepted, with its fingerprint for the audit record. */
   checked?: Fingerprinted;
+  /** The call's trace span, when telemetry is on and the call is sampled. */
+  readonly span: CallSpan | undefined;
 }
 
 /** What the SDK passes a tool handler that this stage uses. */
 export interface CallExtra {
   readonly sessionId?: string | undefined;
+  /** The JSON-RPC id of the tools/call request. */
+  readonly requestId?: string | number | undefined;
+  /** The HTTP request that carried the call; absent over stdio. */
+  readonly requestInfo?: { readonly headers: Readonly<Record<string, string | string[] | undefined>> } | undefined;
   /** Aborted when the client cancels the request (notifications/cancelled). */
   readonly signal?: AbortSignal | undefined;
-  /** The request's metadata; a progressToken means the client asked for progress notifications. */
-  readonly _meta?: { readonly progressToken?: string | number | undefined } | undefined;
+  /** The request's metadata; a progressToken means the client asked for progress notifications; traceparent continues a trace. */
+  readonly _meta?: { readonly progressToken?: string | number | undefined; readonly [key: string]: unknown } | undefined;
   /** Sends a notification tied to this request (a transport without a stream drops it). */
   readonly sendNotification?: ((notification: ProgressNotice) => Promise<void>) | undefined;
 }
@@ -72,7 +79,7 @@ interface OpenCall extends CallState {
  * Resolves the call's source once, without throwing: a call refused for its source is
  * still rate limited first, and its error comes from the body, as resolve() words it.
  */
-function openCall(call: ToolCall, tool: string, args: unknown): OpenCall {
+function openCall(call: ToolCall, tool: string, args: unknown, span: CallSpan | undefined): OpenCall {
   const named = (args as { source?: unknown } | undefined)?.source;
   const name = typeof named === 'string' ? named : undefined;
   const entry = FILE_TOOLS.has(tool) ? undefined : call.ctx.sources.pick(name, call.role);
@@ -81,6 +88,7 @@ function openCall(call: ToolCall, tool: string, args: unknown): OpenCall {
     entry,
     source: () => entry ?? call.ctx.sources.resolve(name, call.role),
     note: {},
+    span,
   };
 }
 
@@ -98,11 +106,12 @@ export function guardedTool<A>(
   return async (args: A, extra?: CallExtra) => {
     const started = performance.now();
     const correlationId = newCorrelationId();
-    const state = openCall(call, name, args);
+    const span = call.ctx.tracer?.startCall(callRequest(name, extra));
+    const state = openCall(call, name, args, span);
     let result: CallToolResult;
     let code: ErrorCode | undefined;
     try {
-      await call.ctx.limiter.consumeCall({ principal: call.principal, tool: name, source: state.sourceName });
+      await inStage(span, 'rate_limit', () => call.ctx.limiter.consumeCall({ principal: call.principal, tool: name, source: state.sourceName }));
       const entry = SLOT_PER_CALL.has(name) ? state.entry : undefined;
       result = await (entry === undefined
         ? body(args, state, extra)
@@ -110,9 +119,9 @@ export function guardedTool<A>(
       result._meta = { ...result._meta, 'bastion/correlation_id': correlationId };
     } catch (error) {
       code = error instanceof BastionError ? error.code : 'INTERNAL';
-      result = toToolErrorResult(error, call.ctx.log, { tool: name, principal: call.principal.id }, correlationId);
+      result = toToolErrorResult(error, call.ctx.log, { tool: name, principal: call.principal.id, traceId: span?.traceId }, correlationId);
     }
-    return audited(call, { tool: name, args, correlationId, started, code, extra, state }, result);
+    return audited(call, { tool: name, args, correlationId, started, code, extra, state, span }, result);
   };
 }
 
@@ -123,8 +132,14 @@ export function guardedTool<A>(
 export async function refusedCall(call: ToolCall, tool: string, args: unknown, error: BastionError, extra?: CallExtra): Promise<CallToolResult> {
   const started = performance.now();
   const correlationId = newCorrelationId();
-  const result = toToolErrorResult(error, call.ctx.log, { tool: printableTool(tool), principal: call.principal.id }, correlationId);
-  return audited(call, { tool: printableTool(tool), args, correlationId, started, code: error.code, extra }, result);
+  const span = call.ctx.tracer?.startCall(callRequest(printableTool(tool), extra));
+  const result = toToolErrorResult(error, call.ctx.log, { tool: printableTool(tool), principal: call.principal.id, traceId: span?.traceId }, correlationId);
+  return audited(call, { tool: printableTool(tool), args, correlationId, started, code: error.code, extra, span }, result);
+}
+
+/** What the tracer reads of a tools/call request: never its arguments. */
+function callRequest(tool: string, extra: CallExtra | undefined): CallRequest {
+  return { method: 'tools/call', tool, requestId: extra?.requestId, sessionId: extra?.sessionId, meta: extra?._meta, headers: extra?.requestInfo?.headers };
 }
 
 interface CallFacts {
@@ -137,10 +152,19 @@ interface CallFacts {
   readonly extra: CallExtra | undefined;
   /** Absent for a call refused before its tool ran. */
   readonly state?: OpenCall;
+  readonly span: CallSpan | undefined;
 }
 
-/** Records the call; if the record cannot be kept, the answer is withheld (fail closed). */
+/** Records the call, then ends its span; if the record cannot be kept, the answer is withheld (fail closed). */
 async function audited(call: ToolCall, facts: CallFacts, result: CallToolResult): Promise<CallToolResult> {
+  if (facts.span === undefined) return recorded(call, facts, result);
+  const answer = await recorded(call, facts, result);
+  const failed = answer === result ? facts.code : 'AUDIT_UNAVAILABLE';
+  facts.span.end({ decision: classify(failed).decision === 'deny' ? 'deny' : 'allow', code: failed, correlationId: facts.correlationId, source: facts.state?.entry?.name });
+  return answer;
+}
+
+async function recorded(call: ToolCall, facts: CallFacts, result: CallToolResult): Promise<CallToolResult> {
   const { ctx } = call;
   const { decision, outcome } = classify(facts.code);
   ctx.metrics.recordCall(facts.tool, outcome, facts.code, (performance.now() - facts.started) / 1000);
@@ -149,10 +173,11 @@ async function audited(call: ToolCall, facts: CallFacts, result: CallToolResult)
   const note = facts.state?.note;
   const auditStarted = performance.now();
   try {
-    await ctx.audit.record({
+    await inStage(facts.span, 'audit', () => ctx.audit.record({
       principal: { id: call.principal.id, kind: call.principal.kind, role: call.principal.role },
       session: facts.extra?.sessionId ?? call.session,
       correlation_id: facts.correlationId,
+      trace_id: facts.span?.traceId,
       tool: facts.tool,
       source: facts.state?.sourceName,
       fingerprint: fingerprintOf(ctx, facts),
@@ -165,10 +190,10 @@ async function audited(call: ToolCall, facts: CallFacts, result: CallToolResult)
       duration_ms: Math.round((performance.now() - facts.started) * 100) / 100,
       ...note,
       outcome: note?.approval?.state === 'requested' && outcome === 'ok' ? 'pending' : outcome,
-    });
+    }));
     ctx.metrics.observeAuditWrite((performance.now() - auditStarted) / 1000);
   } catch (error) {
-    return toToolErrorResult(new BastionError('AUDIT_UNAVAILABLE', undefined, error), ctx.log, { tool: facts.tool, principal: call.principal.id }, facts.correlationId);
+    return toToolErrorResult(new BastionError('AUDIT_UNAVAILABLE', undefined, error), ctx.log, { tool: facts.tool, principal: call.principal.id, traceId: facts.span?.traceId }, facts.correlationId);
   }
   return result;
 }
