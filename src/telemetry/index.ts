@@ -4,61 +4,9 @@
  * a call pays one check of `ctx.tracer` and nothing else.
  */
 import type { BastionConfig } from '../config/schema.js';
-import type { ErrorCode } from '../errors/codes.js';
+import type { CallSpan, CallStage, CallTracer } from './types.js';
 
-/** The stages of a call that get a child span of their own. */
-export type CallStage = 'rate_limit' | 'authorize' | 'audit';
-
-/** What the request tells the tracer: from the SDK's handler `extra`, never the arguments. */
-export interface CallRequest {
-  /** The MCP method, e.g. tools/call. */
-  readonly method: string;
-  /** The tool name as the client sent it (already bounded with printableTool). */
-  readonly tool: string;
-  readonly requestId?: string | number | undefined;
-  readonly sessionId?: string | undefined;
-  /** The request's params._meta: traceparent, tracestate and, from 2026-07-28, the protocol version. */
-  readonly meta?: Readonly<Record<string, unknown>> | undefined;
-  /** The HTTP request's headers; absent over stdio. */
-  readonly headers?: Readonly<Record<string, string | string[] | undefined>> | undefined;
-}
-
-/** How the call ended, as the audit record says it. */
-export interface CallEnding {
-  readonly decision: 'allow' | 'deny';
-  /** The error code, when the call failed. */
-  readonly code?: ErrorCode | undefined;
-  readonly correlationId: string;
-  readonly source?: string | undefined;
-}
-
-/** The database statement, as far as a trace may tell it: never its text or its parameters. */
-export interface StatementFacts {
-  readonly engine: 'postgres' | 'pglite' | 'mysql' | 'sqlite';
-  readonly source: string;
-  /** The guard's fingerprint of the normalized statement. */
-  readonly fingerprint?: string | undefined;
-  /** 'query' or 'explain'. */
-  readonly tool: string;
-}
-
-/** One call's server span; ended once, after the audit record is kept. */
-export interface CallSpan {
-  /** The W3C trace id (32 hex digits), for the audit record and the log. */
-  readonly traceId: string;
-  /** Runs `work` inside a child span named for the stage. */
-  stage<T>(stage: CallStage, work: () => Promise<T>): Promise<T>;
-  /** Runs the database statement inside a client span with the database conventions. */
-  statement<T extends { readonly rows: readonly unknown[] }>(facts: StatementFacts, work: () => Promise<T>): Promise<T>;
-  end(ending: CallEnding): void;
-}
-
-export interface CallTracer {
-  /** The call's server span, or undefined when the sampler leaves this call out. */
-  startCall(request: CallRequest): CallSpan | undefined;
-  /** Exports what is buffered and stops. */
-  close(): Promise<void>;
-}
+export type { CallEnding, CallRequest, CallSpan, CallStage, CallTracer, StatementFacts } from './types.js';
 
 /** The tracer of a configuration; the OpenTelemetry SDK is loaded only when traces are on. */
 export async function openTracer(config: BastionConfig, version: string): Promise<CallTracer | undefined> {

@@ -1,6 +1,6 @@
 import { ROOT_CONTEXT, trace, type Context } from '@opentelemetry/api';
 import { parseTraceParent, TraceState } from '@opentelemetry/core';
-import type { CallRequest } from './index.js';
+import type { CallRequest } from './types.js';
 
 /** Longer values are not W3C trace context (version 00 is 55 characters; tracestate is at most 32 members). */
 const MAX_TRACEPARENT = 256;
@@ -16,6 +16,7 @@ export function parentContext(request: CallRequest): Context {
   const traceparent = fromMeta ?? stringOf(header(request.headers, 'traceparent'), MAX_TRACEPARENT);
   if (traceparent === undefined) return ROOT_CONTEXT;
   const parent = parseTraceParent(traceparent);
+  // null also for an all-zero trace or span id, which names no trace.
   if (parent === null) return ROOT_CONTEXT;
   // The tracestate that travels with the traceparent, from the same place.
   const state = stringOf(fromMeta !== undefined ? request.meta?.['tracestate'] : header(request.headers, 'tracestate'), MAX_TRACESTATE);

@@ -9,7 +9,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { TelemetrySettings } from '../config/telemetry.js';
 import { BastionError } from '../errors/codes.js';
-import type { CallEnding, CallRequest, CallSpan, CallStage, CallTracer, StatementFacts } from './index.js';
+import type { CallEnding, CallRequest, CallSpan, CallStage, CallTracer, StatementFacts } from './types.js';
 import { header, parentContext } from './parent.js';
 
 export async function startTracer(settings: TelemetrySettings, version: string): Promise<CallTracer> {

@@ -113,7 +113,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
     }
     const requestId = message.id;
     const response = requestResponse(req, res, session.transport.sessionId);
-    const accepted = session.transport.deliver(message, response.handlers);
+    const accepted = session.transport.deliver(message, response.handlers, req);
     if (!accepted) {
       sendJson(res, 409, rpcError(requestId, -32600, 'A request with this id is already in progress'));
       return;

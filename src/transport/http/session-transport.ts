@@ -1,5 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { CancelledNotificationSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { CancelledNotificationSchema, type JSONRPCMessage, type MessageExtraInfo, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 
 /** How the HTTP response of one request takes what the server sends for it. */
 export interface ResponseHandlers {
@@ -22,7 +23,7 @@ export interface ResponseHandlers {
 export class SessionTransport implements Transport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
-  onmessage?: ((message: JSONRPCMessage) => void) | undefined;
+  onmessage?: ((message: JSONRPCMessage, extra?: MessageExtraInfo) => void) | undefined;
   private readonly waiting = new Map<RequestId, ResponseHandlers>();
   private closed = false;
 
@@ -37,15 +38,18 @@ export class SessionTransport implements Transport {
     // nothing to open: requests arrive through deliver()
   }
 
-  /** Hands a client message to the server; for a request, `handlers` take what the server sends for it. */
-  deliver(message: JSONRPCMessage, handlers: ResponseHandlers | undefined): boolean {
+  /**
+   * Hands a client message to the server; for a request, `handlers` take what the server
+   * sends for it, and `req` the HTTP request that carried it (see requestInfoOf).
+   */
+  deliver(message: JSONRPCMessage, handlers: ResponseHandlers | undefined, req?: IncomingMessage): boolean {
     if (this.closed) return false;
     const id = 'id' in message ? message.id : undefined;
     if (handlers !== undefined && id !== undefined) {
       if (this.waiting.has(id)) return false;
       this.waiting.set(id, handlers);
     }
-    this.onmessage?.(message);
+    this.onmessage?.(message, req === undefined ? undefined : { requestInfo: requestInfoOf(req) });
     const target = cancelledRequest(message);
     // The SDK aborts the request and never answers it; end its response here.
     const cancelled = target === undefined ? undefined : this.waiting.get(target);
@@ -87,6 +91,16 @@ export class SessionTransport implements Transport {
     for (const handlers of open) handlers.cancelled?.();
     this.onclose?.();
   }
+}
+
+/** Headers a tool handler reads (trace context, protocol version): never the credentials the request carried. */
+const HANDLER_HEADERS = ['traceparent', 'tracestate', 'mcp-protocol-version'] as const;
+
+/** The request as the SDK shows it to a handler (`extra.requestInfo`), with only HANDLER_HEADERS. */
+function requestInfoOf(req: IncomingMessage): { headers: Record<string, string | string[] | undefined> } {
+  const headers: Record<string, string | string[] | undefined> = {};
+  for (const name of HANDLER_HEADERS) if (req.headers[name] !== undefined) headers[name] = req.headers[name];
+  return { headers };
 }
 
 /**

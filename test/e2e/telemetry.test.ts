@@ -1,0 +1,212 @@
+/**
+ * OpenTelemetry traces from the built binary, received by a local OTLP/HTTP receiver:
+ * over stdio with OTLP JSON (a SQLite source) and over HTTP with OTLP protobuf (PostgreSQL).
+ * The caller's trace is continued from `_meta.traceparent` or the HTTP `traceparent`
+ * header; each tools/call is a server span with the MCP conventions and Bastion's decision,
+ * over children for the rate limit, authorization, the statement and the audit append.
+ * The attack: secrets and literals sent in SQL text and parameters, and a statement whose
+ * driver error quotes its value, must reach no attribute and no byte of what is exported.
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onlyChainText, recordsOf } from '../helpers/audit-chains.js';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
+import { PG_ADMIN_URL, postgres } from '../helpers/postgres.js';
+import { cleanup, makeTempDir, parseLogLines, POLL, startHttp, startStdio, type HttpBastion, type StdioBastion } from '../helpers/spawn.js';
+import { SECRET_CORPUS } from '../log/secret-corpus.js';
+
+/** Printable secrets of the redactor's corpus that fit in a SQL literal and a JSON string as they are. */
+const SECRETS = [...new Set(SECRET_CORPUS.map((s) => s.secret))].filter((s) => /^[\x20-\x7e]{8,200}$/.test(s) && !/['"\\]/.test(s)).slice(0, 8);
+const LITERAL = 'literal-value-7f3a9c';
+const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const CALLER_SPAN = '00f067aa0ba902b7';
+
+/** The server span of the call whose audit correlation id is `correlationId`, once exported. */
+async function serverSpan(receiver: OtlpReceiver, correlationId: string): Promise<ReceivedSpan> {
+  await expect.poll(() => receiver.spans.some((s) => s.attributes['bastion.correlation_id'] === correlationId), POLL).toBe(true);
+  return receiver.spans.find((s) => s.attributes['bastion.correlation_id'] === correlationId)!;
+}
+
+/** The children of `parent`, by name, once `count` of them are exported. */
+async function childrenOf(receiver: OtlpReceiver, parent: ReceivedSpan, count: number): Promise<Map<string, ReceivedSpan>> {
+  const children = (): ReceivedSpan[] => receiver.spans.filter((s) => s.traceId === parent.traceId && s.parentSpanId === parent.spanId);
+  await expect.poll(() => children().length, POLL).toBe(count);
+  return new Map(children().map((s) => [s.name, s]));
+}
+
+function correlationOf(result: CallToolResult): string {
+  const meta = result._meta as { 'bastion/correlation_id'?: string; 'bastion/error'?: { correlation_id: string } } | undefined;
+  return meta?.['bastion/correlation_id'] ?? meta?.['bastion/error']?.correlation_id ?? '';
+}
+
+/** Neither a decoded attribute nor any byte of any exported body holds a literal, a parameter or a secret. */
+function expectNothingLeaked(receiver: OtlpReceiver, values: readonly string[]): void {
+  expect(receiver.spans.length).toBeGreaterThan(0);
+  const attributes = receiver.spans.flatMap((s) => Object.values(s.attributes).map(String));
+  const raw = receiver.bodies.map((b) => b.body.toString('latin1'));
+  for (const value of values) {
+    expect(attributes.filter((a) => a.includes(value)), value).toEqual([]);
+    expect(raw.filter((body) => body.includes(value)), value).toEqual([]);
+  }
+}
+
+const sqlText = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+
+describe('traces over stdio, OTLP JSON (SQLite source)', () => {
+  let receiver: OtlpReceiver;
+  let server: StdioBastion;
+  let stateDir: string;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    const file = join(makeTempDir(), 'shop.db');
+    const db = new Database(file);
+    db.exec("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO items (name) VALUES ('a');");
+    db.close();
+    stateDir = makeTempDir();
+    server = await startStdio(['--db', `sqlite:${file}`], {
+      cwd: makeTempDir(),
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50', BASTION_STATE_DIR: stateDir },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await receiver?.close();
+    await cleanup();
+  });
+
+  it("continues the caller's trace from _meta.traceparent: a server span with the MCP attributes over rate limit, authorize, the statement and the audit append", async () => {
+    const literals = [LITERAL, ...SECRETS.slice(0, 4)];
+    const params = SECRETS.slice(4);
+    const sql = `SELECT name, ${literals.map(sqlText).join(', ')}, ${params.map(() => '?').join(', ')} FROM items`;
+    const result = (await server.client.callTool({
+      name: 'query',
+      arguments: { sql, params },
+      _meta: { traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01`, tracestate: 'vendor=opaque' },
+    })) as CallToolResult;
+    expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+    const correlationId = correlationOf(result);
+
+    const span = await serverSpan(receiver, correlationId);
+    expect(span).toMatchObject({ traceId: CALLER_TRACE, parentSpanId: CALLER_SPAN, traceState: 'vendor=opaque', name: 'tools/call query', kind: 2, statusCode: 0 });
+    expect(span.attributes).toMatchObject({
+      'mcp.method.name': 'tools/call',
+      'gen_ai.tool.name': 'query',
+      'gen_ai.operation.name': 'execute_tool',
+      'network.transport': 'pipe',
+      'bastion.decision': 'allow',
+      'bastion.source': 'main',
+    });
+    expect(typeof span.attributes['jsonrpc.request.id']).toBe('string');
+    expect(span.attributes['error.type']).toBeUndefined();
+
+    const children = await childrenOf(receiver, span, 4);
+    expect([...children.keys()].sort()).toEqual(['bastion.audit_append', 'bastion.authorize', 'bastion.rate_limit', 'sqlite']);
+    const statement = children.get('sqlite')!;
+    expect(statement.kind).toBe(3);
+    expect(statement.attributes).toMatchObject({ 'db.system.name': 'sqlite', 'bastion.source': 'main', 'db.response.returned_rows': 1 });
+
+    // The audit record of the call carries the trace id beside the correlation id.
+    const record = recordsOf(onlyChainText(stateDir)).find((r) => r['correlation_id'] === correlationId);
+    expect(record).toMatchObject({ trace_id: CALLER_TRACE });
+    expectNothingLeaked(receiver, [...literals, ...params]);
+  });
+
+  it('a refused statement: a deny decision with its reason code and error.type, no statement span, the trace id in the log line and the audit record', async () => {
+    const result = (await server.client.callTool({ name: 'query', arguments: { sql: `DELETE FROM items WHERE name = ${sqlText(LITERAL)}` } })) as CallToolResult;
+    expect(result.isError).toBe(true);
+    const correlationId = correlationOf(result);
+    const span = await serverSpan(receiver, correlationId);
+    // No traceparent: a trace of Bastion's own.
+    expect(span.parentSpanId).toBe('');
+    expect(span.traceId).not.toBe(CALLER_TRACE);
+    expect(span.statusCode).toBe(2);
+    expect(span.attributes).toMatchObject({ 'bastion.decision': 'deny', 'bastion.reason': 'SQL_NOT_READ_ONLY', 'error.type': 'tool_error' });
+    const children = await childrenOf(receiver, span, 3);
+    expect(children.get('bastion.authorize')).toMatchObject({ statusCode: 2, attributes: { 'error.type': 'SQL_NOT_READ_ONLY' } });
+    expect(children.has('sqlite')).toBe(false);
+
+    const line = parseLogLines(server.stderr()).find((l) => l['correlationId'] === correlationId);
+    expect(line).toMatchObject({ msg: 'tool call failed', traceId: span.traceId });
+    expect(recordsOf(onlyChainText(stateDir)).find((r) => r['correlation_id'] === correlationId)).toMatchObject({ trace_id: span.traceId });
+    expectNothingLeaked(receiver, [LITERAL, ...SECRETS]);
+  });
+
+  it('a malformed traceparent is ignored: the call starts a trace of its own and still succeeds', async () => {
+    const result = (await server.client.callTool({
+      name: 'list_sources',
+      arguments: {},
+      _meta: { traceparent: `00-${'0'.repeat(32)}-${CALLER_SPAN}-01` },
+    })) as CallToolResult;
+    expect(result.isError).toBeFalsy();
+    const span = await serverSpan(receiver, correlationOf(result));
+    expect(span.parentSpanId).toBe('');
+    expect(span.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(span.traceId).not.toBe('0'.repeat(32));
+  });
+});
+
+describe.skipIf(!postgres.ok)('traces over HTTP, OTLP protobuf (PostgreSQL source)', () => {
+  let receiver: OtlpReceiver;
+  let server: HttpBastion;
+  let client: Client;
+  let stateDir: string;
+  const HEADER_TRACE = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+  const HEADER_SPAN = '1122334455667788';
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    server = await startHttp(['--db', PG_ADMIN_URL], {
+      cwd: makeTempDir(),
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_BSP_SCHEDULE_DELAY: '50', BASTION_STATE_DIR: (stateDir = makeTempDir()) },
+    });
+    client = new Client({ name: 'telemetry-e2e', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: { traceparent: `00-${HEADER_TRACE}-${HEADER_SPAN}-01` } } }));
+  }, 60_000);
+
+  afterAll(async () => {
+    await client?.close();
+    await server?.stop();
+    await receiver?.close();
+    await cleanup();
+  });
+
+  it('continues the trace of the HTTP traceparent header; the session id, protocol version and transport are attributes', async () => {
+    const result = (await client.callTool({ name: 'query', arguments: { sql: `SELECT ${sqlText(LITERAL)} AS a, $1::text AS b`, params: [SECRETS[0]!] } })) as CallToolResult;
+    expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+    const span = await serverSpan(receiver, correlationOf(result));
+    expect(span).toMatchObject({ traceId: HEADER_TRACE, parentSpanId: HEADER_SPAN, name: 'tools/call query', kind: 2 });
+    expect(span.attributes).toMatchObject({ 'network.transport': 'tcp', 'network.protocol.name': 'http', 'mcp.session.id': client.transport?.sessionId ?? '' });
+    expect(span.attributes['mcp.protocol.version']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const statement = (await childrenOf(receiver, span, 4)).get('postgresql')!;
+    expect(statement.attributes).toMatchObject({ 'db.system.name': 'postgresql', 'db.response.returned_rows': 1 });
+    // The statement is named by its fingerprint only, the one its audit record keeps.
+    const record = recordsOf(onlyChainText(stateDir)).find((r) => r['correlation_id'] === correlationOf(result));
+    expect(record).toMatchObject({ trace_id: HEADER_TRACE });
+    expect(statement.attributes['bastion.sql.fingerprint']).toBe(record?.['fingerprint']);
+    expect(statement.attributes['bastion.sql.fingerprint']).toMatch(/^[0-9a-f]{8,}$/);
+  });
+
+  it('_meta.traceparent wins over the header', async () => {
+    const result = (await client.callTool({ name: 'list_sources', arguments: {}, _meta: { traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01` } })) as CallToolResult;
+    const span = await serverSpan(receiver, correlationOf(result));
+    expect(span).toMatchObject({ traceId: CALLER_TRACE, parentSpanId: CALLER_SPAN });
+  });
+
+  it("a statement the database rejects with its value in the message: the span says the code, never the driver's text", async () => {
+    const secret = SECRETS[1]!;
+    const result = (await client.callTool({ name: 'query', arguments: { sql: `SELECT CAST(${sqlText(secret)} AS integer) AS n` } })) as CallToolResult;
+    expect(result.isError).toBe(true);
+    const span = await serverSpan(receiver, correlationOf(result));
+    expect(span.attributes['error.type']).toBe('tool_error');
+    const statement = (await childrenOf(receiver, span, 4)).get('postgresql')!;
+    expect(statement.statusCode).toBe(2);
+    expect(statement.attributes['error.type']).toMatch(/^[A-Z_]+$/);
+    expectNothingLeaked(receiver, [LITERAL, ...SECRETS]);
+  });
+});

@@ -1,0 +1,188 @@
+/**
+ * A local OTLP/HTTP trace receiver for tests: accepts POST /v1/traces on 127.0.0.1,
+ * decodes the OTLP JSON and protobuf encodings of ExportTraceServiceRequest (the
+ * protobuf one with a small wire-format reader over the fields a span has), and keeps
+ * each raw body too, so a test can search everything that left the process.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type AttributeValue = string | number | boolean;
+
+export interface ReceivedSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  /** '' for a root span. */
+  readonly parentSpanId: string;
+  readonly traceState: string;
+  readonly name: string;
+  /** OTLP numbering: 1 internal, 2 server, 3 client. */
+  readonly kind: number;
+  readonly attributes: Readonly<Record<string, AttributeValue>>;
+  /** 0 unset, 1 ok, 2 error. */
+  readonly statusCode: number;
+}
+
+export interface OtlpReceiver {
+  /** The base endpoint, for OTEL_EXPORTER_OTLP_ENDPOINT. */
+  readonly endpoint: string;
+  readonly spans: ReceivedSpan[];
+  /** Every request body as received, with its content type. */
+  readonly bodies: { readonly contentType: string; readonly body: Buffer }[];
+  close(): Promise<void>;
+}
+
+export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+  const spans: ReceivedSpan[] = [];
+  const bodies: OtlpReceiver['bodies'] = [];
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const contentType = req.headers['content-type'] ?? '';
+      bodies.push({ contentType, body });
+      if (req.method !== 'POST' || req.url !== '/v1/traces') {
+        res.writeHead(404).end();
+        return;
+      }
+      const json = contentType.includes('json');
+      spans.push(...(json ? decodeJson(body) : decodeProtobuf(body)));
+      res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : '');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    spans,
+    bodies,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+// --- OTLP JSON (ids are hex strings, enums numbers, int64 strings) ---
+
+interface JsonAnyValue {
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: string | number;
+  doubleValue?: number;
+}
+interface JsonSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  traceState?: string;
+  name: string;
+  kind: number;
+  attributes?: { key: string; value: JsonAnyValue }[];
+  status?: { code?: number };
+}
+
+function decodeJson(body: Buffer): ReceivedSpan[] {
+  const request = JSON.parse(body.toString('utf8')) as { resourceSpans?: { scopeSpans?: { spans?: JsonSpan[] }[] }[] };
+  const out: ReceivedSpan[] = [];
+  for (const resource of request.resourceSpans ?? []) {
+    for (const scope of resource.scopeSpans ?? []) {
+      for (const span of scope.spans ?? []) {
+        const attributes: Record<string, AttributeValue> = {};
+        for (const { key, value } of span.attributes ?? []) attributes[key] = value.stringValue ?? value.boolValue ?? Number(value.intValue ?? value.doubleValue);
+        out.push({
+          traceId: span.traceId,
+          spanId: span.spanId,
+          parentSpanId: span.parentSpanId ?? '',
+          traceState: span.traceState ?? '',
+          name: span.name,
+          kind: span.kind,
+          attributes,
+          statusCode: span.status?.code ?? 0,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+// --- OTLP protobuf (opentelemetry/proto/collector/trace/v1) ---
+
+type Field = { readonly number: number; readonly varint?: bigint; readonly bytes?: Buffer };
+
+/** The fields of one message, in order; fixed64/fixed32 values are skipped (no span field used here needs them). */
+function fields(buffer: Buffer): Field[] {
+  const out: Field[] = [];
+  let offset = 0;
+  const varint = (): bigint => {
+    let result = 0n;
+    let shift = 0n;
+    for (;;) {
+      const byte = buffer[offset++];
+      if (byte === undefined) throw new Error('truncated varint');
+      result |= BigInt(byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return result;
+      shift += 7n;
+    }
+  };
+  while (offset < buffer.length) {
+    const key = Number(varint());
+    const number = key >>> 3;
+    switch (key & 7) {
+      case 0:
+        out.push({ number, varint: varint() });
+        break;
+      case 1:
+        offset += 8;
+        break;
+      case 2: {
+        const length = Number(varint());
+        out.push({ number, bytes: buffer.subarray(offset, offset + length) });
+        offset += length;
+        break;
+      }
+      case 5:
+        offset += 4;
+        break;
+      default:
+        throw new Error(`unsupported wire type ${key & 7}`);
+    }
+  }
+  return out;
+}
+
+const nested = (message: Buffer, number: number): Buffer[] => fields(message).flatMap((f) => (f.number === number && f.bytes !== undefined ? [f.bytes] : []));
+const text = (message: Buffer, number: number): string => nested(message, number)[0]?.toString('utf8') ?? '';
+const hex = (message: Buffer, number: number): string => nested(message, number)[0]?.toString('hex') ?? '';
+const enumOf = (message: Buffer, number: number): number => Number(fields(message).find((f) => f.number === number && f.varint !== undefined)?.varint ?? 0n);
+
+function anyValue(value: Buffer): AttributeValue {
+  for (const f of fields(value)) {
+    if (f.number === 1 && f.bytes !== undefined) return f.bytes.toString('utf8');
+    if (f.number === 2 && f.varint !== undefined) return f.varint !== 0n;
+    if (f.number === 3 && f.varint !== undefined) return Number(BigInt.asIntN(64, f.varint));
+  }
+  throw new Error('attribute value of a type this receiver does not decode');
+}
+
+function decodeProtobuf(body: Buffer): ReceivedSpan[] {
+  const out: ReceivedSpan[] = [];
+  for (const resourceSpans of nested(body, 1)) {
+    for (const scopeSpans of nested(resourceSpans, 2)) {
+      for (const span of nested(scopeSpans, 2)) {
+        const attributes: Record<string, AttributeValue> = {};
+        for (const kv of nested(span, 9)) attributes[text(kv, 1)] = anyValue(nested(kv, 2)[0] ?? Buffer.alloc(0));
+        const status = nested(span, 15)[0];
+        out.push({
+          traceId: hex(span, 1),
+          spanId: hex(span, 2),
+          parentSpanId: hex(span, 4),
+          traceState: text(span, 3),
+          name: text(span, 5),
+          kind: enumOf(span, 6),
+          attributes,
+          statusCode: status === undefined ? 0 : enumOf(status, 3),
+        });
+      }
+    }
+  }
+  return out;
+}
