@@ -10,6 +10,8 @@
  *   bastion-http   node dist/cli/main.js serve --db ... --http --no-auth --port 0 (audit on, the default)
  *   bastion-noaudit-http  the same with audit.enabled: false (prices the audit stage)
  *   bastion-auth-http     API key, a table-scoped role and per-tool/source limits
+ *   bastion-traced-http   bastion-http with OpenTelemetry traces on (every call sampled),
+ *                         exported over OTLP/HTTP protobuf to a sink in this process
  * then the row/byte-cap test through Bastion HTTP, and, once those servers are stopped,
  * the other engines (bench/engines.mjs), each interleaved over the same rounds:
  *   mysql   raw mysql2/promise pool (max 8, `execute`) vs Bastion HTTP on MariaDB
@@ -36,6 +38,7 @@
  * config: the policy's verdict cache never hits, so it prices parsing and checking a statement.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -95,6 +98,23 @@ const CAP_SQL = 'SELECT * FROM pgbench_accounts';
 const randomAid = () => 1 + Math.floor(Math.random() * CFG.accounts);
 
 const servers = [];
+
+/**
+ * Where bastion-traced-http sends its spans: an OTLP/HTTP endpoint in this process that
+ * reads and drops each export (its CPU counts as the driver's), counting what arrived.
+ */
+const traceSink = { endpoint: '', exports: 0, bytes: 0, server: undefined };
+async function startTraceSink() {
+  traceSink.server = createServer((req, res) => {
+    req.on('data', (chunk) => (traceSink.bytes += chunk.length));
+    req.on('end', () => {
+      traceSink.exports++;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise((resolve) => traceSink.server.listen(0, '127.0.0.1', resolve));
+  traceSink.endpoint = `http://127.0.0.1:${traceSink.server.address().port}`;
+}
 /** Bastion's temp config folders, one per server (see workDirFor). */
 const workDirs = new Map();
 function cleanupSync() {
@@ -233,7 +253,7 @@ const BASTION_MASKED_CONFIG_YAML = BASTION_AUTH_CONFIG_YAML.replace(
   '    tables: { allow: ["public.pgbench_*"], deny: ["public.pgbench_history"] }\n',
   '    tables: { allow: ["public.pgbench_*"], deny: ["public.pgbench_history"] }\n    columns: { deny: ["public.pgbench_accounts.bid"], mask: { "public.pgbench_accounts.filler": partial } }\n',
 );
-const CONFIG_OF = { bastion: BASTION_CONFIG_YAML, 'bastion-literal': BASTION_CONFIG_YAML, baseline: BASTION_CONFIG_YAML, 'baseline-literal': BASTION_CONFIG_YAML, 'bastion-noaudit': BASTION_NOAUDIT_CONFIG_YAML, 'bastion-auth': BASTION_AUTH_CONFIG_YAML, 'bastion-masked': BASTION_MASKED_CONFIG_YAML };
+const CONFIG_OF = { 'bastion-traced': BASTION_CONFIG_YAML, bastion: BASTION_CONFIG_YAML, 'bastion-literal': BASTION_CONFIG_YAML, baseline: BASTION_CONFIG_YAML, 'baseline-literal': BASTION_CONFIG_YAML, 'bastion-noaudit': BASTION_NOAUDIT_CONFIG_YAML, 'bastion-auth': BASTION_AUTH_CONFIG_YAML, 'bastion-masked': BASTION_MASKED_CONFIG_YAML };
 
 /**
  * A fresh temp folder per server (kind and transport) that is also its cwd, so no
@@ -278,7 +298,9 @@ async function startServer(kind, transport) {
   const withKeys = kind === 'bastion-auth' || kind === 'bastion-masked';
   if (!stdio) args.push('--http', '--port', '0', ...(withKeys ? [] : ['--no-auth']));
   const readyMsg = `${kind === 'bare' ? 'bare' : 'bastion'} serving over ${stdio ? 'stdio' : 'HTTP'}`;
-  const server = spawnServer({ name, args, readyMsg, cwd: kind === 'bare' ? BENCH_DIR : workDir, env: childEnv() });
+  // Traces on by the standard variable, as an operator would; the default sampler records every call.
+  const env = kind === 'bastion-traced' ? { ...childEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: traceSink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' } : childEnv();
+  const server = spawnServer({ name, args, readyMsg, cwd: kind === 'bare' ? BENCH_DIR : workDir, env });
   servers.push({ server, stdio });
   const ready = await server.ready;
   return { name, server, pid: server.child.pid, stdio, url: ready.url };
@@ -511,6 +533,7 @@ function printReport(report) {
   for (const r of ratios) {
     out.push(`  ${r.name.padEnd(28)} ${f(r.value, 3)}${r.target !== undefined ? `   target >= ${r.target}: ${r.value >= r.target ? 'MET' : 'MISSED'}` : ''}`);
   }
+  out.push(`bastion-traced-http exported ${report.traceSink.exports} OTLP requests (${f(report.traceSink.bytes / 1e6, 1)} MB) to the in-process sink`);
   out.push('CPU per call, bare / bastion (a noise-robust proxy for the throughput ratio while the CPUs are saturated):');
   const cpu = (k) => throughput[k].totalCpuUsPerCall;
   out.push(`  http  ${f(cpu('bare-http') / cpu('bastion-http'), 3)}    stdio  ${f(cpu('bare-stdio') / cpu('bastion-stdio'), 3)}`);
@@ -583,6 +606,7 @@ async function main() {
   mkdirSync(RESULTS_DIR, { recursive: true });
 
   say('starting servers');
+  await startTraceSink();
   const raw = prepareRawTarget();
   const targets = [raw];
   for (const [kind, transport] of [
@@ -591,6 +615,7 @@ async function main() {
     ['bastion', 'stdio'],
     ['bastion', 'http'],
     ['bastion-noaudit', 'http'],
+    ['bastion-traced', 'http'],
     ['bastion-auth', 'http'],
     ['bastion-masked', 'http'],
     ['bastion-literal', 'http'],
@@ -644,6 +669,7 @@ async function main() {
     { name: 'bastion-masked-http / bastion-auth-http (column rules on the point-lookup table: statement rebuilt, names pinned)', value: cps('bastion-masked-http') / cps('bastion-auth-http') },
     { name: 'bastion-http / bastion-noaudit-http (audit on vs off)', value: cps('bastion-http') / cps('bastion-noaudit-http'), target: 0.9 },
     { name: 'bastion-http / raw-pg', value: cps('bastion-http') / cps('raw-pg') },
+    { name: 'bastion-traced-http / bastion-http (OpenTelemetry traces on, every call sampled and exported)', value: cps('bastion-traced-http') / cps('bastion-http') },
     { name: 'bastion-stdio / raw-pg', value: cps('bastion-stdio') / cps('raw-pg') },
     { name: 'bare-http / raw-pg', value: cps('bare-http') / cps('raw-pg') },
     { name: 'bare-stdio / raw-pg', value: cps('bare-stdio') / cps('raw-pg') },
@@ -695,6 +721,7 @@ async function main() {
     raw: rawFull,
     auditVerify,
     engines,
+    traceSink: { exports: traceSink.exports, bytes: traceSink.bytes },
     targets: {
       httpBastionOverBare: { value: ratios[0].value, target: 1.0, met: ratios[0].value >= 1.0 },
       stdioBastionOverBare: { value: ratios[1].value, target: 0.9, met: ratios[1].value >= 0.9 },
@@ -731,6 +758,7 @@ function gitRevision(root = ROOT) {
 
 async function shutdown() {
   await Promise.allSettled(servers.map(({ server, stdio }) => stopServer(server, { stdio })));
+  traceSink.server?.close();
   cleanupSync();
 }
 

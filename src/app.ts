@@ -54,7 +54,7 @@ export async function contextFor(config: BastionConfig, log: Logger): Promise<Se
   }
   const approvalWatch = approvals !== undefined && audit.enabled ? (await import('./approvals/watch.js')).watchApprovals(approvals, audit, log) : undefined;
   const metrics = await openMetrics(config);
-  const tracer = await openTracer(config, packageVersion());
+  const tracer = await openTracer(config, packageVersion(), log);
   return { config, sources, log, version: packageVersion(), roles, limiter, audit, approvals, approvalWatch, metrics, fileTools, tracer };
 }
 

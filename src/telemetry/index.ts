@@ -4,15 +4,16 @@
  * a call pays one check of `ctx.tracer` and nothing else.
  */
 import type { BastionConfig } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
 import type { CallSpan, CallStage, CallTracer } from './types.js';
 
 export type { CallEnding, CallRequest, CallSpan, CallStage, CallTracer, StatementFacts } from './types.js';
 
 /** The tracer of a configuration; the OpenTelemetry SDK is loaded only when traces are on. */
-export async function openTracer(config: BastionConfig, version: string): Promise<CallTracer | undefined> {
+export async function openTracer(config: BastionConfig, version: string, log: Logger): Promise<CallTracer | undefined> {
   if (config.tracing === undefined) return undefined;
   const { startTracer } = await import('./tracer.js');
-  return startTracer(config.tracing, version);
+  return startTracer(config.tracing, version, log);
 }
 
 /** `work` in the stage's span when the call is traced; otherwise just `work`. */

@@ -5,14 +5,18 @@
  * argument, a statement's text, a parameter or an error message.
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { TelemetrySettings } from '../config/telemetry.js';
 import { BastionError } from '../errors/codes.js';
+import type { Logger } from '../log/logger.js';
+import { redactText } from '../log/redact.js';
 import type { CallEnding, CallRequest, CallSpan, CallStage, CallTracer, StatementFacts } from './types.js';
 import { header, parentContext } from './parent.js';
 
-export async function startTracer(settings: TelemetrySettings, version: string): Promise<CallTracer> {
+export async function startTracer(settings: TelemetrySettings, version: string, log: Logger): Promise<CallTracer> {
+  setGlobalErrorHandler(exportFailureReporter(log));
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': settings.serviceName, 'service.version': version }),
     ...(settings.sampleRatio === undefined ? {} : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.sampleRatio) }) }),
@@ -26,6 +30,24 @@ export async function startTracer(settings: TelemetrySettings, version: string):
 }
 
 /** Only the chosen exporter's module is loaded. */
+/** How often at most a failed export is logged: a collector that is down must not flood stderr. */
+const EXPORT_FAILURE_LOG_INTERVAL_MS = 60_000;
+
+/**
+ * The SDK reports a failed export (collector down, refused, timed out) to its global error
+ * handler, silent by default: here it becomes a warning, at most one a minute, redacted.
+ */
+function exportFailureReporter(log: Logger): (error: unknown) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  return (error) => {
+    const now = Date.now();
+    if (now - last < EXPORT_FAILURE_LOG_INTERVAL_MS) return;
+    last = now;
+    const message = redactText(error instanceof Error ? error.message : String(error)).slice(0, 300);
+    log.warn({ err: message }, 'telemetry: spans could not be exported (further failures within a minute are not logged)');
+  };
+}
+
 async function exporterFor(settings: TelemetrySettings): Promise<SpanExporter> {
   const { OTLPTraceExporter } =
     settings.protocol === 'http/json' ? await import('@opentelemetry/exporter-trace-otlp-http') : await import('@opentelemetry/exporter-trace-otlp-proto');

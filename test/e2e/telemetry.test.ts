@@ -210,3 +210,27 @@ describe.skipIf(!postgres.ok)('traces over HTTP, OTLP protobuf (PostgreSQL sourc
     expectNothingLeaked(receiver, [LITERAL, ...SECRETS]);
   });
 });
+
+describe('traces to a collector that refuses them', () => {
+  it('calls are answered; the failed exports are one warning a minute on stderr, not one per export', async () => {
+    const refusing = await startOtlpReceiver(400);
+    const server = await startStdio(['--db', `sqlite:${join(makeTempDir(), 'empty.db')}`], {
+      cwd: makeTempDir(),
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: refusing.endpoint, OTEL_BSP_SCHEDULE_DELAY: '20', BASTION_STATE_DIR: makeTempDir() },
+    });
+    try {
+      const warnings = (): Record<string, unknown>[] => parseLogLines(server.stderr()).filter((l) => String(l['msg']).startsWith('telemetry: spans could not be exported'));
+      // One export per call (each waits for the previous export to arrive); the fourth arrives after the third was refused.
+      for (let exports = 1; exports <= 4; exports++) {
+        expect(((await server.client.callTool({ name: 'list_sources', arguments: {} })) as CallToolResult).isError).toBeFalsy();
+        await expect.poll(() => refusing.bodies.length, POLL).toBeGreaterThanOrEqual(exports);
+      }
+      await expect.poll(() => warnings().length, POLL).toBeGreaterThan(0);
+      expect(warnings()).toHaveLength(1);
+      expect(warnings()[0]?.['level']).toBe(40);
+    } finally {
+      await server.close();
+      await refusing.close();
+    }
+  }, 60_000);
+});

@@ -32,7 +32,8 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** `status`: what every export is answered with (400: a collector that refuses them, which the exporter does not retry). */
+export async function startOtlpReceiver(status = 200): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const bodies: OtlpReceiver['bodies'] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -42,8 +43,8 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       const body = Buffer.concat(chunks);
       const contentType = req.headers['content-type'] ?? '';
       bodies.push({ contentType, body });
-      if (req.method !== 'POST' || req.url !== '/v1/traces') {
-        res.writeHead(404).end();
+      if (req.method !== 'POST' || req.url !== '/v1/traces' || status !== 200) {
+        res.writeHead(req.url === '/v1/traces' ? status : 404).end();
         return;
       }
       const json = contentType.includes('json');
