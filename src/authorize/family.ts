@@ -39,26 +39,12 @@ export async function relationRules(role: Role, catalog: Catalog, schema: string
   const ownAllowed = role.tableAllowed(schema, name);
   const familyAllowed = family.every((relation) => role.tableAllowed(relation.schema, relation.name));
   const explicit = role.tableNamedExplicitly(schema, name);
-  if (family.length > 1 && ownAllowed && (explicit || familyAllowed) && (kin.partitionKeys ?? []).length > 0 && role.hasColumnRules) {
-    // A partition whose key (an ancestor's) is a protected column: membership is a range of its values.
-    const keys = kin.partitionKeys ?? [];
-    const protectedKey = (column: string): boolean =>
-      family.some((relation) => role.columnDenied(relation.schema, relation.name, column) || role.columnMask(relation.schema, relation.name, column) !== undefined);
-    // A key on an expression does not list its columns: any protected column of the relation counts.
-    const keyProtected = keys.includes('*')
-      ? (await catalog.columnOrigins(schema, name)).some((column) => protectedKey(column.name))
-      : keys.some(protectedKey);
-    if (keyProtected && !explicit) return { allowed: false, denied: () => true, mask: () => undefined };
+  const readable = ownAllowed && (explicit || familyAllowed);
+  if (readable && role.hasColumnRules) {
+    if (!explicit && family.length > 1 && (await partitionedByProtected(role, catalog, self, kin, family))) return UNREADABLE;
+    if (kin.opaque === true && (await ancestorsRuled(role, catalog, kin))) return UNREADABLE;
   }
-  if (kin.opaque === true && ownAllowed && role.hasColumnRules) {
-    // Its ancestors' rows under other names: any column rule on them makes it unreadable.
-    for (const ancestor of kin.ancestors) {
-      const columns = await catalog.columnOrigins(ancestor.schema, ancestor.name);
-      const ruled = columns.some((c) => role.columnDenied(ancestor.schema, ancestor.name, c.name) || role.columnMask(ancestor.schema, ancestor.name, c.name) !== undefined);
-      if (ruled) return { allowed: false, denied: () => true, mask: () => undefined };
-    }
-  }
-  const allowed = ownAllowed && (explicit || familyAllowed);
+  const allowed = readable;
   if (family.length === 1) {
     return {
       allowed,
@@ -80,3 +66,31 @@ export async function relationRules(role: Role, catalog: Catalog, schema: string
   };
 }
 
+
+/** What a relation the role may not read at all answers. */
+const UNREADABLE: RelationRules = { allowed: false, denied: () => true, mask: () => undefined };
+
+type Named = { readonly schema: string; readonly name: string };
+
+/**
+ * A partition whose key (an ancestor's) is a protected column of its family: membership is a
+ * range of its values. A key on an expression does not list its columns: then any protected
+ * column of the relation counts.
+ */
+async function partitionedByProtected(role: Role, catalog: Catalog, self: Named, kin: RelationKin, family: readonly Named[]): Promise<boolean> {
+  const keys = kin.partitionKeys ?? [];
+  if (keys.length === 0) return false;
+  const protectedKey = (column: string): boolean =>
+    family.some((relation) => role.columnDenied(relation.schema, relation.name, column) || role.columnMask(relation.schema, relation.name, column) !== undefined);
+  if (!keys.includes('*')) return keys.some(protectedKey);
+  return (await catalog.columnOrigins(self.schema, self.name)).some((column) => protectedKey(column.name));
+}
+
+/** An opaque kin holds its ancestors' rows under other names: any column rule on them makes it unreadable. */
+async function ancestorsRuled(role: Role, catalog: Catalog, kin: RelationKin): Promise<boolean> {
+  for (const ancestor of kin.ancestors) {
+    const columns = await catalog.columnOrigins(ancestor.schema, ancestor.name);
+    if (columns.some((c) => role.columnDenied(ancestor.schema, ancestor.name, c.name) || role.columnMask(ancestor.schema, ancestor.name, c.name) !== undefined)) return true;
+  }
+  return false;
+}
