@@ -39,6 +39,9 @@ export async function relationRules(role: Role, catalog: Catalog, schema: string
   const ownAllowed = role.tableAllowed(schema, name);
   const familyAllowed = family.every((relation) => role.tableAllowed(relation.schema, relation.name));
   const explicit = role.tableNamedExplicitly(schema, name);
+  // The system catalogs describe every table, the denied ones too (names, sizes, statistics,
+  // defaults, even stored values): a glob never reaches them, only an exact name does.
+  if (!role.unrestricted && !explicit && catalog.isCatalogSchema?.(schema) === true) return UNREADABLE;
   const readable = ownAllowed && (explicit || familyAllowed);
   if (readable && role.hasColumnRules) {
     if (!explicit && family.length > 1 && (await partitionedByProtected(role, catalog, self, kin, family))) return UNREADABLE;

@@ -6,6 +6,7 @@ import type { MaskKind, Role } from './roles.js';
 import { relationRules, type RelationRules } from './family.js';
 import { inlineNamedView } from './named-views.js';
 import { authorizeFunctions, authorizeViews } from './views.js';
+import { maskDomain } from '../engine/mask-hash.js';
 
 interface Touched {
   schema: string;
@@ -17,7 +18,8 @@ interface Touched {
 
 /** Result columns to mask, by the table OID and attribute number PostgreSQL reports for them. */
 export interface MaskPlan {
-  readonly columns: readonly { tableOid: number; attnum: number; kind: MaskKind }[];
+  /** `domain` is the column's hash-mask domain (shape/mask.ts maskDomain). */
+  readonly columns: readonly { tableOid: number; attnum: number; kind: MaskKind; domain: Uint8Array }[];
 }
 
 /**
@@ -68,7 +70,7 @@ export async function authorizeRead(
   await authorizeViews(role, statement, catalog);
   await authorizeFunctions(role, statement, catalog);
   const touched: Touched[] = [];
-  const plan: { tableOid: number; attnum: number; kind: MaskKind }[] = [];
+  const plan: { tableOid: number; attnum: number; kind: MaskKind; domain: Uint8Array }[] = [];
   const resolved = new Map<string, string>();
   const relations = new Map<string, ProtectedRelation>();
   const views = new Map<string, InlinedView>();
@@ -89,7 +91,7 @@ export async function authorizeRead(
       const kind = rules.mask(column.name);
       if (kind !== undefined) {
         entry?.masked.push(column.name);
-        if (entry !== undefined) plan.push({ tableOid: column.tableOid, attnum: column.attnum, kind });
+        if (entry !== undefined) plan.push({ tableOid: column.tableOid, attnum: column.attnum, kind, domain: maskDomain(schema, name, column.name) });
         ruled = true;
       }
       columns.push({ name: column.name, treatment: kind ?? 'keep' });

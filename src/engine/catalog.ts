@@ -104,4 +104,11 @@ export interface Catalog {
   invalidate(): void;
   /** Schemas no write or schema change may touch (catalogs, server state); PostgreSQL's when absent. */
   isSystemSchema?(schema: string): boolean;
+  /**
+   * Schemas whose relations describe the database itself (pg_catalog, information_schema,
+   * MySQL's mysql/sys/performance_schema): names, sizes, statistics, defaults and stored
+   * values of every table, the denied ones included. A role with rules reads them only
+   * where `tables.allow` names one exactly (authorize/family.ts).
+   */
+  isCatalogSchema?(schema: string): boolean;
 }

@@ -110,6 +110,11 @@ export class MysqlCatalog implements Catalog {
     return isSystemDatabase(schema);
   }
 
+  /** The same databases describe the server and every table on it: unreadable to a role with rules unless named. */
+  isCatalogSchema(schema: string): boolean {
+    return isSystemDatabase(schema);
+  }
+
   invalidate(): void {
     this.loaded = undefined;
     this.columns.clear();

@@ -192,6 +192,11 @@ export class RelationCatalog {
 
   constructor(private readonly read: Read) {}
 
+  /** pg_catalog, information_schema and the TOAST schemas: the database describing itself. */
+  isCatalogSchema(schema: string): boolean {
+    return schema === 'pg_catalog' || schema === 'information_schema' || schema.startsWith('pg_toast');
+  }
+
   /** The schema an unqualified name resolves to, or undefined when no relation has that name. */
   async resolve(name: string): Promise<string | undefined> {
     const fresh = this.loaded !== undefined && Date.now() - this.loaded.at < TTL_MS ? this.loaded : await this.refresh();
