@@ -6,10 +6,16 @@
  * PLAN_TOO_COSTLY instead of that error shows no row was ever computed; the same statement
  * bounded by a LIMIT passes the guard and does fail that way.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { closeContext, contextFor } from '../../src/app.js';
+import { configSchema } from '../../src/config/schema.js';
 import type { Principal } from '../../src/session/context.js';
 import { recordsOf } from '../helpers/audit-chains.js';
 import { errorCode, openSession, rowsOf } from '../helpers/bastion.js';
@@ -102,6 +108,29 @@ pgFamilySuites('the plan-cost guard', CONFIG, ADMIN, SETUP, (env) => {
   it('leaves the explain tool and an EXPLAIN through query alone: they run nothing', async () => {
     expect(rowsOf(await env().bastion.call('explain', { sql: `EXPLAIN ${CARTESIAN}` })).length).toBeGreaterThan(0);
     expect(rowsOf(await env().bastion.call('query', { sql: `EXPLAIN (FORMAT JSON) ${CARTESIAN}` })).length).toBe(1);
+  });
+});
+
+describe('the plan-cost guard on an engine without a cost model', () => {
+  /** The warnings a server logs at start with `limits` on one SQLite source. */
+  async function startWarnings(limits: Record<string, number>): Promise<string[]> {
+    const dir = mkdtempSync(join(tmpdir(), 'bastion-plan-guard-'));
+    const file = join(dir, 'data.db');
+    new Database(file).close();
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => void (lines.push(chunk.toString('utf8')), done()) });
+    const config = configSchema.parse({ sources: { lite: { engine: 'sqlite', path: file } }, limits, audit: { enabled: false }, state: { dir } });
+    const ctx = await contextFor(config, pino({ level: 'warn' }, sink));
+    await closeContext(ctx);
+    rmSync(dir, { recursive: true, force: true });
+    return lines;
+  }
+
+  it('names the SQLite source in a warning at start, never ignoring the setting silently', async () => {
+    const warned = (await startWarnings({ max_plan_rows: 1000 })).filter((line) => line.includes('max_plan_cost and max_plan_rows apply to PostgreSQL and PGlite'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toContain('lite (sqlite)');
+    expect((await startWarnings({})).some((line) => line.includes('max_plan_cost'))).toBe(false);
   });
 });
 
