@@ -111,6 +111,12 @@ export interface WriteRequest {
   readonly pinnedNames?: boolean | undefined;
   /** As ReadRequest.quietData: an error of a data-quoting kind comes back without the values it quotes. */
   readonly quietData?: boolean | undefined;
+  /**
+   * DML only, as ReadRequest.planBound: the statement that would run is planned first (EXPLAIN) in the
+   * write's transaction and refused with PLAN_TOO_COSTLY, nothing run, when its plan's cost is over
+   * `maxCost` (a DML plan's top node estimates no rows of its own, so only the cost is judged).
+   */
+  readonly planBound?: Pick<PlanBound, 'maxCost'> | undefined;
 }
 
 export interface WriteSample {

@@ -105,6 +105,20 @@ pgFamilySuites('the plan-cost guard', CONFIG, ADMIN, SETUP, (env) => {
     }
   });
 
+  it('refuses a governed change whose plan costs over max_plan_cost before it runs, dry run included', async () => {
+    // Each joined row would divide by zero: run, the dry run fails at its first row.
+    const sql = 'UPDATE plan_items SET label = (1 / (a.id - a.id))::text FROM plan_items a, plan_items b WHERE plan_items.id > 0';
+    const refused = await env().bastion.call('execute', { sql });
+    expect(errorCode(refused)).toBe('PLAN_TOO_COSTLY');
+    expect(textOf(refused)).toContain('limits.max_plan_cost');
+    const ran = await env().bastion.call('execute', { sql: 'UPDATE plan_items SET label = (1 / (a.id - a.id))::text FROM plan_items a WHERE plan_items.id = 1 AND a.id = 1' });
+    expect(errorCode(ran)).toBe('QUERY_FAILED');
+    expect(textOf(ran)).toContain('22012');
+    const within = await env().bastion.call('execute', { sql: "UPDATE plan_items SET label = 'seven' WHERE id = $1", params: [7] });
+    expect(within.structuredContent).toMatchObject({ dry_run: true, affected_rows: 1, committed: false });
+    expect(rowsOf(await env().bastion.call('query', { sql: 'SELECT label FROM plan_items WHERE id = 7' }))).toEqual([[md5Of7]]);
+  });
+
   it('leaves the explain tool and an EXPLAIN through query alone: they run nothing', async () => {
     expect(rowsOf(await env().bastion.call('explain', { sql: `EXPLAIN ${CARTESIAN}` })).length).toBeGreaterThan(0);
     expect(rowsOf(await env().bastion.call('query', { sql: `EXPLAIN (FORMAT JSON) ${CARTESIAN}` })).length).toBe(1);

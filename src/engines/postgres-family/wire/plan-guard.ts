@@ -8,8 +8,8 @@ import { BastionError } from '../../../errors/codes.js';
  * values) — and refused when its top plan node is estimated over a bound.
  *
  * The text is the policy-checked statement behind a fixed prefix: the policy accepted
- * exactly one SELECT, VALUES or TABLE (never an EXPLAIN: explain calls skip the guard),
- * and each of those is an explainable statement as it stands.
+ * exactly one SELECT, VALUES or TABLE (never an EXPLAIN: explain calls skip the guard), or
+ * one INSERT, UPDATE, DELETE or MERGE, and each of those is explainable as it stands.
  */
 export function explainForGuard(sql: string): string {
   return `EXPLAIN (FORMAT JSON) ${sql}`;
@@ -53,7 +53,7 @@ export function checkPlan(estimate: PlanEstimate, bound: PlanBound): void {
 function tooCostly(estimate: string, limit: string, setting: string): BastionError {
   return new BastionError(
     'PLAN_TOO_COSTLY',
-    `The planner estimates this statement at ${estimate} (${limit}), so it was not run. Narrow it (a WHERE on an indexed column, a LIMIT, fewer joins), or ask an operator to raise ${setting}.`,
+    `The planner estimates this statement at ${estimate} (${limit}), so it was not run. Narrow it (a WHERE on an indexed column, fewer rows or joins), or ask an operator to raise ${setting}.`,
   );
 }
 
