@@ -25,6 +25,7 @@ const ADMIN: Principal = { id: 'p:admin', kind: 'api_key', role: 'admin', scopes
 const ANALYST: Principal = { id: 'p:analyst', kind: 'api_key', role: 'analyst', scopes: [] };
 const CONFIG = {
   limits: { max_plan_cost: 100_000, max_plan_rows: 100_000 },
+  metrics: { enabled: true },
   roles: { analyst: { tools: ['query', 'explain'], tables: { allow: ['public.plan_*'] }, columns: { mask: { 'public.plan_items.label': 'hash' } } } },
 };
 const SETUP = [
@@ -81,7 +82,7 @@ pgFamilySuites('the plan-cost guard', CONFIG, ADMIN, SETUP, (env) => {
     expect(errorCode(await env().bastion.call('query', { sql, params: [3, 0] }))).toBe('QUERY_FAILED');
   });
 
-  it('leaves a denial in the audit trail for each refusal', async () => {
+  it('leaves a denial in the audit trail and the denials metric for each refusal', async () => {
     const refused = await env().bastion.call('query', { sql: CARTESIAN });
     const correlationId = (refused._meta?.['bastion/error'] as { correlation_id?: string } | undefined)?.correlation_id;
     expect(correlationId).toBeTruthy();
@@ -89,6 +90,7 @@ pgFamilySuites('the plan-cost guard', CONFIG, ADMIN, SETUP, (env) => {
     const record = records.find((r) => r['correlation_id'] === correlationId);
     expect(record).toMatchObject({ tool: 'query', decision: 'deny', outcome: 'denied', reason: 'PLAN_TOO_COSTLY', source: 'main' });
     expect(typeof record?.['fingerprint']).toBe('string');
+    expect((await env().bastion.ctx.metrics.render()).text).toMatch(/bastion_denials_total\{tool="query",reason="PLAN_TOO_COSTLY"\} [1-9]/);
   });
 
   it('plans the statement a role with column rules runs: rebuilt, with its mask key, under the same bound', async () => {
