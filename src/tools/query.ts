@@ -7,7 +7,7 @@ import { BastionError } from '../errors/codes.js';
 import type { ReadTool } from '../engine/policy.js';
 import { applyMasks, maskHashKey } from '../shape/mask.js';
 import { readCaps, rowsResult } from '../shape/result.js';
-import type { ParamValue, ReadResult } from '../engine/source.js';
+import type { ParamValue, PlanBound, ReadResult } from '../engine/source.js';
 import { guardedTool, type CallExtra, type CallState } from './run.js';
 import type { ToolCall } from '../session/context.js';
 import { paramsArg, rowsOutput, sourceArg, sqlArg } from './schemas.js';
@@ -63,9 +63,16 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, st
       maxBytes: limits.max_bytes,
       signal: extra?.signal,
       quietData: !call.role.unrestricted,
+      planBound: checked.tool === 'query' ? planBoundOf(limits) : undefined,
     }),
   );
   return applyMasks(result, authorized);
+}
+
+/** The plan-cost guard's bounds, when either is set (an EXPLAIN is never judged: it runs nothing). */
+function planBoundOf(limits: { max_plan_cost?: number | undefined; max_plan_rows?: number | undefined }): PlanBound | undefined {
+  if (limits.max_plan_cost === undefined && limits.max_plan_rows === undefined) return undefined;
+  return { maxCost: limits.max_plan_cost, maxRows: limits.max_plan_rows };
 }
 
 /**

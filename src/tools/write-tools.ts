@@ -124,6 +124,8 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
     maxBytes: ctx.config.limits.max_bytes,
     pinnedNames: run !== undefined,
     quietData: !call.role.unrestricted,
+    // The plan-cost guard judges a change by its cost (dry and real runs alike); DDL has no plan.
+    planBound: tool === 'execute' && ctx.config.limits.max_plan_cost !== undefined ? { maxCost: ctx.config.limits.max_plan_cost } : undefined,
   });
   const source = entry.source;
   const sourceWrite = entry.source.write.bind(entry.source);

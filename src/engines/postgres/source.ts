@@ -1,10 +1,11 @@
 import pg from 'pg';
 import type { PostgresSourceConfig } from '../../config/schema.js';
-import { BastionError } from '../../errors/codes.js';
+import { BastionError, isBastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
 import type { PoolStats, ReadRequest, ReadResult, Source, WriteRequest, WriteResult } from '../../engine/source.js';
 import { encodeParam } from '../postgres-family/wire/decode.js';
 import { toBastionError } from '../postgres-family/wire/errors.js';
+import { explainForGuard } from '../postgres-family/wire/plan-guard.js';
 import { setLocalLimits } from '../postgres-family/wire/statements.js';
 import { runGovernedWrite } from '../postgres-family/wire/write-flow.js';
 import { GuardedRead } from './guarded-read.js';
@@ -33,6 +34,7 @@ const STOP_STATEMENT_TIMEOUT_MS = 5_000;
 export class PostgresSource implements Source {
   readonly engine = 'postgres' as const;
   readonly mode = 'read-only' as const;
+  readonly guardsPlans = true as const;
   private readonly pool: pg.Pool;
   /**
    * Whether the login may set temp_file_limit, once a connection told us (see limits()).
@@ -171,6 +173,7 @@ export class PostgresSource implements Source {
       maxBytes: request.maxBytes,
       limits,
       mode,
+      plan: request.planBound === undefined ? undefined : { sql: explainForGuard(request.sql), bound: request.planBound },
     });
     let discard = true;
     // The server should have cancelled the statement already; the socket is suspect.
@@ -186,6 +189,8 @@ export class PostgresSource implements Source {
       discard = transactionStatus(client) !== 'I';
       return guarded.incomplete ? 'incomplete' : result;
     } catch (error) {
+      // A plan over the bound ended in ROLLBACK on a sound connection: it goes back to the pool.
+      if (isBastionError(error) && error.code === 'PLAN_TOO_COSTLY') discard = transactionStatus(client) !== 'I';
       if (aborted(signal)) throw new BastionError('QUERY_CANCELLED', undefined, error);
       throw toBastionError(error, request.quietData);
     } finally {
