@@ -43,6 +43,10 @@ const TTL_MS = 30_000;
  * database (USE and SET are refused), so the cached resolution is the one they get.
  */
 export class MysqlCatalog implements Catalog {
+  /** MySQL compares column names without regard to case, whatever lower_case_table_names says. */
+  readonly columnNamesIgnoreCase = true;
+  /** `_rowid` is a single-column integer primary key under another name. */
+  readonly rowIdNames = ['_rowid'];
   private loaded: { at: number; resolve: Map<string, string> } | undefined;
   private loading: Promise<Map<string, string>> | undefined;
   private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
