@@ -19,7 +19,9 @@ const SSN = '987-65-4321';
 const EMAIL = 'zed.marker@corp.example';
 const SALARY = 987654;
 const ACCOUNT = 730123456;
-const PLANTED = [SSN, EMAIL, 'zed.marker', String(SALARY), String(ACCOUNT)];
+const PAY = 876543;
+const BADGE = 'BDG-SECRET-9';
+const PLANTED = [SSN, EMAIL, 'zed.marker', String(SALARY), String(ACCOUNT), String(PAY), BADGE];
 
 const NAMES_TABLES = [
   'CREATE TABLE employees (id INTEGER PRIMARY KEY, name VARCHAR(50), dept VARCHAR(20), email VARCHAR(80), ssn VARCHAR(20), salary INTEGER)',
@@ -29,6 +31,9 @@ const NAMES_TABLES = [
   "INSERT INTO employees VALUES (2, 'Amy', 'dev', 'amy@example.com', '111-11-1111', 50000)",
   "INSERT INTO projects VALUES (1, 1, 'start')",
   `INSERT INTO accounts VALUES (${ACCOUNT}, 'Alice')`,
+  // Columns stored in mixed case, ruled in lower case.
+  'CREATE TABLE staff (id INTEGER PRIMARY KEY, Pay INTEGER, Badge VARCHAR(20))',
+  `INSERT INTO staff VALUES (1, ${PAY}, '${BADGE}')`,
 ];
 
 function namesRole(schema: string, tools: string[]): Record<string, unknown> {
@@ -36,8 +41,8 @@ function namesRole(schema: string, tools: string[]): Record<string, unknown> {
     tools,
     tables: { allow: [`${schema}.*`] },
     columns: {
-      deny: [`${schema}.employees.ssn`, `${schema}.accounts.acct_no`],
-      mask: { [`${schema}.employees.salary`]: 'null', [`${schema}.employees.email`]: 'partial' },
+      deny: [`${schema}.employees.ssn`, `${schema}.accounts.acct_no`, `${schema}.staff.badge`],
+      mask: { [`${schema}.employees.salary`]: 'null', [`${schema}.employees.email`]: 'partial', [`${schema}.staff.pay`]: 'null' },
     },
     approval: { '*': 'none' },
   };
@@ -58,6 +63,10 @@ const OTHER_CASE = [
   'UPDATE projects SET title = (SELECT employees.Ssn FROM employees WHERE id = 1) WHERE id = 1',
   'UPDATE projects SET title = (SELECT x FROM (SELECT SALARY AS x FROM employees WHERE id = 1) s) WHERE id = 1',
   'UPDATE accounts SET owner = owner WHERE ACCT_NO > 5',
+  'INSERT INTO projects (id, emp_id, title) SELECT 400 + id, 0, Pay FROM staff',
+  'INSERT INTO projects (id, emp_id, title) SELECT 500 + id, 0, badge FROM staff',
+  'UPDATE staff SET Pay = 1 WHERE id = 1',
+  'DELETE FROM staff WHERE PAY > 800000',
 ];
 
 interface Engine {
@@ -89,6 +98,7 @@ function suite(label: string, open: () => Promise<Engine>): void {
       ...(await engine.rows('SELECT id, name, dept, email, ssn, salary FROM employees ORDER BY id')),
       ...(await engine.rows('SELECT id, emp_id, title FROM projects ORDER BY id')),
       ...(await engine.rows('SELECT acct_no, owner FROM accounts ORDER BY acct_no')),
+      ...(await engine.rows('SELECT id, Pay, Badge FROM staff ORDER BY id')),
     ];
     const refusedUnchanged = async (sql: string, dryRun = false): Promise<void> => {
       const before = await stored();
@@ -128,6 +138,14 @@ function suite(label: string, open: () => Promise<Engine>): void {
       const filtered = await bastion.call('query', { sql: `SELECT id, SALARY, Email FROM employees WHERE SALARY = ${SALARY}` });
       expect(rowsOf(filtered)).toEqual([]);
       expect(planted(await bastion.call('query', { sql: 'SELECT id, SALARY, EMAIL FROM employees' }))).toEqual([]);
+    });
+
+    it('a column stored in mixed case is ruled by its lower-case rule: read masked or absent, never matched by a filter', async () => {
+      const all = await bastion.call('query', { sql: 'SELECT * FROM staff' });
+      expect(rowsOf(all)).toEqual([[1, null]]);
+      expect(planted(all)).toEqual([]);
+      expect(rowsOf(await bastion.call('query', { sql: `SELECT id FROM staff WHERE Pay = ${PAY} OR pay > 800000` }))).toEqual([]);
+      expect(planted(await bastion.call('query', { sql: 'SELECT Badge FROM staff' }))).toEqual([]);
     });
 
     it('allowed columns in any case still work: the write lands and copies no planted value', async () => {
