@@ -32,7 +32,8 @@ const NO_KIN: RelationKin = { ancestors: [], descendants: [] };
  * table, as for views: its family's table rules do not take it away, its column rules
  * still apply. Engines without inheritance (no Catalog.family) see the role's own rules.
  */
-export async function relationRules(role: Role, catalog: Catalog, schema: string, name: string): Promise<RelationRules> {
+export async function relationRules(given: Role, catalog: Catalog, schema: string, name: string): Promise<RelationRules> {
+  const role = columnNamesAsStored(given, catalog);
   const kin = catalog.family === undefined ? NO_KIN : await catalog.family(schema, name);
   const self = { schema, name };
   const family = [self, ...kin.ancestors, ...kin.descendants];
@@ -69,6 +70,19 @@ export async function relationRules(role: Role, catalog: Catalog, schema: string
   };
 }
 
+/**
+ * Where the engine compares column names without regard to case (MySQL, SQLite), a column
+ * stored as `Salary` is the one a rule on `salary` names: the rules are matched with the
+ * name as stored and in lower case (the case rules are written in, as SECURITY.md says).
+ */
+function columnNamesAsStored(role: Role, catalog: Catalog): Role {
+  if (catalog.columnNamesIgnoreCase !== true) return role;
+  return {
+    ...role,
+    columnDenied: (schema, table, column) => role.columnDenied(schema, table, column) || role.columnDenied(schema, table, column.toLowerCase()),
+    columnMask: (schema, table, column) => role.columnMask(schema, table, column) ?? role.columnMask(schema, table, column.toLowerCase()),
+  };
+}
 
 /** What a relation the role may not read at all answers. */
 const UNREADABLE: RelationRules = { allowed: false, denied: () => true, mask: () => undefined };

@@ -111,4 +111,15 @@ export interface Catalog {
    * where `tables.allow` names one exactly (authorize/family.ts).
    */
   isCatalogSchema?(schema: string): boolean;
+  /**
+   * The engine matches column names without regard to case (MySQL, SQLite): a statement's
+   * `SALARY` is the column `salary`, so checks by name compare them so too.
+   */
+  readonly columnNamesIgnoreCase?: boolean;
+  /**
+   * Names that reach a table's row id, which is its integer primary key under another name
+   * (SQLite `rowid`, `oid`, `_rowid_`; MySQL `_rowid`), lower case: checks by name cannot
+   * tell which column one stands for.
+   */
+  readonly rowIdNames?: readonly string[];
 }

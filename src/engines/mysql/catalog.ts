@@ -2,6 +2,8 @@ import type { ColumnOrigin, Catalog, ViewRead } from '../../engine/catalog.js';
 import type { ReadRequest, ReadResult } from '../../engine/source.js';
 import type { OriginIds } from '../../engine/origin-ids.js';
 import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
+import { ALLOWED_FUNCTIONS, PAREN_KEYWORDS } from './functions.js';
+import { scanMysql } from './lexer.js';
 import { tokenize } from './tokens.js';
 import { isSystemDatabase } from './write-rules.js';
 
@@ -43,6 +45,10 @@ const TTL_MS = 30_000;
  * database (USE and SET are refused), so the cached resolution is the one they get.
  */
 export class MysqlCatalog implements Catalog {
+  /** MySQL compares column names without regard to case, whatever lower_case_table_names says. */
+  readonly columnNamesIgnoreCase = true;
+  /** `_rowid` is a single-column integer primary key under another name. */
+  readonly rowIdNames = ['_rowid'];
   private loaded: { at: number; resolve: Map<string, string> } | undefined;
   private loading: Promise<Map<string, string>> | undefined;
   private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
@@ -73,22 +79,28 @@ export class MysqlCatalog implements Catalog {
    * What a view reads. MariaDB has no VIEW_TABLE_USAGE, so the stored definition is
    * read and every name in it that is an existing table or view counts as read in
    * whole: more than the view may use (a column named like a table), never less. A
-   * definition this server does not show (no SHOW VIEW), or one that names a stored
-   * routine, lists the view itself, which the authorize stage treats as unreadable.
+   * definition this server does not show (no SHOW VIEW), one that calls a function that
+   * is not an allowed built-in (a stored function's body records nothing the view shows,
+   * and information_schema.ROUTINES hides it from a login without EXECUTE), or one that
+   * reads a system database lists the view itself, which the authorize stage treats as
+   * unreadable.
    */
   async viewReads(schema: string, name: string): Promise<readonly ViewRead[] | undefined> {
     return this.views.get(`${schema}\u0000${name}`, async () => {
       const found = await this.read({ sql: VIEW_DEFINITION, params: [schema, name], ...BIG });
       if (found.rows.length === 0) return undefined;
-      const definition = found.rows[0]?.[0];
+      const stored = found.rows[0]?.[0];
+      const definition = typeof stored === 'string' && stored !== '' ? stored : undefined;
+      if (definition === undefined || callsUnknown(definition)) return [{ schema, name, columns: '*' }];
       // A view cannot read itself: its own name in the definition is a column's or an alias.
-      const candidates = typeof definition === 'string' && definition !== '' ? namesIn(definition, schema).filter(([db, t]) => db !== schema || t !== name) : undefined;
-      if (candidates === undefined || candidates.length > MAX_NAMES) return [{ schema, name, columns: '*' }];
+      const candidates = namesIn(definition, schema).filter(([db, t]) => db !== schema || t !== name);
+      if (candidates.length > MAX_NAMES) return [{ schema, name, columns: '*' }];
       if (candidates.length === 0) return [];
       // A stored function's body records nothing the view shows: a view calling one is unreadable.
       const calls = await this.read({ sql: ROUTINES(candidates.length), params: candidates.flat(), maxRows: 1, maxBytes: 4096 });
       if (calls.rows.length > 0) return [{ schema, name, columns: '*' }];
       const existing = await this.read({ sql: EXISTING(candidates.length), params: candidates.flat(), ...BIG });
+      if (existing.rows.some((row) => isSystemDatabase(String(row[0])))) return [{ schema, name, columns: '*' }];
       return existing.rows.map((row) => ({ schema: String(row[0]), name: String(row[1]), columns: '*' as const }));
     });
   }
@@ -133,6 +145,21 @@ export class MysqlCatalog implements Catalog {
       });
     return this.loading;
   }
+}
+
+/**
+ * Whether a view's definition calls anything but an allowed built-in: a quoted or qualified
+ * `name(` (as the server writes a stored function back: `db`.`f`()), or a name neither on
+ * the allow-list nor a keyword that takes parentheses. Text that does not scan counts as one.
+ */
+function callsUnknown(definition: string): boolean {
+  let calls: readonly string[];
+  try {
+    calls = scanMysql(definition).calls;
+  } catch {
+    return true;
+  }
+  return calls.some((call) => call.startsWith('.') || call.startsWith('`') || !(ALLOWED_FUNCTIONS.has(call) || PAREN_KEYWORDS.has(call)));
 }
 
 /**

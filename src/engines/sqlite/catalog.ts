@@ -29,6 +29,10 @@ const TTL_MS = 30_000;
  * (OriginIds).
  */
 export class SqliteCatalog implements Catalog {
+  /** SQLite compares column names without regard to (ASCII) case. */
+  readonly columnNamesIgnoreCase = true;
+  /** An INTEGER PRIMARY KEY is the row id, which these names reach too. */
+  readonly rowIdNames = ['rowid', 'oid', '_rowid_'];
   private names: { at: number; set: Promise<Set<string>> } | undefined;
   private virtual: { at: number; set: Promise<Set<string>> } | undefined;
   private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
