@@ -40,6 +40,12 @@ export interface ReadProtection {
    * statement's own and its masked columns stay masked. Views they read come too.
    */
   readonly views?: readonly InlinedView[];
+  /**
+   * A relation the statement reads, itself or through a view, has an index that includes a
+   * column protected for the role (authorize/index-order.ts): an index scan would return rows
+   * in the order of that column's real values, so the engine plans without one.
+   */
+  readonly indexedProtected?: boolean;
 }
 
 /** A view read as its definition (ReadProtection.views). */
@@ -74,6 +80,8 @@ export interface ProtectedStatement {
   readonly at?: readonly number[];
   /** Set when the engine must set the relations up before the statement runs (ReadRequest.shadows). */
   readonly shadows?: ShadowedRelations;
+  /** Run without index scans (ReadRequest.withoutIndexScans), from ReadProtection.indexedProtected. */
+  readonly withoutIndexScans?: boolean;
 }
 
 /** The call's own parameters with the ones the protected statement adds, in placeholder order. */

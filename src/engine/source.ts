@@ -35,6 +35,12 @@ export interface ReadRequest {
    * (ProtectedStatement.shadows); only an engine whose ReadGuard.protect asked for it gets it.
    */
   readonly shadows?: ShadowedRelations | undefined;
+  /**
+   * Plan without index scans, bitmap scans kept (PostgreSQL: enable_indexscan = off): a relation
+   * the statement reads has an index that includes a column protected for the role, and an
+   * index scan returns rows in the order of its real values (ProtectedStatement.withoutIndexScans).
+   */
+  readonly withoutIndexScans?: boolean | undefined;
 }
 
 export interface ResultColumn {
@@ -96,6 +102,8 @@ export interface WriteRequest {
   readonly pinnedNames?: boolean | undefined;
   /** As ReadRequest.quietData: an error of a data-quoting kind comes back without the values it quotes. */
   readonly quietData?: boolean | undefined;
+  /** As ReadRequest.withoutIndexScans, for what the write reads and the rows it changes and returns. */
+  readonly withoutIndexScans?: boolean | undefined;
 }
 
 export interface WriteSample {

@@ -100,10 +100,11 @@ export class PostgresSource implements Source {
   /**
    * The transaction-local limits of a call (statements.ts setLocalLimits): timeouts,
    * work_mem, temp_file_limit when the login may set it, the role; `pinned` also pins
-   * the search path (ReadRequest.pinnedNames). The first call asks the database once
+   * the search path (ReadRequest.pinnedNames), and `withoutIndexScans` with it turns index
+   * scans off (ReadRequest.withoutIndexScans). The first call asks the database once
    * whether temp_file_limit may be set.
    */
-  private async limits(pinned = false): Promise<{ text: string; values: (string | null)[] }> {
+  private async limits(pinned = false, withoutIndexScans = false): Promise<{ text: string; values: (string | null)[] }> {
     if (this.tempFileLimitSettable === undefined) {
       this.tempFileLimitProbe ??= this.probeTempFileLimit().finally(() => (this.tempFileLimitProbe = undefined));
       await this.tempFileLimitProbe;
@@ -113,7 +114,7 @@ export class PostgresSource implements Source {
     const values = [String(config.statement_timeout_ms), String(config.lock_timeout_ms), `${config.work_mem_mb}MB`];
     if (tempFileLimit) values.push(`${config.temp_file_limit_mb}MB`);
     if (config.role !== undefined) values.push(config.role);
-    return { text: setLocalLimits({ tempFileLimit, role: config.role !== undefined, pinned }), values };
+    return { text: setLocalLimits({ tempFileLimit, role: config.role !== undefined, pinned, withoutIndexScans }), values };
   }
 
   private async probeTempFileLimit(): Promise<void> {
@@ -157,7 +158,7 @@ export class PostgresSource implements Source {
   private async readOnce(request: ReadRequest, mode: 'batched'): Promise<ReadResult>;
   private async readOnce(request: ReadRequest, mode: 'single'): Promise<ReadResult | 'incomplete'>;
   private async readOnce(request: ReadRequest, mode: 'single' | 'batched'): Promise<ReadResult | 'incomplete'> {
-    const limits = await this.limits(request.pinnedNames === true);
+    const limits = await this.limits(request.pinnedNames === true, request.withoutIndexScans === true);
     const client = await this.connect(request.signal);
     const { signal } = request;
     if (aborted(signal)) {
