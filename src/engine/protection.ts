@@ -105,6 +105,8 @@ export function withProtectionParams(own: readonly ParamValue[], run: ProtectedS
 export interface WriteProtection extends ReadProtection {
   /** The relation written, where its name resolves; `columns` (every column, in table order) when the role has rules on it. */
   readonly target: { readonly schema: string; readonly name: string; readonly columns?: readonly ProtectedColumn[] | undefined };
+  /** As ReadProtection.indexedProtected, for the relation written too: its rows are found, changed and returned in the order of the scan. */
+  readonly indexedProtected?: boolean;
 }
 
 /** A write as it runs for a role with rules: each statement rebuilt, and the parameters to append to the call's own. */
@@ -116,4 +118,6 @@ export interface ProtectedWrite {
   /** An UPDATE dry run's read of its rows as they are (CheckedDml.before), rebuilt like a read. */
   readonly before: BeforeRead | undefined;
   readonly params: readonly ParamValue[];
+  /** Run without index scans (WriteRequest.withoutIndexScans), from WriteProtection.indexedProtected. */
+  readonly withoutIndexScans?: boolean;
 }

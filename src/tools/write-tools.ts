@@ -123,6 +123,7 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
     describe: authorized.describe,
     maxBytes: ctx.config.limits.max_bytes,
     pinnedNames: run !== undefined,
+    withoutIndexScans: run?.withoutIndexScans,
     quietData: !call.role.unrestricted,
   });
   const source = entry.source;
