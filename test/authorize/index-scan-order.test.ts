@@ -24,6 +24,16 @@ const SETUP = [
   'CREATE INDEX staff_name_ssn ON hr_order.staff (name, ssn)',
   'ANALYZE hr_order.staff',
   'CREATE VIEW hr_order.staff_names AS SELECT id, name FROM hr_order.staff',
+  // The same rows partitioned, the index on a partition only; and an index on an expression of salary.
+  'CREATE TABLE hr_order.pay (id int, dept text, salary int) PARTITION BY LIST (dept)',
+  "CREATE TABLE hr_order.pay_eng PARTITION OF hr_order.pay FOR VALUES IN ('eng')",
+  "CREATE TABLE hr_order.pay_rest PARTITION OF hr_order.pay DEFAULT",
+  'INSERT INTO hr_order.pay SELECT id, dept, salary FROM hr_order.staff',
+  'CREATE INDEX pay_eng_dept_salary ON hr_order.pay_eng (dept, salary)',
+  'ANALYZE hr_order.pay',
+  'CREATE TABLE hr_order.bonus AS SELECT id, dept, salary FROM hr_order.staff',
+  'CREATE INDEX bonus_dept_expression ON hr_order.bonus (dept, (salary + 0))',
+  'ANALYZE hr_order.bonus',
   // Masked too, but indexed only on a column without rules: its index scans stay.
   'CREATE TABLE hr_order.badges AS SELECT i AS id, pg_catalog.md5(i::text) AS pin FROM generate_series(1, 20000) AS i',
   'CREATE INDEX badges_id ON hr_order.badges (id)',
@@ -34,7 +44,7 @@ const ROLES = {
   analyst: {
     tools: ['query', 'explain'],
     tables: { allow: ['hr_order.*'] },
-    columns: { deny: ['hr_order.staff.ssn'], mask: { 'hr_order.staff.salary': 'null', 'hr_order.badges.pin': 'hash' } },
+    columns: { deny: ['hr_order.staff.ssn'], mask: { 'hr_order.staff.salary': 'null', 'hr_order.badges.pin': 'hash', 'hr_order.pay.salary': 'null', 'hr_order.bonus.salary': 'null' } },
   },
 };
 const SCRIBE_ROLE = { ...ROLES.analyst, tools: ['query', 'execute'], approval: { '*': 'none' } };
@@ -56,6 +66,13 @@ pgFamilySuites('row order through an index scan on a protected column', { roles:
   it('ties on dept do not come back in the order of the masked salary', async () => {
     const bySalary = ids(await asAdmin("SELECT id FROM hr_order.staff WHERE dept >= 'eng' ORDER BY dept, salary LIMIT 10"));
     const seen = ids(rowsOf(await env().bastion.call('query', { sql: "SELECT id, name FROM hr_order.staff WHERE dept >= 'eng' ORDER BY dept LIMIT 10" })));
+    expect(seen).toHaveLength(10);
+    expect(seen).not.toEqual(bySalary);
+  });
+
+  it.each(['hr_order.pay', 'hr_order.bonus'])('nor through an index of a partition, or on an expression of the masked column (%s)', async (table) => {
+    const bySalary = ids(await asAdmin(`SELECT id FROM ${table} WHERE dept >= 'eng' ORDER BY dept, salary LIMIT 10`));
+    const seen = ids(rowsOf(await env().bastion.call('query', { sql: `SELECT id FROM ${table} WHERE dept >= 'eng' ORDER BY dept LIMIT 10` })));
     expect(seen).toHaveLength(10);
     expect(seen).not.toEqual(bySalary);
   });
