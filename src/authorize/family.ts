@@ -27,7 +27,10 @@ const NO_KIN: RelationKin = { ancestors: [], descendants: [] };
  * A child of several parents holds rows of each, so the rules of every ancestor of the
  * relation and of its descendants apply. A partition whose partition key (an ancestor's)
  * includes a denied or masked column is denied itself: which partition a row sits in tells
- * a range of that column's value (read the partitioned table instead).
+ * a range of that column's value (read the partitioned table instead). A table stored in the
+ * order of a denied or masked column (a clustered key, Catalog.storageOrder) is denied too,
+ * named by a rule or not: any scan of it returns rows in that column's order, and no plan or
+ * rewrite takes that order away.
  * A relation that `tables.allow` names exactly is the configuration's explicit choice of
  * table, as for views: its family's table rules do not take it away, its column rules
  * still apply. Engines without inheritance (no Catalog.family) see the role's own rules.
@@ -47,6 +50,7 @@ export async function relationRules(given: Role, catalog: Catalog, schema: strin
   if (readable && role.hasColumnRules) {
     if (!explicit && family.length > 1 && (await partitionedByProtected(role, catalog, self, kin, family))) return UNREADABLE;
     if (kin.opaque === true && (await ancestorsRuled(role, catalog, kin))) return UNREADABLE;
+    if (await storedByProtected(role, catalog, self, family)) return UNREADABLE;
   }
   const allowed = readable;
   if (family.length === 1) {
@@ -97,10 +101,24 @@ type Named = { readonly schema: string; readonly name: string };
 async function partitionedByProtected(role: Role, catalog: Catalog, self: Named, kin: RelationKin, family: readonly Named[]): Promise<boolean> {
   const keys = kin.partitionKeys ?? [];
   if (keys.length === 0) return false;
-  const protectedKey = (column: string): boolean =>
-    family.some((relation) => role.columnDenied(relation.schema, relation.name, column) || role.columnMask(relation.schema, relation.name, column) !== undefined);
+  const protectedKey = protectedIn(role, family);
   if (!keys.includes('*')) return keys.some(protectedKey);
   return (await catalog.columnOrigins(self.schema, self.name)).some((column) => protectedKey(column.name));
+}
+
+/** Whether a column rule of the family denies or masks `column`. */
+function protectedIn(role: Role, family: readonly Named[]): (column: string) => boolean {
+  return (column) => family.some((relation) => role.columnDenied(relation.schema, relation.name, column) || role.columnMask(relation.schema, relation.name, column) !== undefined);
+}
+
+/** A table whose storage order (its clustered key) includes a protected column; `'*'` (a column without a name) counts as any. */
+async function storedByProtected(role: Role, catalog: Catalog, self: Named, family: readonly Named[]): Promise<boolean> {
+  if (catalog.storageOrder === undefined) return false;
+  const order = await catalog.storageOrder(self.schema, self.name);
+  if (order.length === 0) return false;
+  const isProtected = protectedIn(role, family);
+  if (!order.includes('*')) return order.some(isProtected);
+  return (await catalog.columnOrigins(self.schema, self.name)).some((column) => isProtected(column.name));
 }
 
 /** An opaque kin holds its ancestors' rows under other names: any column rule on them makes it unreadable. */

@@ -4,6 +4,7 @@ import type { Catalog } from '../engine/catalog.js';
 import type { InlinedView, ProtectedColumn, ProtectedRelation, ReadProtection } from '../engine/protection.js';
 import type { MaskKind, Role } from './roles.js';
 import { relationRules, type RelationRules } from './family.js';
+import { readsProtectedIndex } from './index-order.js';
 import { inlineNamedView } from './named-views.js';
 import { authorizeFunctions, authorizeViews } from './views.js';
 import { maskDomain } from '../engine/mask-hash.js';
@@ -114,7 +115,13 @@ export async function authorizeRead(
     touched.push(entry);
   }
   if (options.byConstruction !== true) checkColumns(statement, touched, catalog);
-  const protection = { resolved, relations: [...relations.values()], ...(views.size > 0 ? { views: [...views.values()] } : {}) };
+  const indexedProtected = await readsProtectedIndex(role, catalog, touched);
+  const protection = {
+    resolved,
+    relations: [...relations.values()],
+    ...(views.size > 0 ? { views: [...views.values()] } : {}),
+    ...(indexedProtected ? { indexedProtected } : {}),
+  };
   return { columns: plan, protection };
 }
 

@@ -96,6 +96,21 @@ export interface Catalog {
    * search path, so pinning names cannot keep such a function out of a statement.
    */
   untrustedCasts?(): Promise<readonly string[]>;
+  /**
+   * The columns whose values order how a table is stored (a clustered key: SQLite's WITHOUT
+   * ROWID primary key or its INTEGER PRIMARY KEY, the rowid; MySQL's primary key, or a unique
+   * key InnoDB would cluster by in its place): a plain scan returns rows in their order, and no
+   * plan avoids it. `'*'` stands for a column the engine cannot name (an expression). Absent
+   * where storage follows no column (PostgreSQL's heap).
+   */
+  storageOrder?(schema: string, name: string): Promise<readonly string[]>;
+  /**
+   * The columns of every index of a relation and of its descendants (partitions, inheritance
+   * children): an index scan returns rows in the order of its columns. `'*'` for an index on an
+   * expression or with a predicate (it counts as holding every column). Absent where the engine
+   * keeps such indexes out of a protected statement's plan by itself.
+   */
+  indexedColumns?(schema: string, name: string): Promise<readonly string[]>;
   /** Like resolve, for any relation kind (indexes too). */
   locate(name: string): Promise<string | undefined>;
   /** Where an unqualified CREATE puts a new object. */

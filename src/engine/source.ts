@@ -42,6 +42,12 @@ export interface ReadRequest {
    * a bound. Only a source with `guardsPlans` honours it; absent, no plan is asked for.
    */
   readonly planBound?: PlanBound | undefined;
+  /**
+   * Plan without index scans, bitmap scans kept (PostgreSQL: enable_indexscan = off): a relation
+   * the statement reads has an index that includes a column protected for the role, and an
+   * index scan returns rows in the order of its real values (ProtectedStatement.withoutIndexScans).
+   */
+  readonly withoutIndexScans?: boolean | undefined;
 }
 
 /** Bounds on the planner's estimate for a statement's top plan node; at least one is set. */
@@ -117,6 +123,8 @@ export interface WriteRequest {
    * `maxCost` (a DML plan's top node estimates no rows of its own, so only the cost is judged).
    */
   readonly planBound?: Pick<PlanBound, 'maxCost'> | undefined;
+  /** As ReadRequest.withoutIndexScans, for what the write reads and the rows it changes and returns. */
+  readonly withoutIndexScans?: boolean | undefined;
 }
 
 export interface WriteSample {

@@ -59,6 +59,7 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, st
       params: run === undefined ? params : withProtectionParams(params, run),
       pinnedNames: run !== undefined,
       shadows: run?.shadows,
+      withoutIndexScans: run?.withoutIndexScans,
       maxRows: Math.min(args.max_rows ?? limits.max_rows, limits.max_rows),
       maxBytes: limits.max_bytes,
       signal: extra?.signal,

@@ -23,6 +23,13 @@ const LOCATE = `SELECT TABLE_SCHEMA FROM information_schema.TABLES
   WHERE TABLE_SCHEMA = DATABASE() AND CAST(INDEX_NAME AS BINARY) = CAST(? AS BINARY) LIMIT 1`;
 const COLUMNS = `SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`;
 const CURRENT_DATABASE = 'SELECT DATABASE()';
+/**
+ * The primary key's columns, and those of every unique key whose columns are all NOT NULL
+ * (NULLABLE = ''): without a primary key, InnoDB clusters the table by the first such key.
+ * A key part on an expression has no COLUMN_NAME.
+ */
+const CLUSTER_KEYS = `SELECT INDEX_NAME, COLUMN_NAME, NULLABLE FROM information_schema.STATISTICS
+  WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX`;
 /** A view's stored definition: the server writes it back with every table name qualified (`db`.`t`). */
 const VIEW_DEFINITION = `SELECT VIEW_DEFINITION FROM information_schema.VIEWS
   WHERE CAST(TABLE_SCHEMA AS BINARY) = CAST(? AS BINARY) AND CAST(TABLE_NAME AS BINARY) = CAST(? AS BINARY)`;
@@ -53,6 +60,7 @@ export class MysqlCatalog implements Catalog {
   private loading: Promise<Map<string, string>> | undefined;
   private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
   private readonly views = new TtlPromiseCache<readonly ViewRead[] | undefined>(TTL_MS);
+  private readonly storage = new TtlPromiseCache<readonly string[]>(TTL_MS);
 
   constructor(
     private readonly read: Read,
@@ -105,6 +113,27 @@ export class MysqlCatalog implements Catalog {
     });
   }
 
+  /**
+   * The key InnoDB stores a table's rows in, which a full scan follows: its primary key, or
+   * without one, the columns of every unique key whose columns are all NOT NULL (InnoDB takes
+   * the first; which one is first is not asked). Other storage engines are treated alike.
+   */
+  async storageOrder(schema: string, table: string): Promise<readonly string[]> {
+    return this.storage.get(`${schema}\u0000${table}`, async () => {
+      const { rows } = await this.read({ sql: CLUSTER_KEYS, params: [schema, table], ...BIG });
+      const keys = new Map<string, { columns: string[]; nullable: boolean }>();
+      for (const [index, column, nullable] of rows) {
+        const key = keys.get(String(index)) ?? { columns: [], nullable: false };
+        key.columns.push(typeof column === 'string' ? column : '*');
+        key.nullable ||= nullable === 'YES';
+        keys.set(String(index), key);
+      }
+      const primary = keys.get('PRIMARY');
+      if (primary !== undefined) return primary.columns;
+      return [...keys.values()].filter((key) => !key.nullable).flatMap((key) => key.columns);
+    });
+  }
+
   async locate(name: string): Promise<string | undefined> {
     const result = await this.read({ sql: LOCATE, params: [name, name], maxRows: 1, maxBytes: 4096 });
     const schema = result.rows[0]?.[0];
@@ -131,6 +160,7 @@ export class MysqlCatalog implements Catalog {
     this.loaded = undefined;
     this.columns.clear();
     this.views.clear();
+    this.storage.clear();
   }
 
   private refresh(): Promise<Map<string, string>> {

@@ -30,6 +30,8 @@ export interface ProtocolReadRequest {
   limits: PgliteLimits;
   /** Pin the search path for the statement (ReadRequest.pinnedNames). */
   pinnedNames?: boolean | undefined;
+  /** Plan without index scans (ReadRequest.withoutIndexScans); only with pinnedNames. */
+  withoutIndexScans?: boolean | undefined;
   sql: string;
   values: (string | null)[];
   maxRows: number;
@@ -42,8 +44,8 @@ export interface ProtocolReadRequest {
 export type PgliteLimits = [string, string, string, string];
 
 /** PGlite runs as its superuser, so temp_file_limit is always set; no role is ever switched to. */
-export function pgliteLimitsText(pinned: boolean): string {
-  return setLocalLimits({ tempFileLimit: true, role: false, pinned });
+export function pgliteLimitsText(pinned: boolean, withoutIndexScans = false): string {
+  return setLocalLimits({ tempFileLimit: true, role: false, pinned, withoutIndexScans });
 }
 
 /** Raised when the engine did not return to an idle transaction state: the caller must restart it. */
@@ -95,7 +97,7 @@ function prelude(request: ProtocolReadRequest): Buffer[] {
     serialize.bind({}),
     serialize.execute({}),
     // Runs a query before the caller's statement, so the transaction can no longer be switched to read-write.
-    serialize.parse({ text: pgliteLimitsText(request.pinnedNames === true) }),
+    serialize.parse({ text: pgliteLimitsText(request.pinnedNames === true, request.withoutIndexScans === true) }),
     serialize.bind({ values: request.limits }),
     serialize.execute({}),
   ];

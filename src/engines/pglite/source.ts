@@ -60,6 +60,7 @@ export class PgliteSource implements Source {
       type: 'read',
       limits: this.limits(),
       pinnedNames: request.pinnedNames === true,
+      withoutIndexScans: request.withoutIndexScans === true,
       sql: request.sql,
       values: request.params.map(encodeParam),
       maxRows: request.maxRows,

@@ -102,10 +102,11 @@ export class PostgresSource implements Source {
   /**
    * The transaction-local limits of a call (statements.ts setLocalLimits): timeouts,
    * work_mem, temp_file_limit when the login may set it, the role; `pinned` also pins
-   * the search path (ReadRequest.pinnedNames). The first call asks the database once
+   * the search path (ReadRequest.pinnedNames), and `withoutIndexScans` with it turns index
+   * scans off (ReadRequest.withoutIndexScans). The first call asks the database once
    * whether temp_file_limit may be set.
    */
-  private async limits(pinned = false): Promise<{ text: string; values: (string | null)[] }> {
+  private async limits(pinned = false, withoutIndexScans = false): Promise<{ text: string; values: (string | null)[] }> {
     if (this.tempFileLimitSettable === undefined) {
       this.tempFileLimitProbe ??= this.probeTempFileLimit().finally(() => (this.tempFileLimitProbe = undefined));
       await this.tempFileLimitProbe;
@@ -115,7 +116,7 @@ export class PostgresSource implements Source {
     const values = [String(config.statement_timeout_ms), String(config.lock_timeout_ms), `${config.work_mem_mb}MB`];
     if (tempFileLimit) values.push(`${config.temp_file_limit_mb}MB`);
     if (config.role !== undefined) values.push(config.role);
-    return { text: setLocalLimits({ tempFileLimit, role: config.role !== undefined, pinned }), values };
+    return { text: setLocalLimits({ tempFileLimit, role: config.role !== undefined, pinned, withoutIndexScans }), values };
   }
 
   private async probeTempFileLimit(): Promise<void> {
@@ -149,17 +150,23 @@ export class PostgresSource implements Source {
   async read(request: ReadRequest): Promise<ReadResult> {
     if (aborted(request.signal)) throw new BastionError('QUERY_CANCELLED');
     if (this.multiBatch.has(request.sql)) return this.readOnce(request, 'batched');
+    const started = performance.now();
     const first = await this.readOnce(request, 'single');
     if (first !== 'incomplete') return first;
     if (this.multiBatch.size >= MULTI_BATCH_MEMORY) this.multiBatch.clear();
     this.multiBatch.add(request.sql);
-    return this.readOnce(request, 'batched');
+    // The statement runs again, batch by batch: within what is left of the call's time limit,
+    // so one call never keeps the database busy for more than statement_timeout_ms in all.
+    const left = Math.floor(this.config.statement_timeout_ms - (performance.now() - started));
+    if (left < 1) throw new BastionError('QUERY_TIMEOUT');
+    return this.readOnce(request, 'batched', left);
   }
 
-  private async readOnce(request: ReadRequest, mode: 'batched'): Promise<ReadResult>;
+  private async readOnce(request: ReadRequest, mode: 'batched', timeoutMs?: number): Promise<ReadResult>;
   private async readOnce(request: ReadRequest, mode: 'single'): Promise<ReadResult | 'incomplete'>;
-  private async readOnce(request: ReadRequest, mode: 'single' | 'batched'): Promise<ReadResult | 'incomplete'> {
-    const limits = await this.limits(request.pinnedNames === true);
+  private async readOnce(request: ReadRequest, mode: 'single' | 'batched', timeoutMs = this.config.statement_timeout_ms): Promise<ReadResult | 'incomplete'> {
+    const settings = await this.limits(request.pinnedNames === true, request.withoutIndexScans === true);
+    const limits = { text: settings.text, values: [String(timeoutMs), ...settings.values.slice(1)] };
     const client = await this.connect(request.signal);
     const { signal } = request;
     if (aborted(signal)) {
@@ -177,7 +184,7 @@ export class PostgresSource implements Source {
     });
     let discard = true;
     // The server should have cancelled the statement already; the socket is suspect.
-    const timer = setTimeout(() => cutSocket(client), this.config.statement_timeout_ms + CLIENT_GRACE_MS);
+    const timer = setTimeout(() => cutSocket(client), timeoutMs + CLIENT_GRACE_MS);
     let running = true;
     const onAbort = (): void => void this.stopStatement(client, () => running);
     signal?.addEventListener('abort', onAbort, { once: true });

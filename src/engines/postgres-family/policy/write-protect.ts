@@ -50,6 +50,8 @@ export class WriteProtector {
       sampleSql: sample?.sql,
       sampleParams: keys(sample?.usesHashKey),
       before: before === undefined ? undefined : { ...before.read, extraParams: keys(before.usesHashKey) },
+      // An index on a protected column stays out of the plans (WriteProtection.indexedProtected).
+      ...(protection.indexedProtected === true ? { withoutIndexScans: true } : {}),
     };
   }
 }

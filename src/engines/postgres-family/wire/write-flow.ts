@@ -2,7 +2,7 @@ import { BastionError } from '../../../errors/codes.js';
 import type { WriteRequest, WriteResult } from '../../../engine/source.js';
 import { RowCollector } from './collector.js';
 import { encodeParam } from './decode.js';
-import { BEGIN_READ_WRITE, COMMIT, PIN_SEARCH_PATH, ROLLBACK } from './statements.js';
+import { BEGIN_READ_WRITE, COMMIT, NO_INDEX_SCANS, PIN_SEARCH_PATH, ROLLBACK } from './statements.js';
 import { asError, type Pipeline, type PipelineResult, type PipelineStep, type RowSink } from './pipeline.js';
 import { DefinitionReader } from './write-definition.js';
 import { checkPlan, explainForGuard, topPlanEstimate } from './plan-guard.js';
@@ -42,6 +42,12 @@ class FirstValue implements RowSink {
  * for a dry run or a broken cap, COMMIT otherwise. Throws the engine's error as it
  * is (the adapter maps it); the transaction is rolled back before any throw.
  */
+/** The limits, with the search path pinned (WriteRequest.pinnedNames) and then index scans off (WriteRequest.withoutIndexScans). */
+function limitsText(request: WriteRequest, limits: string): string {
+  if (request.pinnedNames !== true) return limits;
+  return limits + PIN_SEARCH_PATH + (request.withoutIndexScans === true ? NO_INDEX_SCANS : '');
+}
+
 export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest, context: WriteContext): Promise<WriteResult> {
   // Every RETURNING row still streams past; only the first few are kept, so the
   // statement runs to completion and its row count is the real one.
@@ -54,7 +60,7 @@ export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest
   const opening: PipelineStep[] = [
     { text: BEGIN_READ_WRITE, values: [] },
     // A statement that names every relation with its schema resolves nothing else through the search path.
-    { text: request.pinnedNames === true ? context.limits.text + PIN_SEARCH_PATH : context.limits.text, values: context.limits.values },
+    { text: limitsText(request, context.limits.text), values: context.limits.values },
   ];
   const planned = request.kind === 'dml' && request.planBound?.maxCost !== undefined;
   // The plan-cost guard: the transaction opens with the plan of the statement, and only a plan within the bound goes on.
