@@ -37,6 +37,7 @@ export async function contextFor(config: BastionConfig, log: Logger): Promise<Se
   const fileTools = config.files.roots.length > 0 ? await loadFileTools(config) : undefined;
   await checkEngineSettings(config.sql);
   const sources = await SourceRegistry.create(config.sources, log, engineOpener(config.sql));
+  warnUnguardedPlans(config, sources, log);
   const limiter = await createRateLimiter(config, log);
   let audit;
   let approvals;
@@ -56,6 +57,17 @@ export async function contextFor(config: BastionConfig, log: Logger): Promise<Se
   const metrics = await openMetrics(config);
   const tracer = await openTracer(config, packageVersion(), log);
   return { config, sources, log, version: packageVersion(), roles, limiter, audit, approvals, approvalWatch, metrics, fileTools, tracer };
+}
+
+/** The plan-cost guard covers only engines with a cost model: said once at start, never silently. */
+function warnUnguardedPlans(config: BastionConfig, sources: SourceRegistry, log: Logger): void {
+  if (config.limits.max_plan_cost === undefined && config.limits.max_plan_rows === undefined) return;
+  const unguarded = sources.list().filter((entry) => entry.source.guardsPlans !== true);
+  if (unguarded.length === 0) return;
+  log.warn(
+    { sources: unguarded.map((entry) => `${entry.name} (${entry.engine})`) },
+    'limits.max_plan_cost and max_plan_rows apply to PostgreSQL and PGlite sources only: queries on these sources run without the plan-cost guard',
+  );
 }
 
 /** The file tools, imported only when roots are configured; a missing or protected root stops the start, not the first call. */

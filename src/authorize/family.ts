@@ -27,38 +27,32 @@ const NO_KIN: RelationKin = { ancestors: [], descendants: [] };
  * A child of several parents holds rows of each, so the rules of every ancestor of the
  * relation and of its descendants apply. A partition whose partition key (an ancestor's)
  * includes a denied or masked column is denied itself: which partition a row sits in tells
- * a range of that column's value (read the partitioned table instead).
+ * a range of that column's value (read the partitioned table instead). A table stored in the
+ * order of a denied or masked column (a clustered key, Catalog.storageOrder) is denied too,
+ * named by a rule or not: any scan of it returns rows in that column's order, and no plan or
+ * rewrite takes that order away.
  * A relation that `tables.allow` names exactly is the configuration's explicit choice of
  * table, as for views: its family's table rules do not take it away, its column rules
  * still apply. Engines without inheritance (no Catalog.family) see the role's own rules.
  */
-export async function relationRules(role: Role, catalog: Catalog, schema: string, name: string): Promise<RelationRules> {
+export async function relationRules(given: Role, catalog: Catalog, schema: string, name: string): Promise<RelationRules> {
+  const role = columnNamesAsStored(given, catalog);
   const kin = catalog.family === undefined ? NO_KIN : await catalog.family(schema, name);
   const self = { schema, name };
   const family = [self, ...kin.ancestors, ...kin.descendants];
   const ownAllowed = role.tableAllowed(schema, name);
   const familyAllowed = family.every((relation) => role.tableAllowed(relation.schema, relation.name));
   const explicit = role.tableNamedExplicitly(schema, name);
-  if (family.length > 1 && ownAllowed && (explicit || familyAllowed) && (kin.partitionKeys ?? []).length > 0 && role.hasColumnRules) {
-    // A partition whose key (an ancestor's) is a protected column: membership is a range of its values.
-    const keys = kin.partitionKeys ?? [];
-    const protectedKey = (column: string): boolean =>
-      family.some((relation) => role.columnDenied(relation.schema, relation.name, column) || role.columnMask(relation.schema, relation.name, column) !== undefined);
-    // A key on an expression does not list its columns: any protected column of the relation counts.
-    const keyProtected = keys.includes('*')
-      ? (await catalog.columnOrigins(schema, name)).some((column) => protectedKey(column.name))
-      : keys.some(protectedKey);
-    if (keyProtected && !explicit) return { allowed: false, denied: () => true, mask: () => undefined };
+  // The system catalogs describe every table, the denied ones too (names, sizes, statistics,
+  // defaults, even stored values): a glob never reaches them, only an exact name does.
+  if (!role.unrestricted && !explicit && catalog.isCatalogSchema?.(schema) === true) return UNREADABLE;
+  const readable = ownAllowed && (explicit || familyAllowed);
+  if (readable && role.hasColumnRules) {
+    if (!explicit && family.length > 1 && (await partitionedByProtected(role, catalog, self, kin, family))) return UNREADABLE;
+    if (kin.opaque === true && (await ancestorsRuled(role, catalog, kin))) return UNREADABLE;
+    if (await storedByProtected(role, catalog, self, family)) return UNREADABLE;
   }
-  if (kin.opaque === true && ownAllowed && role.hasColumnRules) {
-    // Its ancestors' rows under other names: any column rule on them makes it unreadable.
-    for (const ancestor of kin.ancestors) {
-      const columns = await catalog.columnOrigins(ancestor.schema, ancestor.name);
-      const ruled = columns.some((c) => role.columnDenied(ancestor.schema, ancestor.name, c.name) || role.columnMask(ancestor.schema, ancestor.name, c.name) !== undefined);
-      if (ruled) return { allowed: false, denied: () => true, mask: () => undefined };
-    }
-  }
-  const allowed = ownAllowed && (explicit || familyAllowed);
+  const allowed = readable;
   if (family.length === 1) {
     return {
       allowed,
@@ -80,3 +74,58 @@ export async function relationRules(role: Role, catalog: Catalog, schema: string
   };
 }
 
+/**
+ * Where the engine compares column names without regard to case (MySQL, SQLite), a column
+ * stored as `Salary` is the one a rule on `salary` names: the rules are matched with the
+ * name as stored and in lower case (the case rules are written in, as SECURITY.md says).
+ */
+function columnNamesAsStored(role: Role, catalog: Catalog): Role {
+  if (catalog.columnNamesIgnoreCase !== true) return role;
+  return {
+    ...role,
+    columnDenied: (schema, table, column) => role.columnDenied(schema, table, column) || role.columnDenied(schema, table, column.toLowerCase()),
+    columnMask: (schema, table, column) => role.columnMask(schema, table, column) ?? role.columnMask(schema, table, column.toLowerCase()),
+  };
+}
+
+/** What a relation the role may not read at all answers. */
+const UNREADABLE: RelationRules = { allowed: false, denied: () => true, mask: () => undefined };
+
+type Named = { readonly schema: string; readonly name: string };
+
+/**
+ * A partition whose key (an ancestor's) is a protected column of its family: membership is a
+ * range of its values. A key on an expression does not list its columns: then any protected
+ * column of the relation counts.
+ */
+async function partitionedByProtected(role: Role, catalog: Catalog, self: Named, kin: RelationKin, family: readonly Named[]): Promise<boolean> {
+  const keys = kin.partitionKeys ?? [];
+  if (keys.length === 0) return false;
+  const protectedKey = protectedIn(role, family);
+  if (!keys.includes('*')) return keys.some(protectedKey);
+  return (await catalog.columnOrigins(self.schema, self.name)).some((column) => protectedKey(column.name));
+}
+
+/** Whether a column rule of the family denies or masks `column`. */
+function protectedIn(role: Role, family: readonly Named[]): (column: string) => boolean {
+  return (column) => family.some((relation) => role.columnDenied(relation.schema, relation.name, column) || role.columnMask(relation.schema, relation.name, column) !== undefined);
+}
+
+/** A table whose storage order (its clustered key) includes a protected column; `'*'` (a column without a name) counts as any. */
+async function storedByProtected(role: Role, catalog: Catalog, self: Named, family: readonly Named[]): Promise<boolean> {
+  if (catalog.storageOrder === undefined) return false;
+  const order = await catalog.storageOrder(self.schema, self.name);
+  if (order.length === 0) return false;
+  const isProtected = protectedIn(role, family);
+  if (!order.includes('*')) return order.some(isProtected);
+  return (await catalog.columnOrigins(self.schema, self.name)).some((column) => isProtected(column.name));
+}
+
+/** An opaque kin holds its ancestors' rows under other names: any column rule on them makes it unreadable. */
+async function ancestorsRuled(role: Role, catalog: Catalog, kin: RelationKin): Promise<boolean> {
+  for (const ancestor of kin.ancestors) {
+    const columns = await catalog.columnOrigins(ancestor.schema, ancestor.name);
+    if (columns.some((c) => role.columnDenied(ancestor.schema, ancestor.name, c.name) || role.columnMask(ancestor.schema, ancestor.name, c.name) !== undefined)) return true;
+  }
+  return false;
+}

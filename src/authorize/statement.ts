@@ -4,8 +4,10 @@ import type { Catalog } from '../engine/catalog.js';
 import type { InlinedView, ProtectedColumn, ProtectedRelation, ReadProtection } from '../engine/protection.js';
 import type { MaskKind, Role } from './roles.js';
 import { relationRules, type RelationRules } from './family.js';
+import { readsProtectedIndex } from './index-order.js';
 import { inlineNamedView } from './named-views.js';
 import { authorizeFunctions, authorizeViews } from './views.js';
+import { maskDomain } from '../engine/mask-hash.js';
 
 interface Touched {
   schema: string;
@@ -17,7 +19,8 @@ interface Touched {
 
 /** Result columns to mask, by the table OID and attribute number PostgreSQL reports for them. */
 export interface MaskPlan {
-  readonly columns: readonly { tableOid: number; attnum: number; kind: MaskKind }[];
+  /** `domain` is the column's hash-mask domain (shape/mask.ts maskDomain). */
+  readonly columns: readonly { tableOid: number; attnum: number; kind: MaskKind; domain: Uint8Array }[];
 }
 
 /**
@@ -68,7 +71,7 @@ export async function authorizeRead(
   await authorizeViews(role, statement, catalog);
   await authorizeFunctions(role, statement, catalog);
   const touched: Touched[] = [];
-  const plan: { tableOid: number; attnum: number; kind: MaskKind }[] = [];
+  const plan: { tableOid: number; attnum: number; kind: MaskKind; domain: Uint8Array }[] = [];
   const resolved = new Map<string, string>();
   const relations = new Map<string, ProtectedRelation>();
   const views = new Map<string, InlinedView>();
@@ -89,7 +92,7 @@ export async function authorizeRead(
       const kind = rules.mask(column.name);
       if (kind !== undefined) {
         entry?.masked.push(column.name);
-        if (entry !== undefined) plan.push({ tableOid: column.tableOid, attnum: column.attnum, kind });
+        if (entry !== undefined) plan.push({ tableOid: column.tableOid, attnum: column.attnum, kind, domain: maskDomain(schema, name, column.name) });
         ruled = true;
       }
       columns.push({ name: column.name, treatment: kind ?? 'keep' });
@@ -111,8 +114,14 @@ export async function authorizeRead(
     }
     touched.push(entry);
   }
-  if (options.byConstruction !== true) checkColumns(statement, touched);
-  const protection = { resolved, relations: [...relations.values()], ...(views.size > 0 ? { views: [...views.values()] } : {}) };
+  if (options.byConstruction !== true) checkColumns(statement, touched, catalog);
+  const indexedProtected = await readsProtectedIndex(role, catalog, touched);
+  const protection = {
+    resolved,
+    relations: [...relations.values()],
+    ...(views.size > 0 ? { views: [...views.values()] } : {}),
+    ...(indexedProtected ? { indexedProtected } : {}),
+  };
   return { columns: plan, protection };
 }
 
@@ -131,9 +140,17 @@ async function refuseUntrustedCasts(catalog: Catalog): Promise<void> {
   );
 }
 
-function checkColumns(statement: CheckedStatement, touched: Touched[]): void {
+/**
+ * By name: column names compare as the engine compares them (without regard to case on
+ * MySQL and SQLite, where `SALARY` is `salary`), and a row-id name (SQLite `rowid`, MySQL
+ * `_rowid`) may be a protected integer key under another name, so with any protected
+ * column in reach it is refused.
+ */
+function checkColumns(statement: CheckedStatement, touched: Touched[], catalog: Catalog): void {
   const guarded = touched.filter((t) => t.denied.length > 0 || t.masked.length > 0);
   if (guarded.length === 0) return;
+  const key = catalog.columnNamesIgnoreCase === true ? (name: string): string => name.toLowerCase() : (name: string): string => name;
+  const rowIds = new Set(catalog.rowIdNames ?? []);
   const label = (t: Touched): string => `${t.schema}.${t.name}`;
   const owns = (t: Touched, qualifier: string): boolean => (t.alias ?? t.name) === qualifier || t.name === qualifier;
   const firstProtected = (t: Touched): string => `${label(t)}.${t.denied[0] ?? t.masked[0] ?? ''}`;
@@ -141,8 +158,8 @@ function checkColumns(statement: CheckedStatement, touched: Touched[]): void {
   const denied = new Map<string, string>();
   const masked = new Map<string, string>();
   for (const t of guarded) {
-    for (const column of t.denied) denied.set(column, `${label(t)}.${column}`);
-    for (const column of t.masked) masked.set(column, `${label(t)}.${column}`);
+    for (const column of t.denied) denied.set(key(column), `${label(t)}.${column}`);
+    for (const column of t.masked) masked.set(key(column), `${label(t)}.${column}`);
   }
   const first = guarded[0]!;
 
@@ -163,9 +180,10 @@ function checkColumns(statement: CheckedStatement, touched: Touched[]): void {
       if (withMasked !== undefined && !direct) throw refused(`${label(withMasked)}.${withMasked.masked[0] ?? ''}`, `it is masked, and ${what} here would pass it on unmasked`);
       continue;
     }
-    const deniedHit = denied.get(last);
+    const deniedHit = denied.get(key(last));
     if (deniedHit !== undefined) throw refused(deniedHit, 'it is denied for your role');
-    const maskedHit = masked.get(last);
+    if (rowIds.has(last.toLowerCase())) throw refused(firstProtected(first), `${last} is the row id, which may be a protected key under another name`);
+    const maskedHit = masked.get(key(last));
     if (maskedHit !== undefined && !direct) {
       throw refused(maskedHit, 'it is masked for your role: select it as it is, not in an expression, filter, join or ordering');
     }
@@ -175,7 +193,7 @@ function checkColumns(statement: CheckedStatement, touched: Touched[]): void {
     }
   }
   for (const column of statement.usingColumns) {
-    const hit = denied.get(column) ?? masked.get(column);
+    const hit = denied.get(key(column)) ?? masked.get(key(column));
     if (hit !== undefined) throw refused(hit, 'it is protected for your role and cannot be joined on');
   }
   if (statement.hasNaturalJoin) throw refused(firstProtected(first), 'a NATURAL join could join on it; use JOIN ... ON');

@@ -43,12 +43,17 @@ export function visibleDescription(role: Role, description: TableDescription, ru
   const { schema, name } = description;
   if (!(rules?.allowed ?? role.tableAllowed(schema, name))) return undefined;
   const isDenied = rules === undefined ? (column: string): boolean => role.columnDenied(schema, name, column) : rules.denied;
+  const isMasked = rules === undefined ? (column: string): boolean => role.columnMask(schema, name, column) !== undefined : (column: string): boolean => rules.mask(column) !== undefined;
   const denied = description.columns.map((c) => c.name).filter(isDenied);
-  if (denied.length === 0) return description;
-  const mentions = (text: string): boolean => denied.some((column) => new RegExp(`(^|[^\\w$])"?${escapeRegExp(column)}"?([^\\w$]|$)`).test(text));
+  const masked = description.columns.map((c) => c.name).filter((column) => !isDenied(column) && isMasked(column));
+  if (denied.length === 0 && masked.length === 0) return description;
+  // A protected column's default, CHECK constraints and indexes tell about its real values (a
+  // default is the stored value of every row it filled, a CHECK bounds them): none is shown.
+  const guarded = [...denied, ...masked];
+  const mentions = (text: string): boolean => guarded.some((column) => new RegExp(`(^|[^\\w$])"?${escapeRegExp(column)}"?([^\\w$]|$)`).test(text));
   return {
     ...description,
-    columns: description.columns.filter((c) => !denied.includes(c.name)),
+    columns: description.columns.filter((c) => !denied.includes(c.name)).map((c) => (masked.includes(c.name) ? { ...c, default: null } : c)),
     constraints: description.constraints.filter((c) => !mentions(c.definition)),
     indexes: description.indexes.filter((i) => !mentions(i.definition)),
   };

@@ -7,6 +7,7 @@ import type { DescribeTarget } from '../engine/source.js';
 import type { Role } from './roles.js';
 import { authorizeRead, type ReadAuthorization } from './statement.js';
 import { relationRules, type RelationRules } from './family.js';
+import { readsProtectedIndex } from './index-order.js';
 import { protectedViewReads, readsProtected } from './views.js';
 
 export interface ResolvedRelation {
@@ -85,7 +86,10 @@ async function authorizeDml(role: Role, checked: CheckedDml, catalog: Catalog, o
   if (options.byConstruction === true) {
     if (role.unrestricted) return { target: { schema, name: target.name } };
     const reads = await authorizeRead(role, { sql: checked.sql, tool: 'query', ...checked.reads }, catalog, { byConstruction: true });
-    return { target: { schema, name: target.name }, protection: { ...reads.protection, target: { schema, name: target.name, columns } } };
+    // The rows it changes are found, and returned, in the order of the scan of the target too.
+    const indexedProtected = reads.protection.indexedProtected === true || (await readsProtectedIndex(role, catalog, [{ schema, name: target.name }]));
+    const protection: WriteProtection = { ...reads.protection, target: { schema, name: target.name, columns }, ...(indexedProtected ? { indexedProtected } : {}) };
+    return { target: { schema, name: target.name }, protection };
   }
   const guarded = columns?.find((column) => column.treatment !== 'keep');
   if (guarded !== undefined) checkAssigned(checked, schema, columns ?? [], guarded);

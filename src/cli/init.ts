@@ -115,6 +115,8 @@ sources:
 limits:
   max_rows: 1000
   max_bytes: 1048576
+  # max_plan_cost: 10000000            # optional (PostgreSQL, PGlite): refuse a query planned above this cost
+  # max_plan_rows: 50000000            # before it runs (PLAN_TOO_COSTLY); costs a round trip per query
 
 # SQL policy: extra functions a query may call (everything unlisted that is not known safe is refused).
 sql:

@@ -190,6 +190,16 @@ export const configSchema = z.strictObject({
        * each source's pool.max so one caller cannot hold every connection.
        */
       max_in_flight_per_principal: positiveInt.max(200).default(4),
+      /**
+       * The plan-cost guard, off unless set: a query (or an execute change, dry run or real) that
+       * PostgreSQL or PGlite plans above this total cost (the top plan node's estimate, in the
+       * planner's units) is refused with PLAN_TOO_COSTLY before it runs. It costs every query one more round trip and a second
+       * planning (bench/README.md), hence off by default. MySQL and SQLite sources are not
+       * covered (the server says so at start).
+       */
+      max_plan_cost: z.number().positive().max(1e15).optional(),
+      /** The same guard on the rows the top plan node of a query is estimated to return (changes: cost only). */
+      max_plan_rows: z.number().positive().max(1e15).optional(),
     })
     .default({ max_rows: 1000, max_bytes: 1024 * 1024, max_in_flight_per_principal: 4 }),
   sql: z

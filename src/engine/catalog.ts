@@ -96,6 +96,21 @@ export interface Catalog {
    * search path, so pinning names cannot keep such a function out of a statement.
    */
   untrustedCasts?(): Promise<readonly string[]>;
+  /**
+   * The columns whose values order how a table is stored (a clustered key: SQLite's WITHOUT
+   * ROWID primary key or its INTEGER PRIMARY KEY, the rowid; MySQL's primary key, or a unique
+   * key InnoDB would cluster by in its place): a plain scan returns rows in their order, and no
+   * plan avoids it. `'*'` stands for a column the engine cannot name (an expression). Absent
+   * where storage follows no column (PostgreSQL's heap).
+   */
+  storageOrder?(schema: string, name: string): Promise<readonly string[]>;
+  /**
+   * The columns of every index of a relation and of its descendants (partitions, inheritance
+   * children): an index scan returns rows in the order of its columns. `'*'` for an index on an
+   * expression or with a predicate (it counts as holding every column). Absent where the engine
+   * keeps such indexes out of a protected statement's plan by itself.
+   */
+  indexedColumns?(schema: string, name: string): Promise<readonly string[]>;
   /** Like resolve, for any relation kind (indexes too). */
   locate(name: string): Promise<string | undefined>;
   /** Where an unqualified CREATE puts a new object. */
@@ -104,4 +119,22 @@ export interface Catalog {
   invalidate(): void;
   /** Schemas no write or schema change may touch (catalogs, server state); PostgreSQL's when absent. */
   isSystemSchema?(schema: string): boolean;
+  /**
+   * Schemas whose relations describe the database itself (pg_catalog, information_schema,
+   * MySQL's mysql/sys/performance_schema): names, sizes, statistics, defaults and stored
+   * values of every table, the denied ones included. A role with rules reads them only
+   * where `tables.allow` names one exactly (authorize/family.ts).
+   */
+  isCatalogSchema?(schema: string): boolean;
+  /**
+   * The engine matches column names without regard to case (MySQL, SQLite): a statement's
+   * `SALARY` is the column `salary`, so checks by name compare them so too.
+   */
+  readonly columnNamesIgnoreCase?: boolean;
+  /**
+   * Names that reach a table's row id, which is its integer primary key under another name
+   * (SQLite `rowid`, `oid`, `_rowid_`; MySQL `_rowid`), lower case: checks by name cannot
+   * tell which column one stands for.
+   */
+  readonly rowIdNames?: readonly string[];
 }

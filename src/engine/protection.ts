@@ -40,6 +40,12 @@ export interface ReadProtection {
    * statement's own and its masked columns stay masked. Views they read come too.
    */
   readonly views?: readonly InlinedView[];
+  /**
+   * A relation the statement reads, itself or through a view, has an index that includes a
+   * column protected for the role (authorize/index-order.ts): an index scan would return rows
+   * in the order of that column's real values, so the engine plans without one.
+   */
+  readonly indexedProtected?: boolean;
 }
 
 /** A view read as its definition (ReadProtection.views). */
@@ -74,6 +80,8 @@ export interface ProtectedStatement {
   readonly at?: readonly number[];
   /** Set when the engine must set the relations up before the statement runs (ReadRequest.shadows). */
   readonly shadows?: ShadowedRelations;
+  /** Run without index scans (ReadRequest.withoutIndexScans), from ReadProtection.indexedProtected. */
+  readonly withoutIndexScans?: boolean;
 }
 
 /** The call's own parameters with the ones the protected statement adds, in placeholder order. */
@@ -97,6 +105,8 @@ export function withProtectionParams(own: readonly ParamValue[], run: ProtectedS
 export interface WriteProtection extends ReadProtection {
   /** The relation written, where its name resolves; `columns` (every column, in table order) when the role has rules on it. */
   readonly target: { readonly schema: string; readonly name: string; readonly columns?: readonly ProtectedColumn[] | undefined };
+  /** As ReadProtection.indexedProtected, for the relation written too: its rows are found, changed and returned in the order of the scan. */
+  readonly indexedProtected?: boolean;
 }
 
 /** A write as it runs for a role with rules: each statement rebuilt, and the parameters to append to the call's own. */
@@ -108,4 +118,6 @@ export interface ProtectedWrite {
   /** An UPDATE dry run's read of its rows as they are (CheckedDml.before), rebuilt like a read. */
   readonly before: BeforeRead | undefined;
   readonly params: readonly ParamValue[];
+  /** Run without index scans (WriteRequest.withoutIndexScans), from WriteProtection.indexedProtected. */
+  readonly withoutIndexScans?: boolean;
 }

@@ -35,6 +35,27 @@ export interface ReadRequest {
    * (ProtectedStatement.shadows); only an engine whose ReadGuard.protect asked for it gets it.
    */
   readonly shadows?: ShadowedRelations | undefined;
+  /**
+   * The plan-cost guard (limits.max_plan_cost / max_plan_rows): the statement is planned
+   * first (EXPLAIN, never run) in the same transaction, with the same settings and
+   * parameters, and refused with PLAN_TOO_COSTLY when the top plan node's estimate is over
+   * a bound. Only a source with `guardsPlans` honours it; absent, no plan is asked for.
+   */
+  readonly planBound?: PlanBound | undefined;
+  /**
+   * Plan without index scans, bitmap scans kept (PostgreSQL: enable_indexscan = off): a relation
+   * the statement reads has an index that includes a column protected for the role, and an
+   * index scan returns rows in the order of its real values (ProtectedStatement.withoutIndexScans).
+   */
+  readonly withoutIndexScans?: boolean | undefined;
+}
+
+/** Bounds on the planner's estimate for a statement's top plan node; at least one is set. */
+export interface PlanBound {
+  /** The node's total cost, in the planner's units (seq_page_cost = 1). */
+  readonly maxCost?: number | undefined;
+  /** The rows the node is estimated to return. */
+  readonly maxRows?: number | undefined;
 }
 
 export interface ResultColumn {
@@ -96,6 +117,14 @@ export interface WriteRequest {
   readonly pinnedNames?: boolean | undefined;
   /** As ReadRequest.quietData: an error of a data-quoting kind comes back without the values it quotes. */
   readonly quietData?: boolean | undefined;
+  /**
+   * DML only, as ReadRequest.planBound: the statement that would run is planned first (EXPLAIN) in the
+   * write's transaction and refused with PLAN_TOO_COSTLY, nothing run, when its plan's cost is over
+   * `maxCost` (a DML plan's top node estimates no rows of its own, so only the cost is judged).
+   */
+  readonly planBound?: Pick<PlanBound, 'maxCost'> | undefined;
+  /** As ReadRequest.withoutIndexScans, for what the write reads and the rows it changes and returns. */
+  readonly withoutIndexScans?: boolean | undefined;
 }
 
 export interface WriteSample {
@@ -148,6 +177,8 @@ export interface Source {
   readonly name: string;
   readonly engine: Engine;
   readonly mode: 'read-only';
+  /** The source honours ReadRequest.planBound (an engine with a cost model: PostgreSQL, PGlite). */
+  readonly guardsPlans?: true;
   /** Runs one statement inside a READ ONLY transaction that is always rolled back. */
   read(request: ReadRequest): Promise<ReadResult>;
   /**

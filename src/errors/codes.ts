@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'QUERY_CANCELLED'
   | 'QUERY_FAILED'
   | 'WRITE_LIMIT_EXCEEDED'
+  | 'PLAN_TOO_COSTLY'
   | 'RATE_LIMITED'
   | 'LIMITER_UNAVAILABLE'
   | 'SESSION_LIMIT'
@@ -48,6 +49,7 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   QUERY_CANCELLED: 'The client cancelled the call, so the statement was stopped.',
   QUERY_FAILED: 'The database rejected the statement.',
   WRITE_LIMIT_EXCEEDED: 'The change affects more rows than allowed, so it was rolled back entirely.',
+  PLAN_TOO_COSTLY: 'The planner estimates this statement over the configured bound (limits.max_plan_cost or max_plan_rows), so it was not run.',
   RATE_LIMITED: 'Too many calls; try again later.',
   LIMITER_UNAVAILABLE: 'The rate-limit store is unreachable, so calls are refused until it is back.',
   SESSION_LIMIT: 'Too many open sessions; close one (HTTP DELETE) or retry when a request has finished.',

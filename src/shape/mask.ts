@@ -1,4 +1,5 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hashMask } from '../engine/mask-hash.js';
 import type { MaskPlan } from '../authorize/statement.js';
 import type { ReadResult } from '../engine/source.js';
 
@@ -19,27 +20,24 @@ export function maskHashKey(): Uint8Array {
 
 export function applyMasks(result: ReadResult, plan: MaskPlan): ReadResult {
   if (plan.columns.length === 0) return result;
-  const kinds = result.columns.map((column) => {
+  const masks = result.columns.map((column) => {
     const origin = column.origin;
     if (origin === undefined) return undefined;
-    return plan.columns.find((m) => m.tableOid === origin.tableOid && m.attnum === origin.attnum)?.kind;
+    return plan.columns.find((m) => m.tableOid === origin.tableOid && m.attnum === origin.attnum);
   });
-  if (kinds.every((k) => k === undefined)) return result;
+  if (masks.every((m) => m === undefined)) return result;
   const rows = result.rows.map((row) => row.map((value, i) => {
-    const kind = kinds[i];
-    return kind === undefined ? value : mask(value, kind);
+    const found = masks[i];
+    return found === undefined ? value : mask(value, found.kind, found.domain);
   }));
   return { ...result, rows };
 }
 
-function mask(value: unknown, kind: 'partial' | 'hash' | 'null'): unknown {
+function mask(value: unknown, kind: 'partial' | 'hash' | 'null', domain: Uint8Array): unknown {
   if (value === null || value === undefined || kind === 'null') return null;
   const text = typeof value === 'string' ? value : JSON.stringify(value);
-  if (kind === 'hash') {
-    // Keyed with a per-process secret: equal values stay comparable within a run, and
-    // low-entropy values (phone numbers, national ids) cannot be brute-forced back.
-    return `hmac:${createHmac('sha256', HASH_KEY).update(text).digest('hex').slice(0, 16)}`;
-  }
+  // Keyed with a per-process secret: low-entropy values (phone numbers, national ids) cannot be brute-forced back.
+  if (kind === 'hash') return hashMask(text, HASH_KEY, domain);
   return partial(text);
 }
 

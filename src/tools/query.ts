@@ -7,7 +7,7 @@ import { BastionError } from '../errors/codes.js';
 import type { ReadTool } from '../engine/policy.js';
 import { applyMasks, maskHashKey } from '../shape/mask.js';
 import { readCaps, rowsResult } from '../shape/result.js';
-import type { ParamValue, ReadResult } from '../engine/source.js';
+import type { ParamValue, PlanBound, ReadResult } from '../engine/source.js';
 import { guardedTool, type CallExtra, type CallState } from './run.js';
 import { inStage } from '../telemetry/index.js';
 import type { ToolCall } from '../session/context.js';
@@ -61,14 +61,22 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, st
       params: run === undefined ? params : withProtectionParams(params, run),
       pinnedNames: run !== undefined,
       shadows: run?.shadows,
+      withoutIndexScans: run?.withoutIndexScans,
       maxRows: Math.min(args.max_rows ?? limits.max_rows, limits.max_rows),
       maxBytes: limits.max_bytes,
       signal: extra?.signal,
       quietData: !call.role.unrestricted,
+      planBound: checked.tool === 'query' ? planBoundOf(limits) : undefined,
     });
   const statement = { engine: entry.engine, source: entry.name, fingerprint: checked.fingerprint, tool: checked.tool };
   const result = await withProgress(extra, state.span === undefined ? read() : state.span.statement(statement, read));
   return applyMasks(result, authorized);
+}
+
+/** The plan-cost guard's bounds, when either is set (an EXPLAIN is never judged: it runs nothing). */
+function planBoundOf(limits: { max_plan_cost?: number | undefined; max_plan_rows?: number | undefined }): PlanBound | undefined {
+  if (limits.max_plan_cost === undefined && limits.max_plan_rows === undefined) return undefined;
+  return { maxCost: limits.max_plan_cost, maxRows: limits.max_plan_rows };
 }
 
 /**

@@ -226,6 +226,7 @@ const DENIALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'LIMITER_UNAVAILABLE',
   'WRITE_NOT_ALLOWED',
   'APPROVAL_INVALID',
+  'PLAN_TOO_COSTLY',
 ]);
 
 function classify(code: ErrorCode | undefined): { decision: AuditDecision; outcome: AuditOutcome & CallOutcome } {

@@ -123,7 +123,10 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
     describe: authorized.describe,
     maxBytes: ctx.config.limits.max_bytes,
     pinnedNames: run !== undefined,
+    withoutIndexScans: run?.withoutIndexScans,
     quietData: !call.role.unrestricted,
+    // The plan-cost guard judges a change by its cost (dry and real runs alike); DDL has no plan.
+    planBound: tool === 'execute' && ctx.config.limits.max_plan_cost !== undefined ? { maxCost: ctx.config.limits.max_plan_cost } : undefined,
   });
   const source = entry.source;
   const sourceWrite = entry.source.write.bind(entry.source);

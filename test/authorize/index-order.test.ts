@@ -2,9 +2,8 @@
  * Row order must not follow an index on a protected column (found by an independent attacker):
  * `SELECT id FROM t` read as an index-only scan of an index on (ssn, id) returns ids in the
  * order of the real ssn values — a yes/no question about them. A role with rules runs its
- * statements without index-only scans (after the rewrite a protected column is never filtered,
- * joined or sorted on, so such an index could only be read whole). On PostgreSQL, where VACUUM
- * sets the visibility map that makes index-only scans attractive.
+ * statements without index-only scans (plain index scans: index-scan-order.test.ts). On
+ * PostgreSQL, where VACUUM sets the visibility map that makes index-only scans attractive.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/session/context.js';

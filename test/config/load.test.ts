@@ -76,6 +76,16 @@ describe('configuration: mistakes stop the start and name the key', () => {
     expect(failure(() => loadConfig({ configPath: path, env: EMPTY_ENV })).message).toContain('limits.max_rows');
   });
 
+  it('the plan-cost guard is off unless set, and a bound that is not a positive number is refused by name', () => {
+    const off = loadConfig({ configPath: writeConfig('sources:\n  main:\n    engine: pglite\n').path, env: EMPTY_ENV }).config.limits;
+    expect(off.max_plan_cost).toBeUndefined();
+    expect(off.max_plan_rows).toBeUndefined();
+    const on = loadConfig({ configPath: writeConfig('sources:\n  main:\n    engine: pglite\nlimits:\n  max_plan_cost: 1e7\n  max_plan_rows: 50000\n').path, env: EMPTY_ENV });
+    expect(on.config.limits).toMatchObject({ max_plan_cost: 10_000_000, max_plan_rows: 50_000 });
+    const { path } = writeConfig('sources:\n  main:\n    engine: pglite\nlimits:\n  max_plan_cost: 0\n');
+    expect(failure(() => loadConfig({ configPath: path, env: EMPTY_ENV })).message).toContain('limits.max_plan_cost');
+  });
+
   it('an unknown engine is an error', () => {
     const { path } = writeConfig('sources:\n  main:\n    engine: oracle\n');
     expect(failure(() => loadConfig({ configPath: path, env: EMPTY_ENV })).message).toContain('sources.main');

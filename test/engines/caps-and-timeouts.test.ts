@@ -113,6 +113,26 @@ describe.skipIf(!postgres.ok)('PostgreSQL', () => {
     return { bastion, cleanup: () => bastion.close() };
   });
 
+  it('a statement run again batch by batch gets what is left of the time limit, not a second one', async () => {
+    // More rows than the first batch, and a sort that computes every row before the first:
+    // each run of it takes at least 300 × 6 ms. Within 2.5 s in all there is no room for two.
+    const bastion = await startBastion({ sources: { main: { engine: 'postgres', url: db.url, statement_timeout_ms: 2500 } } });
+    try {
+      const source = bastion.ctx.sources.resolve('main').source;
+      const sql = 'SELECT g FROM generate_series(1, 300) g WHERE pg_sleep(0.006) IS NOT NULL ORDER BY g DESC';
+      const outcome = await source.read({ sql, params: [], maxRows: 1000, maxBytes: 1 << 20 }).then(
+        (result) => `${result.rows.length} rows`,
+        (error: unknown) => (error as { code?: string }).code,
+      );
+      expect(outcome).toBe('QUERY_TIMEOUT');
+      // Nothing of it is left running on the server.
+      const running = await db.admin("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND query LIKE '%pg_sleep(0.006)%' AND state = 'active' AND pid <> pg_backend_pid()", [db.name]);
+      expect((running.rows[0] as { n: number }).n).toBe(0);
+    } finally {
+      await bastion.close();
+    }
+  });
+
   it('a connection that saw an error is discarded, and the pool keeps serving read-only', async () => {
     const bastion = await startBastion({ sources: { main: { engine: 'postgres', url: db.url, pool: { max: 1 } } } });
     try {

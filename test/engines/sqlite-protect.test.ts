@@ -18,6 +18,7 @@ import type { ReadResult } from '../../src/engine/source.js';
 import { openSqliteEngine } from '../../src/engines/sqlite/index.js';
 import { maskValue } from '../../src/engines/sqlite/worker-shadow.js';
 import { createLogger } from '../../src/log/logger.js';
+import { maskDomain } from '../../src/engine/mask-hash.js';
 import { applyMasks, maskHashKey } from '../../src/shape/mask.js';
 import { ensureWorkerBuilt } from '../helpers/sqlite-worker.js';
 
@@ -70,7 +71,7 @@ describe('SQLite column security by construction', () => {
     const columns = ['email', 'n', 'r', 'b', 't', 'big'];
     const masked = await runAs(role(`all-${kind}`, Object.fromEntries(columns.map((c) => [`main.people.${c}`, kind]))), `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM people ORDER BY id`);
     const raw = await engine.source.read({ sql: `SELECT ${columns.join(', ')} FROM people ORDER BY id`, params: [], ...CAPS });
-    const plan = { columns: columns.map((_, i) => ({ tableOid: 1, attnum: i + 1, kind })) };
+    const plan = { columns: columns.map((column, i) => ({ tableOid: 1, attnum: i + 1, kind, domain: maskDomain('main', 'people', column) })) };
     const expected = applyMasks({ ...raw, columns: raw.columns.map((c, i) => ({ ...c, origin: { tableOid: 1, attnum: i + 1 } })) }, plan);
     expect(masked.rows).toEqual(expected.rows);
     expect(JSON.stringify(masked.rows)).not.toContain('planted');
@@ -78,9 +79,12 @@ describe('SQLite column security by construction', () => {
 
   it('maskValue is the hash of shape/mask.ts under the process key', () => {
     const key = Buffer.from(maskHashKey());
-    const plan = { columns: [{ tableOid: 1, attnum: 1, kind: 'hash' as const }] };
+    const domain = maskDomain('main', 'people', 'email');
+    const plan = { columns: [{ tableOid: 1, attnum: 1, kind: 'hash' as const, domain }] };
     const viaOutput = applyMasks({ columns: [{ name: 'x', type: 'text', origin: { tableOid: 1, attnum: 1 } }], rows: [[SECRET]], truncated: false, bytes: 0 }, plan);
-    expect(maskValue(SECRET, 'hash', key)).toBe(viaOutput.rows[0]?.[0]);
+    expect(maskValue(SECRET, 'hash', key, domain)).toBe(viaOutput.rows[0]?.[0]);
+    // Another column's domain gives another hash: values chosen in one column cannot be looked up in another.
+    expect(maskValue(SECRET, 'hash', key, maskDomain('main', 'people', 'phone'))).not.toBe(viaOutput.rows[0]?.[0]);
   });
 
   it('a denied column does not exist and a masked one is its mask in filters, orderings and joins', async () => {

@@ -13,7 +13,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSessionServer } from '../../src/tools/session-server.js';
-import { errorCode, rowsOf, startBastion, type TestBastion } from '../helpers/bastion.js';
+import { errorCode, openSession, rowsOf, startBastion, type TestBastion } from '../helpers/bastion.js';
 import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
 
 const WRITER = { id: 'key:writer-1', kind: 'api_key', role: 'writer', scopes: [] } as const;
@@ -32,7 +32,15 @@ const ENGINES: Engine[] = [
   {
     name: 'PGlite',
     source: () => Promise.resolve({ engine: 'pglite' }),
-    probe: async (bastion, sql) => rowsOf(await bastion.call('query', { sql })),
+    // As the unrestricted admin: a role with rules reaches no system catalog (authorize/family.ts).
+    probe: async (bastion, sql) => {
+      const admin = await openSession(bastion.ctx, { id: 'key:probe', kind: 'api_key', role: 'admin', scopes: [] });
+      try {
+        return rowsOf(await admin.call('query', { sql }));
+      } finally {
+        await admin.close();
+      }
+    },
     done: () => Promise.resolve(),
   },
 ];

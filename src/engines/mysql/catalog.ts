@@ -2,6 +2,8 @@ import type { ColumnOrigin, Catalog, ViewRead } from '../../engine/catalog.js';
 import type { ReadRequest, ReadResult } from '../../engine/source.js';
 import type { OriginIds } from '../../engine/origin-ids.js';
 import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
+import { ALLOWED_FUNCTIONS, PAREN_KEYWORDS } from './functions.js';
+import { scanMysql } from './lexer.js';
 import { tokenize } from './tokens.js';
 import { isSystemDatabase } from './write-rules.js';
 
@@ -21,6 +23,13 @@ const LOCATE = `SELECT TABLE_SCHEMA FROM information_schema.TABLES
   WHERE TABLE_SCHEMA = DATABASE() AND CAST(INDEX_NAME AS BINARY) = CAST(? AS BINARY) LIMIT 1`;
 const COLUMNS = `SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`;
 const CURRENT_DATABASE = 'SELECT DATABASE()';
+/**
+ * The primary key's columns, and those of every unique key whose columns are all NOT NULL
+ * (NULLABLE = ''): without a primary key, InnoDB clusters the table by the first such key.
+ * A key part on an expression has no COLUMN_NAME.
+ */
+const CLUSTER_KEYS = `SELECT INDEX_NAME, COLUMN_NAME, NULLABLE FROM information_schema.STATISTICS
+  WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX`;
 /** A view's stored definition: the server writes it back with every table name qualified (`db`.`t`). */
 const VIEW_DEFINITION = `SELECT VIEW_DEFINITION FROM information_schema.VIEWS
   WHERE CAST(TABLE_SCHEMA AS BINARY) = CAST(? AS BINARY) AND CAST(TABLE_NAME AS BINARY) = CAST(? AS BINARY)`;
@@ -43,10 +52,15 @@ const TTL_MS = 30_000;
  * database (USE and SET are refused), so the cached resolution is the one they get.
  */
 export class MysqlCatalog implements Catalog {
+  /** MySQL compares column names without regard to case, whatever lower_case_table_names says. */
+  readonly columnNamesIgnoreCase = true;
+  /** `_rowid` is a single-column integer primary key under another name. */
+  readonly rowIdNames = ['_rowid'];
   private loaded: { at: number; resolve: Map<string, string> } | undefined;
   private loading: Promise<Map<string, string>> | undefined;
   private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
   private readonly views = new TtlPromiseCache<readonly ViewRead[] | undefined>(TTL_MS);
+  private readonly storage = new TtlPromiseCache<readonly string[]>(TTL_MS);
 
   constructor(
     private readonly read: Read,
@@ -73,23 +87,50 @@ export class MysqlCatalog implements Catalog {
    * What a view reads. MariaDB has no VIEW_TABLE_USAGE, so the stored definition is
    * read and every name in it that is an existing table or view counts as read in
    * whole: more than the view may use (a column named like a table), never less. A
-   * definition this server does not show (no SHOW VIEW), or one that names a stored
-   * routine, lists the view itself, which the authorize stage treats as unreadable.
+   * definition this server does not show (no SHOW VIEW), one that calls a function that
+   * is not an allowed built-in (a stored function's body records nothing the view shows,
+   * and information_schema.ROUTINES hides it from a login without EXECUTE), or one that
+   * reads a system database lists the view itself, which the authorize stage treats as
+   * unreadable.
    */
   async viewReads(schema: string, name: string): Promise<readonly ViewRead[] | undefined> {
     return this.views.get(`${schema}\u0000${name}`, async () => {
       const found = await this.read({ sql: VIEW_DEFINITION, params: [schema, name], ...BIG });
       if (found.rows.length === 0) return undefined;
-      const definition = found.rows[0]?.[0];
+      const stored = found.rows[0]?.[0];
+      const definition = typeof stored === 'string' && stored !== '' ? stored : undefined;
+      if (definition === undefined || callsUnknown(definition)) return [{ schema, name, columns: '*' }];
       // A view cannot read itself: its own name in the definition is a column's or an alias.
-      const candidates = typeof definition === 'string' && definition !== '' ? namesIn(definition, schema).filter(([db, t]) => db !== schema || t !== name) : undefined;
-      if (candidates === undefined || candidates.length > MAX_NAMES) return [{ schema, name, columns: '*' }];
+      const candidates = namesIn(definition, schema).filter(([db, t]) => db !== schema || t !== name);
+      if (candidates.length > MAX_NAMES) return [{ schema, name, columns: '*' }];
       if (candidates.length === 0) return [];
       // A stored function's body records nothing the view shows: a view calling one is unreadable.
       const calls = await this.read({ sql: ROUTINES(candidates.length), params: candidates.flat(), maxRows: 1, maxBytes: 4096 });
       if (calls.rows.length > 0) return [{ schema, name, columns: '*' }];
       const existing = await this.read({ sql: EXISTING(candidates.length), params: candidates.flat(), ...BIG });
+      if (existing.rows.some((row) => isSystemDatabase(String(row[0])))) return [{ schema, name, columns: '*' }];
       return existing.rows.map((row) => ({ schema: String(row[0]), name: String(row[1]), columns: '*' as const }));
+    });
+  }
+
+  /**
+   * The key InnoDB stores a table's rows in, which a full scan follows: its primary key, or
+   * without one, the columns of every unique key whose columns are all NOT NULL (InnoDB takes
+   * the first; which one is first is not asked). Other storage engines are treated alike.
+   */
+  async storageOrder(schema: string, table: string): Promise<readonly string[]> {
+    return this.storage.get(`${schema}\u0000${table}`, async () => {
+      const { rows } = await this.read({ sql: CLUSTER_KEYS, params: [schema, table], ...BIG });
+      const keys = new Map<string, { columns: string[]; nullable: boolean }>();
+      for (const [index, column, nullable] of rows) {
+        const key = keys.get(String(index)) ?? { columns: [], nullable: false };
+        key.columns.push(typeof column === 'string' ? column : '*');
+        key.nullable ||= nullable === 'YES';
+        keys.set(String(index), key);
+      }
+      const primary = keys.get('PRIMARY');
+      if (primary !== undefined) return primary.columns;
+      return [...keys.values()].filter((key) => !key.nullable).flatMap((key) => key.columns);
     });
   }
 
@@ -110,10 +151,16 @@ export class MysqlCatalog implements Catalog {
     return isSystemDatabase(schema);
   }
 
+  /** The same databases describe the server and every table on it: unreadable to a role with rules unless named. */
+  isCatalogSchema(schema: string): boolean {
+    return isSystemDatabase(schema);
+  }
+
   invalidate(): void {
     this.loaded = undefined;
     this.columns.clear();
     this.views.clear();
+    this.storage.clear();
   }
 
   private refresh(): Promise<Map<string, string>> {
@@ -128,6 +175,21 @@ export class MysqlCatalog implements Catalog {
       });
     return this.loading;
   }
+}
+
+/**
+ * Whether a view's definition calls anything but an allowed built-in: a quoted or qualified
+ * `name(` (as the server writes a stored function back: `db`.`f`()), or a name neither on
+ * the allow-list nor a keyword that takes parentheses. Text that does not scan counts as one.
+ */
+function callsUnknown(definition: string): boolean {
+  let calls: readonly string[];
+  try {
+    calls = scanMysql(definition).calls;
+  } catch {
+    return true;
+  }
+  return calls.some((call) => call.startsWith('.') || call.startsWith('`') || !(ALLOWED_FUNCTIONS.has(call) || PAREN_KEYWORDS.has(call)));
 }
 
 /**

@@ -10,7 +10,7 @@ import { tokenize } from './tokens.js';
 import { DatabaseScope } from './scope.js';
 import { MysqlReadWalker } from './walker.js';
 import { inspectMysqlWrite, parseMysql, type MysqlParser } from './write-guard.js';
-import type { MysqlWritePlan } from './write-rules.js';
+import { isSystemDatabase, type MysqlWritePlan } from './write-rules.js';
 
 export type { MysqlParser };
 
@@ -80,8 +80,17 @@ export class MysqlGuard implements ReadGuard {
     return createHash('sha256').update(shape.join(' ')).digest('hex').slice(0, 16);
   }
 
-  /** Column security by construction (protect.ts): protected tables replaced by what the role may see. */
+  /**
+   * Column security by construction (protect.ts): protected tables replaced by what the role
+   * may see. Called for every role with rules, which may not read information_schema even
+   * where `schemas` serves it: its TABLES, COLUMNS and STATISTICS describe tables and columns
+   * the role may not see (row counts, distinct counts of a protected column).
+   */
   protect(checked: CheckedStatement, protection: ReadProtection, hashKey: Uint8Array): ProtectedStatement {
+    const system = checked.relations.find((relation) => relation.schema !== undefined && isSystemDatabase(relation.schema));
+    if (system !== undefined) {
+      throw new BastionError('DENIED_BY_POLICY', `Reading ${system.schema}.${system.name} is not allowed for your role: it describes tables and columns your role's rules hide; use list_tables and describe_table.`);
+    }
     return this.protector.protect(checked, protection, hashKey);
   }
 

@@ -1,3 +1,4 @@
+import { maskDomain } from '../../engine/mask-hash.js';
 import type { MaskKind, ProtectedRelation } from '../../engine/protection.js';
 
 /** A MySQL identifier in backquotes, a backquote inside it doubled. */
@@ -12,19 +13,20 @@ export function quoteIdentifier(name: string): string {
  *
  * partial: `jane.doe@example.com` → `j***@example.com`, other text keeps its first
  *   character, `***` for text of 0–1 characters; NULL stays NULL.
- * hash: `hmac:` + the first 16 hex digits of HMAC-SHA-256 of the text (UTF-8), keyed with
- *   the process's mask key: the two `?` are the key XOR the outer and the inner pad, in that
- *   order (bound parameters, never text in the statement).
+ * hash: `hmac:` + the first 16 hex digits of HMAC-SHA-256 of the column's domain and the
+ *   text (UTF-8), keyed with the process's mask key: the two `?` are the key XOR the outer and
+ *   the inner pad, in that order (bound parameters, never text in the statement); the domain
+ *   (`db.table.column` and a zero byte, engine/mask-hash.ts) is a hex constant.
  * null: NULL of the column's own type (a branch never taken: the value is never read).
  */
-function maskExpression(kind: MaskKind, column: string): string {
+function maskExpression(kind: MaskKind, column: string, domain: Uint8Array): string {
   // The string functions take any value as its text, as mask.ts does (numbers, dates as text).
   const value = quoteIdentifier(column);
   switch (kind) {
     case 'partial':
       return `IF(LOCATE('@', ${value}) > 1, INSERT(${value}, 2, LOCATE('@', ${value}) - 2, '***'), IF(CHAR_LENGTH(${value}) <= 1, '***', CONCAT(LEFT(${value}, 1), '***')))`;
     case 'hash':
-      return `CONCAT('hmac:', LEFT(SHA2(CONCAT(UNHEX(?), UNHEX(SHA2(CONCAT(UNHEX(?), CONVERT(${value} USING utf8mb4)), 256))), 256), 16))`;
+      return `CONCAT('hmac:', LEFT(SHA2(CONCAT(UNHEX(?), UNHEX(SHA2(CONCAT(UNHEX(?), UNHEX('${Buffer.from(domain).toString('hex')}'), CONVERT(${value} USING utf8mb4)), 256))), 256), 16))`;
     case 'null':
       return `CASE WHEN FALSE THEN ${value} END`;
   }
@@ -50,7 +52,7 @@ export function maskedRelationSql(relation: ProtectedRelation): MaskedRelationSq
       continue;
     }
     if (column.treatment === 'hash') keyParams += 2;
-    items.push(`${maskExpression(column.treatment, column.name)} AS ${quoteIdentifier(column.name)}`);
+    items.push(`${maskExpression(column.treatment, column.name, maskDomain(relation.schema, relation.name, column.name))} AS ${quoteIdentifier(column.name)}`);
   }
   if (items.length === 0) return undefined;
   return { subquery: `SELECT ${items.join(', ')} FROM ${quoteIdentifier(relation.schema)}.${quoteIdentifier(relation.name)}`, keyParams };

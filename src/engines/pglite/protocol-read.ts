@@ -3,7 +3,8 @@ import { parse, serialize } from 'pg-protocol';
 import { RowCollector, type FieldDescription } from '../postgres-family/wire/collector.js';
 import { MAX_OTHER_MESSAGE, SMALL_ROW, WireGate } from '../postgres-family/wire/gate.js';
 import { BEGIN_READ_ONLY, ROLLBACK, setLocalLimits } from '../postgres-family/wire/statements.js';
-import type { ReadResult } from '../../engine/source.js';
+import { checkPlan, explainForGuard, topPlanEstimate } from '../postgres-family/wire/plan-guard.js';
+import type { PlanBound, ReadResult } from '../../engine/source.js';
 
 /** The slice of PGlite this module uses, typed locally so the core never imports PGlite. */
 export interface ProtocolEngine {
@@ -29,18 +30,22 @@ export interface ProtocolReadRequest {
   limits: PgliteLimits;
   /** Pin the search path for the statement (ReadRequest.pinnedNames). */
   pinnedNames?: boolean | undefined;
+  /** Plan without index scans (ReadRequest.withoutIndexScans); only with pinnedNames. */
+  withoutIndexScans?: boolean | undefined;
   sql: string;
   values: (string | null)[];
   maxRows: number;
   maxBytes: number;
+  /** The plan-cost guard (ReadRequest.planBound): EXPLAIN first, in the same transaction; the statement only within the bound. */
+  planBound?: PlanBound | undefined;
 }
 
 /** statement_timeout and lock_timeout (ms), work_mem and temp_file_limit ('16MB'): the values of pgliteLimitsText. */
 export type PgliteLimits = [string, string, string, string];
 
 /** PGlite runs as its superuser, so temp_file_limit is always set; no role is ever switched to. */
-export function pgliteLimitsText(pinned: boolean): string {
-  return setLocalLimits({ tempFileLimit: true, role: false, pinned });
+export function pgliteLimitsText(pinned: boolean, withoutIndexScans = false): string {
+  return setLocalLimits({ tempFileLimit: true, role: false, pinned, withoutIndexScans });
 }
 
 /** Raised when the engine did not return to an idle transaction state: the caller must restart it. */
@@ -56,39 +61,77 @@ export class EngineStateError extends Error {
 export async function protocolRead(engine: ProtocolEngine, request: ProtocolReadRequest): Promise<ProtocolReadResult> {
   const collector = new RowCollector(request.maxRows, request.maxBytes);
   const reader = new GatedReader(engine, collector);
-
-  let outcome = await reader.exec(
-    [
-      serialize.parse({ text: BEGIN_READ_ONLY }),
-      serialize.bind({}),
-      serialize.execute({}),
-      // Runs a query before the caller's statement, so the transaction can no longer be switched to read-write.
-      serialize.parse({ text: pgliteLimitsText(request.pinnedNames === true) }),
-      serialize.bind({ values: request.limits }),
-      serialize.execute({}),
-      serialize.parse({ text: request.sql }),
-      serialize.bind({ values: request.values }),
-      serialize.describe({ type: 'P', name: '' }),
-      serialize.execute({ rows: collector.nextBatchSize() }),
-      serialize.flush(),
-    ],
-    PRELUDE_COMMANDS,
-  );
+  const statement = [
+    serialize.parse({ text: request.sql }),
+    serialize.bind({ values: request.values }),
+    serialize.describe({ type: 'P', name: '' }),
+    serialize.execute({ rows: collector.nextBatchSize() }),
+    serialize.flush(),
+  ];
+  let outcome: Outcome;
+  if (request.planBound === undefined) {
+    outcome = await reader.exec([...prelude(request), ...statement], PRELUDE_COMMANDS);
+  } else {
+    const refusal = await planFirst(engine, request, request.planBound);
+    if (refusal !== undefined) {
+      await endRead(engine, refusal.sync);
+      throw refusal.error;
+    }
+    outcome = await reader.exec(statement, 0);
+  }
   while (outcome.state === 'suspended' && !collector.full) {
     outcome = await reader.exec([serialize.execute({ rows: collector.nextBatchSize() }), serialize.flush()], 0);
   }
   // After an error the engine skips to Sync; after a refused message the rest of that round was not read, and may hold one.
-  const closing = outcome.state === 'error' || outcome.state === 'too-large' || reader.oversized ? [serialize.sync()] : [];
+  await endRead(engine, outcome.state === 'error' || outcome.state === 'too-large' || reader.oversized);
+  if (outcome.state === 'error') throw new EngineQueryError(outcome.error);
+  if (outcome.state === 'too-large') throw new OversizedMessageError();
+  // A row too large to read was built in the engine's memory all the same: start it afresh after this answer.
+  return reader.oversized ? { ...collector.result(), recycle: true } : collector.result();
+}
+
+/** BEGIN READ ONLY and the call's limits, ahead of the first statement of the transaction. */
+function prelude(request: ProtocolReadRequest): Buffer[] {
+  return [
+    serialize.parse({ text: BEGIN_READ_ONLY }),
+    serialize.bind({}),
+    serialize.execute({}),
+    // Runs a query before the caller's statement, so the transaction can no longer be switched to read-write.
+    serialize.parse({ text: pgliteLimitsText(request.pinnedNames === true, request.withoutIndexScans === true) }),
+    serialize.bind({ values: request.limits }),
+    serialize.execute({}),
+  ];
+}
+
+/**
+ * The plan-cost guard's round: the prelude and EXPLAIN of the statement with its values, the
+ * transaction left open. Undefined when the plan is within the bound; else why the statement
+ * must not run, and whether the engine is waiting for a Sync.
+ */
+async function planFirst(engine: ProtocolEngine, request: ProtocolReadRequest, bound: PlanBound): Promise<{ error: Error; sync: boolean } | undefined> {
+  const plan = new RowCollector(1, MAX_OTHER_MESSAGE);
+  const planner = new GatedReader(engine, plan);
+  const explain = [serialize.parse({ text: explainForGuard(request.sql) }), serialize.bind({ values: request.values }), serialize.execute({}), serialize.flush()];
+  const outcome = await planner.exec([...prelude(request), ...explain], PRELUDE_COMMANDS);
+  if (outcome.state === 'error') return { error: new EngineQueryError(outcome.error), sync: true };
+  if (outcome.state === 'too-large' || planner.oversized) return { error: new OversizedMessageError(), sync: true };
+  try {
+    checkPlan(topPlanEstimate(plan.result().rows[0]?.[0]), bound);
+  } catch (error) {
+    return { error: error as Error, sync: false };
+  }
+  return undefined;
+}
+
+/** ROLLBACK, always; after an error the engine skips to Sync, so one goes first (`sync`). The engine must end idle. */
+async function endRead(engine: ProtocolEngine, sync: boolean): Promise<void> {
+  const closing = sync ? [serialize.sync()] : [];
   const end = await engine.execProtocol(Buffer.concat([...closing, serialize.parse({ text: ROLLBACK }), serialize.bind({}), serialize.execute({}), serialize.sync()]), {
     syncToFs: false,
     throwOnError: false,
   });
   const ready = [...end.messages].reverse().find((m) => m.name === 'readyForQuery');
   if (ready?.status !== 'I') throw new EngineStateError('the embedded engine did not return to an idle state');
-  if (outcome.state === 'error') throw new EngineQueryError(outcome.error);
-  if (outcome.state === 'too-large') throw new OversizedMessageError();
-  // A row too large to read was built in the engine's memory all the same: start it afresh after this answer.
-  return reader.oversized ? { ...collector.result(), recycle: true } : collector.result();
 }
 
 /** A read's answer; `recycle`: the engine grew its memory for a row it refused, restart it. */

@@ -34,6 +34,7 @@ interface Pending {
 export class PgliteSource implements Source {
   readonly engine = 'pglite' as const;
   readonly mode = 'read-only' as const;
+  readonly guardsPlans = true as const;
   private worker: Worker | undefined;
   private ready: Promise<Worker> | undefined;
   private pending = new Map<number, Pending>();
@@ -59,10 +60,12 @@ export class PgliteSource implements Source {
       type: 'read',
       limits: this.limits(),
       pinnedNames: request.pinnedNames === true,
+      withoutIndexScans: request.withoutIndexScans === true,
       sql: request.sql,
       values: request.params.map(encodeParam),
       maxRows: request.maxRows,
       maxBytes: request.maxBytes,
+      planBound: request.planBound,
     };
     return this.enqueue<ReadResult>(call, request.signal, request.quietData);
   }

@@ -112,6 +112,24 @@ CROSS JOIN LATERAL pg_catalog.unnest(p.partattrs::pg_catalog.int2[]) AS k(attnum
 LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = k.attnum AND k.attnum > 0`;
 
 /**
+ * The columns of every index of a relation and of its descendants (pg_inherits, any depth:
+ * a scan of a parent reads its partitions through their own indexes), by name ('*' for an
+ * index with an expression or a predicate). INCLUDE columns count too.
+ */
+const INDEXED_COLUMNS = `
+WITH RECURSIVE rel(oid, depth) AS (
+  SELECT c.oid, 0 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1 AND c.relname = $2
+  UNION ALL
+  SELECT i.inhrelid, rel.depth + 1 FROM pg_catalog.pg_inherits i JOIN rel ON i.inhparent = rel.oid WHERE rel.depth < 64
+)
+SELECT DISTINCT CASE WHEN x.indexprs IS NOT NULL OR x.indpred IS NOT NULL OR a.attname IS NULL THEN '*' ELSE a.attname::pg_catalog.text END
+FROM rel
+JOIN pg_catalog.pg_index x ON x.indrelid = rel.oid
+CROSS JOIN LATERAL pg_catalog.unnest(x.indkey::pg_catalog.int2[]) AS k(attnum)
+LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum AND k.attnum > 0`;
+
+/**
  * Casts whose function is neither built in nor part of an installed extension: PostgreSQL
  * picks a cast by its source and target types (implicitly too), whatever the search path.
  */
@@ -188,9 +206,15 @@ export class RelationCatalog {
   private readonly functions = new TtlPromiseCache<readonly ViewRead[] | undefined>(TTL_MS);
   private readonly definitions = new TtlPromiseCache<string | undefined>(TTL_MS);
   private readonly keys = new TtlPromiseCache<readonly ForeignKeyPeer[]>(TTL_MS);
+  private readonly indexed = new TtlPromiseCache<readonly string[]>(TTL_MS);
   private creation: { at: number; schema: Promise<string | undefined> } | undefined;
 
   constructor(private readonly read: Read) {}
+
+  /** pg_catalog, information_schema and the TOAST schemas: the database describing itself. */
+  isCatalogSchema(schema: string): boolean {
+    return schema === 'pg_catalog' || schema === 'information_schema' || schema.startsWith('pg_toast');
+  }
 
   /** The schema an unqualified name resolves to, or undefined when no relation has that name. */
   async resolve(name: string): Promise<string | undefined> {
@@ -267,6 +291,13 @@ export class RelationCatalog {
     );
   }
 
+  /** The columns of the indexes of a relation and its descendants (INDEXED_COLUMNS). */
+  async indexedColumns(schema: string, name: string): Promise<readonly string[]> {
+    return this.indexed.get(`${schema}\u0000${name}`, () =>
+      this.read({ sql: INDEXED_COLUMNS, params: [schema, name], ...BIG }).then((r) => r.rows.map((row) => String(row[0]))),
+    );
+  }
+
   /**
    * Where the database would find an existing relation of any kind, index included,
    * by its unqualified name. Asked fresh each time: schema changes act on objects
@@ -302,6 +333,7 @@ export class RelationCatalog {
     this.functions.clear();
     this.definitions.clear();
     this.keys.clear();
+    this.indexed.clear();
     this.creation = undefined;
   }
 

@@ -2,7 +2,9 @@ import { RowCollector, type FieldDescription } from '../postgres-family/wire/col
 import { BEGIN_READ_ONLY, ROLLBACK } from '../postgres-family/wire/statements.js';
 import type { ReadResult } from '../../engine/source.js';
 import { BastionError } from '../../errors/codes.js';
-import { cacheFor } from './statement-cache.js';
+import { checkPlan, topPlanEstimate } from '../postgres-family/wire/plan-guard.js';
+import type { PlanBound } from '../../engine/source.js';
+import { cacheFor, type StatementCache } from './statement-cache.js';
 import { MAX_OTHER_MESSAGE, SMALL_ROW, type GateCall } from '../postgres-family/wire/gate.js';
 
 /**
@@ -35,9 +37,15 @@ export interface GuardedReadSpec {
    * the portal open and fetches batch after batch until a cap.
    */
   mode: 'single' | 'batched';
+  /**
+   * The plan-cost guard (ReadRequest.planBound): this EXPLAIN of the statement runs first, with
+   * the same values, and the statement is sent only once its plan is within the bound — one
+   * more round trip; over it, ROLLBACK and the call fails with PLAN_TOO_COSTLY.
+   */
+  plan?: { sql: string; bound: PlanBound } | undefined;
 }
 
-type Stage = 'begin' | 'limits' | 'statement' | 'rollback' | 'failed';
+type Stage = 'begin' | 'limits' | 'plan' | 'statement' | 'rollback' | 'failed';
 
 /**
  * One call as a single pg "submittable": BEGIN READ ONLY, the SET LOCAL limits and
@@ -52,6 +60,10 @@ export class GuardedRead implements GateCall {
   private error: unknown;
   private settled = false;
   private moreRows = false;
+  /** Sync is on its way: the server answers ReadyForQuery after it, and nothing more may follow. */
+  private syncSent = false;
+  /** The one value EXPLAIN answered (the guard's plan). */
+  private planText: string | null | undefined;
   private resolve!: (result: ReadResult) => void;
   private reject!: (error: unknown) => void;
   readonly done: Promise<ReadResult>;
@@ -71,18 +83,48 @@ export class GuardedRead implements GateCall {
       connection.execute({});
       bindPrepared(connection, cache.prepare(this.spec.limits.text), this.spec.limits.text, this.spec.limits.values);
       connection.execute({});
-      bindPrepared(connection, cache.prepare(this.spec.sql), this.spec.sql, this.spec.values);
-      connection.describe({ type: 'P', name: '' });
-      connection.execute({ rows: this.collector.nextBatchSize() });
-      if (this.spec.mode === 'single') {
-        bindPrepared(connection, cache.prepare(ROLLBACK), ROLLBACK, []);
-        connection.execute({});
-        connection.sync();
+      const { plan } = this.spec;
+      if (plan === undefined) {
+        this.sendStatement(connection, cache);
       } else {
+        bindPrepared(connection, cache.prepare(plan.sql), plan.sql, this.spec.values);
+        connection.execute({});
         connection.flush();
       }
     });
     return null;
+  }
+
+  /** The statement, its first batch, and in 'single' mode ROLLBACK and Sync right behind it. */
+  private sendStatement(connection: WireConnection, cache: StatementCache): void {
+    bindPrepared(connection, cache.prepare(this.spec.sql), this.spec.sql, this.spec.values);
+    connection.describe({ type: 'P', name: '' });
+    connection.execute({ rows: this.collector.nextBatchSize() });
+    if (this.spec.mode === 'single') {
+      bindPrepared(connection, cache.prepare(ROLLBACK), ROLLBACK, []);
+      connection.execute({});
+      this.sync(connection);
+    } else {
+      connection.flush();
+    }
+  }
+
+  /** The plan is in: the statement follows when it is within the bound, else only ROLLBACK does. */
+  private judgePlan(connection: WireConnection, bound: PlanBound): void {
+    try {
+      checkPlan(topPlanEstimate(this.planText), bound);
+    } catch (refusal) {
+      this.error ??= refusal;
+      this.rollback(connection);
+      return;
+    }
+    this.stage = 'statement';
+    corked(connection, () => this.sendStatement(connection, cacheFor(connection)));
+  }
+
+  private sync(connection: WireConnection): void {
+    this.syncSent = true;
+    connection.sync();
   }
 
   /** The wire gate refused a message or something threw: the connection must be cut and its backend stopped. */
@@ -129,11 +171,14 @@ export class GuardedRead implements GateCall {
 
   handleDataRow(message: { fields: (string | null)[] }): void {
     if (this.stage === 'statement') this.collector.add(message.fields);
+    else if (this.stage === 'plan') this.planText = message.fields[0];
   }
 
   handleCommandComplete(_message: unknown, connection: WireConnection): void {
+    const { plan } = this.spec;
     if (this.stage === 'begin') this.stage = 'limits';
-    else if (this.stage === 'limits') this.stage = 'statement';
+    else if (this.stage === 'limits') this.stage = plan === undefined ? 'statement' : 'plan';
+    else if (this.stage === 'plan' && plan !== undefined) this.judgePlan(connection, plan.bound);
     else if (this.stage === 'statement') this.rollback(connection);
   }
 
@@ -161,12 +206,12 @@ export class GuardedRead implements GateCall {
 
   handleError(error: unknown, connection: WireConnection): void {
     this.error ??= error;
-    // In 'single' mode the Sync is already sent; another would answer the next query's turn.
-    if (this.spec.mode === 'batched' && this.stage !== 'failed' && this.stage !== 'rollback') {
+    // Once a Sync is on its way (a 'single' read's, or ROLLBACK's), another would answer the next query's turn.
+    if (!this.syncSent) {
       // The server now skips everything until Sync; the caller discards this connection.
       this.stage = 'failed';
       try {
-        connection.sync();
+        this.sync(connection);
       } catch {
         // the socket is already gone
       }
@@ -188,12 +233,12 @@ export class GuardedRead implements GateCall {
 
   private rollback(connection: WireConnection): void {
     this.stage = 'rollback';
-    if (this.spec.mode === 'single') return; // already sent with the statement
+    if (this.syncSent) return; // a 'single' read sent it with the statement
     const cache = cacheFor(connection);
     corked(connection, () => {
       bindPrepared(connection, cache.prepare(ROLLBACK), ROLLBACK, []);
       connection.execute({});
-      connection.sync();
+      this.sync(connection);
     });
   }
 

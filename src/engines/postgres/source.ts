@@ -1,10 +1,11 @@
 import pg from 'pg';
 import type { PostgresSourceConfig } from '../../config/schema.js';
-import { BastionError } from '../../errors/codes.js';
+import { BastionError, isBastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
 import type { PoolStats, ReadRequest, ReadResult, Source, WriteRequest, WriteResult } from '../../engine/source.js';
 import { encodeParam } from '../postgres-family/wire/decode.js';
 import { toBastionError } from '../postgres-family/wire/errors.js';
+import { explainForGuard } from '../postgres-family/wire/plan-guard.js';
 import { setLocalLimits } from '../postgres-family/wire/statements.js';
 import { runGovernedWrite } from '../postgres-family/wire/write-flow.js';
 import { GuardedRead } from './guarded-read.js';
@@ -33,6 +34,7 @@ const STOP_STATEMENT_TIMEOUT_MS = 5_000;
 export class PostgresSource implements Source {
   readonly engine = 'postgres' as const;
   readonly mode = 'read-only' as const;
+  readonly guardsPlans = true as const;
   private readonly pool: pg.Pool;
   /**
    * Whether the login may set temp_file_limit, once a connection told us (see limits()).
@@ -100,10 +102,11 @@ export class PostgresSource implements Source {
   /**
    * The transaction-local limits of a call (statements.ts setLocalLimits): timeouts,
    * work_mem, temp_file_limit when the login may set it, the role; `pinned` also pins
-   * the search path (ReadRequest.pinnedNames). The first call asks the database once
+   * the search path (ReadRequest.pinnedNames), and `withoutIndexScans` with it turns index
+   * scans off (ReadRequest.withoutIndexScans). The first call asks the database once
    * whether temp_file_limit may be set.
    */
-  private async limits(pinned = false): Promise<{ text: string; values: (string | null)[] }> {
+  private async limits(pinned = false, withoutIndexScans = false): Promise<{ text: string; values: (string | null)[] }> {
     if (this.tempFileLimitSettable === undefined) {
       this.tempFileLimitProbe ??= this.probeTempFileLimit().finally(() => (this.tempFileLimitProbe = undefined));
       await this.tempFileLimitProbe;
@@ -113,7 +116,7 @@ export class PostgresSource implements Source {
     const values = [String(config.statement_timeout_ms), String(config.lock_timeout_ms), `${config.work_mem_mb}MB`];
     if (tempFileLimit) values.push(`${config.temp_file_limit_mb}MB`);
     if (config.role !== undefined) values.push(config.role);
-    return { text: setLocalLimits({ tempFileLimit, role: config.role !== undefined, pinned }), values };
+    return { text: setLocalLimits({ tempFileLimit, role: config.role !== undefined, pinned, withoutIndexScans }), values };
   }
 
   private async probeTempFileLimit(): Promise<void> {
@@ -147,17 +150,23 @@ export class PostgresSource implements Source {
   async read(request: ReadRequest): Promise<ReadResult> {
     if (aborted(request.signal)) throw new BastionError('QUERY_CANCELLED');
     if (this.multiBatch.has(request.sql)) return this.readOnce(request, 'batched');
+    const started = performance.now();
     const first = await this.readOnce(request, 'single');
     if (first !== 'incomplete') return first;
     if (this.multiBatch.size >= MULTI_BATCH_MEMORY) this.multiBatch.clear();
     this.multiBatch.add(request.sql);
-    return this.readOnce(request, 'batched');
+    // The statement runs again, batch by batch: within what is left of the call's time limit,
+    // so one call never keeps the database busy for more than statement_timeout_ms in all.
+    const left = Math.floor(this.config.statement_timeout_ms - (performance.now() - started));
+    if (left < 1) throw new BastionError('QUERY_TIMEOUT');
+    return this.readOnce(request, 'batched', left);
   }
 
-  private async readOnce(request: ReadRequest, mode: 'batched'): Promise<ReadResult>;
+  private async readOnce(request: ReadRequest, mode: 'batched', timeoutMs?: number): Promise<ReadResult>;
   private async readOnce(request: ReadRequest, mode: 'single'): Promise<ReadResult | 'incomplete'>;
-  private async readOnce(request: ReadRequest, mode: 'single' | 'batched'): Promise<ReadResult | 'incomplete'> {
-    const limits = await this.limits(request.pinnedNames === true);
+  private async readOnce(request: ReadRequest, mode: 'single' | 'batched', timeoutMs = this.config.statement_timeout_ms): Promise<ReadResult | 'incomplete'> {
+    const settings = await this.limits(request.pinnedNames === true, request.withoutIndexScans === true);
+    const limits = { text: settings.text, values: [String(timeoutMs), ...settings.values.slice(1)] };
     const client = await this.connect(request.signal);
     const { signal } = request;
     if (aborted(signal)) {
@@ -171,10 +180,11 @@ export class PostgresSource implements Source {
       maxBytes: request.maxBytes,
       limits,
       mode,
+      plan: request.planBound === undefined ? undefined : { sql: explainForGuard(request.sql), bound: request.planBound },
     });
     let discard = true;
     // The server should have cancelled the statement already; the socket is suspect.
-    const timer = setTimeout(() => cutSocket(client), this.config.statement_timeout_ms + CLIENT_GRACE_MS);
+    const timer = setTimeout(() => cutSocket(client), timeoutMs + CLIENT_GRACE_MS);
     let running = true;
     const onAbort = (): void => void this.stopStatement(client, () => running);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -186,6 +196,8 @@ export class PostgresSource implements Source {
       discard = transactionStatus(client) !== 'I';
       return guarded.incomplete ? 'incomplete' : result;
     } catch (error) {
+      // A plan over the bound ended in ROLLBACK on a sound connection: it goes back to the pool.
+      if (isBastionError(error) && error.code === 'PLAN_TOO_COSTLY') discard = transactionStatus(client) !== 'I';
       if (aborted(signal)) throw new BastionError('QUERY_CANCELLED', undefined, error);
       throw toBastionError(error, request.quietData);
     } finally {

@@ -13,6 +13,11 @@ type Read = (request: ReadRequest) => Promise<ReadResult>;
 const RELATION_NAMES = "SELECT lower(name) FROM main.sqlite_schema WHERE type IN ('table', 'view')";
 const ANY_OBJECT = 'SELECT 1 FROM main.sqlite_schema WHERE lower(name) = lower(?)';
 const COLUMNS = 'SELECT name FROM pragma_table_info(?, ?) ORDER BY cid';
+/**
+ * The primary key columns of a table, in key order, with their declared type and whether the
+ * table is WITHOUT ROWID (pragma_table_list.wr).
+ */
+const PRIMARY_KEY = "SELECT lower(p.name), upper(p.type), t.wr FROM pragma_table_info(?, 'main') p, pragma_table_list(?) t WHERE p.pk > 0 AND t.schema = 'main' ORDER BY p.pk";
 /** A view's own CREATE VIEW text, as SQLite keeps it. */
 const VIEW_SQL = "SELECT sql FROM main.sqlite_schema WHERE type = 'view' AND lower(name) = lower(?)";
 
@@ -29,10 +34,15 @@ const TTL_MS = 30_000;
  * (OriginIds).
  */
 export class SqliteCatalog implements Catalog {
+  /** SQLite compares column names without regard to (ASCII) case. */
+  readonly columnNamesIgnoreCase = true;
+  /** An INTEGER PRIMARY KEY is the row id, which these names reach too. */
+  readonly rowIdNames = ['rowid', 'oid', '_rowid_'];
   private names: { at: number; set: Promise<Set<string>> } | undefined;
   private virtual: { at: number; set: Promise<Set<string>> } | undefined;
   private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
   private readonly views = new TtlPromiseCache<readonly ViewRead[] | undefined>(TTL_MS);
+  private readonly storage = new TtlPromiseCache<readonly string[]>(TTL_MS);
 
   constructor(
     private readonly read: Read,
@@ -80,6 +90,21 @@ export class SqliteCatalog implements Catalog {
       names.delete(asciiLower(name));
       for (const candidate of names) if ((await this.resolve(candidate)) !== undefined) relations.push(candidate);
       return relations.map((relation) => ({ schema, name: relation, columns: '*' as const }));
+    });
+  }
+
+  /**
+   * The key a table's b-tree is ordered by, which every scan of it follows (NOT INDEXED too):
+   * a WITHOUT ROWID table's primary key, or a rowid table's INTEGER PRIMARY KEY, which is its
+   * rowid. Any other primary key is a separate index.
+   */
+  async storageOrder(schema: string, name: string): Promise<readonly string[]> {
+    if (schema !== 'main') return [];
+    return this.storage.get(asciiLower(name), async () => {
+      const { rows } = await this.read({ sql: PRIMARY_KEY, params: [name, name], ...BIG });
+      const withoutRowid = rows.some((row) => Number(row[2]) === 1);
+      if (withoutRowid) return rows.map((row) => String(row[0]));
+      return rows.length === 1 && rows[0]?.[1] === 'INTEGER' ? [String(rows[0][0])] : [];
     });
   }
 
@@ -136,6 +161,7 @@ export class SqliteCatalog implements Catalog {
     this.names = undefined;
     this.columns.clear();
     this.views.clear();
+    this.storage.clear();
   }
 }
 

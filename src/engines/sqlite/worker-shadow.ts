@@ -1,6 +1,6 @@
 // Column security by construction inside the SQLite worker process: connections on which
 // TEMP views shadow the tables a role has column rules on. Only node built-ins at run time.
-import { createHmac } from 'node:crypto';
+import { hashMask, maskDomain } from '../../engine/mask-hash.js';
 import type { WorkerShadows } from './worker-protocol.js';
 import type { Database } from './worker-rows.js';
 
@@ -58,7 +58,7 @@ function signature(shadows: WorkerShadows): string {
 function defineShadows(database: Database, shadows: WorkerShadows): void {
   const key = Buffer.from(shadows.hashKey);
   database.function(PARTIAL, { deterministic: true, safeIntegers: true }, (value: unknown) => maskValue(value, 'partial', key));
-  database.function(HASH, { deterministic: true, safeIntegers: true }, (value: unknown) => maskValue(value, 'hash', key));
+  database.function(HASH, { deterministic: true, safeIntegers: true }, (value: unknown, domain: unknown) => maskValue(value, 'hash', key, Buffer.from(String(domain), 'hex')));
   for (const relation of shadows.relations) {
     const treatments = new Map(relation.columns.map((c) => [c.name, c.treatment]));
     const columns = database.prepare('SELECT name FROM pragma_table_info(?, ?) ORDER BY cid').pluck().all(relation.name, 'main') as string[];
@@ -69,7 +69,8 @@ function defineShadows(database: Database, shadows: WorkerShadows): void {
       if (treatment === 'deny') continue;
       if (treatment === 'keep') items.push(ref);
       else if (treatment === 'null') items.push(`NULL AS ${ref}`);
-      else items.push(`${treatment === 'hash' ? HASH : PARTIAL}(${ref}) AS ${ref}`);
+      else if (treatment === 'hash') items.push(`${HASH}(${ref}, '${maskDomain('main', relation.name, column.toLowerCase()).toString('hex')}') AS ${ref}`);
+      else items.push(`${PARTIAL}(${ref}) AS ${ref}`);
     }
     // A table whose every column is denied still exists for the role, with no readable value.
     if (items.length === 0) items.push('NULL AS "?column?"');
@@ -91,11 +92,11 @@ function quote(name: string): string {
  * The masks of src/shape/mask.ts, on the value as the worker returns it (worker-rows.ts
  * toValue), so a value masked here and one masked on the way out are the same text.
  */
-export function maskValue(value: unknown, kind: 'partial' | 'hash', key: Buffer): string | null {
+export function maskValue(value: unknown, kind: 'partial' | 'hash', key: Buffer, domain: Uint8Array = Buffer.alloc(0)): string | null {
   if (value === null || value === undefined) return null;
   const shown = asReturned(value);
   const text = typeof shown === 'string' ? shown : JSON.stringify(shown);
-  if (kind === 'hash') return `hmac:${createHmac('sha256', key).update(text).digest('hex').slice(0, 16)}`;
+  if (kind === 'hash') return hashMask(text, key, domain);
   const at = text.indexOf('@');
   if (at > 0) return `${text[0] ?? ''}***${text.slice(at)}`;
   return text.length <= 1 ? '***' : `${text[0] ?? ''}***`;

@@ -6,6 +6,8 @@ type Node = Record<string, unknown>;
 
 /** The column a template applies to; replaced by the real column reference. */
 const COLUMN = 'bastion_masked_value';
+/** The hash's domain in a template (hex); replaced by the column's own (engine/mask-hash.ts). */
+const DOMAIN = 'bastion_mask_domain';
 
 /**
  * The masks of src/shape/mask.ts as SQL expressions over one column, so a masked column
@@ -15,9 +17,10 @@ const COLUMN = 'bastion_masked_value';
  *
  * partial: `jane.doe@example.com` → `j***@example.com`, other text keeps its first
  *   character, `***` for text of 0–1 characters; NULL stays NULL.
- * hash: `hmac:` + the first 16 hex digits of HMAC-SHA-256 of the text, keyed with the
- *   process's mask key: $1 and $2 are the key XOR the HMAC inner and outer pads (bound
- *   parameters, never text in the statement).
+ * hash: `hmac:` + the first 16 hex digits of HMAC-SHA-256 of the column's domain and the
+ *   text, keyed with the process's mask key: $1 and $2 are the key XOR the HMAC inner and
+ *   outer pads (bound parameters, never text in the statement); the domain
+ *   (`schema.table.column` and a zero byte) is a hex constant.
  * null: NULL of the column's own type (a branch never taken: the value is never read).
  */
 const TEMPLATES: Record<MaskKind, string> = {
@@ -28,7 +31,7 @@ const TEMPLATES: Record<MaskKind, string> = {
     ELSE pg_catalog.substr(${COLUMN}::text, 1, 1) || '***'
   END`,
   hash: `SELECT 'hmac:' || pg_catalog.substr(pg_catalog.encode(pg_catalog.sha256(
-    pg_catalog.decode($2, 'hex') || pg_catalog.sha256(pg_catalog.decode($1, 'hex') || pg_catalog.convert_to(${COLUMN}::text, 'UTF8'))
+    pg_catalog.decode($2, 'hex') || pg_catalog.sha256(pg_catalog.decode($1, 'hex') || pg_catalog.decode('${DOMAIN}', 'hex') || pg_catalog.convert_to(${COLUMN}::text, 'UTF8'))
   ), 'hex'), 1, 16)`,
   null: `SELECT CASE WHEN false THEN ${COLUMN} END`,
 };
@@ -37,21 +40,22 @@ const parsed = new Map<MaskKind, Node>();
 
 /**
  * The expression that masks `column` (a column of the one relation in scope) with `kind`;
- * `firstKeyParam` is the number of the first of the two key parameters of a hash.
+ * `firstKeyParam` is the number of the first of the two key parameters of a hash, `domain`
+ * the column's hash domain (maskDomain of the relation the column belongs to).
  */
-export function maskExpression(kind: MaskKind, column: string, firstKeyParam: number): Node {
+export function maskExpression(kind: MaskKind, column: string, firstKeyParam: number, domain: Uint8Array): Node {
   let template = parsed.get(kind);
   if (template === undefined) {
     const select = parseSql(TEMPLATES[kind]).stmts?.[0]?.stmt as { SelectStmt: { targetList: { ResTarget: { val: Node } }[] } };
     template = withoutLocations(select.SelectStmt.targetList[0]?.ResTarget.val) as Node;
     parsed.set(kind, template);
   }
-  return instantiate(template, column, firstKeyParam - 1) as Node;
+  return instantiate(template, column, firstKeyParam - 1, Buffer.from(domain).toString('hex')) as Node;
 }
 
-/** A copy of `node` with the template column replaced by `column` and $n by $(n + offset). */
-function instantiate(node: unknown, column: string, offset: number): unknown {
-  if (Array.isArray(node)) return node.map((item) => instantiate(item, column, offset));
+/** A copy of `node` with the template column replaced by `column`, $n by $(n + offset) and the domain by `domain`. */
+function instantiate(node: unknown, column: string, offset: number, domain: string): unknown {
+  if (Array.isArray(node)) return node.map((item) => instantiate(item, column, offset, domain));
   if (node === null || typeof node !== 'object') return node;
   const object = node as Node;
   const ref = object['ColumnRef'] as { fields?: { String?: { sval?: string } }[] } | undefined;
@@ -60,7 +64,8 @@ function instantiate(node: unknown, column: string, offset: number): unknown {
   }
   const param = object['ParamRef'] as { number?: number } | undefined;
   if (param !== undefined) return { ParamRef: { number: (param.number ?? 0) + offset } };
-  return Object.fromEntries(Object.entries(object).map(([key, value]) => [key, instantiate(value, column, offset)]));
+  if (object['sval'] === DOMAIN) return { ...object, sval: domain };
+  return Object.fromEntries(Object.entries(object).map(([key, value]) => [key, instantiate(value, column, offset, domain)]));
 }
 
 /** A parse tree without `location` fields: positions in the text it came from mean nothing elsewhere. */

@@ -2,6 +2,7 @@ import type { ProtectedRelation, ReadProtection } from '../../../engine/protecti
 import { BastionError } from '../../../errors/codes.js';
 import { LOOKUPS_UNDER_RULES, REGISTRY_TYPES } from './function-allowlist.js';
 import { maskExpression } from './mask-sql.js';
+import { maskDomain } from '../../../engine/mask-hash.js';
 import { parseSql } from './parse.js';
 
 type Node = Record<string, unknown>;
@@ -228,7 +229,7 @@ export class RelationRewriter {
         continue;
       }
       if (column.treatment === 'hash') this.usesHashKey = true;
-      targetList.push({ ResTarget: { name: column.name, val: maskExpression(column.treatment, column.name, this.firstKeyParam) } });
+      targetList.push({ ResTarget: { name: column.name, val: maskExpression(column.treatment, column.name, this.firstKeyParam, maskDomain(relation.schema, relation.name, column.name)) } });
     }
     const written = range['alias'] as Node | undefined;
     // Named as the reference was (its alias, else the table's name), column aliases kept.

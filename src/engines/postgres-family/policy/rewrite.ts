@@ -48,9 +48,11 @@ export class StatementProtector {
       this.cache.set(key, rewritten);
     }
     if (rewritten instanceof BastionError) throw rewritten;
-    if (!rewritten.usesHashKey) return { sql: rewritten.sql, params: [] };
+    // An index on a protected column stays out of the plan (ReadProtection.indexedProtected).
+    const plan = protection.indexedProtected === true ? { withoutIndexScans: true } : {};
+    if (!rewritten.usesHashKey) return { sql: rewritten.sql, params: [], ...plan };
     // EXPLAIN computes nothing, and its plan may print parameter values: a throwaway key.
-    return { sql: rewritten.sql, params: hashKeyParams(checked.tool === 'explain' ? randomBytes(32) : hashKey) };
+    return { sql: rewritten.sql, params: hashKeyParams(checked.tool === 'explain' ? randomBytes(32) : hashKey), ...plan };
   }
 }
 

@@ -2,6 +2,7 @@ import { BastionError } from '../../../errors/codes.js';
 import type { BeforeRead, CheckedDml } from '../../../engine/policy.js';
 import type { ProtectedColumn, ProtectedWrite, ReadProtection, WriteProtection } from '../../../engine/protection.js';
 import { hashKeyParams, maskExpression } from './mask-sql.js';
+import { maskDomain } from '../../../engine/mask-hash.js';
 import { parseSql } from './parse.js';
 import { RelationRewriter, RewriteMismatch, type TextEdit } from './relation-rewriter.js';
 import { cannotRewrite, render, rewrite, type Rewritten } from './rewrite.js';
@@ -49,6 +50,8 @@ export class WriteProtector {
       sampleSql: sample?.sql,
       sampleParams: keys(sample?.usesHashKey),
       before: before === undefined ? undefined : { ...before.read, extraParams: keys(before.usesHashKey) },
+      // An index on a protected column stays out of the plans (WriteProtection.indexedProtected).
+      ...(protection.indexedProtected === true ? { withoutIndexScans: true } : {}),
     };
   }
 }
@@ -106,7 +109,7 @@ function rebuildDml(sql: string, protection: WriteProtection, firstKeyParam: num
     const returning = node['returningClause'] as Node | undefined;
     if (returning !== undefined) {
       const others = listOf(node['fromClause']).length > 0 || listOf(node['usingClause']).length > 0;
-      usesHashKey = protectReturning(returning, relation, columns, others, firstKeyParam, `${protection.target.schema}.${protection.target.name}`);
+      usesHashKey = protectReturning(returning, relation, columns, others, firstKeyParam, protection.target);
       edits.push({ kind: 'unsplicable' });
     }
   }
@@ -133,7 +136,8 @@ function rebuildDml(sql: string, protection: WriteProtection, firstKeyParam: num
  * expression may not touch a protected column (write-target.ts). Returns whether a hash
  * mask is used.
  */
-function protectReturning(clause: Node, relation: Node, columns: readonly ProtectedColumn[], others: boolean, firstKeyParam: number, label: string): boolean {
+function protectReturning(clause: Node, relation: Node, columns: readonly ProtectedColumn[], others: boolean, firstKeyParam: number, target: { readonly schema: string; readonly name: string }): boolean {
+  const label = `${target.schema}.${target.name}`;
   const names = targetNames(relation);
   const refname = names[0] ?? '';
   const byName = new Map(columns.map((c) => [c.name.toLowerCase(), c]));
@@ -142,7 +146,7 @@ function protectReturning(clause: Node, relation: Node, columns: readonly Protec
     if (c.treatment === 'keep') return { ResTarget: { ...(as === undefined ? {} : { name: as }), val: columnRef(refname, c.name) } };
     if (c.treatment === 'deny') throw deniedColumn(c.name);
     if (c.treatment === 'hash') usesHashKey = true;
-    return { ResTarget: { name: as ?? c.name, val: qualify(maskExpression(c.treatment, c.name, firstKeyParam), refname, c.name) } };
+    return { ResTarget: { name: as ?? c.name, val: qualify(maskExpression(c.treatment, c.name, firstKeyParam, maskDomain(target.schema, target.name, c.name)), refname, c.name) } };
   };
   const rebuilt: Node[] = [];
   for (const item of listOf(clause['exprs'])) {

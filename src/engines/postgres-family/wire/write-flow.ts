@@ -2,9 +2,10 @@ import { BastionError } from '../../../errors/codes.js';
 import type { WriteRequest, WriteResult } from '../../../engine/source.js';
 import { RowCollector } from './collector.js';
 import { encodeParam } from './decode.js';
-import { BEGIN_READ_WRITE, COMMIT, PIN_SEARCH_PATH, ROLLBACK } from './statements.js';
+import { BEGIN_READ_WRITE, COMMIT, NO_INDEX_SCANS, PIN_SEARCH_PATH, ROLLBACK } from './statements.js';
 import { asError, type Pipeline, type PipelineResult, type PipelineStep, type RowSink } from './pipeline.js';
 import { DefinitionReader } from './write-definition.js';
+import { checkPlan, explainForGuard, topPlanEstimate } from './plan-guard.js';
 
 export interface WriteContext {
   /** The transaction-local limits statement and its values (timeouts, role), exactly as reads use it. */
@@ -41,6 +42,12 @@ class FirstValue implements RowSink {
  * for a dry run or a broken cap, COMMIT otherwise. Throws the engine's error as it
  * is (the adapter maps it); the transaction is rolled back before any throw.
  */
+/** The limits, with the search path pinned (WriteRequest.pinnedNames) and then index scans off (WriteRequest.withoutIndexScans). */
+function limitsText(request: WriteRequest, limits: string): string {
+  if (request.pinnedNames !== true) return limits;
+  return limits + PIN_SEARCH_PATH + (request.withoutIndexScans === true ? NO_INDEX_SCANS : '');
+}
+
 export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest, context: WriteContext): Promise<WriteResult> {
   // Every RETURNING row still streams past; only the first few are kept, so the
   // statement runs to completion and its row count is the real one.
@@ -50,10 +57,16 @@ export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest
   const readBefore = request.kind === 'dml' && request.dryRun && request.checked?.tool === 'execute' ? request.checked.before : undefined;
   const before = readBefore === undefined ? undefined : new RowCollector(BEFORE_ROWS, request.maxBytes);
   const changedSink = request.kind === 'dml' ? { before: new FirstValue(), after: new FirstValue() } : undefined;
-  const steps: PipelineStep[] = [
+  const opening: PipelineStep[] = [
     { text: BEGIN_READ_WRITE, values: [] },
     // A statement that names every relation with its schema resolves nothing else through the search path.
-    { text: request.pinnedNames === true ? context.limits.text + PIN_SEARCH_PATH : context.limits.text, values: context.limits.values },
+    { text: limitsText(request, context.limits.text), values: context.limits.values },
+  ];
+  const planned = request.kind === 'dml' && request.planBound?.maxCost !== undefined;
+  // The plan-cost guard: the transaction opens with the plan of the statement, and only a plan within the bound goes on.
+  if (planned) await checkWritePlan(pipeline, opening, statementFor(request, context.serverVersion), request.planBound ?? {});
+  const steps: PipelineStep[] = [
+    ...(planned ? [] : opening),
     ...(readBefore === undefined
       ? []
       : [{ text: readBefore.sql, values: [...readBefore.paramIndexes.map((i) => encodeParam(request.params[i] ?? null)), ...(readBefore.extraParams ?? [])], sink: before }]),
@@ -65,8 +78,8 @@ export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest
     ...(definition?.steps ?? []),
   ];
   const run = await attempt(pipeline, steps);
-  // BEGIN, limits, [the read before], [the counters before], then the caller's statement.
-  const outcome = run.completed[2 + (readBefore === undefined ? 0 : 1) + (changedSink === undefined ? 0 : 1)];
+  // [BEGIN, limits], [the read before], [the counters before], then the caller's statement.
+  const outcome = run.completed[(planned ? 0 : 2) + (readBefore === undefined ? 0 : 1) + (changedSink === undefined ? 0 : 1)];
   if (run.error !== undefined || outcome === undefined || run.completed.length !== steps.length) {
     await attempt(pipeline, [{ text: ROLLBACK, values: [] }]);
     throw run.error ?? new Error('the engine answered fewer commands than it was sent');
@@ -94,6 +107,19 @@ export async function runGovernedWrite(pipeline: Pipeline, request: WriteRequest
     ...(definition !== undefined ? { definition: definition.text() } : {}),
     committed: !request.dryRun,
   };
+}
+
+/** BEGIN, the limits and EXPLAIN of `statement`; over the bound, ROLLBACK and PLAN_TOO_COSTLY. The transaction stays open otherwise. */
+async function checkWritePlan(pipeline: Pipeline, opening: readonly PipelineStep[], statement: { text: string; values: (string | null)[] }, bound: { maxCost?: number | undefined }): Promise<void> {
+  const plan = new FirstValue();
+  const run = await attempt(pipeline, [...opening, { text: explainForGuard(statement.text), values: statement.values, sink: plan }]);
+  try {
+    if (run.error !== undefined || run.completed.length !== opening.length + 1) throw run.error ?? new Error('the engine answered fewer commands than it was sent');
+    checkPlan(topPlanEstimate(plan.value), bound);
+  } catch (error) {
+    await attempt(pipeline, [{ text: ROLLBACK, values: [] }]);
+    throw error;
+  }
 }
 
 function statementFor(request: WriteRequest, serverVersion: number): { text: string; values: (string | null)[] } {
