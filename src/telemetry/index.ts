@@ -7,7 +7,7 @@ import type { BastionConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { CallSpan, CallStage, CallTracer } from './types.js';
 
-export type { CallEnding, CallRequest, CallSpan, CallStage, CallTracer, StatementFacts } from './types.js';
+export type { CallEnding, CallRequest, CallSpan, CallStage, CallTracer, StatementCounts, StatementFacts } from './types.js';
 
 /** The tracer of a configuration; the OpenTelemetry SDK is loaded only when traces are on. */
 export async function openTracer(config: BastionConfig, version: string, log: Logger): Promise<CallTracer | undefined> {

@@ -62,10 +62,12 @@ function startCall(tracer: Tracer, request: CallRequest): CallSpan | undefined {
   return {
     traceId: span.spanContext().traceId,
     stage: (stage, work) => inChild(tracer.startSpan(STAGE_SPANS[stage], { kind: SpanKind.INTERNAL }, parent), work),
-    statement: async (facts, work) => {
+    statement: async (facts, work, counts) => {
       const child = tracer.startSpan(DB_SYSTEMS[facts.engine], { kind: SpanKind.CLIENT, attributes: statementAttributes(facts) }, parent);
       const result = await inChild(child, work, false);
-      child.setAttribute('db.response.returned_rows', result.rows.length);
+      const { returned, affected } = counts(result);
+      if (returned !== undefined) child.setAttribute('db.response.returned_rows', returned);
+      if (affected !== undefined) child.setAttribute('bastion.affected_rows', affected);
       child.end();
       return result;
     },
@@ -104,7 +106,8 @@ function requestAttributes(request: CallRequest): Attributes {
 function statementAttributes(facts: StatementFacts): Attributes {
   return {
     'db.system.name': DB_SYSTEMS[facts.engine],
-    ...(facts.tool === 'explain' ? { 'db.operation.name': 'EXPLAIN' } : {}),
+    ...(facts.operation === undefined ? {} : { 'db.operation.name': facts.operation }),
+    ...(facts.dryRun === undefined ? {} : { 'bastion.dry_run': facts.dryRun }),
     'bastion.source': facts.source,
     ...(facts.fingerprint === undefined ? {} : { 'bastion.sql.fingerprint': facts.fingerprint }),
   };

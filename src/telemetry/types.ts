@@ -33,8 +33,16 @@ export interface StatementFacts {
   readonly source: string;
   /** The guard's fingerprint of the normalized statement. */
   readonly fingerprint?: string | undefined;
-  /** 'query' or 'explain'. */
-  readonly tool: string;
+  /** db.operation.name, where the policy names it: EXPLAIN, a write's command (UPDATE, CREATE TABLE…). */
+  readonly operation?: string | undefined;
+  /** A write's dry run (rolled back) or real run. */
+  readonly dryRun?: boolean | undefined;
+}
+
+/** What a statement's result says, counted. */
+export interface StatementCounts {
+  readonly returned?: number | undefined;
+  readonly affected?: number | undefined;
 }
 
 /** One call's server span; ended once, after the audit record is kept. */
@@ -43,8 +51,8 @@ export interface CallSpan {
   readonly traceId: string;
   /** Runs `work` inside a child span named for the stage. */
   stage<T>(stage: CallStage, work: () => Promise<T>): Promise<T>;
-  /** Runs the database statement inside a client span with the database conventions. */
-  statement<T extends { readonly rows: readonly unknown[] }>(facts: StatementFacts, work: () => Promise<T>): Promise<T>;
+  /** Runs the database statement inside a client span with the database conventions; `counts` reads its result. */
+  statement<T>(facts: StatementFacts, work: () => Promise<T>, counts: (result: T) => StatementCounts): Promise<T>;
   end(ending: CallEnding): void;
 }
 

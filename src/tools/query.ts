@@ -68,8 +68,8 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, st
       quietData: !call.role.unrestricted,
       planBound: checked.tool === 'query' ? planBoundOf(limits) : undefined,
     });
-  const statement = { engine: entry.engine, source: entry.name, fingerprint: checked.fingerprint, tool: checked.tool };
-  const result = await withProgress(extra, state.span === undefined ? read() : state.span.statement(statement, read));
+  const statement = { engine: entry.engine, source: entry.name, fingerprint: checked.fingerprint, operation: checked.tool === 'explain' ? 'EXPLAIN' : undefined };
+  const result = await withProgress(extra, state.span === undefined ? read() : state.span.statement(statement, read, (r) => ({ returned: r.rows.length })));
   return applyMasks(result, authorized);
 }
 

@@ -13,6 +13,7 @@ import { approvalView } from './approval-view.js';
 import type { SourceEntry } from '../engine/registry.js';
 import type { ParamValue, WriteRequest, WriteResult } from '../engine/source.js';
 import { guardedTool, type CallNote, type CallState } from './run.js';
+import { inStage } from '../telemetry/index.js';
 import type { ToolCall } from '../session/context.js';
 import { paramsArg, sourceArg, sqlArg } from './schemas.js';
 
@@ -91,11 +92,14 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
   if (!entry.writes.enabled || entry.source.write === undefined) {
     throw new BastionError('DENIED_BY_POLICY', `Writes are not enabled for the source ${entry.name}.`);
   }
-  if (entry.guard.checkWrite === undefined) throw new BastionError('DENIED_BY_POLICY', `Writes are not available on the source ${entry.name}.`);
-  const checked = entry.guard.checkWrite(args.sql, tool, { prefix: entry.writes.prefix, allowUnbounded: entry.writes.allow_unbounded });
-  state.checked = checked;
   const { guard } = entry;
-  const authorized = await authorizeWrite(call.role, checked, entry.catalog, entry.writes, { byConstruction: guard.protectWrite !== undefined });
+  const checkWrite = guard.checkWrite?.bind(guard);
+  if (checkWrite === undefined) throw new BastionError('DENIED_BY_POLICY', `Writes are not available on the source ${entry.name}.`);
+  const { checked, authorized } = await inStage(state.span, 'authorize', async () => {
+    const checked = checkWrite(args.sql, tool, { prefix: entry.writes.prefix, allowUnbounded: entry.writes.allow_unbounded });
+    state.checked = checked;
+    return { checked, authorized: await authorizeWrite(call.role, checked, entry.catalog, entry.writes, { byConstruction: guard.protectWrite !== undefined }) };
+  });
   const params = tool === 'execute' ? (args.params ?? []) : [];
   if (params.length !== checked.paramCount) {
     throw new BastionError('INVALID_ARGUMENT', `The statement uses ${checked.paramCount} parameter(s) but ${params.length} were given.`);
@@ -131,8 +135,13 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
   const source = entry.source;
   const sourceWrite = entry.source.write.bind(entry.source);
   // Each run of the statement (dry or real) holds one of the principal's slots on the source, never the wait for a person.
-  const write = (req: WriteRequest): Promise<WriteResult> =>
-    withFairShare(source, call.principal.id, ctx.config.limits.max_in_flight_per_principal, () => sourceWrite(req));
+  const operation = checked.tool === 'execute' ? checked.command.toUpperCase() : checked.kind.replaceAll('_', ' ').toUpperCase();
+  const write = (req: WriteRequest): Promise<WriteResult> => {
+    const run = (): Promise<WriteResult> => withFairShare(source, call.principal.id, ctx.config.limits.max_in_flight_per_principal, () => sourceWrite(req));
+    if (state.span === undefined) return run();
+    const facts = { engine: entry.engine, source: entry.name, fingerprint: checked.fingerprint, operation, dryRun: req.dryRun };
+    return state.span.statement(facts, run, (r) => ({ affected: r.affected }));
+  };
   const dryRun = args.dry_run !== false;
   note.dry_run = dryRun;
 

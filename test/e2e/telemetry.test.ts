@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onlyChainText, recordsOf } from '../helpers/audit-chains.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
 import { PG_ADMIN_URL, postgres } from '../helpers/postgres.js';
-import { cleanup, makeTempDir, parseLogLines, POLL, startHttp, startStdio, type HttpBastion, type StdioBastion } from '../helpers/spawn.js';
+import { cleanup, dirWithConfig, makeTempDir, parseLogLines, POLL, startHttp, startStdio, type HttpBastion, type StdioBastion } from '../helpers/spawn.js';
 import { SECRET_CORPUS } from '../log/secret-corpus.js';
 
 /** Printable secrets of the redactor's corpus that fit in a SQL literal and a JSON string as they are. */
@@ -149,6 +149,34 @@ describe('traces over stdio, OTLP JSON (SQLite source)', () => {
     expect(span.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(span.traceId).not.toBe('0'.repeat(32));
   });
+});
+
+describe('traces of a governed write (SQLite, dry run)', () => {
+  it('the statement span names the command and the dry run and counts the rows, never the values written', async () => {
+    const receiver = await startOtlpReceiver();
+    const file = join(makeTempDir(), 'shop.db');
+    const db = new Database(file);
+    db.exec("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO items (name) VALUES ('a');");
+    db.close();
+    const dir = dirWithConfig(`sources:\n  main:\n    engine: sqlite\n    path: ${file}\n    writes:\n      enabled: true\n`);
+    const server = await startStdio(['--config', join(dir, 'bastion.yaml')], {
+      cwd: dir,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50', BASTION_STATE_DIR: makeTempDir() },
+    });
+    try {
+      const result = (await server.client.callTool({ name: 'execute', arguments: { sql: `UPDATE items SET name = ${sqlText(LITERAL)} WHERE id = 1 AND name <> ?`, params: [SECRETS[2]!] } })) as CallToolResult;
+      expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+      const span = await serverSpan(receiver, correlationOf(result));
+      expect(span).toMatchObject({ name: 'tools/call execute', attributes: { 'gen_ai.tool.name': 'execute', 'bastion.decision': 'allow' } });
+      const children = await childrenOf(receiver, span, 4);
+      expect(children.get('sqlite')?.attributes).toMatchObject({ 'db.system.name': 'sqlite', 'db.operation.name': 'UPDATE', 'bastion.dry_run': true, 'bastion.affected_rows': 1 });
+      expect(children.has('bastion.authorize')).toBe(true);
+      expectNothingLeaked(receiver, [LITERAL, ...SECRETS]);
+    } finally {
+      await server.close();
+      await receiver.close();
+    }
+  }, 60_000);
 });
 
 describe.skipIf(!postgres.ok)('traces over HTTP, OTLP protobuf (PostgreSQL source)', () => {
