@@ -10,6 +10,7 @@ import { toBastionError } from './errors.js';
 import type { OriginIds } from '../../engine/origin-ids.js';
 import type { MysqlWriter } from './write.js';
 import { SESSION_SQL_MODE, encodeParam, type MysqlDriver } from './driver.js';
+import { PacketGate, SMALL_PACKET } from './packet-gate.js';
 
 /** Milliseconds after the server-side limit before the client gives up on a silent server. */
 const CLIENT_GRACE_MS = 5_000;
@@ -41,6 +42,7 @@ export class MysqlSource implements Source {
   private readonly prepared = new WeakSet<CoreConnection>();
   private flavour: Promise<'mariadb' | 'mysql'> | undefined;
   private readonly slots: ConnectionSlots;
+  private readonly gates = new WeakMap<CoreConnection, PacketGate>();
 
   constructor(
     readonly name: string,
@@ -70,6 +72,12 @@ export class MysqlSource implements Source {
     this.typeNames = new Map(Object.entries(driver.Types).map(([typeName, id]) => [id, typeName.toLowerCase()]));
     this.pool.on('connection', (connection) => {
       connection.on('error', (error: unknown) => this.log.warn({ source: name, err: error }, 'mysql connection failed; it was discarded'));
+      // Every byte from the server passes the packet gate before mysql2 parses it (packet-gate.ts).
+      const gate = PacketGate.install(connection, (error) =>
+        this.log.error({ source: name, err: error }, 'a database answer outside any call could not be read; its connection was cut'),
+      );
+      if (gate !== undefined) this.gates.set(connection as unknown as CoreConnection, gate);
+      else this.log.warn({ source: name }, 'could not put the packet gate on a database connection; its rows are bounded only by max_allowed_packet');
     });
   }
 
@@ -97,12 +105,10 @@ export class MysqlSource implements Source {
     const timer = setTimeout(() => call.stop(new BastionError('QUERY_TIMEOUT')), this.config.statement_timeout_ms + CLIENT_GRACE_MS);
     // The client cancelled: the server stops the statement (KILL QUERY on another
     // connection; a cut socket alone would leave it running), and the connection goes.
+    const thread = coreOf(connection).threadId;
     const onAbort = (): void => {
-      const thread = coreOf(connection).threadId;
       call.stop(new BastionError('QUERY_CANCELLED'));
-      if (Number.isSafeInteger(thread)) {
-        this.pool.query(`KILL QUERY ${thread}`).catch((error: unknown) => this.log.warn({ source: this.name, err: error }, 'mysql: KILL QUERY for a cancelled read failed'));
-      }
+      this.killQuery(thread, 'a cancelled read');
     };
     // It may have come while a connection was found.
     if (isAborted(signal)) onAbort();
@@ -118,6 +124,10 @@ export class MysqlSource implements Source {
           if (result.complete) {
             await connection.query('ROLLBACK');
             clean = true;
+          } else {
+            // Rows (or a row too large to read) are still coming: the connection goes (finally), and
+            // the server stops the statement now rather than when it next writes to a cut socket.
+            this.killQuery(thread, 'a read cut at its cap');
           }
           return result;
         })(),
@@ -133,6 +143,12 @@ export class MysqlSource implements Source {
       if (clean && call.reason === undefined) connection.release();
       else discard(connection);
     }
+  }
+
+  /** KILL QUERY on another connection of the pool (the statement's own is being cut). */
+  private killQuery(thread: number | null | undefined, what: string): void {
+    if (typeof thread !== 'number' || !Number.isSafeInteger(thread)) return;
+    this.pool.query(`KILL QUERY ${thread}`).catch((error: unknown) => this.log.warn({ source: this.name, err: error }, `mysql: KILL QUERY for ${what} failed`));
   }
 
   /**
@@ -198,7 +214,8 @@ export class MysqlSource implements Source {
    * arrive, stopping at the row or byte cap: a million-row result is never loaded.
    */
   private stream(core: CoreConnection, request: ReadRequest): Promise<Streamed> {
-    return new Promise((resolve, reject) => {
+    const gate = this.gates.get(core);
+    return new Promise<Streamed>((resolve, reject) => {
       let columns: ResultColumn[] = [];
       const rows: unknown[][] = [];
       let bytes = 0;
@@ -206,6 +223,7 @@ export class MysqlSource implements Source {
       const finish = (truncatedBy: 'rows' | 'bytes' | undefined): void => {
         if (settled) return;
         settled = true;
+        gate?.arm(undefined);
         const base = { columns, rows, bytes };
         if (truncatedBy === undefined) resolve({ result: { ...base, truncated: false }, complete: true });
         else {
@@ -213,6 +231,19 @@ export class MysqlSource implements Source {
           resolve({ result: { ...base, truncated: true, truncatedBy }, complete: false });
         }
       };
+      const fail = (error: unknown): void => {
+        if (settled) return;
+        settled = true;
+        gate?.arm(undefined);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      };
+      // A value counts at least a third of its bytes on the wire (UTF-8; hex for binary), so a
+      // longer packet cannot fit the bytes left and is never read (see packet-gate.ts).
+      gate?.arm({
+        packetAllowance: () => Math.max(SMALL_PACKET, 3 * (request.maxBytes - bytes) + 16),
+        tooLarge: () => finish(rows.length >= request.maxRows ? 'rows' : 'bytes'),
+        fault: (error) => fail(error),
+      });
       const command = core.execute({ sql: request.sql, values: request.params.map(encodeParam), rowsAsArray: true });
       command.on('fields', (fields: FieldPacket[] | undefined) => {
         columns = (fields ?? []).map((field) => this.describe(field));
@@ -230,11 +261,7 @@ export class MysqlSource implements Source {
         bytes += size;
         rows.push(values);
       });
-      command.on('error', (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        reject(error instanceof Error ? error : new Error(String(error)));
-      });
+      command.on('error', (error: unknown) => fail(error));
       command.on('end', () => finish(undefined));
     });
   }
