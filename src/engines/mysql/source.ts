@@ -4,7 +4,7 @@ import type { MysqlSourceConfig } from '../../config/schema.js';
 import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
 import type { PoolStats, ReadRequest, ReadResult, ResultColumn, Source, WriteRequest, WriteResult } from '../../engine/source.js';
-import { CuttableCall, discard } from './cut.js';
+import { CONNECTION_LOST, CuttableCall, discard, watchDeath } from './cut.js';
 import { ConnectionSlots } from '../../engine/fair-share.js';
 import { toBastionError } from './errors.js';
 import type { OriginIds } from '../../engine/origin-ids.js';
@@ -274,33 +274,6 @@ export class MysqlSource implements Source {
     }
     return { name: field.name, type };
   }
-}
-
-const CONNECTION_LOST = 'The connection to the database closed while the statement ran (it was ended on the server or the network failed); nothing was returned. Try again.';
-
-/**
- * Calls `onDeath` once when the connection errors, ends or its socket closes; returns the
- * function that stops watching. The dead connection is destroyed by the caller (CuttableCall.stop
- * discards it), so the pool never hands it out again.
- */
-function watchDeath(core: CoreConnection, onDeath: () => void): () => void {
-  const stream = (core as unknown as { stream?: NodeJS.EventEmitter }).stream;
-  let fired = false;
-  const fire = (): void => {
-    if (fired) return;
-    fired = true;
-    onDeath();
-  };
-  core.on('error', fire);
-  core.on('end', fire);
-  stream?.on('close', fire);
-  stream?.on('end', fire);
-  return () => {
-    core.off('error', fire);
-    core.off('end', fire);
-    stream?.off('close', fire);
-    stream?.off('end', fire);
-  };
 }
 
 /** The parts of mysql2's core pool that poolStats reads; any of them may be missing. */
