@@ -14,6 +14,8 @@ import { PacketGate, SMALL_PACKET } from './packet-gate.js';
 
 /** Milliseconds after the server-side limit before the client gives up on a silent server. */
 const CLIENT_GRACE_MS = 5_000;
+/** ER_NO_SUCH_THREAD: KILL named a thread that has ended. */
+const NO_SUCH_THREAD = 1094;
 /** Per-value overhead counted on top of the text, so many tiny values still hit the byte cap. */
 const VALUE_OVERHEAD = 4;
 
@@ -145,10 +147,16 @@ export class MysqlSource implements Source {
     }
   }
 
-  /** KILL QUERY on another connection of the pool (the statement's own is being cut). */
+  /**
+   * KILL QUERY on another connection of the pool (the statement's own is being cut). A thread
+   * that is already gone (ER_NO_SUCH_THREAD: the cut reached the server first) is the goal.
+   */
   private killQuery(thread: number | null | undefined, what: string): void {
     if (typeof thread !== 'number' || !Number.isSafeInteger(thread)) return;
-    this.pool.query(`KILL QUERY ${thread}`).catch((error: unknown) => this.log.warn({ source: this.name, err: error }, `mysql: KILL QUERY for ${what} failed`));
+    this.pool.query(`KILL QUERY ${thread}`).catch((error: unknown) => {
+      if ((error as { errno?: unknown }).errno === NO_SUCH_THREAD) return;
+      this.log.warn({ source: this.name, err: error }, `mysql: KILL QUERY for ${what} failed`);
+    });
   }
 
   /**
