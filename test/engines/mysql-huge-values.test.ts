@@ -24,12 +24,14 @@ const VALUE = 15 * MIB;
 interface Spy {
   /** Bytes handed to mysql2's own packet parser (after the gate). */
   parsed: number;
+  /** Set: the next chunk that carries this text makes the parser throw, as a decoding failure would. */
+  throwOn: string | undefined;
 }
 
 describe.skipIf(!mariadb.ok)('MySQL/MariaDB: a row larger than the byte cap is never read', () => {
   let db: TestMysqlDatabase;
   let parts: EngineParts;
-  const spy: Spy = { parsed: 0 };
+  const spy: Spy = { parsed: 0, throwOn: undefined };
 
   beforeAll(async () => {
     db = await createMysqlDatabase();
@@ -42,6 +44,10 @@ describe.skipIf(!mariadb.ok)('MySQL/MariaDB: a row larger than the byte cap is n
       const parser = connection.packetParser;
       connection.packetParser = {
         execute(chunk: Buffer) {
+          if (spy.throwOn !== undefined && chunk.includes(spy.throwOn)) {
+            spy.throwOn = undefined;
+            throw new RangeError('Cannot create a string longer than 0x1fffffe8 characters');
+          }
           spy.parsed += chunk.length;
           return parser.execute(chunk);
         },
@@ -106,6 +112,18 @@ describe.skipIf(!mariadb.ok)('MySQL/MariaDB: a row larger than the byte cap is n
     expect(result.rows.map((row) => row[0])).toEqual([1, 2]);
     expect(result.truncatedBy).toBe('bytes');
     expect(result.bytes).toBeLessThanOrEqual(CAP.maxBytes);
+    await nextCallAnswered();
+  });
+
+  it('a throw while an answer is parsed fails that call only (INTERNAL), never the process, and the next call is answered', async () => {
+    // The statement's own answer (its column is named so): the throw comes while the read is armed.
+    spy.throwOn = 'fault_marker';
+    const failed = await parts.source.read({ sql: 'SELECT 1 AS fault_marker', params: [], ...CAP }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failed).toMatchObject({ code: 'INTERNAL' });
+    expect(spy.throwOn).toBeUndefined();
     await nextCallAnswered();
   });
 });

@@ -250,7 +250,10 @@ export class MysqlSource implements Source {
       gate?.arm({
         packetAllowance: () => Math.max(SMALL_PACKET, 3 * (request.maxBytes - bytes) + 16),
         tooLarge: () => finish(rows.length >= request.maxRows ? 'rows' : 'bytes'),
-        fault: (error) => fail(error),
+        fault: (error) => {
+          this.log.error({ source: this.name, err: error }, 'reading an answer failed; the call failed and its connection was cut');
+          fail(new BastionError('INTERNAL', undefined, error));
+        },
       });
       const command = core.execute({ sql: request.sql, values: request.params.map(encodeParam), rowsAsArray: true });
       command.on('fields', (fields: FieldPacket[] | undefined) => {
