@@ -33,8 +33,10 @@ interface Streamed {
  * run outside it, so START TRANSACTION READ ONLY alone does not stop CREATE/DROP)
  * and each call runs in its own START TRANSACTION READ ONLY with the server-side
  * time limit, then ROLLBACK. A connection that saw an error or was cut is destroyed.
- * A read the client cancels (its signal aborts) is stopped with KILL QUERY from
- * another connection, and its own connection is destroyed.
+ * Every connection's bytes pass a packet gate (packet-gate.ts): a row that cannot fit
+ * the bytes left is never read. A read cut at a cap, or one the client cancels (its
+ * signal aborts), is stopped with KILL QUERY from another connection, and its own
+ * connection is destroyed.
  */
 export class MysqlSource implements Source {
   readonly engine = 'mysql' as const;
