@@ -86,7 +86,11 @@ export class SqliteSource implements Source {
     private readonly origins: OriginIds,
     /** The write policy with the source's options bound in; present only when writes.enabled. */
     private readonly planWrite?: PlanSqliteWrite,
-  ) {}
+  ) {
+    if (!WORKER_DATA_BOUNDED) {
+      log.warn({ source: name }, 'util-linux prlimit was not found: the SQLite worker\'s data memory (worker_memory_mb) is not bounded here, only its JavaScript heap (worker_heap_mb)');
+    }
+  }
 
   read(request: ReadRequest): Promise<ReadResult> {
     return this.enqueue(() => this.runRead(request));
