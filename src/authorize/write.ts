@@ -80,7 +80,10 @@ async function authorizeDml(role: Role, checked: CheckedDml, catalog: Catalog, o
   if (!role.unrestricted && (await protectedViewReads(role, catalog, schema, target.name)) !== undefined) {
     throw new BastionError('DENIED_BY_POLICY', `Writes through the view ${schema}.${target.name} are not allowed for your role: it reads data your role's rules protect.`);
   }
-  if (!role.unrestricted) await refuseConstraintOracles(role, catalog, schema, target.name);
+  if (!role.unrestricted) {
+    await refuseConstraintOracles(role, catalog, schema, target.name);
+    await refuseUniqueOracles(role, catalog, checked, schema, target.name);
+  }
   const columns = role.hasColumnRules ? await targetColumns(rules, catalog, schema, target.name) : undefined;
   if (options.byConstruction === true) {
     if (role.unrestricted) return { target: { schema, name: target.name } };
@@ -113,6 +116,36 @@ async function refuseConstraintOracles(role: Role, catalog: Catalog, schema: str
       throw new BastionError(
         'DENIED_BY_POLICY',
         `Writes to ${schema}.${name} are not allowed for your role: a foreign key ${key.direction === 'to' ? 'from it reaches' : 'reaches it from'} data your role may not see, and whether a write succeeds would tell about that data.`,
+      );
+    }
+  }
+}
+
+/**
+ * A unique index or exclusion constraint that reads a protected column answers, by failing
+ * or not, whether another row holds the same value there: an INSERT (an upsert, REPLACE, a
+ * MERGE) that repeats the other key columns, or an UPDATE that sets one of its columns, fails
+ * exactly when one does. So for a role with rules, no such write to a table with a key that
+ * reads a column the role has denied or masked (each judged with inheritance, family.ts; the
+ * partitions and children a write may reach are judged too). DELETE and an UPDATE that sets
+ * none of the key's columns cannot fail on it.
+ */
+async function refuseUniqueOracles(role: Role, catalog: Catalog, checked: CheckedDml, schema: string, name: string): Promise<void> {
+  if (!role.hasColumnRules || catalog.indexes === undefined || checked.command === 'delete') return;
+  const set: readonly string[] | undefined = checked.command === 'update' ? (checked.setColumns ?? (Array.isArray(checked.assigns) ? checked.assigns : undefined)) : undefined;
+  const setsKey = (columns: readonly string[] | '*'): boolean =>
+    checked.command !== 'update' || set === undefined || columns === '*' || columns.some((c) => set.some((s) => s.toLowerCase() === c.toLowerCase()));
+  const reached = catalog.family === undefined ? [] : (await catalog.family(schema, name)).descendants;
+  for (const table of [{ schema, name }, ...reached]) {
+    const rules = await relationRules(role, catalog, table.schema, table.name);
+    const hidden = (column: string): boolean => rules.denied(column) || rules.mask(column) !== undefined;
+    const columns = (await catalog.columnOrigins(table.schema, table.name)).map((column) => column.name);
+    for (const index of await catalog.indexes(table.schema, table.name)) {
+      const protectedColumn = index.columns === '*' ? columns.find(hidden) : index.columns.find(hidden);
+      if (!index.unique || protectedColumn === undefined || !setsKey(index.columns)) continue;
+      throw new BastionError(
+        'DENIED_BY_POLICY',
+        `This write to ${schema}.${name} is not allowed for your role: a unique key of ${table.schema}.${table.name} includes a column your role may not see in full, and whether the write fails on that key would tell whether another row holds the same value.`,
       );
     }
   }
