@@ -72,7 +72,7 @@ interface Engine {
   schema: string;
   source: Record<string, unknown>;
   /** Runs setup SQL as the owner; absent: through the source's own write path once Bastion runs. */
-  admin?(sql: string): Promise<void>;
+  admin?: (sql: string) => Promise<void>;
   /** Makes the planner see the table's size. */
   analyze: string;
   /** What the explain tool takes before a SELECT. */
