@@ -77,6 +77,8 @@ interface Engine {
   analyze: string;
   /** What the explain tool takes before a SELECT. */
   explain: string;
+  /** An INSERT that updates or skips a row on a key conflict, as the engine writes it. */
+  upsert: string;
   done(): Promise<void>;
 }
 
@@ -142,7 +144,11 @@ function suite(label: string, open: () => Promise<Engine>): void {
         expect(errorCode(result), `${sql}: ${JSON.stringify(result)}`).toBe('DENIED_BY_POLICY');
         expect(said(result)).toEqual([]);
       }
-      expect(await read('SELECT id, team FROM ch_people WHERE id IN (1, 900) ORDER BY id')).toEqual([[1, 'red']]);
+      // The engine's upsert (SQLite's write policy refuses conflict clauses before any of this).
+      const upsert = await execute(engine.upsert);
+      expect(upsert.isError, JSON.stringify(upsert)).toBe(true);
+      expect(said(upsert)).toEqual([]);
+      expect(await read('SELECT id, team FROM ch_people WHERE id IN (1, 900, 901) ORDER BY id')).toEqual([[1, 'red']]);
     });
 
     it('a write that no unique key on a protected column can fail is carried out', async () => {
@@ -175,12 +181,14 @@ function suite(label: string, open: () => Promise<Engine>): void {
   });
 }
 
-suite('constraint and plan channels on PGlite', () => Promise.resolve({ schema: 'public', source: { engine: 'pglite' }, analyze: 'ANALYZE ch_people', explain: 'EXPLAIN', done: () => Promise.resolve() }));
+const PG = { schema: 'public', analyze: 'ANALYZE ch_people', explain: 'EXPLAIN', upsert: "INSERT INTO ch_people (id, name, team) VALUES (901, 'probe', 'red') ON CONFLICT DO NOTHING" };
+
+suite('constraint and plan channels on PGlite', () => Promise.resolve({ ...PG, source: { engine: 'pglite' }, done: () => Promise.resolve() }));
 
 describe.skipIf(!postgres.ok)('on PostgreSQL (when one answers)', () => {
   suite('constraint and plan channels on PostgreSQL', async () => {
     const db = await createTestDatabase({ seed: false });
-    return { schema: 'public', source: { engine: 'postgres', url: db.url }, admin: async (sql) => void (await db.admin(sql)), analyze: 'ANALYZE ch_people', explain: 'EXPLAIN', done: () => db.drop() };
+    return { ...PG, source: { engine: 'postgres', url: db.url }, admin: async (sql) => void (await db.admin(sql)), done: () => db.drop() };
   });
 });
 
@@ -191,12 +199,29 @@ suite('constraint and plan channels on SQLite', () => {
   const db = new Database(path);
   for (const sql of [...FIXTURE, 'ANALYZE']) db.exec(sql);
   db.close();
-  return Promise.resolve({ schema: 'main', source: { engine: 'sqlite', path }, admin: () => Promise.resolve(), analyze: 'ANALYZE', explain: 'EXPLAIN QUERY PLAN', done: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })) });
+  return Promise.resolve({
+    schema: 'main',
+    source: { engine: 'sqlite', path },
+    // Set up above, before the worker opens the file.
+    admin: () => Promise.resolve(),
+    analyze: 'ANALYZE',
+    explain: 'EXPLAIN QUERY PLAN',
+    upsert: PG.upsert,
+    done: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+  });
 });
 
 describe.skipIf(!mariadb.ok)('on MariaDB/MySQL (when one answers)', () => {
   suite('constraint and plan channels on MariaDB/MySQL', async () => {
     const db = await createMysqlDatabase();
-    return { schema: db.name, source: { engine: 'mysql', url: db.url }, admin: async (sql) => void (await db.admin(sql)), analyze: 'ANALYZE TABLE ch_people', explain: 'EXPLAIN', done: () => db.drop() };
+    return {
+      schema: db.name,
+      source: { engine: 'mysql', url: db.url },
+      admin: async (sql) => void (await db.admin(sql)),
+      analyze: 'ANALYZE TABLE ch_people',
+      explain: 'EXPLAIN',
+      upsert: "REPLACE INTO ch_people (id, name, team) VALUES (901, 'probe', 'red')",
+      done: () => db.drop(),
+    };
   });
 });
