@@ -124,7 +124,7 @@ export async function authorizeRead(
 }
 
 /** The indexes of a relation with rules that read one of its denied or masked columns. */
-async function protectedIndexes(catalog: Catalog, schema: string, name: string, columns: readonly ProtectedColumn[]): Promise<string[]> {
+export async function protectedIndexes(catalog: Catalog, schema: string, name: string, columns: readonly ProtectedColumn[]): Promise<string[]> {
   if (catalog.indexes === undefined) return [];
   const guarded = new Set(columns.filter((column) => column.treatment !== 'keep').map((column) => column.name.toLowerCase()));
   return (await catalog.indexes(schema, name))

@@ -2,10 +2,10 @@ import type { WritesConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
 import type { RelationRef, CheckedDdl, CheckedDml, CheckedWrite } from '../engine/policy.js';
 import type { Catalog } from '../engine/catalog.js';
-import type { ProtectedColumn, WriteProtection } from '../engine/protection.js';
+import type { ProtectedColumn, ProtectedRelation, WriteProtection } from '../engine/protection.js';
 import type { DescribeTarget } from '../engine/source.js';
 import type { Role } from './roles.js';
-import { authorizeRead, type ReadAuthorization } from './statement.js';
+import { authorizeRead, protectedIndexes, type ReadAuthorization } from './statement.js';
 import { relationRules, type RelationRules } from './family.js';
 import { protectedViewReads, readsProtected } from './views.js';
 
@@ -94,7 +94,8 @@ async function authorizeDml(role: Role, checked: CheckedDml, catalog: Catalog, o
   if (guarded !== undefined) checkAssigned(checked, schema, columns ?? [], guarded);
   // The target's own columns count as read by name too: naming a protected one, its `*` or its whole row is refused.
   const withTarget = guarded === undefined ? checked : { ...checked, reads: { ...checked.reads, relations: [{ ...target, schema }, ...checked.reads.relations] } };
-  await authorizeReads(role, withTarget, catalog);
+  const { protection } = await authorizeReads(role, withTarget, catalog);
+  await refuseIndexOrderedReads(protection.relations, { schema, name: target.name }, catalog);
   // Its rows as RETURNING * gives them would show the protected columns: no sample rows then.
   return { target: { schema, name: target.name }, ...(guarded === undefined ? {} : { withoutSample: true }) };
 }
@@ -148,6 +149,23 @@ async function refuseUniqueOracles(role: Role, catalog: Catalog, checked: Checke
         `This write to ${schema}.${name} is not allowed for your role: a unique key of ${table.schema}.${table.name} includes a column your role may not see in full, and whether the write fails on that key would tell whether another row holds the same value.`,
       );
     }
+  }
+}
+
+/**
+ * Where a write's reads are not rebuilt (MySQL, SQLite), a table with rules that it reads is read as
+ * it is: without ORDER BY (`INSERT … SELECT`, a subquery with LIMIT, GROUP_CONCAT) its rows may come
+ * in the order of an index on a protected column, and the rows stored would keep that order. So no
+ * such write reads a table with rules through which an index reads a protected column.
+ */
+async function refuseIndexOrderedReads(relations: readonly ProtectedRelation[], target: ResolvedRelation, catalog: Catalog): Promise<void> {
+  for (const relation of relations) {
+    if (relation.schema === target.schema && relation.name === target.name) continue;
+    if ((await protectedIndexes(catalog, relation.schema, relation.name, relation.columns)).length === 0) continue;
+    throw new BastionError(
+      'DENIED_BY_POLICY',
+      `A write may not read ${relation.schema}.${relation.name} for your role: an index of it includes a column your role may not see, and the rows it reads could come in that column's order.`,
+    );
   }
 }
 
