@@ -144,6 +144,10 @@ export const attacks: readonly AttackCase[] = [
   ]),
 
   ...group('inference', [
+    // Unordered reads through a covering index on a protected column (employees_ssn):
+    // the order, the first row and an unordered GROUP_CONCAT would follow the protected values.
+    ['i-order-covering-ssn', `SELECT GROUP_CONCAT(id) FROM hr.employees`, `SELECT GROUP_CONCAT(id ORDER BY id) FROM hr.employees`],
+    ['i-order-first-row', `SELECT id FROM hr.employees LIMIT 1`, `SELECT id FROM hr.employees ORDER BY id LIMIT 1`],
     ['i-in-subquery-salary', `SELECT 987654 IN (SELECT salary FROM hr.employees)`, `SELECT 987655 IN (SELECT salary FROM hr.employees)`],
     ['i-any-salary', `SELECT 987654 = ANY (SELECT salary FROM hr.employees)`, `SELECT 987655 = ANY (SELECT salary FROM hr.employees)`],
     ['i-all-salary', `SELECT 987000 < ALL (SELECT salary FROM hr.employees WHERE id = 3)`, `SELECT 988000 < ALL (SELECT salary FROM hr.employees WHERE id = 3)`],
