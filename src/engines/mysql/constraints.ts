@@ -17,13 +17,14 @@ const INDEXES = `SELECT s.INDEX_NAME, s.NON_UNIQUE,
   WHERE s.TABLE_SCHEMA = ? AND s.TABLE_NAME = ?`;
 
 /** Foreign keys from the table (`to` the table it references) and to it (`from` a table that references it). */
-const FOREIGN_KEYS = `SELECT 'to', REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, CONSTRAINT_NAME, REFERENCED_COLUMN_NAME
+const FOREIGN_KEYS = `SELECT 'to', REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, CONSTRAINT_NAME, REFERENCED_COLUMN_NAME, ORDINAL_POSITION
   FROM information_schema.KEY_COLUMN_USAGE
   WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND REFERENCED_TABLE_NAME IS NOT NULL
   UNION ALL
-  SELECT 'from', TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME
+  SELECT 'from', TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, ORDINAL_POSITION
   FROM information_schema.KEY_COLUMN_USAGE
-  WHERE REFERENCED_TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME = ?`;
+  WHERE REFERENCED_TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME = ?
+  ORDER BY 1, 2, 3, 4, 6`;
 
 export async function readIndexes(read: Read, schema: string, name: string): Promise<TableIndex[]> {
   const result = await read({ sql: INDEXES, params: [schema, name], ...BIG });
@@ -43,7 +44,7 @@ export async function readForeignKeys(read: Read, schema: string, name: string):
   for (const row of result.rows) {
     const direction = row[0] === 'to' ? 'to' : 'from';
     const peer = { schema: String(row[1]), name: String(row[2]) };
-    // One constraint, one peer: its columns in order of the rows (ordinal position).
+    // One constraint, one peer: its columns in the key's order.
     const id = JSON.stringify([direction, peer.schema, peer.name, row[3]]);
     const key = keys.get(id) ?? { direction, ...peer, columns: [] };
     key.columns.push(String(row[4]));

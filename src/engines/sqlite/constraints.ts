@@ -53,7 +53,7 @@ export async function readIndexes(read: Read, name: string): Promise<TableIndex[
     }
     index.columns.push(...(column === undefined ? [] : [column]), ...named);
   }
-  const list: TableIndex[] = [...indexes.values()].map(({ origin: _origin, ...index }) => index);
+  const list: TableIndex[] = [...indexes.values()].map(({ name: index, unique, columns: read }) => ({ name: index, unique, columns: read === '*' ? '*' : [...new Set(read)] }));
   const key = columns.filter((c) => c.pk > 0).map((c) => c.name);
   if (key.length > 0 && ![...indexes.values()].some((index) => index.origin === 'pk')) list.push({ name: 'PRIMARY KEY', unique: true, columns: key });
   return list;
