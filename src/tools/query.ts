@@ -38,7 +38,7 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, st
     throw new BastionError('TOOL_NOT_ALLOWED', 'EXPLAIN needs the explain tool, which your role does not allow.');
   }
   const { guard } = entry;
-  const authorized = await authorizeRead(call.role, checked, entry.catalog, { byConstruction: guard.protect !== undefined });
+  const authorized = await authorizeRead(call.role, checked, entry.catalog, { byConstruction: guard.protect !== undefined, indexNames: guard.hidesIndexesByName === true });
   const params = args.params ?? [];
   if (params.length !== checked.paramCount) {
     throw new BastionError(
