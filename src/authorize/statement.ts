@@ -40,6 +40,8 @@ export interface ReadAuthorizeOptions {
    * so the name-based column checks have nothing left to refuse and are skipped.
    */
   readonly byConstruction?: boolean;
+  /** List, for each relation with rules, the indexes that read a protected column (ReadGuard.hidesIndexesByName). */
+  readonly indexNames?: boolean;
 }
 
 const NOTHING: ReadAuthorization = { columns: [], protection: { resolved: new Map(), relations: [] } };
@@ -97,7 +99,9 @@ export async function authorizeRead(
       }
       columns.push({ name: column.name, treatment: kind ?? 'keep' });
     }
-    if (ruled) relations.set(`${schema}\u0000${name}`, { schema, name, columns });
+    if (!ruled) return;
+    const indexes = options.indexNames === true ? await protectedIndexes(catalog, schema, name, columns) : undefined;
+    relations.set(`${schema}\u0000${name}`, { schema, name, columns, ...(indexes === undefined ? {} : { indexes }) });
   };
   for (const relation of statement.relations) {
     const written = relation.schema === undefined ? relation.name : `${relation.schema}.${relation.name}`;
@@ -115,6 +119,7 @@ export async function authorizeRead(
     touched.push(entry);
   }
   if (options.byConstruction !== true) checkColumns(statement, touched, catalog);
+  if (statement.tool === 'explain' && (relations.size > 0 || views.size > 0)) throw noPlan([...relations.values()][0] ?? [...views.values()][0]);
   const indexedProtected = await readsProtectedIndex(role, catalog, touched);
   const protection = {
     resolved,
@@ -123,6 +128,28 @@ export async function authorizeRead(
     ...(indexedProtected ? { indexedProtected } : {}),
   };
   return { columns: plan, protection };
+}
+
+/** The indexes of a relation with rules that read one of its denied or masked columns. */
+export async function protectedIndexes(catalog: Catalog, schema: string, name: string, columns: readonly ProtectedColumn[]): Promise<string[]> {
+  if (catalog.indexes === undefined) return [];
+  const guarded = new Set(columns.filter((column) => column.treatment !== 'keep').map((column) => column.name.toLowerCase()));
+  return (await catalog.indexes(schema, name))
+    .filter((index) => index.columns === '*' || index.columns.some((column) => guarded.has(column.toLowerCase())))
+    .map((index) => index.name);
+}
+
+/**
+ * A plan names the indexes it could use (one on a denied or masked column among them) and
+ * carries the database's estimates, which come from the real values: for a role with
+ * rules, no plan of a statement that reads a relation with rules for it.
+ */
+function noPlan(relation: { schema: string; name: string } | undefined): BastionError {
+  const what = relation === undefined ? 'a table' : `${relation.schema}.${relation.name}`;
+  return new BastionError(
+    'DENIED_BY_POLICY',
+    `EXPLAIN is not available for statements that read ${what}: your role has column rules on it, and a plan would name its indexes and estimates from the protected values. Run the query itself instead.`,
+  );
 }
 
 /**

@@ -6,6 +6,7 @@ import type { ProtectedColumn, WriteProtection } from '../engine/protection.js';
 import type { DescribeTarget } from '../engine/source.js';
 import type { Role } from './roles.js';
 import { authorizeRead, type ReadAuthorization } from './statement.js';
+import { refuseForeignKeyAnswers, refuseIndexOrderedReads, refuseUniqueKeyAnswers } from './write-answers.js';
 import { relationRules, type RelationRules } from './family.js';
 import { readsProtectedIndex } from './index-order.js';
 import { protectedViewReads, readsProtected } from './views.js';
@@ -81,7 +82,10 @@ async function authorizeDml(role: Role, checked: CheckedDml, catalog: Catalog, o
   if (!role.unrestricted && (await protectedViewReads(role, catalog, schema, target.name)) !== undefined) {
     throw new BastionError('DENIED_BY_POLICY', `Writes through the view ${schema}.${target.name} are not allowed for your role: it reads data your role's rules protect.`);
   }
-  if (!role.unrestricted) await refuseConstraintOracles(role, catalog, schema, target.name);
+  if (!role.unrestricted) {
+    await refuseForeignKeyAnswers(role, catalog, schema, target.name);
+    await refuseUniqueKeyAnswers(role, catalog, checked, schema, target.name);
+  }
   const columns = role.hasColumnRules ? await targetColumns(rules, catalog, schema, target.name) : undefined;
   if (options.byConstruction === true) {
     if (role.unrestricted) return { target: { schema, name: target.name } };
@@ -95,31 +99,10 @@ async function authorizeDml(role: Role, checked: CheckedDml, catalog: Catalog, o
   if (guarded !== undefined) checkAssigned(checked, schema, columns ?? [], guarded);
   // The target's own columns count as read by name too: naming a protected one, its `*` or its whole row is refused.
   const withTarget = guarded === undefined ? checked : { ...checked, reads: { ...checked.reads, relations: [{ ...target, schema }, ...checked.reads.relations] } };
-  await authorizeReads(role, withTarget, catalog);
+  const { protection } = await authorizeReads(role, withTarget, catalog);
+  await refuseIndexOrderedReads(protection.relations, { schema, name: target.name }, catalog);
   // Its rows as RETURNING * gives them would show the protected columns: no sample rows then.
   return { target: { schema, name: target.name }, ...(guarded === undefined ? {} : { withoutSample: true }) };
-}
-
-/**
- * A foreign key between the written table and one the role may not see in full answers
- * questions about it: an INSERT that succeeds or fails 23503 tells whether a value exists in
- * a denied table or a masked column; a DELETE refused (RESTRICT) or cascading tells whether a
- * denied table points at a row, and how many rows. So for a role with rules, no write to a
- * table whose foreign keys reach, or are reached from, a table it may not read or columns it
- * has denied or masked (each judged with inheritance, family.ts).
- */
-async function refuseConstraintOracles(role: Role, catalog: Catalog, schema: string, name: string): Promise<void> {
-  if (catalog.foreignKeys === undefined) return;
-  for (const key of await catalog.foreignKeys(schema, name)) {
-    const rules = await relationRules(role, catalog, key.schema, key.name);
-    const hidden = !rules.allowed || key.columns.some((column) => rules.denied(column) || rules.mask(column) !== undefined);
-    if (hidden) {
-      throw new BastionError(
-        'DENIED_BY_POLICY',
-        `Writes to ${schema}.${name} are not allowed for your role: a foreign key ${key.direction === 'to' ? 'from it reaches' : 'reaches it from'} data your role may not see, and whether a write succeeds would tell about that data.`,
-      );
-    }
-  }
 }
 
 /**

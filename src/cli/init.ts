@@ -108,6 +108,8 @@ sources:
   # local:
   #   engine: sqlite
   #   path: ./data.db
+  #   worker_memory_mb: 1024           # the worker process's data memory (SQLite's temporary storage included)
+  #   worker_heap_mb: 512              # its JavaScript heap, under worker_memory_mb
   #   writes:
   #     enabled: false                 # schemas default: main
 

@@ -103,6 +103,17 @@ const sqliteSource = z.strictObject({
   read_only: z.literal(true, { error: 'read_only only accepts true' }).optional(),
   writes: writesSchema.default(defaultWrites),
   statement_timeout_ms: positiveInt.max(3_600_000).default(30_000),
+  /**
+   * The worker process's whole data memory (RLIMIT_DATA, set through util-linux prlimit), in MiB:
+   * SQLite's allocations, buffers and the JavaScript heap. Past it a statement fails with SQLite's
+   * out-of-memory error and the worker lives on.
+   */
+  worker_memory_mb: positiveInt.min(128).max(65_536).default(1024),
+  /** The worker's JavaScript heap (V8 --max-old-space-size), in MiB: under worker_memory_mb, which contains it. */
+  worker_heap_mb: positiveInt.min(64).max(65_536).default(512),
+}).refine((source) => source.worker_heap_mb < source.worker_memory_mb, {
+  message: 'worker_heap_mb must be less than worker_memory_mb (the heap lives inside the worker\'s data memory): lower worker_heap_mb or raise worker_memory_mb',
+  path: ['worker_heap_mb'],
 });
 
 export const sourceSchema = z.discriminatedUnion('engine', [postgresSource, pgliteSource, mysqlSource, sqliteSource]);

@@ -23,6 +23,7 @@ export async function checkDatabaseRoles(config: BastionConfig, connecting?: (na
     const powers = await probeLogin(source);
     checks.push(powers === undefined ? unreachable(name, source.engine === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB') : judge(name, powers));
     if (powers?.engine === 'postgres' && powers.tempFiles !== undefined) checks.push(judgeTempFiles(name, powers.role, powers.tempFiles));
+    if (powers?.engine === 'mysql' && powers.maxAllowedPacket !== undefined) checks.push(judgeValueSize(name, powers.maxAllowedPacket));
   }
   if (checks.length > 0) return checks;
   return [pass('database-role', 'Database roles', 'No PostgreSQL or MySQL source (embedded engines have no server roles).')];
@@ -71,5 +72,25 @@ function judgeTempFiles(name: string, role: string, facts: { settable: boolean; 
     title,
     `Source ${name} connects as ${role}, which has no temp_file_limit and may not set one: one statement can fill the database's disk with temporary files.`,
     `Run (as a superuser) ALTER ROLE ${quoted} SET temp_file_limit = '1GB'; or on PostgreSQL 15+ GRANT SET ON PARAMETER temp_file_limit TO ${quoted} so Bastion sets temp_file_limit_mb per call.`,
+  );
+}
+
+/** MySQL 8's default; MariaDB's is 16 MiB. */
+const LARGE_PACKET = 64 * 1024 * 1024;
+
+/**
+ * `database-value-size`: a MySQL server builds a value up to max_allowed_packet in its own
+ * memory, per connection, before anything is sent. Bastion never reads a row past the byte
+ * cap (the packet gate), so this bounds the server's memory, not Bastion's: a warning.
+ */
+export function judgeValueSize(name: string, maxAllowedPacket: number): Check {
+  const title = `Largest value of ${name}`;
+  const mib = Math.round(maxAllowedPacket / (1024 * 1024));
+  if (maxAllowedPacket <= LARGE_PACKET) return pass('database-value-size', title, `Source ${name}: the server builds values of at most ${mib} MiB (max_allowed_packet).`);
+  return warn(
+    'database-value-size',
+    title,
+    `Source ${name}: the server's max_allowed_packet is ${mib} MiB, so one statement makes it build a value that large in its memory, on each connection at once (Bastion reads none past the byte cap).`,
+    'Lower max_allowed_packet to 64M or less in the server configuration unless your data needs more.',
   );
 }

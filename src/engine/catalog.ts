@@ -54,6 +54,18 @@ export interface ForeignKeyPeer {
   readonly columns: readonly string[];
 }
 
+/** An index of a table (Catalog.indexes). */
+export interface TableIndex {
+  readonly name: string;
+  /** A unique index, primary key or exclusion constraint: a write that would repeat its key fails. */
+  readonly unique: boolean;
+  /**
+   * Every column its key, expressions or predicate read (a generated column's sources
+   * included); '*' when the engine cannot tell which.
+   */
+  readonly columns: readonly string[] | '*';
+}
+
 /** Name resolution as the database does it, for the authorize stage. */
 export interface Catalog {
   /** The schema an unqualified table or view name resolves to, or undefined. */
@@ -89,6 +101,12 @@ export interface Catalog {
    * engine does not tell.
    */
   foreignKeys?(schema: string, name: string): Promise<readonly ForeignKeyPeer[]>;
+  /**
+   * A table's indexes and exclusion constraints: which columns each reads and whether it is
+   * unique (a write failing on it answers whether another row shares a value). Absent where
+   * the engine does not tell.
+   */
+  indexes?(schema: string, name: string): Promise<readonly TableIndex[]>;
   /**
    * Casts the database would run through code that is not built in (PostgreSQL: a cast whose
    * function is outside pg_catalog and belongs to no extension), each described as

@@ -13,8 +13,11 @@ export type LoginPowers =
       /** Whether the login may set temp_file_limit per call, and the limit it has of its own ('-1': none). */
       readonly tempFiles?: { readonly settable: boolean; readonly ownLimit: string };
     }
-  /** MySQL/MariaDB: whether a grant gives FILE or ALL PRIVILEGES on every database. */
-  | { readonly engine: 'mysql'; readonly fileGrant: boolean };
+  /**
+   * MySQL/MariaDB: whether a grant gives FILE or ALL PRIVILEGES on every database, and the
+   * server's max_allowed_packet (the largest value it builds), when it could be read.
+   */
+  | { readonly engine: 'mysql'; readonly fileGrant: boolean; readonly maxAllowedPacket?: number };
 
 /** Connections of a probe are short, read-only, and give up after this long. */
 export const LOGIN_PROBE_TIMEOUT_MS = 3000;

@@ -37,6 +37,12 @@ export interface ReadGuard {
    */
   protect?(checked: CheckedStatement, protection: ReadProtection, hashKey: Uint8Array): ProtectedStatement;
   /**
+   * `protect` keeps the indexes that read a protected column out of the plan by their names
+   * (ProtectedRelation.indexes), which the authorize stage then lists: an engine with no
+   * switch for the whole statement (MySQL).
+   */
+  readonly hidesIndexesByName?: boolean;
+  /**
    * The same for a write (execute): every relation it reads other than its target rebuilt as
    * `protect` does; the target itself kept, and refused where the statement sets, reads or
    * returns one of its protected columns as it is — RETURNING computes masked columns by

@@ -24,6 +24,12 @@ export interface ProtectedRelation {
   readonly schema: string;
   readonly name: string;
   readonly columns: readonly ProtectedColumn[];
+  /**
+   * Indexes that read a denied or masked column, for an engine that keeps them out of the
+   * plan by name (ReadGuard.hidesIndexesByName): read through one, rows come in the order
+   * of the protected values.
+   */
+  readonly indexes?: readonly string[];
 }
 
 export interface ReadProtection {

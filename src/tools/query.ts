@@ -40,7 +40,7 @@ export async function runRead(call: ToolCall, tool: ReadTool, args: ReadArgs, st
     if (checked.tool === 'explain' && !call.role.tool('explain')) {
       throw new BastionError('TOOL_NOT_ALLOWED', 'EXPLAIN needs the explain tool, which your role does not allow.');
     }
-    return { checked, authorized: await authorizeRead(call.role, checked, entry.catalog, { byConstruction: guard.protect !== undefined }) };
+    return { checked, authorized: await authorizeRead(call.role, checked, entry.catalog, { byConstruction: guard.protect !== undefined, indexNames: guard.hidesIndexesByName === true }) };
   });
   const params = args.params ?? [];
   if (params.length !== checked.paramCount) {

@@ -144,6 +144,10 @@ export const attacks: readonly AttackCase[] = [
   ]),
 
   ...group('inference', [
+    // Unordered reads through a covering index on a protected column (employees_ssn):
+    // the order, the first row and an unordered GROUP_CONCAT would follow the protected values.
+    ['i-order-covering-ssn', `SELECT GROUP_CONCAT(id) FROM hr.employees`, `SELECT GROUP_CONCAT(id ORDER BY id) FROM hr.employees`],
+    ['i-order-first-row', `SELECT id FROM hr.employees LIMIT 1`, `SELECT id FROM hr.employees ORDER BY id LIMIT 1`],
     ['i-in-subquery-salary', `SELECT 987654 IN (SELECT salary FROM hr.employees)`, `SELECT 987655 IN (SELECT salary FROM hr.employees)`],
     ['i-any-salary', `SELECT 987654 = ANY (SELECT salary FROM hr.employees)`, `SELECT 987655 = ANY (SELECT salary FROM hr.employees)`],
     ['i-all-salary', `SELECT 987000 < ALL (SELECT salary FROM hr.employees WHERE id = 3)`, `SELECT 988000 < ALL (SELECT salary FROM hr.employees WHERE id = 3)`],
@@ -301,6 +305,9 @@ export const attacks: readonly AttackCase[] = [
     ['d-show-create-view', `SHOW CREATE VIEW pub.v_vip`],
     ['d-explain-view', `EXPLAIN SELECT id FROM pub.v_vip`],
     ['d-explain-filter', `EXPLAIN SELECT id FROM hr.employees WHERE ssn = '372-81-5096'`],
+    // A plan names the indexes on protected columns and carries estimates from their values: none for a table with rules.
+    ['d-explain-hash', `EXPLAIN SELECT phone FROM hr.contacts WHERE id = 3`],
+    ['d-explain-masked-join', `EXPLAIN SELECT e.email, c.phone FROM hr.employees e JOIN hr.contacts c ON c.employee_id = e.id`],
   ]),
 
   ...group('views', [
@@ -623,8 +630,8 @@ export const benign: readonly BenignCase[] = [
     ['h2-hash-twice', `SELECT a.phone, b.phone FROM hr.contacts a JOIN hr.contacts b ON b.id = a.id ORDER BY a.id`],
     ['h2-hash-in-cte', `WITH p AS (SELECT id, phone FROM hr.contacts) SELECT phone FROM p ORDER BY id`],
     ['h2-hash-union', `SELECT phone FROM hr.contacts UNION SELECT 'x'`],
-    ['h2-explain-hash', `EXPLAIN SELECT phone FROM hr.contacts WHERE id = ?`, [3]],
-    ['h2-explain-masked-join', `EXPLAIN SELECT e.email, c.phone FROM hr.employees e JOIN hr.contacts c ON c.employee_id = e.id`],
+    ['h2-explain-unruled', `EXPLAIN SELECT name FROM hr.departments WHERE id = ?`, [1]],
+    ['h2-explain-unruled-join', `EXPLAIN SELECT a.name FROM hr.departments a JOIN hr.departments b ON b.id = a.id`],
     ['h2-hash-param-before-and-after', `SELECT id FROM hr.contacts WHERE city = ? AND phone IS NOT NULL AND id IN (SELECT id FROM hr.contacts WHERE id > ?) ORDER BY id`, ['Oslo', 0]],
   ]),
 

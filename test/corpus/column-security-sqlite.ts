@@ -321,6 +321,8 @@ export const sqliteAttacks: readonly SqliteAttackCase[] = [
     ['d-explain-view', `EXPLAIN SELECT id FROM v_vip`],
     ['d-explain-plan-view', `EXPLAIN QUERY PLAN SELECT id FROM v_vip`],
     ['d-explain-bytecode-main', `EXPLAIN SELECT ssn FROM main.employees`],
+    // A plan names the indexes on protected columns: none for a table with rules.
+    ['d-explain-plan-lookup', `EXPLAIN QUERY PLAN SELECT id FROM employees WHERE id = 3`],
     ['d-dbstat', `SELECT * FROM dbstat`],
   ]),
 
@@ -557,7 +559,7 @@ export const sqliteBenign: readonly SqliteBenignCase[] = [
     ['h-derived', `SELECT p FROM (SELECT phone AS p FROM contacts) s`],
     ['h-distinct', `SELECT DISTINCT phone FROM contacts`],
     ['h-join-employee', `SELECT e.name, c.phone FROM employees e JOIN contacts c ON c.employee_id = e.id ORDER BY e.id`],
-    ['h-explain-plan', `EXPLAIN QUERY PLAN SELECT id FROM employees WHERE id = 3`],
+    ['h-explain-plan-unruled', `EXPLAIN QUERY PLAN SELECT name FROM departments WHERE id = 3`],
   ]),
 
   // More of the same classes, so the benign corpus is as large as the attack corpus.

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema, type BastionConfig } from '../../src/config/schema.js';
 import type { Check } from '../../src/doctor/check.js';
-import { checkDatabaseRoles } from '../../src/doctor/database-role.js';
+import { checkDatabaseRoles, judgeValueSize } from '../../src/doctor/database-role.js';
 import { dangerousMysqlGrant } from '../../src/engines/mysql/login.js';
 import { MYSQL_ADMIN_URL, mariadb } from '../helpers/mariadb.js';
 import { PG_ADMIN_URL, postgres } from '../helpers/postgres.js';
@@ -106,5 +106,19 @@ describe.skipIf(!mariadb.ok)('database-role on MariaDB/MySQL', () => {
   it('connecting as root (ALL PRIVILEGES ON *.*) fails', async () => {
     const checks = await checkDatabaseRoles(config({ shop: { engine: 'mysql', url: MYSQL_ADMIN_URL } }));
     expect(checks[0]?.status).toBe('fail');
+  });
+
+  it("reads the server's max_allowed_packet: the default (16 MiB on MariaDB) passes", async () => {
+    const checks = await checkDatabaseRoles(config({ shop: { engine: 'mysql', url: MYSQL_ADMIN_URL } }));
+    const size = checks.find((check) => check.id === 'database-value-size');
+    expect(size?.status).toBe('pass');
+    expect(size?.detail).toMatch(/at most \d+ MiB \(max_allowed_packet\)/);
+  });
+});
+
+describe('database-value-size', () => {
+  it('warns when the server builds values past 64 MiB (each connection may hold one), passes at 64 MiB', () => {
+    expect(judgeValueSize('shop', 1024 * 1024 * 1024)).toMatchObject({ status: 'warn', detail: expect.stringContaining('1024 MiB') as unknown });
+    expect(judgeValueSize('shop', 64 * 1024 * 1024).status).toBe('pass');
   });
 });

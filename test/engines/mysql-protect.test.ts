@@ -97,6 +97,15 @@ describe('MySQL protect: protected tables replaced before the statement sees the
     expect(run('SELECT id FROM employees', none)).toEqual({ sql: 'SELECT id FROM employees', params: [] });
   });
 
+  it('keeps the indexes on protected columns out of the plan by name, quoted, after the re-parse check, key slots unchanged', () => {
+    const [employees] = PROTECTION.relations;
+    const indexed: ReadProtection = { ...PROTECTION, relations: [{ ...employees!, indexes: ['PRIMARY', 'by`ssn'] }] };
+    const out = run('SELECT id FROM employees e WHERE id = ? AND phone IS NOT NULL', indexed);
+    expect(out.sql).toContain('FROM `hr`.`employees` IGNORE INDEX (`PRIMARY`, `by``ssn`)) e WHERE');
+    expect(out.at).toEqual([0, 1]);
+    expect(run('SELECT id FROM employees', PROTECTION).sql).not.toContain('IGNORE INDEX');
+  });
+
   it('refuses a table whose every column is denied', () => {
     const all: ReadProtection = { resolved: PROTECTION.resolved, relations: [{ schema: 'hr', name: 'employees', columns: [{ name: 'ssn', treatment: 'deny' }] }] };
     expect(() => run('SELECT 1 FROM employees', all)).toThrow(/Every column/);

@@ -1,9 +1,10 @@
-import type { ColumnOrigin, Catalog, ViewRead } from '../../engine/catalog.js';
+import type { ColumnOrigin, Catalog, ForeignKeyPeer, TableIndex, ViewRead } from '../../engine/catalog.js';
 import type { ReadRequest, ReadResult } from '../../engine/source.js';
 import type { OriginIds } from '../../engine/origin-ids.js';
 import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
 import { ALLOWED_FUNCTIONS, PAREN_KEYWORDS } from './functions.js';
 import { scanMysql } from './lexer.js';
+import { readForeignKeys, readIndexes } from './constraints.js';
 import { tokenize } from './tokens.js';
 import { isSystemDatabase } from './write-rules.js';
 
@@ -61,6 +62,8 @@ export class MysqlCatalog implements Catalog {
   private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
   private readonly views = new TtlPromiseCache<readonly ViewRead[] | undefined>(TTL_MS);
   private readonly storage = new TtlPromiseCache<readonly string[]>(TTL_MS);
+  private readonly indexLists = new TtlPromiseCache<readonly TableIndex[]>(TTL_MS);
+  private readonly keys = new TtlPromiseCache<readonly ForeignKeyPeer[]>(TTL_MS);
 
   constructor(
     private readonly read: Read,
@@ -134,6 +137,16 @@ export class MysqlCatalog implements Catalog {
     });
   }
 
+  /** A table's indexes (constraints.ts): which columns each reads, and whether it is unique. */
+  indexes(schema: string, name: string): Promise<readonly TableIndex[]> {
+    return this.indexLists.get(`${schema}\u0000${name}`, () => readIndexes(this.read, schema, name));
+  }
+
+  /** The foreign keys between a table and others (constraints.ts). */
+  foreignKeys(schema: string, name: string): Promise<readonly ForeignKeyPeer[]> {
+    return this.keys.get(`${schema}\u0000${name}`, () => readForeignKeys(this.read, schema, name));
+  }
+
   async locate(name: string): Promise<string | undefined> {
     const result = await this.read({ sql: LOCATE, params: [name, name], maxRows: 1, maxBytes: 4096 });
     const schema = result.rows[0]?.[0];
@@ -161,6 +174,8 @@ export class MysqlCatalog implements Catalog {
     this.columns.clear();
     this.views.clear();
     this.storage.clear();
+    this.indexLists.clear();
+    this.keys.clear();
   }
 
   private refresh(): Promise<Map<string, string>> {

@@ -1,3 +1,4 @@
+import type { Connection as CoreConnection } from 'mysql2';
 import type { PoolConnection } from 'mysql2/promise';
 import type { BastionError } from '../../errors/codes.js';
 
@@ -41,4 +42,31 @@ export class CuttableCall {
   run<T>(work: Promise<T>): Promise<T> {
     return Promise.race([work, this.stopped]);
   }
+}
+
+export const CONNECTION_LOST = 'The connection to the database closed while the statement ran (it was ended on the server or the network failed); nothing was returned. Try again.';
+
+/**
+ * Calls `onDeath` once when the connection errors, ends or its socket closes; returns the
+ * function that stops watching. The dead connection is destroyed by the caller (CuttableCall.stop
+ * discards it), so the pool never hands it out again.
+ */
+export function watchDeath(core: CoreConnection, onDeath: () => void): () => void {
+  const stream = (core as unknown as { stream?: NodeJS.EventEmitter }).stream;
+  let fired = false;
+  const fire = (): void => {
+    if (fired) return;
+    fired = true;
+    onDeath();
+  };
+  core.on('error', fire);
+  core.on('end', fire);
+  stream?.on('close', fire);
+  stream?.on('end', fire);
+  return () => {
+    core.off('error', fire);
+    core.off('end', fire);
+    stream?.off('close', fire);
+    stream?.off('end', fire);
+  };
 }

@@ -37,6 +37,8 @@ export class MysqlGuard implements ReadGuard {
   private readonly cache = new Map<string, CheckedStatement | BastionError>();
   private readonly writeCache = new Map<string, MysqlWritePlan | BastionError>();
   private readonly protector: MysqlProtector;
+  /** No switch keeps a statement off an index: protect names the ones on protected columns (IGNORE INDEX). */
+  readonly hidesIndexesByName = true;
 
   constructor(
     private readonly parser: MysqlParser,

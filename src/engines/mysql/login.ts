@@ -23,7 +23,9 @@ export async function probeMysqlLogin(source: MysqlSourceConfig): Promise<LoginP
     try {
       const [rows] = await connection.query('SHOW GRANTS');
       const grants = (rows as Record<string, unknown>[]).map((row) => String(Object.values(row)[0]));
-      return { engine: 'mysql', fileGrant: grants.some(dangerousMysqlGrant) };
+      const [packet] = await connection.query('SELECT @@GLOBAL.max_allowed_packet AS p');
+      const maxAllowedPacket = Number((packet as Record<string, unknown>[])[0]?.['p']);
+      return { engine: 'mysql', fileGrant: grants.some(dangerousMysqlGrant), ...(Number.isSafeInteger(maxAllowedPacket) ? { maxAllowedPacket } : {}) };
     } finally {
       await connection.end().catch(() => undefined);
     }

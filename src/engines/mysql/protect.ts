@@ -19,6 +19,8 @@ interface Edit {
   readonly end: number;
   readonly text: string;
   readonly keyParams: number;
+  /** The text that runs, when it differs from `text` (which the re-parse checks): index hints node-sql-parser cannot parse. */
+  readonly run?: string;
 }
 
 interface Rewritten {
@@ -110,7 +112,8 @@ function rewrite(parser: LocatingParser, sql: string, protection: ReadProtection
       generated.add(masked.subquery);
       replaced++;
       const alias = text(item['as']) === undefined ? ` AS ${quoteIdentifier(relation.name)}` : '';
-      edits.push({ start: at, end: name.end, text: `(${masked.subquery})${alias}`, keyParams: masked.keyParams });
+      const hints = ignoreIndexes(relation);
+      edits.push({ start: at, end: name.end, text: `(${masked.subquery})${alias}`, keyParams: masked.keyParams, ...(hints === '' ? {} : { run: `(${masked.subquery}${hints})${alias}` }) });
     },
     column(node) {
       const db = text(node['db']);
@@ -127,7 +130,20 @@ function rewrite(parser: LocatingParser, sql: string, protection: ReadProtection
   if (edits.length === 0) return { sql, keySlots: [] };
   const { text: built, keySlots } = applyEdits(sql, edits);
   verify(parser, built, protection, generated, replaced);
-  return { sql: built, keySlots };
+  // The hints go in after the check, into the generated text only; they hold no `?`, so the key slots stay.
+  if (!edits.some((edit) => edit.run !== undefined)) return { sql: built, keySlots };
+  return { sql: applyEdits(sql, edits.map((edit) => ({ ...edit, text: edit.run ?? edit.text }))).text, keySlots };
+}
+
+/**
+ * `IGNORE INDEX (...)` for every index that reads a protected column: a statement without
+ * ORDER BY (`SELECT id FROM t LIMIT 1`, an unordered GROUP_CONCAT) read through one — a
+ * covering scan — would return rows in the order of the protected values. MySQL and MariaDB
+ * keep a derived table's hints when they merge it into the statement.
+ */
+function ignoreIndexes(relation: ProtectedRelation): string {
+  const names = relation.indexes ?? [];
+  return names.length === 0 ? '' : ` IGNORE INDEX (${names.map(quoteIdentifier).join(', ')})`;
 }
 
 /** The statement with the edits made, and where each edit's key parameters fall among its `?`. */

@@ -4,15 +4,18 @@ import type { MysqlSourceConfig } from '../../config/schema.js';
 import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
 import type { PoolStats, ReadRequest, ReadResult, ResultColumn, Source, WriteRequest, WriteResult } from '../../engine/source.js';
-import { CuttableCall, discard } from './cut.js';
+import { CONNECTION_LOST, CuttableCall, discard, watchDeath } from './cut.js';
 import { ConnectionSlots } from '../../engine/fair-share.js';
 import { toBastionError } from './errors.js';
 import type { OriginIds } from '../../engine/origin-ids.js';
 import type { MysqlWriter } from './write.js';
 import { SESSION_SQL_MODE, encodeParam, type MysqlDriver } from './driver.js';
+import { PacketGate, SMALL_PACKET } from './packet-gate.js';
 
 /** Milliseconds after the server-side limit before the client gives up on a silent server. */
 const CLIENT_GRACE_MS = 5_000;
+/** ER_NO_SUCH_THREAD: KILL named a thread that has ended. */
+const NO_SUCH_THREAD = 1094;
 /** Per-value overhead counted on top of the text, so many tiny values still hit the byte cap. */
 const VALUE_OVERHEAD = 4;
 
@@ -30,8 +33,10 @@ interface Streamed {
  * run outside it, so START TRANSACTION READ ONLY alone does not stop CREATE/DROP)
  * and each call runs in its own START TRANSACTION READ ONLY with the server-side
  * time limit, then ROLLBACK. A connection that saw an error or was cut is destroyed.
- * A read the client cancels (its signal aborts) is stopped with KILL QUERY from
- * another connection, and its own connection is destroyed.
+ * Every connection's bytes pass a packet gate (packet-gate.ts): a row that cannot fit
+ * the bytes left is never read. A read cut at a cap, or one the client cancels (its
+ * signal aborts), is stopped with KILL QUERY from another connection, and its own
+ * connection is destroyed.
  */
 export class MysqlSource implements Source {
   readonly engine = 'mysql' as const;
@@ -41,6 +46,7 @@ export class MysqlSource implements Source {
   private readonly prepared = new WeakSet<CoreConnection>();
   private flavour: Promise<'mariadb' | 'mysql'> | undefined;
   private readonly slots: ConnectionSlots;
+  private readonly gates = new WeakMap<CoreConnection, PacketGate>();
 
   constructor(
     readonly name: string,
@@ -70,6 +76,12 @@ export class MysqlSource implements Source {
     this.typeNames = new Map(Object.entries(driver.Types).map(([typeName, id]) => [id, typeName.toLowerCase()]));
     this.pool.on('connection', (connection) => {
       connection.on('error', (error: unknown) => this.log.warn({ source: name, err: error }, 'mysql connection failed; it was discarded'));
+      // Every byte from the server passes the packet gate before mysql2 parses it (packet-gate.ts).
+      const gate = PacketGate.install(connection, (error) =>
+        this.log.error({ source: name, err: error }, 'a database answer outside any call could not be read; its connection was cut'),
+      );
+      if (gate !== undefined) this.gates.set(connection as unknown as CoreConnection, gate);
+      else this.log.warn({ source: name }, 'could not put the packet gate on a database connection; its rows are bounded only by max_allowed_packet');
     });
   }
 
@@ -97,12 +109,10 @@ export class MysqlSource implements Source {
     const timer = setTimeout(() => call.stop(new BastionError('QUERY_TIMEOUT')), this.config.statement_timeout_ms + CLIENT_GRACE_MS);
     // The client cancelled: the server stops the statement (KILL QUERY on another
     // connection; a cut socket alone would leave it running), and the connection goes.
+    const thread = coreOf(connection).threadId;
     const onAbort = (): void => {
-      const thread = coreOf(connection).threadId;
       call.stop(new BastionError('QUERY_CANCELLED'));
-      if (Number.isSafeInteger(thread)) {
-        this.pool.query(`KILL QUERY ${thread}`).catch((error: unknown) => this.log.warn({ source: this.name, err: error }, 'mysql: KILL QUERY for a cancelled read failed'));
-      }
+      this.killQuery(thread, 'a cancelled read');
     };
     // It may have come while a connection was found.
     if (isAborted(signal)) onAbort();
@@ -118,6 +128,10 @@ export class MysqlSource implements Source {
           if (result.complete) {
             await connection.query('ROLLBACK');
             clean = true;
+          } else {
+            // Rows (or a row too large to read) are still coming: the connection goes (finally), and
+            // the server stops the statement now rather than when it next writes to a cut socket.
+            this.killQuery(thread, 'a read cut at its cap');
           }
           return result;
         })(),
@@ -133,6 +147,18 @@ export class MysqlSource implements Source {
       if (clean && call.reason === undefined) connection.release();
       else discard(connection);
     }
+  }
+
+  /**
+   * KILL QUERY on another connection of the pool (the statement's own is being cut). A thread
+   * that is already gone (ER_NO_SUCH_THREAD: the cut reached the server first) is the goal.
+   */
+  private killQuery(thread: number | null | undefined, what: string): void {
+    if (typeof thread !== 'number' || !Number.isSafeInteger(thread)) return;
+    this.pool.query(`KILL QUERY ${thread}`).catch((error: unknown) => {
+      if ((error as { errno?: unknown }).errno === NO_SUCH_THREAD) return;
+      this.log.warn({ source: this.name, err: error }, `mysql: KILL QUERY for ${what} failed`);
+    });
   }
 
   /**
@@ -198,7 +224,8 @@ export class MysqlSource implements Source {
    * arrive, stopping at the row or byte cap: a million-row result is never loaded.
    */
   private stream(core: CoreConnection, request: ReadRequest): Promise<Streamed> {
-    return new Promise((resolve, reject) => {
+    const gate = this.gates.get(core);
+    return new Promise<Streamed>((resolve, reject) => {
       let columns: ResultColumn[] = [];
       const rows: unknown[][] = [];
       let bytes = 0;
@@ -206,6 +233,7 @@ export class MysqlSource implements Source {
       const finish = (truncatedBy: 'rows' | 'bytes' | undefined): void => {
         if (settled) return;
         settled = true;
+        gate?.arm(undefined);
         const base = { columns, rows, bytes };
         if (truncatedBy === undefined) resolve({ result: { ...base, truncated: false }, complete: true });
         else {
@@ -213,6 +241,22 @@ export class MysqlSource implements Source {
           resolve({ result: { ...base, truncated: true, truncatedBy }, complete: false });
         }
       };
+      const fail = (error: unknown): void => {
+        if (settled) return;
+        settled = true;
+        gate?.arm(undefined);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      };
+      // A value counts at least a third of its bytes on the wire (UTF-8; hex for binary), so a
+      // longer packet cannot fit the bytes left and is never read (see packet-gate.ts).
+      gate?.arm({
+        packetAllowance: () => Math.max(SMALL_PACKET, 3 * (request.maxBytes - bytes) + 16),
+        tooLarge: () => finish(rows.length >= request.maxRows ? 'rows' : 'bytes'),
+        fault: (error) => {
+          this.log.error({ source: this.name, err: error }, 'reading an answer failed; the call failed and its connection was cut');
+          fail(new BastionError('INTERNAL', undefined, error));
+        },
+      });
       const command = core.execute({ sql: request.sql, values: request.params.map(encodeParam), rowsAsArray: true });
       command.on('fields', (fields: FieldPacket[] | undefined) => {
         columns = (fields ?? []).map((field) => this.describe(field));
@@ -230,11 +274,7 @@ export class MysqlSource implements Source {
         bytes += size;
         rows.push(values);
       });
-      command.on('error', (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        reject(error instanceof Error ? error : new Error(String(error)));
-      });
+      command.on('error', (error: unknown) => fail(error));
       command.on('end', () => finish(undefined));
     });
   }
@@ -247,33 +287,6 @@ export class MysqlSource implements Source {
     }
     return { name: field.name, type };
   }
-}
-
-const CONNECTION_LOST = 'The connection to the database closed while the statement ran (it was ended on the server or the network failed); nothing was returned. Try again.';
-
-/**
- * Calls `onDeath` once when the connection errors, ends or its socket closes; returns the
- * function that stops watching. The dead connection is destroyed by the caller (CuttableCall.stop
- * discards it), so the pool never hands it out again.
- */
-function watchDeath(core: CoreConnection, onDeath: () => void): () => void {
-  const stream = (core as unknown as { stream?: NodeJS.EventEmitter }).stream;
-  let fired = false;
-  const fire = (): void => {
-    if (fired) return;
-    fired = true;
-    onDeath();
-  };
-  core.on('error', fire);
-  core.on('end', fire);
-  stream?.on('close', fire);
-  stream?.on('end', fire);
-  return () => {
-    core.off('error', fire);
-    core.off('end', fire);
-    stream?.off('close', fire);
-    stream?.off('end', fire);
-  };
 }
 
 /** The parts of mysql2's core pool that poolStats reads; any of them may be missing. */

@@ -4,7 +4,10 @@ import { BastionError } from '../../errors/codes.js';
 import type { WriteTool } from '../../engine/policy.js';
 import type { Logger } from '../../log/logger.js';
 import type { WriteRequest, WriteResult } from '../../engine/source.js';
-import { CuttableCall, discard } from './cut.js';
+import type { Connection as CoreConnection } from 'mysql2';
+import { ConnectionSlots } from '../../engine/fair-share.js';
+import { CuttableCall, discard, watchDeath } from './cut.js';
+import { PacketGate } from './packet-gate.js';
 import { toBastionError } from './errors.js';
 import { expectAll } from './write-catalog.js';
 import type { MysqlWritePlan, ShowTarget } from './write-rules.js';
@@ -29,6 +32,9 @@ const DDL_NOTICE =
   'Validated, not run: MySQL/MariaDB commits a schema change implicitly, so a dry run cannot run it and roll it back. ' +
   'The server parsed and prepared the statement (syntax, and the tables a view or AS SELECT reads), and the catalog was checked ' +
   '(a new name is free; the table, view, index or columns it changes exist). The resulting definition is shown after a real run.';
+const WRITE_CONNECTION_LOST =
+  'The connection to the database closed while the change ran (it was ended on the server or the network failed). ' +
+  'A change not yet committed was rolled back by the server; a schema change, or one whose COMMIT was under way, may have completed: check before trying again.';
 const UNPREPARED_NOTICE =
   'Validated, not run: MySQL/MariaDB commits a schema change implicitly, so a dry run cannot run it and roll it back. ' +
   'This server cannot prepare the statement, so only the write policy and the catalog checks ran; the server parses it only when it runs for real.';
@@ -52,6 +58,7 @@ export class MysqlWriter {
   private pool: Pool | undefined;
   private flavour: Promise<'mariadb' | 'mysql'> | undefined;
   private readonly prepared = new WeakSet<object>();
+  private readonly slots: ConnectionSlots;
 
   constructor(
     private readonly name: string,
@@ -59,16 +66,34 @@ export class MysqlWriter {
     private readonly log: Logger,
     private readonly driver: MysqlDriver,
     private readonly plan: PlanWrite,
-  ) {}
+  ) {
+    this.slots = new ConnectionSlots(WRITE_POOL_SIZE, config.pool.acquire_timeout_ms);
+  }
 
+  /**
+   * A write holds one of the writer's connections, waiting at most pool.acquire_timeout_ms
+   * for one (then SOURCE_BUSY, as reads): mysql2's pool would queue it without bound.
+   */
   async write(request: WriteRequest): Promise<WriteResult> {
     // The engine's own view of the statement: the same policy, and what the catalog must show before it runs.
     const plan = this.plan(request.sql, request.kind === 'dml' ? 'execute' : 'change_schema');
     if (plan.checked.sql !== request.sql) throw new BastionError('INTERNAL', 'The statement changed between its check and its run.');
+    const releaseSlot = await this.slots.acquire();
+    try {
+      return await this.writeOnSlot(request, plan);
+    } finally {
+      releaseSlot();
+    }
+  }
+
+  private async writeOnSlot(request: WriteRequest, plan: MysqlWritePlan): Promise<WriteResult> {
     const connection = await this.connect();
     const call = new CuttableCall(connection);
     let clean = false;
     const timer = setTimeout(() => call.stop(new BastionError('QUERY_TIMEOUT', timeoutMessage(request))), this.config.statement_timeout_ms + CLIENT_GRACE_MS);
+    // The connection died under the write (KILL from the server side, a restart, a cut network):
+    // mysql2 may never fail the command in flight, so the call ends now, not at the time limit.
+    const unwatch = watchDeath(connection.connection as unknown as CoreConnection, () => call.stop(new BastionError('SOURCE_UNAVAILABLE', WRITE_CONNECTION_LOST)));
     try {
       const result = await call.run(request.kind === 'dml' ? this.dml(connection, request, plan) : this.ddl(connection, request, plan));
       clean = true;
@@ -78,6 +103,7 @@ export class MysqlWriter {
       throw toBastionError(error);
     } finally {
       clearTimeout(timer);
+      unwatch();
       if (clean && call.reason === undefined) connection.release();
       else discard(connection);
     }
@@ -181,6 +207,9 @@ export class MysqlWriter {
     });
     pool.on('connection', (connection) => {
       connection.on('error', (error: unknown) => this.log.warn({ source: this.name, err: error }, 'mysql write connection failed; it was discarded'));
+      // Never armed: writes read little (catalog checks, a definition), so the gate's fixed bound holds them.
+      const gate = PacketGate.install(connection, (error) => this.log.error({ source: this.name, err: error }, 'an oversized or unreadable answer on a write connection; it was cut'));
+      if (gate === undefined) this.log.warn({ source: this.name }, 'could not put the packet gate on a write connection');
     });
     return pool;
   }

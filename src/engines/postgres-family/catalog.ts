@@ -3,7 +3,8 @@ import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
 import { NEVER_ALLOWED_FUNCTIONS } from './policy/function-allowlist.js';
 import { DENIED_SYSTEM_RELATIONS } from './policy/nodes.js';
 import { FUNCTION_SOURCES, functionReadsOf } from './function-reads.js';
-import type { ColumnOrigin, ForeignKeyPeer, RelationKin, RelationName, ViewRead } from '../../engine/catalog.js';
+import type { ColumnOrigin, ForeignKeyPeer, RelationKin, RelationName, TableIndex, ViewRead } from '../../engine/catalog.js';
+import { INDEXES, indexesOf } from './indexes.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
 
@@ -207,6 +208,7 @@ export class RelationCatalog {
   private readonly definitions = new TtlPromiseCache<string | undefined>(TTL_MS);
   private readonly keys = new TtlPromiseCache<readonly ForeignKeyPeer[]>(TTL_MS);
   private readonly indexed = new TtlPromiseCache<readonly string[]>(TTL_MS);
+  private readonly indexLists = new TtlPromiseCache<readonly TableIndex[]>(TTL_MS);
   private creation: { at: number; schema: Promise<string | undefined> } | undefined;
 
   constructor(private readonly read: Read) {}
@@ -250,6 +252,11 @@ export class RelationCatalog {
         })),
       ),
     );
+  }
+
+  /** A table's indexes and exclusion constraints, with every column each reads (indexes.ts). */
+  async indexes(schema: string, name: string): Promise<readonly TableIndex[]> {
+    return this.indexLists.get(`${schema}\u0000${name}`, () => this.read({ sql: INDEXES, params: [schema, name], ...BIG }).then((r) => indexesOf(r.rows)));
   }
 
   /** A view's query, every name outside pg_catalog qualified (VIEW_DEFINITION); undefined when it is not a view. */
@@ -334,6 +341,7 @@ export class RelationCatalog {
     this.definitions.clear();
     this.keys.clear();
     this.indexed.clear();
+    this.indexLists.clear();
     this.creation = undefined;
   }
 

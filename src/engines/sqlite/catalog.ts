@@ -1,9 +1,10 @@
-import type { ColumnOrigin, Catalog, RelationKin, ViewRead } from '../../engine/catalog.js';
+import type { ColumnOrigin, Catalog, ForeignKeyPeer, RelationKin, TableIndex, ViewRead } from '../../engine/catalog.js';
 
 const NO_KIN: RelationKin = { ancestors: [], descendants: [] };
 import type { ReadRequest, ReadResult } from '../../engine/source.js';
 import type { OriginIds } from '../../engine/origin-ids.js';
 import { TtlPromiseCache } from '../../util/ttl-promise-cache.js';
+import { readForeignKeys, readIndexes } from './constraints.js';
 import { tokenize } from './lexer.js';
 import { asciiLower } from './write-rules.js';
 
@@ -43,6 +44,8 @@ export class SqliteCatalog implements Catalog {
   private readonly columns = new TtlPromiseCache<ColumnOrigin[]>(TTL_MS);
   private readonly views = new TtlPromiseCache<readonly ViewRead[] | undefined>(TTL_MS);
   private readonly storage = new TtlPromiseCache<readonly string[]>(TTL_MS);
+  private readonly indexLists = new TtlPromiseCache<readonly TableIndex[]>(TTL_MS);
+  private readonly keys = new TtlPromiseCache<readonly ForeignKeyPeer[]>(TTL_MS);
 
   constructor(
     private readonly read: Read,
@@ -143,6 +146,18 @@ export class SqliteCatalog implements Catalog {
     return typeof sql === 'string' ? sql : undefined;
   }
 
+  /** A table's indexes (constraints.ts): which columns each reads, and whether it is unique. */
+  async indexes(schema: string, name: string): Promise<readonly TableIndex[]> {
+    if (schema !== 'main') return [];
+    return this.indexLists.get(asciiLower(name), () => readIndexes(this.read, name));
+  }
+
+  /** The foreign keys between a table and others (constraints.ts). */
+  async foreignKeys(schema: string, name: string): Promise<readonly ForeignKeyPeer[]> {
+    if (schema !== 'main') return [];
+    return this.keys.get(asciiLower(name), () => readForeignKeys(this.read, name));
+  }
+
   async locate(name: string): Promise<string | undefined> {
     const result = await this.read({ sql: ANY_OBJECT, params: [name], maxRows: 1, maxBytes: 4096 });
     return result.rows.length > 0 ? 'main' : undefined;
@@ -162,6 +177,8 @@ export class SqliteCatalog implements Catalog {
     this.columns.clear();
     this.views.clear();
     this.storage.clear();
+    this.indexLists.clear();
+    this.keys.clear();
   }
 }
 

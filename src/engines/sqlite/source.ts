@@ -45,26 +45,26 @@ const SAMPLE_ROWS = 20;
  * exists. Reads use a read-only connection; with writes enabled (`planWrite`
  * given) governed writes use a second, writable one, opened on the first write.
  */
-/** The worker's V8 heap, in MiB (`--max-old-space-size`). */
-const WORKER_V8_HEAP_MB = 512;
-
-/**
- * The worker's whole data memory (RLIMIT_DATA: SQLite's allocations, buffers, the V8 heap). The
- * better-sqlite3 build keeps no memory statistics, so SQLite's own heap limits do nothing; the
- * kernel's limit does: past it SQLite answers "out of memory" and the call fails (QUERY_FAILED)
- * while the worker lives on. A V8 heap past its own bound ends the worker instead (the call
- * answers SOURCE_UNAVAILABLE, the next starts a new one); the server is untouched either way.
+/*
+ * The worker's memory is bounded by the source's worker_memory_mb (RLIMIT_DATA: SQLite's
+ * allocations, buffers, the V8 heap; default 1 GiB) and worker_heap_mb (the V8 heap; default
+ * 512 MiB). The better-sqlite3 build keeps no memory statistics, so SQLite's own heap limits do
+ * nothing; the kernel's limit does: past it SQLite answers "out of memory" and the call fails
+ * (QUERY_FAILED) while the worker lives on. A V8 heap past its own bound ends the worker instead
+ * (the call answers SOURCE_UNAVAILABLE, the next starts a new one); the server is untouched either way.
  */
-export const WORKER_DATA_BYTES = 1024 * 1024 * 1024;
 
 /** util-linux `prlimit`, which sets the limit and then becomes the worker (same process). */
 const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
 
-function spawnWorker(): ChildProcess {
+/** Whether the worker's data memory is bounded by the kernel here (prlimit present); else only its heap is. */
+export const WORKER_DATA_BOUNDED = PRLIMIT !== undefined;
+
+function spawnWorker(config: SqliteSourceConfig): ChildProcess {
   const options: SpawnOptions & ForkOptions = { serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env: {} };
-  const node = [`--max-old-space-size=${WORKER_V8_HEAP_MB}`, workerPath()];
+  const node = [`--max-old-space-size=${config.worker_heap_mb}`, workerPath()];
   if (PRLIMIT === undefined) return fork(workerPath(), [], { ...options, execArgv: node.slice(0, 1) });
-  return spawn(PRLIMIT, [`--data=${WORKER_DATA_BYTES}`, '--', process.execPath, ...node], options);
+  return spawn(PRLIMIT, [`--data=${config.worker_memory_mb * 1024 * 1024}`, '--', process.execPath, ...node], options);
 }
 
 /** How long a worker may take to load before the source counts as unavailable (a busy machine is slow to start one). */
@@ -86,7 +86,11 @@ export class SqliteSource implements Source {
     private readonly origins: OriginIds,
     /** The write policy with the source's options bound in; present only when writes.enabled. */
     private readonly planWrite?: PlanSqliteWrite,
-  ) {}
+  ) {
+    if (!WORKER_DATA_BOUNDED) {
+      log.warn({ source: name }, 'util-linux prlimit was not found: the SQLite worker\'s data memory (worker_memory_mb) is not bounded here, only its JavaScript heap (worker_heap_mb)');
+    }
+  }
 
   read(request: ReadRequest): Promise<ReadResult> {
     return this.enqueue(() => this.runRead(request));
@@ -256,7 +260,7 @@ export class SqliteSource implements Source {
   private start(): ChildProcess {
     if (this.child !== undefined) return this.child;
     // No inherited environment, loaders or stdio: the child gets the file path and nothing else.
-    const child = spawnWorker();
+    const child = spawnWorker(this.config);
     this.child = child;
     child.on('message', (response: WorkerResponse) => this.pending.get(response.id)?.resolve(response));
     child.on('error', (error) => this.log.error({ source: this.name, err: error }, 'SQLite worker failed'));

@@ -41,6 +41,16 @@ async function open(): Promise<Database> {
 }
 
 /**
+ * Sorts, GROUP BY, DISTINCT and materialised subqueries that outgrow the page cache spill to
+ * temporary files, in the host's temporary folder with no bound but the statement's time
+ * limit. In memory they count against the worker's data limit (worker_memory_mb), where too
+ * large a one fails with SQLite's out-of-memory error instead of filling a disk.
+ */
+function boundTemporaryStorage(database: Database): void {
+  database.pragma('temp_store = MEMORY');
+}
+
+/**
  * A read-only connection on which no function in the schema (views, defaults) runs with
  * trust. The caller switches query_only on (the second guard rail besides the read-only
  * open) once it has made what it needs in `temp` (worker-shadow.ts).
@@ -48,6 +58,7 @@ async function open(): Promise<Database> {
 async function openReader(): Promise<Database> {
   const opened = await connect({ readonly: true });
   opened.pragma('trusted_schema = OFF');
+  boundTemporaryStorage(opened);
   return opened;
 }
 
@@ -67,6 +78,7 @@ async function openWriter(): Promise<Database> {
   if (!writesEnabled) throw refused('writes-disabled', 'writes are not enabled');
   const opened = await connect({ timeout: BUSY_TIMEOUT_MS });
   opened.pragma('trusted_schema = OFF');
+  boundTemporaryStorage(opened);
   writer = opened;
   return opened;
 }
