@@ -1,4 +1,4 @@
-import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/server';
 import type { ParamValue } from '../engine/source.js';
 import { readCaps, rowsResult } from '../shape/result.js';
 import { runRead } from './query.js';

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { authorizeRead } from '../authorize/statement.js';
 import { withFairShare } from '../engine/fair-share.js';

@@ -1,5 +1,5 @@
-import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/server';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { hashParams, hashStatement, type ApprovalBinding, type ApprovalTool } from '../approvals/index.js';
 import { authorizeWrite } from '../authorize/write.js';
