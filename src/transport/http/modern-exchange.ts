@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { classifyInboundRequest, createMcpHandler, type AuthInfo, type JSONRPCMessage, type McpServer } from '@modelcontextprotocol/server';
 import type { Principal } from '../../auth/identity/principal.js';
 import type { Logger } from '../../log/logger.js';
@@ -107,7 +108,7 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
     return;
   }
   res.writeHead(response.status, headers);
-  await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>), res).catch(() => undefined);
+  await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), res).catch(() => undefined);
 }
 
 function forwardedHeaders(req: IncomingMessage): Headers {
