@@ -13,7 +13,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODERN_PROTOCOL_VERSIONS } from '../../src/transport/http/modern-exchange.js';
-import { BIN, cleanEnv, cleanup, dirWithConfig, rawRequest, runCli, spawnBastion, startHttp, startStdio, stateHomeFor, type HttpBastion } from '../helpers/spawn.js';
+import { BIN, cleanEnv, cleanup, demoConfigWithJwt, dirWithConfig, rawRequest, runCli, spawnBastion, startHttp, startStdio, stateHomeFor, type HttpBastion } from '../helpers/spawn.js';
 
 const MODERN = '2026-07-28';
 const CONFIG = ['sources:', '  demo:', '    engine: pglite', 'state:', '  dir: ./state', 'roles:', '  analyst:', '    tools: [list_*, query]', ''].join('\n');
@@ -114,14 +114,17 @@ describe('MCP 2026-07-28 over stdio', () => {
   });
 });
 
-describe('MCP 2026-07-28 over HTTP with API keys', () => {
-  const cwd = dirWithConfig(CONFIG);
+describe('MCP 2026-07-28 over HTTP with API keys and JWTs', () => {
+  const ENV = { BASTION_TEST_JWT_SECRET: 'test-only-secret-0123456789abcdef0123456789' };
+  const cwd = dirWithConfig(
+    demoConfigWithJwt('bastion-test', { auth: ['  tool_scopes:', '    query: bastion:query'], extra: ['roles:', '  analyst:', '    tools: [list_*, query]'] }),
+  );
   let server: HttpBastion;
   let analyst = '';
   let admin = '';
 
   async function createKey(role: string): Promise<string> {
-    const run = await runCli(['keys', 'create', '--name', `k-${role}`, '--role', role], { cwd });
+    const run = await runCli(['keys', 'create', '--name', `k-${role}`, '--role', role], { cwd, env: ENV });
     expect(run.code, run.stderr).toBe(0);
     return run.stdout.trim();
   }
@@ -129,7 +132,7 @@ describe('MCP 2026-07-28 over HTTP with API keys', () => {
   beforeAll(async () => {
     analyst = await createKey('analyst');
     admin = await createKey('admin');
-    server = await startHttp([], { cwd, auth: true });
+    server = await startHttp([], { cwd, env: ENV, auth: true });
   });
 
   afterAll(async () => {
@@ -197,6 +200,21 @@ describe('MCP 2026-07-28 over HTTP with API keys', () => {
     // The same call with the admin key in the header, where a credential belongs, is served.
     const served = (await modernPost(server.url, describeCall, { authorization: `Bearer ${admin}` })).json.result as CallToolResult;
     expect(served.isError, errorText(served)).toBeFalsy();
+  });
+
+  it('a JWT without the scope its tool needs gets 403 insufficient_scope and no rows; with the scope the call is served', async () => {
+    const issue = async (scope?: string): Promise<string> => {
+      const run = await runCli(['token', 'issue', '--sub', 'dana', '--role', 'reader', '--ttl', '1h', ...(scope === undefined ? [] : ['--scope', scope])], { cwd, env: ENV });
+      expect(run.code, run.stderr).toBe(0);
+      return run.stdout.trim();
+    };
+    const call = { id: 11, method: 'tools/call', params: { name: 'query', arguments: { sql: 'SELECT 515151 AS marker' } } };
+    const refused = await modernPost(server.url, call, { authorization: `Bearer ${await issue()}` });
+    expect(refused.status).toBe(403);
+    expect(JSON.stringify(refused.json)).not.toContain('515151]');
+    const served = await modernPost(server.url, call, { authorization: `Bearer ${await issue('bastion:query')}` });
+    expect(served.status).toBe(200);
+    expect(rowsOf(served.json.result as CallToolResult)).toEqual([[515151]]);
   });
 
   it('an Mcp-Method or Mcp-Name header that disagrees with the body gets HeaderMismatch, and nothing runs', async () => {
