@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { argsShape, type AuditApproval, type AuditDecision, type AuditOutcome } from '../audit/record.js';
 import { BastionError, type ErrorCode } from '../errors/codes.js';
 import { newCorrelationId } from '../errors/correlation.js';

@@ -4,7 +4,7 @@
  * the request, a refused duplicate id never drops the handlers of the request that
  * holds it, and a closing session ends every response still open.
  */
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
 import { SessionTransport, type ResponseHandlers } from '../../src/transport/http/session-transport.js';
 
@@ -27,20 +27,25 @@ describe('SessionTransport', () => {
     t.onmessage = () => undefined;
     const zero = tracked();
     const five = tracked();
+    const seven = tracked();
     t.deliver(call(0), zero);
     t.deliver(call(5), five);
-    t.deliver(cancel({ requestId: 0 }), undefined); // the SDK skips request id 0
+    t.deliver(call(7), seven);
     t.deliver(cancel({ requestId: 5, reason: 42 }), undefined); // not a valid cancel: the SDK drops it
     t.deliver(cancel({ requestId: 6 }), undefined); // no such request
-    expect(zero.log).toEqual([]);
     expect(five.log).toEqual([]);
+    expect(seven.log).toEqual([]);
     t.deliver(cancel({ requestId: 5, reason: 'user' }), undefined);
+    t.deliver(cancel({ requestId: 0 }), undefined); // SDK v2 cancels request id 0 as well
     expect(five.log).toEqual(['cancelled']);
-    // The answer still reaches request 0, and nothing more reaches request 5.
+    expect(zero.log).toEqual(['cancelled']);
+    // The answer still reaches request 7, and nothing more reaches the cancelled ones.
     void t.send({ jsonrpc: '2.0', id: 0, result: {} });
     void t.send({ jsonrpc: '2.0', id: 5, result: {} });
-    expect(zero.log).toEqual(['reply 0']);
+    void t.send({ jsonrpc: '2.0', id: 7, result: {} });
+    expect(zero.log).toEqual(['cancelled']);
     expect(five.log).toEqual(['cancelled']);
+    expect(seven.log).toEqual(['reply 7']);
   });
 
   it('a refused duplicate id does not drop the first request, and progress goes only to its own request', () => {

@@ -1,5 +1,5 @@
-import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { CancelledNotificationSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { Transport, TransportSendOptions } from '@modelcontextprotocol/server';
+import { isSpecType, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/server';
 
 /** How the HTTP response of one request takes what the server sends for it. */
 export interface ResponseHandlers {
@@ -91,13 +91,11 @@ export class SessionTransport implements Transport {
 
 /**
  * The request a notifications/cancelled names, when the SDK will act on it: a message
- * its schema accepts, with a request id it does not skip (it ignores 0 and "").
- * Otherwise the request runs on and its answer still comes.
+ * its schema accepts, with a request id. Otherwise the request runs on and its answer
+ * still comes.
  */
 function cancelledRequest(message: JSONRPCMessage): RequestId | undefined {
   if (!('method' in message) || message.method !== 'notifications/cancelled' || 'id' in message) return undefined;
-  const parsed = CancelledNotificationSchema.safeParse(message);
-  if (!parsed.success) return undefined;
-  const target = parsed.data.params.requestId;
-  return target === undefined || target === 0 || target === '' ? undefined : target;
+  if (!isSpecType.CancelledNotification(message)) return undefined;
+  return message.params?.requestId;
 }
