@@ -47,8 +47,9 @@ export async function serve(options: ServeOptions): Promise<void> {
     } else if (ctx.metrics.enabled) {
       log.warn('metrics.enabled has no effect over stdio without metrics.listen (there is no HTTP listener to serve /metrics on)');
     }
-    const server = createSessionServer(ctx, LOCAL_PRINCIPAL);
-    const { closed } = await serveStdio(server);
+    // On 2026-07-28 a write's approval is not asked by elicitation (that era has no
+    // server-to-client requests): it stays pending for the CLI, as without the capability.
+    const { closed } = await serveStdio((era) => createSessionServer(ctx, LOCAL_PRINCIPAL, { elicitation: era === 'legacy' }));
     log.info({ transport: 'stdio', ...where, sources: ctx.sources.list().map((s) => s.name) }, 'bastion serving over stdio');
     await closed;
     await stopMetrics?.();

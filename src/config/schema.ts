@@ -75,6 +75,11 @@ const pgliteSource = z.strictObject({
   temp_file_limit_mb: positiveInt.max(1_048_576).default(1024),
   /** Per call, as on PostgreSQL: memory per sort or hash before it spills (work_mem), in MiB. */
   work_mem_mb: positiveInt.max(2048).default(16),
+  /**
+   * The engine runs one call at a time: how long a call waits while it runs others, before
+   * SOURCE_BUSY (so one caller's slow statements hold another up for at most this long).
+   */
+  queue_timeout_ms: positiveInt.max(600_000).default(5_000),
 });
 
 /** MySQL and MariaDB (told apart by the server's version string at connect time). */
@@ -103,6 +108,11 @@ const sqliteSource = z.strictObject({
   read_only: z.literal(true, { error: 'read_only only accepts true' }).optional(),
   writes: writesSchema.default(defaultWrites),
   statement_timeout_ms: positiveInt.max(3_600_000).default(30_000),
+  /**
+   * The engine runs one call at a time: how long a call waits while it runs others, before
+   * SOURCE_BUSY (so one caller's slow statements hold another up for at most this long).
+   */
+  queue_timeout_ms: positiveInt.max(600_000).default(5_000),
   /**
    * The worker process's whole data memory (RLIMIT_DATA, set through util-linux prlimit), in MiB:
    * SQLite's allocations, buffers and the JavaScript heap. Past it a statement fails with SQLite's

@@ -1,4 +1,4 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { Logger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
 import { BastionError } from './codes.js';

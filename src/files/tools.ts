@@ -1,8 +1,9 @@
-import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { FilesConfig } from '../config/schema.js';
 import { jsonResult } from '../shape/result.js';
 import { guardedTool } from '../tools/run.js';
+import { registerDefined } from '../tools/define.js';
 import type { ToolCall } from '../session/context.js';
 import { listFiles, MAX_LIST_ENTRIES, type ListArgs } from './list.js';
 import { FileRoots, MAX_PATH_CHARS } from './path-policy.js';
@@ -41,9 +42,11 @@ export function registerFileTools(server: McpServer, call: ToolCall, files: File
   const readOnly = { readOnlyHint: true, openWorldHint: false };
 
   if (call.role.tool('list_files')) {
-    tools.set('list_files', server.registerTool(
+    tools.set('list_files', registerDefined(
+      server,
+      call,
       'list_files',
-      {
+      () => ({
         title: 'List files',
         description: `Lists a folder (${PATH_HELP}; default the first root): name, type (file, dir, symlink, other), size and mtime. Symlinks are shown, not followed; protected files are never shown.`,
         inputSchema: {
@@ -58,15 +61,17 @@ export function registerFileTools(server: McpServer, call: ToolCall, files: File
           ...truncation,
         },
         annotations: readOnly,
-      },
+      }),
       guardedTool('list_files', call, async (args: ListArgs) => jsonResult(await listFiles(roots, files, args))),
     ));
   }
 
   if (call.role.tool('read_file')) {
-    tools.set('read_file', server.registerTool(
+    tools.set('read_file', registerDefined(
+      server,
+      call,
       'read_file',
-      {
+      () => ({
         title: 'Read a file',
         description: `Reads a UTF-8 text file (${PATH_HELP}), at most ${files.max_read_bytes} bytes per call from offset; when truncated, call again with offset = next_offset. Binary files are refused.`,
         inputSchema: {
@@ -84,15 +89,17 @@ export function registerFileTools(server: McpServer, call: ToolCall, files: File
           next_offset: z.number().optional(),
         },
         annotations: readOnly,
-      },
+      }),
       guardedTool('read_file', call, async (args: ReadArgs) => jsonResult(await readFile(roots, files, args))),
     ));
   }
 
   if (call.role.tool('search_files')) {
-    tools.set('search_files', server.registerTool(
+    tools.set('search_files', registerDefined(
+      server,
+      call,
       'search_files',
-      {
+      () => ({
         title: 'Search files',
         description: `Finds files below a folder (${PATH_HELP}; default the first root) by name glob (*.md), by text they contain (case-sensitive), or both; content matches give the line number and the line. Stops at max_results or the time limit.`,
         inputSchema: {
@@ -108,7 +115,7 @@ export function registerFileTools(server: McpServer, call: ToolCall, files: File
           ...truncation,
         },
         annotations: readOnly,
-      },
+      }),
       guardedTool('search_files', call, async (args: SearchArgs) => jsonResult(await searchFiles(roots, files, args))),
     ));
   }

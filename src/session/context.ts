@@ -3,7 +3,7 @@
  * import these, and this module imports none of them back.
  */
 
-import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/server';
 import type { ApprovalStore } from '../approvals/index.js';
 import type { AuditTrail } from '../audit/trail.js';
 import type { Principal } from '../auth/identity/principal.js';

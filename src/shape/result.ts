@@ -1,4 +1,4 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { ReadResult } from '../engine/source.js';
 import { redactDeep } from '../log/redact.js';
 import { fence, FENCE_BYTES } from './fence.js';

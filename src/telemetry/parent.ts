@@ -23,7 +23,7 @@ export function parentContext(request: CallRequest): Context {
   return trace.setSpanContext(ROOT_CONTEXT, { ...parent, isRemote: true, ...(state === undefined ? {} : { traceState: new TraceState(state) }) });
 }
 
-/** A header's single value (Node joins repeated ones; a repeated traceparent is not one parent). */
+/** A header's value (repeated ones arrive joined with commas, which no traceparent parses as). */
 export function header(headers: CallRequest['headers'], name: string): string | undefined {
   const value = headers?.[name];
   return typeof value === 'string' ? value : undefined;

@@ -91,7 +91,7 @@ const DB_SYSTEMS: Readonly<Record<StatementFacts['engine'], string>> = {
 
 function requestAttributes(request: CallRequest): Attributes {
   const http = request.headers !== undefined;
-  const version = request.meta?.['io.modelcontextprotocol/protocolVersion'] ?? header(request.headers, 'mcp-protocol-version');
+  const version = request.protocolVersion ?? header(request.headers, 'mcp-protocol-version');
   return {
     'mcp.method.name': request.method,
     ...(request.method === 'tools/call' ? { 'gen_ai.tool.name': request.tool, 'gen_ai.operation.name': 'execute_tool' } : {}),

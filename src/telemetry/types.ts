@@ -12,10 +12,12 @@ export interface CallRequest {
   readonly tool: string;
   readonly requestId?: string | number | undefined;
   readonly sessionId?: string | undefined;
-  /** The request's params._meta: traceparent, tracestate and, from 2026-07-28, the protocol version. */
+  /** The protocol revision named in a 2026-07-28 request's `_meta` envelope. */
+  readonly protocolVersion?: string | undefined;
+  /** The request's params._meta: traceparent, tracestate. */
   readonly meta?: Readonly<Record<string, unknown>> | undefined;
-  /** The HTTP request's headers; absent over stdio. */
-  readonly headers?: Readonly<Record<string, string | string[] | undefined>> | undefined;
+  /** The HTTP request's trace context and protocol version headers; absent over stdio. */
+  readonly headers?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 /** How the call ended, as the audit record says it. */

@@ -1,5 +1,4 @@
-import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { CallToolRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { PROTOCOL_VERSION_META_KEY, type CallToolResult, type McpServer, type RegisteredTool, type ServerContext as RequestContext } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import { BastionError } from '../errors/codes.js';
 import { refusedCall, type CallExtra } from './run.js';
@@ -11,11 +10,13 @@ type Handler = (args: unknown, extra: CallExtra) => Promise<CallToolResult>;
  * Takes over `tools/call` from the SDK so that every call reaches the audit: the
  * SDK answers an unknown tool or arguments that fail the schema by itself, before
  * any tool code runs. Here those are refused with a closed error code and recorded;
- * valid calls go to the tool's guarded handler.
+ * valid calls go to the tool's guarded handler. The same handler serves both
+ * protocol eras: the SDK's request context is reduced here to what a tool uses.
  */
 export function dispatchCalls(server: McpServer, call: ToolCall, tools: ReadonlyMap<string, RegisteredTool>): void {
-  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+  server.server.setRequestHandler('tools/call', async (request, context) => {
     const { name, arguments: args } = request.params;
+    const extra = callExtra(context);
     const tool = tools.get(name);
     if (tool === undefined) {
       return refusedCall(call, name, args, new BastionError('TOOL_NOT_ALLOWED', 'No such tool is available to you.'), extra);
@@ -27,8 +28,40 @@ export function dispatchCalls(server: McpServer, call: ToolCall, tools: Readonly
       if (!checked.success) return refusedCall(call, name, args, new BastionError('INVALID_ARGUMENT', describeIssues(checked.error)), extra);
       parsed = checked.data;
     }
-    return (tool.handler as Handler)(parsed, extra);
+    const result = await (tool.handler as Handler)(parsed, extra);
+    // The era's own shape of a tool result (the SDK's wire codec), as its built-in handler does.
+    return server.server.projectCallToolResult(result, tool.outputSchemaJson);
   });
+}
+
+/**
+ * What a tool body uses of the SDK's request context: the session, cancellation, the
+ * progress token and a way to send progress; and for its trace, the request id, `_meta`
+ * (traceparent, tracestate), the envelope's protocol version and the HTTP request's trace
+ * headers. The HTTP transports hand the SDK a request with only those headers
+ * (session-transport.ts, modern-exchange.ts); only TRACE_HEADERS are read here all the same.
+ */
+function callExtra(context: RequestContext): CallExtra {
+  const version = (context.mcpReq.envelope as Readonly<Record<string, unknown>> | undefined)?.[PROTOCOL_VERSION_META_KEY];
+  return {
+    sessionId: context.sessionId,
+    requestId: context.mcpReq.id,
+    signal: context.mcpReq.signal,
+    _meta: context.mcpReq._meta,
+    protocolVersion: typeof version === 'string' ? version : undefined,
+    headers: traceHeaders(context.http?.req?.headers),
+    sendNotification: (notification) => context.mcpReq.notify(notification),
+  };
+}
+
+/** The request headers a call's trace reads: never credentials or cookies. */
+const TRACE_HEADERS = ['traceparent', 'tracestate', 'mcp-protocol-version'] as const;
+
+function traceHeaders(headers: Headers | undefined): Record<string, string | undefined> | undefined {
+  if (headers === undefined) return undefined;
+  const picked: Record<string, string | undefined> = {};
+  for (const name of TRACE_HEADERS) picked[name] = headers.get(name) ?? undefined;
+  return picked;
 }
 
 /** zod's issues as one line: where and what, never the value that was sent. */

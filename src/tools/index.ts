@@ -1,4 +1,4 @@
-import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/server';
 import { registerDescribeTable } from './describe-table.js';
 import { dispatchCalls } from './dispatch.js';
 import { registerExplain } from './explain.js';

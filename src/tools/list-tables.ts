@@ -1,15 +1,18 @@
-import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { visibleRelations } from '../authorize/visibility.js';
 import { jsonResult } from '../shape/result.js';
 import { guardedTool } from './run.js';
+import { registerDefined } from './define.js';
 import type { ToolCall } from '../session/context.js';
 import { orNull, sourceArg } from './schemas.js';
 
 export function registerListTables(server: McpServer, call: ToolCall): RegisteredTool {
-  return server.registerTool(
+  return registerDefined(
+    server,
+    call,
     'list_tables',
-    {
+    () => ({
       title: 'List tables',
       description: 'Lists tables and views with row estimates. Filter by schema and by a name pattern (* and ? wildcards).',
       inputSchema: {
@@ -29,7 +32,7 @@ export function registerListTables(server: McpServer, call: ToolCall): Registere
         ),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
-    },
+    }),
     guardedTool('list_tables', call, async (args: { source?: string | undefined; schema?: string | undefined; pattern?: string | undefined }, state) => {
       const entry = state.source();
       const tables = await entry.introspector.listTables({ schema: args.schema, pattern: args.pattern });

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { authorizeRead } from '../authorize/statement.js';
 import { withProtectionParams } from '../engine/protection.js';
@@ -10,6 +10,7 @@ import { readCaps, rowsResult } from '../shape/result.js';
 import type { ParamValue, PlanBound, ReadResult } from '../engine/source.js';
 import { guardedTool, type CallExtra, type CallState } from './run.js';
 import { inStage } from '../telemetry/index.js';
+import { registerDefined } from './define.js';
 import type { ToolCall } from '../session/context.js';
 import { paramsArg, rowsOutput, sourceArg, sqlArg } from './schemas.js';
 
@@ -104,9 +105,11 @@ async function withProgress<T>(extra: CallExtra | undefined, work: Promise<T>): 
 
 export function registerQuery(server: McpServer, call: ToolCall): RegisteredTool {
   const cap = call.ctx.config.limits.max_rows;
-  return server.registerTool(
+  return registerDefined(
+    server,
+    call,
     'query',
-    {
+    () => ({
       title: 'Run a read-only query',
       description:
         'Runs exactly one read-only statement (SELECT, VALUES or TABLE) with optional parameters ($1..$n on PostgreSQL, ? on MySQL and SQLite). ' +
@@ -120,7 +123,7 @@ export function registerQuery(server: McpServer, call: ToolCall): RegisteredTool
       },
       outputSchema: rowsOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
-    },
+    }),
     guardedTool('query', call, async (args: ReadArgs, state, extra) =>
       rowsResult(await runRead(call, 'query', args, state, extra), readCaps(call.ctx.config.limits, args.max_rows)),
     ),

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { argsShape, type AuditApproval, type AuditDecision, type AuditOutcome } from '../audit/record.js';
 import { BastionError, type ErrorCode } from '../errors/codes.js';
 import { newCorrelationId } from '../errors/correlation.js';
@@ -42,8 +42,10 @@ export interface CallExtra {
   readonly sessionId?: string | undefined;
   /** The JSON-RPC id of the tools/call request. */
   readonly requestId?: string | number | undefined;
-  /** The HTTP request that carried the call; absent over stdio. */
-  readonly requestInfo?: { readonly headers: Readonly<Record<string, string | string[] | undefined>> } | undefined;
+  /** Trace context and protocol version headers of the HTTP request that carried the call; absent over stdio. */
+  readonly headers?: Readonly<Record<string, string | undefined>> | undefined;
+  /** The protocol revision a 2026-07-28 request names in its `_meta` envelope (the SDK lifts it out of `_meta`). */
+  readonly protocolVersion?: string | undefined;
   /** Aborted when the client cancels the request (notifications/cancelled). */
   readonly signal?: AbortSignal | undefined;
   /** The request's metadata; a progressToken means the client asked for progress notifications; traceparent continues a trace. */
@@ -139,7 +141,15 @@ export async function refusedCall(call: ToolCall, tool: string, args: unknown, e
 
 /** What the tracer reads of a tools/call request: never its arguments. */
 function callRequest(tool: string, extra: CallExtra | undefined): CallRequest {
-  return { method: 'tools/call', tool, requestId: extra?.requestId, sessionId: extra?.sessionId, meta: extra?._meta, headers: extra?.requestInfo?.headers };
+  return {
+    method: 'tools/call',
+    tool,
+    requestId: extra?.requestId,
+    sessionId: extra?.sessionId,
+    protocolVersion: extra?.protocolVersion,
+    meta: extra?._meta,
+    headers: extra?.headers,
+  };
 }
 
 interface CallFacts {

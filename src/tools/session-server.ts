@@ -1,15 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer } from '@modelcontextprotocol/server';
 import { roleOf } from '../authorize/roles.js';
 import type { Principal, ServerContext } from '../session/context.js';
 import { registerTools } from './index.js';
 
-/** One MCP server object per session, bound to its principal; never shared. */
+/**
+ * How long a 2026-07-28 client may keep a tool list. The list depends only on the
+ * principal (its role, the sources and roots configured at start-up), hence `private`;
+ * it is a listing, not a grant: every call is authorized again.
+ */
+const TOOL_LIST_TTL_MS = 60_000;
+
+/**
+ * One MCP server object per session (2025 era) or per request (2026-07-28 over HTTP),
+ * bound to its principal; never shared. Both eras are served from the same registration.
+ */
 export function createSessionServer(ctx: ServerContext, principal: Principal, options: { elicitation?: boolean } = {}): McpServer {
   const server = new McpServer(
     { name: 'bastion', version: ctx.version },
     {
       capabilities: { tools: { listChanged: false } },
+      cacheHints: { 'tools/list': { ttlMs: TOOL_LIST_TTL_MS, cacheScope: 'private' } },
       instructions:
         'Bastion gives governed access to SQL databases. Start with list_sources and list_tables, ' +
         'then describe_table; query runs one SELECT with $n parameters. Where writes are enabled, execute and ' +

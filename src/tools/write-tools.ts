@@ -1,5 +1,5 @@
-import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { McpServer, RegisteredTool } from '@modelcontextprotocol/server';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { hashParams, hashStatement, type ApprovalBinding, type ApprovalTool } from '../approvals/index.js';
 import { authorizeWrite } from '../authorize/write.js';
@@ -14,6 +14,7 @@ import type { SourceEntry } from '../engine/registry.js';
 import type { ParamValue, WriteRequest, WriteResult } from '../engine/source.js';
 import { guardedTool, type CallNote, type CallState } from './run.js';
 import { inStage } from '../telemetry/index.js';
+import { registerDefined } from './define.js';
 import type { ToolCall } from '../session/context.js';
 import { paramsArg, sourceArg, sqlArg } from './schemas.js';
 
@@ -50,9 +51,11 @@ export function registerWriteTools(server: McpServer, call: ToolCall): Map<strin
   if (call.role.tool('execute')) {
     tools.set(
       'execute',
-      server.registerTool(
+      registerDefined(
+        server,
+        call,
         'execute',
-        {
+        () => ({
           title: 'Change data (one INSERT, UPDATE, DELETE or MERGE)',
           description:
             `Runs exactly one INSERT, UPDATE, DELETE or MERGE with optional $1..$n parameters on a source with writes enabled (${names}). ` +
@@ -60,7 +63,7 @@ export function registerWriteTools(server: McpServer, call: ToolCall): Map<strin
             "person's approval: you get an approval_id to retry with once they approve. UPDATE and DELETE need a WHERE clause.",
           inputSchema: { source: sourceArg, sql: sqlArg, params: paramsArg, dry_run: dryRunArg, approval_id: approvalArg },
           annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-        },
+        }),
         guardedTool('execute', call, (args: WriteArgs, state) => runWrite(server, call, 'execute', args, state)),
       ),
     );
@@ -68,16 +71,18 @@ export function registerWriteTools(server: McpServer, call: ToolCall): Map<strin
   if (call.role.tool('change_schema')) {
     tools.set(
       'change_schema',
-      server.registerTool(
+      registerDefined(
+        server,
+        call,
         'change_schema',
-        {
+        () => ({
           title: 'Change the schema of AI-owned objects (one DDL statement)',
           description:
             `Runs exactly one CREATE TABLE/VIEW/MATERIALIZED VIEW/INDEX, or ALTER, COMMENT ON or DROP of an object whose name starts with the source's prefix, on a source with writes enabled (${names}). ` +
             "dry_run defaults to true: the statement runs in a rolled-back transaction and the answer shows the resulting definition. A real run needs a person's approval.",
           inputSchema: { source: sourceArg, sql: sqlArg, dry_run: dryRunArg, approval_id: approvalArg },
           annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-        },
+        }),
         guardedTool('change_schema', call, (args: WriteArgs, state) => runWrite(server, call, 'change_schema', args, state)),
       ),
     );

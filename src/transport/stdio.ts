@@ -1,13 +1,27 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
+import { serveStdio as serveBothEras, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 
-/** stdio: one session, the local user who started the process. stdout carries only MCP. */
-export async function serveStdio(server: McpServer): Promise<{ closed: Promise<void> }> {
-  const transport = new StdioServerTransport();
+/** Which protocol era a stdio connection opened with: 2026-07-28 (`modern`) or a 2025 revision (`legacy`). */
+export type ProtocolEra = 'legacy' | 'modern';
+
+/**
+ * stdio: one connection, the local user who started the process. stdout carries only MCP.
+ * The SDK's entry decides the era from the connection's opening message (`server/discover`
+ * or a request with the 2026-07-28 `_meta` envelope; otherwise the 2025 `initialize`
+ * handshake) and pins one server from `createServer` for the connection's lifetime; a
+ * discarded probe instance may be built first when a client probes and falls back.
+ */
+export async function serveStdio(createServer: (era: ProtocolEra) => McpServer): Promise<{ closed: Promise<void> }> {
+  const wire = new StdioServerTransport();
+  serveBothEras(({ era }) => createServer(era), { transport: wire });
+  // The entry owns the wire's callbacks; the connection is over when the wire closes
+  // (stdin ended, or the server closed it).
   const closed = new Promise<void>((resolve) => {
-    transport.onclose = () => resolve();
+    const entryOnClose = wire.onclose;
+    wire.onclose = () => {
+      entryOnClose?.();
+      resolve();
+    };
   });
-  await server.connect(transport);
-  process.stdin.once('end', () => void server.close());
   return { closed };
 }

@@ -9,6 +9,7 @@
  * index scans. On PGlite always, on PostgreSQL when one answers.
  */
 import { expect, it } from 'vitest';
+import { authorizeRead } from '../../src/authorize/statement.js';
 import type { Principal } from '../../src/session/context.js';
 import { openSession, rowsOf } from '../helpers/bastion.js';
 import { pgFamilySuites } from '../helpers/pg-family-suites.js';
@@ -102,7 +103,14 @@ pgFamilySuites('row order through an index scan on a protected column', { roles:
   });
 
   it('a protected table indexed only on columns without rules keeps its index scans', async () => {
-    const plan = JSON.stringify(await env().bastion.call('explain', { sql: 'EXPLAIN SELECT id, pin FROM hr_order.badges WHERE id < 100 ORDER BY id LIMIT 5' }));
-    expect(plan).toContain('Index Scan using badges_id');
+    // The role gets no plan of a protected table (explain is refused), so the decision is read where it is made.
+    const { ctx } = env().bastion;
+    const entry = ctx.sources.get('main');
+    const role = ctx.roles.get(ANALYST.role);
+    if (entry === undefined || role === undefined) throw new Error('no source or role');
+    const decide = async (sql: string): Promise<boolean> =>
+      (await authorizeRead(role, entry.guard.checkRead(sql, 'query'), entry.catalog, { byConstruction: true })).protection.indexedProtected === true;
+    expect(await decide('SELECT id, pin FROM hr_order.badges WHERE id < 100 ORDER BY id LIMIT 5')).toBe(false);
+    expect(await decide("SELECT id, name FROM hr_order.staff WHERE dept >= 'eng' ORDER BY dept LIMIT 10")).toBe(true);
   });
 });

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onlyChainText, recordsOf } from '../helpers/audit-chains.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
 import { PG_ADMIN_URL, postgres } from '../helpers/postgres.js';
-import { cleanup, dirWithConfig, makeTempDir, parseLogLines, POLL, startHttp, startStdio, type HttpBastion, type StdioBastion } from '../helpers/spawn.js';
+import { cleanup, dirWithConfig, makeTempDir, parseLogLines, POLL, rawRequest, startHttp, startStdio, type HttpBastion, type StdioBastion } from '../helpers/spawn.js';
 import { SECRET_CORPUS } from '../log/secret-corpus.js';
 
 /** Printable secrets of the redactor's corpus that fit in a SQL literal and a JSON string as they are. */
@@ -224,6 +224,25 @@ describe.skipIf(!postgres.ok)('traces over HTTP, OTLP protobuf (PostgreSQL sourc
     const result = (await client.callTool({ name: 'list_sources', arguments: {}, _meta: { traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01` } })) as CallToolResult;
     const span = await serverSpan(receiver, correlationOf(result));
     expect(span).toMatchObject({ traceId: CALLER_TRACE, parentSpanId: CALLER_SPAN });
+  });
+
+  it('a stateless 2026-07-28 request continues the trace of its traceparent header, or of its _meta.traceparent first; the envelope names the revision', async () => {
+    const modernCall = async (meta: Record<string, unknown>, traceparent: string): Promise<CallToolResult> => {
+      const envelope = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+      const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'list_sources', traceparent };
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'list_sources', arguments: {}, _meta: { ...envelope, ...meta } } });
+      const res = await rawRequest(server.url, { method: 'POST', headers, body });
+      expect(res.status, res.body).toBe(200);
+      return (JSON.parse(res.body) as { result: CallToolResult }).result;
+    };
+    const MODERN_TRACE = '0123456789abcdef0123456789abcdef';
+    const MODERN_SPAN = 'fedcba9876543210';
+    const fromHeader = await serverSpan(receiver, correlationOf(await modernCall({}, `00-${MODERN_TRACE}-${MODERN_SPAN}-01`)));
+    expect(fromHeader).toMatchObject({ traceId: MODERN_TRACE, parentSpanId: MODERN_SPAN, name: 'tools/call list_sources' });
+    expect(fromHeader.attributes).toMatchObject({ 'mcp.protocol.version': '2026-07-28', 'network.protocol.name': 'http' });
+    expect(fromHeader.attributes['mcp.session.id']).toBeUndefined();
+    const fromMeta = await serverSpan(receiver, correlationOf(await modernCall({ traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01` }, `00-${MODERN_TRACE}-${MODERN_SPAN}-01`)));
+    expect(fromMeta).toMatchObject({ traceId: CALLER_TRACE, parentSpanId: CALLER_SPAN });
   });
 
   it("a statement the database rejects with its value in the message: the span says the code, never the driver's text", async () => {

@@ -81,6 +81,7 @@ function config(overrides: Partial<SqliteSourceConfig> = {}): SqliteSourceConfig
     path: dbPath,
     writes: { enabled: false } as SqliteSourceConfig['writes'],
     statement_timeout_ms: 10_000,
+    queue_timeout_ms: 5_000,
     worker_memory_mb: 1024,
     worker_heap_mb: 512,
     ...overrides,

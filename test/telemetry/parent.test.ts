@@ -26,6 +26,7 @@ describe('the parent of a call span', () => {
     for (const traceparent of [`00-${'0'.repeat(32)}-${SPAN}-01`, `00-${TRACE}-${'0'.repeat(16)}-01`, 'garbage', `cc-${TRACE}-${SPAN}-01-${'x'.repeat(300)}`, 42]) {
       expect(parentOf({ ...call, meta: { traceparent } }), String(traceparent)).toBeUndefined();
     }
-    expect(parentOf({ ...call, headers: { traceparent: [`00-${TRACE}-${SPAN}-01`, `00-${TRACE}-${SPAN}-01`] } })).toBeUndefined();
+    // A repeated header reaches the handler joined with a comma, as Node and the Fetch API join it.
+    expect(parentOf({ ...call, headers: { traceparent: `00-${TRACE}-${SPAN}-01, 00-${TRACE}-${SPAN}-01` } })).toBeUndefined();
   });
 });

@@ -2,9 +2,11 @@
  * The HTTP session transport pairs what the server sends with the response of the
  * request it belongs to: a cancel ends a response only when the SDK really cancels
  * the request, a refused duplicate id never drops the handlers of the request that
- * holds it, and a closing session ends every response still open.
+ * holds it, and a closing session ends every response still open. A handler sees the
+ * HTTP request's trace context, never the credentials it carried.
  */
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { IncomingMessage } from 'node:http';
+import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
 import { SessionTransport, type ResponseHandlers } from '../../src/transport/http/session-transport.js';
 
@@ -27,20 +29,25 @@ describe('SessionTransport', () => {
     t.onmessage = () => undefined;
     const zero = tracked();
     const five = tracked();
+    const seven = tracked();
     t.deliver(call(0), zero);
     t.deliver(call(5), five);
-    t.deliver(cancel({ requestId: 0 }), undefined); // the SDK skips request id 0
+    t.deliver(call(7), seven);
     t.deliver(cancel({ requestId: 5, reason: 42 }), undefined); // not a valid cancel: the SDK drops it
     t.deliver(cancel({ requestId: 6 }), undefined); // no such request
-    expect(zero.log).toEqual([]);
     expect(five.log).toEqual([]);
+    expect(seven.log).toEqual([]);
     t.deliver(cancel({ requestId: 5, reason: 'user' }), undefined);
+    t.deliver(cancel({ requestId: 0 }), undefined); // SDK v2 cancels request id 0 as well
     expect(five.log).toEqual(['cancelled']);
-    // The answer still reaches request 0, and nothing more reaches request 5.
+    expect(zero.log).toEqual(['cancelled']);
+    // The answer still reaches request 7, and nothing more reaches the cancelled ones.
     void t.send({ jsonrpc: '2.0', id: 0, result: {} });
     void t.send({ jsonrpc: '2.0', id: 5, result: {} });
-    expect(zero.log).toEqual(['reply 0']);
+    void t.send({ jsonrpc: '2.0', id: 7, result: {} });
+    expect(zero.log).toEqual(['cancelled']);
     expect(five.log).toEqual(['cancelled']);
+    expect(seven.log).toEqual(['reply 7']);
   });
 
   it('a refused duplicate id does not drop the first request, and progress goes only to its own request', () => {
@@ -67,5 +74,24 @@ describe('SessionTransport', () => {
     t.deliver(call(9), open);
     await t.close();
     expect(open.log).toEqual(['cancelled']);
+  });
+
+  it('hands the SDK the trace headers of the HTTP request, never its Authorization or cookies', () => {
+    const t = new SessionTransport('s');
+    let seen: MessageExtraInfo | undefined;
+    t.onmessage = (_message, extra) => {
+      seen = extra;
+    };
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const secret = 'Bearer bst_live_secret_value_0123456789';
+    const req = {
+      headers: { authorization: secret, cookie: `session=${secret}`, 'x-api-key': secret, traceparent, tracestate: 'a=1', 'mcp-protocol-version': '2025-11-25' },
+    } as unknown as IncomingMessage;
+    t.deliver(call(10), tracked(), req);
+    const headers = seen?.request?.headers;
+    expect(headers?.get('traceparent')).toBe(traceparent);
+    expect(headers?.get('tracestate')).toBe('a=1');
+    expect([...(headers?.keys() ?? [])].sort()).toEqual(['mcp-protocol-version', 'traceparent', 'tracestate']);
+    expect([...(headers?.values() ?? [])].join('\n')).not.toContain('secret_value');
   });
 });

@@ -7,7 +7,7 @@
  * full, a newcomer gets the idle slot of whoever holds the most sessions, and nobody
  * loses their only session.
  */
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/auth/identity/principal.js';
 import type { SessionTransport } from '../../src/transport/http/session-transport.js';

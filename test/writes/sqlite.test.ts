@@ -75,7 +75,7 @@ function probeOf(path: string) {
 const { probe, checksum, schemaNames } = probeOf(dbPath);
 
 function config(overrides: Partial<SqliteSourceConfig> = {}): SqliteSourceConfig {
-  return { engine: 'sqlite', path: dbPath, writes: { enabled: true } as SqliteSourceConfig['writes'], statement_timeout_ms: 10_000, worker_memory_mb: 1024, worker_heap_mb: 512, ...overrides };
+  return { engine: 'sqlite', path: dbPath, writes: { enabled: true } as SqliteSourceConfig['writes'], statement_timeout_ms: 10_000, queue_timeout_ms: 5_000, worker_memory_mb: 1024, worker_heap_mb: 512, ...overrides };
 }
 
 const NO_READS: StatementReads = { relations: [], functions: [], columnRefs: [], directColumnRefs: new Set(), hasSetOperation: false, usingColumns: [], hasNaturalJoin: false, paramCount: 0 };

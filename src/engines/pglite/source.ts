@@ -5,6 +5,7 @@ import { BastionError } from '../../errors/codes.js';
 import type { Logger } from '../../log/logger.js';
 import { packageRoot } from '../../util/package-root.js';
 import type { ReadRequest, ReadResult, Source, WriteRequest, WriteResult } from '../../engine/source.js';
+import { ConnectionSlots } from '../../engine/fair-share.js';
 import { encodeParam } from '../postgres-family/wire/decode.js';
 import { toBastionError } from '../postgres-family/wire/errors.js';
 import { demoInit } from './demo.js';
@@ -39,7 +40,8 @@ export class PgliteSource implements Source {
   private ready: Promise<Worker> | undefined;
   private pending = new Map<number, Pending>();
   private nextId = 1;
-  private tail: Promise<unknown> = Promise.resolve();
+  /** One call at a time; past queue_timeout_ms of waiting, SOURCE_BUSY (fair-share.ts ConnectionSlots). */
+  private readonly turn: ConnectionSlots;
   private readonly init: WorkerInit;
 
   constructor(
@@ -48,6 +50,7 @@ export class PgliteSource implements Source {
     private readonly log: Logger,
   ) {
     this.init = config.path !== undefined ? { dataDir: config.path } : demoInit();
+    this.turn = new ConnectionSlots(1, config.queue_timeout_ms);
   }
 
   /** Starts the engine in the background so the first call does not wait for it. */
@@ -85,10 +88,13 @@ export class PgliteSource implements Source {
     return [String(config.statement_timeout_ms), String(PGLITE_LOCK_TIMEOUT_MS), `${config.work_mem_mb}MB`, `${config.temp_file_limit_mb}MB`];
   }
 
-  private enqueue<T>(call: Call, signal?: AbortSignal, quietData?: boolean): Promise<T> {
-    const run = this.tail.then(() => this.runOne<T>(call, signal, quietData));
-    this.tail = run.catch(() => undefined);
-    return run;
+  private async enqueue<T>(call: Call, signal?: AbortSignal, quietData?: boolean): Promise<T> {
+    const release = await this.turn.acquire(signal);
+    try {
+      return await this.runOne<T>(call, signal, quietData);
+    } finally {
+      release();
+    }
   }
 
   private async runOne<T>(call: Call, signal?: AbortSignal, quietData?: boolean): Promise<T> {

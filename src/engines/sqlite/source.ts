@@ -8,6 +8,7 @@ import type { Logger } from '../../log/logger.js';
 import { packageRoot } from '../../util/package-root.js';
 import type { ReadRequest, ReadResult, ResultColumn, Source, WriteRequest, WriteResult } from '../../engine/source.js';
 import type { OriginIds } from '../../engine/origin-ids.js';
+import { ConnectionSlots } from '../../engine/fair-share.js';
 import type { ShadowedRelations } from '../../engine/protection.js';
 import type { WorkerColumn, WorkerRequest, WorkerResponse, WorkerShadows, WorkerWriteResult } from './worker-protocol.js';
 import type { PlanSqliteWrite, SqliteWritePlan } from './write-plan.js';
@@ -77,7 +78,7 @@ export class SqliteSource implements Source {
   private readonly pending = new Map<number, Pending>();
   private readonly readiness = new WeakMap<ChildProcess, Promise<void>>();
   private nextId = 1;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly turn: ConnectionSlots;
 
   constructor(
     readonly name: string,
@@ -87,13 +88,14 @@ export class SqliteSource implements Source {
     /** The write policy with the source's options bound in; present only when writes.enabled. */
     private readonly planWrite?: PlanSqliteWrite,
   ) {
+    this.turn = new ConnectionSlots(1, config.queue_timeout_ms);
     if (!WORKER_DATA_BOUNDED) {
       log.warn({ source: name }, 'util-linux prlimit was not found: the SQLite worker\'s data memory (worker_memory_mb) is not bounded here, only its JavaScript heap (worker_heap_mb)');
     }
   }
 
   read(request: ReadRequest): Promise<ReadResult> {
-    return this.enqueue(() => this.runRead(request));
+    return this.enqueue(() => this.runRead(request), request.signal);
   }
 
   /**
@@ -106,10 +108,18 @@ export class SqliteSource implements Source {
     return this.enqueue(() => this.runWrite(request, plan));
   }
 
-  private enqueue<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(task);
-    this.tail = run.catch(() => undefined);
-    return run;
+  /**
+   * One call at a time, in order of arrival; a call that cannot start within queue_timeout_ms
+   * gets SOURCE_BUSY (fair-share.ts ConnectionSlots), so one caller's slow statements hold
+   * another up for at most that long.
+   */
+  private async enqueue<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const release = await this.turn.acquire(signal);
+    try {
+      return await task();
+    } finally {
+      release();
+    }
   }
 
   private plan(request: WriteRequest): SqliteWritePlan {

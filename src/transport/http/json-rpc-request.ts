@@ -1,7 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { SUPPORTED_PROTOCOL_VERSIONS, UnsupportedProtocolVersionError, type JSONRPCMessage } from '@modelcontextprotocol/server';
 import { jsonDepthExceeds } from './guard.js';
+import { MODERN_PROTOCOL_VERSIONS } from './modern-exchange.js';
 import { sendJson } from './send-json.js';
+
+/** Every revision this endpoint serves, newest era first: 2026-07-28, then the 2025 ones the SDK serves. */
+const SERVED_VERSIONS: readonly string[] = [...MODERN_PROTOCOL_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS];
 
 /** The body limits of the HTTP guard. */
 export interface BodyLimits {
@@ -23,9 +27,10 @@ export async function readJsonRpcMessage(req: IncomingMessage, res: ServerRespon
     return undefined;
   }
   const version = req.headers['mcp-protocol-version'];
-  if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+  if (typeof version === 'string' && !SERVED_VERSIONS.includes(version)) {
     req.resume();
-    sendJson(res, 400, rpcError(null, -32600, 'Unsupported MCP-Protocol-Version'));
+    const error = new UnsupportedProtocolVersionError({ supported: [...SERVED_VERSIONS], requested: version });
+    sendJson(res, 400, { jsonrpc: '2.0', id: null, error: { code: error.code, message: error.message, data: error.data } });
     return undefined;
   }
   const body = await readBody(req, limits.maxBodyBytes);

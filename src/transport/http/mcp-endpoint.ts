@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { AuthError } from '../../auth/identity/errors.js';
 import type { Principal } from '../../auth/identity/principal.js';
 import { newCorrelationId } from '../../errors/correlation.js';
@@ -7,6 +7,8 @@ import { sendAuthFailure, type AuthChallenge } from './auth-response.js';
 import type { AuthStage } from './auth-stage.js';
 import type { CorsStage } from './cors.js';
 import { calledTool, idOf, readJsonRpcMessage, rpcError, type BodyLimits } from './json-rpc-request.js';
+import type { ModernExchange } from './modern-exchange.js';
+import { isModernRequest } from './modern-exchange.js';
 import type { HttpRefusal } from './refusal-report.js';
 import { requestResponse } from './response-stream.js';
 import type { Route } from './routes.js';
@@ -36,11 +38,14 @@ export interface McpEndpointOptions {
   onSessionReclaimed?: ((owner: Principal, sessionId: string) => void) | undefined;
   /** The per-principal session cap, for the refusal message. */
   maxSessionsPerPrincipal: number;
+  /** Serves 2026-07-28 requests (stateless: no session, authenticated one by one). */
+  modern: ModernExchange;
 }
 
 /**
- * /mcp, the Streamable HTTP endpoint: CORS → authenticate → POST (one JSON-RPC message
- * into the principal's session) or DELETE (the end of a session).
+ * /mcp, the Streamable HTTP endpoint: CORS → authenticate → POST (one JSON-RPC message:
+ * a 2026-07-28 request on its own, or a 2025 message into the principal's session) or
+ * DELETE (the end of a 2025 session).
  */
 export function createMcpEndpoint(options: McpEndpointOptions): Route {
   const { sessions } = options;
@@ -92,19 +97,27 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
     return correlationId;
   }
 
+  /** Refuses a message whose tool needs a scope the principal lacks; true when refused (and reported). */
+  async function refusedForScope(res: ServerResponse, principal: Principal, message: JSONRPCMessage, session: string | undefined): Promise<boolean> {
+    const scope = options.missingScope?.(principal, message);
+    if (scope === undefined) return false;
+    await refused({ principal, reason: 'insufficient_scope', tool: calledTool(message), session });
+    sendAuthFailure(res, new AuthError('AUTH_INSUFFICIENT_SCOPE', `missing scope ${scope}`, scope), options.challenge());
+    return true;
+  }
+
   async function post(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
     const message = await readJsonRpcMessage(req, res, options.limits);
     if (message === undefined) return;
+    if (isModernRequest(req, message)) {
+      if (await refusedForScope(res, principal, message, undefined)) return;
+      await options.modern.serve(req, res, principal, message);
+      return;
+    }
     const session = await sessionFor(req, res, principal, message);
     if (session === undefined) return;
     session.lastSeen = Date.now();
-
-    const scope = options.missingScope?.(principal, message);
-    if (scope !== undefined) {
-      await refused({ principal, reason: 'insufficient_scope', tool: calledTool(message), session: session.transport.sessionId });
-      sendAuthFailure(res, new AuthError('AUTH_INSUFFICIENT_SCOPE', `missing scope ${scope}`, scope), options.challenge());
-      return;
-    }
+    if (await refusedForScope(res, principal, message, session.transport.sessionId)) return;
 
     if (!('method' in message && 'id' in message)) {
       session.transport.deliver(message, undefined);

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { McpServer } from '@modelcontextprotocol/server';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import type { Authenticate } from '../../auth/authenticate.js';
 import type { Principal } from '../../auth/identity/principal.js';
 import type { HttpConfig } from '../../config/schema.js';
@@ -12,6 +12,7 @@ import { createClientAddress } from './client-address.js';
 import { createCors } from './cors.js';
 import { createHttpGuard } from './guard.js';
 import { createMcpEndpoint, type McpEndpointOptions } from './mcp-endpoint.js';
+import { createModernExchange, type ModernExchange } from './modern-exchange.js';
 import { createNodeServer } from './node-server.js';
 import { createRoutes, type MetricsEndpoint } from './routes.js';
 import { sendJson } from './send-json.js';
@@ -22,7 +23,7 @@ export interface HttpServerOptions {
   log: Logger;
   /** The authenticate stage: a principal, or an AuthError answered with 401/403. */
   authenticate: Authenticate;
-  /** Builds the MCP server of a new session. */
+  /** Builds the MCP server of a new 2025 session, or of one 2026-07-28 request. */
   createSession: (principal: Principal) => McpServer;
   /** Failed-authentication throttling per client address (429 with Retry-After). */
   authThrottle?: AuthFailureThrottle;
@@ -48,12 +49,14 @@ const SWEEP_INTERVAL_MS = 60_000;
 
 /**
  * Streamable HTTP at /mcp on node:http: guard → route → (for /mcp) CORS → authenticate
- * → session → MCP. Each stage is built once, here, from the configuration; each session
+ * → body → era: a 2025 message goes to its session, a 2026-07-28 request to a server of
+ * its own (modern-exchange.ts), both built by `createSession` for the principal. Each stage is built once, here, from the configuration; each session
  * owns one MCP server object, bound to the principal that opened it.
  */
 export class BastionHttpServer {
   private readonly http: Server;
   private readonly sessions: SessionTable;
+  private readonly modern: ModernExchange;
   private readonly sweeper: NodeJS.Timeout;
   private challenge: AuthChallenge | undefined;
 
@@ -74,6 +77,7 @@ export class BastionHttpServer {
       maxSessionsPerPrincipal: config.max_sessions_per_principal,
       idleTimeoutMs: config.session_idle_timeout_ms,
     });
+    this.modern = createModernExchange({ createServer: options.createSession, maxBodyBytes: guard.maxBodyBytes, log: options.log });
     const mcp = createMcpEndpoint({
       cors: createCors(config.allowed_origins),
       authenticate,
@@ -85,6 +89,7 @@ export class BastionHttpServer {
       onRefusal: options.onRefusal,
       onSessionReclaimed: options.onSessionReclaimed,
       maxSessionsPerPrincipal: config.max_sessions_per_principal,
+      modern: this.modern,
     });
     const route = createRoutes({ mcp, authenticate, ready: options.ready, metrics: options.metrics, challenge });
     this.http = createNodeServer(config, options.log, async (req, res) => {
@@ -125,6 +130,7 @@ export class BastionHttpServer {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     await this.sessions.closeAll();
+    await this.modern.close();
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();

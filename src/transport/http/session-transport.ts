@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { CancelledNotificationSchema, type JSONRPCMessage, type MessageExtraInfo, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { MessageExtraInfo, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
+import { isSpecType, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/server';
 
 /** How the HTTP response of one request takes what the server sends for it. */
 export interface ResponseHandlers {
@@ -40,7 +40,7 @@ export class SessionTransport implements Transport {
 
   /**
    * Hands a client message to the server; for a request, `handlers` take what the server
-   * sends for it, and `req` the HTTP request that carried it (see requestInfoOf).
+   * sends for it, and `req` the HTTP request that carried it (see handlerRequest).
    */
   deliver(message: JSONRPCMessage, handlers: ResponseHandlers | undefined, req?: IncomingMessage): boolean {
     if (this.closed) return false;
@@ -49,7 +49,7 @@ export class SessionTransport implements Transport {
       if (this.waiting.has(id)) return false;
       this.waiting.set(id, handlers);
     }
-    this.onmessage?.(message, req === undefined ? undefined : { requestInfo: requestInfoOf(req) });
+    this.onmessage?.(message, req === undefined ? undefined : { request: handlerRequest(req) });
     const target = cancelledRequest(message);
     // The SDK aborts the request and never answers it; end its response here.
     const cancelled = target === undefined ? undefined : this.waiting.get(target);
@@ -96,22 +96,26 @@ export class SessionTransport implements Transport {
 /** Headers a tool handler reads (trace context, protocol version): never the credentials the request carried. */
 const HANDLER_HEADERS = ['traceparent', 'tracestate', 'mcp-protocol-version'] as const;
 
-/** The request as the SDK shows it to a handler (`extra.requestInfo`), with only HANDLER_HEADERS. */
-function requestInfoOf(req: IncomingMessage): { headers: Record<string, string | string[] | undefined> } {
-  const headers: Record<string, string | string[] | undefined> = {};
-  for (const name of HANDLER_HEADERS) if (req.headers[name] !== undefined) headers[name] = req.headers[name];
-  return { headers };
+/**
+ * The HTTP request as the SDK shows it to a handler (`ctx.http.req`): a web Request with
+ * only HANDLER_HEADERS and no body (the SDK has the parsed message already).
+ */
+function handlerRequest(req: IncomingMessage): Request {
+  const headers = new Headers();
+  for (const name of HANDLER_HEADERS) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers.set(name, value);
+  }
+  return new Request('http://bastion.invalid/mcp', { method: 'POST', headers });
 }
 
 /**
  * The request a notifications/cancelled names, when the SDK will act on it: a message
- * its schema accepts, with a request id it does not skip (it ignores 0 and "").
- * Otherwise the request runs on and its answer still comes.
+ * its schema accepts, with a request id. Otherwise the request runs on and its answer
+ * still comes.
  */
 function cancelledRequest(message: JSONRPCMessage): RequestId | undefined {
   if (!('method' in message) || message.method !== 'notifications/cancelled' || 'id' in message) return undefined;
-  const parsed = CancelledNotificationSchema.safeParse(message);
-  if (!parsed.success) return undefined;
-  const target = parsed.data.params.requestId;
-  return target === undefined || target === 0 || target === '' ? undefined : target;
+  if (!isSpecType.CancelledNotification(message)) return undefined;
+  return message.params?.requestId;
 }

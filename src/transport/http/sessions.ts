@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 import type { Principal } from '../../auth/identity/principal.js';
 import { SessionTransport } from './session-transport.js';
 

@@ -1,0 +1,47 @@
+/**
+ * A tool's contract (zod schemas, listed JSON Schema) is built once per role, not once
+ * per MCP server: a 2026-07-28 HTTP request builds a server of its own. The cache never
+ * hands one role's contract to another (the write tools name the role's sources).
+ */
+import { McpServer } from '@modelcontextprotocol/server';
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import type { Role } from '../../src/authorize/roles.js';
+import type { ToolCall } from '../../src/session/context.js';
+import { registerDefined, type ToolConfig } from '../../src/tools/define.js';
+
+const server = (): McpServer => new McpServer({ name: 't', version: '1' }, { capabilities: { tools: {} } });
+const callFor = (role: object): ToolCall => ({ role: role as Role }) as ToolCall;
+const handler = async (): Promise<{ content: [] }> => ({ content: [] });
+
+function config(description: string): ToolConfig {
+  return {
+    title: 'Tool',
+    description,
+    inputSchema: { sql: z.string() },
+    outputSchema: { n: z.number() },
+    annotations: { readOnlyHint: true },
+  };
+}
+
+describe('registerDefined', () => {
+  it('builds a role’s contract once and gives every server of that role the same schemas and listed output schema', () => {
+    const call = callFor({});
+    const build = vi.fn(() => config('reads'));
+    const first = registerDefined(server(), call, 'query', build, handler);
+    const second = registerDefined(server(), call, 'query', build, handler);
+    expect(build).toHaveBeenCalledTimes(1);
+    expect(second.inputSchema).toBe(first.inputSchema);
+    expect(second.outputSchema).toBe(first.outputSchema);
+    expect(second.outputSchemaJson).toBe(first.outputSchemaJson);
+    expect(second.outputSchemaJson).toMatchObject({ type: 'object', properties: { n: { type: 'number' } } });
+  });
+
+  it('never serves one role’s contract to another role', () => {
+    const a = registerDefined(server(), callFor({}), 'execute', () => config('writes on sales'), handler);
+    const b = registerDefined(server(), callFor({}), 'execute', () => config('writes on hr'), handler);
+    expect(a.description).toBe('writes on sales');
+    expect(b.description).toBe('writes on hr');
+    expect(b.inputSchema).not.toBe(a.inputSchema);
+  });
+});
