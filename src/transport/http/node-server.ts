@@ -32,7 +32,13 @@ export function createNodeServer(config: HttpConfig, log: Logger, handle: Route)
       else res.destroy();
     });
   };
-  const timeouts = { headersTimeout: config.headers_timeout_ms, requestTimeout: config.request_timeout_ms };
+  // Node checks those timeouts every connectionsCheckingInterval (30 s by default): a connection
+  // that never finishes its headers would outlive headers_timeout_ms by up to that much.
+  const timeouts = {
+    headersTimeout: config.headers_timeout_ms,
+    requestTimeout: config.request_timeout_ms,
+    connectionsCheckingInterval: Math.min(1_000, config.headers_timeout_ms),
+  };
   const tls = config.tls;
   const server =
     tls === undefined
