@@ -50,7 +50,7 @@ describe('SQLite column security by construction', () => {
     db.prepare('INSERT INTO hidden VALUES (1, ?)').run('tok_hidden_1');
     for (let i = 1; i <= 6; i++) db.prepare('INSERT INTO orders VALUES (?, ?, ?)').run(i, (i % 4) + 1, i * 10);
     db.close();
-    const config = { engine: 'sqlite', path: dbPath, statement_timeout_ms: 10_000, worker_memory_mb: 1024, worker_heap_mb: 512, writes: { enabled: false, prefix: 'ai_', allow_unbounded: false } } as unknown as SqliteSourceConfig;
+    const config = { engine: 'sqlite', path: dbPath, statement_timeout_ms: 10_000, queue_timeout_ms: 5_000, worker_memory_mb: 1024, worker_heap_mb: 512, writes: { enabled: false, prefix: 'ai_', allow_unbounded: false } } as unknown as SqliteSourceConfig;
     engine = await openSqliteEngine('p', config, createLogger('silent'));
   });
   afterAll(async () => {
