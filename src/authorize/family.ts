@@ -53,16 +53,19 @@ export async function relationRules(given: Role, catalog: Catalog, schema: strin
     if (await storedByProtected(role, catalog, self, family)) return UNREADABLE;
   }
   const allowed = readable;
+  // A generated column is computed from others of its row, perhaps from a protected one:
+  // where the relation has a protected column, its generated columns are denied as well.
+  const copies = readable && role.hasColumnRules ? await generatedBesideProtected(role, catalog, self, family) : NO_COLUMNS;
   if (family.length === 1) {
     return {
       allowed,
-      denied: (column) => role.columnDenied(schema, name, column),
+      denied: (column) => copies.has(column) || role.columnDenied(schema, name, column),
       mask: (column) => role.columnMask(schema, name, column),
     };
   }
   return {
     allowed,
-    denied: (column) => family.some((relation) => role.columnDenied(relation.schema, relation.name, column)),
+    denied: (column) => copies.has(column) || family.some((relation) => role.columnDenied(relation.schema, relation.name, column)),
     mask: (column) => {
       let strongest: MaskKind | undefined;
       for (const relation of family) {
@@ -104,6 +107,18 @@ async function partitionedByProtected(role: Role, catalog: Catalog, self: Named,
   const protectedKey = protectedIn(role, family);
   if (!keys.includes('*')) return keys.some(protectedKey);
   return (await catalog.columnOrigins(self.schema, self.name)).some((column) => protectedKey(column.name));
+}
+
+const NO_COLUMNS: ReadonlySet<string> = new Set();
+
+/** The generated columns of a relation that has a protected column (none otherwise). */
+async function generatedBesideProtected(role: Role, catalog: Catalog, self: Named, family: readonly Named[]): Promise<ReadonlySet<string>> {
+  const columns = await catalog.columnOrigins(self.schema, self.name);
+  const generated = columns.filter((column) => column.generated === true);
+  if (generated.length === 0) return NO_COLUMNS;
+  const isProtected = protectedIn(role, family);
+  if (!columns.some((column) => column.generated !== true && isProtected(column.name))) return NO_COLUMNS;
+  return new Set(generated.map((column) => column.name));
 }
 
 /** Whether a column rule of the family denies or masks `column`. */

@@ -3,6 +3,8 @@ export interface ColumnOrigin {
   name: string;
   tableOid: number;
   attnum: number;
+  /** A generated column (computed from others of its row): it may copy a protected one (authorize/family.ts). */
+  generated?: boolean;
 }
 
 /**

@@ -22,7 +22,10 @@ const LOCATE = `SELECT TABLE_SCHEMA FROM information_schema.TABLES
   WHERE TABLE_SCHEMA = DATABASE() AND CAST(TABLE_NAME AS BINARY) = CAST(? AS BINARY)
   UNION ALL SELECT TABLE_SCHEMA FROM information_schema.STATISTICS
   WHERE TABLE_SCHEMA = DATABASE() AND CAST(INDEX_NAME AS BINARY) = CAST(? AS BINARY) LIMIT 1`;
-const COLUMNS = `SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`;
+const COLUMNS = `SELECT COLUMN_NAME, COALESCE(GENERATION_EXPRESSION, '') <> '' FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`;
+/** A partitioned table is read partition by partition: its rows come in the order of the partitioning expression. */
+const PARTITION_EXPRESSIONS = `SELECT DISTINCT PARTITION_EXPRESSION, SUBPARTITION_EXPRESSION FROM information_schema.PARTITIONS
+  WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND PARTITION_EXPRESSION IS NOT NULL`;
 const CURRENT_DATABASE = 'SELECT DATABASE()';
 /**
  * The primary key's columns, and those of every unique key whose columns are all NOT NULL
@@ -80,7 +83,7 @@ export class MysqlCatalog implements Catalog {
       this.read({ sql: COLUMNS, params: [schema, table], ...BIG }).then((r) =>
         r.rows.map((row) => {
           const name = String(row[0]);
-          return { name, ...this.origins.of(schema, table, name) };
+          return { name, ...this.origins.of(schema, table, name), ...(Number(row[1]) === 1 ? { generated: true } : {}) };
         }),
       ),
     );
@@ -132,8 +135,16 @@ export class MysqlCatalog implements Catalog {
         keys.set(String(index), key);
       }
       const primary = keys.get('PRIMARY');
-      if (primary !== undefined) return primary.columns;
-      return [...keys.values()].filter((key) => !key.nullable).flatMap((key) => key.columns);
+      const clustered = primary !== undefined ? primary.columns : [...keys.values()].filter((key) => !key.nullable).flatMap((key) => key.columns);
+      // The partitioning expressions' columns (backquoted names; '*' when none can be read).
+      const parts = await this.read({ sql: PARTITION_EXPRESSIONS, params: [schema, table], ...BIG });
+      const partitioned = parts.rows.flatMap((row) =>
+        row.filter((expression): expression is string => typeof expression === 'string').flatMap((expression) => {
+          const names = [...expression.matchAll(/`((?:[^`]|``)+)`/g)].map((m) => (m[1] ?? '').replaceAll('``', '`'));
+          return names.length > 0 ? names : ['*'];
+        }),
+      );
+      return [...clustered, ...partitioned];
     });
   }
 

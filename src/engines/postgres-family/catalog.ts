@@ -5,6 +5,7 @@ import { DENIED_SYSTEM_RELATIONS } from './policy/nodes.js';
 import { FUNCTION_SOURCES, functionReadsOf } from './function-reads.js';
 import type { ColumnOrigin, ForeignKeyPeer, RelationKin, RelationName, TableIndex, ViewRead } from '../../engine/catalog.js';
 import { INDEXES, indexesOf } from './indexes.js';
+import { INDEXED_COLUMNS, STORAGE_ORDER } from './order-sql.js';
 
 type Read = (request: ReadRequest) => Promise<ReadResult>;
 
@@ -17,7 +18,7 @@ JOIN unnest(pg_catalog.current_schemas(true)) WITH ORDINALITY AS p(nspname, pos)
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
 ORDER BY c.relname, p.pos`;
 const COLUMNS = `
-SELECT a.attname, c.oid::int8 AS table_oid, a.attnum
+SELECT a.attname, c.oid::int8 AS table_oid, a.attnum, a.attgenerated <> '' AS generated
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -113,24 +114,6 @@ CROSS JOIN LATERAL pg_catalog.unnest(p.partattrs::pg_catalog.int2[]) AS k(attnum
 LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = k.attnum AND k.attnum > 0`;
 
 /**
- * The columns of every index of a relation and of its descendants (pg_inherits, any depth:
- * a scan of a parent reads its partitions through their own indexes), by name ('*' for an
- * index with an expression or a predicate). INCLUDE columns count too.
- */
-const INDEXED_COLUMNS = `
-WITH RECURSIVE rel(oid, depth) AS (
-  SELECT c.oid, 0 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  WHERE n.nspname = $1 AND c.relname = $2
-  UNION ALL
-  SELECT i.inhrelid, rel.depth + 1 FROM pg_catalog.pg_inherits i JOIN rel ON i.inhparent = rel.oid WHERE rel.depth < 64
-)
-SELECT DISTINCT CASE WHEN x.indexprs IS NOT NULL OR x.indpred IS NOT NULL OR a.attname IS NULL THEN '*' ELSE a.attname::pg_catalog.text END
-FROM rel
-JOIN pg_catalog.pg_index x ON x.indrelid = rel.oid
-CROSS JOIN LATERAL pg_catalog.unnest(x.indkey::pg_catalog.int2[]) AS k(attnum)
-LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum AND k.attnum > 0`;
-
-/**
  * Casts whose function is neither built in nor part of an installed extension: PostgreSQL
  * picks a cast by its source and target types (implicitly too), whatever the search path.
  */
@@ -208,6 +191,7 @@ export class RelationCatalog {
   private readonly definitions = new TtlPromiseCache<string | undefined>(TTL_MS);
   private readonly keys = new TtlPromiseCache<readonly ForeignKeyPeer[]>(TTL_MS);
   private readonly indexed = new TtlPromiseCache<readonly string[]>(TTL_MS);
+  private readonly stored = new TtlPromiseCache<readonly string[]>(TTL_MS);
   private readonly indexLists = new TtlPromiseCache<readonly TableIndex[]>(TTL_MS);
   private creation: { at: number; schema: Promise<string | undefined> } | undefined;
 
@@ -228,7 +212,7 @@ export class RelationCatalog {
   async columnOrigins(schema: string, table: string): Promise<ColumnOrigin[]> {
     return this.columns.get(`${schema}\u0000${table}`, () =>
       this.read({ sql: COLUMNS, params: [schema, table], ...BIG }).then((r) =>
-        r.rows.map((row) => ({ name: String(row[0]), tableOid: Number(row[1]), attnum: Number(row[2]) })),
+        r.rows.map((row) => ({ name: String(row[0]), tableOid: Number(row[1]), attnum: Number(row[2]), ...(row[3] === true ? { generated: true } : {}) })),
       ),
     );
   }
@@ -298,6 +282,13 @@ export class RelationCatalog {
     );
   }
 
+  /** The columns its rows are stored in the order of: a CLUSTER index, its partition key (STORAGE_ORDER). */
+  async storageOrder(schema: string, name: string): Promise<readonly string[]> {
+    return this.stored.get(`${schema}\u0000${name}`, () =>
+      this.read({ sql: STORAGE_ORDER, params: [schema, name], ...BIG }).then((r) => r.rows.map((row) => String(row[0]))),
+    );
+  }
+
   /** The columns of the indexes of a relation and its descendants (INDEXED_COLUMNS). */
   async indexedColumns(schema: string, name: string): Promise<readonly string[]> {
     return this.indexed.get(`${schema}\u0000${name}`, () =>
@@ -341,6 +332,7 @@ export class RelationCatalog {
     this.definitions.clear();
     this.keys.clear();
     this.indexed.clear();
+    this.stored.clear();
     this.indexLists.clear();
     this.creation = undefined;
   }
