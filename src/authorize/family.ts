@@ -98,15 +98,20 @@ type Named = { readonly schema: string; readonly name: string };
 
 /**
  * A partition whose key (an ancestor's) is a protected column of its family: membership is a
- * range of its values. A key on an expression does not list its columns: then any protected
- * column of the relation counts.
+ * range of its values.
  */
 async function partitionedByProtected(role: Role, catalog: Catalog, self: Named, kin: RelationKin, family: readonly Named[]): Promise<boolean> {
-  const keys = kin.partitionKeys ?? [];
-  if (keys.length === 0) return false;
-  const protectedKey = protectedIn(role, family);
-  if (!keys.includes('*')) return keys.some(protectedKey);
-  return (await catalog.columnOrigins(self.schema, self.name)).some((column) => protectedKey(column.name));
+  return keyIncludes(kin.partitionKeys ?? [], protectedIn(role, family), catalog, self);
+}
+
+/**
+ * Whether a key's columns include one `isProtected` holds for; a key part on an expression
+ * ('*') does not list its columns, so then any column of the relation counts.
+ */
+async function keyIncludes(key: readonly string[], isProtected: (column: string) => boolean, catalog: Catalog, self: Named): Promise<boolean> {
+  if (key.length === 0) return false;
+  if (!key.includes('*')) return key.some(isProtected);
+  return (await catalog.columnOrigins(self.schema, self.name)).some((column) => isProtected(column.name));
 }
 
 const NO_COLUMNS: ReadonlySet<string> = new Set();
@@ -126,21 +131,17 @@ function protectedIn(role: Role, family: readonly Named[]): (column: string) => 
   return (column) => family.some((relation) => role.columnDenied(relation.schema, relation.name, column) || role.columnMask(relation.schema, relation.name, column) !== undefined);
 }
 
-/** A table whose storage order (its clustered key) includes a protected column; `'*'` (a column without a name) counts as any. */
+/** A table whose storage order (its clustered key, CLUSTER index or partition key) includes a protected column. */
 async function storedByProtected(role: Role, catalog: Catalog, self: Named, family: readonly Named[]): Promise<boolean> {
   if (catalog.storageOrder === undefined) return false;
-  const order = await catalog.storageOrder(self.schema, self.name);
-  if (order.length === 0) return false;
-  const isProtected = protectedIn(role, family);
-  if (!order.includes('*')) return order.some(isProtected);
-  return (await catalog.columnOrigins(self.schema, self.name)).some((column) => isProtected(column.name));
+  return keyIncludes(await catalog.storageOrder(self.schema, self.name), protectedIn(role, family), catalog, self);
 }
 
 /** An opaque kin holds its ancestors' rows under other names: any column rule on them makes it unreadable. */
 async function ancestorsRuled(role: Role, catalog: Catalog, kin: RelationKin): Promise<boolean> {
   for (const ancestor of kin.ancestors) {
-    const columns = await catalog.columnOrigins(ancestor.schema, ancestor.name);
-    if (columns.some((c) => role.columnDenied(ancestor.schema, ancestor.name, c.name) || role.columnMask(ancestor.schema, ancestor.name, c.name) !== undefined)) return true;
+    const ruled = protectedIn(role, [ancestor]);
+    if ((await catalog.columnOrigins(ancestor.schema, ancestor.name)).some((column) => ruled(column.name))) return true;
   }
   return false;
 }
