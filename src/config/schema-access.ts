@@ -48,6 +48,46 @@ export const jwtIssuerSchema = z
     }
   });
 
+/** Roles a console sign-in may get unless auth.oidc.allowed_roles says otherwise. */
+export const CONSOLE_ROLES = ['approver', 'auditor', 'admin'] as const;
+
+/**
+ * OpenID Connect sign-in for the console: authorization code flow with PKCE (S256),
+ * state and nonce, against `issuer`. The ID token decides who signed in and with
+ * which role; it never authenticates an MCP request.
+ */
+export const oidcSchema = z
+  .strictObject({
+    /** The issuer's URL exactly as its discovery document names it; https, or http on loopback only. */
+    issuer: z.string().url(),
+    client_id: z.string().min(1).max(512),
+    /** Client secret (give it as ${ENV}); absent = a public client, authenticated by PKCE only. */
+    client_secret: z.string().min(1).optional(),
+    /** Where the issuer sends the browser back; default: derived by the console from its listener. */
+    redirect_uri: z.string().url().optional(),
+    /** Scopes asked for; must include openid. */
+    scopes: z
+      .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'one OAuth scope token'))
+      .refine((s) => s.includes('openid'), 'scopes must include openid')
+      .default(['openid']),
+    /** ID token claim holding the role name. */
+    role_claim: z.string().min(1).default('role'),
+    /** Role for an ID token without the role claim; absent means such a sign-in is refused. */
+    default_role: identifier.optional(),
+    /** The only roles a console sign-in can get (the role must also exist). */
+    allowed_roles: z
+      .array(identifier)
+      .min(1)
+      .default([...CONSOLE_ROLES]),
+    /** Expected `aud` of the ID token; default: client_id. */
+    audience: z.string().min(1).optional(),
+  })
+  .superRefine((oidc, ctx) => {
+    if (oidc.default_role !== undefined && !oidc.allowed_roles.includes(oidc.default_role)) {
+      ctx.addIssue({ code: 'custom', path: ['default_role'], message: 'default_role must be one of allowed_roles' });
+    }
+  });
+
 export const authSchema = z.strictObject({
   api_keys: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
   jwt: z.strictObject({ issuers: z.array(jwtIssuerSchema).default([]) }).default({ issuers: [] }),
@@ -57,6 +97,8 @@ export const authSchema = z.strictObject({
   authorization_servers: z.array(z.string().url()).default([]),
   /** Tool-name glob → OAuth scope a JWT principal needs to call it (403 insufficient_scope otherwise). */
   tool_scopes: z.record(z.string().min(1), z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'one OAuth scope token')).default({}),
+  /** OpenID Connect sign-in for the console; absent = no OIDC sign-in. */
+  oidc: oidcSchema.optional(),
 });
 
 export const tlsSchema = z.strictObject({

@@ -278,6 +278,7 @@ export type RoleConfig = z.infer<typeof roleSchema>;
 export type AuthConfig = z.infer<typeof authSchema>;
 export type RateLimitConfig = z.infer<typeof rateLimitSchema>;
 export type JwtIssuerConfig = BastionConfig['auth']['jwt']['issuers'][number];
+export type OidcConfig = NonNullable<BastionConfig['auth']['oidc']>;
 export type AuditConfig = z.infer<typeof auditSchema>;
 /** A source's write settings with the schemas list resolved for its engine. */
 export type WritesConfig = Omit<z.infer<typeof writesSchema>, 'schemas'> & { readonly schemas: readonly string[] };

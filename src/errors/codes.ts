@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'TOOL_NOT_ALLOWED'
   | 'AUDIT_UNAVAILABLE'
   | 'APPROVAL_INVALID'
+  | 'SIGN_IN_FAILED'
   | 'FILE_NOT_FOUND'
   | 'FILE_NOT_TEXT'
   | 'INTERNAL';
@@ -55,6 +56,7 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   SESSION_LIMIT: 'Too many open sessions; close one (HTTP DELETE) or retry when a request has finished.',
   TOOL_NOT_ALLOWED: 'Your role may not use this tool.',
   APPROVAL_INVALID: 'The change was not approved for this call; nothing was changed.',
+  SIGN_IN_FAILED: 'The sign-in could not be completed; start it again.',
   AUDIT_UNAVAILABLE: 'The audit record of this call could not be written, so its answer is withheld; calls are refused until an operator fixes the audit log.',
   FILE_NOT_FOUND: 'No such file or directory inside the allowed roots.',
   FILE_NOT_TEXT: 'The file is not UTF-8 text (it contains NUL bytes), so it is not returned.',
