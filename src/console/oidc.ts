@@ -153,6 +153,8 @@ function randomToken(): string {
 }
 
 function checkPending(pending: OidcPending, now: number): void {
+  // It comes back from a cookie or a store: anything but the object begin() made is refused, not thrown on.
+  if (typeof pending !== 'object' || pending === null) throw signInRefused('pending sign-in malformed');
   const fields = [pending.state, pending.nonce, pending.code_verifier];
   if (!fields.every((f) => typeof f === 'string' && f.length >= 43 && f.length <= 128)) throw signInRefused('pending sign-in malformed');
   if (typeof pending.created_at !== 'number' || !Number.isFinite(pending.created_at)) throw signInRefused('pending sign-in malformed');

@@ -177,6 +177,8 @@ describe('OIDC sign-in (authorization code + PKCE) against a real provider', () 
     expect(await refused(rp.finish(callback, old))).toBe('pending sign-in expired');
     const future = { ...pending, created_at: Date.now() + 5 * 60_000 };
     expect(await refused(rp.finish(callback, future))).toBe('pending sign-in expired');
+    expect(await refused(rp.finish(callback, null as unknown as OidcPending))).toBe('pending sign-in malformed');
+    expect(await refused(rp.finish(callback, { ...pending, state: 42 } as unknown as OidcPending))).toBe('pending sign-in malformed');
   });
 
   it('an issuer whose discovery document names another issuer is refused before any redirect', async () => {
