@@ -199,6 +199,12 @@ const metricsSchema = z.strictObject({
     .optional(),
 });
 
+const consoleSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** A console sign-in lasts this long, in seconds, however active (a new sign-in then). */
+  session_ttl_s: positiveInt.min(60).max(12 * 3600).default(900),
+});
+
 export const configSchema = z.strictObject({
   sources: z.record(identifier, sourceSchema).refine((s) => Object.keys(s).length > 0, 'configure at least one source'),
   limits: z
@@ -234,7 +240,7 @@ export const configSchema = z.strictObject({
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),
   auth: authSchema.default(authSchema.parse({})),
-  /** Custom roles; the built-in reader, writer and admin cannot be redefined. */
+  /** Custom roles; the built-in reader, writer, admin, approver and auditor cannot be redefined. */
   roles: z.record(identifier, roleSchema).default({}),
   rate_limits: rateLimitSchema.default(rateLimitSchema.parse({})),
   state: stateSchema.default(stateSchema.parse({})),
@@ -243,6 +249,8 @@ export const configSchema = z.strictObject({
   audit: auditSchema.default(auditSchema.parse({})),
   metrics: metricsSchema.default({ enabled: false }),
   telemetry: telemetrySchema.default({}),
+  /** The web console at /console of the HTTP listener (src/console/): on with --http unless disabled. */
+  console: consoleSchema.default(consoleSchema.parse({})),
 })
   .superRefine((config, ctx) => {
     for (const [name, source] of Object.entries(config.sources)) {
@@ -308,3 +316,4 @@ export function writeSchemasOf(source: SourceConfig): readonly string[] {
 }
 export type TlsConfig = z.infer<typeof tlsSchema>;
 export type MetricsConfig = z.infer<typeof metricsSchema>;
+export type ConsoleConfig = z.infer<typeof consoleSchema>;
