@@ -66,8 +66,9 @@ function field(record: Record<string, unknown>, name: string): string {
 
 /**
  * GET /console/audit/export: every matching record exactly as stored (its seq, prev and
- * hash kept), one per line. An export of one chain from its first record (no filter but
- * `instance` and `to`) is itself a chain `bastion audit verify --dir` checks. The export is audited.
+ * hash kept), one per line, chain by chain in order: `bastion audit verify --export FILE`
+ * checks each record against its hash and consecutive records against each other. The
+ * export is audited.
  */
 export async function auditExport(signed: Signed): Promise<void> {
   const dir = auditDir(signed);

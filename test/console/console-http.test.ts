@@ -5,6 +5,7 @@
  * (a new key shown once, revoking it ends its sessions).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { verifyExport } from '../../src/audit/verify-export.js';
 import { Browser, startConsole, type ConsoleHarness } from './harness.js';
 
 let h: ConsoleHarness;
@@ -149,6 +150,31 @@ describe('keys (admin)', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('read-write');
     expect(page.text).toContain('ready');
+  });
+});
+
+describe('audit (auditor)', () => {
+  it('the view lists console actions with the chain verified; the export passes verifyExport, and an edited line does not', async () => {
+    const auditor = new Browser(h.base);
+    const key = await h.key('auditor', 'auditor-one');
+    await auditor.signIn(key.key);
+    const page = await auditor.request('/console/audit?tool=console');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('console.sign_in');
+    expect(page.text).toContain('verified');
+    expect(page.text).not.toContain('NOT verified');
+
+    const exported = await auditor.request('/console/audit/export');
+    expect(exported.headers.get('content-type')).toContain('application/x-ndjson');
+    const lines = exported.text.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(verifyExport(exported.text, undefined)).toMatchObject({ ok: true, records: lines.length, chains: 1 });
+    const edited = exported.text.replace('"CONSOLE_SIGN_IN"', '"CONSOLE_SIGN_OUT"');
+    expect(edited).not.toBe(exported.text);
+    expect(verifyExport(edited, undefined).ok).toBe(false);
+    // Records swapped within one chain: out of order.
+    expect(verifyExport([lines[1], lines[0]].join('\n'), undefined).ok).toBe(false);
+    expect(h.records().some((r) => r['reason'] === 'AUDIT_EXPORTED' && (r['principal'] as { id: string }).id === `key:${key.id}`)).toBe(true);
   });
 });
 
