@@ -17,6 +17,17 @@ export interface SourceState {
 }
 
 /**
+ * Single sign-on for the console, as the OIDC client module (./oidc.ts, built separately)
+ * offers it: `begin` gives the authorization URL and a pending state, `finish` turns the
+ * callback URL and that state into the person's subject and role. The state stays in
+ * this process; the browser holds only a random handle to it.
+ */
+export interface ConsoleSso<P = unknown> {
+  begin(): Promise<{ url: string; pending: P }>;
+  finish(callbackUrl: string, pending: P): Promise<{ subject: string; role: string }>;
+}
+
+/**
  * What the console is given by the HTTP listener that serves it (src/transport/http/start.ts);
  * typed here so the console never imports the transport.
  */
@@ -40,6 +51,8 @@ export interface ConsoleOptions {
   readonly throttle?: { consumeAuthFailure(address: string): Promise<{ blocked: boolean; alreadyBlocked: boolean; retryAfterMs: number }> } | undefined;
   /** Logs, counts and audits a failed sign-in like any failed authentication. */
   readonly onAuthFailure?: ((failure: { address: string; error: AuthError; throttled: boolean; repeated: boolean }) => void | Promise<void>) | undefined;
+  /** Single sign-on (OIDC): when given, the sign-in page offers it and /console/oidc/* serve it. */
+  readonly sso?: ConsoleSso | undefined;
   readonly now?: () => number;
 }
 

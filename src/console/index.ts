@@ -11,9 +11,11 @@ import { layout, PAGES } from './layout.js';
 import { readForm, redirect, send, sendPage } from './respond.js';
 import { ConsoleSessions } from './session.js';
 import { signIn, signInPage } from './sign-in.js';
+import { createSsoRoutes } from './sso.js';
 
-export type { ConsoleOptions, SourceState } from './deps.js';
+export type { ConsoleOptions, ConsoleSso, SourceState } from './deps.js';
 export type { ConsolePrincipal } from './session.js';
+
 
 /** What answers the requests under /console. */
 export interface Console {
@@ -48,6 +50,7 @@ const NO_RIGHTS: ReadonlySet<ConsoleRight> = new Set();
  */
 export function createConsole(options: ConsoleOptions): Console {
   const sessions = new ConsoleSessions({ ttlMs: options.config.console.session_ttl_s * 1000, secure: options.secure, now: options.now });
+  const sso = options.sso === undefined ? undefined : createSsoRoutes(options.sso, sessions, options);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://console.invalid');
     const method = req.method ?? 'GET';
@@ -58,6 +61,8 @@ export function createConsole(options: ConsoleOptions): Console {
       if (method === 'POST') return signIn(req, res, sessions, options);
       return drained(req, () => (method === 'GET' ? signInPage(res, sessions, options) : notFound(res)));
     }
+    if (sso !== undefined && method === 'GET' && path === '/console/oidc/start') return sso.start(req, res);
+    if (sso !== undefined && method === 'GET' && path === '/console/oidc/callback') return sso.callback(req, res);
     const session = await sessions.get(req);
     const rights = session === undefined ? NO_RIGHTS : (options.roles.get(session.principal.role)?.console ?? NO_RIGHTS);
     if (method === 'GET' && (path === '/console' || path === '/console/')) {

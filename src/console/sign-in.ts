@@ -13,13 +13,14 @@ const REFUSED = 'Sign-in refused: the key is unknown, expired or revoked, or its
 export function signInPage(res: ServerResponse, sessions: ConsoleSessions, options: ConsoleOptions, status = 200, error?: string): void {
   const token = sessions.signInToken(res);
   const keys = options.apiKeys !== undefined;
-  const body = html`${banner('error', error)}
+  const sso = options.sso === undefined ? '' : html`<p class="card"><a href="/console/oidc/start">Sign in with SSO</a></p>`;
+  const body = html`${banner('error', error)}${sso}
 ${keys ? html`<form method="post" action="/console/sign-in" class="card">
 <input type="hidden" name="token" value="${token}">
 <p><label>API key<br><input type="password" name="api_key" autocomplete="off" required></label></p>
 <p><button type="submit">Sign in</button></p>
 <p class="meta">The key is checked once and never stored in the browser: the session is a cookie of its own, valid ${Math.round(options.config.console.session_ttl_s / 60)} min.</p>
-</form>` : html`<p>API keys are disabled on this server (auth.api_keys.enabled: false): there is no way to sign in here.</p>`}`;
+</form>` : html`<p>API keys are disabled on this server (auth.api_keys.enabled: false)${options.sso === undefined ? ': there is no way to sign in here' : ''}.</p>`}`;
   sendPage(res, status, layout('Sign in', body));
 }
 

@@ -13,7 +13,7 @@ import { openApiKeys, type ApiKeys } from '../../src/auth/api-keys/open.js';
 import { openAuditTrail, type AuditTrail } from '../../src/audit/trail.js';
 import { buildRoles } from '../../src/authorize/roles.js';
 import { configSchema, type BastionConfig } from '../../src/config/schema.js';
-import { createConsole } from '../../src/console/index.js';
+import { createConsole, type ConsoleSso } from '../../src/console/index.js';
 import { createLogger } from '../../src/log/logger.js';
 import { chainTexts, recordsOf } from '../helpers/audit-chains.js';
 
@@ -31,7 +31,7 @@ export interface ConsoleHarness {
   close(): Promise<void>;
 }
 
-export async function startConsole(extra: Record<string, unknown> = {}): Promise<ConsoleHarness> {
+export async function startConsole(extra: Record<string, unknown> = {}, more: { sso?: ConsoleSso } = {}): Promise<ConsoleHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'bastion-console-'));
   const config = configSchema.parse({ sources: { demo: { engine: 'pglite', writes: { enabled: true } } }, state: { dir }, ...extra }) as BastionConfig;
   const log = createLogger('silent');
@@ -51,6 +51,7 @@ export async function startConsole(extra: Record<string, unknown> = {}): Promise
     maxBodyBytes: 1024 * 1024,
     clientAddress: () => '127.0.0.1',
     onAuthFailure: ({ address, error }) => void failures.push({ address, code: error.code }),
+    sso: more.sso,
   });
   const server: Server = createServer((req, res) => void web.handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
