@@ -16,3 +16,4 @@ export { auditChainDir, CHAINS_DIR, listAuditChains, type AuditChainLocation } f
 export { sealAbandonedChains } from './abandoned.js';
 export { INDEX_FILE, INDEX_HEAD, readChainIndex, registerChain, type ChainIndexEntry, type ChainIndexRead } from './chain-index.js';
 export { checkChainIndex, indexedGenesis, type ChainIndexCheck, type ChainToVerify, type FolderFinding } from './verify-folder.js';
+export { verifyExport, type ExportVerifyResult } from './verify-export.js';

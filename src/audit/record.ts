@@ -37,6 +37,10 @@ export interface AuditApproval {
   readonly statement_sha256?: string;
   /** Decisions: the principal the approval was asked for (the assistant's). */
   readonly for?: string;
+  /** Decisions: the decider approved its own request, which its role allows (`approval.allow_self`). */
+  readonly self?: boolean;
+  /** Decisions: the reason the person gave, redacted (the console's optional field). */
+  readonly comment?: string;
 }
 
 /** What a caller reports about one event; the sink adds the chain fields. */
@@ -54,8 +58,10 @@ export interface AuditEvent {
   readonly args_shape?: unknown;
   /** The argument values, redacted; only with `audit.include_values: true`. */
   readonly args?: unknown;
-  /** The network address of a client that failed authentication. */
+  /** The network address of a client that failed authentication, or signed in to the console. */
   readonly client?: string;
+  /** A console action: what it acted on (an API key id). */
+  readonly subject?: string;
   readonly decision: AuditDecision;
   /** An error code (`RATE_LIMITED`, `SQL_NOT_READ_ONLY`, …) or a gap's cause. */
   readonly reason?: string;

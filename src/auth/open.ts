@@ -3,9 +3,12 @@ import { BastionError } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
 import { createAuthenticator, type Authenticate } from './authenticate.js';
 import { ANONYMOUS_PRINCIPAL } from './identity/principal.js';
+import type { ApiKeys } from './api-keys/open.js';
 
 export interface OpenedAuthentication {
   readonly authenticate: Authenticate;
+  /** The API key store and verifier, when API keys are enabled: the console signs in with them and manages them. */
+  readonly apiKeys?: ApiKeys | undefined;
   /** Releases what the methods hold (the API key store and its poll). */
   close(): Promise<void>;
 }
@@ -29,7 +32,7 @@ const NOTHING_TO_CLOSE = async (): Promise<void> => undefined;
 export async function openAuthentication(config: BastionConfig, http: HttpConfig, options: AuthenticationOptions): Promise<OpenedAuthentication> {
   if (options.noAuth) return { authenticate: async () => ANONYMOUS_PRINCIPAL, close: NOTHING_TO_CLOSE };
   const { roles, log } = options;
-  let apiKeys;
+  let apiKeys: ApiKeys | undefined;
   if (config.auth.api_keys.enabled) {
     const { openApiKeys } = await import('./api-keys/index.js');
     apiKeys = await openApiKeys(config, log);
@@ -50,6 +53,7 @@ export async function openAuthentication(config: BastionConfig, http: HttpConfig
   const opened = apiKeys;
   return {
     authenticate: createAuthenticator({ apiKeys: apiKeys?.verifier, jwt, clientPrincipals, roles }),
+    apiKeys,
     close: opened === undefined ? NOTHING_TO_CLOSE : () => opened.close(),
   };
 }

@@ -1,4 +1,5 @@
 import type { BastionConfig, RoleConfig } from '../config/schema.js';
+import { ALLOW_SELF } from '../config/schema-access.js';
 import { BastionError } from '../errors/codes.js';
 import type { MaskKind } from '../engine/protection.js';
 import { compileGlobs, type Matcher } from './glob.js';
@@ -25,23 +26,41 @@ export interface Role {
   readonly rateLimitPerMinute: number | undefined;
   /** Who approves this role's real writes on a source: a human unless the role says `none`. */
   readonly approvalFor: (source: string) => 'human' | 'none';
+  /** What the role may do in the console (src/console/): nothing unless listed. */
+  readonly console: ReadonlySet<ConsoleRight>;
+  /** `approval.allow_self: true`: its principals may approve their own requests (audited as such). */
+  readonly allowSelfApproval: boolean;
 }
+
+/** `keys` (API keys, sources) is the built-in admin's alone; configured roles may get approve and audit. */
+export type ConsoleRight = 'approve' | 'audit' | 'keys';
 
 const READ_TOOLS = ['list_sources', 'list_schemas', 'list_tables', 'describe_table', 'query', 'explain', 'list_files', 'read_file', 'search_files'];
 
+const ALL_TABLES = { tables: { allow: ['*.*'], deny: [] }, columns: { deny: [], mask: {} }, approval: {} };
+
+/** approver and auditor are for people in the console: no MCP tool at all. */
 export const BUILT_IN_ROLES: Readonly<Record<string, RoleConfig>> = {
-  reader: { tools: READ_TOOLS, sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [], mask: {} }, approval: {} },
-  writer: { tools: [...READ_TOOLS, 'execute', 'change_schema'], sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [], mask: {} }, approval: {} },
-  admin: { tools: ['*'], sources: ['*'], tables: { allow: ['*.*'], deny: [] }, columns: { deny: [], mask: {} }, approval: {} },
+  reader: { tools: READ_TOOLS, sources: ['*'], ...ALL_TABLES, console: [] },
+  writer: { tools: [...READ_TOOLS, 'execute', 'change_schema'], sources: ['*'], ...ALL_TABLES, console: [] },
+  admin: { tools: ['*'], sources: ['*'], ...ALL_TABLES, console: ['approve', 'audit'] },
+  approver: { tools: [], sources: [], ...ALL_TABLES, console: ['approve'] },
+  auditor: { tools: [], sources: [], ...ALL_TABLES, console: ['audit'] },
 };
 
-export function compileRole(name: string, config: RoleConfig): Role {
+/** A role's configuration; `console` may be left out (tests build roles by hand), meaning none. */
+export type RoleInput = Omit<RoleConfig, 'console'> & { readonly console?: RoleConfig['console'] };
+
+export function compileRole(name: string, config: RoleInput): Role {
   const allow = compileGlobs(config.tables.allow);
   const deny = compileGlobs(config.tables.deny);
   const columnDeny = compileGlobs(config.columns.deny);
   const masks = Object.entries(config.columns.mask).map(([glob, kind]) => ({ match: compileGlobs([glob]), kind }));
   const hasMasks = masks.length > 0;
-  const approvals = Object.entries(config.approval).map(([glob, mode]) => ({ match: compileGlobs([glob]), mode }));
+  const approvals = Object.entries(config.approval).flatMap(([glob, mode]) => (typeof mode === 'string' ? [{ match: compileGlobs([glob]), mode }] : []));
+  const consoleRights = new Set<ConsoleRight>(config.console ?? []);
+  // Configured roles can never be named admin (buildRoles refuses a redefinition).
+  if (name === 'admin') consoleRights.add('keys');
   const named = new Set(config.tables.allow.filter((pattern) => !/[*?]/.test(pattern)));
   const unrestricted =
     config.tables.allow.includes('*.*') && config.tables.deny.length === 0 && config.columns.deny.length === 0 && !hasMasks;
@@ -67,6 +86,8 @@ export function compileRole(name: string, config: RoleConfig): Role {
     hasColumnRules: config.columns.deny.length > 0 || hasMasks,
     rateLimitPerMinute: config.rate_limit_per_minute,
     approvalFor: (source) => approvals.find((a) => a.match(source))?.mode ?? 'human',
+    console: consoleRights,
+    allowSelfApproval: config.approval[ALLOW_SELF] === true,
   };
 }
 

@@ -1,6 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Command } from 'commander';
-import { CHAINS_DIR, checkChainIndex, GENESIS_HASH, listPgAuditInstances, listRotatedFiles, LOG_FILE, verifyAuditLog, verifyPgAuditLog, type AuditKey, type ChainToVerify } from '../audit/index.js';
+import { CHAINS_DIR, checkChainIndex, GENESIS_HASH, listPgAuditInstances, listRotatedFiles, LOG_FILE, verifyAuditLog, verifyExport, verifyPgAuditLog, type AuditKey, type ChainToVerify } from '../audit/index.js';
 import { loadConfig } from '../config/load.js';
 import type { BastionConfig } from '../config/schema.js';
 import { BastionError } from '../errors/codes.js';
@@ -18,6 +19,7 @@ interface AuditOptions {
 }
 
 interface VerifyOptions extends AuditOptions {
+  export?: string;
   postgres?: boolean;
   instance?: string;
 }
@@ -42,10 +44,15 @@ export function registerAuditCommand(program: Command, { signal, progress: progr
   audit
     .command('verify')
     .description('Check every record and head checkpoint of every chain in the folder; exits 1 if any chain fails')
+    .option('--export <file>', 'verify an export of records (the console\'s JSON lines): each record against its hash, consecutive records against each other')
     .option('--postgres', 'verify the PostgreSQL audit table (audit.postgres of the configuration) instead of the files')
     .option('--instance <name>', 'with --postgres: only this instance\'s chain (default: every instance in the table)')
     .action(async (_options: VerifyOptions, command: Command) => {
       const options = command.optsWithGlobals<VerifyOptions>();
+      if (options.export !== undefined) {
+        process.exitCode = await verifyExportFile(options.export, auditKey(options));
+        return;
+      }
       const progress = createProgress('audit verify', progressOptions);
       if (options.postgres === true) {
         process.exitCode = await verifyPostgres(options, progress);
@@ -118,6 +125,20 @@ async function verifyFiles(dir: string, key: AuditKey | undefined, progress: Pro
     process.stdout.write(`${verdict} ${targets.length} chain(s)${problems} in ${printable(dir)}; ${records} record(s) verified in all.\n`);
   }
   return failed === 0 && index.findings.length === 0 && unsafe === undefined ? 0 : 1;
+}
+
+/** Verifies an export file (console JSON lines); returns the exit code. */
+async function verifyExportFile(file: string, key: AuditKey | undefined): Promise<number> {
+  const result = verifyExport(await readFile(file, 'utf8'), key);
+  if (!result.ok) {
+    process.stdout.write(`FAILED at line ${result.line} of ${printable(file)}: ${result.detail}\n`);
+    return 1;
+  }
+  process.stdout.write(
+    `OK: ${result.records} record(s) of ${result.chains} chain(s) match their hashes; ${result.links} link(s) between consecutive records checked. ` +
+      'What came before the first record, or was left out by a filter, is checked on the whole chain with bastion audit verify.\n',
+  );
+  return 0;
 }
 
 /**

@@ -217,6 +217,18 @@ metrics:
 #   service_name: bastion
 #   sample_ratio: 1
 
+# The web console at /console of the HTTP listener: people approve or deny pending writes, read the
+# audit trail and (admins) manage keys. Sign-in with an approver, auditor or admin API key.
+console:
+  enabled: true
+  session_ttl_s: 900
+
+# A signed webhook announcing each new pending approval (no statement or value in it): off.
+# approvals:
+#   notify_url: https://chat.example.com/hooks/bastion
+#   notify_secret: \${BASTION_WEBHOOK_SECRET}
+#   console_url: https://bastion.example.com/console
+
 # Logs go to stderr (stdout belongs to the stdio transport).
 log:
   level: info
@@ -233,6 +245,8 @@ DATABASE_URL=
 MYSQL_URL=
 # HS256 secret of a JWT issuer, at least 32 characters (openssl rand -hex 32)
 BASTION_JWT_SECRET=
+# Signs the pending-approval webhook (approvals.notify_secret), at least 32 characters (openssl rand -hex 32)
+BASTION_WEBHOOK_SECRET=
 # HMAC key of the audit chain, at least 32 characters (openssl rand -hex 32)
 BASTION_AUDIT_KEY=
 # PostgreSQL URL for state shared by replicas (API keys, approvals)

@@ -33,7 +33,7 @@ export function registerKeysCommand(program: Command): void {
     .command('create')
     .description('Create an API key and print it once')
     .requiredOption('--name <name>', 'who or what the key is for')
-    .requiredOption('--role <role>', 'reader, writer, admin or a role from the configuration')
+    .requiredOption('--role <role>', 'reader, writer, admin, approver, auditor or a role from the configuration')
     .option('--expires <lifetime>', 'lifetime such as 30m, 12h or 90d (default: no expiry)')
     .action(async (_options: CreateOptions, command: Command) => {
       await createKey(command.optsWithGlobals<CreateOptions>());

@@ -25,7 +25,7 @@ export function registerTokenCommand(program: Command): void {
     .command('issue')
     .description('Sign an access token with the secret of a configured JWT issuer and print it on stdout')
     .requiredOption('--sub <subject>', 'the subject (who the token is for)')
-    .requiredOption('--role <role>', 'reader, writer, admin or a role from bastion.yaml')
+    .requiredOption('--role <role>', 'reader, writer, admin, approver, auditor or a role from bastion.yaml')
     .option('--ttl <duration>', 'lifetime: 90s, 30m, 8h, 1d (default 8h, capped by max_lifetime_s)')
     .option('--scope <scopes>', 'space-separated scopes, e.g. "a b"')
     .option('--issuer <iss>', 'which issuer signs, when several have a secret')

@@ -134,8 +134,30 @@ export const roleSchema = z.strictObject({
    * Source glob → who approves this role's real writes: `human` (the default) or
    * `none`, for trusted automation; every such call is audited as unapproved.
    */
-  approval: z.record(pattern, z.enum(['human', 'none'])).default({}),
+  approval: z
+    .record(pattern, z.union([z.enum(['human', 'none']), z.boolean()]))
+    .default({})
+    .superRefine((approval, ctx) => {
+      for (const [key, value] of Object.entries(approval)) {
+        if (typeof value === 'boolean' && key !== ALLOW_SELF) {
+          ctx.addIssue({ code: 'custom', path: [key], message: `a source glob takes human or none; only ${ALLOW_SELF} takes true or false` });
+        }
+      }
+    }),
+  /**
+   * What principals of this role may do in the console besides nothing: `approve`
+   * (decide pending approvals) and `audit` (read the audit trail). The built-in
+   * approver, auditor and admin roles have theirs built in; keys are admin-only.
+   */
+  console: z.array(z.enum(['approve', 'audit'])).default([]),
 });
+
+/**
+ * `approval.allow_self: true`: a principal of the role may approve a request it made
+ * itself (four eyes waived, and the audit record says so). A boolean value, so it never
+ * collides with a source glob of that name, which takes human or none.
+ */
+export const ALLOW_SELF = 'allow_self';
 
 export const rateLimitSchema = z.strictObject({
   per_principal_per_minute: positiveInt.default(60),

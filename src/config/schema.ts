@@ -199,6 +199,24 @@ const metricsSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * A webhook announcing each new pending approval (a JSON POST signed with HMAC-SHA-256),
+ * so a chat tool can link people to the console. Off unless notify_url is set.
+ */
+const approvalsSchema = z.strictObject({
+  notify_url: z.string().url().refine((u) => /^https?:\/\//.test(u), 'an http:// or https:// URL').optional(),
+  /** Signs each POST (header X-Bastion-Signature); give it as ${ENV}, at least 32 characters. */
+  notify_secret: z.string().min(32, 'a webhook secret needs at least 32 characters').optional(),
+  /** The console's address as people reach it, for the link in each notification (e.g. https://bastion.example.com/console). */
+  console_url: z.string().url().optional(),
+});
+
+const consoleSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** A console sign-in lasts this long, in seconds, however active (a new sign-in then). */
+  session_ttl_s: positiveInt.min(60).max(12 * 3600).default(900),
+});
+
 export const configSchema = z.strictObject({
   sources: z.record(identifier, sourceSchema).refine((s) => Object.keys(s).length > 0, 'configure at least one source'),
   limits: z
@@ -234,7 +252,7 @@ export const configSchema = z.strictObject({
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),
   auth: authSchema.default(authSchema.parse({})),
-  /** Custom roles; the built-in reader, writer and admin cannot be redefined. */
+  /** Custom roles; the built-in reader, writer, admin, approver and auditor cannot be redefined. */
   roles: z.record(identifier, roleSchema).default({}),
   rate_limits: rateLimitSchema.default(rateLimitSchema.parse({})),
   state: stateSchema.default(stateSchema.parse({})),
@@ -243,6 +261,9 @@ export const configSchema = z.strictObject({
   audit: auditSchema.default(auditSchema.parse({})),
   metrics: metricsSchema.default({ enabled: false }),
   telemetry: telemetrySchema.default({}),
+  /** The web console at /console of the HTTP listener (src/console/): on with --http unless disabled. */
+  console: consoleSchema.default(consoleSchema.parse({})),
+  approvals: approvalsSchema.default({}),
 })
   .superRefine((config, ctx) => {
     for (const [name, source] of Object.entries(config.sources)) {
@@ -256,6 +277,9 @@ export const configSchema = z.strictObject({
     const audit = config.audit;
     if (audit.enabled && audit.sinks.includes('postgres') && audit.postgres.url === undefined && config.state.url === undefined) {
       ctx.addIssue({ code: 'custom', path: ['audit', 'postgres', 'url'], message: 'the postgres audit sink needs audit.postgres.url or state.url' });
+    }
+    if (config.approvals.notify_url !== undefined && config.approvals.notify_secret === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['approvals', 'notify_secret'], message: 'approvals.notify_url needs notify_secret to sign each notification (use ${ENV_VAR})' });
     }
     if (config.metrics.listen !== undefined && !config.metrics.enabled) {
       ctx.addIssue({ code: 'custom', path: ['metrics', 'listen'], message: 'metrics.listen has no effect while metrics.enabled is false; set enabled: true or remove listen' });
@@ -309,3 +333,5 @@ export function writeSchemasOf(source: SourceConfig): readonly string[] {
 }
 export type TlsConfig = z.infer<typeof tlsSchema>;
 export type MetricsConfig = z.infer<typeof metricsSchema>;
+export type ConsoleConfig = z.infer<typeof consoleSchema>;
+export type ApprovalsConfig = z.infer<typeof approvalsSchema>;

@@ -1,3 +1,4 @@
+import { notifyPending } from '../approvals/notify.js';
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/server';
 import type { CallToolResult } from '@modelcontextprotocol/server';
 import { z } from 'zod';
@@ -237,6 +238,7 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
     ttlMs: entry.writes.approval_ttl_s * 1000,
     instance: ctx.audit.instance || 'bastion',
   });
+  void notifyPending(approval, ctx.config.approvals, ctx.log);
   note.affected = preview.affected;
   note.approval = { state: 'requested', id: approval.id };
   return jsonResult({
@@ -244,7 +246,7 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
     approval_id: approval.id,
     expires_at: approval.expiresAt,
     next_step:
-      `Nothing was changed. A person must approve this with \`bastion approvals approve ${approval.id}\` on the server; ` +
+      `Nothing was changed. A person must approve this, in the Bastion console (/console, when the server serves HTTP) or with \`bastion approvals approve ${approval.id}\` on the server; ` +
       'then call again with the same sql, params and source, dry_run: false and this approval_id. You cannot approve it yourself.',
   }, { dry_run_result: view });
 }

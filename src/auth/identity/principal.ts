@@ -5,7 +5,7 @@ export interface Principal {
   /** Stable identity: `key:<id>`, `jwt:<iss>#<sub>`, `mtls:<CN>`, `local`, `anonymous`. */
   readonly id: string;
   readonly kind: PrincipalKind;
-  /** Role name: built-in (reader, writer, admin) or from bastion.yaml `roles`. */
+  /** Role name: built-in (reader, writer, admin, approver, auditor) or from bastion.yaml `roles`. */
   readonly role: string;
   /** OAuth scopes granted by a token; empty for other kinds. */
   readonly scopes: readonly string[];

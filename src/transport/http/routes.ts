@@ -23,12 +23,14 @@ export interface RouteTableOptions {
   metrics?: MetricsEndpoint | undefined;
   /** The RFC 9728 document and its paths, known once the server listens. */
   challenge: () => AuthChallenge | undefined;
+  /** /console and every path under it (src/console/), when the console is enabled. */
+  console?: Route | undefined;
 }
 
 /**
  * The route table, built once: each path is matched exactly (a query string aside).
- * /healthz and /mcp always; /readyz and /metrics when configured; the protected-resource
- * metadata once the URL is known. Any other path is 404.
+ * /healthz and /mcp always; /readyz, /metrics and /console (with the paths under it) when
+ * configured; the protected-resource metadata once the URL is known. Any other path is 404.
  */
 export function createRoutes(options: RouteTableOptions): Route {
   const table = new Map<string, Route>([
@@ -39,7 +41,7 @@ export function createRoutes(options: RouteTableOptions): Route {
   if (options.metrics !== undefined) table.set('/metrics', metrics(options.authenticate, options.metrics));
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const route = table.get(path) ?? resourceMetadata(path, options.challenge());
+    const route = table.get(path) ?? consoleRoute(path, options.console) ?? resourceMetadata(path, options.challenge());
     if (route === undefined) {
       req.resume();
       sendJson(res, 404, { error: 'not found' });
@@ -47,6 +49,10 @@ export function createRoutes(options: RouteTableOptions): Route {
     }
     await route(req, res);
   };
+}
+
+function consoleRoute(path: string, route: Route | undefined): Route | undefined {
+  return route !== undefined && (path === '/console' || path.startsWith('/console/')) ? route : undefined;
 }
 
 async function health(req: IncomingMessage, res: ServerResponse): Promise<void> {

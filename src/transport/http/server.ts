@@ -14,7 +14,7 @@ import { createHttpGuard } from './guard.js';
 import { createMcpEndpoint, type McpEndpointOptions } from './mcp-endpoint.js';
 import { createModernExchange, type ModernExchange } from './modern-exchange.js';
 import { createNodeServer } from './node-server.js';
-import { createRoutes, type MetricsEndpoint } from './routes.js';
+import { createRoutes, type MetricsEndpoint, type Route } from './routes.js';
 import { sendJson } from './send-json.js';
 import { SessionTable } from './sessions.js';
 
@@ -42,6 +42,8 @@ export interface HttpServerOptions {
   metrics?: MetricsEndpoint;
   /** GET /readyz: true when every source answers its probe. The answer names nothing. */
   ready?: () => Promise<boolean>;
+  /** /console and the paths under it, behind the same guard (src/console/). */
+  console?: Route;
 }
 
 /** Idle sessions are looked for this often, or twice per idle timeout when that is shorter (at most once a second). */
@@ -91,7 +93,7 @@ export class BastionHttpServer {
       maxSessionsPerPrincipal: config.max_sessions_per_principal,
       modern: this.modern,
     });
-    const route = createRoutes({ mcp, authenticate, ready: options.ready, metrics: options.metrics, challenge });
+    const route = createRoutes({ mcp, authenticate, ready: options.ready, metrics: options.metrics, challenge, console: options.console });
     this.http = createNodeServer(config, options.log, async (req, res) => {
       const rejection = guard.checkHostAndOrigin(req);
       if (rejection !== undefined) {

@@ -1,11 +1,13 @@
 import type { AddressInfo } from 'node:net';
-import { openAuthentication } from '../../auth/open.js';
+import { openAuthentication, type OpenedAuthentication } from '../../auth/open.js';
 import type { Principal } from '../../auth/identity/principal.js';
 import { canonicalResource, PROTECTED_RESOURCE_PATH, protectedResourceMetadata, resourceMetadataUrl } from '../../auth/resource-metadata.js';
 import { compileToolScopes } from '../../authorize/scope.js';
 import type { HttpConfig } from '../../config/schema.js';
 import { BastionError } from '../../errors/codes.js';
-import { allReady, createReadiness } from '../../metrics/readiness.js';
+import { allReady, createReadiness, type Readiness } from '../../metrics/readiness.js';
+import { createClientAddress } from './client-address.js';
+import type { Route } from './routes.js';
 import type { ServerContext } from '../../session/context.js';
 import { createSessionServer } from '../../tools/session-server.js';
 import { RateLimitedError } from '../../ratelimit/index.js';
@@ -41,6 +43,7 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
   }
 
   const readiness = createReadiness(() => ctx.sources.list(), log);
+  const web = config.console.enabled ? await openConsole(ctx, http, auth.apiKeys, readiness) : undefined;
   const toolScopes = compileToolScopes(config.auth.tool_scopes);
   const server = new BastionHttpServer({
     config: http,
@@ -62,6 +65,7 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
     ...(ctx.metrics.enabled && config.metrics.listen === undefined
       ? { metrics: { allowed: (principal: Principal) => principal.role === 'admin', render: () => ctx.metrics.render() } }
       : {}),
+    ...(web === undefined ? {} : { console: web }),
   });
   ctx.metrics.trackSessions(() => server.sessionCount);
   ctx.metrics.trackSources(() => ctx.sources.list());
@@ -96,6 +100,38 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
       for (const close of closers) await close();
     },
   };
+}
+
+/**
+ * The console (src/console/), loaded only when enabled: it signs in with the listener's own
+ * API key verifier, counts failed sign-ins with its throttle and reports them the same way.
+ */
+async function openConsole(ctx: ServerContext, http: HttpConfig, apiKeys: OpenedAuthentication['apiKeys'], readiness: Readiness): Promise<Route> {
+  const { createConsole } = await import('../../console/index.js');
+  const { config } = ctx;
+  const web = createConsole({
+    config,
+    log: ctx.log,
+    audit: ctx.audit,
+    approvals: ctx.approvals,
+    roles: ctx.roles,
+    apiKeys,
+    sources: async () => {
+      const states = await readiness();
+      return ctx.sources.list().map((entry) => ({
+        name: entry.name,
+        engine: config.sources[entry.name]?.engine ?? 'unknown',
+        mode: entry.mode,
+        ready: states.some((s) => s.name === entry.name && s.ready),
+      }));
+    },
+    secure: http.tls !== undefined || http.tls_terminated_by_proxy,
+    maxBodyBytes: http.max_body_bytes,
+    clientAddress: createClientAddress(http.trusted_proxies),
+    throttle: ctx.limiter,
+    onAuthFailure: reportAuthFailures(ctx),
+  });
+  return (req, res) => web.handle(req, res);
 }
 
 /** The same rule as `bastion doctor`'s http-exposure item: off loopback, authentication always, and TLS here or at a proxy. */
