@@ -262,7 +262,12 @@ describe('approvals on MCP 2026-07-28 over HTTP with API keys', () => {
   }
 
   /** One raw 2026-07-28 tools/call of execute; the protocol headers match the body unless `headers` says otherwise. */
-  async function post(key: string, params: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ status: number; json: { result?: Record<string, unknown>; error?: { code: number } } }> {
+  async function post(
+    key: string,
+    params: Record<string, unknown>,
+    headers: Record<string, string> = {},
+    url = server.url,
+  ): Promise<{ status: number; json: { result?: Record<string, unknown>; error?: { code: number } } }> {
     const body = {
       jsonrpc: '2.0',
       id: 1,
@@ -277,7 +282,7 @@ describe('approvals on MCP 2026-07-28 over HTTP with API keys', () => {
         },
       },
     };
-    const res = await rawRequest(server.url, {
+    const res = await rawRequest(url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -354,6 +359,25 @@ describe('approvals on MCP 2026-07-28 over HTTP with API keys', () => {
     expect(replay.json.result?.['isError']).toBe(true);
     expect(valueIn(cwd)).toBe(before + 1);
     expect(refusals(cwd).at(-1)).toMatchObject({ state: 'refused', reason: 'USED' });
+  }, 60_000);
+
+  it('a second server on the same state and audit key (a replica) takes the retry and runs the change once; a replay on the first is refused', async () => {
+    const replica = await startHttp([], { cwd, auth: true });
+    try {
+      const args = { arguments: { sql: BUMP, source: 'main', dry_run: false } };
+      const before = valueIn(cwd);
+      const first = (await post(alice, args)).json.result as unknown as InputRequired;
+      expect(first.resultType).toBe('input_required');
+      const there = await post(alice, { ...args, requestState: first.requestState, inputResponses: ACCEPT }, {}, replica.url);
+      expect(there.json.result?.['isError'], JSON.stringify(there.json)).toBeFalsy();
+      expect(valueIn(cwd)).toBe(before + 1);
+      const back = await post(alice, { ...args, requestState: first.requestState, inputResponses: ACCEPT });
+      expect(back.json.result?.['isError']).toBe(true);
+      expect(valueIn(cwd)).toBe(before + 1);
+      expect(refusals(cwd).at(-1)).toMatchObject({ state: 'refused', reason: 'USED' });
+    } finally {
+      await replica.stop();
+    }
   }, 60_000);
 
   it('a retry whose Mcp-Name header disagrees with the body gets HeaderMismatch, and nothing runs', async () => {
