@@ -131,6 +131,16 @@ export function checkWrites(config: BastionConfig): Check[] {
       );
     }
   }
+  if (writable.length > 0 && config.state.url !== undefined && config.audit.key === undefined) {
+    checks.push(
+      warn(
+        'writes',
+        'In-client approvals across replicas',
+        'state.url is set (replicas) but audit.key is not: each process signs MCP 2026-07-28 approval states with a key of its own, so a retry that reaches another replica is refused and the approval stays pending for the CLI.',
+        'Set audit.key: ${BASTION_AUDIT_KEY} to the same random value on every replica (openssl rand -hex 32).',
+      ),
+    );
+  }
   if (checks.length > 0) return checks;
   const detail = writable.length === 0 ? 'Every source is read-only.' : `Writes on ${writable.map(([n]) => n).join(', ')}, each approved by a person.`;
   return [pass('writes', 'Governed writes', detail)];

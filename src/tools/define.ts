@@ -1,8 +1,8 @@
-import type { CallToolResult, McpServer, RegisteredTool, ToolAnnotations, ToolCallback } from '@modelcontextprotocol/server';
+import type { McpServer, RegisteredTool, ToolAnnotations, ToolCallback } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Role } from '../authorize/roles.js';
 import type { ToolCall } from '../session/context.js';
-import type { CallExtra } from './run.js';
+import type { CallExtra, ToolAnswer } from './run.js';
 
 /** A tool's public contract as a register function writes it: zod fields for its arguments and its structured result. */
 export interface ToolConfig {
@@ -39,7 +39,7 @@ export function registerDefined<A>(
   call: ToolCall,
   name: string,
   config: () => ToolConfig,
-  handler: (args: A, extra?: CallExtra) => Promise<CallToolResult>,
+  handler: (args: A, extra?: CallExtra) => Promise<ToolAnswer>,
 ): RegisteredTool {
   let byName = built.get(call.role);
   if (byName === undefined) {

@@ -1,10 +1,10 @@
-import { PROTOCOL_VERSION_META_KEY, type CallToolResult, type McpServer, type RegisteredTool, type ServerContext as RequestContext } from '@modelcontextprotocol/server';
+import { CLIENT_CAPABILITIES_META_KEY, isInputRequiredResult, PROTOCOL_VERSION_META_KEY, type McpServer, type RegisteredTool, type ServerContext as RequestContext } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import { BastionError } from '../errors/codes.js';
-import { refusedCall, type CallExtra } from './run.js';
+import { refusedCall, type CallExtra, type ToolAnswer } from './run.js';
 import type { ToolCall } from '../session/context.js';
 
-type Handler = (args: unknown, extra: CallExtra) => Promise<CallToolResult>;
+type Handler = (args: unknown, extra: CallExtra) => Promise<ToolAnswer>;
 
 /**
  * Takes over `tools/call` from the SDK so that every call reaches the audit: the
@@ -29,6 +29,8 @@ export function dispatchCalls(server: McpServer, call: ToolCall, tools: Readonly
       parsed = checked.data;
     }
     const result = await (tool.handler as Handler)(parsed, extra);
+    // A write asking for a person's answer (2026-07-28 only: see write-tools.ts) goes out as it is.
+    if (isInputRequiredResult(result)) return result;
     // The era's own shape of a tool result (the SDK's wire codec), as its built-in handler does.
     return server.server.projectCallToolResult(result, tool.outputSchemaJson);
   });
@@ -42,7 +44,10 @@ export function dispatchCalls(server: McpServer, call: ToolCall, tools: Readonly
  * (session-transport.ts, modern-exchange.ts); only TRACE_HEADERS are read here all the same.
  */
 function callExtra(context: RequestContext): CallExtra {
-  const version = (context.mcpReq.envelope as Readonly<Record<string, unknown>> | undefined)?.[PROTOCOL_VERSION_META_KEY];
+  const envelope = context.mcpReq.envelope as Readonly<Record<string, unknown>> | undefined;
+  const version = envelope?.[PROTOCOL_VERSION_META_KEY];
+  const modern = typeof version === 'string';
+  const state = modern ? context.mcpReq.requestState() : undefined;
   return {
     sessionId: context.sessionId,
     requestId: context.mcpReq.id,
@@ -51,7 +56,22 @@ function callExtra(context: RequestContext): CallExtra {
     protocolVersion: typeof version === 'string' ? version : undefined,
     headers: traceHeaders(context.http?.req?.headers),
     sendNotification: (notification) => context.mcpReq.notify(notification),
+    elicitationInBand: modern && formElicitation(envelope?.[CLIENT_CAPABILITIES_META_KEY]),
+    requestState: typeof state === 'string' ? state : undefined,
+    inputResponses: modern ? context.mcpReq.inputResponses : undefined,
   };
+}
+
+/**
+ * Whether declared client capabilities include form-mode elicitation: `elicitation: {}`
+ * (form, as in 2025) or `elicitation: { form: {} }`; URL mode alone is not a form.
+ */
+function formElicitation(capabilities: unknown): boolean {
+  if (typeof capabilities !== 'object' || capabilities === null) return false;
+  const elicitation = (capabilities as { elicitation?: unknown }).elicitation;
+  if (typeof elicitation !== 'object' || elicitation === null) return false;
+  const modes = elicitation as { form?: unknown; url?: unknown };
+  return modes.form !== undefined || modes.url === undefined;
 }
 
 /** The request headers a call's trace reads: never credentials or cookies. */

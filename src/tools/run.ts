@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { CallToolResult } from '@modelcontextprotocol/server';
+import { isInputRequiredResult, type CallToolResult, type InputRequiredResult } from '@modelcontextprotocol/server';
 import { argsShape, type AuditApproval, type AuditDecision, type AuditOutcome } from '../audit/record.js';
 import { BastionError, type ErrorCode } from '../errors/codes.js';
 import { newCorrelationId } from '../errors/correlation.js';
@@ -52,7 +52,19 @@ export interface CallExtra {
   readonly _meta?: { readonly progressToken?: string | number | undefined; readonly [key: string]: unknown } | undefined;
   /** Sends a notification tied to this request (a transport without a stream drops it). */
   readonly sendNotification?: ((notification: ProgressNotice) => Promise<void>) | undefined;
+  /**
+   * A 2026-07-28 request whose `_meta` envelope declares form elicitation among the client's
+   * capabilities: a person can be asked with an `input_required` result. Never true on 2025.
+   */
+  readonly elicitationInBand?: boolean | undefined;
+  /** A 2026-07-28 retry: the `requestState` it echoes, as received (unverified). */
+  readonly requestState?: string | undefined;
+  /** A 2026-07-28 retry: the client's answers to the embedded requests, as received (unvalidated). */
+  readonly inputResponses?: Readonly<Record<string, unknown>> | undefined;
 }
+
+/** What a tool body answers: a result, or (2026-07-28, writes) a request for a person's input. */
+export type ToolAnswer = CallToolResult | InputRequiredResult;
 
 /** The one notification a tool body sends while it runs (MCP notifications/progress). */
 export interface ProgressNotice {
@@ -103,14 +115,14 @@ function openCall(call: ToolCall, tool: string, args: unknown, span: CallSpan | 
 export function guardedTool<A>(
   name: string,
   call: ToolCall,
-  body: (args: A, state: CallState, extra: CallExtra | undefined) => Promise<CallToolResult>,
-): (args: A, extra?: CallExtra) => Promise<CallToolResult> {
+  body: (args: A, state: CallState, extra: CallExtra | undefined) => Promise<ToolAnswer>,
+): (args: A, extra?: CallExtra) => Promise<ToolAnswer> {
   return async (args: A, extra?: CallExtra) => {
     const started = performance.now();
     const correlationId = newCorrelationId();
     const span = call.ctx.tracer?.startCall(callRequest(name, extra));
     const state = openCall(call, name, args, span);
-    let result: CallToolResult;
+    let result: ToolAnswer;
     let code: ErrorCode | undefined;
     try {
       await inStage(span, 'rate_limit', () => call.ctx.limiter.consumeCall({ principal: call.principal, tool: name, source: state.sourceName }));
@@ -166,7 +178,7 @@ interface CallFacts {
 }
 
 /** Records the call, then ends its span; if the record cannot be kept, the answer is withheld (fail closed). */
-async function audited(call: ToolCall, facts: CallFacts, result: CallToolResult): Promise<CallToolResult> {
+async function audited<R extends ToolAnswer>(call: ToolCall, facts: CallFacts, result: R): Promise<R | CallToolResult> {
   if (facts.span === undefined) return recorded(call, facts, result);
   const answer = await recorded(call, facts, result);
   const failed = answer === result ? facts.code : 'AUDIT_UNAVAILABLE';
@@ -174,12 +186,12 @@ async function audited(call: ToolCall, facts: CallFacts, result: CallToolResult)
   return answer;
 }
 
-async function recorded(call: ToolCall, facts: CallFacts, result: CallToolResult): Promise<CallToolResult> {
+async function recorded<R extends ToolAnswer>(call: ToolCall, facts: CallFacts, result: R): Promise<R | CallToolResult> {
   const { ctx } = call;
   const { decision, outcome } = classify(facts.code);
   ctx.metrics.recordCall(facts.tool, outcome, facts.code, (performance.now() - facts.started) / 1000);
   if (!ctx.audit.enabled) return result;
-  const structured = result.structuredContent as { row_count?: unknown } | undefined;
+  const structured = (isInputRequiredResult(result) ? undefined : result.structuredContent) as { row_count?: unknown } | undefined;
   const note = facts.state?.note;
   const auditStarted = performance.now();
   try {
@@ -247,8 +259,9 @@ function classify(code: ErrorCode | undefined): { decision: AuditDecision; outco
 }
 
 /** UTF-8 bytes of the text the client receives. */
-function answerBytes(result: CallToolResult): number {
+function answerBytes(result: ToolAnswer): number {
   let bytes = 0;
+  if (isInputRequiredResult(result)) return Buffer.byteLength(JSON.stringify(result.inputRequests ?? {}), 'utf8');
   for (const part of result.content) if (part.type === 'text') bytes += Buffer.byteLength(part.text, 'utf8');
   return bytes;
 }

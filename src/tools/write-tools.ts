@@ -1,19 +1,20 @@
 import { notifyPending } from '../approvals/notify.js';
-import type { McpServer, RegisteredTool } from '@modelcontextprotocol/server';
-import type { CallToolResult } from '@modelcontextprotocol/server';
+import { inputRequired, inputResponse, type McpServer, type RegisteredTool } from '@modelcontextprotocol/server';
+import type { CallToolResult, ElicitRequestFormParams } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { hashParams, hashStatement, type ApprovalBinding, type ApprovalTool } from '../approvals/index.js';
 import { authorizeWrite } from '../authorize/write.js';
 import { withFairShare } from '../engine/fair-share.js';
 import { BastionError } from '../errors/codes.js';
-import { MAX_APPROVAL_TEXT } from '../approvals/store.js';
+import { bindingMismatches, MAX_APPROVAL_TEXT, type Approval, type ApprovalStore } from '../approvals/store.js';
+import { mintRequestState, requestStateKey, verifyRequestState } from '../approvals/request-state.js';
 import { redactLines, redactText } from '../log/redact.js';
 import { jsonResult } from '../shape/result.js';
 import { maskHashKey } from '../shape/mask.js';
 import { approvalView } from './approval-view.js';
 import type { SourceEntry } from '../engine/registry.js';
 import type { ParamValue, WriteRequest, WriteResult } from '../engine/source.js';
-import { guardedTool, type CallNote, type CallState } from './run.js';
+import { guardedTool, type CallExtra, type CallNote, type CallState, type ToolAnswer } from './run.js';
 import { inStage } from '../telemetry/index.js';
 import { registerDefined } from './define.js';
 import type { ToolCall } from '../session/context.js';
@@ -65,7 +66,7 @@ export function registerWriteTools(server: McpServer, call: ToolCall): Map<strin
           inputSchema: { source: sourceArg, sql: sqlArg, params: paramsArg, dry_run: dryRunArg, approval_id: approvalArg },
           annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
         }),
-        guardedTool('execute', call, (args: WriteArgs, state) => runWrite(server, call, 'execute', args, state)),
+        guardedTool('execute', call, (args: WriteArgs, state, extra) => runWrite(server, call, 'execute', args, state, extra)),
       ),
     );
   }
@@ -84,14 +85,21 @@ export function registerWriteTools(server: McpServer, call: ToolCall): Map<strin
           inputSchema: { source: sourceArg, sql: sqlArg, dry_run: dryRunArg, approval_id: approvalArg },
           annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
         }),
-        guardedTool('change_schema', call, (args: WriteArgs, state) => runWrite(server, call, 'change_schema', args, state)),
+        guardedTool('change_schema', call, (args: WriteArgs, state, extra) => runWrite(server, call, 'change_schema', args, state, extra)),
       ),
     );
   }
   return tools;
 }
 
-async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, args: WriteArgs, state: CallState): Promise<CallToolResult> {
+async function runWrite(
+  server: McpServer,
+  call: ToolCall,
+  tool: ApprovalTool,
+  args: WriteArgs,
+  state: CallState,
+  extra: CallExtra | undefined,
+): Promise<ToolAnswer> {
   const { ctx } = call;
   const { note } = state;
   const entry = state.source();
@@ -163,6 +171,13 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
   const approvals = ctx.approvals;
   if (approvals === undefined) throw new BastionError('INTERNAL', 'The approval store is not open.');
 
+  // 2026-07-28: the retry of a call answered `input_required`, carrying the person's answer.
+  if (extra?.requestState !== undefined) {
+    if (args.approval_id !== undefined) throw new BastionError('INVALID_ARGUMENT', 'A retry with requestState takes no approval_id.');
+    const approved = await answered(call, approvals, binding, extra, note);
+    return commit(entry, tool, write, request(false, approved.maxRows), note, approved.maxRows);
+  }
+
   if (args.approval_id !== undefined) {
     const consumed = await approvals.consume(args.approval_id, binding);
     if (!consumed.ok) {
@@ -204,19 +219,7 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
   // Elicitation needs a transport that carries server-to-client requests (stdio does;
   // the HTTP JSON-response mode does not): otherwise the approval goes through the CLI.
   if (call.elicitation && server.server.getClientCapabilities()?.elicitation !== undefined) {
-    const answer = await server.server.elicitInput(
-      {
-        mode: 'form',
-        message:
-          `An assistant asks to run this on ${entry.name} (${tool}):\n\n${view}\n\n` +
-          'Approve only if you want this change made. The assistant cannot approve it for you.',
-        requestedSchema: {
-          type: 'object',
-          properties: { approve: { type: 'boolean', title: 'Run this change', description: 'Tick to run it now.' } },
-          required: ['approve'],
-        },
-      },
-    );
+    const answer = await server.server.elicitInput(approvalForm(entry.name, tool, view));
     if (answer.action !== 'accept' || answer.content?.['approve'] !== true) {
       note.approval = { state: 'declined' };
       throw new BastionError('APPROVAL_INVALID', 'The person declined the change; nothing was changed.');
@@ -229,6 +232,8 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
   if (view.length > MAX_APPROVAL_TEXT) {
     throw new BastionError('INVALID_ARGUMENT', 'The statement and its dry run are too long to show a person for approval; split the change into smaller statements.');
   }
+  // A pending approval in the store for every way of asking below, so it shows in
+  // `bastion approvals` and the console, and is used once (across replicas too).
   const approval = await approvals.create({
     ...binding,
     // `approvals list` shows its first line; `show` and the answer below show the whole view.
@@ -241,6 +246,15 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
   void notifyPending(approval, ctx.config.approvals, ctx.log);
   note.affected = preview.affected;
   note.approval = { state: 'requested', id: approval.id };
+
+  // 2026-07-28 with a client that declares elicitation: ask the person in the result
+  // itself; the client retries with the answer and this signed, bound, single-use state.
+  if (extra?.elicitationInBand === true) {
+    return inputRequired({
+      inputRequests: { [APPROVE_KEY]: inputRequired.elicit(approvalForm(entry.name, tool, view)) },
+      requestState: mintRequestState(stateKey(call), approval.id, binding, new Date(approval.expiresAt)),
+    });
+  }
   return jsonResult({
     status: 'pending',
     approval_id: approval.id,
@@ -249,6 +263,82 @@ async function runWrite(server: McpServer, call: ToolCall, tool: ApprovalTool, a
       `Nothing was changed. A person must approve this, in the Bastion console (/console, when the server serves HTTP) or with \`bastion approvals approve ${approval.id}\` on the server; ` +
       'then call again with the same sql, params and source, dry_run: false and this approval_id. You cannot approve it yourself.',
   }, { dry_run_result: view });
+}
+
+/** The key of the person's answer in an `input_required` result and its retry. */
+const APPROVE_KEY = 'approve';
+
+/** The form a person answers, by 2025 elicitation or in a 2026-07-28 `input_required` result. */
+function approvalForm(source: string, tool: ApprovalTool, view: string): ElicitRequestFormParams {
+  return {
+    mode: 'form',
+    message:
+      `An assistant asks to run this on ${source} (${tool}):\n\n${view}\n\n` +
+      'Approve only if you want this change made. The assistant cannot approve it for you.',
+    requestedSchema: {
+      type: 'object',
+      properties: { [APPROVE_KEY]: { type: 'boolean', title: 'Run this change', description: 'Tick to run it now.' } },
+      required: [APPROVE_KEY],
+    },
+  };
+}
+
+function stateKey(call: ToolCall): Buffer {
+  return requestStateKey(call.ctx, call.ctx.config.audit.key);
+}
+
+/**
+ * The retry of an `input_required` approval: the state's signature, expiry and binding to
+ * this very call (principal from the credential; source, tool, statement, parameters)
+ * first; then the person's answer decides the pending approval (`elicitation:<principal>`:
+ * the client's user, as with 2025 elicitation) and an approval is used from the store,
+ * once. Anything else is refused, and the refusal goes in the call's audit record.
+ */
+async function answered(call: ToolCall, approvals: ApprovalStore, binding: ApprovalBinding, extra: CallExtra, note: CallNote): Promise<Approval> {
+  const verdict = verifyRequestState(stateKey(call), extra.requestState, binding, new Date());
+  if (!verdict.ok) {
+    note.approval = { state: 'refused', reason: verdict.reason };
+    call.ctx.log.warn({ principal: call.principal.id, tool: binding.tool, source: binding.source, reason: verdict.reason }, 'a write retry presented a requestState that was refused');
+    throw new BastionError(
+      'APPROVAL_INVALID',
+      verdict.reason === 'STATE_EXPIRED'
+        ? 'That approval request expired. Nothing was changed; call again with dry_run: false to ask the person again.'
+        : 'That requestState is not valid for this call (it must come unchanged from the answer to exactly this call, by the same caller). Nothing was changed.',
+    );
+  }
+  const id = verdict.approvalId;
+  // The approval itself must be this call's too, before the answer decides it: a state is
+  // only as good as its key, and no answer may decide another call's approval.
+  const stored = await approvals.get(id);
+  if (stored === undefined || bindingMismatches(stored, binding).length > 0) {
+    note.approval = { state: 'refused', id, reason: stored === undefined ? 'NOT_FOUND' : 'MISMATCH' };
+    throw new BastionError('APPROVAL_INVALID', approvalRefusal('MISMATCH'));
+  }
+  const by = `elicitation:${call.principal.id}`.slice(0, 256);
+  const answer = inputResponse(extra.inputResponses, APPROVE_KEY);
+  if (answer.kind !== 'elicit' || answer.action !== 'accept' || answer.content?.[APPROVE_KEY] !== true) {
+    // Declined, cancelled or unanswered: the approval is denied unless already decided.
+    await decideIfPending(approvals, id, 'denied', by);
+    note.approval = { state: 'declined', id };
+    throw new BastionError('APPROVAL_INVALID', 'The person declined the change; nothing was changed.');
+  }
+  await decideIfPending(approvals, id, 'approved', by);
+  const consumed = await approvals.consume(id, binding);
+  if (!consumed.ok) {
+    note.approval = { state: 'refused', id, reason: consumed.reason };
+    throw new BastionError('APPROVAL_INVALID', approvalRefusal(consumed.reason));
+  }
+  note.approval = { state: 'elicited', id, ...(consumed.approval.decidedBy === undefined ? {} : { by: consumed.approval.decidedBy }) };
+  return consumed.approval;
+}
+
+/** Decides the approval if it is still pending; one already decided, used or expired is left as it is (consume then says why). */
+async function decideIfPending(approvals: ApprovalStore, id: string, decision: 'approved' | 'denied', by: string): Promise<void> {
+  try {
+    await approvals.decide(id, decision, by);
+  } catch (error) {
+    if (!(error instanceof BastionError)) throw error;
+  }
 }
 
 async function commit(

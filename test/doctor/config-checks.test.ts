@@ -62,6 +62,16 @@ describe('doctor configuration checks', () => {
     expect(checkWrites(config({ roles: { robot: { approval: { '*': 'none' } } } }))[0]?.status).toBe('pass');
   });
 
+  it('writes: replicas (state.url) with writes and no audit.key warn that in-client approvals do not cross replicas', () => {
+    const sources = { app: { engine: 'pglite', writes: { enabled: true } } };
+    const state = { url: 'postgres://bastion@db.internal/state' };
+    const checks = checkWrites(config({ sources, state }));
+    expect(checks.map((c) => c.status)).toEqual(['warn']);
+    expect(checks[0]?.detail).toContain('audit.key');
+    expect(checkWrites(config({ sources, state, audit: { key: SECRET } }))[0]?.status).toBe('pass');
+    expect(checkWrites(config({ sources }))[0]?.status).toBe('pass');
+  });
+
   it('jwt-lifetime: an issuer accepting tokens over 24 h warns', () => {
     const issuer = { issuer: 'i', audience: 'a', algorithms: ['HS256'], secret: SECRET };
     expect(checkJwtLifetime(config({ auth: { jwt: { issuers: [{ ...issuer, max_lifetime_s: 7 * 86400 }] } } })).status).toBe('warn');
