@@ -41,7 +41,7 @@ export function dispatchCalls(server: McpServer, call: ToolCall, tools: Readonly
  * headers. The HTTP transports hand the SDK a request with only those headers
  * (session-transport.ts, modern-exchange.ts); only TRACE_HEADERS are read here all the same.
  */
-function callExtra(context: RequestContext): CallExtra {
+export function callExtra(context: RequestContext): CallExtra {
   const version = (context.mcpReq.envelope as Readonly<Record<string, unknown>> | undefined)?.[PROTOCOL_VERSION_META_KEY];
   return {
     sessionId: context.sessionId,
