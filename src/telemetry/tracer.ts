@@ -24,7 +24,7 @@ export async function startTracer(settings: TelemetrySettings, version: string, 
   const tracer = provider.getTracer('bastion', version);
   return {
     startCall: (request) => startCall(tracer, request),
-    startRequest: (request) => startRequest(tracer, request),
+    startRequest: (request, startTime) => startRequest(tracer, request, startTime),
     close: () => provider.shutdown(),
   };
 }
@@ -58,8 +58,9 @@ function startCall(tracer: Tracer, request: CallRequest): CallSpan | undefined {
 }
 
 /** Any other request: one server span, named by its method, with the MCP attributes. */
-function startRequest(tracer: Tracer, request: CallRequest): RequestSpan | undefined {
-  const span = tracer.startSpan(request.method, { kind: SpanKind.SERVER, attributes: requestAttributes(request) }, parentContext(request));
+function startRequest(tracer: Tracer, request: CallRequest, startTime?: number): RequestSpan | undefined {
+  const name = request.tool === '' ? request.method : `${request.method} ${request.tool}`;
+  const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: requestAttributes(request), ...(startTime === undefined ? {} : { startTime }) }, parentContext(request));
   if (!span.isRecording()) return undefined;
   return {
     end: (errorType, protocolVersion) => {

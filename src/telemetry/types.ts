@@ -71,8 +71,12 @@ export interface RequestSpan {
 export interface CallTracer {
   /** The call's server span, or undefined when the sampler leaves this call out. */
   startCall(request: CallRequest): CallSpan | undefined;
-  /** The server span of any other request (`request.tool` unused), or undefined when not sampled. */
-  startRequest(request: CallRequest): RequestSpan | undefined;
+  /**
+   * The server span of any other request, or of a tools/call the SDK refused before any tool
+   * ran (then `request.tool` names it, if it can); undefined when not sampled. `startTime`: when
+   * the request began, in milliseconds since the epoch, for a span started after the fact.
+   */
+  startRequest(request: CallRequest, startTime?: number): RequestSpan | undefined;
   /** Exports what is buffered and stops. */
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { toolLabel } from '../metrics/metrics.js';
 import type { ServerContext } from '../session/context.js';
 import type { CallTracer, RequestMeter } from '../telemetry/index.js';
 import { callExtra } from './dispatch.js';
+import { printableTool } from './run.js';
 
 type Handler = (request: JSONRPCRequest, context: RequestContext) => Promise<Result>;
 
@@ -45,7 +46,7 @@ function observed(method: string, handler: Handler, tracer: CallTracer | undefin
     const started = performance.now();
     const extra = callExtra(context);
     const named = extra.protocolVersion ?? extra.headers?.['mcp-protocol-version'];
-    const span =
+    let span =
       method === 'tools/call'
         ? undefined
         : tracer?.startRequest({ method, tool: '', requestId: extra.requestId, sessionId: extra.sessionId, protocolVersion: extra.protocolVersion, meta: extra._meta, headers: extra.headers });
@@ -56,6 +57,12 @@ function observed(method: string, handler: Handler, tracer: CallTracer | undefin
       return result;
     } catch (error) {
       errorType = errorTypeOf(error);
+      // A tools/call the SDK refused before Bastion's handler ran (that handler answers every failure itself): its own span.
+      if (method === 'tools/call' && tracer !== undefined) {
+        const name = toolName(request);
+        const refused = { method, tool: name === '' ? '' : printableTool(name), requestId: extra.requestId, sessionId: extra.sessionId, protocolVersion: extra.protocolVersion, meta: extra._meta, headers: extra.headers };
+        span = tracer.startRequest(refused, performance.timeOrigin + started);
+      }
       throw error;
     } finally {
       const version = named ?? negotiated();
@@ -79,8 +86,11 @@ function toolName(request: JSONRPCRequest): string {
   return typeof name === 'string' ? name : '';
 }
 
-/** The conventions' error.type for a JSON-RPC error: its code, as a string; never its message. */
+/** What the SDK answers a handler's error without a code with: JSON-RPC internal error. */
+const INTERNAL_ERROR = -32603;
+
+/** The conventions' error.type for a JSON-RPC error: the code the SDK answers with, as a string; never its message. */
 function errorTypeOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' && Number.isSafeInteger(code) ? String(code) : '_OTHER';
+  return String(typeof code === 'number' && Number.isSafeInteger(code) ? code : INTERNAL_ERROR);
 }

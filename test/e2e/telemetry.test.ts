@@ -207,6 +207,10 @@ describe('traces over stdio, OTLP JSON (SQLite source)', () => {
     // A tools/call the SDK rejects before any tool runs (no name): a JSON-RPC error, its code as error.type.
     await expect(server.client.request({ method: 'tools/call', params: { arguments: {} } }, CallToolResultSchema)).rejects.toThrow();
     await metricPoint(receiver, 'mcp.server.operation.duration', { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'other', 'error.type': '-32602' });
+    // It has a server span of its own too, failed, with the code; no decision (no tool ran, nothing was audited).
+    const rejected = await requestSpan(receiver, 'tools/call');
+    expect(rejected).toMatchObject({ kind: 2, statusCode: 2, attributes: { 'mcp.method.name': 'tools/call', 'error.type': '-32602', 'network.transport': 'pipe' } });
+    expect(rejected.attributes['bastion.decision']).toBeUndefined();
 
     expect((await metricPoint(receiver, 'bastion.tool.calls', { 'gen_ai.tool.name': 'query', 'bastion.outcome': 'ok' })).value).toBeGreaterThanOrEqual(1);
     expect((await metricPoint(receiver, 'bastion.denials', { 'gen_ai.tool.name': 'query', 'bastion.reason': 'SQL_NOT_READ_ONLY' })).value).toBe(1);
@@ -350,6 +354,23 @@ describe.skipIf(!postgres.ok)('traces over HTTP, OTLP protobuf (PostgreSQL sourc
     const list = await requestSpan(receiver, 'tools/list', LIST_TRACE);
     expect(list).toMatchObject({ parentSpanId: HEADER_SPAN, attributes: { 'mcp.method.name': 'tools/list', 'mcp.protocol.version': '2026-07-28', 'jsonrpc.request.id': '7', 'network.transport': 'tcp' } });
     expect(list.attributes['mcp.session.id']).toBeUndefined();
+
+    // server/discover, and a request the SDK answers with a JSON-RPC error: error.type is its code, never its message.
+    const DISCOVER_TRACE = '7bf92f3577b34da6a3ce929d0e0e4739';
+    const post = (method: string, params: Record<string, unknown>, trace: string): Promise<{ status: number; body: string }> =>
+      rawRequest(server.url, {
+        method: 'POST',
+        headers: { ...headers, 'mcp-method': method, traceparent: `00-${trace}-${HEADER_SPAN}-01` },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 8, method, params: { ...params, _meta: envelope } }),
+      });
+    expect((await post('server/discover', {}, DISCOVER_TRACE)).status).toBe(200);
+    expect(await requestSpan(receiver, 'server/discover', DISCOVER_TRACE)).toMatchObject({ statusCode: 0, attributes: { 'mcp.method.name': 'server/discover', 'mcp.protocol.version': '2026-07-28' } });
+    const ERROR_TRACE = '8bf92f3577b34da6a3ce929d0e0e4730';
+    const refused = await post('tools/list', { cursor: 5 }, ERROR_TRACE);
+    expect(refused.body).toContain('"error"');
+    const failed = await requestSpan(receiver, 'tools/list', ERROR_TRACE);
+    expect(failed.statusCode).toBe(2);
+    expect(failed.attributes['error.type']).toMatch(/^-?\d+$/);
   });
 
   it('metrics over OTLP protobuf: mcp.server.operation.duration over tcp for both eras; no literal or secret in any attribute', async () => {
