@@ -10,6 +10,8 @@
  *   bastion-http   node dist/cli/main.js serve --db ... --http --no-auth --port 0 (audit on, the default)
  *   bastion-noaudit-http  the same with audit.enabled: false (prices the audit stage)
  *   bastion-auth-http     API key, a table-scoped role and per-tool/source limits
+ *   bastion-observed-http bastion-http with OpenTelemetry traces (every call sampled) and
+ *                         OTLP metrics on (exported every second), to the same sink
  *   bastion-traced-http   bastion-http with OpenTelemetry traces on (every call sampled),
  *                         exported over OTLP/HTTP protobuf to a sink in this process
  *   bastion-plan-http     bastion-http with the plan-cost guard on (prices the EXPLAIN before each query)
@@ -32,7 +34,10 @@
  * BENCH_AUDIT_RECORDS [1000000], BENCH_ENGINES=0 (skip the MySQL/MariaDB and SQLite
  * section), BENCH_MYSQL_URL [mysql://root@127.0.0.1:3306], BENCH_BASELINE=<a checkout of
  * another commit, built> (adds baseline-http and baseline-literal-http: that build's
- * dist/cli/main.js with the same config, so two commits compare in one run).
+ * dist/cli/main.js with the same config, so two commits compare in one run),
+ * BENCH_TARGETS=<comma list of targets, e.g. bastion-observed-http> (a partial run: only
+ * those targets plus bastion-http and raw-pg, their throughput table and the ratios among
+ * them; no cap test, engines or audit verify, and results/latest.json is left as it is).
  *
  * bastion-literal-http sends the point lookup with its aid as a literal constant instead
  * of $1 (a new statement text on every call), to a server of its own with bastion-http's
@@ -95,6 +100,8 @@ const POINT_SQL = 'SELECT abalance FROM pgbench_accounts WHERE aid = $1';
 /** The same lookup with the aid inlined: a statement text the server has not seen before. */
 const literalPointSql = () => `SELECT abalance FROM pgbench_accounts WHERE aid = ${randomAid()}`;
 const BASELINE_ROOT = process.env.BENCH_BASELINE || undefined;
+/** BENCH_TARGETS: the targets of a partial run (bastion-http and raw-pg always run); undefined for the full bench. */
+const ONLY_TARGETS = process.env.BENCH_TARGETS ? new Set(['bastion-http', ...process.env.BENCH_TARGETS.split(',').map((t) => t.trim())]) : undefined;
 const CAP_SQL = 'SELECT * FROM pgbench_accounts';
 const randomAid = () => 1 + Math.floor(Math.random() * CFG.accounts);
 
@@ -261,7 +268,7 @@ const BASTION_MASKED_CONFIG_YAML = BASTION_AUTH_CONFIG_YAML.replace(
  */
 const BASTION_PLAN_CONFIG_YAML = `${BASTION_CONFIG_YAML}  max_plan_cost: 1000000000000
 `;
-const CONFIG_OF = { 'bastion-traced': BASTION_CONFIG_YAML, bastion: BASTION_CONFIG_YAML, 'bastion-literal': BASTION_CONFIG_YAML, baseline: BASTION_CONFIG_YAML, 'baseline-literal': BASTION_CONFIG_YAML, 'bastion-noaudit': BASTION_NOAUDIT_CONFIG_YAML, 'bastion-auth': BASTION_AUTH_CONFIG_YAML, 'bastion-masked': BASTION_MASKED_CONFIG_YAML, 'bastion-plan': BASTION_PLAN_CONFIG_YAML };
+const CONFIG_OF = { 'bastion-observed': BASTION_CONFIG_YAML, 'bastion-traced': BASTION_CONFIG_YAML, bastion: BASTION_CONFIG_YAML, 'bastion-literal': BASTION_CONFIG_YAML, baseline: BASTION_CONFIG_YAML, 'baseline-literal': BASTION_CONFIG_YAML, 'bastion-noaudit': BASTION_NOAUDIT_CONFIG_YAML, 'bastion-auth': BASTION_AUTH_CONFIG_YAML, 'bastion-masked': BASTION_MASKED_CONFIG_YAML, 'bastion-plan': BASTION_PLAN_CONFIG_YAML };
 
 /**
  * A fresh temp folder per server (kind and transport) that is also its cwd, so no
@@ -307,7 +314,14 @@ async function startServer(kind, transport) {
   if (!stdio) args.push('--http', '--port', '0', ...(withKeys ? [] : ['--no-auth']));
   const readyMsg = `${kind === 'bare' ? 'bare' : 'bastion'} serving over ${stdio ? 'stdio' : 'HTTP'}`;
   // Traces on by the standard variable, as an operator would; the default sampler records every call.
-  const env = kind === 'bastion-traced' ? { ...childEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: traceSink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' } : childEnv();
+  // bastion-traced: traces only (OTEL_METRICS_EXPORTER=none); bastion-observed: traces and OTLP metrics, exported every second.
+  const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: traceSink.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' };
+  const env =
+    kind === 'bastion-traced'
+      ? { ...childEnv(), ...otlp, OTEL_METRICS_EXPORTER: 'none' }
+      : kind === 'bastion-observed'
+        ? { ...childEnv(), ...otlp, OTEL_METRIC_EXPORT_INTERVAL: '1000' }
+        : childEnv();
   const server = spawnServer({ name, args, readyMsg, cwd: kind === 'bare' ? BENCH_DIR : workDir, env });
   servers.push({ server, stdio });
   const ready = await server.ready;
@@ -597,6 +611,19 @@ function engineLines(engines) {
   return out;
 }
 
+/** A BENCH_TARGETS run: the throughput of the targets it ran and the ratios among them; nothing written. */
+function printPartialReport(throughput, ratios) {
+  const out = ['', `Bastion benchmark, partial (BENCH_TARGETS)  ${new Date().toISOString()}  (Bastion ${gitRevision()}), load avg ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`];
+  const rows = [['target', 'calls/s', 'p50 ms', 'p99 ms', 'calls/s per round', 'server µs/call', 'total µs/call']];
+  for (const [key, t] of Object.entries(throughput)) {
+    rows.push([key, f(t.callsPerSec), f(t.p50Ms, 2), f(t.p99Ms, 2), t.rounds.map((r) => f(r.callsPerSec)).join(' / '), t.serverCpuUsPerCall === null ? '-' : f(t.serverCpuUsPerCall), f(t.totalCpuUsPerCall)]);
+  }
+  out.push(...table(rows), '', 'ratios (calls/s, medians):');
+  for (const r of ratios) out.push(`  ${r.name.padEnd(28)} ${f(r.value, 3)}`);
+  out.push(`OTLP sink: ${traceSink.exports} requests (${f(traceSink.bytes / 1e6, 1)} MB)`, '');
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
 function table(rows) {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   return rows.map((r, ri) =>
@@ -624,12 +651,14 @@ async function main() {
     ['bastion', 'http'],
     ['bastion-noaudit', 'http'],
     ['bastion-traced', 'http'],
+    ['bastion-observed', 'http'],
     ['bastion-auth', 'http'],
     ['bastion-masked', 'http'],
     ['bastion-plan', 'http'],
     ['bastion-literal', 'http'],
     ...(BASELINE_ROOT === undefined ? [] : [['baseline', 'http'], ['baseline-literal', 'http']]),
   ]) {
+    if (ONLY_TARGETS !== undefined && !ONLY_TARGETS.has(`${kind}-${transport}`)) continue;
     targets.push(await prepareMcpTarget(kind, transport));
   }
   // Sanity: one call each, with the expected result, before anything is timed.
@@ -670,7 +699,8 @@ async function main() {
       rounds,
     };
   }
-  const cps = (k) => throughput[k].callsPerSec;
+  // A target a partial run left out has no figures: its ratios are NaN and left out of a partial report.
+  const cps = (k) => throughput[k]?.callsPerSec ?? Number.NaN;
   const ratios = [
     { name: 'bastion-http / bare-http', value: cps('bastion-http') / cps('bare-http'), target: 1.0 },
     { name: 'bastion-stdio / bare-stdio', value: cps('bastion-stdio') / cps('bare-stdio'), target: 0.9 },
@@ -679,6 +709,7 @@ async function main() {
     { name: 'bastion-http / bastion-noaudit-http (audit on vs off)', value: cps('bastion-http') / cps('bastion-noaudit-http'), target: 0.9 },
     { name: 'bastion-plan-http / bastion-http (plan-cost guard on vs off: EXPLAIN before each query)', value: cps('bastion-plan-http') / cps('bastion-http') },
     { name: 'bastion-traced-http / bastion-http (OpenTelemetry traces on, every call sampled and exported)', value: cps('bastion-traced-http') / cps('bastion-http') },
+    { name: 'bastion-observed-http / bastion-http (OpenTelemetry traces, every call, and OTLP metrics on)', value: cps('bastion-observed-http') / cps('bastion-http') },
     { name: 'bastion-http / raw-pg', value: cps('bastion-http') / cps('raw-pg') },
     { name: 'bastion-stdio / raw-pg', value: cps('bastion-stdio') / cps('raw-pg') },
     { name: 'bare-http / raw-pg', value: cps('bare-http') / cps('raw-pg') },
@@ -691,6 +722,12 @@ async function main() {
           { name: 'bastion-literal-http / baseline-literal-http (this build vs BENCH_BASELINE, literal constants)', value: cps('bastion-literal-http') / cps('baseline-literal-http') },
         ]),
   ];
+  if (ONLY_TARGETS !== undefined) {
+    await raw.pool.end();
+    await shutdown();
+    printPartialReport(throughput, ratios.filter((r) => Number.isFinite(r.value)));
+    return;
+  }
   const cpuCost = (k) => throughput[k].totalCpuUsPerCall;
   const cpuRatios = {
     httpBareOverBastion: cpuCost('bare-http') / cpuCost('bastion-http'),

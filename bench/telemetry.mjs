@@ -7,10 +7,13 @@
  *   off        this build, no telemetry: section and no OTEL_* variable (the SDK not loaded)
  *   on         this build, traces on, every call sampled, exported over OTLP/HTTP protobuf
  *              to a sink in this process (batched: the export runs on the processor's timer)
+ *   on+metrics as `on`, plus OTLP metrics (mcp.server.operation.duration and Bastion's
+ *              counters), exported to the same sink every second
  *   baseline   with BENCH_BASELINE=<a checkout of another commit, built>: that build, as `off`
  *   off-copy   with BENCH_OFF_COPY=<a folder holding a copy of this build's dist/ and package.json,
  *              and node_modules where the baseline's are>: this build as `off`, its modules loaded
  *              from the same place as the baseline's, so `baseline` and `off-copy` differ only in code
+ * BENCH_BLOCKS [10] sets the number of blocks of 200 calls (fewer: a quicker, noisier run).
  * Needs `npm run build`. `node bench/telemetry.mjs`. See bench/README.md.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,7 +26,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BLOCKS = 10;
+const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 10);
 const BLOCK = 200;
 const dir = mkdtempSync(join(tmpdir(), 'bastion-bench-telemetry-'));
 const file = join(dir, 'shop.db');
@@ -41,8 +44,10 @@ const sink = createServer((req, res) => {
 });
 await new Promise((resolve) => sink.listen(0, '127.0.0.1', resolve));
 const tracing = { tracesUrl: `http://127.0.0.1:${sink.address().port}/v1/traces`, protocol: 'http/protobuf', serviceName: 'bench' };
+const metricsExport = { metricsUrl: `http://127.0.0.1:${sink.address().port}/v1/metrics`, protocol: 'http/protobuf', serviceName: 'bench', intervalMs: 1000 };
 
-async function variant(name, root, withTracing) {
+/** `telemetry`: 'off', 'traces', or 'traces+metrics'. */
+async function variant(name, root, telemetry) {
   const load = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
   const { configSchema } = await load('config/schema.js');
   const { contextFor, closeContext } = await load('app.js');
@@ -54,7 +59,8 @@ async function variant(name, root, withTracing) {
     state: { dir },
     audit: { enabled: false },
   });
-  const ctx = await contextFor(withTracing ? { ...config, tracing } : config, createLogger('silent'));
+  const withTelemetry = telemetry === 'off' ? config : telemetry === 'traces' ? { ...config, tracing } : { ...config, tracing, metricsExport };
+  const ctx = await contextFor(withTelemetry, createLogger('silent'));
   const server = createSessionServer(ctx, { id: 'bench', kind: 'local', role: 'admin', scopes: [] });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
@@ -70,9 +76,9 @@ async function variant(name, root, withTracing) {
   };
 }
 
-const variants = [await variant('off', ROOT, false), await variant('on', ROOT, true)];
-if (process.env.BENCH_BASELINE !== undefined) variants.push(await variant('baseline', process.env.BENCH_BASELINE, false));
-if (process.env.BENCH_OFF_COPY !== undefined) variants.push(await variant('off-copy', process.env.BENCH_OFF_COPY, false));
+const variants = [await variant('off', ROOT, 'off'), await variant('on', ROOT, 'traces'), await variant('on+metrics', ROOT, 'traces+metrics')];
+if (process.env.BENCH_BASELINE !== undefined) variants.push(await variant('baseline', process.env.BENCH_BASELINE, 'off'));
+if (process.env.BENCH_OFF_COPY !== undefined) variants.push(await variant('off-copy', process.env.BENCH_OFF_COPY, 'off'));
 
 async function block(target, tool) {
   const micros = [];
@@ -100,10 +106,11 @@ for (const tool of ['list_sources', 'query']) {
   const off = median(samples.get('off'));
   const parts = variants.map((t) => `${t.name} ${median(samples.get(t.name)).toFixed(0)} µs`);
   const on = median(samples.get('on'));
+  const observed = median(samples.get('on+metrics'));
   const base = samples.has('baseline') ? median(samples.get('baseline')) : undefined;
   const copy = samples.has('off-copy') ? median(samples.get('off-copy')) : undefined;
   process.stdout.write(
-    `${tool.padEnd(13)} ${parts.join(', ')} per call (medians of ${BLOCKS * BLOCK}); on − off ${(on - off).toFixed(0)} µs` +
+    `${tool.padEnd(13)} ${parts.join(', ')} per call (medians of ${BLOCKS * BLOCK}); on − off ${(on - off).toFixed(0)} µs, on+metrics − off ${(observed - off).toFixed(0)} µs` +
       (base === undefined ? '' : `, off − baseline ${(off - base).toFixed(0)} µs`) +
       (base === undefined || copy === undefined ? '' : `, off-copy − baseline ${(copy - base).toFixed(0)} µs`) +
       '\n',

@@ -4,11 +4,11 @@ import { loadConfig, type ConfigSources, type LoadedConfig } from './config/load
 import type { BastionConfig } from './config/schema.js';
 import { checkEngineSettings, engineOpener } from './engines/index.js';
 import { createLogger, type Logger } from './log/logger.js';
-import { openMetrics } from './metrics/index.js';
+import { openMetrics, teeMetrics } from './metrics/index.js';
 import { createRateLimiter } from './ratelimit/index.js';
 import type { RegisterTools, ServerContext } from './session/context.js';
 import { SourceRegistry } from './engine/registry.js';
-import { openTracer } from './telemetry/index.js';
+import { openMeter, openTracer } from './telemetry/index.js';
 import { packageVersion } from './util/package-root.js';
 
 /** Command-line settings that win over the configuration file. */
@@ -54,9 +54,11 @@ export async function contextFor(config: BastionConfig, log: Logger): Promise<Se
     throw error;
   }
   const approvalWatch = approvals !== undefined && audit.enabled ? (await import('./approvals/watch.js')).watchApprovals(approvals, audit, log) : undefined;
-  const metrics = await openMetrics(config);
+  const prometheus = await openMetrics(config);
+  const meter = await openMeter(config, packageVersion(), log);
+  const metrics = meter === undefined ? prometheus : teeMetrics(prometheus, meter.counters);
   const tracer = await openTracer(config, packageVersion(), log);
-  return { config, sources, log, version: packageVersion(), roles, limiter, audit, approvals, approvalWatch, metrics, fileTools, tracer };
+  return { config, sources, log, version: packageVersion(), roles, limiter, audit, approvals, approvalWatch, metrics, fileTools, tracer, meter };
 }
 
 /** The plan-cost guard covers only engines with a cost model: said once at start, never silently. */
@@ -85,6 +87,6 @@ export async function closeContext(ctx: ServerContext): Promise<void> {
   await ctx.approvals?.close();
   await ctx.audit.close();
   ctx.metrics.close();
-  // Last: the spans of the calls above are exported before the process ends.
-  await ctx.tracer?.close();
+  // Last: the spans and metrics of the calls above are exported before the process ends.
+  await Promise.all([ctx.tracer?.close(), ctx.meter?.close()]);
 }

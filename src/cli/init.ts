@@ -208,14 +208,16 @@ metrics:
   enabled: false
   # listen: 127.0.0.1:9464
 
-# OpenTelemetry traces (OTLP over HTTP): off, and not loaded, unless enabled here or by the standard
-# OTEL_* variables (which win). Spans carry statement fingerprints, never SQL text or values.
+# OpenTelemetry traces and metrics (OTLP over HTTP): off, and not loaded, unless enabled here or by
+# the standard OTEL_* variables (which win). Spans carry statement fingerprints, never SQL text or values.
 # telemetry:
 #   enabled: true
 #   endpoint: http://127.0.0.1:4318
 #   protocol: http/protobuf        # or http/json
 #   service_name: bastion
 #   sample_ratio: 1
+#   metrics: true                  # false: traces only
+#   metric_export_interval_ms: 60000
 
 # The web console at /console of the HTTP listener: people approve or deny pending writes, read the
 # audit trail and (admins) manage keys. Sign-in with an approver, auditor or admin API key.

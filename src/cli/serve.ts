@@ -36,8 +36,9 @@ export async function serve(options: ServeOptions): Promise<void> {
   if (!options.http) {
     // Over stdio there is no main listener: metrics are served only on metrics.listen (loopback).
     let stopMetrics: (() => Promise<void>) | undefined;
+    // Read only when metrics are collected (a scrape, an OTLP export).
+    ctx.metrics.trackSources(() => ctx.sources.list());
     if (ctx.metrics.enabled && ctx.config.metrics.listen !== undefined) {
-      ctx.metrics.trackSources(() => ctx.sources.list());
       try {
         stopMetrics = await startMetricsListener(ctx, ctx.config.server.http, ctx.config.metrics.listen);
       } catch (error) {

@@ -9,7 +9,7 @@ import { interpolateEnv, type MissingVariable } from './interpolate.js';
 import { resolveConfigPaths } from './paths.js';
 import { pinRealPath } from './real-path.js';
 import { configSchema, type BastionConfig } from './schema.js';
-import { resolveTelemetry } from './telemetry.js';
+import { resolveMetricsExport, resolveTelemetry } from './telemetry.js';
 import { locateState, type StateLocation, type UserFacts } from './state-dir.js';
 
 /** A top-level section of bastion.yaml. */
@@ -97,6 +97,7 @@ export function loadConfig(options: ConfigSources = {}): LoadedConfig {
     state: { ...located.state, dir: pinRealPath(located.state.dir) },
     audit: located.audit.dir === undefined ? located.audit : { ...located.audit, dir: pinRealPath(located.audit.dir) },
     tracing: resolveTelemetry(located.telemetry, env),
+    metricsExport: resolveMetricsExport(located.telemetry, env),
   };
   return { config, origin, configFile, envFile, state: { ...state, dir: config.state.dir } };
 }

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { telemetrySchema, type TelemetrySettings } from './telemetry.js';
+import { telemetrySchema, type MetricsExportSettings, type TelemetrySettings } from './telemetry.js';
 import { auditSchema, authSchema, identifier, rateLimitSchema, redisSchema, roleSchema, stateSchema, tlsSchema } from './schema-access.js';
 
 /**
@@ -287,10 +287,13 @@ export const configSchema = z.strictObject({
   });
 
 /**
- * A validated configuration. `tracing` is what loadConfig resolved from `telemetry:` and the
- * OTEL_* variables: present only when traces are on.
+ * A validated configuration. `tracing` and `metricsExport` are what loadConfig resolved from
+ * `telemetry:` and the OTEL_* variables: each present only when that signal is on.
  */
-export type BastionConfig = z.infer<typeof configSchema> & { readonly tracing?: TelemetrySettings | undefined };
+export type BastionConfig = z.infer<typeof configSchema> & {
+  readonly tracing?: TelemetrySettings | undefined;
+  readonly metricsExport?: MetricsExportSettings | undefined;
+};
 export type SourceConfig = z.infer<typeof sourceSchema>;
 export type PostgresSourceConfig = z.infer<typeof postgresSource>;
 export type PgliteSourceConfig = z.infer<typeof pgliteSource>;

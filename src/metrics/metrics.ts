@@ -2,6 +2,26 @@ import type { AuthFailureCode } from '../auth/identity/errors.js';
 import type { ErrorCode } from '../errors/codes.js';
 import type { PoolStats } from '../engine/source.js';
 
+/** The tool names a label or metric attribute may carry; a client's made-up name becomes `other`, so series stay bounded. */
+const KNOWN_TOOLS: ReadonlySet<string> = new Set([
+  'list_sources',
+  'list_schemas',
+  'list_tables',
+  'describe_table',
+  'query',
+  'explain',
+  'execute',
+  'change_schema',
+  'list_files',
+  'read_file',
+  'search_files',
+]);
+
+/** A tool name as a metric may carry it: one Bastion ships, else `other`. */
+export function toolLabel(tool: string): string {
+  return KNOWN_TOOLS.has(tool) ? tool : 'other';
+}
+
 /** How a tool call ended, as the audit stage classifies it. */
 export type CallOutcome = 'ok' | 'denied' | 'rate_limited' | 'error';
 
@@ -55,3 +75,46 @@ export const NO_METRICS: Metrics = {
   render: () => Promise.resolve({ contentType: 'text/plain', text: '' }),
   close: () => undefined,
 };
+
+/**
+ * Recorders to two sets of metrics: Prometheus (`primary`, which alone says whether /metrics
+ * is served and renders it) and the OpenTelemetry instruments of the same facts.
+ */
+export function teeMetrics(primary: Metrics, also: Metrics): Metrics {
+  return {
+    enabled: primary.enabled,
+    recordCall: (tool, outcome, code, seconds) => {
+      primary.recordCall(tool, outcome, code, seconds);
+      also.recordCall(tool, outcome, code, seconds);
+    },
+    recordAuthFailure: (reason) => {
+      primary.recordAuthFailure(reason);
+      also.recordAuthFailure(reason);
+    },
+    recordHttpRefusal: (reason, tool) => {
+      primary.recordHttpRefusal(reason, tool);
+      also.recordHttpRefusal(reason, tool);
+    },
+    recordSessionReclaimed: () => {
+      primary.recordSessionReclaimed();
+      also.recordSessionReclaimed();
+    },
+    observeAuditWrite: (seconds) => {
+      primary.observeAuditWrite(seconds);
+      also.observeAuditWrite(seconds);
+    },
+    trackSessions: (count) => {
+      primary.trackSessions(count);
+      also.trackSessions(count);
+    },
+    trackSources: (sources) => {
+      primary.trackSources(sources);
+      also.trackSources(sources);
+    },
+    render: () => primary.render(),
+    close: () => {
+      primary.close();
+      also.close();
+    },
+  };
+}

@@ -2,22 +2,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { AuthFailureCode } from '../auth/identity/errors.js';
 import type { ErrorCode } from '../errors/codes.js';
 import type { PoolStats } from '../engine/source.js';
-import type { CallOutcome, HttpRefusalReason, Metrics, PooledSource } from './metrics.js';
+import { toolLabel, type CallOutcome, type HttpRefusalReason, type Metrics, type PooledSource } from './metrics.js';
 
-/** The tool names a label may carry; a client's made-up name becomes `other`, so labels stay bounded. */
-const KNOWN_TOOLS: ReadonlySet<string> = new Set([
-  'list_sources',
-  'list_schemas',
-  'list_tables',
-  'describe_table',
-  'query',
-  'explain',
-  'execute',
-  'change_schema',
-  'list_files',
-  'read_file',
-  'search_files',
-]);
 
 /** Seconds; from a cached PGlite lookup to a slow report query. */
 const CALL_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -111,7 +97,7 @@ export class PrometheusMetrics implements Metrics {
   }
 
   recordCall(tool: string, outcome: CallOutcome, code: ErrorCode | undefined, seconds: number): void {
-    const label = KNOWN_TOOLS.has(tool) ? tool : 'other';
+    const label = toolLabel(tool);
     this.calls.inc({ tool: label, outcome });
     this.callDuration.observe({ tool: label }, seconds);
     if (code !== undefined && (outcome === 'denied' || outcome === 'rate_limited')) this.denials.inc({ tool: label, reason: code });
@@ -122,7 +108,7 @@ export class PrometheusMetrics implements Metrics {
   }
 
   recordHttpRefusal(reason: HttpRefusalReason, tool?: string): void {
-    this.httpRefusals.inc({ reason, tool: tool === undefined ? 'none' : KNOWN_TOOLS.has(tool) ? tool : 'other' });
+    this.httpRefusals.inc({ reason, tool: tool === undefined ? 'none' : toolLabel(tool) });
   }
 
   recordSessionReclaimed(): void {

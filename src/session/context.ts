@@ -13,7 +13,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/index.js';
 import type { RateLimiter } from '../ratelimit/index.js';
 import type { SourceRegistry } from '../engine/registry.js';
-import type { CallTracer } from '../telemetry/index.js';
+import type { CallTracer, RequestMeter } from '../telemetry/index.js';
 
 /** What every session's tools share: built once at start-up, read-only afterwards. */
 export interface ServerContext {
@@ -31,12 +31,14 @@ export interface ServerContext {
   readonly approvals?: ApprovalStore | undefined;
   /** Audits decisions people make with `bastion approvals` (see approvals/watch.ts). */
   readonly approvalWatch?: { stop(): Promise<void> } | undefined;
-  /** Prometheus counters and histograms; no-ops unless metrics.enabled. */
+  /** Prometheus counters and histograms (no-ops unless metrics.enabled), and their OpenTelemetry twins when OTLP metrics are on. */
   readonly metrics: Metrics;
   /** list_files, read_file and search_files (files/tools.ts): loaded at start-up only when files.roots is configured. */
   readonly fileTools?: RegisterTools | undefined;
   /** OpenTelemetry traces: present only when telemetry is on (the SDK is not even loaded otherwise). */
   readonly tracer?: CallTracer | undefined;
+  /** OpenTelemetry metrics over OTLP (mcp.server.operation.duration): present only when they are on. */
+  readonly meter?: RequestMeter | undefined;
 }
 
 /** One session, as each of its tool calls sees it. */

@@ -5,18 +5,17 @@
  * argument, a statement's text, a parameter or an error message.
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { TelemetrySettings } from '../config/telemetry.js';
 import { BastionError } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
-import { redactText } from '../log/redact.js';
-import type { CallEnding, CallRequest, CallSpan, CallStage, CallTracer, StatementFacts } from './types.js';
+import type { CallEnding, CallRequest, CallSpan, CallStage, CallTracer, RequestSpan, StatementFacts } from './types.js';
+import { reportExportFailures } from './export-failures.js';
 import { header, parentContext } from './parent.js';
 
 export async function startTracer(settings: TelemetrySettings, version: string, log: Logger): Promise<CallTracer> {
-  setGlobalErrorHandler(exportFailureReporter(log));
+  reportExportFailures(log);
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': settings.serviceName, 'service.version': version }),
     ...(settings.sampleRatio === undefined ? {} : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.sampleRatio) }) }),
@@ -25,29 +24,12 @@ export async function startTracer(settings: TelemetrySettings, version: string, 
   const tracer = provider.getTracer('bastion', version);
   return {
     startCall: (request) => startCall(tracer, request),
+    startRequest: (request, startTime) => startRequest(tracer, request, startTime),
     close: () => provider.shutdown(),
   };
 }
 
 /** Only the chosen exporter's module is loaded. */
-/** How often at most a failed export is logged: a collector that is down must not flood stderr. */
-const EXPORT_FAILURE_LOG_INTERVAL_MS = 60_000;
-
-/**
- * The SDK reports a failed export (collector down, refused, timed out) to its global error
- * handler, silent by default: here it becomes a warning, at most one a minute, redacted.
- */
-function exportFailureReporter(log: Logger): (error: unknown) => void {
-  let last = Number.NEGATIVE_INFINITY;
-  return (error) => {
-    const now = Date.now();
-    if (now - last < EXPORT_FAILURE_LOG_INTERVAL_MS) return;
-    last = now;
-    const message = redactText(error instanceof Error ? error.message : String(error)).slice(0, 300);
-    log.warn({ err: message }, 'telemetry: spans could not be exported (further failures within a minute are not logged)');
-  };
-}
-
 async function exporterFor(settings: TelemetrySettings): Promise<SpanExporter> {
   const { OTLPTraceExporter } =
     settings.protocol === 'http/json' ? await import('@opentelemetry/exporter-trace-otlp-http') : await import('@opentelemetry/exporter-trace-otlp-proto');
@@ -75,6 +57,26 @@ function startCall(tracer: Tracer, request: CallRequest): CallSpan | undefined {
   };
 }
 
+/** Any other request: one server span, named by its method, with the MCP attributes. */
+function startRequest(tracer: Tracer, request: CallRequest, startTime?: number): RequestSpan | undefined {
+  const name = request.tool === '' ? request.method : `${request.method} ${request.tool}`;
+  const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: requestAttributes(request), ...(startTime === undefined ? {} : { startTime }) }, parentContext(request));
+  if (!span.isRecording()) return undefined;
+  return {
+    end: (errorType, protocolVersion) => {
+      if (protocolVersion !== undefined && request.protocolVersion === undefined && PROTOCOL_VERSION.test(protocolVersion)) span.setAttribute('mcp.protocol.version', protocolVersion);
+      if (errorType !== undefined) {
+        span.setAttribute('error.type', errorType);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.end();
+    },
+  };
+}
+
+/** What a protocol revision looks like (2025-06-18, 2026-07-28); anything else is left out. */
+const PROTOCOL_VERSION = /^[0-9A-Za-z.-]{1,32}$/;
+
 const STAGE_SPANS: Readonly<Record<CallStage, string>> = {
   rate_limit: 'bastion.rate_limit',
   authorize: 'bastion.authorize',
@@ -97,7 +99,7 @@ function requestAttributes(request: CallRequest): Attributes {
     ...(request.method === 'tools/call' ? { 'gen_ai.tool.name': request.tool, 'gen_ai.operation.name': 'execute_tool' } : {}),
     ...(request.requestId === undefined ? {} : { 'jsonrpc.request.id': String(request.requestId).slice(0, 128) }),
     ...(request.sessionId === undefined ? {} : { 'mcp.session.id': request.sessionId }),
-    ...(typeof version === 'string' && /^[0-9A-Za-z.-]{1,32}$/.test(version) ? { 'mcp.protocol.version': version } : {}),
+    ...(typeof version === 'string' && PROTOCOL_VERSION.test(version) ? { 'mcp.protocol.version': version } : {}),
     'network.transport': http ? 'tcp' : 'pipe',
     ...(http ? { 'network.protocol.name': 'http' } : {}),
   };

@@ -1,5 +1,6 @@
 /** The tracer's interface as the pipeline sees it; no OpenTelemetry type crosses it. */
 import type { ErrorCode } from '../errors/codes.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 /** The stages of a call that get a child span of their own. */
 export type CallStage = 'rate_limit' | 'authorize' | 'audit';
@@ -58,9 +59,44 @@ export interface CallSpan {
   end(ending: CallEnding): void;
 }
 
+/** The server span of an MCP request other than tools/call (initialize, tools/list, ping…). */
+export interface RequestSpan {
+  /**
+   * Ends the span; `errorType` (a JSON-RPC error code) marks it failed; `protocolVersion` is
+   * the revision the session negotiated, when the request did not name one (initialize).
+   */
+  end(errorType?: string, protocolVersion?: string): void;
+}
+
 export interface CallTracer {
   /** The call's server span, or undefined when the sampler leaves this call out. */
   startCall(request: CallRequest): CallSpan | undefined;
+  /**
+   * The server span of any other request, or of a tools/call the SDK refused before any tool
+   * ran (then `request.tool` names it, if it can); undefined when not sampled. `startTime`: when
+   * the request began, in milliseconds since the epoch, for a span started after the fact.
+   */
+  startRequest(request: CallRequest, startTime?: number): RequestSpan | undefined;
   /** Exports what is buffered and stops. */
+  close(): Promise<void>;
+}
+
+/** One MCP request as the operation-duration metric tells it: bounded values only. */
+export interface OperationFacts {
+  readonly method: string;
+  /** tools/call only: a tool Bastion ships, else `other`. */
+  readonly tool?: string | undefined;
+  /** `tool_error` for a tool result with isError, the JSON-RPC error code for an error response. */
+  readonly errorType?: string | undefined;
+  readonly transport: 'pipe' | 'tcp';
+  readonly protocolVersion?: string | undefined;
+}
+
+/** OpenTelemetry metrics: mcp.server.operation.duration and Bastion's counters, exported over OTLP. */
+export interface RequestMeter {
+  /** Bastion's counters, histograms and gauges as OpenTelemetry instruments (the facts Prometheus counts). */
+  readonly counters: Metrics;
+  recordOperation(facts: OperationFacts, seconds: number): void;
+  /** Exports what was recorded since the last export and stops. */
   close(): Promise<void>;
 }

@@ -43,7 +43,7 @@ export function dispatchCalls(server: McpServer, call: ToolCall, tools: Readonly
  * headers. The HTTP transports hand the SDK a request with only those headers
  * (session-transport.ts, modern-exchange.ts); only TRACE_HEADERS are read here all the same.
  */
-function callExtra(context: RequestContext): CallExtra {
+export function callExtra(context: RequestContext): CallExtra {
   const envelope = context.mcpReq.envelope as Readonly<Record<string, unknown>> | undefined;
   const version = envelope?.[PROTOCOL_VERSION_META_KEY];
   const modern = typeof version === 'string';

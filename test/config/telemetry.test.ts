@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { resolveTelemetry } from '../../src/config/telemetry.js';
+import { resolveMetricsExport, resolveTelemetry } from '../../src/config/telemetry.js';
 import { BastionError } from '../../src/errors/codes.js';
 
 const user = { platform: 'linux' as const, homedir: '/home/ada' };
@@ -75,5 +75,52 @@ describe('telemetry settings', () => {
   it('a misspelt key under telemetry: stops the start', () => {
     expect(refusal(() => loadWith('telemetry:\n  enabeld: true\n'))).toMatch(/telemetry: unknown key 'enabeld'/);
     expect(refusal(() => loadWith('telemetry:\n  sample_ratio: 2\n'))).toMatch(/telemetry\.sample_ratio/);
+  });
+});
+
+describe('OTLP metrics settings', () => {
+  it('off without telemetry: or an OTEL_* variable; a traces-only endpoint does not turn them on', () => {
+    expect(loadWith('').metricsExport).toBeUndefined();
+    expect(resolveMetricsExport(undefined, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' })).toBeUndefined();
+  });
+
+  it('OTEL_EXPORTER_OTLP_ENDPOINT turns them on: its /v1/metrics, protobuf, every 60 s by default', () => {
+    expect(resolveMetricsExport(undefined, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' })).toEqual({
+      metricsUrl: 'http://collector:4318/v1/metrics',
+      protocol: 'http/protobuf',
+      serviceName: 'bastion',
+      intervalMs: 60_000,
+    });
+  });
+
+  it('the metrics variables win over the shared ones and over the file', () => {
+    const file = { enabled: true, endpoint: 'http://file:4318', protocol: 'http/protobuf' as const, metric_export_interval_ms: 5000 };
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://shared:4318',
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'https://env:4318/m',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json',
+      OTEL_METRIC_EXPORT_INTERVAL: '250',
+    };
+    expect(resolveMetricsExport(file, env)).toMatchObject({ metricsUrl: 'https://env:4318/m', protocol: 'http/json', intervalMs: 250 });
+    expect(resolveMetricsExport(file, {})).toMatchObject({ metricsUrl: 'http://file:4318/v1/metrics', protocol: 'http/protobuf', intervalMs: 5000 });
+  });
+
+  it('telemetry.metrics: false keeps traces without metrics; OTEL_METRICS_EXPORTER=none and OTEL_SDK_DISABLED turn them off', () => {
+    const config = loadWith('telemetry:\n  enabled: true\n  metrics: false\n');
+    expect(config.tracing).toBeDefined();
+    expect(config.metricsExport).toBeUndefined();
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+    expect(resolveMetricsExport(undefined, { ...env, OTEL_METRICS_EXPORTER: 'none' })).toBeUndefined();
+    expect(resolveTelemetry(undefined, { ...env, OTEL_METRICS_EXPORTER: 'none' })).toBeDefined();
+    expect(resolveMetricsExport({ enabled: true }, { OTEL_SDK_DISABLED: 'true' })).toBeUndefined();
+  });
+
+  it('an exporter, protocol or interval Bastion cannot honour stops the start, naming the variable', () => {
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+    expect(refusal(() => resolveMetricsExport(undefined, { ...env, OTEL_METRICS_EXPORTER: 'prometheus' }))).toContain('OTEL_METRICS_EXPORTER');
+    expect(refusal(() => resolveMetricsExport(undefined, { ...env, OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc' }))).toContain('OTEL_EXPORTER_OTLP_METRICS_PROTOCOL');
+    expect(refusal(() => resolveMetricsExport(undefined, { ...env, OTEL_METRIC_EXPORT_INTERVAL: '10s' }))).toContain('OTEL_METRIC_EXPORT_INTERVAL');
+    expect(refusal(() => resolveMetricsExport(undefined, { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'ftp://collector' }))).toContain('http://');
   });
 });

@@ -21,7 +21,7 @@ const LIBPG_QUERY = /\/node_modules\/libpg-query\//;
 const PG_DRIVER = /\/node_modules\/pg\//;
 /** The file tools and the operations behind them (denied-names.js is also `bastion doctor`'s list of protected names). */
 const FILE_TOOL_MODULES = /\/dist\/files\/(tools|list|read|search|walk|path-policy)\.js$/;
-const OPENTELEMETRY = /\/node_modules\/@opentelemetry\/|\/dist\/telemetry\/(tracer|parent)\.js$/;
+const OPENTELEMETRY = /\/node_modules\/@opentelemetry\/|\/dist\/telemetry\/(tracer|parent|meter|export-failures)\.js$/;
 
 /** Serves `args` over stdio, calls list_sources, query `sql` and the tool list, stops; returns every module URL loaded. */
 async function modulesLoaded(args: string[], sql: string, env: Record<string, string> = {}): Promise<{ urls: string[]; tools: string[] }> {
@@ -60,13 +60,24 @@ describe('heavy modules load only when configured (built binary)', () => {
     expect(tools).not.toContain('read_file');
   }, 60_000);
 
-  it('OTEL_EXPORTER_OTLP_ENDPOINT loads the tracer and the one exporter its protocol names', async () => {
+  it('OTEL_EXPORTER_OTLP_ENDPOINT loads the tracer, the meter and the one exporter of each that its protocol names', async () => {
     const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' };
     const { urls } = await modulesLoaded(['--db', `sqlite:${sqliteFile()}`], 'SELECT name FROM items', env);
     expect(urls.some((url) => url.endsWith('/dist/telemetry/tracer.js'))).toBe(true);
     expect(urls.some((url) => url.includes('/node_modules/@opentelemetry/sdk-trace-base/'))).toBe(true);
     expect(urls.some((url) => url.includes('/node_modules/@opentelemetry/exporter-trace-otlp-http/'))).toBe(true);
     expect(urls.filter((url) => url.includes('/node_modules/@opentelemetry/exporter-trace-otlp-proto/'))).toEqual([]);
+    expect(urls.some((url) => url.endsWith('/dist/telemetry/meter.js'))).toBe(true);
+    expect(urls.some((url) => url.includes('/node_modules/@opentelemetry/sdk-metrics/'))).toBe(true);
+    expect(urls.some((url) => url.includes('/node_modules/@opentelemetry/exporter-metrics-otlp-http/'))).toBe(true);
+    expect(urls.filter((url) => url.includes('/node_modules/@opentelemetry/exporter-metrics-otlp-proto/'))).toEqual([]);
+  }, 60_000);
+
+  it('OTEL_METRICS_EXPORTER=none: traces without the metrics SDK', async () => {
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_METRICS_EXPORTER: 'none' };
+    const { urls } = await modulesLoaded(['--db', `sqlite:${sqliteFile()}`], 'SELECT name FROM items', env);
+    expect(urls.some((url) => url.endsWith('/dist/telemetry/tracer.js'))).toBe(true);
+    expect(urls.filter((url) => url.endsWith('/dist/telemetry/meter.js') || url.includes('/node_modules/@opentelemetry/exporter-metrics-otlp-'))).toEqual([]);
   }, 60_000);
 
   it('an embedded PGlite source alone loads libpg-query but not the pg driver', async () => {

@@ -1,9 +1,11 @@
 /**
- * OpenTelemetry traces from the built binary, received by a local OTLP/HTTP receiver:
+ * OpenTelemetry traces and metrics from the built binary, received by a local OTLP/HTTP receiver:
  * over stdio with OTLP JSON (a SQLite source) and over HTTP with OTLP protobuf (PostgreSQL).
  * The caller's trace is continued from `_meta.traceparent` or the HTTP `traceparent`
  * header; each tools/call is a server span with the MCP conventions and Bastion's decision,
- * over children for the rate limit, authorization, the statement and the audit append.
+ * over children for the rate limit, authorization, the statement and the audit append; every
+ * other request (initialize, tools/list, ping, 2026-07-28 requests) is a server span of its own;
+ * mcp.server.operation.duration and Bastion's counters are exported as OTLP metrics.
  * The attack: secrets and literals sent in SQL text and parameters, and a statement whose
  * driver error quotes its value, must reach no attribute and no byte of what is exported.
  */
@@ -11,10 +13,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onlyChainText, recordsOf } from '../helpers/audit-chains.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedPoint, type ReceivedSpan } from '../helpers/otlp-receiver.js';
 import { PG_ADMIN_URL, postgres } from '../helpers/postgres.js';
 import { cleanup, dirWithConfig, makeTempDir, parseLogLines, POLL, rawRequest, startHttp, startStdio, type HttpBastion, type StdioBastion } from '../helpers/spawn.js';
 import { SECRET_CORPUS } from '../log/secret-corpus.js';
@@ -41,6 +43,33 @@ async function childrenOf(receiver: OtlpReceiver, parent: ReceivedSpan, count: n
 function correlationOf(result: CallToolResult): string {
   const meta = result._meta as { 'bastion/correlation_id'?: string; 'bastion/error'?: { correlation_id: string } } | undefined;
   return meta?.['bastion/correlation_id'] ?? meta?.['bastion/error']?.correlation_id ?? '';
+}
+
+/** The points of `name` exported so far (cumulative: later exports repeat earlier series). */
+function pointsOf(receiver: OtlpReceiver, name: string): ReceivedPoint[] {
+  return receiver.metrics.filter((m) => m.name === name).flatMap((m) => [...m.points]);
+}
+
+/** Once exported: a point of `name` whose attributes include `attributes` (and no error.type unless named). */
+async function metricPoint(receiver: OtlpReceiver, name: string, attributes: Record<string, string>): Promise<ReceivedPoint> {
+  const matches = (p: ReceivedPoint): boolean =>
+    Object.entries(attributes).every(([k, v]) => p.attributes[k] === v) && ('error.type' in attributes || p.attributes['error.type'] === undefined);
+  await expect.poll(() => pointsOf(receiver, name).some(matches), POLL).toBe(true);
+  return pointsOf(receiver, name).findLast(matches)!;
+}
+
+/** The server span named `name` in trace `traceId` (any trace when undefined), once exported. */
+async function requestSpan(receiver: OtlpReceiver, name: string, traceId?: string): Promise<ReceivedSpan> {
+  const match = (s: ReceivedSpan): boolean => s.name === name && (traceId === undefined || s.traceId === traceId);
+  await expect.poll(() => receiver.spans.some(match), POLL).toBe(true);
+  return receiver.spans.find(match)!;
+}
+
+/** No metric attribute holds a literal, a parameter or a secret. */
+function expectNoMetricLeak(receiver: OtlpReceiver, values: readonly string[]): void {
+  expect(receiver.metrics.length).toBeGreaterThan(0);
+  const attributes = receiver.metrics.flatMap((m) => m.points.flatMap((p) => Object.values(p.attributes).map(String)));
+  for (const value of values) expect(attributes.filter((a) => a.includes(value)), value).toEqual([]);
 }
 
 /** Neither a decoded attribute nor any byte of any exported body holds a literal, a parameter or a secret. */
@@ -70,7 +99,7 @@ describe('traces over stdio, OTLP JSON (SQLite source)', () => {
     stateDir = makeTempDir();
     server = await startStdio(['--db', `sqlite:${file}`], {
       cwd: makeTempDir(),
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50', BASTION_STATE_DIR: stateDir },
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50', OTEL_METRIC_EXPORT_INTERVAL: '200', BASTION_STATE_DIR: stateDir },
     });
   }, 60_000);
 
@@ -149,6 +178,69 @@ describe('traces over stdio, OTLP JSON (SQLite source)', () => {
     expect(span.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(span.traceId).not.toBe('0'.repeat(32));
   });
+
+  it('every other request is a server span too: initialize, tools/list continuing _meta.traceparent, ping', async () => {
+    const LIST_TRACE = '5bf92f3577b34da6a3ce929d0e0e4737';
+    await server.client.listTools({ _meta: { traceparent: `00-${LIST_TRACE}-${CALLER_SPAN}-01` } });
+    await server.client.ping();
+    const initialize = await requestSpan(receiver, 'initialize');
+    expect(initialize).toMatchObject({ kind: 2, statusCode: 0, parentSpanId: '', attributes: { 'mcp.method.name': 'initialize', 'network.transport': 'pipe' } });
+    expect(initialize.attributes['mcp.protocol.version']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(typeof initialize.attributes['jsonrpc.request.id']).toBe('string');
+    expect(initialize.attributes['gen_ai.tool.name']).toBeUndefined();
+    const list = await requestSpan(receiver, 'tools/list', LIST_TRACE);
+    expect(list).toMatchObject({ parentSpanId: CALLER_SPAN, kind: 2, attributes: { 'mcp.method.name': 'tools/list', 'network.transport': 'pipe' } });
+    expect(await requestSpan(receiver, 'ping')).toMatchObject({ attributes: { 'mcp.method.name': 'ping' } });
+  });
+
+  it('metrics over OTLP JSON: mcp.server.operation.duration per method and tool, with error.type; the counters Prometheus has; no literal or secret', async () => {
+    const query = await metricPoint(receiver, 'mcp.server.operation.duration', { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'query', 'network.transport': 'pipe' });
+    expect(query.count).toBeGreaterThanOrEqual(1);
+    expect(query.sum).toBeGreaterThan(0);
+    expect(query.attributes['mcp.protocol.version']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    // The refused DELETE: a tool result with isError.
+    await metricPoint(receiver, 'mcp.server.operation.duration', { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'query', 'error.type': 'tool_error' });
+    await metricPoint(receiver, 'mcp.server.operation.duration', { 'mcp.method.name': 'initialize' });
+    await metricPoint(receiver, 'mcp.server.operation.duration', { 'mcp.method.name': 'tools/list' });
+    const histogram = receiver.metrics.find((m) => m.name === 'mcp.server.operation.duration')!;
+    expect(histogram).toMatchObject({ kind: 'histogram', unit: 's' });
+    // A tools/call the SDK rejects before any tool runs (no name): a JSON-RPC error, its code as error.type.
+    await expect(server.client.request({ method: 'tools/call', params: { arguments: {} } }, CallToolResultSchema)).rejects.toThrow();
+    await metricPoint(receiver, 'mcp.server.operation.duration', { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'other', 'error.type': '-32602' });
+    // It has a server span of its own too, failed, with the code; no decision (no tool ran, nothing was audited).
+    const rejected = await requestSpan(receiver, 'tools/call');
+    expect(rejected).toMatchObject({ kind: 2, statusCode: 2, attributes: { 'mcp.method.name': 'tools/call', 'error.type': '-32602', 'network.transport': 'pipe' } });
+    expect(rejected.attributes['bastion.decision']).toBeUndefined();
+
+    expect((await metricPoint(receiver, 'bastion.tool.calls', { 'gen_ai.tool.name': 'query', 'bastion.outcome': 'ok' })).value).toBeGreaterThanOrEqual(1);
+    expect((await metricPoint(receiver, 'bastion.denials', { 'gen_ai.tool.name': 'query', 'bastion.reason': 'SQL_NOT_READ_ONLY' })).value).toBe(1);
+    expect((await metricPoint(receiver, 'bastion.tool.call.duration', { 'gen_ai.tool.name': 'query' })).count).toBeGreaterThanOrEqual(2);
+    expect((await metricPoint(receiver, 'bastion.audit.write.duration', {})).count).toBeGreaterThanOrEqual(2);
+    expectNoMetricLeak(receiver, [LITERAL, ...SECRETS]);
+    expectNothingLeaked(receiver, [LITERAL, ...SECRETS]);
+  });
+});
+
+describe('metrics are flushed when the server stops', () => {
+  it('with an export interval far beyond the test, the calls made are exported on a clean exit (stdin closed)', async () => {
+    const receiver = await startOtlpReceiver();
+    const server = await startStdio(['--db', `sqlite:${join(makeTempDir(), 'empty.db')}`], {
+      cwd: makeTempDir(),
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_METRIC_EXPORT_INTERVAL: '600000', BASTION_STATE_DIR: makeTempDir() },
+    });
+    try {
+      expect(((await server.client.callTool({ name: 'list_sources', arguments: {} })) as CallToolResult).isError).toBeFalsy();
+      expect(pointsOf(receiver, 'mcp.server.operation.duration')).toEqual([]);
+    } finally {
+      await server.close();
+    }
+    try {
+      const point = await metricPoint(receiver, 'mcp.server.operation.duration', { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'list_sources' });
+      expect(point.count).toBe(1);
+    } finally {
+      await receiver.close();
+    }
+  }, 60_000);
 });
 
 describe('traces of a governed write (SQLite, dry run)', () => {
@@ -191,7 +283,13 @@ describe.skipIf(!postgres.ok)('traces over HTTP, OTLP protobuf (PostgreSQL sourc
     receiver = await startOtlpReceiver();
     server = await startHttp(['--db', PG_ADMIN_URL], {
       cwd: makeTempDir(),
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_BSP_SCHEDULE_DELAY: '50', BASTION_STATE_DIR: (stateDir = makeTempDir()) },
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+        OTEL_METRIC_EXPORT_INTERVAL: '200',
+        BASTION_STATE_DIR: (stateDir = makeTempDir()),
+      },
     });
     client = new Client({ name: 'telemetry-e2e', version: '1' });
     await client.connect(new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: { traceparent: `00-${HEADER_TRACE}-${HEADER_SPAN}-01` } } }));
@@ -245,6 +343,49 @@ describe.skipIf(!postgres.ok)('traces over HTTP, OTLP protobuf (PostgreSQL sourc
     expect(fromMeta).toMatchObject({ traceId: CALLER_TRACE, parentSpanId: CALLER_SPAN });
   });
 
+  it('initialize and a 2026-07-28 tools/list are server spans of their own, continuing the traceparent header', async () => {
+    const initialize = await requestSpan(receiver, 'initialize', HEADER_TRACE);
+    expect(initialize).toMatchObject({ parentSpanId: HEADER_SPAN, kind: 2, attributes: { 'mcp.method.name': 'initialize', 'network.transport': 'tcp', 'network.protocol.name': 'http' } });
+    const LIST_TRACE = '6bf92f3577b34da6a3ce929d0e0e4738';
+    const envelope = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list', traceparent: `00-${LIST_TRACE}-${HEADER_SPAN}-01` };
+    const res = await rawRequest(server.url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list', params: { _meta: envelope } }) });
+    expect(res.status, res.body).toBe(200);
+    const list = await requestSpan(receiver, 'tools/list', LIST_TRACE);
+    expect(list).toMatchObject({ parentSpanId: HEADER_SPAN, attributes: { 'mcp.method.name': 'tools/list', 'mcp.protocol.version': '2026-07-28', 'jsonrpc.request.id': '7', 'network.transport': 'tcp' } });
+    expect(list.attributes['mcp.session.id']).toBeUndefined();
+
+    // server/discover, and a request the SDK answers with a JSON-RPC error: error.type is its code, never its message.
+    const DISCOVER_TRACE = '7bf92f3577b34da6a3ce929d0e0e4739';
+    const post = (method: string, params: Record<string, unknown>, trace: string): Promise<{ status: number; body: string }> =>
+      rawRequest(server.url, {
+        method: 'POST',
+        headers: { ...headers, 'mcp-method': method, traceparent: `00-${trace}-${HEADER_SPAN}-01` },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 8, method, params: { ...params, _meta: envelope } }),
+      });
+    expect((await post('server/discover', {}, DISCOVER_TRACE)).status).toBe(200);
+    expect(await requestSpan(receiver, 'server/discover', DISCOVER_TRACE)).toMatchObject({ statusCode: 0, attributes: { 'mcp.method.name': 'server/discover', 'mcp.protocol.version': '2026-07-28' } });
+    const ERROR_TRACE = '8bf92f3577b34da6a3ce929d0e0e4730';
+    const refused = await post('tools/list', { cursor: 5 }, ERROR_TRACE);
+    expect(refused.body).toContain('"error"');
+    const failed = await requestSpan(receiver, 'tools/list', ERROR_TRACE);
+    expect(failed.statusCode).toBe(2);
+    expect(failed.attributes['error.type']).toMatch(/^-?\d+$/);
+  });
+
+  it('metrics over OTLP protobuf: mcp.server.operation.duration over tcp for both eras; no literal or secret in any attribute', async () => {
+    const legacy = await metricPoint(receiver, 'mcp.server.operation.duration', { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'query', 'network.transport': 'tcp' });
+    expect(legacy.attributes['mcp.protocol.version']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(legacy.count).toBeGreaterThanOrEqual(1);
+    await metricPoint(receiver, 'mcp.server.operation.duration', { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'list_sources', 'mcp.protocol.version': '2026-07-28' });
+    await metricPoint(receiver, 'mcp.server.operation.duration', { 'mcp.method.name': 'tools/list', 'mcp.protocol.version': '2026-07-28', 'network.transport': 'tcp' });
+    expect(receiver.metrics.find((m) => m.name === 'mcp.server.operation.duration')).toMatchObject({ kind: 'histogram', unit: 's' });
+    expect((await metricPoint(receiver, 'bastion.sessions', {})).value).toBeGreaterThanOrEqual(1);
+    await metricPoint(receiver, 'bastion.pool.connections', { 'bastion.source': 'main', 'bastion.pool.state': 'total' });
+    expectNoMetricLeak(receiver, [LITERAL, ...SECRETS]);
+    expectNothingLeaked(receiver, [LITERAL, ...SECRETS]);
+  });
+
   it("a statement the database rejects with its value in the message: the span says the code, never the driver's text", async () => {
     const secret = SECRETS[1]!;
     const result = (await client.callTool({ name: 'query', arguments: { sql: `SELECT CAST(${sqlText(secret)} AS integer) AS n` } })) as CallToolResult;
@@ -266,7 +407,7 @@ describe('traces to a collector that refuses them', () => {
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: refusing.endpoint, OTEL_BSP_SCHEDULE_DELAY: '20', BASTION_STATE_DIR: makeTempDir() },
     });
     try {
-      const warnings = (): Record<string, unknown>[] => parseLogLines(server.stderr()).filter((l) => String(l['msg']).startsWith('telemetry: spans could not be exported'));
+      const warnings = (): Record<string, unknown>[] => parseLogLines(server.stderr()).filter((l) => String(l['msg']).startsWith('telemetry: spans or metrics could not be exported'));
       // One export per call (each waits for the previous export to arrive); the fourth arrives after the third was refused.
       for (let exports = 1; exports <= 4; exports++) {
         expect(((await server.client.callTool({ name: 'list_sources', arguments: {} })) as CallToolResult).isError).toBeFalsy();
