@@ -2,6 +2,7 @@ import { PROTOCOL_VERSION_META_KEY, type CallToolResult, type McpServer, type Re
 import type { z } from 'zod';
 import { BastionError } from '../errors/codes.js';
 import { refusedCall, type CallExtra } from './run.js';
+import { argumentsSchema } from './define.js';
 import type { ToolCall } from '../session/context.js';
 
 type Handler = (args: unknown, extra: CallExtra) => Promise<CallToolResult>;
@@ -21,14 +22,12 @@ export function dispatchCalls(server: McpServer, call: ToolCall, tools: Readonly
     if (tool === undefined) {
       return refusedCall(call, name, args, new BastionError('TOOL_NOT_ALLOWED', 'No such tool is available to you.'), extra);
     }
-    const schema = tool.inputSchema as z.ZodType | undefined;
-    let parsed: unknown = args ?? {};
-    if (schema !== undefined) {
-      const checked = await schema.safeParseAsync(args ?? {});
-      if (!checked.success) return refusedCall(call, name, args, new BastionError('INVALID_ARGUMENT', describeIssues(checked.error)), extra);
-      parsed = checked.data;
-    }
-    const result = await (tool.handler as Handler)(parsed, extra);
+    // Every tool is registered with its arguments schema (define.ts); one without is never called unchecked.
+    const schema = argumentsSchema(tool.inputSchema);
+    if (schema === undefined) return refusedCall(call, name, args, new BastionError('INTERNAL', 'The tool has no arguments schema.'), extra);
+    const checked = schema.safeParse(args ?? {});
+    if (!checked.success) return refusedCall(call, name, args, new BastionError('INVALID_ARGUMENT', describeIssues(checked.error)), extra);
+    const result = await (tool.handler as Handler)(checked.data, extra);
     // The era's own shape of a tool result (the SDK's wire codec), as its built-in handler does.
     return server.server.projectCallToolResult(result, tool.outputSchemaJson);
   });
