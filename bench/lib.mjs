@@ -8,18 +8,31 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 
 export const PROTOCOL_VERSION = '2025-06-18';
+/** The stateless revision: no initialize, the envelope in every request's `_meta`. */
+export const MODERN_PROTOCOL_VERSION = '2026-07-28';
 const CLIENT_INFO = { name: 'bastion-bench', version: '1' };
+const MODERN_ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': MODERN_PROTOCOL_VERSION,
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': CLIENT_INFO,
+};
+
+/** A request's params on the 2026-07-28 era: the envelope added to its `_meta`. */
+function modernParams(params) {
+  return { ...params, _meta: { ...params?._meta, ...MODERN_ENVELOPE } };
+}
 
 // ---------------------------------------------------------------- children
 
 const children = new Set();
 
 /**
- * Spawns a server child and waits for the JSON log line whose msg is `readyMsg`.
+ * Spawns a server child and waits for the JSON log line whose msg is `readyMsg` (or a
+ * plain line matching `readyText`).
  * stderr is drained continuously (a full pipe would stall the child) and its tail
  * kept for error messages.
  */
-export function spawnServer({ name, args, readyMsg, cwd, env, timeoutMs = 20_000 }) {
+export function spawnServer({ name, args, readyMsg, readyText, cwd, env, timeoutMs = 20_000 }) {
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
   children.add(child);
   let tail = '';
@@ -36,6 +49,12 @@ export function spawnServer({ name, args, readyMsg, cwd, env, timeoutMs = 20_000
       while ((nl = lineBuf.indexOf('\n')) !== -1) {
         const line = lineBuf.slice(0, nl);
         lineBuf = lineBuf.slice(nl + 1);
+        // A server that logs plain text (DBHub): its ready line matched by a pattern, the match returned.
+        const text = readyText?.exec(line);
+        if (text) {
+          clearTimeout(timer);
+          resolve({ match: text });
+        }
         if (!line.startsWith('{')) continue;
         try {
           const entry = JSON.parse(line);
@@ -91,8 +110,10 @@ export function killAllChildren() {
 
 /** Newline-delimited JSON-RPC over a child's stdin/stdout, many requests in flight. */
 export class StdioRpc {
-  constructor(child) {
+  /** `era: 'modern'` speaks 2026-07-28: no initialize, the envelope in every request's `_meta`. */
+  constructor(child, { era = 'legacy' } = {}) {
     this.child = child;
+    this.modern = era === 'modern';
     this.pending = new Map();
     this.nextId = 1;
     let buf = '';
@@ -134,7 +155,7 @@ export class StdioRpc {
         return;
       }
       this.pending.set(id, { resolve, reject });
-      this.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+      this.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params: this.modern ? modernParams(params) : params })}\n`);
     });
   }
 
@@ -142,7 +163,14 @@ export class StdioRpc {
     this.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method, ...(params ? { params } : {}) })}\n`);
   }
 
+  /** 2025: the initialize handshake. 2026-07-28: `server/discover` instead (the connection's opening message names the era). */
   async initialize() {
+    if (this.modern) {
+      const reply = await this.request('server/discover', {});
+      if (reply.error) throw new Error(`server/discover failed: ${JSON.stringify(reply.error)}`);
+      if (!reply.result.supportedVersions?.includes(MODERN_PROTOCOL_VERSION)) throw new Error(`server/discover: ${MODERN_PROTOCOL_VERSION} not offered: ${JSON.stringify(reply.result).slice(0, 300)}`);
+      return reply.result;
+    }
     const reply = await this.request('initialize', { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: CLIENT_INFO });
     if (reply.error) throw new Error(`initialize failed: ${JSON.stringify(reply.error)}`);
     this.notify('notifications/initialized');
@@ -191,29 +219,46 @@ function post(url, agent, headers, payload) {
 /** One Streamable HTTP session spoken as raw JSON-RPC (JSON response mode). */
 export class HttpSession {
   /** `token`, when given, is sent as `Authorization: Bearer` on every request. */
-  constructor(url, agent, token) {
+  /**
+   * `era: 'modern'` speaks 2026-07-28: no session, the envelope in every request's `_meta`
+   * and the Mcp-Method/Mcp-Name headers. A 2025 server that answers initialize without a
+   * session id (a stateless server) is spoken to without one.
+   */
+  constructor(url, agent, token, { era = 'legacy' } = {}) {
     this.url = new URL(url);
     this.agent = agent;
     this.nextId = 1;
     this.sessionId = undefined;
-    this.protocolVersion = PROTOCOL_VERSION;
+    this.modern = era === 'modern';
+    this.protocolVersion = this.modern ? MODERN_PROTOCOL_VERSION : PROTOCOL_VERSION;
     this.auth = token === undefined ? {} : { authorization: `Bearer ${token}` };
   }
 
-  headers() {
+  headers(method, name) {
     const h = { 'mcp-protocol-version': this.protocolVersion, ...this.auth };
     if (this.sessionId) h['mcp-session-id'] = this.sessionId;
+    if (this.modern) {
+      h['mcp-method'] = method;
+      if (name !== undefined) h['mcp-name'] = name;
+    }
     return h;
   }
 
   async request(method, params) {
     const id = this.nextId++;
-    const res = await post(this.url, this.agent, this.headers(), JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    const body = { jsonrpc: '2.0', id, method, params: this.modern ? modernParams(params) : params };
+    const res = await post(this.url, this.agent, this.headers(method, params?.name), JSON.stringify(body));
     if (res.status !== 200) throw new Error(`${method}: HTTP ${res.status}: ${res.body.slice(0, 300)}`);
     return { res, msg: parseBody(res) };
   }
 
   async initialize() {
+    if (this.modern) {
+      const { msg } = await this.request('server/discover', {});
+      if (msg.error) throw new Error(`server/discover failed: ${JSON.stringify(msg.error)}`);
+      if (!msg.result.supportedVersions?.includes(MODERN_PROTOCOL_VERSION)) throw new Error(`server/discover: ${MODERN_PROTOCOL_VERSION} not offered`);
+      return msg.result;
+    }
     const id = this.nextId++;
     const res = await post(
       this.url,
@@ -224,10 +269,10 @@ export class HttpSession {
     if (res.status !== 200) throw new Error(`initialize: HTTP ${res.status}: ${res.body.slice(0, 300)}`);
     const msg = parseBody(res);
     if (msg.error) throw new Error(`initialize failed: ${JSON.stringify(msg.error)}`);
+    // A stateless server (DBHub) answers without a session: the calls go without one too.
     this.sessionId = res.headers['mcp-session-id'];
-    if (!this.sessionId) throw new Error('initialize: no mcp-session-id header in the response');
     this.protocolVersion = msg.result.protocolVersion;
-    const note = await post(this.url, this.agent, this.headers(), JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+    const note = await post(this.url, this.agent, this.headers('notifications/initialized'), JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
     if (note.status !== 202 && note.status !== 200) throw new Error(`notifications/initialized: HTTP ${note.status}`);
     return msg.result;
   }

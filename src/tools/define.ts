@@ -1,4 +1,4 @@
-import type { McpServer, RegisteredTool, ToolAnnotations, ToolCallback } from '@modelcontextprotocol/server';
+import type { McpServer, RegisteredTool, StandardSchemaWithJSON, ToolAnnotations, ToolCallback } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Role } from '../authorize/roles.js';
 import type { ToolCall } from '../session/context.js';
@@ -13,15 +13,49 @@ export interface ToolConfig {
   readonly annotations: ToolAnnotations;
 }
 
-/** The contract as registered: object schemas built, and the listed output schema once converted. */
+/** The contract as registered: its schemas as the SDK takes them, each converted to JSON Schema once. */
 interface BuiltTool {
   readonly title: string;
   readonly description: string;
-  readonly inputSchema: z.ZodObject;
-  readonly outputSchema: z.ZodObject | undefined;
+  readonly inputSchema: StandardSchemaWithJSON;
+  readonly outputSchema: StandardSchemaWithJSON | undefined;
   readonly annotations: ToolAnnotations;
-  outputSchemaJson?: Record<string, unknown> | undefined;
 }
+
+/** The JSON Schema draft the SDK asks for (it asks for no other). */
+const TARGET = 'draft-2020-12';
+
+/** The zod schema behind each arguments contract: dispatch.ts validates a call's arguments with it. */
+const argumentSchemas = new WeakMap<object, z.ZodObject>();
+
+/**
+ * A tool's schema as the SDK takes it: its JSON Schema made once, instead of on every
+ * tools/list (a 2026-07-28 HTTP request lists on a server of its own, and the SDK converts
+ * each schema again on every list). Arguments are validated by zod on every call in
+ * dispatch.ts, which takes tools/call over from the SDK; results are built by Bastion's own
+ * code (test/tools/output-contract.test.ts holds real answers to their schema).
+ */
+function contract(schema: z.ZodObject, io: 'input' | 'output'): StandardSchemaWithJSON {
+  const json = schema['~standard'].jsonSchema[io]({ target: TARGET });
+  const built: StandardSchemaWithJSON = {
+    '~standard': {
+      version: 1,
+      vendor: 'bastion',
+      validate: (value: unknown) => schema['~standard'].validate(value),
+      jsonSchema: { input: () => json, output: () => json },
+    },
+  };
+  if (io === 'input') argumentSchemas.set(built, schema);
+  return built;
+}
+
+/** The zod schema of a registered tool's arguments (undefined for a schema registered elsewhere). */
+export function argumentsSchema(inputSchema: unknown): z.ZodObject | undefined {
+  return typeof inputSchema === 'object' && inputSchema !== null ? argumentSchemas.get(inputSchema) : undefined;
+}
+
+/** The zod schema of each tool's structured result, by tool name: for the test that holds answers to it. */
+export const RESULT_SCHEMAS = new Map<string, z.ZodObject>();
 
 /**
  * Built contracts per role (a role belongs to one server context, so this is per
@@ -49,13 +83,11 @@ export function registerDefined<A>(
   let tool = byName.get(name);
   if (tool === undefined) {
     const { inputSchema, outputSchema, ...rest } = config();
-    tool = { ...rest, inputSchema: z.object(inputSchema), outputSchema: outputSchema === undefined ? undefined : z.object(outputSchema) };
+    const result = outputSchema === undefined ? undefined : z.object(outputSchema);
+    if (result !== undefined) RESULT_SCHEMAS.set(name, result);
+    tool = { ...rest, inputSchema: contract(z.object(inputSchema), 'input'), outputSchema: result === undefined ? undefined : contract(result, 'output') };
     byName.set(name, tool);
   }
-  const { outputSchemaJson, ...definition } = tool;
   // The handler takes the arguments its schema parses to, and the SDK's context reduced to CallExtra (dispatch.ts).
-  const registered = server.registerTool(name, definition, handler as unknown as ToolCallback<z.ZodObject>);
-  if (outputSchemaJson === undefined) tool.outputSchemaJson = registered.outputSchemaJson;
-  else registered.outputSchemaJson = outputSchemaJson;
-  return registered;
+  return server.registerTool(name, tool, handler as unknown as ToolCallback<StandardSchemaWithJSON>);
 }

@@ -2,6 +2,7 @@ import { CLIENT_CAPABILITIES_META_KEY, isInputRequiredResult, PROTOCOL_VERSION_M
 import type { z } from 'zod';
 import { BastionError } from '../errors/codes.js';
 import { refusedCall, type CallExtra, type ToolAnswer } from './run.js';
+import { argumentsSchema } from './define.js';
 import type { ToolCall } from '../session/context.js';
 
 type Handler = (args: unknown, extra: CallExtra) => Promise<ToolAnswer>;
@@ -21,14 +22,12 @@ export function dispatchCalls(server: McpServer, call: ToolCall, tools: Readonly
     if (tool === undefined) {
       return refusedCall(call, name, args, new BastionError('TOOL_NOT_ALLOWED', 'No such tool is available to you.'), extra);
     }
-    const schema = tool.inputSchema as z.ZodType | undefined;
-    let parsed: unknown = args ?? {};
-    if (schema !== undefined) {
-      const checked = await schema.safeParseAsync(args ?? {});
-      if (!checked.success) return refusedCall(call, name, args, new BastionError('INVALID_ARGUMENT', describeIssues(checked.error)), extra);
-      parsed = checked.data;
-    }
-    const result = await (tool.handler as Handler)(parsed, extra);
+    // Every tool is registered with its arguments schema (define.ts); one without is never called unchecked.
+    const schema = argumentsSchema(tool.inputSchema);
+    if (schema === undefined) return refusedCall(call, name, args, new BastionError('INTERNAL', 'The tool has no arguments schema.'), extra);
+    const checked = schema.safeParse(args ?? {});
+    if (!checked.success) return refusedCall(call, name, args, new BastionError('INVALID_ARGUMENT', describeIssues(checked.error)), extra);
+    const result = await (tool.handler as Handler)(checked.data, extra);
     // A write asking for a person's answer (2026-07-28 only: see write-tools.ts) goes out as it is.
     if (isInputRequiredResult(result)) return result;
     // The era's own shape of a tool result (the SDK's wire codec), as its built-in handler does.

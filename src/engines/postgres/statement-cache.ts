@@ -4,8 +4,16 @@
  * call. Only Bastion's own wrapper statements and statements that already passed
  * the SQL policy are prepared; the cache dies with its connection, and a
  * connection that saw an error is destroyed, cache and all.
+ *
+ * A text is prepared under a name the second time this connection sees it: the
+ * first time it goes as the unnamed statement, which PostgreSQL drops at the next
+ * Parse. A statement a model writes with its constants inline is new on nearly every
+ * call; naming each would keep it in the backend until 200 others pushed it out, and
+ * cost a Close message then.
  */
 const MAX_PREPARED = 200;
+/** Texts seen once, remembered (by text, up to this many characters in all) to be named when seen again. */
+const MAX_SEEN_CHARS = 256 * 1024;
 
 export interface Prepared {
   name: string;
@@ -15,11 +23,16 @@ export interface Prepared {
   evicted?: string | undefined;
 }
 
+/** The unnamed statement: parsed on every use, replaced by the next Parse. */
+const UNNAMED: Prepared = { name: '', ready: false };
+
 export class StatementCache {
   private readonly names = new Map<string, string>();
+  private readonly seen = new Set<string>();
+  private seenChars = 0;
   private next = 0;
 
-  /** The name for `text`, recording it as prepared from now on. */
+  /** The name for `text` (the unnamed statement the first time), recording it as prepared from now on. */
   prepare(text: string): Prepared {
     const existing = this.names.get(text);
     if (existing !== undefined) {
@@ -28,6 +41,11 @@ export class StatementCache {
       this.names.set(text, existing);
       return { name: existing, ready: true };
     }
+    if (!this.seen.delete(text)) {
+      this.remember(text);
+      return UNNAMED;
+    }
+    this.seenChars -= text.length;
     let evicted: string | undefined;
     if (this.names.size >= MAX_PREPARED) {
       const [oldestText, oldestName] = this.names.entries().next().value as [string, string];
@@ -37,6 +55,18 @@ export class StatementCache {
     const name = `bastion_${(this.next++).toString(36)}`;
     this.names.set(text, name);
     return { name, ready: false, evicted };
+  }
+
+  /** Oldest first out, so the remembered texts stay within MAX_SEEN_CHARS. */
+  private remember(text: string): void {
+    if (text.length > MAX_SEEN_CHARS) return;
+    for (const old of this.seen) {
+      if (this.seenChars + text.length <= MAX_SEEN_CHARS) break;
+      this.seen.delete(old);
+      this.seenChars -= old.length;
+    }
+    this.seen.add(text);
+    this.seenChars += text.length;
   }
 }
 

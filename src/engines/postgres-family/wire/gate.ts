@@ -39,6 +39,7 @@ export const SMALL_ROW = 64 * 1024;
 
 const DATA_ROW = 0x44; // 'D'
 const HEADER = 5;
+const EMPTY = Buffer.alloc(0);
 
 type DataListener = (chunk: Buffer) => void;
 
@@ -54,7 +55,7 @@ export class WireGate {
   /** Bytes of the current message still to pass (after its header). */
   private remaining = 0;
   /** A header split across chunks. */
-  private header = Buffer.alloc(0);
+  private header = EMPTY;
   /** Once closed, every later byte is dropped: the connection is being cut. */
   private closed = false;
 
@@ -100,14 +101,26 @@ export class WireGate {
         offset += step;
         continue;
       }
-      const need = HEADER - this.header.length;
-      const take = Math.min(need, chunk.length - offset);
-      this.header = Buffer.concat([this.header, chunk.subarray(offset, offset + take)]);
-      offset += take;
-      if (this.header.length < HEADER) break;
-      const type = this.header[0] ?? 0;
-      const length = this.header.readUInt32BE(1);
-      this.header = Buffer.alloc(0);
+      let type: number;
+      let length: number;
+      let take: number;
+      if (this.header.length === 0 && chunk.length - offset >= HEADER) {
+        // The usual case: the whole header is in this chunk, read in place.
+        // (PGlite's chunks are plain Uint8Arrays: no Buffer methods on them.)
+        type = chunk[offset] ?? 0;
+        length = (((chunk[offset + 1] ?? 0) << 24) | ((chunk[offset + 2] ?? 0) << 16) | ((chunk[offset + 3] ?? 0) << 8) | (chunk[offset + 4] ?? 0)) >>> 0;
+        take = HEADER;
+        offset += HEADER;
+      } else {
+        const need = HEADER - this.header.length;
+        take = Math.min(need, chunk.length - offset);
+        this.header = Buffer.concat([this.header, chunk.subarray(offset, offset + take)]);
+        offset += take;
+        if (this.header.length < HEADER) break;
+        type = this.header[0] ?? 0;
+        length = this.header.readUInt32BE(1);
+        this.header = EMPTY;
+      }
       const allowed = type === DATA_ROW ? this.rowAllowance() : MAX_OTHER_MESSAGE;
       if (length > allowed) {
         // Hand over what came before this message, then nothing more.
