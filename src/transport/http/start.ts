@@ -3,6 +3,8 @@ import { openAuthentication, type OpenedAuthentication } from '../../auth/open.j
 import type { Principal } from '../../auth/identity/principal.js';
 import { canonicalResource, PROTECTED_RESOURCE_PATH, protectedResourceMetadata, resourceMetadataUrl } from '../../auth/resource-metadata.js';
 import { compileToolScopes } from '../../authorize/scope.js';
+import { knownRoles } from '../../authorize/roles.js';
+import type { ConsoleSso } from '../../console/deps.js';
 import type { HttpConfig } from '../../config/schema.js';
 import { BastionError } from '../../errors/codes.js';
 import { allReady, createReadiness, type Readiness } from '../../metrics/readiness.js';
@@ -130,8 +132,33 @@ async function openConsole(ctx: ServerContext, http: HttpConfig, apiKeys: Opened
     clientAddress: createClientAddress(http.trusted_proxies),
     throttle: ctx.limiter,
     onAuthFailure: reportAuthFailures(ctx),
+    sso: await openSso(ctx, http),
   });
   return (req, res) => web.handle(req, res);
+}
+
+/**
+ * OpenID Connect sign-in for the console when auth.oidc is configured (src/console/oidc.ts,
+ * loaded only then). The callback is auth.oidc.redirect_uri, or this listener's own
+ * /console/oidc/callback when it has a fixed port.
+ */
+async function openSso(ctx: ServerContext, http: HttpConfig): Promise<ConsoleSso | undefined> {
+  const oidc = ctx.config.auth.oidc;
+  if (oidc === undefined) return undefined;
+  const { createOidcClient } = await import('../../console/oidc.js');
+  const scheme = http.tls !== undefined || http.tls_terminated_by_proxy ? 'https' : 'http';
+  const host = http.host.includes(':') ? `[${http.host}]` : http.host;
+  if (oidc.redirect_uri === undefined && http.port === 0) {
+    throw new BastionError('CONFIG_INVALID', 'auth.oidc needs redirect_uri when the HTTP port is chosen at start (port 0): the issuer must know the callback in advance.');
+  }
+  const client = createOidcClient(oidc, {
+    redirectUri: oidc.redirect_uri ?? `${scheme}://${host}:${http.port}/console/oidc/callback`,
+    knownRoles: knownRoles(ctx.config),
+  });
+  return {
+    begin: () => client.begin(),
+    finish: (callbackUrl, pending) => client.finish(new URL(callbackUrl), pending as Parameters<typeof client.finish>[1]),
+  };
 }
 
 /** The same rule as `bastion doctor`'s http-exposure item: off loopback, authentication always, and TLS here or at a proxy. */
