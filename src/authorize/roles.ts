@@ -25,7 +25,7 @@ export interface Role {
   readonly hasColumnRules: boolean;
   readonly rateLimitPerMinute: number | undefined;
   /** Who approves this role's real writes on a source: a human unless the role says `none`. */
-  readonly approvalFor: (source: string) => 'human' | 'none';
+  readonly approvalFor: (source: string) => 'human' | 'in_client' | 'none';
   /** What the role may do in the console (src/console/): nothing unless listed. */
   readonly console: ReadonlySet<ConsoleRight>;
   /** `approval.allow_self: true`: its principals may approve their own requests (audited as such). */

@@ -131,16 +131,20 @@ export const roleSchema = z.strictObject({
   /** Overrides rate_limits.per_principal_per_minute for principals of this role. */
   rate_limit_per_minute: positiveInt.optional(),
   /**
-   * Source glob → who approves this role's real writes: `human` (the default) or
-   * `none`, for trusted automation; every such call is audited as unapproved.
+   * Source glob → who approves this role's real writes: `human` (the default: a person,
+   * in the CLI or the console; in the client's own form only for the local user of a
+   * stdio server), `in_client` (also in the form of a remote principal's client, by MCP
+   * elicitation or a 2026-07-28 input_required: the server cannot tell a person from a
+   * client answering its own form, so only for clients the operator trusts to show it to
+   * a person), or `none`, for trusted automation; every such call is audited as unapproved.
    */
   approval: z
-    .record(pattern, z.union([z.enum(['human', 'none']), z.boolean()]))
+    .record(pattern, z.union([z.enum(['human', 'in_client', 'none']), z.boolean()]))
     .default({})
     .superRefine((approval, ctx) => {
       for (const [key, value] of Object.entries(approval)) {
         if (typeof value === 'boolean' && key !== ALLOW_SELF) {
-          ctx.addIssue({ code: 'custom', path: [key], message: `a source glob takes human or none; only ${ALLOW_SELF} takes true or false` });
+          ctx.addIssue({ code: 'custom', path: [key], message: `a source glob takes human, in_client or none; only ${ALLOW_SELF} takes true or false` });
         }
       }
     }),

@@ -171,9 +171,19 @@ async function runWrite(
   const approvals = ctx.approvals;
   if (approvals === undefined) throw new BastionError('INTERNAL', 'The approval store is not open.');
 
+  // Who may answer the approval form inside the client: the local user of a stdio server
+  // (their own client), or a remote principal whose role says `in_client` for this source.
+  // Anyone else's client could answer its own form, so its writes wait for the CLI or console.
+  const mode = call.role.approvalFor(entry.name);
+  const inClient = call.principal.kind === 'local' || mode === 'in_client';
+
   // 2026-07-28: the retry of a call answered `input_required`, carrying the person's answer.
   if (extra?.requestState !== undefined) {
     if (args.approval_id !== undefined) throw new BastionError('INVALID_ARGUMENT', 'A retry with requestState takes no approval_id.');
+    if (!inClient) {
+      note.approval = { state: 'refused', reason: 'NOT_IN_CLIENT' };
+      throw new BastionError('APPROVAL_INVALID', 'Approval inside the client is not enabled for your role on this source; a person approves this change in the console or with `bastion approvals`. Nothing was changed.');
+    }
     const approved = await answered(call, approvals, binding, extra, note);
     return commit(entry, tool, write, request(false, approved.maxRows), note, approved.maxRows);
   }
@@ -188,7 +198,7 @@ async function runWrite(
     return commit(entry, tool, write, request(false, consumed.approval.maxRows), note, consumed.approval.maxRows);
   }
 
-  if (call.role.approvalFor(entry.name) === 'none') {
+  if (mode === 'none') {
     note.approval = { state: 'none' };
     return commit(entry, tool, write, request(false), note);
   }
@@ -218,7 +228,7 @@ async function runWrite(
 
   // Elicitation needs a transport that carries server-to-client requests (stdio does;
   // the HTTP JSON-response mode does not): otherwise the approval goes through the CLI.
-  if (call.elicitation && server.server.getClientCapabilities()?.elicitation !== undefined) {
+  if (inClient && call.elicitation && server.server.getClientCapabilities()?.elicitation !== undefined) {
     const answer = await server.server.elicitInput(approvalForm(entry.name, tool, view));
     if (answer.action !== 'accept' || answer.content?.['approve'] !== true) {
       note.approval = { state: 'declined' };
@@ -249,7 +259,7 @@ async function runWrite(
 
   // 2026-07-28 with a client that declares elicitation: ask the person in the result
   // itself; the client retries with the answer and this signed, bound, single-use state.
-  if (extra?.elicitationInBand === true) {
+  if (inClient && extra?.elicitationInBand === true) {
     return inputRequired({
       inputRequests: { [APPROVE_KEY]: inputRequired.elicit(approvalForm(entry.name, tool, view)) },
       requestState: mintRequestState(stateKey(call), approval.id, binding, new Date(approval.expiresAt)),

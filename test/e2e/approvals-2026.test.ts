@@ -234,13 +234,23 @@ describe('approvals on MCP 2026-07-28 over stdio', () => {
 
 describe('approvals on MCP 2026-07-28 over HTTP with API keys', () => {
   // The requestState key derives from the audit key: the test derives the same one, as a replica would.
-  const cwd = setup(['audit:', `  key: ${AUDIT_KEY}`]);
+  // Remote principals answer the form in their client only when their role says in_client
+  // (alice and bob); carol is a plain writer, whose writes wait for the console or the CLI.
+  const cwd = setup([
+    'audit:',
+    `  key: ${AUDIT_KEY}`,
+    'roles:',
+    '  agent:',
+    '    tools: [list_sources, query, execute, change_schema]',
+    '    approval: { "*": in_client }',
+  ]);
   let server: HttpBastion;
   let alice = '';
   let bob = '';
+  let carol = '';
 
-  async function createKey(name: string): Promise<string> {
-    const run = await runCli(['keys', 'create', '--name', name, '--role', 'writer'], { cwd });
+  async function createKey(name: string, role = 'agent'): Promise<string> {
+    const run = await runCli(['keys', 'create', '--name', name, '--role', role], { cwd });
     expect(run.code, run.stderr).toBe(0);
     return run.stdout.trim();
   }
@@ -248,6 +258,7 @@ describe('approvals on MCP 2026-07-28 over HTTP with API keys', () => {
   beforeAll(async () => {
     alice = await createKey('alice');
     bob = await createKey('bob');
+    carol = await createKey('carol', 'writer');
     server = await startHttp([], { cwd, auth: true });
   }, 60_000);
 
@@ -297,6 +308,27 @@ describe('approvals on MCP 2026-07-28 over HTTP with API keys', () => {
     });
     return { status: res.status, json: JSON.parse(res.body) as never };
   }
+
+  it('a role without in_client never approves in its own client: the form is not offered, an answer and a state are refused, nothing changes', async () => {
+    const before = valueIn(cwd);
+    // The attack: an agent declaring elicitation, answering its own form at once.
+    const selfApproving = await connected(modernClient({ answer: { action: 'accept', content: { approve: true } } }), carol);
+    try {
+      const asked = await selfApproving.callTool({ name: 'execute', arguments: { sql: BUMP, source: 'main', dry_run: false } });
+      expect(asked.isError, errorText(asked)).toBeFalsy();
+      expect(asked.structuredContent).toMatchObject({ status: 'pending', approval_id: expect.stringMatching(/^ap_/) });
+    } finally {
+      await selfApproving.close();
+    }
+    // A state minted for an in_client principal's call, presented by carol with an answer: refused.
+    const first = await post(alice, { arguments: { sql: BUMP, source: 'main', dry_run: false } });
+    const state = (first.json.result as { requestState?: string } | undefined)?.requestState;
+    expect(state).toEqual(expect.any(String));
+    const forged = await post(carol, { arguments: { sql: BUMP, source: 'main', dry_run: false }, requestState: state, inputResponses: ACCEPT });
+    expect(JSON.stringify(forged.json)).toMatch(/APPROVAL_INVALID: Approval inside the client is not enabled/);
+    expect(valueIn(cwd)).toBe(before);
+    expect(refusals(cwd).at(-1)).toMatchObject({ state: 'refused', reason: 'NOT_IN_CLIENT' });
+  }, 60_000);
 
   it('accepted in the form: committed once; declined: nothing changes', async () => {
     const yes = await connected(modernClient({ answer: { action: 'accept', content: { approve: true } } }), alice);
