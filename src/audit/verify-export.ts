@@ -2,21 +2,33 @@ import { lineHash, type AuditKey } from './chain.js';
 import { parseRecord } from './log-files.js';
 
 export type ExportVerifyResult =
-  | { readonly ok: true; readonly records: number; readonly chains: number; readonly links: number }
+  | {
+      readonly ok: true;
+      readonly records: number;
+      readonly chains: number;
+      readonly links: number;
+      /** Places where an instance's seq skips: records a filter left out, or that were removed. The first one, for the message. */
+      readonly gaps: number;
+      readonly firstGap?: { readonly instance: string; readonly after: number; readonly next: number } | undefined;
+    }
   | { readonly ok: false; readonly line: number; readonly detail: string };
 
 /**
  * Checks an export of audit records (the console's JSON lines, each record exactly as
  * stored): every record must match its own hash (with the audit key, an HMAC nobody
  * without the key can forge), and two records of one instance with consecutive seq
- * must be linked (the later one's prev is the earlier one's hash). What an export
- * cannot show is what came before its first record or what a filter left out: those
- * are checked on the whole chain with `bastion audit verify`.
+ * must be linked (the later one's prev is the earlier one's hash). Where an instance's seq
+ * skips, records are missing — left out by a filter, or removed — and the caller fails the
+ * export unless told it is filtered. What an export cannot show is what came before its
+ * first record or after its last: those are checked on the whole chain with
+ * `bastion audit verify`.
  */
 export function verifyExport(text: string, key: AuditKey | undefined): ExportVerifyResult {
   const last = new Map<string, { seq: number; hash: string }>();
   let records = 0;
   let links = 0;
+  let gaps = 0;
+  let firstGap: { instance: string; after: number; next: number } | undefined;
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   for (const [i, line] of lines.entries()) {
@@ -32,9 +44,12 @@ export function verifyExport(text: string, key: AuditKey | undefined): ExportVer
       links++;
     } else if (before !== undefined && record.seq <= before.seq) {
       return { ok: false, line: i + 1, detail: `The records of instance ${JSON.stringify(instance)} are out of order (seq ${record.seq} after ${before.seq}).` };
+    } else if (before !== undefined) {
+      gaps++;
+      firstGap ??= { instance, after: before.seq, next: record.seq };
     }
     last.set(instance, { seq: record.seq, hash: record.hash });
     records++;
   }
-  return { ok: true, records, chains: last.size, links };
+  return { ok: true, records, chains: last.size, links, gaps, firstGap };
 }

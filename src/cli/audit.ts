@@ -20,6 +20,8 @@ interface AuditOptions {
 
 interface VerifyOptions extends AuditOptions {
   export?: string;
+  /** --allow-gaps: the export was filtered, so records missing between others are expected. */
+  allowGaps?: boolean;
   postgres?: boolean;
   instance?: string;
 }
@@ -44,13 +46,14 @@ export function registerAuditCommand(program: Command, { signal, progress: progr
   audit
     .command('verify')
     .description('Check every record and head checkpoint of every chain in the folder; exits 1 if any chain fails')
-    .option('--export <file>', 'verify an export of records (the console\'s JSON lines): each record against its hash, consecutive records against each other')
+    .option('--export <file>', 'verify an export of records (the console\'s JSON lines): each record against its hash, consecutive records against each other; a gap in a chain fails it')
+    .option('--allow-gaps', 'with --export: the export was filtered, so records missing between others are expected (each is still reported)')
     .option('--postgres', 'verify the PostgreSQL audit table (audit.postgres of the configuration) instead of the files')
     .option('--instance <name>', 'with --postgres: only this instance\'s chain (default: every instance in the table)')
     .action(async (_options: VerifyOptions, command: Command) => {
       const options = command.optsWithGlobals<VerifyOptions>();
       if (options.export !== undefined) {
-        process.exitCode = await verifyExportFile(options.export, auditKey(options));
+        process.exitCode = await verifyExportFile(options.export, auditKey(options), options.allowGaps === true);
         return;
       }
       const progress = createProgress('audit verify', progressOptions);
@@ -128,11 +131,20 @@ async function verifyFiles(dir: string, key: AuditKey | undefined, progress: Pro
 }
 
 /** Verifies an export file (console JSON lines); returns the exit code. */
-async function verifyExportFile(file: string, key: AuditKey | undefined): Promise<number> {
+async function verifyExportFile(file: string, key: AuditKey | undefined, allowGaps: boolean): Promise<number> {
   const result = verifyExport(await readFile(file, 'utf8'), key);
   if (!result.ok) {
     process.stdout.write(`FAILED at line ${result.line} of ${printable(file)}: ${result.detail}\n`);
     return 1;
+  }
+  if (result.gaps > 0) {
+    const gap = result.firstGap;
+    const where = gap === undefined ? '' : ` (first: instance ${printable(gap.instance)}, after seq ${gap.after} the next is ${gap.next})`;
+    process.stdout.write(`${allowGaps ? 'NOTE' : 'FAILED'}: ${result.gaps} gap(s) in a chain${where}: records between those in the export are missing, left out by a filter or removed.\n`);
+    if (!allowGaps) {
+      process.stdout.write('An unfiltered export has none; for a filtered one pass --allow-gaps, and check the whole chain with bastion audit verify.\n');
+      return 1;
+    }
   }
   process.stdout.write(
     `OK: ${result.records} record(s) of ${result.chains} chain(s) match their hashes; ${result.links} link(s) between consecutive records checked. ` +

@@ -164,11 +164,20 @@ describe('audit (auditor)', () => {
     expect(page.text).toContain('verified');
     expect(page.text).not.toContain('NOT verified');
 
+    // Two more sign-ins: records enough for one to be taken out of the middle below.
+    await new Browser(h.base).signIn(key.key);
+    await new Browser(h.base).signIn(key.key);
     const exported = await auditor.request('/console/audit/export');
     expect(exported.headers.get('content-type')).toContain('application/x-ndjson');
     const lines = exported.text.trimEnd().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(2);
-    expect(verifyExport(exported.text, undefined)).toMatchObject({ ok: true, records: lines.length, chains: 1 });
+    expect(verifyExport(exported.text, undefined)).toMatchObject({ ok: true, records: lines.length, chains: 1, gaps: 0 });
+    // The attack: one record removed from the middle of an unfiltered export. Every line still
+    // matches its hash, but the chain now skips a seq: a gap, which `audit verify --export`
+    // fails unless told the export was filtered (--allow-gaps).
+    const removed = [lines[0], ...lines.slice(2)].join('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(verifyExport(removed, undefined)).toMatchObject({ ok: true, gaps: 1 });
     const edited = exported.text.replace('"CONSOLE_SIGN_IN"', '"CONSOLE_SIGN_OUT"');
     expect(edited).not.toBe(exported.text);
     expect(verifyExport(edited, undefined).ok).toBe(false);
