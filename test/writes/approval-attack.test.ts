@@ -20,6 +20,8 @@ import { eventually } from '../helpers/eventually.js';
 import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
 
 const WRITER = { id: 'key:writer-1', kind: 'api_key', role: 'writer', scopes: [] } as const;
+/** Elicitation is the stdio path: the local user, whose own client shows the form (a remote principal needs approval: in_client). */
+const LOCAL_WRITER = { ...WRITER, kind: 'local' } as const;
 const requirePg = process.env['BASTION_REQUIRE_PG'] === '1';
 const NAMES = ['ann', 'bob', 'cy', 'dee', 'eve'];
 
@@ -44,7 +46,7 @@ const HIDING = [
 
 /** An SDK client of WRITER's session whose person answers every elicitation with `action`; the prompts they saw. */
 async function withPerson(ctx: TestBastion['ctx'], action: 'accept' | 'decline', use: (client: Client, asked: string[]) => Promise<void>): Promise<void> {
-  const server = createSessionServer(ctx, WRITER);
+  const server = createSessionServer(ctx, LOCAL_WRITER);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: 'person', version: '1' }, { capabilities: { elicitation: { form: {} } } });

@@ -17,6 +17,8 @@ import { errorCode, openSession, rowsOf, startBastion, type TestBastion } from '
 import { createTestDatabase, postgres, type TestDatabase } from '../helpers/postgres.js';
 
 const WRITER = { id: 'key:writer-1', kind: 'api_key', role: 'writer', scopes: [] } as const;
+/** Elicitation is the stdio path: the local user, whose own client shows the form (a remote principal needs approval: in_client). */
+const LOCAL_WRITER = { ...WRITER, kind: 'local' } as const;
 const requirePg = process.env['BASTION_REQUIRE_PG'] === '1';
 
 interface Engine {
@@ -267,9 +269,9 @@ describe.each(ENGINES)('governed writes on $name', (engine) => {
 });
 
 describe('approval by MCP elicitation (official SDK client)', () => {
-  async function elicitingClient(answer: 'accept' | 'decline'): Promise<{ bastion: TestBastion; client: Client; asked: string[] }> {
+  async function elicitingClient(answer: 'accept' | 'decline', principal: typeof WRITER | typeof LOCAL_WRITER = LOCAL_WRITER): Promise<{ bastion: TestBastion; client: Client; asked: string[] }> {
     const bastion = await startBastion({ sources: { main: { engine: 'pglite', writes: { enabled: true } } } }, WRITER);
-    const server = createSessionServer(bastion.ctx, WRITER);
+    const server = createSessionServer(bastion.ctx, principal);
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await server.connect(serverSide);
     const client = new Client({ name: 'person', version: '1' }, { capabilities: { elicitation: { form: {} } } });
@@ -342,6 +344,20 @@ describe('approval by MCP elicitation (official SDK client)', () => {
       // Nothing ran: the update, the delete and the insert were declined.
       expect(rowsOf(await bastion.call('query', { sql: 'SELECT id, name, email, country, created_at FROM shop.customers WHERE id = 3' }))).toEqual([before]);
       expect(rowsOf(await bastion.call('query', { sql: 'SELECT count(*) FROM shop.order_items WHERE order_id = 5' }))).toEqual([[items.length]]);
+    } finally {
+      await client.close();
+      await bastion.close();
+    }
+  });
+
+  it('a remote principal (an API key) answering its own form is never asked: the write stays pending and nothing changes', async () => {
+    const { bastion, client, asked } = await elicitingClient('accept', WRITER);
+    try {
+      const before = rowsOf(await bastion.call('query', { sql: 'SELECT country FROM shop.customers WHERE id = 1' }));
+      const result = await call(client, { sql: "UPDATE shop.customers SET country = 'NZ' WHERE id = 1", dry_run: false });
+      expect(result.structuredContent).toMatchObject({ status: 'pending' });
+      expect(asked).toHaveLength(0);
+      expect(rowsOf(await bastion.call('query', { sql: 'SELECT country FROM shop.customers WHERE id = 1' }))).toEqual(before);
     } finally {
       await client.close();
       await bastion.close();
