@@ -88,7 +88,7 @@ describe('bastion token issue', () => {
     const run = await runCli(['token', 'issue', '--sub', 'alice', '--role', 'superuser'], { cwd: dir, env });
     expect(run.code).not.toBe(0);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/--role: unknown role "superuser"; use one of reader, writer, admin, analyst/);
+    expect(run.stderr).toMatch(/--role: unknown role "superuser"; use one of reader, writer, admin, approver, auditor, analyst/);
   });
 
   it('refuses a malformed ttl', async () => {

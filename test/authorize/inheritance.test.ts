@@ -78,10 +78,10 @@ const ROLES = {
   // The analyst's rules with execute: writes through a partition or parent see no more than reads.
   scribe: { tools: ['query', 'execute'], ...ANALYST_RULES, approval: { '*': 'none' } },
   // Names the parent exactly: the configuration's explicit choice of table.
-  auditor: { tools: ['query'], tables: { allow: ['fam.ledger'], deny: ['fam.ledger_secret'] } },
+  ledger_reader: { tools: ['query'], tables: { allow: ['fam.ledger'], deny: ['fam.ledger_secret'] } },
 };
 const ANALYST: Principal = { id: 'p:analyst', kind: 'api_key', role: 'analyst', scopes: [] };
-const AUDITOR: Principal = { id: 'p:auditor', kind: 'api_key', role: 'auditor', scopes: [] };
+const AUDITOR: Principal = { id: 'p:auditor', kind: 'api_key', role: 'ledger_reader', scopes: [] };
 const SCRIBE: Principal = { id: 'p:scribe', kind: 'api_key', role: 'scribe', scopes: [] };
 const ADMIN: Principal = { id: 'p:admin', kind: 'api_key', role: 'admin', scopes: [] };
 
