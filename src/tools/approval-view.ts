@@ -30,3 +30,19 @@ export function statementView(sql: string): string {
   const heading = `${STATEMENT_HEADING}${count} line${count === 1 ? '' : 's'}, each as it will run, numbered; secrets redacted):`;
   return [heading, ...lines.map((line, i) => `  ${String(i + 1).padStart(width)} | ${visibleTabbedLine(line)}`)].join('\n');
 }
+
+/** Why a presented approval_id runs nothing, in words for the assistant. */
+export function approvalRefusal(reason: string): string {
+  switch (reason) {
+    case 'PENDING':
+      return 'That approval is still pending: a person has not approved it yet. Nothing was changed.';
+    case 'DENIED':
+      return 'A person denied that change. Nothing was changed.';
+    case 'EXPIRED':
+      return 'That approval expired. Nothing was changed; ask again with dry_run: false to get a new one.';
+    case 'USED':
+      return 'That approval was already used; each approval runs one change once. Nothing was changed.';
+    default:
+      return 'That approval does not match this call (principal, source, statement and parameters must be exactly those approved). Nothing was changed.';
+  }
+}

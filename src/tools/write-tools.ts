@@ -11,7 +11,7 @@ import { mintRequestState, requestStateKey, verifyRequestState } from '../approv
 import { redactLines, redactText } from '../log/redact.js';
 import { jsonResult } from '../shape/result.js';
 import { maskHashKey } from '../shape/mask.js';
-import { approvalView } from './approval-view.js';
+import { approvalRefusal, approvalView } from './approval-view.js';
 import type { SourceEntry } from '../engine/registry.js';
 import type { ParamValue, WriteRequest, WriteResult } from '../engine/source.js';
 import { guardedTool, type CallExtra, type CallNote, type CallState, type ToolAnswer } from './run.js';
@@ -389,19 +389,4 @@ function writeAnswer(entry: SourceEntry, tool: ApprovalTool, result: WriteResult
     ...(result.sample ? { sample: { columns: result.sample.columns.map((c) => c.name), rows: result.sample.rows, truncated: result.sample.truncated } } : {}),
     ...(result.definition !== undefined ? { definition: result.definition } : {}),
   });
-}
-
-function approvalRefusal(reason: string): string {
-  switch (reason) {
-    case 'PENDING':
-      return 'That approval is still pending: a person has not approved it yet. Nothing was changed.';
-    case 'DENIED':
-      return 'A person denied that change. Nothing was changed.';
-    case 'EXPIRED':
-      return 'That approval expired. Nothing was changed; ask again with dry_run: false to get a new one.';
-    case 'USED':
-      return 'That approval was already used; each approval runs one change once. Nothing was changed.';
-    default:
-      return 'That approval does not match this call (principal, source, statement and parameters must be exactly those approved). Nothing was changed.';
-  }
 }
