@@ -108,6 +108,7 @@ async function openSink(kind: BastionConfig['audit']['sinks'][number], config: B
         log,
         rotate: { maxBytes: audit.rotate.max_bytes, daily: audit.rotate.daily },
         waitForSync: audit.durability === 'fsync',
+        syncIntervalMs: audit.sync_interval_ms,
         lockWaitMs: CHAIN_LOCK_WAIT_MS,
         genesis: genesis.get(instance),
       });

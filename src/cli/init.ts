@@ -191,7 +191,8 @@ state:
 audit:
   enabled: true
   sinks: [file]
-  durability: write
+  durability: write                    # or fsync: answer only once the record is on disk
+  sync_interval_ms: 100                # with write: fdatasync at most this often (an OS crash can lose that much)
   include_values: false                # SQL text and parameters stay out of the log unless true
   # key: \${BASTION_AUDIT_KEY}          # HMAC key: without it the plain SHA-256 chain can be recomputed
 

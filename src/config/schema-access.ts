@@ -203,11 +203,18 @@ export const auditSchema = z.strictObject({
   key: z.string().min(32, 'an audit key needs at least 32 characters').optional(),
   /**
    * `write`: a call is answered once its record is written to the log file, which
-   * survives a crash or kill -9 of Bastion; the fdatasync follows at once, shared by
-   * every record written meanwhile. `fsync`: the answer also waits for the fdatasync,
+   * survives a crash or kill -9 of Bastion; the fdatasync follows within sync_interval_ms,
+   * shared by every record written meanwhile. `fsync`: the answer also waits for the fdatasync,
    * so the record survives power loss too, at a cost measured in bench/README.md.
    */
   durability: z.enum(['write', 'fsync']).default('write'),
+  /**
+   * With `durability: write`: the least time between two fdatasyncs of the log (each moves the
+   * signed head), shared by every record written meanwhile — the records an operating-system
+   * crash or power loss can lose. Each sync and head write costs the server CPU whatever the
+   * load, so a short interval taxes every call (bench/README.md); ignored with `fsync`.
+   */
+  sync_interval_ms: z.number().int().min(1).max(1000).default(100),
   /** Also record argument values (SQL text, parameters), passed through the redactor; off by default. */
   include_values: z.boolean().default(false),
   /**

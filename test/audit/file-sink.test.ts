@@ -55,6 +55,17 @@ describe('AuditFileSink group commit', () => {
     expect(await verifyAuditLog({ dir })).toMatchObject({ ok: true, records: 3 });
   });
 
+  it('with a long sync interval, close still syncs and moves the head to the last record', async () => {
+    // The interval bounds how often the loop syncs; a close must not leave the head behind it.
+    const sink = await AuditFileSink.open({ dir, instance: 'i-1', waitForSync: false, syncIntervalMs: 60_000 });
+    const records = await Promise.all([1, 2].map((i) => sink.append(callEvent(i))));
+    await sink.close();
+    expect(sink.stats.logSyncs).toBe(1);
+    const head = JSON.parse(await readFile(join(dir, 'audit.head'), 'utf8')) as { seq: number; hash: string };
+    expect(head).toMatchObject({ seq: 2, hash: records[1]?.hash });
+    expect(await verifyAuditLog({ dir })).toMatchObject({ ok: true, records: 2 });
+  });
+
   it('creates the folder 0700 and the log and head 0600', async () => {
     const nested = join(dir, 'state');
     const sink = await AuditFileSink.open({ dir: nested, instance: 'i-1' });

@@ -34,6 +34,15 @@ describe('configuration: secure defaults', () => {
     expect(config.server.http).toMatchObject({ host: '127.0.0.1', port: 7300, max_body_bytes: 1024 * 1024, max_json_depth: 64 });
   });
 
+  it('the audit is on, written before the answer and synced at least every 100 ms by default; the interval is bounded', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bastion-empty-'));
+    expect(loadConfig({ cwd: dir, env: EMPTY_ENV }).config.audit).toMatchObject({ enabled: true, durability: 'write', sync_interval_ms: 100 });
+    for (const bad of [0, 1001, 2.5]) {
+      const { dir: badDir } = writeConfig(`audit:\n  sync_interval_ms: ${bad}\n`);
+      expect(failure(() => loadConfig({ cwd: badDir, env: EMPTY_ENV })).code).toBe('CONFIG_INVALID');
+    }
+  });
+
   it('./bastion.yaml is picked up from the working directory', () => {
     const { dir } = writeConfig('sources:\n  local:\n    engine: pglite\n');
     expect(Object.keys(loadConfig({ cwd: dir, env: EMPTY_ENV }).config.sources)).toEqual(['local']);

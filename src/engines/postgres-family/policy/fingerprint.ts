@@ -9,72 +9,80 @@ const isPosition = (key: string): boolean => key.endsWith('location') || key ===
 const VALUE_NODES: ReadonlySet<string> = new Set(['A_Const', 'ParamRef']);
 
 /**
+ * How each key of the parse tree is written: its JSON text and a comma after it, or
+ * `undefined` for a position (left out). Parse trees use a few hundred distinct keys, so
+ * this stays small; it spares a JSON.stringify and a position test per key per call.
+ */
+const keyTexts = new Map<string, string | undefined>();
+function keyText(key: string): string | undefined {
+  let text = keyTexts.get(key);
+  if (text === undefined && !keyTexts.has(key)) {
+    text = isPosition(key) ? undefined : `${JSON.stringify(key)}:`;
+    if (keyTexts.size < 4096) keyTexts.set(key, text);
+  }
+  return text;
+}
+
+/**
  * The audit's fingerprint of statements the policy already parsed, so a call is parsed
  * once (libpg-query's own fingerprint parses the text a second time). Statements that
  * differ only in constants, parameter numbers, the length of a list of constants
  * (`IN (1, 2)` and `IN (1, 2, 3)`), the names given to output columns, spacing or comments
  * share one; anything else — tables, columns, functions, operators, clauses — makes
  * another. 16 hex digits of SHA-256 over the tree with those parts left out: no
- * constant's value can be read back from it.
+ * constant's value can be read back from it. The text hashed is a canonical JSON-like
+ * writing of the tree (keys in the parser's order, each followed by a comma), built in
+ * one string: this runs on every call whose statement text is new.
  */
 export function fingerprintStatements(statements: readonly unknown[]): string {
-  const parts: string[] = [];
-  write(parts, statements, false);
-  return createHash('sha256').update(parts.join('')).digest('hex').slice(0, 16);
+  return createHash('sha256').update(write(statements, false)).digest('hex').slice(0, 16);
 }
 
-function write(parts: string[], node: unknown, outputList: boolean): void {
+function write(node: unknown, outputList: boolean): string {
   if (Array.isArray(node)) {
-    if (node.length > 0 && node.every(isValue)) {
-      parts.push('[?]');
-      return;
-    }
-    parts.push('[');
-    for (const item of node) {
-      write(parts, item, outputList);
-      parts.push(',');
-    }
-    parts.push(']');
-    return;
+    if (node.length > 0 && node.every(isValue)) return '[?]';
+    let out = '[';
+    for (const item of node) out += `${write(item, outputList)},`;
+    return `${out}]`;
   }
   if (node !== null && typeof node === 'object') {
-    parts.push('{');
-    for (const [key, value] of Object.entries(node)) {
-      if (isPosition(key)) continue;
+    let out = '{';
+    const record = node as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const text = keyText(key);
+      if (text === undefined) continue;
       // An output column's name (SELECT a AS name) does not change what a SELECT reads.
       if (outputList && key === 'name') continue;
-      parts.push(JSON.stringify(key), ':');
-      if (VALUE_NODES.has(key)) parts.push('?');
-      else if (key === 'SelectStmt') writeSelect(parts, value);
-      else write(parts, value, outputList && key === 'ResTarget');
-      parts.push(',');
+      const value = record[key];
+      if (VALUE_NODES.has(key)) out += `${text}?,`;
+      else if (key === 'SelectStmt') out += `${text}${writeSelect(value)},`;
+      else out += `${text}${write(value, outputList && key === 'ResTarget')},`;
     }
-    parts.push('}');
-    return;
+    return `${out}}`;
   }
-  parts.push(JSON.stringify(node) ?? 'null');
+  return JSON.stringify(node) ?? 'null';
 }
 
 /** A SELECT's target list items are output columns: their names are left out; the rest as usual. */
-function writeSelect(parts: string[], select: unknown): void {
-  if (select === null || typeof select !== 'object') {
-    write(parts, select, false);
-    return;
+function writeSelect(select: unknown): string {
+  if (select === null || typeof select !== 'object') return write(select, false);
+  let out = '{';
+  const record = select as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const text = keyText(key);
+    if (text === undefined) continue;
+    out += `${text}${write(record[key], key === 'targetList')},`;
   }
-  parts.push('{');
-  for (const [key, value] of Object.entries(select)) {
-    if (isPosition(key)) continue;
-    parts.push(JSON.stringify(key), ':');
-    write(parts, value, key === 'targetList');
-    parts.push(',');
-  }
-  parts.push('}');
+  return `${out}}`;
 }
 
 function isValue(item: unknown): boolean {
   if (item === null || typeof item !== 'object') return false;
-  const [key, value] = Object.entries(item)[0] ?? [];
-  if (key === undefined) return false;
-  if (VALUE_NODES.has(key)) return true;
-  return key === 'TypeCast' && isValue((value as { arg?: unknown } | undefined)?.arg);
+  for (const key in item) {
+    if (!Object.hasOwn(item, key)) continue;
+    // Only the first key names the node.
+    if (VALUE_NODES.has(key)) return true;
+    return key === 'TypeCast' && isValue(((item as Record<string, unknown>)[key] as { arg?: unknown } | undefined)?.arg);
+  }
+  return false;
 }
