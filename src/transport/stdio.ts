@@ -1,5 +1,7 @@
+import type { Writable } from 'node:stream';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { serveStdio as serveBothEras, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
+import { BatchedOutput } from './stdout-batch.js';
 
 /** Which protocol era a stdio connection opened with: 2026-07-28 (`modern`) or a 2025 revision (`legacy`). */
 export type ProtocolEra = 'legacy' | 'modern';
@@ -12,7 +14,8 @@ export type ProtocolEra = 'legacy' | 'modern';
  * discarded probe instance may be built first when a client probes and falls back.
  */
 export async function serveStdio(createServer: (era: ProtocolEra) => McpServer): Promise<{ closed: Promise<void> }> {
-  const wire = new StdioServerTransport();
+  // Answers that complete in one turn of the event loop leave in one write (stdout-batch.ts).
+  const wire = new StdioServerTransport(process.stdin, new BatchedOutput(process.stdout) as unknown as Writable);
   serveBothEras(({ era }) => createServer(era), { transport: wire });
   // The entry owns the wire's callbacks; the connection is over when the wire closes
   // (stdin ended, or the server closed it).

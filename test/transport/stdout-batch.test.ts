@@ -1,0 +1,60 @@
+/**
+ * stdout for the stdio transport: the messages of one turn of the event loop leave in one
+ * write, in order, nothing held past the turn, and backpressure and errors pass through.
+ */
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { BatchedOutput } from '../../src/transport/stdout-batch.js';
+
+class FakeOut extends EventEmitter {
+  writes: string[] = [];
+  writableNeedDrain = false;
+  write(chunk: string): boolean {
+    this.writes.push(chunk);
+    return true;
+  }
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('BatchedOutput', () => {
+  it('writes the messages of one turn in one write, in order, and the next turn in another', async () => {
+    const out = new FakeOut();
+    const batched = new BatchedOutput(out);
+    expect(batched.write('{"id":1}\n')).toBe(true);
+    batched.write('{"id":2}\n');
+    // Messages written from promise continuations of the same turn join the batch.
+    await Promise.resolve().then(() => batched.write('{"id":3}\n'));
+    expect(out.writes).toEqual([]);
+    await nextTurn();
+    expect(out.writes).toEqual(['{"id":1}\n{"id":2}\n{"id":3}\n']);
+    batched.write('{"id":4}\n');
+    await nextTurn();
+    expect(out.writes).toEqual(['{"id":1}\n{"id":2}\n{"id":3}\n', '{"id":4}\n']);
+  });
+
+  it('flush writes what is pending at once (the exit path) and nothing twice', async () => {
+    const out = new FakeOut();
+    const batched = new BatchedOutput(out);
+    batched.write('a\n');
+    batched.flush();
+    expect(out.writes).toEqual(['a\n']);
+    await nextTurn();
+    expect(out.writes).toEqual(['a\n']);
+  });
+
+  it('passes backpressure, drain and errors of the real stream through', async () => {
+    const out = new FakeOut();
+    const batched = new BatchedOutput(out);
+    out.writableNeedDrain = true;
+    expect(batched.write('x\n')).toBe(false);
+    const drained = new Promise((resolve) => batched.once('drain', resolve));
+    out.emit('drain');
+    await drained;
+    const failed = new Promise<unknown>((resolve) => batched.once('error', resolve));
+    out.emit('error', new Error('EPIPE'));
+    expect(((await failed) as Error).message).toBe('EPIPE');
+    await nextTurn();
+    expect(out.writes).toEqual(['x\n']);
+  });
+});
