@@ -44,4 +44,18 @@ describe('StatementCache', () => {
       else expect(p.evicted).toBe(names[0]);
     }
   });
+
+  it('texts each seen twice (named, then pushed out by newer ones) keep its memory bounded', () => {
+    const cache = new StatementCache();
+    for (let i = 0; i < 50_000; i++) {
+      cache.prepare(`SELECT ${i}`);
+      cache.prepare(`SELECT ${i}`);
+    }
+    // What it keeps of texts seen once is a queue; named texts must not pile up in it.
+    const queued = (cache as unknown as { order: string[]; oldest: number }).order.length - (cache as unknown as { oldest: number }).oldest;
+    expect(queued).toBeLessThanOrEqual(1024 + 2);
+    // Still working: a new text goes unnamed, then gets a name.
+    expect(cache.prepare('SELECT -1').name).toBe('');
+    expect(cache.prepare('SELECT -1').name).toMatch(/^bastion_/);
+  });
 });

@@ -29,6 +29,9 @@ const UNNAMED: Prepared = { name: '', ready: false };
 export class StatementCache {
   private readonly names = new Map<string, string>();
   private readonly seen = new Set<string>();
+  /** `seen` in insertion order (texts named since stay here until they come up): oldest at `oldest`. */
+  private order: string[] = [];
+  private oldest = 0;
   private seenChars = 0;
   private next = 0;
 
@@ -57,16 +60,40 @@ export class StatementCache {
     return { name, ready: false, evicted };
   }
 
-  /** Oldest first out, so the remembered texts stay within MAX_SEEN_CHARS. */
+  /**
+   * Oldest first out, so the remembered texts stay within MAX_SEEN_CHARS. A queue, not a
+   * walk of the Set from its start: a Set keeps deleted entries as holes until it is
+   * rebuilt, and a text model writes is new on nearly every call, so each walk would step
+   * over thousands of them.
+   */
   private remember(text: string): void {
     if (text.length > MAX_SEEN_CHARS) return;
-    for (const old of this.seen) {
-      if (this.seenChars + text.length <= MAX_SEEN_CHARS) break;
-      this.seen.delete(old);
-      this.seenChars -= old.length;
+    while (this.seenChars + text.length > MAX_SEEN_CHARS && this.oldest < this.order.length) {
+      const old = this.order[this.oldest++] as string;
+      // A text named since it was queued already left `seen` (and gave back its characters).
+      if (this.seen.delete(old)) this.seenChars -= old.length;
     }
+    // Entries already popped, or whose text was named since, are dropped now and then, so the
+    // queue stays within a small multiple of what `seen` holds.
+    if (this.order.length - this.oldest > 2 * this.seen.size + 1024 || this.oldest > 4096) this.compact();
     this.seen.add(text);
+    this.order.push(text);
     this.seenChars += text.length;
+  }
+
+  /** The queue rebuilt from its live entries, oldest first, each text once. */
+  private compact(): void {
+    const live: string[] = [];
+    const kept = new Set<string>();
+    for (let i = this.oldest; i < this.order.length; i++) {
+      const text = this.order[i] as string;
+      if (this.seen.has(text) && !kept.has(text)) {
+        kept.add(text);
+        live.push(text);
+      }
+    }
+    this.order = live;
+    this.oldest = 0;
   }
 }
 
