@@ -1,4 +1,4 @@
-import { loadModule, parseSync, type ParseResult } from 'libpg-query';
+import { loadModule, normalizeSync, parseSync, type ParseResult } from 'libpg-query';
 
 let ready: Promise<void> | undefined;
 
@@ -11,4 +11,13 @@ export function loadParser(): Promise<void> {
 /** Parses with PostgreSQL's own grammar. Call loadParser() first. Throws on a syntax error. */
 export function parseSql(sql: string): ParseResult {
   return parseSync(sql);
+}
+
+/**
+ * The text with each constant replaced by a $n parameter, numbered after the text's own
+ * (libpg-query's normalize: PostgreSQL's grammar finds the constants). Throws where the text
+ * does not parse.
+ */
+export function normalizeSql(sql: string): string {
+  return normalizeSync(sql);
 }

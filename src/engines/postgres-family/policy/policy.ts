@@ -2,7 +2,7 @@ import { BastionError } from '../../../errors/codes.js';
 import { NEVER_ALLOWED_FUNCTIONS } from './function-allowlist.js';
 import { EXPLAIN_OPTIONS, describeStatement } from './nodes.js';
 import { fingerprintStatements } from './fingerprint.js';
-import { loadParser, parseSql } from './parse.js';
+import { loadParser, normalizeSql, parseSql } from './parse.js';
 import { ReadWalker } from './read-walker.js';
 import type { CheckedDml, CheckedStatement, CheckedWrite, ReadTool, WritePolicyOptions, WriteTool } from '../../../engine/policy.js';
 import { inspectWrite, type RawStatement } from './write-policy.js';
@@ -29,6 +29,12 @@ export class SqlPolicy {
   private readonly cache = new Map<string, Verdict>();
   private readonly writeCache = new Map<string, Verdict<CheckedWrite>>();
   private readonly fingerprints = new Map<string, string | undefined>();
+  /**
+   * Verdicts by statement shape (see shapeOf): for a normalised text, what an accepted
+   * statement of that shape reads and its fingerprint, or null where a shape has no
+   * verdict of its own and each text of it is checked in full.
+   */
+  private readonly shapes = new Map<string, ShapeVerdict | null>();
   private readonly cacheSize: number;
   private readonly protector: StatementProtector;
   private readonly writeProtector: WriteProtector;
@@ -50,11 +56,35 @@ export class SqlPolicy {
     const key = `${tool}\u0000${sql}`;
     let verdict = this.cache.get(key);
     if (verdict === undefined) {
+      const shape = shapeOf(sql);
+      const known = shape === undefined ? undefined : this.shapes.get(`${tool}\u0000${shape}`);
+      if (known) return { ...known, sql, paramCount: 0 };
       verdict = settle(() => this.inspect(sql, tool));
       remember(this.cache, key, verdict, this.cacheSize);
+      if (shape !== undefined && known === undefined) remember(this.shapes, `${tool}\u0000${shape}`, this.shapeVerdict(verdict, shape, tool), this.cacheSize);
     }
     if (!verdict.ok) throw verdict.error;
     return verdict.value;
+  }
+
+  /**
+   * The verdict a shape gives every text of it, decided the first time one is checked in
+   * full: the policy checks the shape itself — the statement with a $n parameter in place
+   * of each constant, as a client may send it — and the shape stands for its texts only
+   * when that check accepts it and finds exactly what the full check of the text found
+   * (the same tool, relations, functions, columns and joins). The query tool accepts any
+   * parameter values for a statement the policy accepted, so an accepted shape holds for any
+   * constants in those places; a shape refused, one whose reads differ from its text's, or
+   * one that does not parse, gives nothing, and each of its texts is checked in full.
+   */
+  private shapeVerdict(verdict: Verdict, shape: string, tool: ReadTool): ShapeVerdict | null {
+    if (!verdict.ok || verdict.value.paramCount !== 0) return null;
+    const twin = settle(() => this.inspect(shape, tool));
+    if (!twin.ok || readsKey(twin.value) !== readsKey(verdict.value)) return null;
+    const { sql, paramCount, ...rest } = verdict.value;
+    void sql;
+    void paramCount;
+    return rest;
   }
 
   /**
@@ -206,6 +236,31 @@ function onlyStatement(sql: string): RawStatement {
     throw new BastionError('SQL_MULTIPLE_STATEMENTS', `Exactly one statement is allowed per call; found ${statements.length}.`);
   }
   return statements[0] ?? {};
+}
+
+/** What a shape's verdict gives each text of it (the text itself and its parameter count, 0, apart). */
+type ShapeVerdict = Omit<CheckedStatement, 'sql' | 'paramCount'>;
+
+/**
+ * A text's shape: its normalised form, each constant replaced by a $n parameter (libpg-query's
+ * normalize, PostgreSQL's own scanner and grammar), for a text that has no parameter of its own
+ * and constants to replace; otherwise undefined. Without a `$` a text holds no parameter (nor
+ * a dollar-quoted string), so every $n of the shape stands for one of its constants.
+ */
+function shapeOf(sql: string): string | undefined {
+  if (sql.includes('$')) return undefined;
+  let shape: string;
+  try {
+    shape = normalizeSql(sql);
+  } catch {
+    return undefined;
+  }
+  return shape === sql ? undefined : shape;
+}
+
+/** Everything of a checked statement but its text, fingerprint and parameter count, as one comparable string. */
+function readsKey(checked: CheckedStatement): string {
+  return JSON.stringify([checked.tool, checked.relations, checked.functions, checked.columnRefs, [...checked.directColumnRefs], checked.hasSetOperation, checked.usingColumns, checked.hasNaturalJoin]);
 }
 
 /** Bounded insertion-order cache: the oldest entry goes first. */
