@@ -34,6 +34,8 @@ export interface HttpServerOptions {
   onAuthFailure?: (failure: AuthFailure) => void | Promise<void>;
   /** Counts a session opening against the principal's rate limit; a refusal when it is spent. */
   limitSessionOpen?: McpEndpointOptions['limitSessionOpen'];
+  /** Counts a 2026-07-28 request other than a tool call against the principal's rate limit. */
+  limitStatelessRequest?: McpEndpointOptions['limitStatelessRequest'];
   /** Called with every refusal of an authenticated request, for the metrics, the log and the audit. */
   onRefusal?: McpEndpointOptions['onRefusal'];
   /** Called when an idle session was closed to make room for a new one. */
@@ -88,6 +90,7 @@ export class BastionHttpServer {
       missingScope: options.missingScope,
       challenge,
       limitSessionOpen: options.limitSessionOpen,
+      limitStatelessRequest: options.limitStatelessRequest,
       onRefusal: options.onRefusal,
       onSessionReclaimed: options.onSessionReclaimed,
       maxSessionsPerPrincipal: config.max_sessions_per_principal,

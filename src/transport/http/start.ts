@@ -60,6 +60,8 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
     },
     onAuthFailure: reportAuthFailures(ctx),
     limitSessionOpen: (principal) => sessionOpenRefusal(() => ctx.limiter.consumeSessionOpen(principal)),
+    // A stateless 2026-07-28 request other than a tool call spends the principal's bucket as a session opening does.
+    limitStatelessRequest: (principal) => sessionOpenRefusal(() => ctx.limiter.consumeSessionOpen(principal)),
     onRefusal: reportRefusals(ctx),
     onSessionReclaimed: reportReclaims(ctx),
     ready: async () => allReady(await readiness()),
