@@ -77,6 +77,14 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * What the server of one request is for: `toolCallOnly` when the request is a tools/call, so
+ * the server need not be able to list its tools (see createSessionServer).
+ */
+export interface ServerUse {
+  readonly toolCallOnly: boolean;
+}
+
 /** Serves one 2026-07-28 request for an authenticated principal, on its own response. */
 export interface ModernExchange {
   serve(req: IncomingMessage, res: ServerResponse, principal: Principal, message: JSONRPCMessage): Promise<void>;
@@ -94,18 +102,18 @@ export interface ModernExchange {
  * alone. Nothing in `_meta` reaches the principal: it comes from the credential only.
  */
 export function createModernExchange(options: {
-  createServer: (principal: Principal) => McpServer;
+  createServer: (principal: Principal, use: ServerUse) => McpServer;
   maxBodyBytes: number;
   log: Logger;
 }): ModernExchange {
   // The principal rides on the AuthInfo object the transport made, which the SDK passes
-  // through untouched and never builds from request headers.
-  const principals = new WeakMap<AuthInfo, Principal>();
+  // through untouched and never builds from request headers; with it, what the request is.
+  const exchanges = new WeakMap<AuthInfo, { readonly principal: Principal; readonly use: ServerUse }>();
   const handler = createMcpHandler(
     ({ authInfo }) => {
-      const principal = authInfo === undefined ? undefined : principals.get(authInfo);
-      if (principal === undefined) throw new Error('a 2026-07-28 request reached the SDK without an authenticated principal');
-      return options.createServer(principal);
+      const exchange = authInfo === undefined ? undefined : exchanges.get(authInfo);
+      if (exchange === undefined) throw new Error('a 2026-07-28 request reached the SDK without an authenticated principal');
+      return options.createServer(exchange.principal, exchange.use);
     },
     {
       legacy: 'reject',
@@ -117,7 +125,7 @@ export function createModernExchange(options: {
   return {
     async serve(req, res, principal, message) {
       const authInfo: AuthInfo = { token: '', clientId: principal.id, scopes: [...principal.scopes] };
-      principals.set(authInfo, principal);
+      exchanges.set(authInfo, { principal, use: { toolCallOnly: 'method' in message && message.method === 'tools/call' && 'id' in message } });
       const abort = new AbortController();
       const onClose = (): void => {
         if (!res.writableFinished) abort.abort();

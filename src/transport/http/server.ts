@@ -12,7 +12,7 @@ import { createClientAddress } from './client-address.js';
 import { createCors } from './cors.js';
 import { createHttpGuard } from './guard.js';
 import { createMcpEndpoint, type McpEndpointOptions } from './mcp-endpoint.js';
-import { createModernExchange, type ModernExchange } from './modern-exchange.js';
+import { createModernExchange, type ModernExchange, type ServerUse } from './modern-exchange.js';
 import { createNodeServer } from './node-server.js';
 import { createRoutes, type MetricsEndpoint, type Route } from './routes.js';
 import { sendJson } from './send-json.js';
@@ -23,8 +23,8 @@ export interface HttpServerOptions {
   log: Logger;
   /** The authenticate stage: a principal, or an AuthError answered with 401/403. */
   authenticate: Authenticate;
-  /** Builds the MCP server of a new 2025 session, or of one 2026-07-28 request. */
-  createSession: (principal: Principal) => McpServer;
+  /** Builds the MCP server of a new 2025 session, or of one 2026-07-28 request (`use` says what that request is). */
+  createSession: (principal: Principal, use?: ServerUse) => McpServer;
   /** Failed-authentication throttling per client address (429 with Retry-After). */
   authThrottle?: AuthFailureThrottle;
 

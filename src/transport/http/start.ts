@@ -52,7 +52,7 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
     log,
     authenticate: auth.authenticate,
     // JSON-response mode carries no server-to-client requests: write approvals go through the CLI.
-    createSession: (principal) => createSessionServer(ctx, principal, { elicitation: false }),
+    createSession: (principal, use) => createSessionServer(ctx, principal, { elicitation: false, toolCallOnly: use?.toolCallOnly === true }),
     authThrottle: ctx.limiter,
     missingScope: (principal, message) => {
       const tool = calledTool(message);
