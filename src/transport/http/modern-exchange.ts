@@ -131,12 +131,36 @@ export function createModernExchange(options: {
         if (!res.writableFinished) abort.abort();
       };
       res.once('close', onClose);
-      const request = new Request(ENDPOINT, { method: 'POST', headers: forwardedHeaders(req), signal: abort.signal });
+      const request = new ExchangeRequest(forwardedHeaders(req), abort.signal);
       const response = await handler.fetch(request, { authInfo, parsedBody: message });
       await writeResponse(res, response);
     },
     close: () => handler.close(),
   };
+}
+
+/**
+ * The web Request handed to the SDK: the forwarded headers, and as its signal the one that
+ * aborts when the client goes away (the SDK then closes the exchange, which aborts the
+ * handler). The signal is this request's own rather than one the Request follows through
+ * its init, which costs an abort listener and a finalization registration per request.
+ */
+class ExchangeRequest extends Request {
+  readonly #signal: AbortSignal;
+
+  constructor(headers: Headers, signal: AbortSignal) {
+    super(ENDPOINT, { method: 'POST', headers });
+    this.#signal = signal;
+  }
+
+  static {
+    // The platform declares `signal` a property (TypeScript refuses an accessor override), so it is defined here.
+    Object.defineProperty(ExchangeRequest.prototype, 'signal', {
+      get(this: ExchangeRequest): AbortSignal {
+        return this.#signal;
+      },
+    });
+  }
 }
 
 /** The web Response of the SDK written to node:http: a JSON body at once, an event stream as it comes. */
