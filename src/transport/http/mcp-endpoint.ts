@@ -6,7 +6,7 @@ import { newCorrelationId } from '../../errors/correlation.js';
 import { sendAuthFailure, type AuthChallenge } from './auth-response.js';
 import type { AuthStage } from './auth-stage.js';
 import type { CorsStage } from './cors.js';
-import { calledTool, idOf, readJsonRpcMessage, rpcError, type BodyLimits } from './json-rpc-request.js';
+import { calledTool, idOf, isToolCall, readJsonRpcMessage, rpcError, type BodyLimits } from './json-rpc-request.js';
 import type { ModernExchange } from './modern-exchange.js';
 import { isModernRequest } from './modern-exchange.js';
 import type { HttpRefusal } from './refusal-report.js';
@@ -182,11 +182,6 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
         res.end('{"error":"method not allowed"}');
     }
   };
-}
-
-/** A tools/call request: the tool stage counts it against the rate limit (src/tools/run.ts). */
-function isToolCall(message: JSONRPCMessage): boolean {
-  return 'method' in message && message.method === 'tools/call' && 'id' in message;
 }
 
 /** A JSON-RPC error carrying Bastion's error code and correlation id in `data`, as tool errors do in `_meta`. */

@@ -125,6 +125,7 @@ export function createModernExchange(options: {
   return {
     async serve(req, res, principal, message) {
       const authInfo: AuthInfo = { token: '', clientId: principal.id, scopes: [...principal.scopes] };
+      // A tools/call request (json-rpc-request.ts isToolCall, not imported: that module imports this one).
       exchanges.set(authInfo, { principal, use: { toolCallOnly: 'method' in message && message.method === 'tools/call' && 'id' in message } });
       const abort = new AbortController();
       const onClose = (): void => {
