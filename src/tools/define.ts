@@ -20,6 +20,12 @@ interface BuiltTool {
   readonly inputSchema: StandardSchemaWithJSON;
   readonly outputSchema: StandardSchemaWithJSON | undefined;
   readonly annotations: ToolAnnotations;
+  /**
+   * Its arguments' JSON Schema declares an `x-mcp-header` (an argument mirrored in an
+   * Mcp-Param header): the SDK checks those headers only for a registered tool, so such a
+   * tool is always registered (no Bastion tool declares one today).
+   */
+  readonly declaresHeaders: boolean;
 }
 
 /** The JSON Schema each built contract hands the SDK, kept for a tool that is not registered (see dispatchOnly). */
@@ -102,12 +108,15 @@ export function registerDefined<A>(
     const { inputSchema, outputSchema, ...rest } = config();
     const result = outputSchema === undefined ? undefined : z.object(outputSchema);
     if (result !== undefined) RESULT_SCHEMAS.set(name, result);
-    tool = { ...rest, inputSchema: contract(z.object(inputSchema), 'input'), outputSchema: result === undefined ? undefined : contract(result, 'output') };
+    const input = contract(z.object(inputSchema), 'input');
+    const declaresHeaders = JSON.stringify(jsonOf.get(input) ?? {}).includes('x-mcp-header');
+    tool = { ...rest, inputSchema: input, outputSchema: result === undefined ? undefined : contract(result, 'output'), declaresHeaders };
     byName.set(name, tool);
   }
   // The handler takes the arguments its schema parses to, and the SDK's context reduced to CallExtra (dispatch.ts).
   const callback = handler as unknown as ToolCallback<StandardSchemaWithJSON>;
-  return dispatchOnlyServers.has(server) ? unregisteredTool(tool, callback) : server.registerTool(name, tool, callback);
+  if (dispatchOnlyServers.has(server) && !tool.declaresHeaders) return unregisteredTool(tool, callback);
+  return server.registerTool(name, tool, callback);
 }
 
 /**

@@ -63,4 +63,12 @@ describe('registerDefined', () => {
     registerDefined(later, call, 'query', () => config('reads'), handler);
     expect(later.toolInputSchemaJson('query')).toMatchObject({ type: 'object' });
   });
+
+  it('a dispatch-only server still registers a tool that mirrors an argument in an Mcp-Param header, so the SDK checks that header', () => {
+    const onlyCalls = server();
+    dispatchOnly(onlyCalls);
+    const mirrored = (): ToolConfig => ({ ...config('reads'), inputSchema: { source: z.string().meta({ 'x-mcp-header': 'Source' }) } });
+    registerDefined(onlyCalls, callFor({}), 'query', mirrored, handler);
+    expect(JSON.stringify(onlyCalls.toolInputSchemaJson('query'))).toContain('x-mcp-header');
+  });
 });
