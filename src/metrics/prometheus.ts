@@ -34,7 +34,7 @@ export class PrometheusMetrics implements Metrics {
   });
   private readonly httpRefusals = new Counter({
     name: 'bastion_http_refusals_total',
-    help: 'Authenticated HTTP requests refused before a tool ran (insufficient_scope, session_limit, sessions_full, session_rate_limited), by reason and tool (none for sessions).',
+    help: 'Authenticated HTTP requests refused before a tool ran (insufficient_scope, session_limit, sessions_full, session_rate_limited, request_rate_limited), by reason and tool (none for sessions).',
     labelNames: ['reason', 'tool'] as const,
     registers: [this.registry],
   });

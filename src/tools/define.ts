@@ -20,7 +20,16 @@ interface BuiltTool {
   readonly inputSchema: StandardSchemaWithJSON;
   readonly outputSchema: StandardSchemaWithJSON | undefined;
   readonly annotations: ToolAnnotations;
+  /**
+   * Its arguments' JSON Schema declares an `x-mcp-header` (an argument mirrored in an
+   * Mcp-Param header): the SDK checks those headers only for a registered tool, so such a
+   * tool is always registered (no Bastion tool declares one today).
+   */
+  readonly declaresHeaders: boolean;
 }
+
+/** The JSON Schema each built contract hands the SDK, kept for a tool that is not registered (see dispatchOnly). */
+const jsonOf = new WeakMap<StandardSchemaWithJSON, Record<string, unknown>>();
 
 /** The JSON Schema draft the SDK asks for (it asks for no other). */
 const TARGET = 'draft-2020-12';
@@ -46,6 +55,7 @@ function contract(schema: z.ZodObject, io: 'input' | 'output'): StandardSchemaWi
     },
   };
   if (io === 'input') argumentSchemas.set(built, schema);
+  jsonOf.set(built, json);
   return built;
 }
 
@@ -67,6 +77,19 @@ export const RESULT_SCHEMAS = new Map<string, z.ZodObject>();
  */
 const built = new WeakMap<Role, Map<string, BuiltTool>>();
 
+/**
+ * Servers built to answer one `tools/call` and nothing else (a 2026-07-28 request over HTTP,
+ * see session-server.ts): their tools are handed to dispatch.ts, never registered, so the SDK's
+ * per-tool registration is not paid on every call. Nothing lists them: such a server's
+ * tools/list is empty, never wider.
+ */
+const dispatchOnlyServers = new WeakSet<McpServer>();
+
+/** Marks a server whose tools are dispatched but never registered (before its tools are defined). */
+export function dispatchOnly(server: McpServer): void {
+  dispatchOnlyServers.add(server);
+}
+
 /** Registers a tool on a session's server with its contract built once per role; `config` runs only the first time. */
 export function registerDefined<A>(
   server: McpServer,
@@ -85,9 +108,39 @@ export function registerDefined<A>(
     const { inputSchema, outputSchema, ...rest } = config();
     const result = outputSchema === undefined ? undefined : z.object(outputSchema);
     if (result !== undefined) RESULT_SCHEMAS.set(name, result);
-    tool = { ...rest, inputSchema: contract(z.object(inputSchema), 'input'), outputSchema: result === undefined ? undefined : contract(result, 'output') };
+    const input = contract(z.object(inputSchema), 'input');
+    const declaresHeaders = JSON.stringify(jsonOf.get(input) ?? {}).includes('x-mcp-header');
+    tool = { ...rest, inputSchema: input, outputSchema: result === undefined ? undefined : contract(result, 'output'), declaresHeaders };
     byName.set(name, tool);
   }
   // The handler takes the arguments its schema parses to, and the SDK's context reduced to CallExtra (dispatch.ts).
-  return server.registerTool(name, tool, handler as unknown as ToolCallback<StandardSchemaWithJSON>);
+  const callback = handler as unknown as ToolCallback<StandardSchemaWithJSON>;
+  if (dispatchOnlyServers.has(server) && !tool.declaresHeaders) return unregisteredTool(tool, callback);
+  return server.registerTool(name, tool, callback);
+}
+
+/**
+ * A tool as dispatch.ts reads a registered one (its schemas, handler and output JSON Schema,
+ * the same the SDK would have made from the same contract), for a dispatch-only server. It
+ * is in no server's registry, so it cannot be changed through one.
+ */
+function unregisteredTool(tool: BuiltTool, handler: ToolCallback<StandardSchemaWithJSON>): RegisteredTool {
+  const notRegistered = (): never => {
+    throw new Error('a tool of a dispatch-only server is not registered');
+  };
+  return {
+    title: tool.title,
+    description: tool.description,
+    inputSchema: tool.inputSchema,
+    outputSchema: tool.outputSchema,
+    outputSchemaJson: tool.outputSchema === undefined ? undefined : jsonOf.get(tool.outputSchema),
+    annotations: tool.annotations,
+    handler,
+    executor: async (args, ctx) => (handler as (args: unknown, ctx: unknown) => unknown)(args, ctx) as never,
+    enabled: true,
+    enable: notRegistered,
+    disable: notRegistered,
+    update: notRegistered,
+    remove: notRegistered,
+  };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/server';
 import { roleOf } from '../authorize/roles.js';
 import type { Principal, ServerContext } from '../session/context.js';
+import { dispatchOnly } from './define.js';
 import { registerTools } from './index.js';
 import { instrumentRequests } from './request-telemetry.js';
 
@@ -15,8 +16,10 @@ const TOOL_LIST_TTL_MS = 60_000;
 /**
  * One MCP server object per session (2025 era) or per request (2026-07-28 over HTTP),
  * bound to its principal; never shared. Both eras are served from the same registration.
+ * `toolCallOnly`: the server answers one tools/call and nothing else, so its tools are
+ * dispatched without being registered for listing (define.ts, dispatchOnly).
  */
-export function createSessionServer(ctx: ServerContext, principal: Principal, options: { elicitation?: boolean } = {}): McpServer {
+export function createSessionServer(ctx: ServerContext, principal: Principal, options: { elicitation?: boolean; toolCallOnly?: boolean } = {}): McpServer {
   const server = new McpServer(
     { name: 'bastion', version: ctx.version },
     {
@@ -32,6 +35,7 @@ export function createSessionServer(ctx: ServerContext, principal: Principal, op
   );
   // First: the handlers registered below pass through the seam it installs.
   instrumentRequests(server, ctx);
+  if (options.toolCallOnly === true) dispatchOnly(server);
   registerTools(server, { ctx, principal, role: roleOf(ctx.roles, principal.role), session: randomUUID(), elicitation: options.elicitation ?? true });
   // The tool set of a session never changes; registerTool advertises listChanged by default.
   server.server.registerCapabilities({ tools: { listChanged: false } });

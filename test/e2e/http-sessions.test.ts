@@ -157,6 +157,60 @@ describe('opening a session spends the principal’s rate limit (per_principal_p
   });
 });
 
+const MODERN = '2026-07-28';
+
+/** One raw stateless 2026-07-28 request (the envelope in `_meta`, the protocol headers matching the body). */
+async function modernRequest(url: string, bearer: string, method: string, params: Record<string, unknown> = {}): Promise<{ status: number; body: string; retryAfter: unknown }> {
+  const name = typeof params['name'] === 'string' ? params['name'] : undefined;
+  const headers: Record<string, string> = { ...JSON_HEADERS, authorization: `Bearer ${bearer}`, 'mcp-protocol-version': MODERN, 'mcp-method': method, ...(name === undefined ? {} : { 'mcp-name': name }) };
+  const envelope = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientInfo': { name: 'flood', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: { ...params, _meta: envelope } });
+  const res = await rawRequest(url, { method: 'POST', headers, body });
+  return { status: res.status, body: res.body, retryAfter: res.headers['retry-after'] };
+}
+
+describe('a stateless 2026-07-28 request other than a tool call spends the principal’s rate limit, as initialize does (per_principal_per_minute: 3)', () => {
+  let cwd: string;
+  let server: HttpBastion;
+
+  beforeAll(async () => {
+    cwd = dirWithConfig(config(PGLITE, ['max_sessions: 1000'], 3));
+    server = await startHttp([], { cwd, env: ENV, auth: true });
+  });
+  afterAll(async () => server?.stop());
+
+  it('after server/discover and two tools/list, alice’s next tools/list gets 429 with Retry-After and no tool list, and is audited; her tool call is refused too; bob still lists and queries', async () => {
+    const alice = await token(cwd, 'alice');
+    const served = [await modernRequest(server.url, alice, 'server/discover'), await modernRequest(server.url, alice, 'tools/list'), await modernRequest(server.url, alice, 'tools/list')];
+    expect(served.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(served[1]?.body).toContain('"query"');
+
+    const refused = await modernRequest(server.url, alice, 'tools/list');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(refused.body).not.toContain('"tools"');
+    const error = (JSON.parse(refused.body) as { error: { message: string; data: { code: string; correlation_id: string } } }).error;
+    expect(error.data.code).toBe('RATE_LIMITED');
+    expect(error.message).toContain('rate_limits.per_principal_per_minute');
+    const records = auditRecords(cwd).filter((r) => r['correlation_id'] === error.data.correlation_id);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ principal: { id: principalOf('alice'), kind: 'jwt', role: 'reader' }, decision: 'deny', reason: 'RATE_LIMITED', outcome: 'rate_limited' });
+
+    // The same bucket: alice's tool call is refused by the tool stage, and no rows come back.
+    const call = await modernRequest(server.url, alice, 'tools/call', { name: 'query', arguments: { sql: 'SELECT count(*)::int AS n FROM shop.orders' } });
+    expect(call.status).toBe(200);
+    expect(call.body).toContain('RATE_LIMITED');
+    expect(call.body).not.toContain('"rows"');
+
+    const bob = await token(cwd, 'bob');
+    const listed = await modernRequest(server.url, bob, 'tools/list');
+    expect(listed.status, listed.body).toBe(200);
+    expect(listed.body).toContain('"query"');
+    const rows = await modernRequest(server.url, bob, 'tools/call', { name: 'query', arguments: { sql: 'SELECT count(*)::int AS n FROM shop.orders' } });
+    expect(rows.body).toContain('"rows"');
+  });
+});
+
 /** Long enough that only the statement timeout or a cancel ends it; the odd bound marks this test's statement. */
 const LONG_SQL = 'SELECT count(*) FROM generate_series(1, 2000000017)';
 

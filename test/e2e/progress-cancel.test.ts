@@ -12,6 +12,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BastionError } from '../../src/errors/codes.js';
+import { chainTexts, recordsOf } from '../helpers/audit-chains.js';
 import type { Principal } from '../../src/session/context.js';
 import { createSessionServer } from '../../src/tools/session-server.js';
 import type { Source } from '../../src/engine/source.js';
@@ -165,11 +166,13 @@ describe.skipIf(!postgres.ok)('PostgreSQL over Streamable HTTP: progress and can
   const PROTOCOL_VERSION = '2025-06-18';
   let db: TestDatabase;
   let server: HttpBastion;
+  let cwd: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     const yaml = ['sources:', '  main:', '    engine: postgres', `    url: ${db.url}`, '    statement_timeout_ms: 60000', 'state:', '  dir: ./state', ''].join('\n');
-    server = await startHttp([], { cwd: dirWithConfig(yaml) });
+    cwd = dirWithConfig(yaml);
+    server = await startHttp([], { cwd });
   }, 60_000);
   afterAll(async () => {
     await server?.stop();
@@ -260,6 +263,33 @@ describe.skipIf(!postgres.ok)('PostgreSQL over Streamable HTTP: progress and can
     for (const event of events) expect(event).toMatchObject({ method: 'notifications/progress', params: { progressToken: 'tok-7' } });
     expect(text).not.toContain('"result"');
     expect(await eventually(async () => (await runningLongStatements()) === 0)).toBe(true);
+  });
+
+  it('over 2026-07-28 (stateless): a client that goes away mid-query stops the statement on the server', async () => {
+    const target = new URL(server.url);
+    const envelope = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 'gone-e2e', version: '1' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 11, method: 'tools/call', params: { name: 'query', arguments: { sql: LONG_SQL }, _meta: envelope } });
+    const req = request({
+      host: target.hostname,
+      port: target.port,
+      path: target.pathname,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'query' },
+    });
+    req.on('error', () => undefined);
+    req.end(body);
+    expect(await eventually(async () => (await runningLongStatements()) === 1)).toBe(true);
+    req.destroy();
+    // The effect that matters: the abandoned statement does not run on; it was cancelled (not
+    // left to fail on its own), as the call's audit record says.
+    expect(await eventually(async () => (await runningLongStatements()) === 0)).toBe(true);
+    const cancelled = (): boolean =>
+      [...chainTexts(join(cwd, 'state')).values()].flatMap((text) => recordsOf(text)).some((r) => r['tool'] === 'query' && r['reason'] === 'QUERY_CANCELLED');
+    expect(await eventually(cancelled)).toBe(true);
   });
 
   it('a short call, or a client that does not accept a stream, gets one JSON answer', async () => {

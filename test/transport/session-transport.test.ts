@@ -94,4 +94,22 @@ describe('SessionTransport', () => {
     expect([...(headers?.keys() ?? [])].sort()).toEqual(['mcp-protocol-version', 'traceparent', 'tracestate']);
     expect([...(headers?.values() ?? [])].join('\n')).not.toContain('secret_value');
   });
+
+  it('a message never sees the trace context of the one before it: a new trace, or none, gets its own headers', () => {
+    const t = new SessionTransport('s');
+    const seen: (Headers | undefined)[] = [];
+    t.onmessage = (_message, extra) => {
+      seen.push(extra?.request?.headers);
+    };
+    const first = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const second = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const at = (headers: Record<string, string>): IncomingMessage => ({ headers: { 'mcp-protocol-version': '2025-11-25', ...headers } }) as unknown as IncomingMessage;
+    t.deliver(call(1), tracked(), at({ traceparent: first, tracestate: 'a=1' }));
+    t.deliver(call(2), tracked(), at({ traceparent: second }));
+    t.deliver(call(3), tracked(), at({}));
+    t.deliver(call(4), tracked(), at({}));
+    expect(seen.map((h) => h?.get('traceparent') ?? null)).toEqual([first, second, null, null]);
+    expect(seen.map((h) => h?.get('tracestate') ?? null)).toEqual(['a=1', null, null, null]);
+    expect(seen.map((h) => h?.get('mcp-protocol-version'))).toEqual(Array<string>(4).fill('2025-11-25'));
+  });
 });

@@ -67,6 +67,11 @@ export function idOf(message: unknown): string | number | null {
   return typeof id === 'string' || typeof id === 'number' ? id : null;
 }
 
+/** A tools/call request (with an id): its tool stage counts it against the rate limit (src/tools/run.ts). */
+export function isToolCall(message: JSONRPCMessage): boolean {
+  return 'method' in message && message.method === 'tools/call' && 'id' in message;
+}
+
 /** The tool a `tools/call` request names; undefined for any other message. */
 export function calledTool(message: JSONRPCMessage): string | undefined {
   if (!('method' in message) || message.method !== 'tools/call') return undefined;

@@ -6,7 +6,7 @@ import { newCorrelationId } from '../../errors/correlation.js';
 import { sendAuthFailure, type AuthChallenge } from './auth-response.js';
 import type { AuthStage } from './auth-stage.js';
 import type { CorsStage } from './cors.js';
-import { calledTool, idOf, readJsonRpcMessage, rpcError, type BodyLimits } from './json-rpc-request.js';
+import { calledTool, idOf, isToolCall, readJsonRpcMessage, rpcError, type BodyLimits } from './json-rpc-request.js';
 import type { ModernExchange } from './modern-exchange.js';
 import { isModernRequest } from './modern-exchange.js';
 import type { HttpRefusal } from './refusal-report.js';
@@ -15,7 +15,7 @@ import type { Route } from './routes.js';
 import { sendJson } from './send-json.js';
 import type { Session, SessionTable } from './sessions.js';
 
-/** A session opening refused by the rate limiter: how long to wait, and client-safe words saying which limit. */
+/** A session opening (or a stateless request) refused by the rate limiter: how long to wait, and client-safe words saying which limit. */
 export interface SessionOpenRefusal {
   readonly retryAfterMs: number;
   readonly message: string;
@@ -32,6 +32,12 @@ export interface McpEndpointOptions {
   challenge: () => AuthChallenge | undefined;
   /** Counts a session opening against the principal's rate limit; a refusal when it is spent. */
   limitSessionOpen?: ((principal: Principal) => Promise<SessionOpenRefusal | undefined>) | undefined;
+  /**
+   * Counts a 2026-07-28 message that is not a tool call against the principal's rate limit,
+   * as a 2025 session opening is counted (each is served on a server of its own); a tool
+   * call is counted by the tool stage. A refusal when the bucket is spent.
+   */
+  limitStatelessRequest?: ((principal: Principal) => Promise<SessionOpenRefusal | undefined>) | undefined;
   /** Called with every refusal of an authenticated request (metrics, log, audit); awaited before the answer. */
   onRefusal?: ((refusal: HttpRefusal) => Promise<void>) | undefined;
   /** Called when an idle session was closed to make room for a new one. */
@@ -69,13 +75,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
    * whoever holds the most). Every refusal is reported before it is answered.
    */
   async function openSession(res: ServerResponse, principal: Principal, id: string | number | null): Promise<Session | undefined> {
-    const limited = await options.limitSessionOpen?.(principal);
-    if (limited !== undefined) {
-      const correlationId = await refused({ principal, reason: 'session_rate_limited' });
-      res.setHeader('retry-after', String(Math.max(1, Math.ceil(limited.retryAfterMs / 1000))));
-      sendJson(res, 429, rpcErrorWithCode(id, `${limited.message} (correlation id: ${correlationId})`, 'RATE_LIMITED', correlationId));
-      return undefined;
-    }
+    if (await refusedForRate(res, principal, id, 'session_rate_limited', await options.limitSessionOpen?.(principal))) return undefined;
     const opened = await sessions.open(principal);
     if ('refused' in opened) {
       const atCap = opened.refused === 'principal_cap';
@@ -97,6 +97,21 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
     return correlationId;
   }
 
+  /** Answers a rate-limit refusal (429, Retry-After) after reporting it; false when there is none. */
+  async function refusedForRate(
+    res: ServerResponse,
+    principal: Principal,
+    id: string | number | null,
+    reason: 'session_rate_limited' | 'request_rate_limited',
+    limited: SessionOpenRefusal | undefined,
+  ): Promise<boolean> {
+    if (limited === undefined) return false;
+    const correlationId = await refused({ principal, reason });
+    res.setHeader('retry-after', String(Math.max(1, Math.ceil(limited.retryAfterMs / 1000))));
+    sendJson(res, 429, rpcErrorWithCode(id, `${limited.message} (correlation id: ${correlationId})`, 'RATE_LIMITED', correlationId));
+    return true;
+  }
+
   /** Refuses a message whose tool needs a scope the principal lacks; true when refused (and reported). */
   async function refusedForScope(res: ServerResponse, principal: Principal, message: JSONRPCMessage, session: string | undefined): Promise<boolean> {
     const scope = options.missingScope?.(principal, message);
@@ -111,6 +126,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
     if (message === undefined) return;
     if (isModernRequest(req, message)) {
       if (await refusedForScope(res, principal, message, undefined)) return;
+      if (!isToolCall(message) && (await refusedForRate(res, principal, idOf(message), 'request_rate_limited', await options.limitStatelessRequest?.(principal)))) return;
       await options.modern.serve(req, res, principal, message);
       return;
     }

@@ -2,7 +2,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { classifyInboundRequest, createMcpHandler, type AuthInfo, type JSONRPCMessage, type McpServer } from '@modelcontextprotocol/server';
+import {
+  classifyInboundRequest,
+  createMcpHandler,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  PROTOCOL_VERSION_META_KEY,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type AuthInfo,
+  type JSONRPCMessage,
+  type McpServer,
+} from '@modelcontextprotocol/server';
 import type { Principal } from '../../auth/identity/principal.js';
 import type { Logger } from '../../log/logger.js';
 
@@ -11,6 +21,9 @@ import type { Logger } from '../../log/logger.js';
  * keeps internal; a test pins this against what `server/discover` answers).
  */
 export const MODERN_PROTOCOL_VERSIONS: readonly string[] = ['2026-07-28'];
+
+/** The URL of the web Request handed to the SDK (it reads the method and headers, never the URL), parsed once. */
+const ENDPOINT = new URL('http://bastion.invalid/mcp');
 
 /**
  * Headers the SDK's modern path reads, and the W3C trace context a tool call continues
@@ -23,17 +36,53 @@ const FORWARDED_HEADERS = /^(?:content-type|accept|mcp-protocol-version|mcp-meth
  * per-request `_meta` envelope, or names a modern revision in its headers. The SDK's own
  * classifier decides, so this routing never disagrees with the path that serves it; what
  * it calls `legacy` goes to a 2025 session, everything else (its rejections included) to
- * the modern path, which answers them.
+ * the modern path, which answers them. Two shapes that make up nearly all traffic are
+ * answered without it, each only where its rules leave a single answer (see eraWithoutClassifier).
  */
 export function isModernRequest(req: IncomingMessage, message: JSONRPCMessage): boolean {
+  const protocolVersionHeader = single(req.headers['mcp-protocol-version']);
+  const known = eraWithoutClassifier(protocolVersionHeader, message);
+  if (known !== undefined) return known === 'modern';
   const outcome = classifyInboundRequest({
     httpMethod: 'POST',
-    protocolVersionHeader: single(req.headers['mcp-protocol-version']),
+    protocolVersionHeader,
     mcpMethodHeader: single(req.headers['mcp-method']),
     mcpNameHeader: single(req.headers['mcp-name']),
     body: message,
   });
   return outcome.kind !== 'legacy';
+}
+
+/**
+ * The era of a request or notification whose routing the SDK's classifier
+ * (`classifyInboundRequest`) leaves no choice about; undefined for anything else, which it
+ * then classifies. Neither shape has a `result` or `error` member, so the classifier's first
+ * tests (a posted response, both strict schemas with those members required) fail, and:
+ * - `modern`: a message other than `initialize` whose `params._meta` carries the envelope
+ *   claim (the protocol-version key) is served or refused by the modern path, never legacy;
+ * - `legacy`: a valid JSON-RPC request or notification (the SDK's own schema checks) with no
+ *   claim, under no header or a 2025 revision's, is legacy, `initialize` included.
+ * test/transport/modern-routing.test.ts holds this to the classifier.
+ */
+function eraWithoutClassifier(protocolVersionHeader: string | undefined, message: JSONRPCMessage): 'modern' | 'legacy' | undefined {
+  if (!('method' in message) || 'result' in message || 'error' in message) return undefined;
+  const params: unknown = message.params;
+  const meta = isPlainObject(params) ? params['_meta'] : undefined;
+  if (isPlainObject(meta) && PROTOCOL_VERSION_META_KEY in meta) return message.method === 'initialize' ? undefined : 'modern';
+  if (protocolVersionHeader !== undefined && (!SUPPORTED_PROTOCOL_VERSIONS.includes(protocolVersionHeader) || MODERN_PROTOCOL_VERSIONS.includes(protocolVersionHeader))) return undefined;
+  return isJSONRPCRequest(message) || isJSONRPCNotification(message) ? 'legacy' : undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * What the server of one request is for: `toolCallOnly` when the request is a tools/call, so
+ * the server need not be able to list its tools (see createSessionServer).
+ */
+export interface ServerUse {
+  readonly toolCallOnly: boolean;
 }
 
 /** Serves one 2026-07-28 request for an authenticated principal, on its own response. */
@@ -53,18 +102,18 @@ export interface ModernExchange {
  * alone. Nothing in `_meta` reaches the principal: it comes from the credential only.
  */
 export function createModernExchange(options: {
-  createServer: (principal: Principal) => McpServer;
+  createServer: (principal: Principal, use: ServerUse) => McpServer;
   maxBodyBytes: number;
   log: Logger;
 }): ModernExchange {
   // The principal rides on the AuthInfo object the transport made, which the SDK passes
-  // through untouched and never builds from request headers.
-  const principals = new WeakMap<AuthInfo, Principal>();
+  // through untouched and never builds from request headers; with it, what the request is.
+  const exchanges = new WeakMap<AuthInfo, { readonly principal: Principal; readonly use: ServerUse }>();
   const handler = createMcpHandler(
     ({ authInfo }) => {
-      const principal = authInfo === undefined ? undefined : principals.get(authInfo);
-      if (principal === undefined) throw new Error('a 2026-07-28 request reached the SDK without an authenticated principal');
-      return options.createServer(principal);
+      const exchange = authInfo === undefined ? undefined : exchanges.get(authInfo);
+      if (exchange === undefined) throw new Error('a 2026-07-28 request reached the SDK without an authenticated principal');
+      return options.createServer(exchange.principal, exchange.use);
     },
     {
       legacy: 'reject',
@@ -76,18 +125,43 @@ export function createModernExchange(options: {
   return {
     async serve(req, res, principal, message) {
       const authInfo: AuthInfo = { token: '', clientId: principal.id, scopes: [...principal.scopes] };
-      principals.set(authInfo, principal);
+      // A tools/call request (json-rpc-request.ts isToolCall, not imported: that module imports this one).
+      exchanges.set(authInfo, { principal, use: { toolCallOnly: 'method' in message && message.method === 'tools/call' && 'id' in message } });
       const abort = new AbortController();
       const onClose = (): void => {
         if (!res.writableFinished) abort.abort();
       };
       res.once('close', onClose);
-      const request = new Request('http://bastion.invalid/mcp', { method: 'POST', headers: forwardedHeaders(req), signal: abort.signal });
+      const request = new ExchangeRequest(forwardedHeaders(req), abort.signal);
       const response = await handler.fetch(request, { authInfo, parsedBody: message });
       await writeResponse(res, response);
     },
     close: () => handler.close(),
   };
+}
+
+/**
+ * The web Request handed to the SDK: the forwarded headers, and as its signal the one that
+ * aborts when the client goes away (the SDK then closes the exchange, which aborts the
+ * handler). The signal is this request's own rather than one the Request follows through
+ * its init, which costs an abort listener and a finalization registration per request.
+ */
+class ExchangeRequest extends Request {
+  readonly #signal: AbortSignal;
+
+  constructor(headers: Headers, signal: AbortSignal) {
+    super(ENDPOINT, { method: 'POST', headers });
+    this.#signal = signal;
+  }
+
+  static {
+    // The platform declares `signal` a property (TypeScript refuses an accessor override), so it is defined here.
+    Object.defineProperty(ExchangeRequest.prototype, 'signal', {
+      get(this: ExchangeRequest): AbortSignal {
+        return this.#signal;
+      },
+    });
+  }
 }
 
 /** The web Response of the SDK written to node:http: a JSON body at once, an event stream as it comes. */
@@ -105,7 +179,7 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
     return;
   }
   if (!(headers['content-type'] ?? '').startsWith('text/event-stream')) {
-    const body = Buffer.from(await response.arrayBuffer());
+    const body = await bodyBytes(response.body);
     headers['content-length'] = String(body.length);
     res.writeHead(response.status, headers).end(body);
     return;
@@ -114,9 +188,25 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
   await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), res).catch(() => undefined);
 }
 
+/**
+ * A whole JSON body, read straight off its stream: the SDK enqueues it as one chunk, and
+ * the reader skips the copy and the extra promise turns of `arrayBuffer()`.
+ */
+async function bodyBytes(body: ReadableStream<Uint8Array>): Promise<Buffer> {
+  const reader = body.getReader();
+  const chunks: Buffer[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+}
+
 function forwardedHeaders(req: IncomingMessage): Headers {
   const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
+  for (const name in req.headers) {
+    const value = req.headers[name];
     if (value === undefined || !FORWARDED_HEADERS.test(name)) continue;
     headers.set(name, Array.isArray(value) ? value.join(', ') : value);
   }

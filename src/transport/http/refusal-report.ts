@@ -20,6 +20,7 @@ const CODES: Readonly<Record<HttpRefusalReason, string>> = {
   session_limit: 'SESSION_LIMIT',
   sessions_full: 'SESSION_LIMIT',
   session_rate_limited: 'RATE_LIMITED',
+  request_rate_limited: 'RATE_LIMITED',
 };
 
 /**
@@ -42,7 +43,7 @@ export function reportRefusals(ctx: ServerContext): (refusal: HttpRefusal) => Pr
         tool: printable,
         decision: 'deny',
         reason: code,
-        outcome: reason === 'session_rate_limited' ? 'rate_limited' : 'denied',
+        outcome: code === 'RATE_LIMITED' ? 'rate_limited' : 'denied',
       })
       .catch((err: unknown) => log.error({ err, correlationId }, 'audit: the refused request could not be recorded'));
   };

@@ -12,7 +12,7 @@ import { createClientAddress } from './client-address.js';
 import { createCors } from './cors.js';
 import { createHttpGuard } from './guard.js';
 import { createMcpEndpoint, type McpEndpointOptions } from './mcp-endpoint.js';
-import { createModernExchange, type ModernExchange } from './modern-exchange.js';
+import { createModernExchange, type ModernExchange, type ServerUse } from './modern-exchange.js';
 import { createNodeServer } from './node-server.js';
 import { createRoutes, type MetricsEndpoint, type Route } from './routes.js';
 import { sendJson } from './send-json.js';
@@ -23,8 +23,8 @@ export interface HttpServerOptions {
   log: Logger;
   /** The authenticate stage: a principal, or an AuthError answered with 401/403. */
   authenticate: Authenticate;
-  /** Builds the MCP server of a new 2025 session, or of one 2026-07-28 request. */
-  createSession: (principal: Principal) => McpServer;
+  /** Builds the MCP server of a new 2025 session, or of one 2026-07-28 request (`use` says what that request is). */
+  createSession: (principal: Principal, use?: ServerUse) => McpServer;
   /** Failed-authentication throttling per client address (429 with Retry-After). */
   authThrottle?: AuthFailureThrottle;
 
@@ -34,6 +34,8 @@ export interface HttpServerOptions {
   onAuthFailure?: (failure: AuthFailure) => void | Promise<void>;
   /** Counts a session opening against the principal's rate limit; a refusal when it is spent. */
   limitSessionOpen?: McpEndpointOptions['limitSessionOpen'];
+  /** Counts a 2026-07-28 request other than a tool call against the principal's rate limit. */
+  limitStatelessRequest?: McpEndpointOptions['limitStatelessRequest'];
   /** Called with every refusal of an authenticated request, for the metrics, the log and the audit. */
   onRefusal?: McpEndpointOptions['onRefusal'];
   /** Called when an idle session was closed to make room for a new one. */
@@ -88,6 +90,7 @@ export class BastionHttpServer {
       missingScope: options.missingScope,
       challenge,
       limitSessionOpen: options.limitSessionOpen,
+      limitStatelessRequest: options.limitStatelessRequest,
       onRefusal: options.onRefusal,
       onSessionReclaimed: options.onSessionReclaimed,
       maxSessionsPerPrincipal: config.max_sessions_per_principal,

@@ -26,6 +26,8 @@ export class SessionTransport implements Transport {
   onmessage?: ((message: JSONRPCMessage, extra?: MessageExtraInfo) => void) | undefined;
   private readonly waiting = new Map<RequestId, ResponseHandlers>();
   private closed = false;
+  /** The last handler request built, by the header values it carries (see handlerRequest). */
+  private lastRequest: { readonly key: string; readonly request: Request } | undefined;
 
   constructor(readonly sessionId: string) {}
 
@@ -49,7 +51,7 @@ export class SessionTransport implements Transport {
       if (this.waiting.has(id)) return false;
       this.waiting.set(id, handlers);
     }
-    this.onmessage?.(message, req === undefined ? undefined : { request: handlerRequest(req) });
+    this.onmessage?.(message, req === undefined ? undefined : { request: this.handlerRequest(req) });
     const target = cancelledRequest(message);
     // The SDK aborts the request and never answers it; end its response here.
     const cancelled = target === undefined ? undefined : this.waiting.get(target);
@@ -58,6 +60,18 @@ export class SessionTransport implements Transport {
       cancelled.cancelled?.();
     }
     return true;
+  }
+
+  /**
+   * The HTTP request as a handler sees it (handlerRequest), built again only when one of its
+   * header values changes: a session's messages mostly carry the same protocol version and no
+   * trace context, so they share one. It holds nothing else (no body, no credentials), and
+   * nothing writes to it: handlers only read its headers (dispatch.ts).
+   */
+  private handlerRequest(req: IncomingMessage): Request {
+    const key = handlerHeaderKey(req);
+    if (this.lastRequest?.key !== key) this.lastRequest = { key, request: handlerRequest(req) };
+    return this.lastRequest.request;
   }
 
   /** The client went away before its answer: forget the pending reply, if it is still this one's. */
@@ -107,6 +121,16 @@ function handlerRequest(req: IncomingMessage): Request {
     if (typeof value === 'string') headers.set(name, value);
   }
   return new Request('http://bastion.invalid/mcp', { method: 'POST', headers });
+}
+
+/** The values of HANDLER_HEADERS as one string (a header absent or repeated counts as absent, as handlerRequest leaves it out). */
+function handlerHeaderKey(req: IncomingMessage): string {
+  let key = '';
+  for (const name of HANDLER_HEADERS) {
+    const value = req.headers[name];
+    key += typeof value === 'string' ? `${value.length}:${value}` : '-';
+  }
+  return key;
 }
 
 /**

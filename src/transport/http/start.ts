@@ -52,7 +52,7 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
     log,
     authenticate: auth.authenticate,
     // JSON-response mode carries no server-to-client requests: write approvals go through the CLI.
-    createSession: (principal) => createSessionServer(ctx, principal, { elicitation: false }),
+    createSession: (principal, use) => createSessionServer(ctx, principal, { elicitation: false, toolCallOnly: use?.toolCallOnly === true }),
     authThrottle: ctx.limiter,
     missingScope: (principal, message) => {
       const tool = calledTool(message);
@@ -60,6 +60,8 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
     },
     onAuthFailure: reportAuthFailures(ctx),
     limitSessionOpen: (principal) => sessionOpenRefusal(() => ctx.limiter.consumeSessionOpen(principal)),
+    // A stateless 2026-07-28 request other than a tool call spends the principal's bucket as a session opening does.
+    limitStatelessRequest: (principal) => sessionOpenRefusal(() => ctx.limiter.consumeSessionOpen(principal)),
     onRefusal: reportRefusals(ctx),
     onSessionReclaimed: reportReclaims(ctx),
     ready: async () => allReady(await readiness()),
