@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { normalizeSync } from 'libpg-query';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SqlPolicy } from '../../../src/engines/postgres-family/policy/policy.js';
+import { isFaithful, shapeOf } from '../../../src/engines/postgres-family/policy/shape.js';
 import type { CheckedStatement } from '../../../src/engine/policy.js';
 import { BastionError } from '../../../src/errors/codes.js';
 
@@ -57,7 +58,8 @@ function corpus(): string[] {
 
 /** The shape with its $n replaced by other constants, of several kinds. */
 function variants(shape: string): string[] {
-  return ['0', '-7', "'zz'", '2.5', 'NULL', 'true'].map((c) => shape.replace(/\$\d+/g, c));
+  // `-'zz'`, `-true` and `- -1` are an operator and a constant the normaliser takes as one constant.
+  return ['0', '-7', "'zz'", '2.5', 'NULL', 'true', "-'zz'", '-true', '- -1', '- - - 1'].map((c) => shape.replace(/\$\d+/g, c));
 }
 
 describe('read policy: verdicts by shape', () => {
@@ -84,6 +86,36 @@ describe('read policy: verdicts by shape', () => {
     expect(outcome(policy, "SELECT pg_read_file('/etc/passwd')")).toMatchObject({ ok: false });
     expect(outcome(policy, "SELECT pg_read_file('/etc/shadow')")).toEqual(full("SELECT pg_read_file('/etc/shadow')"));
     expect(outcome(policy, "SELECT pg_read_file('/etc/shadow')")).toMatchObject({ ok: false });
+  });
+
+  it('a minus sign before a non-number makes no shape: the later text keeps its own fingerprint (found by an attacker)', () => {
+    // The normaliser takes `-'a'` as one constant, so `SELECT -'a'` and `SELECT 'a'` share a
+    // normalised text while their trees differ (a unary minus); the audit of the second got the
+    // first one's fingerprint.
+    for (const [first, second] of [
+      ["SELECT -'a' AS c, id FROM pub WHERE id = 1", "SELECT 'a' AS c, id FROM pub WHERE id = 1"],
+      ["SELECT 'a' AS c, id FROM pub WHERE id = 1", "SELECT -'a' AS c, id FROM pub WHERE id = 1"],
+      ['SELECT -true FROM pub', 'SELECT false FROM pub'],
+      ['SELECT 1 FROM pub', 'SELECT - - - 1 FROM pub'],
+      ['SELECT 1 FROM pub', 'SELECT - -1 FROM pub'],
+    ] as const) {
+      const policy = new SqlPolicy();
+      outcome(policy, first);
+      expect(outcome(policy, second), second).toEqual(full(second));
+    }
+    expect(shapeOf("SELECT -'a'")).toBeUndefined();
+    expect(shapeOf('SELECT - -1')).toBeUndefined();
+    expect(shapeOf('SELECT -5, - 6, 7 -8')).toBe(normalizeSync('SELECT -5, - 6, 7 -8'));
+  });
+
+  it('a shape is faithful only when each $n stands for one plain constant token', () => {
+    expect(isFaithful("SELECT a FROM t WHERE b = 'it''s' AND c = 2.5e3 AND d IS NULL", "SELECT a FROM t WHERE b = $1 AND c = $2 AND d IS $3")).toBe(true);
+    expect(isFaithful("SELECT E'a\\'b'", 'SELECT $1')).toBe(false);
+    expect(isFaithful('SELECT 12abc', 'SELECT $1')).toBe(false);
+    expect(isFaithful('SELECT 1, 2', 'SELECT $1')).toBe(false);
+    expect(isFaithful('SELECT 1', 'SELECT 1')).toBe(false);
+    // The normaliser answers some parse errors with their message, not a throw.
+    expect(shapeOf("SELECT 'abc")).toBeUndefined();
   });
 
   it('agrees with the full check on every statement of the test corpus and on variants with other constants', () => {

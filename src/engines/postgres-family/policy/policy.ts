@@ -2,7 +2,8 @@ import { BastionError } from '../../../errors/codes.js';
 import { NEVER_ALLOWED_FUNCTIONS } from './function-allowlist.js';
 import { EXPLAIN_OPTIONS, describeStatement } from './nodes.js';
 import { fingerprintStatements } from './fingerprint.js';
-import { loadParser, normalizeSql, parseSql } from './parse.js';
+import { loadParser, parseSql } from './parse.js';
+import { shapeOf } from './shape.js';
 import { ReadWalker } from './read-walker.js';
 import type { CheckedDml, CheckedStatement, CheckedWrite, ReadTool, WritePolicyOptions, WriteTool } from '../../../engine/policy.js';
 import { inspectWrite, type RawStatement } from './write-policy.js';
@@ -240,23 +241,6 @@ function onlyStatement(sql: string): RawStatement {
 
 /** What a shape's verdict gives each text of it (the text itself and its parameter count, 0, apart). */
 type ShapeVerdict = Omit<CheckedStatement, 'sql' | 'paramCount'>;
-
-/**
- * A text's shape: its normalised form, each constant replaced by a $n parameter (libpg-query's
- * normalize, PostgreSQL's own scanner and grammar), for a text that has no parameter of its own
- * and constants to replace; otherwise undefined. Without a `$` a text holds no parameter (nor
- * a dollar-quoted string), so every $n of the shape stands for one of its constants.
- */
-function shapeOf(sql: string): string | undefined {
-  if (sql.includes('$')) return undefined;
-  let shape: string;
-  try {
-    shape = normalizeSql(sql);
-  } catch {
-    return undefined;
-  }
-  return shape === sql ? undefined : shape;
-}
 
 /** Everything of a checked statement but its text, fingerprint and parameter count, as one comparable string. */
 function readsKey(checked: CheckedStatement): string {
