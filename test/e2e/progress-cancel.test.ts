@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -181,6 +182,9 @@ describe.skipIf(!postgres.ok)('PostgreSQL over Streamable HTTP: progress and can
   });
 
   const runningLongStatements = (): Promise<number> => longStatementsOn(db);
+  /** Calls the audit records as cancelled (a statement that ran to its end is recorded ok). */
+  const cancelledCalls = (): number =>
+    [...chainTexts(join(cwd, 'state')).values()].flatMap((text) => recordsOf(text)).filter((r) => r['tool'] === 'query' && r['reason'] === 'QUERY_CANCELLED').length;
 
   function post(sessionId: string | undefined, body: unknown, accept = 'application/json, text/event-stream') {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept, 'mcp-protocol-version': PROTOCOL_VERSION };
@@ -290,6 +294,67 @@ describe.skipIf(!postgres.ok)('PostgreSQL over Streamable HTTP: progress and can
     const cancelled = (): boolean =>
       [...chainTexts(join(cwd, 'state')).values()].flatMap((text) => recordsOf(text)).some((r) => r['tool'] === 'query' && r['reason'] === 'QUERY_CANCELLED');
     expect(await eventually(cancelled)).toBe(true);
+  });
+
+  it('over a 2025 session: a client that goes away mid-query stops the statement, and a later request reusing its id gets its own answer (found by an attacker)', async () => {
+    const sessionId = await openSession();
+    const target = new URL(server.url);
+    const req = request({
+      host: target.hostname,
+      port: target.port,
+      path: target.pathname,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'mcp-protocol-version': PROTOCOL_VERSION, 'mcp-session-id': sessionId },
+    });
+    req.on('error', () => undefined);
+    req.end(JSON.stringify({ jsonrpc: '2.0', id: 21, method: 'tools/call', params: { name: 'query', arguments: { sql: LONG_SQL.replace('count(*)', "'FIRST' AS which, count(*)") } } }));
+    expect(await eventually(async () => (await runningLongStatements()) === 1)).toBe(true);
+    const before = cancelledCalls();
+    req.destroy();
+    // The abandoned statement is cancelled on the database (its record says so), not left to
+    // run to its end.
+    expect(await eventually(async () => (await runningLongStatements()) === 0)).toBe(true);
+    expect(await eventually(() => cancelledCalls() === before + 1)).toBe(true);
+    // The same id again: its answer is its own, never the first request's.
+    const again = await post(sessionId, { jsonrpc: '2.0', id: 21, method: 'tools/call', params: { name: 'query', arguments: { sql: "SELECT 'SECOND' AS which" } } }, 'application/json');
+    const answer = JSON.parse(again.body) as { id: number; result?: Parameters<typeof rowsOf>[0] };
+    expect(answer.id).toBe(21);
+    expect(rowsOf(answer.result as Parameters<typeof rowsOf>[0])).toEqual([['SECOND']]);
+  });
+
+  it('over 2026-07-28: closing a connection stops the statements of requests pipelined on it, not only the first (found by an attacker)', async () => {
+    const target = new URL(server.url);
+    const envelope = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 'pipelined-e2e', version: '1' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    const httpRequest = (id: number, label: string): string => {
+      const body = JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'query', arguments: { sql: LONG_SQL.replace('count(*)', `'${label}' AS which, count(*)`) }, _meta: envelope } });
+      return [
+        `POST ${target.pathname} HTTP/1.1`,
+        `Host: ${target.host}`,
+        'Content-Type: application/json',
+        'Accept: application/json, text/event-stream',
+        'Mcp-Protocol-Version: 2026-07-28',
+        'Mcp-Method: tools/call',
+        'Mcp-Name: query',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        '',
+        body,
+      ].join('\r\n');
+    };
+    const socket = connect(Number(target.port), target.hostname);
+    socket.on('error', () => undefined);
+    socket.on('data', () => undefined);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(httpRequest(31, 'PIPE1') + httpRequest(32, 'PIPE2'));
+    expect(await eventually(async () => (await runningLongStatements()) === 2)).toBe(true);
+    const before = cancelledCalls();
+    socket.destroy();
+    // Both are cancelled; the second's response was queued behind the first and never closed.
+    expect(await eventually(async () => (await runningLongStatements()) === 0)).toBe(true);
+    expect(await eventually(() => cancelledCalls() === before + 2)).toBe(true);
   });
 
   it('a short call, or a client that does not accept a stream, gets one JSON answer', async () => {

@@ -58,13 +58,32 @@ describe('SessionTransport', () => {
     const other = tracked();
     expect(t.deliver(call(7), first)).toBe(true);
     expect(t.deliver(call(7), duplicate)).toBe(false);
-    t.abandon(7, duplicate); // the duplicate's response closing
+    t.cancel(7, duplicate); // the duplicate's response closing: touches nothing of request 7
     expect(t.deliver(call(8), other)).toBe(true);
     void t.send({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 't', progress: 1 } }, { relatedRequestId: 7 });
     void t.send({ jsonrpc: '2.0', id: 7, result: {} });
     expect(first.log).toEqual(['progress', 'reply 7']);
     expect(duplicate.log).toEqual([]);
     expect(other.log).toEqual([]);
+  });
+
+  it("a request whose client went away is cancelled in the SDK, and a later request reusing its id gets only its own answer", () => {
+    const t = new SessionTransport('s');
+    const seen: JSONRPCMessage[] = [];
+    t.onmessage = (message) => seen.push(message);
+    const gone = tracked();
+    const later = tracked();
+    expect(t.deliver(call(7), gone)).toBe(true);
+    t.cancel(7, gone);
+    // The SDK hears a cancellation for request 7 (it aborts the handler and sends no answer).
+    expect(seen.at(-1)).toMatchObject({ method: 'notifications/cancelled', params: { requestId: 7 } });
+    expect(t.deliver(call(7), later)).toBe(true);
+    void t.send({ jsonrpc: '2.0', id: 7, result: { which: 'later' } });
+    expect(later.log).toEqual(['reply 7']);
+    expect(gone.log).toEqual([]);
+    // Cancelling again with the first request's handlers does nothing to the later one.
+    t.cancel(7, gone);
+    expect(seen.filter((m) => 'method' in m && m.method === 'notifications/cancelled')).toHaveLength(1);
   });
 
   it('closing the session ends every response still open', async () => {

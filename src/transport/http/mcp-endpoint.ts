@@ -13,6 +13,7 @@ import type { HttpRefusal } from './refusal-report.js';
 import { requestResponse } from './response-stream.js';
 import type { Route } from './routes.js';
 import { sendJson } from './send-json.js';
+import { whenClientGone } from './client-gone.js';
 import type { Session, SessionTable } from './sessions.js';
 
 /** A session opening (or a stateless request) refused by the rate limiter: how long to wait, and client-safe words saying which limit. */
@@ -147,10 +148,12 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
       sendJson(res, 409, rpcError(requestId, -32600, 'A request with this id is already in progress'));
       return;
     }
-    // Only an accepted request's handlers are forgotten when its client goes away (a refused
-    // duplicate id must not drop the handlers of the request that holds that id).
-    res.once('close', () => {
-      if (!response.answered()) session.transport.abandon(requestId, response.handlers);
+    // Only an accepted request is cancelled when its client goes away (a refused duplicate id
+    // must not touch the request that holds that id): its handler is aborted, so its statement
+    // stops, and its answer, should one still come, is dropped, never sent to a later request
+    // that reuses the id.
+    whenClientGone(req, res, () => {
+      if (!response.answered()) session.transport.cancel(requestId, response.handlers);
     });
   }
 

@@ -14,6 +14,7 @@ import {
   type McpServer,
 } from '@modelcontextprotocol/server';
 import type { Principal } from '../../auth/identity/principal.js';
+import { whenClientGone } from './client-gone.js';
 import type { Logger } from '../../log/logger.js';
 
 /**
@@ -128,10 +129,7 @@ export function createModernExchange(options: {
       // A tools/call request (json-rpc-request.ts isToolCall, not imported: that module imports this one).
       exchanges.set(authInfo, { principal, use: { toolCallOnly: 'method' in message && message.method === 'tools/call' && 'id' in message } });
       const abort = new AbortController();
-      const onClose = (): void => {
-        if (!res.writableFinished) abort.abort();
-      };
-      res.once('close', onClose);
+      whenClientGone(req, res, () => abort.abort());
       const request = new ExchangeRequest(forwardedHeaders(req), abort.signal);
       const response = await handler.fetch(request, { authInfo, parsedBody: message });
       await writeResponse(res, response);

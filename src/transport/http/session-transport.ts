@@ -74,9 +74,16 @@ export class SessionTransport implements Transport {
     return this.lastRequest.request;
   }
 
-  /** The client went away before its answer: forget the pending reply, if it is still this one's. */
-  abandon(id: RequestId, handlers: ResponseHandlers): void {
-    if (this.waiting.get(id) === handlers) this.waiting.delete(id);
+  /**
+   * The client went away before its answer: if the request is still this one's, forget its
+   * reply and cancel it as a client's notifications/cancelled would — the SDK aborts its
+   * handler (the statement stops) and sends no answer for it, so a later request reusing the
+   * id gets its own.
+   */
+  cancel(id: RequestId, handlers: ResponseHandlers): void {
+    if (this.closed || this.waiting.get(id) !== handlers) return;
+    this.waiting.delete(id);
+    this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'the client closed the request' } });
   }
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
