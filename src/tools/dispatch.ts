@@ -47,13 +47,18 @@ export function callExtra(context: RequestContext): CallExtra {
   const version = envelope?.[PROTOCOL_VERSION_META_KEY];
   const modern = typeof version === 'string';
   const state = modern ? context.mcpReq.requestState() : undefined;
+  let headers: Record<string, string | undefined> | undefined | null = null;
   return {
     sessionId: context.sessionId,
     requestId: context.mcpReq.id,
     signal: context.mcpReq.signal,
     _meta: context.mcpReq._meta,
     protocolVersion: typeof version === 'string' ? version : undefined,
-    headers: traceHeaders(context.http?.req?.headers),
+    // Read only by a trace (web Headers lookups cost a few microseconds each): on first use.
+    get headers() {
+      if (headers === null) headers = traceHeaders(context.http?.req?.headers);
+      return headers;
+    },
     sendNotification: (notification) => context.mcpReq.notify(notification),
     elicitationInBand: modern && formElicitation(envelope?.[CLIENT_CAPABILITIES_META_KEY]),
     requestState: typeof state === 'string' ? state : undefined,
