@@ -1,6 +1,6 @@
 /**
- * stdout for the stdio transport: the messages of one turn of the event loop leave in one
- * write, in order, nothing held past the turn, and backpressure and errors pass through.
+ * stdout for the stdio transport: messages sent together leave in one write, in order, nothing
+ * held past the turn, and backpressure and errors pass through.
  */
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
@@ -18,17 +18,20 @@ class FakeOut extends EventEmitter {
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('BatchedOutput', () => {
-  it('writes the messages of one turn in one write, in order, and the next turn in another', async () => {
+  it('writes the messages sent together in one write, in order, and later ones in another', async () => {
     const out = new FakeOut();
     const batched = new BatchedOutput(out);
-    expect(batched.write('{"id":1}\n')).toBe(true);
-    batched.write('{"id":2}\n');
-    // Messages written from promise continuations of the same turn join the batch.
-    await Promise.resolve().then(() => batched.write('{"id":3}\n'));
+    // Answers released together, as a group of audit records resolves several calls at once:
+    // their continuations are queued before the first of them writes.
+    const released = Promise.resolve();
+    const written: boolean[] = [];
+    for (const id of [1, 2, 3]) void released.then(() => written.push(batched.write(`{"id":${id}}\n`)));
     expect(out.writes).toEqual([]);
     await nextTurn();
     expect(out.writes).toEqual(['{"id":1}\n{"id":2}\n{"id":3}\n']);
+    expect(written).toEqual([true, true, true]);
     batched.write('{"id":4}\n');
+    // Never held past the turn.
     await nextTurn();
     expect(out.writes).toEqual(['{"id":1}\n{"id":2}\n{"id":3}\n', '{"id":4}\n']);
   });
