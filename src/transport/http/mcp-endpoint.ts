@@ -127,8 +127,10 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
     if (message === undefined) return;
     if (isModernRequest(req, message)) {
       if (await refusedForScope(res, principal, message, undefined)) return;
-      if (!isToolCall(message) && (await refusedForRate(res, principal, idOf(message), 'request_rate_limited', await options.limitStatelessRequest?.(principal)))) return;
-      await options.modern.serve(req, res, principal, message);
+      const toolCall = isToolCall(message);
+      if (!toolCall && (await refusedForRate(res, principal, idOf(message), 'request_rate_limited', await options.limitStatelessRequest?.(principal)))) return;
+      // A tool call's server only dispatches that call (createSessionServer's toolCallOnly).
+      await options.modern.serve(req, res, principal, message, { toolCallOnly: toolCall });
       return;
     }
     const session = await sessionFor(req, res, principal, message);

@@ -88,7 +88,7 @@ export interface ServerUse {
 
 /** Serves one 2026-07-28 request for an authenticated principal, on its own response. */
 export interface ModernExchange {
-  serve(req: IncomingMessage, res: ServerResponse, principal: Principal, message: JSONRPCMessage): Promise<void>;
+  serve(req: IncomingMessage, res: ServerResponse, principal: Principal, message: JSONRPCMessage, use: ServerUse): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -124,10 +124,9 @@ export function createModernExchange(options: {
   );
 
   return {
-    async serve(req, res, principal, message) {
+    async serve(req, res, principal, message, use) {
       const authInfo: AuthInfo = { token: '', clientId: principal.id, scopes: [...principal.scopes] };
-      // A tools/call request (json-rpc-request.ts isToolCall, not imported: that module imports this one).
-      exchanges.set(authInfo, { principal, use: { toolCallOnly: 'method' in message && message.method === 'tools/call' && 'id' in message } });
+      exchanges.set(authInfo, { principal, use });
       const abort = new AbortController();
       whenClientGone(req, res, () => abort.abort());
       const request = new ExchangeRequest(forwardedHeaders(req), abort.signal);

@@ -31,11 +31,12 @@ export class SqlPolicy {
   private readonly writeCache = new Map<string, Verdict<CheckedWrite>>();
   private readonly fingerprints = new Map<string, string | undefined>();
   /**
-   * Verdicts by statement shape (see shapeOf): for a normalised text, what an accepted
-   * statement of that shape reads and its fingerprint, or null where a shape has no
-   * verdict of its own and each text of it is checked in full.
+   * Verdicts by statement shape (see shapeOf): for a normalised text, the checked first text
+   * of that shape (what it reads, its fingerprint; each later text gets its own text and no
+   * parameters), or null where a shape has no verdict of its own and each text of it is
+   * checked in full.
    */
-  private readonly shapes = new Map<string, ShapeVerdict | null>();
+  private readonly shapes = new Map<string, CheckedStatement | null>();
   private readonly cacheSize: number;
   private readonly protector: StatementProtector;
   private readonly writeProtector: WriteProtector;
@@ -78,14 +79,10 @@ export class SqlPolicy {
    * constants in those places; a shape refused, one whose reads differ from its text's, or
    * one that does not parse, gives nothing, and each of its texts is checked in full.
    */
-  private shapeVerdict(verdict: Verdict, shape: string, tool: ReadTool): ShapeVerdict | null {
+  private shapeVerdict(verdict: Verdict, shape: string, tool: ReadTool): CheckedStatement | null {
     if (!verdict.ok || verdict.value.paramCount !== 0) return null;
     const twin = settle(() => this.inspect(shape, tool));
-    if (!twin.ok || readsKey(twin.value) !== readsKey(verdict.value)) return null;
-    const { sql, paramCount, ...rest } = verdict.value;
-    void sql;
-    void paramCount;
-    return rest;
+    return twin.ok && readsKey(twin.value) === readsKey(verdict.value) ? verdict.value : null;
   }
 
   /**
@@ -238,9 +235,6 @@ function onlyStatement(sql: string): RawStatement {
   }
   return statements[0] ?? {};
 }
-
-/** What a shape's verdict gives each text of it (the text itself and its parameter count, 0, apart). */
-type ShapeVerdict = Omit<CheckedStatement, 'sql' | 'paramCount'>;
 
 /** Everything of a checked statement but its text, fingerprint and parameter count, as one comparable string. */
 function readsKey(checked: CheckedStatement): string {
