@@ -57,29 +57,10 @@ const PROTOCOLS: ReadonlySet<string> = new Set(['http/protobuf', 'http/json']);
  * traces off whatever the file says. A value Bastion cannot honour stops the start.
  */
 export function resolveTelemetry(file: TelemetryConfig | undefined, env: Environment): TelemetrySettings | undefined {
-  const exporter = lookup(env, 'OTEL_TRACES_EXPORTER')?.trim().toLowerCase();
-  if (exporter !== undefined && exporter !== '' && exporter !== 'otlp' && exporter !== 'none') {
-    throw new BastionError('CONFIG_INVALID', `OTEL_TRACES_EXPORTER: Bastion exports traces over OTLP only; set it to "otlp" or "none", got ${JSON.stringify(exporter)}.`);
-  }
-  if (lookup(env, 'OTEL_SDK_DISABLED')?.trim().toLowerCase() === 'true' || exporter === 'none') return undefined;
-  const tracesEndpoint = nonEmpty(lookup(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'));
-  const endpoint = nonEmpty(lookup(env, 'OTEL_EXPORTER_OTLP_ENDPOINT'));
-  const asked = file?.enabled ?? (exporter === 'otlp' || tracesEndpoint !== undefined || endpoint !== undefined);
-  if (!asked) return undefined;
-
-  const protocol = nonEmpty(lookup(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL')) ?? nonEmpty(lookup(env, 'OTEL_EXPORTER_OTLP_PROTOCOL')) ?? file?.protocol ?? 'http/protobuf';
-  if (!PROTOCOLS.has(protocol)) {
-    throw new BastionError('CONFIG_INVALID', `OTEL_EXPORTER_OTLP_PROTOCOL: Bastion sends traces over OTLP/HTTP; set "http/protobuf" or "http/json", got ${JSON.stringify(protocol)}.`);
-  }
-  const tracesUrl = tracesEndpoint ?? signalUrl(endpoint ?? file?.endpoint ?? 'http://localhost:4318', 'traces');
-  checkUrl(tracesUrl);
+  const traces = otlpSignal('traces', file?.enabled, file, env);
+  if (traces === undefined) return undefined;
   const sampler = nonEmpty(lookup(env, 'OTEL_TRACES_SAMPLER'));
-  return {
-    tracesUrl,
-    protocol: protocol as TelemetrySettings['protocol'],
-    serviceName: nonEmpty(lookup(env, 'OTEL_SERVICE_NAME')) ?? file?.service_name ?? 'bastion',
-    sampleRatio: sampler === undefined ? file?.sample_ratio : undefined,
-  };
+  return { tracesUrl: traces.url, protocol: traces.protocol, serviceName: traces.serviceName, sampleRatio: sampler === undefined ? file?.sample_ratio : undefined };
 }
 
 /**
@@ -89,35 +70,60 @@ export function resolveTelemetry(file: TelemetryConfig | undefined, env: Environ
  * OTEL_METRIC_EXPORT_INTERVAL sets the interval. Prometheus (`metrics:`) is separate.
  */
 export function resolveMetricsExport(file: TelemetryConfig | undefined, env: Environment): MetricsExportSettings | undefined {
-  const exporter = lookup(env, 'OTEL_METRICS_EXPORTER')?.trim().toLowerCase();
-  if (exporter !== undefined && exporter !== '' && exporter !== 'otlp' && exporter !== 'none') {
-    throw new BastionError(
-      'CONFIG_INVALID',
-      `OTEL_METRICS_EXPORTER: Bastion exports OpenTelemetry metrics over OTLP only (Prometheus is metrics.enabled in bastion.yaml); set it to "otlp" or "none", got ${JSON.stringify(exporter)}.`,
-    );
-  }
-  if (lookup(env, 'OTEL_SDK_DISABLED')?.trim().toLowerCase() === 'true' || exporter === 'none') return undefined;
-  const metricsEndpoint = nonEmpty(lookup(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'));
-  const endpoint = nonEmpty(lookup(env, 'OTEL_EXPORTER_OTLP_ENDPOINT'));
-  const asked = file?.metrics ?? file?.enabled ?? (exporter === 'otlp' || metricsEndpoint !== undefined || endpoint !== undefined);
-  if (!asked) return undefined;
-
-  const protocol = nonEmpty(lookup(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL')) ?? nonEmpty(lookup(env, 'OTEL_EXPORTER_OTLP_PROTOCOL')) ?? file?.protocol ?? 'http/protobuf';
-  if (!PROTOCOLS.has(protocol)) {
-    throw new BastionError('CONFIG_INVALID', `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: Bastion sends metrics over OTLP/HTTP; set "http/protobuf" or "http/json", got ${JSON.stringify(protocol)}.`);
-  }
-  const metricsUrl = metricsEndpoint ?? signalUrl(endpoint ?? file?.endpoint ?? 'http://localhost:4318', 'metrics');
-  checkUrl(metricsUrl);
+  const metrics = otlpSignal('metrics', file?.metrics ?? file?.enabled, file, env);
+  if (metrics === undefined) return undefined;
   const interval = nonEmpty(lookup(env, 'OTEL_METRIC_EXPORT_INTERVAL'));
   if (interval !== undefined && !/^[1-9]\d{0,8}$/.test(interval)) {
     throw new BastionError('CONFIG_INVALID', `OTEL_METRIC_EXPORT_INTERVAL: expected a whole number of milliseconds, got ${JSON.stringify(interval.slice(0, 40))}.`);
   }
   return {
-    metricsUrl,
-    protocol: protocol as MetricsExportSettings['protocol'],
-    serviceName: nonEmpty(lookup(env, 'OTEL_SERVICE_NAME')) ?? file?.service_name ?? 'bastion',
+    metricsUrl: metrics.url,
+    protocol: metrics.protocol,
+    serviceName: metrics.serviceName,
     intervalMs: interval !== undefined ? Number(interval) : (file?.metric_export_interval_ms ?? DEFAULT_METRIC_INTERVAL_MS),
   };
+}
+
+/** What a signal exports with: the OTLP/HTTP URL, its encoding and the service name. */
+interface OtlpSignal {
+  readonly url: string;
+  readonly protocol: 'http/protobuf' | 'http/json';
+  readonly serviceName: string;
+}
+
+/** How a refused OTEL_<SIGNAL>_EXPORTER is explained. */
+const EXPORTS: Readonly<Record<'traces' | 'metrics', string>> = {
+  traces: 'traces over OTLP only',
+  metrics: 'OpenTelemetry metrics over OTLP only (Prometheus is metrics.enabled in bastion.yaml)',
+};
+
+/**
+ * The rules both signals follow: OTEL_<SIGNAL>_EXPORTER is otlp or none; OTEL_SDK_DISABLED=true
+ * or the exporter none turns the signal off; `fileEnabled` (the file's switch) decides, else the
+ * signal is on when its exporter is otlp or an endpoint variable is set; the signal's own
+ * endpoint and protocol variables win over the shared ones, which win over the file.
+ */
+function otlpSignal(signal: 'traces' | 'metrics', fileEnabled: boolean | undefined, file: TelemetryConfig | undefined, env: Environment): OtlpSignal | undefined {
+  const upper = signal.toUpperCase();
+  const exporterVariable = `OTEL_${upper}_EXPORTER`;
+  const exporter = lookup(env, exporterVariable)?.trim().toLowerCase();
+  if (exporter !== undefined && exporter !== '' && exporter !== 'otlp' && exporter !== 'none') {
+    throw new BastionError('CONFIG_INVALID', `${exporterVariable}: Bastion exports ${EXPORTS[signal]}; set it to "otlp" or "none", got ${JSON.stringify(exporter)}.`);
+  }
+  if (lookup(env, 'OTEL_SDK_DISABLED')?.trim().toLowerCase() === 'true' || exporter === 'none') return undefined;
+  const signalEndpoint = nonEmpty(lookup(env, `OTEL_EXPORTER_OTLP_${upper}_ENDPOINT`));
+  const endpoint = nonEmpty(lookup(env, 'OTEL_EXPORTER_OTLP_ENDPOINT'));
+  if (!(fileEnabled ?? (exporter === 'otlp' || signalEndpoint !== undefined || endpoint !== undefined))) return undefined;
+
+  const signalProtocol = nonEmpty(lookup(env, `OTEL_EXPORTER_OTLP_${upper}_PROTOCOL`));
+  const protocol = signalProtocol ?? nonEmpty(lookup(env, 'OTEL_EXPORTER_OTLP_PROTOCOL')) ?? file?.protocol ?? 'http/protobuf';
+  if (!PROTOCOLS.has(protocol)) {
+    const variable = signalProtocol !== undefined ? `OTEL_EXPORTER_OTLP_${upper}_PROTOCOL` : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+    throw new BastionError('CONFIG_INVALID', `${variable}: Bastion sends ${signal} over OTLP/HTTP; set "http/protobuf" or "http/json", got ${JSON.stringify(protocol)}.`);
+  }
+  const url = signalEndpoint ?? signalUrl(endpoint ?? file?.endpoint ?? 'http://localhost:4318', signal);
+  checkUrl(url);
+  return { url, protocol: protocol as OtlpSignal['protocol'], serviceName: nonEmpty(lookup(env, 'OTEL_SERVICE_NAME')) ?? file?.service_name ?? 'bastion' };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
