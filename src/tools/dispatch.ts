@@ -59,7 +59,9 @@ export function callExtra(context: RequestContext): CallExtra {
       if (headers === null) headers = traceHeaders(context.http?.req?.headers);
       return headers;
     },
-    sendNotification: (notification) => context.mcpReq.notify(notification),
+    // Nothing of a cancelled request leaves: its id may already name a later request on a
+    // long-lived server (modern-servers.ts), whose response must carry only its own progress.
+    sendNotification: (notification) => (context.mcpReq.signal.aborted ? Promise.resolve() : context.mcpReq.notify(notification)),
     elicitationInBand: modern && formElicitation(envelope?.[CLIENT_CAPABILITIES_META_KEY]),
     requestState: typeof state === 'string' ? state : undefined,
     inputResponses: modern ? context.mcpReq.inputResponses : undefined,

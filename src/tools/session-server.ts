@@ -14,15 +14,22 @@ import { instrumentRequests } from './request-telemetry.js';
 const TOOL_LIST_TTL_MS = 60_000;
 
 /**
- * One MCP server object per session (2025 era) or per request (2026-07-28 over HTTP),
- * bound to its principal; never shared. Both eras are served from the same registration.
- * `toolCallOnly`: the server answers one tools/call and nothing else, so its tools are
- * dispatched without being registered for listing (define.ts, dispatchOnly).
+ * One MCP server object per session (2025 era), per 2026-07-28 HTTP request, or per principal
+ * for 2026-07-28 HTTP tool calls (modern-servers.ts); bound to its principal, never shared
+ * with another. Both eras are served from the same registration. `toolCallOnly`: the server
+ * answers tools/call and nothing else, so its tools are dispatched without being registered
+ * for listing (define.ts, dispatchOnly). `protocolVersions`: the revisions it supports, when
+ * not the SDK's 2025 list (a long-lived 2026-07-28 server must list its own).
  */
-export function createSessionServer(ctx: ServerContext, principal: Principal, options: { elicitation?: boolean; toolCallOnly?: boolean } = {}): McpServer {
+export function createSessionServer(
+  ctx: ServerContext,
+  principal: Principal,
+  options: { elicitation?: boolean; toolCallOnly?: boolean; protocolVersions?: readonly string[] } = {},
+): McpServer {
   const server = new McpServer(
     { name: 'bastion', version: ctx.version },
     {
+      ...(options.protocolVersions === undefined ? {} : { supportedProtocolVersions: [...options.protocolVersions] }),
       capabilities: { tools: { listChanged: false } },
       cacheHints: { 'tools/list': { ttlMs: TOOL_LIST_TTL_MS, cacheScope: 'private' } },
       instructions:

@@ -7,15 +7,18 @@ import {
   createMcpHandler,
   isJSONRPCNotification,
   isJSONRPCRequest,
+  isJsonContentType,
   PROTOCOL_VERSION_META_KEY,
   SUPPORTED_PROTOCOL_VERSIONS,
   type AuthInfo,
   type JSONRPCMessage,
+  type JSONRPCRequest,
   type McpServer,
 } from '@modelcontextprotocol/server';
 import type { Principal } from '../../auth/identity/principal.js';
 import { whenClientGone } from './client-gone.js';
 import type { Logger } from '../../log/logger.js';
+import { ModernServers } from './modern-servers.js';
 
 /**
  * The protocol revisions served on the 2026-07-28 path (the SDK's modern list, which it
@@ -79,11 +82,14 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * What the server of one request is for: `toolCallOnly` when the request is a tools/call, so
- * the server need not be able to list its tools (see createSessionServer).
+ * What a 2026-07-28 server is for: `toolCallOnly` when it only answers tools/call, so it need
+ * not be able to list its tools (see createSessionServer); `protocolVersions` for a principal's
+ * long-lived server (modern-servers.ts), which must list the revision it is bound to among the
+ * versions it supports (the SDK's per-request entry adds it to a server of its own).
  */
 export interface ServerUse {
   readonly toolCallOnly: boolean;
+  readonly protocolVersions?: readonly string[] | undefined;
 }
 
 /** Serves one 2026-07-28 request for an authenticated principal, on its own response. */
@@ -110,6 +116,9 @@ export function createModernExchange(options: {
   // The principal rides on the AuthInfo object the transport made, which the SDK passes
   // through untouched and never builds from request headers; with it, what the request is.
   const exchanges = new WeakMap<AuthInfo, { readonly principal: Principal; readonly use: ServerUse }>();
+  const longLived = new ModernServers(SERVED_REVISION, (principal) =>
+    options.createServer(principal, { toolCallOnly: true, protocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, SERVED_REVISION] }),
+  );
   const handler = createMcpHandler(
     ({ authInfo }) => {
       const exchange = authInfo === undefined ? undefined : exchanges.get(authInfo);
@@ -125,6 +134,8 @@ export function createModernExchange(options: {
 
   return {
     async serve(req, res, principal, message, use) {
+      const tool = use.toolCallOnly ? plainToolCall(req, message) : undefined;
+      if (tool !== undefined && (await longLived.serve(req, res, principal, tool.message, tool.name))) return;
       const authInfo: AuthInfo = { token: '', clientId: principal.id, scopes: [...principal.scopes] };
       exchanges.set(authInfo, { principal, use });
       const abort = new AbortController();
@@ -133,8 +144,50 @@ export function createModernExchange(options: {
       const response = await handler.fetch(request, { authInfo, parsedBody: message });
       await writeResponse(res, response);
     },
-    close: () => handler.close(),
+    close: async () => {
+      await longLived.close();
+      await handler.close();
+    },
   };
+}
+
+/** The one 2026-07-28 revision served (the SDK's modern list has one; a second needs a server per revision). */
+const SERVED_REVISION = MODERN_PROTOCOL_VERSIONS[0] as string;
+
+/** A tool name that reads the same in the Mcp-Name header and in the body: no space, `=` or `?` (the header's Base64 form starts `=?`). */
+const PLAIN_TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/**
+ * A tools/call that the SDK's per-request entry (`createMcpHandler` → `serveModern`) would pass
+ * to dispatch without a word, so a principal's long-lived server may answer it; undefined for
+ * anything else, which takes the per-request path and gets the entry's own answer. Each rung
+ * of the entry is met here by the plainest case only:
+ * - media type: JSON (isJsonContentType, the entry's own test);
+ * - era: the SDK's classifier calls it a modern request whose envelope names the served revision
+ *   (the envelope is valid; header and body agree on version and method);
+ * - standard headers: MCP-Protocol-Version names that revision, Mcp-Method is `tools/call` and
+ *   Mcp-Name is the tool's name itself (a plain name, so no Base64 form and no trimming);
+ * - client capabilities: tools/call requires none (the SDK's table names no method);
+ * - `x-mcp-header` parameters: only a tool that declares none is taken (ModernServers.serve);
+ * - scope challenges: Bastion's servers declare none (scopes are checked by the endpoint).
+ * test/transport/modern-long-lived.test.ts holds both paths to the same answers.
+ */
+function plainToolCall(req: IncomingMessage, message: JSONRPCMessage): { message: JSONRPCRequest; name: string } | undefined {
+  if (!isJSONRPCRequest(message) || message.method !== 'tools/call') return undefined;
+  const name = (message.params as { name?: unknown } | undefined)?.name;
+  if (typeof name !== 'string' || !PLAIN_TOOL_NAME.test(name)) return undefined;
+  const { headers } = req;
+  if (!isJsonContentType(single(headers['content-type']) ?? null)) return undefined;
+  if (headers['mcp-protocol-version'] !== SERVED_REVISION || headers['mcp-method'] !== 'tools/call' || headers['mcp-name'] !== name) return undefined;
+  const outcome = classifyInboundRequest({
+    httpMethod: 'POST',
+    protocolVersionHeader: SERVED_REVISION,
+    mcpMethodHeader: 'tools/call',
+    mcpNameHeader: name,
+    body: message,
+  });
+  if (outcome.kind !== 'modern' || outcome.messageKind !== 'request' || outcome.classification.revision !== SERVED_REVISION) return undefined;
+  return { message, name };
 }
 
 /**

@@ -52,7 +52,12 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
     log,
     authenticate: auth.authenticate,
     // JSON-response mode carries no server-to-client requests: write approvals go through the CLI.
-    createSession: (principal, use) => createSessionServer(ctx, principal, { elicitation: false, toolCallOnly: use?.toolCallOnly === true }),
+    createSession: (principal, use) =>
+      createSessionServer(ctx, principal, {
+        elicitation: false,
+        toolCallOnly: use?.toolCallOnly === true,
+        ...(use?.protocolVersions === undefined ? {} : { protocolVersions: use.protocolVersions }),
+      }),
     authThrottle: ctx.limiter,
     missingScope: (principal, message) => {
       const tool = calledTool(message);
