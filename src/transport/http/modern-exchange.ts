@@ -95,6 +95,8 @@ export interface ServerUse {
 /** Serves one 2026-07-28 request for an authenticated principal, on its own response. */
 export interface ModernExchange {
   serve(req: IncomingMessage, res: ServerResponse, principal: Principal, message: JSONRPCMessage, use: ServerUse): Promise<void>;
+  /** Principals' long-lived servers open now (modern-servers.ts). */
+  readonly longLivedServers: number;
   close(): Promise<void>;
 }
 
@@ -112,11 +114,13 @@ export function createModernExchange(options: {
   createServer: (principal: Principal, use: ServerUse) => McpServer;
   maxBodyBytes: number;
   log: Logger;
+  /** How many principals may keep a long-lived server for their tool calls at once (default 256); 0 serves every request the per-request way. */
+  maxLongLivedServers?: number | undefined;
 }): ModernExchange {
   // The principal rides on the AuthInfo object the transport made, which the SDK passes
   // through untouched and never builds from request headers; with it, what the request is.
   const exchanges = new WeakMap<AuthInfo, { readonly principal: Principal; readonly use: ServerUse }>();
-  const longLived = new ModernServers(SERVED_REVISION, (principal) =>
+  const longLived = new ModernServers(SERVED_REVISION, options.maxLongLivedServers ?? 256, (principal) =>
     options.createServer(principal, { toolCallOnly: true, protocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, SERVED_REVISION] }),
   );
   const handler = createMcpHandler(
@@ -143,6 +147,9 @@ export function createModernExchange(options: {
       const request = new ExchangeRequest(forwardedHeaders(req), abort.signal);
       const response = await handler.fetch(request, { authInfo, parsedBody: message });
       await writeResponse(res, response);
+    },
+    get longLivedServers() {
+      return longLived.size;
     },
     close: async () => {
       await longLived.close();

@@ -5,8 +5,6 @@ import { whenClientGone } from './client-gone.js';
 import { ModernChannel } from './modern-channel.js';
 import { requestResponse } from './response-stream.js';
 
-/** How many principals keep a long-lived 2026-07-28 server at once; the least recently used idle one goes first. */
-const MAX_SERVERS = 256;
 /** A server no request has used for this long is closed (a principal that comes back gets a new one). */
 const IDLE_MS = 5 * 60_000;
 
@@ -35,6 +33,8 @@ export class ModernServers {
 
   constructor(
     private readonly revision: string,
+    /** How many principals keep a server at once; the least recently used idle one goes first. */
+    private readonly maxServers: number,
     private readonly createServer: (principal: Principal) => McpServer,
   ) {
     this.#sweeper = setInterval(() => this.sweep(Date.now() - IDLE_MS), Math.min(IDLE_MS, 60_000));
@@ -75,7 +75,7 @@ export class ModernServers {
       this.#servers.set(key, known);
       return (await known.connected) ? known : undefined;
     }
-    if (this.#servers.size >= MAX_SERVERS && !this.evictOne()) return undefined;
+    if (this.#servers.size >= this.maxServers && !this.evictOne()) return undefined;
     const server = this.createServer(principal);
     const channel = new ModernChannel(this.revision);
     const connected = server.connect(channel).then(
