@@ -355,6 +355,21 @@ describe.skipIf(!postgres.ok)('PostgreSQL over Streamable HTTP: progress and can
     // Both are cancelled; the second's response was queued behind the first and never closed.
     expect(await eventually(async () => (await runningLongStatements()) === 0)).toBe(true);
     expect(await eventually(() => cancelledCalls() === before + 2)).toBe(true);
+
+    // The same principal reuses a cancelled id on a new connection: the answer is its own,
+    // with none of the cancelled statement's rows or progress (2026-07-28 tool calls share a
+    // server the principal keeps).
+    const reuse = JSON.stringify({ jsonrpc: '2.0', id: 31, method: 'tools/call', params: { name: 'query', arguments: { sql: "SELECT 'REUSED' AS which" }, _meta: { ...envelope, progressToken: 'p-31' } } });
+    const reused = await rawRequest(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'query' },
+      body: reuse,
+    });
+    expect(reused.headers['content-type']).toBe('application/json');
+    const answer = JSON.parse(reused.body) as { id: number; result: Parameters<typeof rowsOf>[0] };
+    expect(answer.id).toBe(31);
+    expect(rowsOf(answer.result)).toEqual([['REUSED']]);
+    expect(reused.body).not.toContain('PIPE1');
   });
 
   it('a short call, or a client that does not accept a stream, gets one JSON answer', async () => {
