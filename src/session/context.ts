@@ -47,8 +47,12 @@ export interface ToolCall {
   readonly principal: Principal;
   /** The principal's role, resolved when the session opened. */
   readonly role: Role;
-  /** Names the session in audit records when the transport has no session id (stdio, in-memory). */
-  readonly session: string;
+  /**
+   * Names the session in audit records when the transport has no session id (stdio, in-memory);
+   * undefined on a server several clients of the principal share (a long-lived 2026-07-28 HTTP
+   * server), where each call is audited with a session id of its own, as on a server built per request.
+   */
+  readonly session: string | undefined;
   /** The transport carries server-to-client requests, so a write can ask the person (MCP elicitation). */
   readonly elicitation: boolean;
 }

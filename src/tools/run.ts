@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { isInputRequiredResult, type CallToolResult, type InputRequiredResult } from '@modelcontextprotocol/server';
 import { argsShape, type AuditApproval, type AuditDecision, type AuditOutcome } from '../audit/record.js';
@@ -197,7 +198,7 @@ async function recorded<R extends ToolAnswer>(call: ToolCall, facts: CallFacts, 
   try {
     await inStage(facts.span, 'audit', () => ctx.audit.record({
       principal: { id: call.principal.id, kind: call.principal.kind, role: call.principal.role },
-      session: facts.extra?.sessionId ?? call.session,
+      session: facts.extra?.sessionId ?? call.session ?? randomUUID(),
       correlation_id: facts.correlationId,
       trace_id: facts.span?.traceId,
       tool: facts.tool,

@@ -19,12 +19,13 @@ const TOOL_LIST_TTL_MS = 60_000;
  * with another. Both eras are served from the same registration. `toolCallOnly`: the server
  * answers tools/call and nothing else, so its tools are dispatched without being registered
  * for listing (define.ts, dispatchOnly). `protocolVersions`: the revisions it supports, when
- * not the SDK's 2025 list (a long-lived 2026-07-28 server must list its own).
+ * not the SDK's 2025 list (a long-lived 2026-07-28 server must list its own). `sharedByClients`:
+ * several clients' calls run on it, so it names no session of its own in the audit.
  */
 export function createSessionServer(
   ctx: ServerContext,
   principal: Principal,
-  options: { elicitation?: boolean; toolCallOnly?: boolean; protocolVersions?: readonly string[] } = {},
+  options: { elicitation?: boolean; toolCallOnly?: boolean; protocolVersions?: readonly string[]; sharedByClients?: boolean } = {},
 ): McpServer {
   const server = new McpServer(
     { name: 'bastion', version: ctx.version },
@@ -43,7 +44,7 @@ export function createSessionServer(
   // First: the handlers registered below pass through the seam it installs.
   instrumentRequests(server, ctx);
   if (options.toolCallOnly === true) dispatchOnly(server);
-  registerTools(server, { ctx, principal, role: roleOf(ctx.roles, principal.role), session: randomUUID(), elicitation: options.elicitation ?? true });
+  registerTools(server, { ctx, principal, role: roleOf(ctx.roles, principal.role), session: options.sharedByClients === true ? undefined : randomUUID(), elicitation: options.elicitation ?? true });
   // The tool set of a session never changes; registerTool advertises listChanged by default.
   server.server.registerCapabilities({ tools: { listChanged: false } });
   return server;

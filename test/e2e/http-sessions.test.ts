@@ -179,11 +179,17 @@ describe('a stateless 2026-07-28 request other than a tool call spends the princ
   });
   afterAll(async () => server?.stop());
 
-  it('after server/discover and two tools/list, alice’s next tools/list gets 429 with Retry-After and no tool list, and is audited; her tool call is refused too; bob still lists and queries', async () => {
+  it('after server/discover, a tools/list and a tool call the SDK refuses before the tool stage (arguments not an object), alice’s next tools/list gets 429 with Retry-After and no tool list, and is audited; her tool call is refused too; bob still lists and queries', async () => {
     const alice = await token(cwd, 'alice');
-    const served = [await modernRequest(server.url, alice, 'server/discover'), await modernRequest(server.url, alice, 'tools/list'), await modernRequest(server.url, alice, 'tools/list')];
+    const served = [
+      await modernRequest(server.url, alice, 'server/discover'),
+      await modernRequest(server.url, alice, 'tools/list'),
+      // Found by an attacker: such a call never reached the tool stage, so it spent nothing.
+      await modernRequest(server.url, alice, 'tools/call', { name: 'query', arguments: ['SELECT 1'] }),
+    ];
     expect(served.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(served[1]?.body).toContain('"query"');
+    expect(served[2]?.body).toContain('"error"');
 
     const refused = await modernRequest(server.url, alice, 'tools/list');
     expect(refused.status).toBe(429);

@@ -23,6 +23,8 @@ import type { Principal, ServerContext } from '../../src/session/context.js';
 import { createSessionServer } from '../../src/tools/session-server.js';
 import { isToolCall, readJsonRpcMessage } from '../../src/transport/http/json-rpc-request.js';
 import { createModernExchange, type ModernExchange } from '../../src/transport/http/modern-exchange.js';
+import { chainTexts, recordsOf } from '../helpers/audit-chains.js';
+import { eventually } from '../helpers/eventually.js';
 import { rawRequest } from '../helpers/spawn.js';
 
 const MODERN = '2026-07-28';
@@ -51,6 +53,7 @@ async function serve(maxLongLivedServers: number | undefined): Promise<{ url: st
         elicitation: false,
         toolCallOnly: use?.toolCallOnly === true,
         ...(use?.protocolVersions === undefined ? {} : { protocolVersions: use.protocolVersions }),
+        sharedByClients: use?.sharedByClients === true,
       }),
     maxBodyBytes: 1 << 20,
     log: createLogger('silent'),
@@ -103,7 +106,7 @@ interface Case {
   readonly meta?: Record<string, unknown>;
 }
 
-async function post(url: string, c: Case): Promise<{ status: number; type: string | undefined; body: string }> {
+async function post(url: string, c: Case): Promise<{ status: number; type: string | undefined; body: string; headers: Record<string, unknown> }> {
   const name = c.params['name'];
   const all: Record<string, string | undefined> = {
     'content-type': 'application/json',
@@ -117,17 +120,34 @@ async function post(url: string, c: Case): Promise<{ status: number; type: strin
   const headers = Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined));
   const params = { ...c.params, _meta: { ...ENVELOPE, ...c.meta } };
   const res = await rawRequest(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: c.id ?? 1, method: 'tools/call', params }) });
-  return { status: res.status, type: res.headers['content-type'], body: res.body };
+  return { status: res.status, type: res.headers['content-type'], body: res.body, headers: res.headers };
 }
 
 /** An answer with its random parts (correlation ids, timings, the untrusted-data markers) made equal. */
 function comparable(answer: { status: number; type: string | undefined; body: string }): unknown {
+  if (answer.type === 'text/event-stream') return comparableStream(answer);
   const body = answer.body
     .replace(/(correlation[ _]id\\?"?:?\s*\\?"?)[A-Za-z0-9_-]{12}/gi, '$1<id>')
     .replace(/("(?:duration|elapsed)_ms\\?":)[0-9.]+/g, '$1<ms>')
     .replace(/untrusted-data-[0-9a-f]{32}/g, 'untrusted-data-<nonce>');
   return { status: answer.status, type: answer.type, body: body.startsWith('{') ? (JSON.parse(body) as unknown) : body };
 }
+
+/** A stream: its headers and its last event (the answer); progress events are counted, not compared (they follow the clock). */
+function comparableStream(answer: { status: number; body: string; headers?: Record<string, unknown> }): unknown {
+  const events = answer.body.split('\n\n').filter((e) => e.startsWith('event: message\ndata: '));
+  const last = events.at(-1)?.slice('event: message\ndata: '.length) ?? '';
+  return {
+    status: answer.status,
+    cacheControl: answer.headers?.['cache-control'],
+    buffering: answer.headers?.['x-accel-buffering'],
+    progress: events.length > 1,
+    answer: comparable({ status: answer.status, type: 'application/json', body: last }),
+  };
+}
+
+/** A read that runs for a few seconds on the embedded database, sending progress every second. */
+const SLOW_SQL = 'SELECT count(*) AS n FROM generate_series(1, 8000000)';
 
 const query = (sql: string): Record<string, unknown> => ({ name: 'query', arguments: { source: 'demo', sql } });
 
@@ -157,6 +177,13 @@ const CASES: Record<string, Case> = {
   'an envelope naming another revision': { who: 'alice', params: query('SELECT 1'), meta: { 'io.modelcontextprotocol/protocolVersion': '2099-01-01' } },
   'a tool name with a space': { who: 'alice', params: { name: 'my tool', arguments: {} } },
   'a tool name that is not a string': { who: 'alice', params: { name: 7, arguments: {} } },
+  // Found by an attacker: the two paths streamed progress under different rules.
+  'a long call with progress, from a client that accepts only JSON': {
+    who: 'alice',
+    params: query(SLOW_SQL),
+    meta: { progressToken: 'slow' },
+    headers: { accept: 'application/json' },
+  },
 };
 
 describe('2026-07-28 tool calls on a long-lived server', () => {
@@ -165,6 +192,17 @@ describe('2026-07-28 tool calls on a long-lived server', () => {
     const perRequest = await post(perRequestUrl, c);
     const longLived = await post(longLivedUrl, c);
     expect(comparable(longLived)).toEqual(comparable(perRequest));
+  });
+
+  it('each call on a long-lived server is audited with a session id of its own, as on a server built per request (found by an attacker)', async () => {
+    for (const n of [1, 2, 3]) expect((await post(longLivedUrl, { who: 'bob', params: query(`SELECT ${n} AS n`) })).status).toBe(200);
+    const bobs = async (): Promise<Record<string, unknown>[]> => {
+      const records = [...chainTexts(dir).values()].flatMap((text) => recordsOf(text));
+      return records.filter((r) => (r['principal'] as { id?: string } | undefined)?.id === 'key:bob' && r['tool'] === 'query');
+    };
+    expect(await eventually(async () => (await bobs()).length >= 3)).toBe(true);
+    const sessions = (await bobs()).map((r) => r['session']);
+    expect(new Set(sessions).size).toBe(sessions.length);
   });
 
   it('plain calls were served by one long-lived server per principal, the others never', () => {
@@ -187,17 +225,31 @@ describe('2026-07-28 tool calls on a long-lived server', () => {
     expect(exchanges[0]?.longLivedServers).toBeGreaterThan(2);
     for (const [n, call] of calls.entries()) {
       const { status, body } = answers[n] as { status: number; body: string };
-      expect(status).toBe(200);
+      expect(status, body).toBe(200);
       const json = JSON.parse(body) as { id: number; result: { isError?: boolean; structuredContent?: { rows?: unknown[][] }; content: { text: string }[] } };
       expect(json.id).toBe(call.i % 3);
       if (call.params['name'] === 'query') {
-        expect(json.result.structuredContent?.rows).toEqual([[`${call.who}-${call.i}`]]);
+        expect(json.result.structuredContent?.rows, body).toEqual([[`${call.who}-${call.i}`]]);
       } else if (call.who === 'bob') {
-        expect(json.result.isError).toBe(true);
+        expect(json.result.isError, body).toBe(true);
         expect(json.result.content[0]?.text).toMatch(/^TOOL_NOT_ALLOWED/);
       } else {
         expect(json.result.isError, json.result.content[0]?.text).toBeFalsy();
       }
     }
+  });
+
+  // Last: the embedded database runs the cut-off statements to their end, holding up what follows.
+  it('a call cut off by the server closing gets 499 on both paths (found by an attacker)', async () => {
+    const cut = [await serve(undefined), await serve(0)];
+    const statuses = await Promise.all(
+      cut.map(async ({ url, exchange }) => {
+        const answer = post(url, { who: 'alice', params: query(SLOW_SQL) });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await exchange.close();
+        return (await answer).status;
+      }),
+    );
+    expect(statuses).toEqual([499, 499]);
   });
 });

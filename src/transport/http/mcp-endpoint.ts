@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { JSONRPCMessage } from '@modelcontextprotocol/server';
+import { isSpecType, type JSONRPCMessage } from '@modelcontextprotocol/server';
 import { AuthError } from '../../auth/identity/errors.js';
 import type { Principal } from '../../auth/identity/principal.js';
 import { newCorrelationId } from '../../errors/correlation.js';
@@ -127,7 +127,9 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
     if (message === undefined) return;
     if (isModernRequest(req, message)) {
       if (await refusedForScope(res, principal, message, undefined)) return;
-      const toolCall = isToolCall(message);
+      // A tool call the SDK refuses before Bastion's tool stage sees it (arguments that are not an
+      // object, a name that is not a string) is never counted there: it counts here, as any other request.
+      const toolCall = isToolCall(message) && isSpecType.CallToolRequest(message);
       if (!toolCall && (await refusedForRate(res, principal, idOf(message), 'request_rate_limited', await options.limitStatelessRequest?.(principal)))) return;
       // A tool call's server only dispatches that call (createSessionServer's toolCallOnly).
       await options.modern.serve(req, res, principal, message, { toolCallOnly: toolCall });
@@ -144,7 +146,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
       return;
     }
     const requestId = message.id;
-    const response = requestResponse(req, res, session.transport.sessionId);
+    const response = requestResponse(req, res, { sessionId: session.transport.sessionId });
     const accepted = session.transport.deliver(message, response.handlers, req);
     if (!accepted) {
       sendJson(res, 409, rpcError(requestId, -32600, 'A request with this id is already in progress'));

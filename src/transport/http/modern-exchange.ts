@@ -90,6 +90,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export interface ServerUse {
   readonly toolCallOnly: boolean;
   readonly protocolVersions?: readonly string[] | undefined;
+  /** Calls of several clients of the principal run on it (a long-lived server): it names no session of its own. */
+  readonly sharedByClients?: boolean | undefined;
 }
 
 /** Serves one 2026-07-28 request for an authenticated principal, on its own response. */
@@ -121,7 +123,7 @@ export function createModernExchange(options: {
   // through untouched and never builds from request headers; with it, what the request is.
   const exchanges = new WeakMap<AuthInfo, { readonly principal: Principal; readonly use: ServerUse }>();
   const longLived = new ModernServers(SERVED_REVISION, options.maxLongLivedServers ?? 256, (principal) =>
-    options.createServer(principal, { toolCallOnly: true, protocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, SERVED_REVISION] }),
+    options.createServer(principal, { toolCallOnly: true, protocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, SERVED_REVISION], sharedByClients: true }),
   );
   const handler = createMcpHandler(
     ({ authInfo }) => {

@@ -69,7 +69,7 @@ export class ModernServers {
     // Most recently used last.
     this.#groups.delete(key);
     this.#groups.set(key, group);
-    const response = requestResponse(req, res, undefined);
+    const response = requestResponse(req, res, 'stateless');
     for (let n = 0; ; n++) {
       const entry = n < group.length ? group[n] : this.added(key, group, principal);
       if (entry === undefined) {

@@ -10,23 +10,32 @@ export interface RequestResponse {
 }
 
 /**
- * How one request's HTTP response carries what the server sends for it: the answer as
- * one JSON body; or, when the client accepts text/event-stream, the first progress
- * notification turns the response into an event stream whose last event is the answer.
- * A 2025 session's responses name the session; a 2026-07-28 request has none (`undefined`),
- * and its answer is 200 unless it is the error 2026-07-28 answers with 400 wherever it arises
- * (MissingRequiredClientCapability), as the SDK's per-request transport answers it.
+ * How one request's HTTP response carries what the server sends for it: the answer as one
+ * JSON body, or, once the request sends progress, an event stream of that progress whose last
+ * event is the answer. The two eras differ in details a client can see, each as the SDK's own
+ * transport of that era does:
+ * - a 2025 session (`{ sessionId }`): every response names the session; progress streams only
+ *   when the client accepts text/event-stream; a cancelled request's JSON response is 204;
+ * - a 2026-07-28 request (`'stateless'`, the SDK's per-request transport): no session; progress
+ *   streams whatever Accept says, with its stream headers (no-transform, no proxy buffering); the
+ *   answer is 200 unless it is the one error this era answers with 400 wherever it arises
+ *   (MissingRequiredClientCapability); a request cut off before its answer (the server closing)
+ *   gets 499.
  */
-export function requestResponse(req: IncomingMessage, res: ServerResponse, sessionId: string | undefined): RequestResponse {
-  const session: Record<string, string> = sessionId === undefined ? {} : { 'mcp-session-id': sessionId };
+export function requestResponse(req: IncomingMessage, res: ServerResponse, era: { readonly sessionId: string } | 'stateless'): RequestResponse {
+  const stateless = era === 'stateless';
+  const session: Record<string, string> = stateless ? {} : { 'mcp-session-id': era.sessionId };
   const headers: Record<string, string> = { 'content-type': 'application/json', ...session };
+  const streamHeaders: Record<string, string> = stateless
+    ? { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' }
+    : { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...session };
   let answered = false;
   let streaming = false;
-  const eventStream = acceptsEventStream(req);
+  const eventStream = stateless || acceptsEventStream(req);
   const startStream = (): void => {
     if (streaming) return;
     streaming = true;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...session });
+    res.writeHead(200, streamHeaders);
   };
   const handlers: ResponseHandlers = {
     reply: (reply) => {
@@ -37,7 +46,7 @@ export function requestResponse(req: IncomingMessage, res: ServerResponse, sessi
       }
       const text = JSON.stringify(reply);
       headers['content-length'] = String(Buffer.byteLength(text));
-      res.writeHead(sessionId === undefined && missingCapability(reply) ? 400 : 200, headers).end(text);
+      res.writeHead(stateless && missingCapability(reply) ? 400 : 200, headers).end(text);
     },
     progress: eventStream
       ? (notification) => {
@@ -50,11 +59,11 @@ export function requestResponse(req: IncomingMessage, res: ServerResponse, sessi
     cancelled: () => {
       answered = true;
       if (res.writableEnded) return;
-      if (streaming || eventStream) {
+      if (streaming || (!stateless && eventStream)) {
         startStream();
         res.end();
       } else {
-        res.writeHead(204, session).end();
+        res.writeHead(stateless ? 499 : 204, session).end();
       }
     },
   };

@@ -57,6 +57,7 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
         elicitation: false,
         toolCallOnly: use?.toolCallOnly === true,
         ...(use?.protocolVersions === undefined ? {} : { protocolVersions: use.protocolVersions }),
+        sharedByClients: use?.sharedByClients === true,
       }),
     authThrottle: ctx.limiter,
     missingScope: (principal, message) => {
