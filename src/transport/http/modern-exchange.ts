@@ -103,20 +103,22 @@ export interface ModernExchange {
 }
 
 /**
- * The 2026-07-28 leg of /mcp: the SDK's per-request serving (`createMcpHandler`, modern
- * only) under Bastion's node:http transport. By the time a request gets here the
- * transport has checked Host/Origin, CORS, authentication (every stateless request
- * authenticates on its own), the body size and depth, and the tool's scope; the SDK then
- * checks the envelope, the protocol version (UnsupportedProtocolVersion lists the served
- * ones), the Mcp-Method/Mcp-Name headers against the body (HeaderMismatch) and the
- * declared client capabilities, and runs the request on a server built for this principal
- * alone. Nothing in `_meta` reaches the principal: it comes from the credential only.
+ * The 2026-07-28 leg of /mcp under Bastion's node:http transport. By the time a request gets
+ * here the transport has checked Host/Origin, CORS, authentication (every stateless request
+ * authenticates on its own), the body size and depth, and the tool's scope. A plain tool call
+ * (plainToolCall: one that passes every check of the SDK's entry as it stands) then runs on a
+ * server its principal keeps (modern-servers.ts); every other request takes the SDK's
+ * per-request serving (`createMcpHandler`, modern only), which checks the envelope, the
+ * protocol version (UnsupportedProtocolVersion lists the served ones), the Mcp-Method/Mcp-Name
+ * headers against the body (HeaderMismatch) and the declared client capabilities, and runs the
+ * request on a server built for this principal alone. Nothing in `_meta` reaches the
+ * principal: it comes from the credential only.
  */
 export function createModernExchange(options: {
   createServer: (principal: Principal, use: ServerUse) => McpServer;
   maxBodyBytes: number;
   log: Logger;
-  /** How many principals may keep a long-lived server for their tool calls at once (default 256); 0 serves every request the per-request way. */
+  /** How many long-lived servers may be kept at once, for all principals (default 256); 0 serves every request the per-request way. */
   maxLongLivedServers?: number | undefined;
 }): ModernExchange {
   // The principal rides on the AuthInfo object the transport made, which the SDK passes
