@@ -15,6 +15,8 @@ export interface CallInput {
   readonly tool: string;
   /** The resolved source name, when the tool uses one. */
   readonly source?: string | undefined;
+  /** The transport counted this call against the principal's bucket as it arrived (consumePrincipal): only the tool's and the source's remain. */
+  readonly principalCounted?: boolean | undefined;
 }
 
 export interface AuthThrottle {
@@ -36,10 +38,11 @@ export interface RateLimiter {
    */
   consumeCall(input: CallInput): Promise<void>;
   /**
-   * Counts the opening of an MCP session against the principal's bucket, like a call, so
-   * an `initialize` flood is limited like a call flood. Throws as consumeCall does.
+   * Counts one request against the principal's bucket, like a call: the opening of an MCP
+   * session, a stateless 2026-07-28 HTTP request as it arrives, a tool call refused before its
+   * tool runs; so a flood of any of them is limited like a call flood. Throws as consumeCall does.
    */
-  consumeSessionOpen(principal: Principal): Promise<void>;
+  consumePrincipal(principal: Principal): Promise<void>;
   /**
    * Counts one failed authentication from `address`; says whether this failure is past
    * the allowance. The first `auth_failures_per_minute` failures of a minute are not.
@@ -119,10 +122,10 @@ export async function createRateLimiter(config: BastionConfig, log: Logger): Pro
   return {
     store: store.kind,
 
-    async consumeCall({ principal, tool, source }) {
+    async consumeCall({ principal, tool, source, principalCounted }) {
       // One bucket after the other: a principal refused for its own limit never
       // spends the budget of a source that every principal shares.
-      await take(principalBucket(principal.role), principal.id);
+      if (principalCounted !== true) await take(principalBucket(principal.role), principal.id);
       const toolBucket = toolBuckets.get(tool);
       if (toolBucket !== undefined) await take(toolBucket, principal.id);
       if (source === undefined) return;
@@ -130,7 +133,7 @@ export async function createRateLimiter(config: BastionConfig, log: Logger): Pro
       if (sourceBucket !== undefined) await take(sourceBucket, source);
     },
 
-    consumeSessionOpen: (principal) => take(principalBucket(principal.role), principal.id),
+    consumePrincipal: (principal) => take(principalBucket(principal.role), principal.id),
 
     async consumeAuthFailure(address) {
       try {

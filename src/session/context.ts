@@ -55,6 +55,11 @@ export interface ToolCall {
   readonly session: string | undefined;
   /** The transport carries server-to-client requests, so a write can ask the person (MCP elicitation). */
   readonly elicitation: boolean;
+  /**
+   * The transport counts every request against the principal's rate limit as it arrives (a
+   * 2026-07-28 HTTP request), so a call here spends only its tool's and source's buckets.
+   */
+  readonly principalCounted?: boolean | undefined;
 }
 
 /** Registers on a session's server the tools of one kind its role allows, by name. */

@@ -126,7 +126,7 @@ export function guardedTool<A>(
     let result: ToolAnswer;
     let code: ErrorCode | undefined;
     try {
-      await inStage(span, 'rate_limit', () => call.ctx.limiter.consumeCall({ principal: call.principal, tool: name, source: state.sourceName }));
+      await inStage(span, 'rate_limit', () => call.ctx.limiter.consumeCall({ principal: call.principal, tool: name, source: state.sourceName, principalCounted: call.principalCounted }));
       const entry = SLOT_PER_CALL.has(name) ? state.entry : undefined;
       result = await (entry === undefined
         ? body(args, state, extra)
@@ -142,14 +142,25 @@ export function guardedTool<A>(
 
 /**
  * A call refused before its tool ran (an unknown or forbidden tool name, arguments
- * that fail the schema): answered with the error, and audited like any other call.
+ * that fail the schema): it spends the principal's rate limit like any call (a flood of
+ * refused calls is limited like a flood of served ones), is answered with the error, or
+ * RATE_LIMITED once that limit is spent, and is audited like any other call.
  */
 export async function refusedCall(call: ToolCall, tool: string, args: unknown, error: BastionError, extra?: CallExtra): Promise<CallToolResult> {
   const started = performance.now();
   const correlationId = newCorrelationId();
   const span = call.ctx.tracer?.startCall(callRequest(printableTool(tool), extra));
-  const result = toToolErrorResult(error, call.ctx.log, { tool: printableTool(tool), principal: call.principal.id, traceId: span?.traceId }, correlationId);
-  return audited(call, { tool: printableTool(tool), args, correlationId, started, code: error.code, extra, span }, result);
+  let refusal: unknown = error;
+  if (call.principalCounted !== true) {
+    try {
+      await inStage(span, 'rate_limit', () => call.ctx.limiter.consumePrincipal(call.principal));
+    } catch (limited) {
+      refusal = limited;
+    }
+  }
+  const code = refusal instanceof BastionError ? refusal.code : 'INTERNAL';
+  const result = toToolErrorResult(refusal, call.ctx.log, { tool: printableTool(tool), principal: call.principal.id, traceId: span?.traceId }, correlationId);
+  return audited(call, { tool: printableTool(tool), args, correlationId, started, code, extra, span }, result);
 }
 
 /** What the tracer reads of a tools/call request: never its arguments. */

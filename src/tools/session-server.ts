@@ -21,11 +21,19 @@ const TOOL_LIST_TTL_MS = 60_000;
  * for listing (define.ts, dispatchOnly). `protocolVersions`: the revisions it supports, when
  * not the SDK's 2025 list (a long-lived 2026-07-28 server must list its own). `sharedByClients`:
  * several clients' calls run on it, so it names no session of its own in the audit.
+ * `principalCounted`: its transport counts every request against the principal's rate limit as
+ * it arrives (a 2026-07-28 HTTP request), so its calls spend only their tool's and source's.
  */
 export function createSessionServer(
   ctx: ServerContext,
   principal: Principal,
-  options: { elicitation?: boolean; toolCallOnly?: boolean; protocolVersions?: readonly string[]; sharedByClients?: boolean } = {},
+  options: {
+    elicitation?: boolean;
+    toolCallOnly?: boolean;
+    protocolVersions?: readonly string[];
+    sharedByClients?: boolean;
+    principalCounted?: boolean;
+  } = {},
 ): McpServer {
   const server = new McpServer(
     { name: 'bastion', version: ctx.version },
@@ -44,7 +52,14 @@ export function createSessionServer(
   // First: the handlers registered below pass through the seam it installs.
   instrumentRequests(server, ctx);
   if (options.toolCallOnly === true) dispatchOnly(server);
-  registerTools(server, { ctx, principal, role: roleOf(ctx.roles, principal.role), session: options.sharedByClients === true ? undefined : randomUUID(), elicitation: options.elicitation ?? true });
+  registerTools(server, {
+    ctx,
+    principal,
+    role: roleOf(ctx.roles, principal.role),
+    session: options.sharedByClients === true ? undefined : randomUUID(),
+    elicitation: options.elicitation ?? true,
+    principalCounted: options.principalCounted === true,
+  });
   // The tool set of a session never changes; registerTool advertises listChanged by default.
   server.server.registerCapabilities({ tools: { listChanged: false } });
   return server;

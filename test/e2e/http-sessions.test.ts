@@ -179,7 +179,7 @@ describe('a stateless 2026-07-28 request other than a tool call spends the princ
   });
   afterAll(async () => server?.stop());
 
-  it('after server/discover, a tools/list and a tool call the SDK refuses before the tool stage (arguments not an object), alice’s next tools/list gets 429 with Retry-After and no tool list, and is audited; her tool call is refused too; bob still lists and queries', async () => {
+  it('after server/discover, a tools/list and a tool call the SDK refuses before the tool stage (arguments not an object), alice’s next tools/list gets 429 with Retry-After and no tool list, and is audited; her tool call is refused too; bob still lists and queries, each request counted once', async () => {
     const alice = await token(cwd, 'alice');
     const served = [
       await modernRequest(server.url, alice, 'server/discover'),
@@ -202,18 +202,26 @@ describe('a stateless 2026-07-28 request other than a tool call spends the princ
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ principal: { id: principalOf('alice'), kind: 'jwt', role: 'reader' }, decision: 'deny', reason: 'RATE_LIMITED', outcome: 'rate_limited' });
 
-    // The same bucket: alice's tool call is refused by the tool stage, and no rows come back.
+    // The same bucket: alice's tool call is refused as it arrives, audited with its tool, and no rows come back.
     const call = await modernRequest(server.url, alice, 'tools/call', { name: 'query', arguments: { sql: 'SELECT count(*)::int AS n FROM shop.orders' } });
-    expect(call.status).toBe(200);
+    expect(call.status).toBe(429);
     expect(call.body).toContain('RATE_LIMITED');
     expect(call.body).not.toContain('"rows"');
+    const callError = (JSON.parse(call.body) as { error: { data: { correlation_id: string } } }).error;
+    expect(auditRecords(cwd).filter((r) => r['correlation_id'] === callError.data.correlation_id)).toMatchObject([{ tool: 'query', reason: 'RATE_LIMITED' }]);
 
+    // Each request counts once, a well-formed tool call too (at the endpoint, not again in its
+    // tool stage: found by an attacker): bob lists and queries twice, and only his fourth is refused.
     const bob = await token(cwd, 'bob');
     const listed = await modernRequest(server.url, bob, 'tools/list');
     expect(listed.status, listed.body).toBe(200);
     expect(listed.body).toContain('"query"');
-    const rows = await modernRequest(server.url, bob, 'tools/call', { name: 'query', arguments: { sql: 'SELECT count(*)::int AS n FROM shop.orders' } });
-    expect(rows.body).toContain('"rows"');
+    const query = { name: 'query', arguments: { sql: 'SELECT count(*)::int AS n FROM shop.orders' } };
+    expect((await modernRequest(server.url, bob, 'tools/call', query)).body).toContain('"rows"');
+    expect((await modernRequest(server.url, bob, 'tools/call', query)).body).toContain('"rows"');
+    const fourth = await modernRequest(server.url, bob, 'tools/call', query);
+    expect(fourth.status).toBe(429);
+    expect(fourth.body).not.toContain('"rows"');
   });
 });
 

@@ -44,12 +44,12 @@ describe('per principal', () => {
   it('counts session openings in the same bucket as calls: an initialize flood spends the budget, and another principal keeps its own', async () => {
     const rl = await limiter({ rate_limits: { per_principal_per_minute: 4 } });
     const flooder = freshPrincipal();
-    expect(await outcomes(3, () => rl.consumeSessionOpen(flooder))).toEqual(times(3, 'ok'));
+    expect(await outcomes(3, () => rl.consumePrincipal(flooder))).toEqual(times(3, 'ok'));
     expect(await outcomes(3, () => rl.consumeCall({ principal: flooder, tool: 'query' }))).toEqual(['ok', 'RATE_LIMITED', 'RATE_LIMITED']);
-    const error = await refusal(rl.consumeSessionOpen(flooder));
+    const error = await refusal(rl.consumePrincipal(flooder));
     expect(error.message).toContain('rate_limits.per_principal_per_minute');
     const other = freshPrincipal();
-    expect(await outcomes(2, () => rl.consumeSessionOpen(other))).toEqual(times(2, 'ok'));
+    expect(await outcomes(2, () => rl.consumePrincipal(other))).toEqual(times(2, 'ok'));
   });
 
   it('admits exactly per_principal_per_minute calls, and every call past it is refused', async () => {

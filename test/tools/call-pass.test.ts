@@ -109,6 +109,23 @@ describe('one pass per call', () => {
     expect(rows[2]?.fingerprint).toMatch(/^[0-9a-f]{16}$/);
   });
 
+  it('a call refused before its tool runs (unknown tool, arguments that fail the schema) spends the principal’s limit like any call, and is refused RATE_LIMITED once it is spent (found by an attacker)', async () => {
+    bastion = await startBastion({ sources, rate_limits: { per_principal_per_minute: 3 } });
+    expect(errorCode(await bastion.call('no_such_tool', {}))).toBe('TOOL_NOT_ALLOWED');
+    expect(errorCode(await bastion.call('query', { sql: 5 }))).toBe('INVALID_ARGUMENT');
+    expect(errorCode(await bastion.call('list_sources', {}))).toBeUndefined();
+    expect(errorCode(await bastion.call('no_such_tool', {}))).toBe('RATE_LIMITED');
+    expect(errorCode(await bastion.call('query', { sql: 'SELECT 1' }))).toBe('RATE_LIMITED');
+    const rows = await records(bastion.auditDir);
+    expect(rows.map((r) => [r.tool, r.reason])).toEqual([
+      ['no_such_tool', 'TOOL_NOT_ALLOWED'],
+      ['query', 'INVALID_ARGUMENT'],
+      ['list_sources', undefined],
+      ['no_such_tool', 'RATE_LIMITED'],
+      ['query', 'RATE_LIMITED'],
+    ]);
+  });
+
   it('resolves the source once and takes an accepted statement’s fingerprint from its verdict', async () => {
     bastion = await startBastion({ sources: { demo: sources['demo'] } });
     const guard = guardOf(bastion, 'demo');

@@ -46,7 +46,7 @@ let longLivedUrl: string;
 let perRequestUrl: string;
 
 /** /mcp as the endpoint serves a 2026-07-28 POST once it is authenticated: the principal is named by a test header. */
-async function serve(maxLongLivedServers: number | undefined): Promise<{ url: string; exchange: ModernExchange }> {
+async function serve(maxLongLivedServers: number | undefined): Promise<{ url: string; exchange: ModernExchange; server: Server }> {
   const exchange = createModernExchange({
     createServer: (principal, use) =>
       createSessionServer(ctx, principal, {
@@ -54,6 +54,7 @@ async function serve(maxLongLivedServers: number | undefined): Promise<{ url: st
         toolCallOnly: use?.toolCallOnly === true,
         ...(use?.protocolVersions === undefined ? {} : { protocolVersions: use.protocolVersions }),
         sharedByClients: use?.sharedByClients === true,
+        principalCounted: use?.principalCounted === true,
       }),
     maxBodyBytes: 1 << 20,
     log: createLogger('silent'),
@@ -72,7 +73,7 @@ async function serve(maxLongLivedServers: number | undefined): Promise<{ url: st
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   exchanges.push(exchange);
   servers.push(server);
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, exchange };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, exchange, server };
 }
 
 beforeAll(async () => {
@@ -141,6 +142,8 @@ function comparableStream(answer: { status: number; body: string; headers?: Reco
     status: answer.status,
     cacheControl: answer.headers?.['cache-control'],
     buffering: answer.headers?.['x-accel-buffering'],
+    // The client asks for `Connection: close` (no agent): a stream must not announce keep-alive on one path only.
+    connection: answer.headers?.['connection'],
     progress: events.length > 1,
     answer: comparable({ status: answer.status, type: 'application/json', body: last }),
   };
@@ -251,5 +254,24 @@ describe('2026-07-28 tool calls on a long-lived server', () => {
       }),
     );
     expect(statuses).toEqual([499, 499]);
+  });
+
+  it('a streamed call cut off by the server closing ends its stream cleanly on both paths (found by an attacker)', async () => {
+    const cut = [await serve(undefined), await serve(0)];
+    const answers = await Promise.all(
+      cut.map(async ({ url, exchange, server }) => {
+        const answer = post(url, { who: 'alice', params: query(SLOW_SQL), meta: { progressToken: 'cut' } });
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        // As the HTTP server closes: the exchange first, then every connection.
+        await exchange.close();
+        server.closeAllConnections();
+        const { status, type, body } = await answer;
+        return { status, type, progress: body.includes('notifications/progress') };
+      }),
+    );
+    expect(answers).toEqual([
+      { status: 200, type: 'text/event-stream', progress: true },
+      { status: 200, type: 'text/event-stream', progress: true },
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isSpecType, type JSONRPCMessage } from '@modelcontextprotocol/server';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { AuthError } from '../../auth/identity/errors.js';
 import type { Principal } from '../../auth/identity/principal.js';
 import { newCorrelationId } from '../../errors/correlation.js';
@@ -34,11 +34,12 @@ export interface McpEndpointOptions {
   /** Counts a session opening against the principal's rate limit; a refusal when it is spent. */
   limitSessionOpen?: ((principal: Principal) => Promise<SessionOpenRefusal | undefined>) | undefined;
   /**
-   * Counts a 2026-07-28 message that is not a tool call against the principal's rate limit,
-   * as a 2025 session opening is counted (each is served on a server of its own); a tool
-   * call is counted by the tool stage. A refusal when the bucket is spent.
+   * Counts a 2026-07-28 message against the principal's rate limit as it arrives, tool calls
+   * included (their tool stage then spends only the tool's and the source's buckets), as a 2025
+   * session opening is counted: every stateless request once, whether or not the SDK lets it
+   * reach a tool. A refusal when the bucket is spent.
    */
-  limitStatelessRequest?: ((principal: Principal) => Promise<SessionOpenRefusal | undefined>) | undefined;
+  limitStatelessRequest: (principal: Principal) => Promise<SessionOpenRefusal | undefined>;
   /** Called with every refusal of an authenticated request (metrics, log, audit); awaited before the answer. */
   onRefusal?: ((refusal: HttpRefusal) => Promise<void>) | undefined;
   /** Called when an idle session was closed to make room for a new one. */
@@ -105,9 +106,10 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
     id: string | number | null,
     reason: 'session_rate_limited' | 'request_rate_limited',
     limited: SessionOpenRefusal | undefined,
+    tool?: string,
   ): Promise<boolean> {
     if (limited === undefined) return false;
-    const correlationId = await refused({ principal, reason });
+    const correlationId = await refused({ principal, reason, tool });
     res.setHeader('retry-after', String(Math.max(1, Math.ceil(limited.retryAfterMs / 1000))));
     sendJson(res, 429, rpcErrorWithCode(id, `${limited.message} (correlation id: ${correlationId})`, 'RATE_LIMITED', correlationId));
     return true;
@@ -127,12 +129,12 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
     if (message === undefined) return;
     if (isModernRequest(req, message)) {
       if (await refusedForScope(res, principal, message, undefined)) return;
-      // A tool call the SDK refuses before Bastion's tool stage sees it (arguments that are not an
-      // object, a name that is not a string) is never counted there: it counts here, as any other request.
-      const toolCall = isToolCall(message) && isSpecType.CallToolRequest(message);
-      if (!toolCall && (await refusedForRate(res, principal, idOf(message), 'request_rate_limited', await options.limitStatelessRequest?.(principal)))) return;
+      // Every stateless request is counted here, once: whether the SDK's checks let a tool call
+      // reach Bastion's tool stage is never guessed (its servers count no principal's call again).
+      const limited = await options.limitStatelessRequest(principal);
+      if (await refusedForRate(res, principal, idOf(message), 'request_rate_limited', limited, calledTool(message))) return;
       // A tool call's server only dispatches that call (createSessionServer's toolCallOnly).
-      await options.modern.serve(req, res, principal, message, { toolCallOnly: toolCall });
+      await options.modern.serve(req, res, principal, message, { toolCallOnly: isToolCall(message) });
       return;
     }
     const session = await sessionFor(req, res, principal, message);

@@ -92,6 +92,8 @@ export interface ServerUse {
   readonly protocolVersions?: readonly string[] | undefined;
   /** Calls of several clients of the principal run on it (a long-lived server): it names no session of its own. */
   readonly sharedByClients?: boolean | undefined;
+  /** The endpoint counted the request against the principal's rate limit as it arrived (every 2026-07-28 request). */
+  readonly principalCounted?: boolean | undefined;
 }
 
 /** Serves one 2026-07-28 request for an authenticated principal, on its own response. */
@@ -124,14 +126,21 @@ export function createModernExchange(options: {
   // The principal rides on the AuthInfo object the transport made, which the SDK passes
   // through untouched and never builds from request headers; with it, what the request is.
   const exchanges = new WeakMap<AuthInfo, { readonly principal: Principal; readonly use: ServerUse }>();
+  /** Answers of the per-request path still being written (an event stream, until it ends). */
+  const responses = new Set<Promise<void>>();
   const longLived = new ModernServers(SERVED_REVISION, options.maxLongLivedServers ?? 256, (principal) =>
-    options.createServer(principal, { toolCallOnly: true, protocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, SERVED_REVISION], sharedByClients: true }),
+    options.createServer(principal, {
+      toolCallOnly: true,
+      protocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS, SERVED_REVISION],
+      sharedByClients: true,
+      principalCounted: true,
+    }),
   );
   const handler = createMcpHandler(
     ({ authInfo }) => {
       const exchange = authInfo === undefined ? undefined : exchanges.get(authInfo);
       if (exchange === undefined) throw new Error('a 2026-07-28 request reached the SDK without an authenticated principal');
-      return options.createServer(exchange.principal, exchange.use);
+      return options.createServer(exchange.principal, { ...exchange.use, principalCounted: true });
     },
     {
       legacy: 'reject',
@@ -150,7 +159,9 @@ export function createModernExchange(options: {
       whenClientGone(req, res, () => abort.abort());
       const request = new ExchangeRequest(forwardedHeaders(req), abort.signal);
       const response = await handler.fetch(request, { authInfo, parsedBody: message });
-      await writeResponse(res, response);
+      const writing = writeResponse(res, response);
+      responses.add(writing);
+      await writing.finally(() => responses.delete(writing));
     },
     get longLivedServers() {
       return longLived.size;
@@ -158,9 +169,15 @@ export function createModernExchange(options: {
     close: async () => {
       await longLived.close();
       await handler.close();
+      // The SDK has ended its open event streams; they are written out before the connections
+      // close, so a stream cut off by the shutdown ends cleanly, as a kept server's does.
+      await Promise.race([Promise.allSettled([...responses]), new Promise((resolve) => setTimeout(resolve, DRAIN_MS).unref())]);
     },
   };
 }
+
+/** How long closing waits for the per-request path's event streams to be written out. */
+const DRAIN_MS = 2000;
 
 /** The one 2026-07-28 revision served (the SDK's modern list has one; a second needs a server per revision). */
 const SERVED_REVISION = MODERN_PROTOCOL_VERSIONS[0] as string;
@@ -225,6 +242,9 @@ class ExchangeRequest extends Request {
   }
 }
 
+/** Hop-by-hop headers: node:http decides them for its own connection, as it does for a kept server's answer. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding']);
+
 /** The web Response of the SDK written to node:http: a JSON body at once, an event stream as it comes. */
 async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
   if (res.writableEnded || res.destroyed) {
@@ -233,7 +253,7 @@ async function writeResponse(res: ServerResponse, response: Response): Promise<v
   }
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
-    headers[name] = value;
+    if (!HOP_BY_HOP.has(name)) headers[name] = value;
   });
   if (response.body === null) {
     res.writeHead(response.status, headers).end();

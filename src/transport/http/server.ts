@@ -35,7 +35,8 @@ export interface HttpServerOptions {
   /** Counts a session opening against the principal's rate limit; a refusal when it is spent. */
   limitSessionOpen?: McpEndpointOptions['limitSessionOpen'];
   /** Counts a 2026-07-28 request other than a tool call against the principal's rate limit. */
-  limitStatelessRequest?: McpEndpointOptions['limitStatelessRequest'];
+  /** Required: the 2026-07-28 servers count no principal's call themselves (ServerUse.principalCounted). */
+  limitStatelessRequest: McpEndpointOptions['limitStatelessRequest'];
   /** Called with every refusal of an authenticated request, for the metrics, the log and the audit. */
   onRefusal?: McpEndpointOptions['onRefusal'];
   /** Called when an idle session was closed to make room for a new one. */

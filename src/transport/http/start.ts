@@ -58,6 +58,7 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
         toolCallOnly: use?.toolCallOnly === true,
         ...(use?.protocolVersions === undefined ? {} : { protocolVersions: use.protocolVersions }),
         sharedByClients: use?.sharedByClients === true,
+        principalCounted: use?.principalCounted === true,
       }),
     authThrottle: ctx.limiter,
     missingScope: (principal, message) => {
@@ -65,9 +66,9 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
       return tool === undefined ? undefined : toolScopes.missingScope(principal, tool);
     },
     onAuthFailure: reportAuthFailures(ctx),
-    limitSessionOpen: (principal) => sessionOpenRefusal(() => ctx.limiter.consumeSessionOpen(principal)),
+    limitSessionOpen: (principal) => sessionOpenRefusal(() => ctx.limiter.consumePrincipal(principal)),
     // A stateless 2026-07-28 request other than a tool call spends the principal's bucket as a session opening does.
-    limitStatelessRequest: (principal) => sessionOpenRefusal(() => ctx.limiter.consumeSessionOpen(principal)),
+    limitStatelessRequest: (principal) => sessionOpenRefusal(() => ctx.limiter.consumePrincipal(principal)),
     onRefusal: reportRefusals(ctx),
     onSessionReclaimed: reportReclaims(ctx),
     ready: async () => allReady(await readiness()),
