@@ -20,9 +20,9 @@ import { closeContext, contextFor } from '../../src/app.js';
 import { configSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { Principal, ServerContext } from '../../src/session/context.js';
-import { createSessionServer } from '../../src/tools/session-server.js';
 import { isToolCall, readJsonRpcMessage } from '../../src/transport/http/json-rpc-request.js';
 import { createModernExchange, type ModernExchange } from '../../src/transport/http/modern-exchange.js';
+import { httpSessionServers } from '../../src/transport/http/start.js';
 import { chainTexts, recordsOf } from '../helpers/audit-chains.js';
 import { eventually } from '../helpers/eventually.js';
 import { rawRequest } from '../helpers/spawn.js';
@@ -48,14 +48,7 @@ let perRequestUrl: string;
 /** /mcp as the endpoint serves a 2026-07-28 POST once it is authenticated: the principal is named by a test header. */
 async function serve(maxLongLivedServers: number | undefined): Promise<{ url: string; exchange: ModernExchange; server: Server }> {
   const exchange = createModernExchange({
-    createServer: (principal, use) =>
-      createSessionServer(ctx, principal, {
-        elicitation: false,
-        toolCallOnly: use?.toolCallOnly === true,
-        ...(use?.protocolVersions === undefined ? {} : { protocolVersions: use.protocolVersions }),
-        sharedByClients: use?.sharedByClients === true,
-        principalCounted: use?.principalCounted === true,
-      }),
+    createServer: httpSessionServers(ctx),
     maxBodyBytes: 1 << 20,
     log: createLogger('silent'),
     maxLongLivedServers,

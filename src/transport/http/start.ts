@@ -21,6 +21,8 @@ import { calledTool } from './json-rpc-request.js';
 import { listenFailure } from './listen-failure.js';
 import { startMetricsListener } from './metrics-listener.js';
 import { BastionHttpServer } from './server.js';
+import type { ServerUse } from './modern-exchange.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 
 export interface HttpStart {
   server: BastionHttpServer;
@@ -51,15 +53,7 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
     config: http,
     log,
     authenticate: auth.authenticate,
-    // JSON-response mode carries no server-to-client requests: write approvals go through the CLI.
-    createSession: (principal, use) =>
-      createSessionServer(ctx, principal, {
-        elicitation: false,
-        toolCallOnly: use?.toolCallOnly === true,
-        ...(use?.protocolVersions === undefined ? {} : { protocolVersions: use.protocolVersions }),
-        sharedByClients: use?.sharedByClients === true,
-        principalCounted: use?.principalCounted === true,
-      }),
+    createSession: httpSessionServers(ctx),
     authThrottle: ctx.limiter,
     missingScope: (principal, message) => {
       const tool = calledTool(message);
@@ -201,4 +195,20 @@ async function sessionOpenRefusal(consume: () => Promise<void>): Promise<Session
     if (error instanceof BastionError && error.code === 'LIMITER_UNAVAILABLE') return undefined;
     throw error;
   }
+}
+
+/**
+ * The MCP servers of the HTTP listener, for a 2025 session or a 2026-07-28 request, as `use`
+ * asks. JSON-response mode carries no server-to-client requests: write approvals go through the
+ * CLI, the console or a 2026-07-28 client's `input_required` round trip, never elicitation.
+ */
+export function httpSessionServers(ctx: ServerContext): (principal: Principal, use?: ServerUse) => McpServer {
+  return (principal, use) =>
+    createSessionServer(ctx, principal, {
+      elicitation: false,
+      toolCallOnly: use?.toolCallOnly === true,
+      ...(use?.protocolVersions === undefined ? {} : { protocolVersions: use.protocolVersions }),
+      sharedByClients: use?.sharedByClients === true,
+      principalCounted: use?.principalCounted === true,
+    });
 }
