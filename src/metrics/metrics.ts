@@ -30,7 +30,7 @@ export type CallOutcome = 'ok' | 'denied' | 'rate_limited' | 'error';
  * without the tool's scope, a principal at its session cap (every session busy), a
  * full session table, or a principal opening sessions faster than its rate limit.
  */
-export type HttpRefusalReason = 'insufficient_scope' | 'session_limit' | 'sessions_full' | 'session_rate_limited' | 'request_rate_limited';
+export type HttpRefusalReason = 'insufficient_scope' | 'session_limit' | 'sessions_full' | 'session_rate_limited' | 'request_rate_limited' | 'limiter_unavailable';
 
 /** What the pool gauge reads from a configured source (a SourceEntry has this shape). */
 export interface PooledSource {

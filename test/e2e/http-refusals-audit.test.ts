@@ -57,7 +57,7 @@ describe('a JWT without the tool’s scope is refused, audited, logged and count
   let server: HttpBastion;
 
   beforeAll(async () => {
-    cwd = dirWithConfig(demoConfigWithJwt(ISSUER, { auth: ['  tool_scopes:', '    query: bastion:query'], extra: ['metrics:', '  enabled: true'] }));
+    cwd = dirWithConfig(demoConfigWithJwt(ISSUER, { auth: ['  tool_scopes:', '    query: bastion:query'], extra: ['metrics:', '  enabled: true', 'rate_limits:', '  per_principal_per_minute: 3'] }));
     server = await startHttp([], { cwd, env: ENV, auth: true });
   });
   afterAll(async () => server?.stop());
@@ -82,6 +82,26 @@ describe('a JWT without the tool’s scope is refused, audited, logged and count
     expect(scraped.status).toBe(200);
     expect(sample(scraped.body, 'bastion_http_refusals_total{reason="insufficient_scope",tool="query"}')).toBe(1);
     expect(sample(scraped.body, 'bastion_tool_calls_total{tool="query",outcome="ok"}')).toBe(0);
+  });
+
+  it('a request refused for scope spends the principal’s rate limit: a flood of them is limited like calls, not written to the audit without end (found by an attacker)', async () => {
+    const bearer = await token(cwd, 'dave', 'reader');
+    const envelope = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+    const call = (name: string, args: Record<string, unknown>): ReturnType<typeof rawRequest> =>
+      rawRequest(server.url, {
+        method: 'POST',
+        headers: { ...JSON_HEADERS, authorization: `Bearer ${bearer}`, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name, arguments: args, _meta: envelope } }),
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await call('query', { sql: 'SELECT 1' })).status);
+    statuses.push((await call('list_sources', {})).status);
+    expect(statuses).toEqual([403, 403, 403, 429]);
+    // 2025 sessions: a message refused for scope spends one too (eve opens a session: one).
+    const headers = await openSession(server.url, await token(cwd, 'eve', 'reader'));
+    const sessionStatuses: number[] = [];
+    for (let i = 0; i < 3; i++) sessionStatuses.push((await callTool(server.url, headers, 'query', { sql: 'SELECT 1' })).status);
+    expect(sessionStatuses).toEqual([403, 403, 429]);
   });
 });
 
@@ -120,5 +140,34 @@ describe('while Redis (the rate-limit store) is unreachable, authentication stil
     expect(alices).toHaveLength(1);
     expect(alices[0]).toMatchObject({ tool: 'query', decision: 'deny', reason: 'LIMITER_UNAVAILABLE', outcome: 'denied', session: headers['mcp-session-id'] });
     expect(server.child.exitCode).toBeNull();
+  });
+
+  it('2026-07-28 requests fail closed too: a tool call (kept server or per-request path) and a tools/list get 503 LIMITER_UNAVAILABLE, audited, with no rows and no tool list (found by an attacker: they ran unlimited)', async () => {
+    const bearer = await token(cwd, 'carol', 'reader');
+    const envelope = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+    const post = (method: string, params: Record<string, unknown>, name?: string): ReturnType<typeof rawRequest> =>
+      rawRequest(server.url, {
+        method: 'POST',
+        headers: { ...JSON_HEADERS, authorization: `Bearer ${bearer}`, 'mcp-protocol-version': '2026-07-28', 'mcp-method': method, ...(name === undefined ? {} : { 'mcp-name': name }) },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 4, method, params: { ...params, _meta: envelope } }),
+      });
+    const call = { name: 'query', arguments: { sql: 'SELECT count(*)::int AS n FROM shop.orders' } };
+    const answers = [
+      await post('tools/call', call, 'query'),
+      await post('tools/call', call, `=?base64?${Buffer.from('query').toString('base64')}?=`),
+      await post('tools/list', {}),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([503, 503, 503]);
+    for (const answer of answers) {
+      expect(answer.body).toContain('LIMITER_UNAVAILABLE');
+      expect(answer.body).not.toContain('"rows"');
+      expect(answer.body).not.toContain('"tools"');
+    }
+    const carols = auditRecords(cwd).filter((r) => (r['principal'] as { id?: string }).id === `jwt:${ISSUER}#carol`);
+    expect(carols.map((r) => [r['tool'], r['reason'], r['outcome']])).toEqual([
+      ['query', 'LIMITER_UNAVAILABLE', 'denied'],
+      ['query', 'LIMITER_UNAVAILABLE', 'denied'],
+      [undefined, 'LIMITER_UNAVAILABLE', 'denied'],
+    ]);
   });
 });

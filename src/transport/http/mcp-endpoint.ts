@@ -16,10 +16,15 @@ import { sendJson } from './send-json.js';
 import { whenClientGone } from './client-gone.js';
 import type { Session, SessionTable } from './sessions.js';
 
-/** A session opening (or a stateless request) refused by the rate limiter: how long to wait, and client-safe words saying which limit. */
+/**
+ * A session opening (or a stateless request) refused by the rate limiter: how long to wait, and
+ * client-safe words saying which limit. `unavailable`: the limiter's store is down and the
+ * configuration says to refuse then (a stateless request only: fail closed, 503).
+ */
 export interface SessionOpenRefusal {
   readonly retryAfterMs: number;
   readonly message: string;
+  readonly unavailable?: boolean | undefined;
 }
 
 export interface McpEndpointOptions {
@@ -37,7 +42,9 @@ export interface McpEndpointOptions {
    * Counts a 2026-07-28 message against the principal's rate limit as it arrives, tool calls
    * included (their tool stage then spends only the tool's and the source's buckets), as a 2025
    * session opening is counted: every stateless request once, whether or not the SDK lets it
-   * reach a tool. A refusal when the bucket is spent.
+   * reach a tool; and a 2025 message refused for scope. A refusal when the bucket is spent, or
+   * when the limiter's store is down and the configuration refuses calls then (`unavailable`):
+   * these requests are counted nowhere else, so that must fail closed.
    */
   limitStatelessRequest: (principal: Principal) => Promise<SessionOpenRefusal | undefined>;
   /** Called with every refusal of an authenticated request (metrics, log, audit); awaited before the answer. */
@@ -99,7 +106,10 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
     return correlationId;
   }
 
-  /** Answers a rate-limit refusal (429, Retry-After) after reporting it; false when there is none. */
+  /**
+   * Answers a rate-limit refusal after reporting it: 429 with Retry-After, or 503 when the
+   * limiter's store is down and calls are refused then; false when there is none.
+   */
   async function refusedForRate(
     res: ServerResponse,
     principal: Principal,
@@ -109,10 +119,17 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
     tool?: string,
   ): Promise<boolean> {
     if (limited === undefined) return false;
-    const correlationId = await refused({ principal, reason, tool });
+    const unavailable = limited.unavailable === true;
+    const correlationId = await refused({ principal, reason: unavailable ? 'limiter_unavailable' : reason, tool });
     res.setHeader('retry-after', String(Math.max(1, Math.ceil(limited.retryAfterMs / 1000))));
-    sendJson(res, 429, rpcErrorWithCode(id, `${limited.message} (correlation id: ${correlationId})`, 'RATE_LIMITED', correlationId));
+    const code = unavailable ? 'LIMITER_UNAVAILABLE' : 'RATE_LIMITED';
+    sendJson(res, unavailable ? 503 : 429, rpcErrorWithCode(id, `${limited.message} (correlation id: ${correlationId})`, code, correlationId));
     return true;
+  }
+
+  /** Counts a request against the principal's limit (limitStatelessRequest) and answers its refusal; true when refused. */
+  async function refusedForLimit(res: ServerResponse, principal: Principal, message: JSONRPCMessage): Promise<boolean> {
+    return refusedForRate(res, principal, idOf(message), 'request_rate_limited', await options.limitStatelessRequest(principal), calledTool(message));
   }
 
   /** Refuses a message whose tool needs a scope the principal lacks; true when refused (and reported). */
@@ -128,11 +145,11 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
     const message = await readJsonRpcMessage(req, res, options.limits);
     if (message === undefined) return;
     if (isModernRequest(req, message)) {
+      // Every stateless request is counted here, once, before anything else is decided about it:
+      // whether the SDK's checks let a tool call reach Bastion's tool stage is never guessed (its
+      // servers count no principal's call again), and a refusal for scope spends it too.
+      if (await refusedForLimit(res, principal, message)) return;
       if (await refusedForScope(res, principal, message, undefined)) return;
-      // Every stateless request is counted here, once: whether the SDK's checks let a tool call
-      // reach Bastion's tool stage is never guessed (its servers count no principal's call again).
-      const limited = await options.limitStatelessRequest(principal);
-      if (await refusedForRate(res, principal, idOf(message), 'request_rate_limited', limited, calledTool(message))) return;
       // A tool call's server only dispatches that call (createSessionServer's toolCallOnly).
       await options.modern.serve(req, res, principal, message, { toolCallOnly: isToolCall(message) });
       return;
@@ -140,6 +157,8 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
     const session = await sessionFor(req, res, principal, message);
     if (session === undefined) return;
     session.lastSeen = Date.now();
+    // A message refused for scope never reaches the tool stage, which counts calls: it is counted here.
+    if (options.missingScope?.(principal, message) !== undefined && (await refusedForLimit(res, principal, message))) return;
     if (await refusedForScope(res, principal, message, session.transport.sessionId)) return;
 
     if (!('method' in message && 'id' in message)) {

@@ -21,6 +21,7 @@ const CODES: Readonly<Record<HttpRefusalReason, string>> = {
   sessions_full: 'SESSION_LIMIT',
   session_rate_limited: 'RATE_LIMITED',
   request_rate_limited: 'RATE_LIMITED',
+  limiter_unavailable: 'LIMITER_UNAVAILABLE',
 };
 
 /**

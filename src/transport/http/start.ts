@@ -62,7 +62,7 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
     onAuthFailure: reportAuthFailures(ctx),
     limitSessionOpen: (principal) => sessionOpenRefusal(() => ctx.limiter.consumePrincipal(principal)),
     // A stateless 2026-07-28 request other than a tool call spends the principal's bucket as a session opening does.
-    limitStatelessRequest: (principal) => sessionOpenRefusal(() => ctx.limiter.consumePrincipal(principal)),
+    limitStatelessRequest: (principal) => requestRefusal(() => ctx.limiter.consumePrincipal(principal)),
     onRefusal: reportRefusals(ctx),
     onSessionReclaimed: reportReclaims(ctx),
     ready: async () => allReady(await readiness()),
@@ -196,6 +196,26 @@ async function sessionOpenRefusal(consume: () => Promise<void>): Promise<Session
     throw error;
   }
 }
+
+/**
+ * The rate limiter's answer to a stateless 2026-07-28 request (or a message refused for scope):
+ * a refusal when the principal's bucket is spent, and also while the store is down and the
+ * configuration refuses calls then (LIMITER_UNAVAILABLE): nothing else counts these requests,
+ * so letting them through would serve them unlimited.
+ */
+async function requestRefusal(consume: () => Promise<void>): Promise<SessionOpenRefusal | undefined> {
+  try {
+    await consume();
+    return undefined;
+  } catch (error) {
+    if (error instanceof RateLimitedError) return { retryAfterMs: error.retryAfterMs, message: error.message };
+    if (error instanceof BastionError && error.code === 'LIMITER_UNAVAILABLE') return { retryAfterMs: STORE_RETRY_MS, message: error.message, unavailable: true };
+    throw error;
+  }
+}
+
+/** When a request refused for the rate-limit store being down is told to come back. */
+const STORE_RETRY_MS = 5000;
 
 /**
  * The MCP servers of the HTTP listener, for a 2025 session or a 2026-07-28 request, as `use`
