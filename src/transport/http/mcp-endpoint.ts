@@ -133,8 +133,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
   }
 
   /** Refuses a message whose tool needs a scope the principal lacks; true when refused (and reported). */
-  async function refusedForScope(res: ServerResponse, principal: Principal, message: JSONRPCMessage, session: string | undefined): Promise<boolean> {
-    const scope = options.missingScope?.(principal, message);
+  async function refusedForScope(res: ServerResponse, principal: Principal, message: JSONRPCMessage, scope: string | undefined, session: string | undefined): Promise<boolean> {
     if (scope === undefined) return false;
     await refused({ principal, reason: 'insufficient_scope', tool: calledTool(message), session });
     sendAuthFailure(res, new AuthError('AUTH_INSUFFICIENT_SCOPE', `missing scope ${scope}`, scope), options.challenge());
@@ -149,7 +148,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
       // whether the SDK's checks let a tool call reach Bastion's tool stage is never guessed (its
       // servers count no principal's call again), and a refusal for scope spends it too.
       if (await refusedForLimit(res, principal, message)) return;
-      if (await refusedForScope(res, principal, message, undefined)) return;
+      if (await refusedForScope(res, principal, message, options.missingScope?.(principal, message), undefined)) return;
       // A tool call's server only dispatches that call (createSessionServer's toolCallOnly).
       await options.modern.serve(req, res, principal, message, { toolCallOnly: isToolCall(message) });
       return;
@@ -158,8 +157,9 @@ export function createMcpEndpoint(options: McpEndpointOptions): Route {
     if (session === undefined) return;
     session.lastSeen = Date.now();
     // A message refused for scope never reaches the tool stage, which counts calls: it is counted here.
-    if (options.missingScope?.(principal, message) !== undefined && (await refusedForLimit(res, principal, message))) return;
-    if (await refusedForScope(res, principal, message, session.transport.sessionId)) return;
+    const scope = options.missingScope?.(principal, message);
+    if (scope !== undefined && (await refusedForLimit(res, principal, message))) return;
+    if (await refusedForScope(res, principal, message, scope, session.transport.sessionId)) return;
 
     if (!('method' in message && 'id' in message)) {
       session.transport.deliver(message, undefined);

@@ -12,7 +12,7 @@ import { createClientAddress } from './client-address.js';
 import type { Route } from './routes.js';
 import type { ServerContext } from '../../session/context.js';
 import { createSessionServer } from '../../tools/session-server.js';
-import { RateLimitedError } from '../../ratelimit/index.js';
+import { RateLimitedError, type RateLimiter } from '../../ratelimit/index.js';
 import { reportAuthFailures } from './auth-failure-report.js';
 import type { SessionOpenRefusal } from './mcp-endpoint.js';
 import { reportReclaims, reportRefusals } from './refusal-report.js';
@@ -60,9 +60,9 @@ export async function startHttp(ctx: ServerContext, http: HttpConfig, options: {
       return tool === undefined ? undefined : toolScopes.missingScope(principal, tool);
     },
     onAuthFailure: reportAuthFailures(ctx),
-    limitSessionOpen: (principal) => sessionOpenRefusal(() => ctx.limiter.consumePrincipal(principal)),
-    // A stateless 2026-07-28 request other than a tool call spends the principal's bucket as a session opening does.
-    limitStatelessRequest: (principal) => requestRefusal(() => ctx.limiter.consumePrincipal(principal)),
+    limitSessionOpen: (principal) => principalRefusal(ctx.limiter, principal, 'open'),
+    // Every stateless 2026-07-28 request (and a 2025 message refused for scope) spends the principal's bucket as it arrives.
+    limitStatelessRequest: (principal) => principalRefusal(ctx.limiter, principal, 'refuse'),
     onRefusal: reportRefusals(ctx),
     onSessionReclaimed: reportReclaims(ctx),
     ready: async () => allReady(await readiness()),
@@ -181,36 +181,23 @@ function refuseUnsafeExposure(http: HttpConfig, loopback: boolean, noAuth: boole
 }
 
 /**
- * The rate limiter's answer to a session opening: a refusal when the principal's bucket is
- * spent. While the store is down (LIMITER_UNAVAILABLE) the session opens: the per-principal
- * session cap still bounds it, and every tool call in it is refused until the store is back
- * (fail closed, audited), which the client can only be told inside a session.
+ * The rate limiter's answer to a request that spends the principal's bucket at the endpoint: a
+ * refusal when the bucket is spent. While the store is down (LIMITER_UNAVAILABLE, and the
+ * configuration refuses calls then) `whenStoreDown` decides:
+ * - `open`, for a session opening: it opens; the per-principal session cap still bounds it, and
+ *   every tool call in it is refused until the store is back (fail closed, audited), which the
+ *   client can only be told inside a session;
+ * - `refuse`, for a stateless 2026-07-28 request or a message refused for scope: nothing else
+ *   counts these, so letting them through would serve them unlimited (503).
  */
-async function sessionOpenRefusal(consume: () => Promise<void>): Promise<SessionOpenRefusal | undefined> {
+async function principalRefusal(limiter: RateLimiter, principal: Principal, whenStoreDown: 'open' | 'refuse'): Promise<SessionOpenRefusal | undefined> {
   try {
-    await consume();
+    await limiter.consumePrincipal(principal);
     return undefined;
   } catch (error) {
     if (error instanceof RateLimitedError) return { retryAfterMs: error.retryAfterMs, message: error.message };
-    if (error instanceof BastionError && error.code === 'LIMITER_UNAVAILABLE') return undefined;
-    throw error;
-  }
-}
-
-/**
- * The rate limiter's answer to a stateless 2026-07-28 request (or a message refused for scope):
- * a refusal when the principal's bucket is spent, and also while the store is down and the
- * configuration refuses calls then (LIMITER_UNAVAILABLE): nothing else counts these requests,
- * so letting them through would serve them unlimited.
- */
-async function requestRefusal(consume: () => Promise<void>): Promise<SessionOpenRefusal | undefined> {
-  try {
-    await consume();
-    return undefined;
-  } catch (error) {
-    if (error instanceof RateLimitedError) return { retryAfterMs: error.retryAfterMs, message: error.message };
-    if (error instanceof BastionError && error.code === 'LIMITER_UNAVAILABLE') return { retryAfterMs: STORE_RETRY_MS, message: error.message, unavailable: true };
-    throw error;
+    if (!(error instanceof BastionError && error.code === 'LIMITER_UNAVAILABLE')) throw error;
+    return whenStoreDown === 'open' ? undefined : { retryAfterMs: STORE_RETRY_MS, message: error.message, unavailable: true };
   }
 }
 
