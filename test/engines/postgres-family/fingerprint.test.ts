@@ -56,4 +56,29 @@ describe('PostgreSQL-family audit fingerprint', () => {
     expect(fp(secret)).toBe(fp("SELECT a FROM t WHERE token = 'x'"));
     expect(fp(secret)).not.toContain('7f3a9c2e');
   });
+
+  // Found by an attacker: these values are not constant nodes, so they went into the hash, and a
+  // role's password was recovered from its audited fingerprint by hashing a wordlist.
+  it.each([
+    ['a role’s password', "CREATE ROLE r PASSWORD 'Summer2026!'", "CREATE ROLE r PASSWORD 'x'"],
+    ['a changed password', "ALTER USER r WITH PASSWORD 'Summer2026!'", "ALTER USER r WITH PASSWORD 'x'"],
+    ['a comment’s text', "COMMENT ON TABLE t IS 'internal: db pass hunter2'", "COMMENT ON TABLE t IS 'x'"],
+    ['a notification payload', "NOTIFY ch, 'card 4111111111111111'", "NOTIFY ch, 'x'"],
+    ['a COPY file name', "COPY t TO '/tmp/secret-export.csv'", "COPY t TO '/tmp/x'"],
+    ['a DO body', "DO $$ BEGIN PERFORM 'sk_live_7f3a9c2e'; END $$", 'DO $$ BEGIN END $$'],
+    ['a storage option', 'CREATE TABLE t2 (a int) WITH (fillfactor = 70)', 'CREATE TABLE t2 (a int) WITH (fillfactor = 80)'],
+  ])('keeps no literal readable outside constant nodes either: %s', (_what, secret, other) => {
+    expect(fp(secret)).toBeDefined();
+    expect(fp(secret)).toBe(fp(other));
+  });
+
+  it.each([
+    ['the role', "CREATE ROLE r PASSWORD 'x'", "CREATE ROLE s PASSWORD 'x'"],
+    ['the option', "CREATE ROLE r PASSWORD 'x'", "CREATE ROLE r CONNECTION LIMIT 1"],
+    ['the commented table', "COMMENT ON TABLE t IS 'x'", "COMMENT ON TABLE u IS 'x'"],
+    ['the channel', "NOTIFY ch, 'x'", "NOTIFY other, 'x'"],
+    ['the copied table', "COPY t TO '/tmp/x'", "COPY u TO '/tmp/x'"],
+  ])('still tells apart statements with such values that differ in %s', (_what, a, b) => {
+    expect(fp(a)).not.toBe(fp(b));
+  });
 });

@@ -9,6 +9,20 @@ const isPosition = (key: string): boolean => key.endsWith('location') || key ===
 const VALUE_NODES: ReadonlySet<string> = new Set(['A_Const', 'ParamRef']);
 
 /**
+ * Literal values the parser keeps outside constant nodes, by the node that holds them: an
+ * option's value (`PASSWORD '…'`, `WITH (fillfactor = 70)`, a `DO` body, a sequence's
+ * `START`), a comment's text, a notification's payload, a COPY file's name. They are written
+ * `?` like a constant: a secret in them (a role's password) must not be recoverable from the
+ * audit by hashing guesses. The option's name, and everything else of the node, still counts.
+ */
+const VALUE_FIELDS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['DefElem', new Set(['arg'])],
+  ['CommentStmt', new Set(['comment'])],
+  ['NotifyStmt', new Set(['payload'])],
+  ['CopyStmt', new Set(['filename'])],
+]);
+
+/**
  * How each key of the parse tree is written: its JSON text and a comma after it, or
  * `undefined` for a position (left out). Parse trees use a few hundred distinct keys, so
  * this stays small; it spares a JSON.stringify and a position test per key per call.
@@ -54,13 +68,28 @@ function write(node: unknown, outputList: boolean): string {
       // An output column's name (SELECT a AS name) does not change what a SELECT reads.
       if (outputList && key === 'name') continue;
       const value = record[key];
+      const valueFields = VALUE_FIELDS.get(key);
       if (VALUE_NODES.has(key)) out += `${text}?,`;
       else if (key === 'SelectStmt') out += `${text}${writeSelect(value)},`;
+      else if (valueFields !== undefined) out += `${text}${writeMasked(value, valueFields)},`;
       else out += `${text}${write(value, outputList && key === 'ResTarget')},`;
     }
     return `${out}}`;
   }
   return JSON.stringify(node) ?? 'null';
+}
+
+/** A node whose `fields` hold literal values (VALUE_FIELDS): each present one is written `?`; the rest as usual. */
+function writeMasked(node: unknown, fields: ReadonlySet<string>): string {
+  if (node === null || typeof node !== 'object' || Array.isArray(node)) return write(node, false);
+  let out = '{';
+  const record = node as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const text = keyText(key);
+    if (text === undefined) continue;
+    out += fields.has(key) ? `${text}?,` : `${text}${write(record[key], false)},`;
+  }
+  return `${out}}`;
 }
 
 /** A SELECT's target list items are output columns: their names are left out; the rest as usual. */
